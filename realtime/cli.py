@@ -1,0 +1,53 @@
+"""The `ohlora` command: one entry point, a subcommand per job.
+
+Each package owns the subcommands of its domain (`render.commands`, `weights.commands`, …); this module
+only assembles them, turns a user's mistake into a one-line error, and sets the exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from render import commands as render_commands
+    from weights import commands as weights_commands
+
+    parser = argparse.ArgumentParser(
+        prog="ohlora",
+        description="Oh-LoRA (오로라), a real-time streaming virtual human.\n\n"
+                    "First time: `ohlora weights prepare` (README's set-up command does it for you).\n"
+                    "Then e.g.: `ohlora render --seed 7 -o face.png`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    weights_commands.add_parsers(sub)
+    render_commands.add_parsers(sub)
+    bench = sub.add_parser("bench", help="measure speed; results go to docs/benchmarks.md")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    render_commands.add_bench_parsers(bench_sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, PermissionError) as e:
+        print(f"ohlora {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a known failure of a step names what to do next
+        from weights import PrepareError
+
+        if isinstance(e, PrepareError):
+            print(f"ohlora {args.command}: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

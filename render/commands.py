@@ -1,0 +1,117 @@
+"""`ohlora render` and `ohlora bench render`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DEFAULT_SEED = 7
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render", help="render a face (or a contact sheet of faces) to an image file",
+        description="Render a face with the face generator. Examples:\n"
+                    "  ohlora render --seed 7 -o face.png\n"
+                    "  ohlora render --grid 4x4 --seeds 0-15 -o sheet.jpg --size 256",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--seed", type=int, help=f"the face's seed (default {DEFAULT_SEED})")
+    src.add_argument("--w", type=Path, metavar="FILE", help="an explicit w: .npy or .pt holding 512 numbers")
+    src.add_argument("--seeds", help="seeds for a contact sheet, e.g. 0-15 or 1,5,9 (with --grid)")
+    p.add_argument("--grid", help="contact sheet layout COLSxROWS, e.g. 4x4")
+    p.add_argument("--psi", type=float, default=0.7, help="truncation ψ toward the mean face (default 0.7; 1 = none)")
+    p.add_argument("--size", type=int, default=None, help="output size in pixels (area-downscaled; default full "
+                                                          "1024, 256 per tile for --grid)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file: .png, .jpg or .jpeg")
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    p.add_argument("--generator", default="mobilestylegan",
+                   help="'mobilestylegan' (default) or a rosinality StyleGAN2 .pt checkpoint")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--dtype", default="float32", help="float32, float16 or bfloat16 (half precision on CUDA only)")
+    p.set_defaults(func=cmd_render)
+
+
+def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", help="frames/s of synthesize at batch 1, 4, 16 (beside OpenVINO when installed)")
+    p.add_argument("--batches", default="1,4,16", help="batch sizes (default 1,4,16)")
+    p.add_argument("--reps", type=int, default=None, help="timed repetitions per batch (default: by batch size)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--dtype", default="float32")
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    p.set_defaults(func=cmd_bench_render)
+
+
+def _load_w(path: Path) -> torch.Tensor:
+    if not path.exists():
+        raise ValueError(f"w file '{path}' does not exist")
+    if path.suffix == ".npy":
+        arr = torch.from_numpy(np.load(path).astype(np.float32))
+    elif path.suffix in (".pt", ".pth"):
+        arr = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(arr, dict):
+            raise ValueError(f"{path} holds a dict; save the w tensor itself")
+        arr = torch.as_tensor(arr, dtype=torch.float32)
+    else:
+        raise ValueError(f"cannot read w from '{path.name}': use a .npy or .pt file")
+    if arr.numel() % 512 or arr.numel() == 0:
+        raise ValueError(f"w in {path} has {arr.numel()} numbers; expected 512 per face")
+    return arr.reshape(-1, 512)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from render.generator import load_generator
+    from render.images import contact_sheet, parse_grid, parse_seeds, save_image, to_uint8
+
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ValueError(f"cannot write '{args.output.name}': use a .png, .jpg or .jpeg file name")
+    if args.grid and not args.seeds:
+        raise ValueError("--grid needs --seeds, e.g. --grid 4x4 --seeds 0-15")
+    gen = load_generator(args.generator, args.device, args.dtype)
+    if args.seeds:
+        seeds = parse_seeds(args.seeds)
+        cols, rows = parse_grid(args.grid) if args.grid else (min(len(seeds), 8), -(-len(seeds) // 8))
+        if len(seeds) > cols * rows:
+            raise ValueError(f"{len(seeds)} seeds do not fit a {cols}x{rows} grid")
+        size = args.size or 256
+        tiles = []
+        from tqdm import tqdm
+
+        for i in tqdm(range(0, len(seeds), 4), desc="render", unit="batch"):
+            tiles.append(to_uint8(gen.synthesize(gen.w_from_seeds(seeds[i:i + 4], args.psi)), size))
+        sheet = contact_sheet(np.concatenate(tiles), [f"seed {s}" for s in seeds], cols)
+        save_image(sheet, args.output, args.quality)
+        print(f"wrote {args.output} ({len(seeds)} faces, {sheet.shape[1]}x{sheet.shape[0]})")
+        return 0
+    if args.w is not None:
+        w = _load_w(args.w)[:1]  # rendered as given: no truncation
+        what = f"w from {args.w}"
+    else:
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        w = gen.w_from_seeds(parse_seeds(str(seed)), args.psi)
+        what = f"seed {seed}, ψ={args.psi}"
+    rgb = to_uint8(gen.synthesize(w), args.size)[0]
+    save_image(rgb, args.output, args.quality)
+    print(f"wrote {args.output} ({what}, {rgb.shape[1]}x{rgb.shape[0]})")
+    return 0
+
+
+def cmd_bench_render(args: argparse.Namespace) -> int:
+    from realtime.benchdoc import write_section
+    from render.bench import bench_render, render_table
+    from render.generator import load_generator
+
+    batches = tuple(int(b) for b in args.batches.split(","))
+    gen = load_generator("mobilestylegan", args.device, args.dtype)
+    rows = bench_render(gen, batches, args.reps)
+    table = render_table(rows)
+    print(table)
+    if not args.no_write:
+        body = (f"`ohlora bench render --device {gen.device.type} --dtype {args.dtype}`: MobileStyleGAN synthesis "
+                f"w → 1024² RGB, w different per sample. On CPU the OpenVINO rows run the original IR in fp32 "
+                f"(`INFERENCE_PRECISION_HINT=f32`), interleaved with ours rep by rep.\n\n{table}")
+        path = write_section(f"render-{gen.device.type}", f"Face generator ({gen.device.type})", body)
+        print(f"updated {path}")
+    return 0

@@ -1,0 +1,84 @@
+"""The `ohlora` command as a user meets it: help, output files, and clear errors for mistakes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from realtime.cli import main
+from tests.conftest import require_prepared
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("weights", "render", "bench"):
+        assert cmd in out
+
+
+def test_weights_list_shows_source_sha_licence_and_state(capsys):
+    assert main(["weights", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "random-face==2021.7.21.1" in out and "sha256" in out and "Apache-2.0" in out
+    assert "prepared" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["render", "--seed", "7", "-o", "face.gif"], ".png, .jpg or .jpeg"),
+    (["render", "--grid", "4x4", "-o", "s.png"], "--grid needs --seeds"),
+    (["render", "--seeds", "9-1", "--grid", "2x2", "-o", "s.png"], "cannot read seeds"),
+    (["render", "--seeds", "0-15", "--grid", "2x2", "-o", "s.png"], "do not fit"),
+    (["render", "--w", "missing.npy", "-o", "f.png"], "does not exist"),
+    (["render", "--seed", "1", "--device", "cuda", "-o", "f.png"], None),
+])
+def test_user_mistakes_get_a_one_line_error(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    import torch
+
+    if "cuda" in argv and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    if message != ".png, .jpg or .jpeg" and message != "--grid needs --seeds":
+        require_prepared("mobilestylegan")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ohlora render: error:")
+    if message:
+        assert message in err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_render_writes_a_1024_face_and_a_labelled_contact_sheet(tmp_path):
+    require_prepared("mobilestylegan")
+    face = tmp_path / "face.png"
+    assert main(["render", "--seed", "7", "-o", str(face)]) == 0
+    img = cv2.imread(str(face))
+    assert img.shape == (1024, 1024, 3) and img.std() > 20
+    small = tmp_path / "small.jpg"
+    assert main(["render", "--seed", "7", "--size", "256", "-o", str(small)]) == 0
+    assert cv2.imread(str(small)).shape == (256, 256, 3)
+    sheet = tmp_path / "sheet.jpg"
+    assert main(["render", "--grid", "2x2", "--seeds", "0-3", "--size", "64", "-o", str(sheet)]) == 0
+    assert cv2.imread(str(sheet)).shape == (128, 128, 3)
+
+
+def test_explicit_w_file_renders_that_w(tmp_path, face_generator):
+    import numpy as np
+
+    w = face_generator.w_from_seeds([3]).numpy()
+    np.save(tmp_path / "w.npy", w)
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["render", "--w", str(tmp_path / "w.npy"), "--size", "128", "-o", str(a)]) == 0
+    assert main(["render", "--seed", "3", "--size", "128", "-o", str(b)]) == 0
+    assert np.abs(cv2.imread(str(a)).astype(int) - cv2.imread(str(b)).astype(int)).mean() < 0.5
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("ohlora")
+    assert exe.exists(), "run README's set-up command (pip install -e .)"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "render" in out.stdout
