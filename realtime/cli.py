@@ -9,10 +9,17 @@ import argparse
 import sys
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from render import commands as render_commands
-    from weights import commands as weights_commands
+# Modules that contribute subcommands: each has `add_parsers(sub)` and may have `add_bench_parsers(sub)`.
+COMMAND_MODULES = [
+    "weights.commands",
+    "render.commands",
+]
 
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    modules = [importlib.import_module(m) for m in COMMAND_MODULES]
     parser = argparse.ArgumentParser(
         prog="ohlora",
         description="Oh-LoRA (오로라), a real-time streaming virtual human.\n\n"
@@ -21,11 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    weights_commands.add_parsers(sub)
-    render_commands.add_parsers(sub)
+    for module in modules:
+        module.add_parsers(sub)
     bench = sub.add_parser("bench", help="measure speed; results go to docs/benchmarks.md")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
-    render_commands.add_bench_parsers(bench_sub)
+    for module in modules:
+        if hasattr(module, "add_bench_parsers"):
+            module.add_bench_parsers(bench_sub)
     return parser
 
 

@@ -48,7 +48,7 @@ def fake_registry(monkeypatch, tmp_path):
         converted.append(files)
         (out / "model.bin").write_bytes(files["pkg/data.bin"].read_bytes()[::-1])
 
-    monkeypatch.setattr(prep, "_converters", lambda: {"fake": convert})
+    monkeypatch.setattr(prep, "_converter", lambda name: convert if name == "fake" else None)
     spec = ModelSpec(
         name="fake", role="test", title="t", upstream="u", licence="l", converter="fake", converted_format="f",
         outputs=("model.bin",),
@@ -95,7 +95,7 @@ def test_a_failing_converter_leaves_no_model_folder(fake_registry, monkeypatch):
         (out / "model.bin").write_bytes(b"half")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(prep, "_converters", lambda: {"fake": broken})
+    monkeypatch.setattr(prep, "_converter", lambda name: broken)
     with pytest.raises(RuntimeError):
         prepare_model(spec, root)
     assert not (root / "fake").exists()

@@ -30,11 +30,17 @@ class PrepareError(RuntimeError):
     """A model could not be prepared; the message says which package and how to retry."""
 
 
-def _converters() -> dict[str, Callable[[dict[str, Path], Path], None]]:
-    # Imported lazily: each converter pulls in its own format libraries.
-    from weights import mobilestylegan
+# converter name (manifest `converter = …`) -> module with `convert(files: dict[str, Path], out_dir: Path)`
+CONVERTERS = {
+    "mobilestylegan": "weights.mobilestylegan",
+}
 
-    return {"mobilestylegan": mobilestylegan.convert}
+
+def _converter(name: str) -> Callable[[dict[str, Path], Path], None] | None:
+    # Imported lazily: each converter pulls in its own format libraries.
+    import importlib
+
+    return importlib.import_module(CONVERTERS[name]).convert if name in CONVERTERS else None
 
 
 def sha256_of(path: Path, progress: tqdm | None = None) -> str:
@@ -148,8 +154,8 @@ def prepare_model(spec: ModelSpec, root: Path | None = None, force: bool = False
     t0 = time.perf_counter()
     if not force and is_prepared(spec, root):
         return PrepareResult(spec.name, "already prepared", 0.0)
-    converters = _converters()
-    if spec.converter not in converters:
+    convert = _converter(spec.converter)
+    if convert is None:
         raise PrepareError(f"model '{spec.name}' names converter '{spec.converter}', which this version lacks")
     downloads = root / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -164,7 +170,7 @@ def prepare_model(spec: ModelSpec, root: Path | None = None, force: bool = False
         out = work / "out"
         out.mkdir()
         print(f"{spec.name}: converting ({spec.converted_format})", file=sys.stderr)
-        converters[spec.converter](files, out)
+        convert(files, out)
         missing = [o for o in spec.outputs if not (out / o).exists()]
         if missing:
             raise PrepareError(f"converter for '{spec.name}' did not write {', '.join(missing)}")
