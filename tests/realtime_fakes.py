@@ -24,8 +24,8 @@ class FakeFrame:
 
 
 class FakeAvatarSession:
-    def __init__(self, size: int, fps: float, quality: int):
-        self.size, self.fps, self.quality = size, fps, quality
+    def __init__(self, size: int, fps: float, quality: int, noise: bool = False):
+        self.size, self.fps, self.quality, self.noise = size, fps, quality, noise
         self.t0 = time.monotonic()
         self.calls: list[tuple] = []
         self.mouth_open = False
@@ -63,6 +63,8 @@ class FakeAvatarSession:
                 seq = int(self.now() * self.fps) + 1
                 continue
             img = np.zeros((self.size, self.size, 3), np.uint8)
+            if self.noise:  # big frames, to fill socket buffers quickly in slow-consumer tests
+                img = np.random.randint(0, 256, img.shape, np.uint8)
             phase = (seq * 8) % 256
             img[:, :, 1] = phase
             img[:, :, 2] = np.linspace(0, 255, self.size, dtype=np.uint8)[None, :]
@@ -75,7 +77,8 @@ class FakeAvatarSession:
 
 
 class FakeAvatarRenderer:
-    def __init__(self):
+    def __init__(self, noise: bool = False):
+        self.noise = noise
         self.sessions: list[FakeAvatarSession] = []
         self.started = self.stopped = False
 
@@ -83,7 +86,7 @@ class FakeAvatarRenderer:
     async def stop(self): self.stopped = True
 
     def open_session(self, *, size=256, fps=30.0, quality=85, seed=None):
-        s = FakeAvatarSession(size, fps, quality)
+        s = FakeAvatarSession(size, fps, quality, self.noise)
         self.sessions.append(s)
         return s
 
