@@ -189,8 +189,8 @@ class ChatSocket:
                     until = verdict.blocked_until.isoformat() if verdict.blocked_until else None
                     raise ProtocolError("blocked", verdict.message or "you are blocked for a while", fatal=True,
                                         **({"blocked_until": until} if until else {}))
+            s = cfg.stream
             if session is None:
-                s = cfg.stream
                 size = min(int(message.get("size", s.size)), s.max_size)
                 fps = min(float(message.get("fps", s.fps)), s.max_fps)
                 quality = int(message.get("quality", s.quality))
@@ -200,6 +200,11 @@ class ChatSocket:
                     raise ProtocolError("internal", str(e), fatal=True) from None
             else:
                 resumed = True
+                if any(k in message for k in ("size", "fps", "quality")):  # the settings panel changed them
+                    state.registry.reconfigure(
+                        session, min(int(message.get("size", session.size)), s.max_size),
+                        min(float(message.get("fps", session.fps)), s.max_fps),
+                        int(message.get("quality", session.quality)))
         self.session = session
         matte = bool(message.get("matte", False))
         self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, cfg.stream.queue_frames, state.metrics)

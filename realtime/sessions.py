@@ -159,6 +159,16 @@ class Session:
     def start(self) -> None:
         self.pump_task = asyncio.create_task(self._pump_frames(), name=f"frames-{self.id}")
 
+    def reconfigure(self, avatar: AvatarSessionLike, size: int, fps: float, quality: int) -> None:
+        """Swap in an avatar session with new size/fps/quality (same face, same conversation)."""
+        old, self.avatar = self.avatar, avatar
+        if self.pump_task is not None:
+            self.pump_task.cancel()
+        old.close()
+        self.size, self.fps, self.quality = size, fps, quality
+        self.start()
+        self.avatar.set_watched(bool(self.peers))
+
     def attach(self, peer: Peer) -> None:
         if self.grace_task is not None:
             self.grace_task.cancel()
@@ -388,6 +398,11 @@ class SessionRegistry:
         log.info("session opened", extra={"event": "session_open", "session": session.id, "user": user,
                                           "size": size, "fps": fps})
         return session
+
+    def reconfigure(self, session: Session, size: int, fps: float, quality: int) -> None:
+        if (size, fps, quality) != (session.size, session.fps, session.quality):
+            session.reconfigure(self.engines.avatar.open_session(size=size, fps=fps, quality=quality),
+                                size, fps, quality)
 
     def release(self, session: Session, peer: Peer) -> None:
         """A socket left; when no chat socket remains, the session waits `reconnect_grace_s` for one."""
