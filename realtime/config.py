@@ -66,6 +66,9 @@ class StreamConfig:
     max_fps: float = 30.0
     # Frames waiting per socket before the oldest is dropped (drop-to-latest).
     queue_frames: int = 2
+    # Kernel send buffer per socket (bytes, 0 = the OS default, often MBs): a small one keeps a slow
+    # client's frames in our drop-to-latest queue instead of seconds of stale frames in the kernel.
+    socket_send_buffer: int = 262144
     # How fast she "speaks": tokens are released to clients at this many characters per second.
     speech_chars_per_s: float = 16.0
     allow_controls: bool = True
@@ -106,6 +109,7 @@ _RANGES = {
     "stream.max_size": (64, 1024),
     "stream.max_fps": (1, 60),
     "stream.queue_frames": (1, 64),
+    "stream.socket_send_buffer": (0, 64 * 1024 * 1024),
     "stream.speech_chars_per_s": (1, 10_000),
     "avatar.psi": (0, 2),
     "avatar.max_batch": (1, 1024),

@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 import secrets
+import socket
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +35,15 @@ def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
 def token_ok(state: ServerState, offered: str | None) -> bool:
     expected = state.cfg.server.token
     return not expected or (offered is not None and hmac.compare_digest(offered.encode(), expected.encode()))
+
+
+def limit_send_buffer(request: web.Request, size: int) -> None:
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if size and sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        except OSError:
+            pass
 
 
 class TokenBucket:
@@ -251,6 +261,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     hard_cap = max(4 * state.cfg.server.max_message_bytes, 1 << 20)
     ws = web.WebSocketResponse(max_msg_size=hard_cap, heartbeat=30.0, compress=False)
     await ws.prepare(request)
+    limit_send_buffer(request, state.cfg.stream.socket_send_buffer)
     await ChatSocket(ws, state, request.query.get("token")).run()
     return ws
 
@@ -283,6 +294,7 @@ async def mjpeg_handler(request: web.Request) -> web.StreamResponse:
         "Content-Type": f"multipart/x-mixed-replace; boundary={MJPEGSink.BOUNDARY}",
         "Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
     await response.prepare(request)
+    limit_send_buffer(request, state.cfg.stream.socket_send_buffer)
     peer = Peer(MJPEGSink(response), "mjpeg", state.cfg.stream.queue_frames, state.metrics)
     peer.start()
     session.attach(peer)
