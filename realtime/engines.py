@@ -55,9 +55,7 @@ class Engines:
 
     def control_names(self) -> list[str]:
         """Names of the direct expression controls the avatar accepts (for `hello.capabilities`)."""
-        names = getattr(self.avatar, "control_names", None)
-        if callable(names):
-            names = names()
+        names = getattr(self.avatar, "names", None)  # known once the renderer has started
         return list(names) if names else ["eyes", "mouth", "yaw"]
 
     async def close(self) -> None:

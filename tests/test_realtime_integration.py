@@ -202,3 +202,21 @@ def test_a_slow_consumer_does_not_stall_a_fast_one(server):
             assert stats["sockets"] == 3
             await slow.close()
     run(body())
+
+
+def test_ohlora_client_says_and_saves_frames(server, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.realtime_servers import ROOT
+
+    out = subprocess.run([sys.executable, "-m", "realtime.cli", "client", "--url", server.ws, "--user", "it-cli",
+                          "--say", "안녕!", "--save-frames", str(tmp_path / "frames"), "--watch", "0.5"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=TURN_TIMEOUT + 30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("> 안녕!\n") and len(out.stdout.strip().splitlines()) >= 2
+    frames = sorted((tmp_path / "frames").glob("*.jpg"))
+    assert len(frames) >= 5 and cv2.imread(str(frames[-1])) is not None
+    bad = subprocess.run([sys.executable, "-m", "realtime.cli", "client", "--url", "ws://127.0.0.1:9/ws", "--say", "x"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "is `ohlora serve` running?" in bad.stderr
