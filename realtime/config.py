@@ -157,6 +157,9 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if isinstance(value, str):
             return value
         raise ConfigError(f"{key}: expected a string, got {value!r}")
+    if origin is tuple:
+        item = args[0] if args else str
+        return tuple(_coerce(key, value, list[item]))
     if origin is list:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]

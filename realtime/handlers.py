@@ -206,15 +206,18 @@ class ChatSocket:
                 quality = int(message.get("quality", s.quality))
                 try:
                     session = state.registry.open(user, size, fps, quality)
-                except RuntimeError as e:
-                    raise ProtocolError("internal", str(e), fatal=True) from None
+                except (RuntimeError, ValueError) as e:  # server full, or a size the renderer cannot serve
+                    raise ProtocolError("internal", f"cannot open a session: {e}", fatal=True) from None
             else:
                 resumed = True
                 if any(k in message for k in ("size", "fps", "quality")):  # the settings panel changed them
-                    state.registry.reconfigure(
-                        session, min(int(message.get("size", session.size)), s.max_size),
-                        min(float(message.get("fps", session.fps)), s.max_fps),
-                        int(message.get("quality", session.quality)))
+                    try:
+                        state.registry.reconfigure(
+                            session, min(int(message.get("size", session.size)), s.max_size),
+                            min(float(message.get("fps", session.fps)), s.max_fps),
+                            int(message.get("quality", session.quality)))
+                    except ValueError as e:
+                        raise ProtocolError("bad_message", f"cannot change the stream: {e}") from None
         self.session = session
         matte = bool(message.get("matte", False))
         self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, cfg.stream.queue_frames, state.metrics)
