@@ -61,3 +61,21 @@ def test_set_flags():
     assert parse_set_flags(["stream.fps=25", "server.token=a=b"]) == {"stream.fps": "25", "server.token": "a=b"}
     with pytest.raises(ConfigError):
         parse_set_flags(["fps"])
+
+
+def test_json_logs_keep_structured_fields(capsys):
+    import json
+    import logging
+
+    from realtime.logs import configure_logging
+
+    configure_logging("json", "info")
+    logging.getLogger("ohlora.realtime").info("session opened", extra={"event": "session_open", "session": "abc"})
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["msg"] == "session opened" and record["event"] == "session_open" and record["session"] == "abc"
+    assert record["level"] == "info" and "ts" in record
+    configure_logging("text", "info")
+    logging.getLogger("ohlora.realtime").info("turn done", extra={"turn": 3})
+    err = capsys.readouterr().err
+    assert "turn done" in err and "turn=3" in err

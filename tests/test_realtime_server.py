@@ -431,3 +431,20 @@ def test_graceful_shutdown_ends_answers_cleanly_and_flushes_memories():
             assert chat.flushed and s.engines.avatar.stopped
             assert chat.interrupted and chat.interrupted[0][1] == done["text"]
     run(body())
+
+
+def test_new_settings_on_resume_change_the_stream_not_the_conversation():
+    async def body():
+        async with serving() as s:
+            a = s.client(user="tuner", size=256)
+            await a.connect()
+            await a.turn("hi")
+            await a.close()
+            b = s.client(user="tuner", size=128, fps=15)
+            hello = await b.connect()
+            assert hello["resumed"] and hello["accepted"]["size"] == 128 and hello["accepted"]["fps"] == 15
+            assert len(hello["transcript"]) == 2
+            await b.wait_frames(3)
+            assert b.frames[-1].header.width == 128
+            assert s.engines.avatar.sessions[0].closed and len(s.engines.avatar.sessions) == 2
+    run(body())
