@@ -1,8 +1,5 @@
-"""Start a server process on a free port for integration and browser tests.
-
-`ohlora serve` with the real engines when this checkout has them; otherwise (an engine has not landed
-yet) the same app over fake engines, and `REAL_ENGINES` says which one ran.
-"""
+"""Start a server process on a free port for integration and browser tests (tests/realtime_test_serve.py:
+the app `ohlora serve` runs, on the real engines this checkout has; `engines` says which ran)."""
 from __future__ import annotations
 
 import os
@@ -16,13 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def real_engines_available() -> bool:
+def _has(module: str) -> bool:
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("render.avatar", "dialogue.conversation"))
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
-REAL_ENGINES = real_engines_available()
+REAL_AVATAR = _has("render.avatar")
+REAL_CHAT = _has("dialogue.conversation")
+REAL_ENGINES = REAL_AVATAR and REAL_CHAT
 
 
 def free_port() -> int:
@@ -32,9 +34,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, port: int | None = None, settings: list[str] | None = None):
+    def __init__(self, port: int | None = None, settings: list[str] | None = None, fake: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.settings = settings or []
+        self.fake = fake
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -46,11 +49,13 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 300.0) -> "ServerProcess":
-        module = "realtime.cli" if REAL_ENGINES else "tests.realtime_fake_serve"
-        cmd = [sys.executable, "-m", module] + (["serve"] if REAL_ENGINES else []) + ["--port", str(self.port)]
+        cmd = [sys.executable, "-m", "tests.realtime_test_serve", "--port", str(self.port)]
         for s in self.settings:
             cmd += ["--set", s]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        for f in self.fake:
+            cmd += ["--fake", f]
+        # glibc returning big buffers to the OS after every op doubles CPU time (NOTES.md)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="17179869184")
         self.log = open(ROOT / ".pytest_cache" / f"server-{self.port}.log", "w") if (ROOT / ".pytest_cache").exists() \
             else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -14,9 +14,9 @@ import pytest
 
 from realtime.client import ClientError, OhloraClient
 from realtime.protocol import validate
-from tests.realtime_servers import REAL_ENGINES, ServerProcess
+from tests.realtime_servers import REAL_CHAT, ServerProcess
 
-TURN_TIMEOUT = 180.0 if REAL_ENGINES else 30.0
+TURN_TIMEOUT = 180.0 if REAL_CHAT else 30.0
 
 
 @pytest.fixture(scope="module")
