@@ -129,7 +129,8 @@ class KeyframeAtlas:
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
 
-        meta = dict(self.meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
+        meta = {k: v for k, v in self.meta.items() if k != "path"}
+        meta = dict(meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
                     version=ATLAS_VERSION)
         tmp = path.with_suffix(".tmp")
         save_file({f"level{s}": t.contiguous() for s, t in self.levels.items()}, str(tmp),
@@ -218,11 +219,12 @@ def plan_axis(render: _Renderer, k: int, lo: float, hi: float, budget: float, si
     return plan
 
 
-def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float) -> str:
+def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
+              counts: tuple[int, ...] = GRID_COUNTS) -> str:
     """A digest of everything the keyframes depend on: generator, face, psi, directions, plan settings."""
     h = hashlib.sha256()
     gen = walk.gen
-    h.update(f"v{ATLAS_VERSION}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{GRID_COUNTS}".encode())
+    h.update(f"v{ATLAS_VERSION}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{counts}".encode())
     h.update(gen.w_avg.cpu().numpy().tobytes())
     params = list(gen.backend.synthesis.parameters())
     for p in (params[0], params[len(params) // 2], params[-1]):
@@ -233,12 +235,12 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
 
 
 def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
-               cache: Path | None = None) -> Path:
+               cache: Path | None = None, counts: tuple[int, ...] = GRID_COUNTS) -> Path:
     from weights.manifest import cache_dir
 
     folder = (cache or cache_dir()) / "atlas"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{walk.gen.name}-seed{seed}-{atlas_key(walk, seed, levels, budget)}.safetensors"
+    return folder / f"{walk.gen.name}-seed{seed}-{atlas_key(walk, seed, levels, budget, counts)}.safetensors"
 
 
 def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS, budget: float = 1.0,
@@ -299,19 +301,21 @@ def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int
 
 
 def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS,
-                        budget: float = 1.0, cache: Path | None = None,
-                        log: Callable[[str], None] = print) -> KeyframeAtlas:
+                        budget: float = 1.0, cache: Path | None = None, counts: tuple[int, ...] = GRID_COUNTS,
+                        measure_points: int = 12, log: Callable[[str], None] = print) -> KeyframeAtlas:
     """The cached atlas for this generator, face and directions, built (with progress) on first use."""
-    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache)
+    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache, counts)
+    atlas = None
     if path.exists():
         try:
-            return KeyframeAtlas.load(path)
+            atlas = KeyframeAtlas.load(path)
         except Exception as e:  # a torn or stale file: rebuild rather than fail
             log(f"atlas: cannot read {path.name} ({e}); rebuilding")
-    log(f"atlas: first use for face {seed}: building it once (cached in {path.parent})")
-    atlas = build_atlas(walk, seed, levels, budget, log=log)
+    if atlas is None:
+        log(f"atlas: first use for face {seed}: building it once (cached in {path.parent})")
+        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log)
+        atlas.save(path)
     atlas.meta["path"] = str(path)
-    atlas.save(path)
     return atlas
 
 
