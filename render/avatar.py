@@ -193,7 +193,7 @@ class AtlasSource:
         return False
 
     def render(self, requests: list[FrameRequest]) -> list[torch.Tensor]:
-        from render.atlas import blend, grid_weights
+        from render.atlas import blend
 
         out: list[torch.Tensor | None] = [None] * len(requests)
         groups: dict[tuple[int, int], list[int]] = collections.defaultdict(list)
@@ -203,7 +203,7 @@ class AtlasSource:
             atlas = self.atlases[seed]
             level = atlas.level_for(size)
             if level == size:  # one blend for the whole group
-                flat, weight = grid_weights(atlas.axes, atlas.modes, np.array([requests[i].controls for i in rows]))
+                flat, weight = atlas.taps(np.array([requests[i].controls for i in rows]))
                 frames = blend(atlas.levels[level], flat, weight)
             else:
                 frames = atlas.render(np.array([requests[i].controls for i in rows]), size)

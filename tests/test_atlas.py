@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from render.atlas import (AtlasRefiner, KeyframeAtlas, axis_weights, build_atlas, grid_points, load_or_build_atlas)
+from render.atlas import (AtlasRefiner, Component, KeyframeAtlas, axis_coords, axis_weights, build_atlas,
+                          decompose, load_or_build_atlas)
 from render.walk import LatentWalk
 from tests.animation_fixtures import tiny_directions, tiny_generator
 
@@ -60,12 +61,21 @@ def test_cubic_reproduces_a_quadratic_better_than_a_crossfade():
 
 
 def test_atlas_equals_exact_renders_at_keyframes(atlas, walk):
-    points = grid_points(atlas.axes)
+    points = atlas.keyframe_points()
+    assert len(points) == atlas.count == atlas.levels[16].shape[0]
     pick = points[[0, len(points) // 2, len(points) - 1, 7]]
     for size in (16, 32):
         exact = walk.render([walk.face(3)] * len(pick), pick, size)
         got = atlas.render(pick, size)
         assert (got.int() - exact.int()).abs().max() <= 1
+
+
+def test_additive_parts_cover_each_local_control_with_the_head_turn():
+    comps = decompose(("eyes", "mouth", "yaw"))
+    assert [(c.controls, c.coef) for c in comps] == [((0, 2), 1.0), ((1, 2), 1.0), ((2,), -1.0)]
+    assert [(c.controls, c.coef) for c in decompose(("eyes", "mouth"))] == [((0, 1), 1.0)]
+    c = axis_coords(-2.0, 3.0, 6)
+    assert 0.0 in c and c[0] == -2.0 and c[-1] == 3.0 and len(c) == 6 and (np.diff(c) > 0).all()
 
 
 def test_atlas_reports_error_against_exact_renders(atlas):
@@ -75,6 +85,7 @@ def test_atlas_reports_error_against_exact_renders(atlas):
         assert 0 < s["atlas"] < 255 and 0 < s["crossfade"] < 255
     assert all(mode in ("linear", "cubic") for mode in atlas.modes)
     assert all(len(a) in (3, 5) for a in atlas.axes)
+    assert [c.coef for c in atlas.components] == [1.0, 1.0, -1.0]
 
 
 def test_atlas_frames_move_smoothly_between_keyframes(atlas):
@@ -92,13 +103,15 @@ def test_cache_round_trip_and_key(tmp_path, walk):
     assert len(files) == 1
     b = load_or_build_atlas(walk, 3, levels=(16,), budget=50.0, cache=tmp_path, log=lambda s: None)
     assert torch.equal(a.levels[16], b.levels[16]) and [list(x) for x in a.axes] == [list(x) for x in b.axes]
+    assert [(c.controls, c.coef, c.offset) for c in a.components] == [(c.controls, c.coef, c.offset) for c in b.components]
     other = LatentWalk(walk.gen, tiny_directions(seed=9), psi=0.7)
     load_or_build_atlas(other, 3, levels=(16,), budget=50.0, cache=tmp_path, log=lambda s: None)
     assert len(list((tmp_path / "atlas").glob("*.safetensors"))) == 2  # other directions, other atlas
 
 
-def test_refinement_inserts_an_exact_plane(atlas, walk):
+def test_refinement_inserts_exact_keyframes(atlas, walk):
     small = KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
+                          [Component(c.controls, c.coef) for c in atlas.components],
                           {16: atlas.levels[16]}, dict(atlas.meta))
     ref = AtlasRefiner(small, walk, 3)
     new = None
@@ -107,13 +120,11 @@ def test_refinement_inserts_an_exact_plane(atlas, walk):
         if new is not None:
             break
     assert new is not None and new.count > small.count
-    k = next(j for j in range(3) if len(new.axes[j]) > len(small.axes[j]))
-    x = next(v for v in new.axes[k] if v not in small.axes[k])
-    pt = np.zeros((1, 3))
-    pt[0] = [new.axes[j][len(new.axes[j]) // 2] for j in range(3)]
-    pt[0, k] = x
-    exact = walk.render([walk.face(3)], pt, 16)
-    assert (new.render(pt, 16).int() - exact.int()).abs().max() <= 1
-    # and the old keyframes are still where they were
-    pts = grid_points(small.axes)[:5]
+    old_points = {tuple(p) for p in small.keyframe_points()}
+    added = np.array([p for p in new.keyframe_points() if tuple(p) not in old_points])
+    assert len(added) == new.count - small.count
+    exact = walk.render([walk.face(3)] * len(added), added, 16)
+    assert (new.render(added, 16).int() - exact.int()).abs().max() <= 1
+    # and the old keyframes are still reproduced
+    pts = small.keyframe_points()[::7]
     assert torch.equal(new.render(pts, 16), small.render(pts, 16))
