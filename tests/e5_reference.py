@@ -33,6 +33,8 @@ class E5Reference:
         self._lib.e5_free.argtypes = [ctypes.c_void_p]
         self._lib.e5_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         self._lib.e5_embed.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
+        # one thread: OpenMP spin-waiting on a shared 2-core machine makes e5.c ~10x slower
+        self._lib.omp_set_num_threads(1)
         self._model = self._lib.e5_load(str(source_dir / "e5-small-q4.bin").encode())
         if not self._model:
             raise RuntimeError("e5.c could not load e5-small-q4.bin")

@@ -27,7 +27,7 @@ SENTENCES = [
     "Ελληνικά κείμενα", "русский текст здесь", "日本語のテキストです", "中文句子测试", "العربية نص قصير",
     "हिन्दी वाक्य", "ภาษาไทย", "Tiếng Việt có dấu", "한국어와 English가 mixed된 문장", "😀🙃✨🔥👍🏽👨‍👩‍👧",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝓼𝓬𝓻𝓲𝓹𝓽", "자모 \u1100\u1161\u11a8 분해", "ㄱㄴㄷ ㅏㅑㅓ", "숫자 ０１２３ 와 ①②③",
-    "URL https://example.com/path?q=1&x=2", "x", "", "!!!???...", "A" * 40, "가" * 30,
+    "URL https://example.com/path?q=1&x=2", "x", "", "!!!???...", "abc " * 10, "가" * 30,
 ]
 
 
@@ -64,7 +64,7 @@ def test_tokenization_matches_e5c_on_random_strings(reference, encoder):
     rng = random.Random(0)
     pool = [chr(c) for c in [*range(32, 127), *range(0xAC00, 0xAC00 + 400), *range(0x3131, 0x3164),
                              *range(0x300, 0x370), *range(0xFF01, 0xFF5F), *range(0x1F600, 0x1F650), 9, 10, 0x3000]]
-    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    texts = ["".join(rng.choice(pool) for _ in range(rng.randint(1, 40))) for _ in range(1000)]
     same = sum(encoder.tokenizer(t)["input_ids"] == reference.tokenize(t) for t in texts)
     assert same / len(texts) >= 0.995, f"{same}/{len(texts)} random strings tokenized identically"
 

@@ -272,4 +272,4 @@ def convert(files: dict[str, Path], out_dir: Path) -> None:
     (out_dir / "sentence_bert_config.json").write_text(json.dumps(
         {"max_seq_length": c["max_positions"], "do_lower_case": False}, indent=1))
     (out_dir / "config_sentence_transformers.json").write_text(json.dumps(
-        {"prompts": PROMPTS, "default_prompt_name": "query", "similarity_fn_name": "cosine"}, indent=1))
+        {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"}, indent=1))
