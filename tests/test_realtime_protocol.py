@@ -85,4 +85,4 @@ def test_protocol_doc_describes_every_message_and_error_code():
     for code in ERROR_CODES:
         assert f"`{code}`" in doc, code
     # the documented header layout is the one the code packs
-    assert re.search(r"24 bytes", doc) and "OHLF" in doc
+    assert re.search(r"24-byte", doc) and "OHLF" in doc
