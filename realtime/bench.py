@@ -155,7 +155,8 @@ def run_bench_serve(args: argparse.Namespace) -> int:
     lines += [f"| {name} | {value:.1f} | {target} | {'yes' if ok else 'no'} |" for name, value, target, ok in rows]
     body = (f"`ohlora bench serve --size {args.size} --fps {args.fps:g} --sessions {args.sessions} --viewers "
             f"{args.viewers}` ({args.turns} turns for the latency medians, {args.seconds:g} s of streaming while "
-            f"every session answers; settings: {', '.join(args.set) or 'defaults'}).\n\n" + "\n".join(lines)
+            f"every session answers; settings: {', '.join(args.set) or 'defaults'})."
+            + (f" Server: {args.label}." if args.label else "") + "\n\n" + "\n".join(lines)
             + f"\n\nRaw: first frame {[round(x) for x in ff]} ms, first token {[round(x) for x in ft]} ms, "
               f"cancel {[round(x) for x in cancel]} ms, chat fps {[round(x, 1) for x in fps['chat']][:16]}, "
               f"viewer fps {[round(x, 1) for x in fps['viewers']]}.")

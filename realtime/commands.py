@@ -49,6 +49,7 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--turns", type=int, default=5, help="turns for the latency medians (default 5)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="settings for the started server (e.g. avatar.device=cuda)")
+    p.add_argument("--label", help="what the server under test is (written beside the figures; useful with --url)")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=cmd_bench_serve)
 
