@@ -8,7 +8,7 @@ import logging
 import secrets
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -168,7 +168,7 @@ class ChatSocket:
         user = self.session.user if self.session else None
         if safety is None or user is None:
             return
-        verdict = safety.status(user, datetime.now(timezone.utc))
+        verdict = safety.status(user, datetime.now().astimezone())
         if verdict.action == "blocked":
             until = verdict.blocked_until.isoformat() if verdict.blocked_until else None
             extra = {"blocked_until": until} if until else {}
@@ -194,7 +194,7 @@ class ChatSocket:
             if session is not None and session.user != user:
                 raise ProtocolError("unknown_session", "that session belongs to another user", fatal=True)
             if state.engines.safety is not None:  # a blocked user learns when the block ends
-                verdict = state.engines.safety.status(user, datetime.now(timezone.utc))
+                verdict = state.engines.safety.status(user, datetime.now().astimezone())
                 if verdict.action == "blocked":
                     until = verdict.blocked_until.isoformat() if verdict.blocked_until else None
                     raise ProtocolError("blocked", verdict.message or "you are blocked for a while", fatal=True,

@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from dialogue.interfaces import TokenEvent, TurnDone
@@ -227,7 +227,7 @@ class Session:
         return True
 
     async def _produce(self, text: str, events: asyncio.Queue) -> None:
-        stream = self.engines.chat.turn(self.user, text, datetime.now(timezone.utc))
+        stream = self.engines.chat.turn(self.user, text, datetime.now().astimezone())
         try:
             async for event in stream:
                 await events.put(event)
