@@ -53,7 +53,8 @@ def test_full_turn_tokens_frames_done(server):
             assert first.shape == (256, 256, 3) and last.shape == (256, 256, 3)
             deltas, done = await c.turn("안녕! 너는 누구야?", timeout=TURN_TIMEOUT)
             assert deltas and not done["interrupted"]
-            assert "".join(d["text"] for d in deltas) == done["text"] or done["refused"] is not None
+            # the engine's final text is authoritative (it may repair what it streamed); it is never empty
+            assert done["text"].strip() and "".join(d["text"] for d in deltas).strip()
             assert done["expression"] is not None and done["timings"]
             n = c.frames_received
             await c.wait_frames(5)
