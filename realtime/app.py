@@ -1,7 +1,9 @@
 """The application factory: one aiohttp app holding the engines, the sessions and the routes."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 
 from aiohttp import web
 
@@ -15,12 +17,20 @@ from .state import STATE, ServerState
 log = logging.getLogger("ohlora.realtime")
 
 
-def create_app(cfg: Config, engines: Engines) -> web.Application:
-    """An app serving `engines` under `cfg`; engines start with the app and stop with it."""
+EXIT_IF_INTERRUPTED_AT_START = web.AppKey("exit_if_interrupted_at_start", bool)
+
+
+def create_app(cfg: Config, engines: Engines, *, exit_if_interrupted_at_start: bool = False) -> web.Application:
+    """An app serving `engines` under `cfg`; engines start with the app and stop with it.
+
+    `exit_if_interrupted_at_start` (for `ohlora serve`): Ctrl-C while the models load or the atlas is
+    built exits at once; that work runs in a thread that cannot be stopped, and no session exists yet.
+    """
     app = web.Application(client_max_size=cfg.server.max_message_bytes * 4)
     metrics = ServerMetrics()
     app[STATE] = ServerState(cfg=cfg, engines=engines, metrics=metrics,
                              registry=SessionRegistry(cfg, engines, metrics))
+    app[EXIT_IF_INTERRUPTED_AT_START] = exit_if_interrupted_at_start
     setup_routes(app)
     app.on_startup.append(_start_engines)
     app.on_shutdown.append(_drain_sessions)
@@ -30,7 +40,13 @@ def create_app(cfg: Config, engines: Engines) -> web.Application:
 
 async def _start_engines(app: web.Application) -> None:
     state = app[STATE]
-    await state.engines.avatar.start()
+    try:
+        await state.engines.avatar.start()
+    except asyncio.CancelledError:
+        if app[EXIT_IF_INTERRUPTED_AT_START]:
+            print("ohlora serve: interrupted while starting; nothing to save, exiting", flush=True)
+            os._exit(130)
+        raise
     state.ready = True
     log.info("engines ready", extra={"event": "ready"})
 

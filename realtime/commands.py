@@ -74,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except EngineUnavailable as e:
         print(f"ohlora serve: {e}", file=sys.stderr)
         return 1
-    app = create_app(cfg, engines)
+    app = create_app(cfg, engines, exit_if_interrupted_at_start=True)
 
     def announce(address: str) -> None:  # run_app's print hook: the address it bound
         import re
