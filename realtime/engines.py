@@ -47,11 +47,16 @@ class EngineUnavailable(RuntimeError):
     """An engine's package is missing or not prepared; the message says what to do."""
 
 
+class MatteLike(Protocol):
+    def matte_jpeg(self, jpeg: bytes) -> bytes: ...
+
+
 @dataclass
 class Engines:
     avatar: AvatarRendererLike
     chat: ChatEngine
     safety: SafetyGate | None = None
+    matte: MatteLike | None = None  # cuts the face out for transparent backgrounds, when available
 
     def control_names(self) -> list[str]:
         """Names of the direct expression controls the avatar accepts (for `hello.capabilities`)."""
@@ -79,7 +84,19 @@ def build_engines(avatar_cfg: Any, dialogue_options: dict[str, Any]) -> Engines:
             f"the avatar engine (render/avatar.py) is not available in this checkout ({e}); "
             "update to a version of ohlora that has it") from None
     chat, safety = build_chat_engine(dialogue_options)
-    return Engines(avatar=AvatarRenderer(avatar_cfg), chat=chat, safety=safety)
+    return Engines(avatar=AvatarRenderer(avatar_cfg), chat=chat, safety=safety, matte=build_matte())
+
+
+def build_matte() -> MatteLike | None:
+    """The selfie-segmentation matte when MediaPipe is installed (the `matte` extra), else None."""
+    from render.matte import SelfieMatte
+
+    if not SelfieMatte.available():
+        return None
+    try:
+        return SelfieMatte()
+    except Exception:  # a broken MediaPipe install: serve without mattes (pages fall back to an oval)
+        return None
 
 
 def build_chat_engine(options: dict[str, Any]) -> tuple[ChatEngine, SafetyGate | None]:

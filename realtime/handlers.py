@@ -219,8 +219,9 @@ class ChatSocket:
                     except ValueError as e:
                         raise ProtocolError("bad_message", f"cannot change the stream: {e}") from None
         self.session = session
-        matte = bool(message.get("matte", False))
-        self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, cfg.stream.queue_frames, state.metrics)
+        matte = bool(message.get("matte", False)) and state.engines.matte is not None
+        self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, cfg.stream.queue_frames, state.metrics,
+                         wants_matte=matte)
         self.peer.start()
         session.attach(self.peer)
         self.peer.send({
@@ -232,7 +233,7 @@ class ChatSocket:
                 "versions": [PROTOCOL_VERSION], "codecs": ["jpeg"], "roles": ["chat", "viewer"],
                 "max_message_bytes": cfg.server.max_message_bytes, "rate_limit_per_s": cfg.server.rate_limit_per_s,
                 "controls": state.engines.control_names() if cfg.stream.allow_controls else [],
-                "matte": bool(getattr(state.engines.avatar, "supports_matte", False)),
+                "matte": state.engines.matte is not None,
                 "mjpeg": "/stream.mjpg", "speech_chars_per_s": cfg.stream.speech_chars_per_s},
             "transcript": list(session.transcript),
         })

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,20 @@ MAX_PENDING_MESSAGES = 1000
 # How long a barge-in waits for the cancelled answer to wind down before moving on.
 CANCEL_WAIT_S = 0.1
 _WORDS = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class MattedFrame:
+    """A rendered frame plus its matte plane (computed once per frame for the sockets that asked)."""
+
+    seq: int
+    pts_ms: int
+    width: int
+    height: int
+    codec: str
+    flags: int
+    data: bytes
+    matte: bytes
 
 
 class FrameSink:
@@ -68,8 +82,10 @@ class WebSocketSink(FrameSink):
 class Peer:
     """One socket of a session: a bounded frame queue (drop-to-latest), an ordered message queue, a writer."""
 
-    def __init__(self, sink: FrameSink, role: str, queue_frames: int, metrics: ServerMetrics):
+    def __init__(self, sink: FrameSink, role: str, queue_frames: int, metrics: ServerMetrics,
+                 wants_matte: bool = False):
         self.sink, self.role, self.metrics = sink, role, metrics
+        self.wants_matte = wants_matte
         self.id = secrets.token_hex(4)
         self.queue_frames = queue_frames
         self.frames: deque[EncodedFrameLike] = deque()
@@ -194,8 +210,20 @@ class Session:
         try:
             async for frame in self.avatar.frames():
                 self.metrics.frames_rendered += 1
-                for peer in list(self.peers):
-                    peer.offer_frame(frame)
+                peers = list(self.peers)
+                matted = [p for p in peers if p.wants_matte]
+                for peer in peers:
+                    if not peer.wants_matte:
+                        peer.offer_frame(frame)
+                if matted:  # once per frame, off the event loop, only while someone asked for it
+                    try:
+                        matte = await asyncio.to_thread(self.engines.matte.matte_jpeg, frame.data)
+                        frame = MattedFrame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
+                                            frame.flags, frame.data, matte)
+                    except Exception as e:
+                        log.warning("session %s: matte failed: %s", self.id, e)
+                    for peer in matted:
+                        peer.offer_frame(frame)
         except asyncio.CancelledError:
             raise
         except Exception:

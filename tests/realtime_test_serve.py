@@ -59,8 +59,12 @@ def build(cfg, fake: set[str], cache: Path) -> tuple[Engines, str]:
         chat, safety = build_chat_engine(cfg.dialogue.options)
     else:
         chat, safety = FakeChatEngine(tokens=SCRIPTED, token_delay_s=0.05), FakeSafetyGate()
-    which = f"engines: avatar={'real' if real_avatar else 'fake'} chat={'real' if real_chat else 'fake'}"
-    return Engines(avatar, chat, safety), which
+    from realtime.engines import build_matte
+
+    matte = build_matte()
+    which = (f"engines: avatar={'real' if real_avatar else 'fake'} chat={'real' if real_chat else 'fake'} "
+             f"matte={'real' if matte else 'none'}")
+    return Engines(avatar, chat, safety, matte), which
 
 
 def main() -> None:

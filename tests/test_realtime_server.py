@@ -39,9 +39,9 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = None, safety=None,
-                  avatar: FakeAvatarRenderer | None = None):
+                  avatar: FakeAvatarRenderer | None = None, matte=None):
     cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, **(overrides or {})})
-    engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate())
+    engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate(), matte)
     runner = web.AppRunner(create_app(cfg, engines), shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -448,4 +448,36 @@ def test_new_settings_on_resume_change_the_stream_not_the_conversation():
             await b.wait_frames(3)
             assert b.frames[-1].header.width == 128
             assert s.engines.avatar.sessions[0].closed and len(s.engines.avatar.sessions) == 2
+    run(body())
+
+
+class FakeMatte:
+    def __init__(self):
+        self.calls = 0
+
+    def matte_jpeg(self, jpeg: bytes) -> bytes:
+        self.calls += 1
+        return b"\xff\xd8matte" + len(jpeg).to_bytes(4, "little")
+
+
+def test_a_matte_plane_goes_only_to_sockets_that_asked_for_it():
+    async def body():
+        matte = FakeMatte()
+        async with serving(matte=matte) as s:
+            chat = s.client(user="streamer")
+            hello = await chat.connect()
+            assert hello["capabilities"]["matte"] is True and hello["accepted"]["matte"] is False
+            await chat.wait_frames(3)
+            assert matte.calls == 0 and all(f.matte is None for f in chat.frames)
+            obs = s.client(role="viewer", user="streamer", matte=True)
+            assert (await obs.connect())["accepted"]["matte"] is True
+            await obs.wait_frames(5)
+            f = obs.frames[-1]
+            assert f.matte.startswith(b"\xff\xd8matte") and f.header.flags & 4
+            assert int.from_bytes(f.matte[-4:], "little") == len(f.data)  # the matte of this very frame
+            assert all(x.matte is None for x in list(chat.frames)[-3:])
+        async with serving() as s:  # no matte engine: the page is told, and falls back
+            c = s.client(user="x", matte=True)
+            hello = await c.connect()
+            assert hello["capabilities"]["matte"] is False and hello["accepted"]["matte"] is False
     run(body())
