@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
