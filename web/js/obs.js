@@ -18,7 +18,7 @@ let clearCaptions = null;
 let captionTurn = null;
 
 const connection = new Connection({
-  hello: () => ({ role: "viewer", ...target, matte: transparent,
+  hello: () => ({ role: "viewer", ...target, matte: true,
                   ...(params.get("token") ? { token: params.get("token") } : {}) }),
   onMessage: (m) => {
     if (!captions) return;
