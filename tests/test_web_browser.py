@@ -145,6 +145,10 @@ def test_obs_page_transparent_and_chroma(browser, server):
     h, w = px.shape[:2]
     assert px[2, 2, 3] == 0 and px[h - 3, w - 3, 3] == 0, "corners should be transparent"
     assert px[h // 2, w // 2, 3] > 200, "the face should be opaque"
+    from render.matte import SelfieMatte
+
+    # with MediaPipe installed the cut-out follows her face and hair, else it is an oval
+    assert obs.evaluate("window.ohlora.accepted.matte") == SelfieMatte.available()
     assert obs.locator("button, textarea, input").count() == 0  # no UI chrome
     green = context.new_page()
     green.goto(f"{server.base}/obs?user={user}&size=256&bg=%2300ff00")

@@ -21,6 +21,7 @@ const connection = new Connection({
   hello: () => ({ role: "viewer", ...target, matte: true,
                   ...(params.get("token") ? { token: params.get("token") } : {}) }),
   onMessage: (m) => {
+    if (m.type === "hello") window.ohlora.accepted = m.accepted;  // e.g. whether a matte comes with frames
     if (!captions) return;
     if (m.type === "chat.delta") {
       clearTimeout(clearCaptions);
