@@ -100,6 +100,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         from render.directions import load_directions
 
         directions = load_directions(args.generator, args.directions)
+        for name, value in controls.items():
+            lo, hi = directions.ranges[name]
+            if not lo <= value <= hi:
+                print(f"note: --{name} {value:g} is outside the usable range {lo:g}…{hi:g}; clamped")
     gen = load_generator(args.generator, args.device, args.dtype)
     psi = 0.7 if args.psi is None else args.psi
     if args.seeds:
