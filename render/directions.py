@@ -3,11 +3,10 @@
 A control value c moves a face's latent by c * vector: w' = w + sum_k c_k d_k. Control 0 is the face as
 it is; positive values raise the control's measured score (eyes: more open, mouth: more open, yaw: the
 face turns toward the image's right side, i.e. the person's left). What 1.0 means is fixed when the
-directions are fitted (`meta["unit"]`): for the committed MobileStyleGAN directions it is a strong but
-clean edit, as large a change of the attribute as a 3-std step along the raw fitted direction in the
-sampled population moves it (roughly: eyes from relaxed to wide open, the mouth from closed to a wide
-open smile, the head by about 30° for yaw); `meta["score_std"]` and `docs/expression-directions.md` give
-the measured sizes. `ranges` holds the usable interval of each control (measured by `ohlora vectors
+directions are fitted (`meta["unit"]`): for the committed MobileStyleGAN directions 1.0 moves w by 3
+standard deviations of the sampled faces' w along the direction — a strong but clean edit (roughly: eyes
+from half-closed to wide open over -1…1, the mouth from closed to an open smile, the head by about 30°
+each way for yaw); `meta["score_std"]` and docs/expression-directions.md give the measured sizes. `ranges` holds the usable interval of each control (measured by `ohlora vectors
 eval`), and `apply` clamps to it.
 
 The file format is a safetensors file with one tensor `vectors` [K, w_dim] and a JSON `meta` entry in its
