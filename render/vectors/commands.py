@@ -186,7 +186,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print("probe:", note)
     if args.seeds:
         for c in result.controls:
-            print(f"{c.name}: per-face r " + ", ".join(f"seed {s} {r:.3f}" for s, r in zip(seeds, c.r)))
+            for i, seed in enumerate(seeds):
+                cross = ", ".join(f"{s} {v[i]:+.2f}" for s, v in c.cross_faces.items() if s != c.name)
+                print(f"{c.name}, seed {seed}: r {c.r[i]:.3f} (bar {c.bar}), own Δ {c.cross_faces[c.name][i]:+.2f} "
+                      f"std, cross Δ {cross}")
     if args.write:
         from render.commands import persona_face
 

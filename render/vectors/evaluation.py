@@ -88,6 +88,7 @@ class ControlReport:
     r: np.ndarray  # [F] per-face Pearson r (NaN: the face was lost or the score did not move)
     bar: float
     cross: dict[str, float]  # score -> mean change over the full range / population std (signed)
+    cross_faces: dict[str, np.ndarray]  # score -> [F] the same per face
     drift: float  # mean identity drift at the range ends, share of inter-ocular distance
     lost: int  # sweep images where no face was found
     usable: tuple[float, float] = (float("nan"), float("nan"))
@@ -108,7 +109,8 @@ def control_report(name: str, values: np.ndarray, landmarks: np.ndarray, score_s
     scores = scores_from_landmarks(landmarks)  # name -> [F, V]
     r = pearson_rows(values, scores[name])
     span = values.max() - values.min()
-    cross = {s: float(np.nanmean(slope_rows(values, scores[s])) * span / score_std[s]) for s in scores}
+    cross_faces = {s: slope_rows(values, scores[s]) * span / score_std[s] for s in scores}
+    cross = {s: float(np.nanmean(v)) for s, v in cross_faces.items()}
     zero = int(np.argmin(np.abs(values)))
     ends = (0, len(values) - 1)
     drifts = []
@@ -121,7 +123,7 @@ def control_report(name: str, values: np.ndarray, landmarks: np.ndarray, score_s
             if not np.isnan(landmarks[f, e]).any():
                 drifts.append(procrustes_residual(landmarks[f, e], ref, keep))
     lost = int(np.isnan(landmarks).any(axis=(2, 3)).sum())
-    return ControlReport(name, values, r, PASS_BAR.get(name, 0.88), cross,
+    return ControlReport(name, values, r, PASS_BAR.get(name, 0.88), cross, cross_faces,
                          float(np.mean(drifts)) if drifts else float("nan"), lost)
 
 
