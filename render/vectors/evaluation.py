@@ -164,6 +164,7 @@ class EvalResult:
     person_drift: float
     score_std: dict[str, float]
     lost_faces: int  # evaluation faces without landmarks at control 0 (dropped)
+    probe_faces: int = 0
 
     def table(self) -> str:
         """The measurement table as Markdown."""
@@ -183,7 +184,9 @@ class EvalResult:
                 f"the mean landmark movement outside the edited region at the range ends, after removing pose "
                 f"and scale, in inter-ocular distances (two different people: {self.person_drift:.1%}); "
                 f"Δscore = mean change of each score over the control's full range, in population stds "
-                f"({', '.join(f'{k} {v:.3g}' for k, v in self.score_std.items())}).")
+                f"({', '.join(f'{k} {v:.3g}' for k, v in self.score_std.items())})"
+                + (f"; usable range probed on {self.probe_faces} faces at ×{', ×'.join(f'{m:g}' for m in PROBE_VALUES)} "
+                   f"of the range ends." if self.probe_faces else "."))
 
     def passes(self, cross_limit: float = 0.5) -> dict[str, bool]:
         """Per control: every face passes its bar and every cross effect is under `cross_limit` std."""
@@ -225,7 +228,7 @@ def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float
                                                  bar)
         reports.append(rep)
     bar.close()
-    return EvalResult(reports, len(w0), person, score_std, int((~found).sum()))
+    return EvalResult(reports, len(w0), person, score_std, int((~found).sum()), min(probe_faces, len(w0)))
 
 
 def _probe(gen, w0, vector, name, rng, base, scorer, score_size, batch, person, regions, bar):
