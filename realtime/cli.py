@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "weights.commands",
     "render.commands",
     "render.vectors.commands",
+    "realtime.commands",
 ]
 
 
