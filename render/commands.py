@@ -12,18 +12,9 @@ EXPRESSION_CONTROLS = ("eyes", "mouth", "yaw")
 
 def persona_face() -> tuple[int, float]:
     """The persona's face: (seed, ψ) from the [persona] table of weights/manifest.toml."""
-    import sys
+    from weights.manifest import load_persona
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    from weights.manifest import MANIFEST_PATH
-
-    persona = tomllib.loads(MANIFEST_PATH.read_text(encoding="utf-8")).get("persona")
-    if not persona or "seed" not in persona:
-        raise ValueError(f"{MANIFEST_PATH} has no [persona] seed; pass --seed")
-    return int(persona["seed"]), float(persona.get("psi", 0.7))
+    return load_persona()
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
