@@ -2,7 +2,7 @@
 
 A control value c moves a face's latent by c * vector: w' = w + sum_k c_k d_k. Control 0 is the face as
 it is; positive values raise the control's measured score (eyes: more open, mouth: more open, yaw: the
-face turns toward the image's right side, i.e. the person's left). What 1.0 means is fixed when the
+face turns toward the image's left side, i.e. the person's right). What 1.0 means is fixed when the
 directions are fitted (`meta["unit"]`): for the committed MobileStyleGAN directions 1.0 moves w by 3
 standard deviations of the sampled faces' w along the direction — a strong but clean edit (roughly: eyes
 from half-closed to wide open over -1…1, the mouth from closed to an open smile, the head by about 30°
