@@ -148,8 +148,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             what = f"seed {seed}, ψ={psi}"
         w = gen.w_from_seeds(parse_seeds(str(seed)), psi)
     if directions is not None:
-        w = directions.apply(w, directions.controls_tensor(controls).to(w.device))
-        what += ", " + ", ".join(f"{k} {v:+g}" for k, v in controls.items())
+        values = directions.controls_tensor(controls)  # clamped to the usable ranges
+        w = directions.apply(w, values.to(w.device))
+        what += ", " + ", ".join(f"{k} {float(values[directions.index(k)]):+g}" for k in controls)
     rgb = to_uint8(gen.synthesize(w), args.size)[0]
     save_image(rgb, args.output, args.quality)
     print(f"wrote {args.output} ({what}, {rgb.shape[1]}x{rgb.shape[0]})")

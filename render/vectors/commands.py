@@ -91,7 +91,15 @@ def resolution_check(samples) -> str | None:
             f"{lost_full}; " + ", ".join(parts))
 
 
+def _require_mediapipe() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("mediapipe") is None:
+        raise ValueError("the face-mesh scorer needs MediaPipe, an optional extra: pip install -e '.[vectors]'")
+
+
 def cmd_find(args: argparse.Namespace) -> int:
+    _require_mediapipe()
     import torch
 
     from render.directions import DIRECTIONS_DIR, ExpressionDirections
@@ -159,6 +167,7 @@ def cmd_find(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    _require_mediapipe()
     from render.directions import load_directions
     from render.generator import load_generator
     from render.images import parse_seeds, save_image
