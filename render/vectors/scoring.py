@@ -7,7 +7,8 @@ ratios (a 2D eye aspect ratio grows by 1/cos(yaw) as the head turns).
 Scores (one number per face; NaN where no face was found, never guessed):
   eyes   eye aspect ratio, mean of both eyes: (two lid gaps) / (2 × corner distance)
   mouth  inner-lip gap (mean of three vertical pairs) over the mouth's corner-to-corner width
-  yaw    head turn in degrees from the depth slope across the face (positive: face turns to image right)
+  yaw    head turn in degrees from the depth slope across the face (positive: the face turns toward the
+         image's left, the image-right half of the face coming closer to the camera)
   pitch  head tilt in degrees from the depth slope from forehead to chin (positive: chin toward camera)
   smile  lift of the mouth corners above the lip centre, over the mouth width
 """
