@@ -143,7 +143,9 @@ def test_obs_page_transparent_and_chroma(browser, server):
     obs.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=20_000)
     px = canvas_pixels(obs, "canvas", omit_background=True)
     h, w = px.shape[:2]
-    assert px[2, 2, 3] == 0 and px[h - 3, w - 3, 3] == 0, "corners should be transparent"
+    alpha = px[:, :, 3]
+    assert (alpha < 10).mean() > 0.05, "the background around her should be transparent"
+    assert min(alpha[2, 2], alpha[2, w - 3]) == 0, "a top corner (above her hair) should be transparent"
     assert px[h // 2, w // 2, 3] > 200, "the face should be opaque"
     from render.matte import SelfieMatte
 
