@@ -29,8 +29,17 @@ _DAY_RE = re.compile("(" + "|".join(sorted(KO_DAYS, key=len, reverse=True)) + r"
 # Score adjustment when the question names a day: the same day as the memory helps, another day hurts.
 SAME_DAY_BONUS = 0.04
 OTHER_DAY_PENALTY = 0.08
-# Cosine threshold for "relevant enough"; `ohlora eval memory` calibrates it (docs/memory.md).
-DEFAULT_THRESHOLD = 0.84
+# Cosine threshold for "relevant enough": `ohlora eval memory --calibrate` chooses it on validation cases
+# and saves it beside the classifier heads; this is the fallback.
+DEFAULT_THRESHOLD = 0.86
+RETRIEVAL_CONFIG = Path(__file__).resolve().parent.parent / "weights" / "classifiers" / "retrieval.json"
+
+
+def calibrated_threshold() -> float:
+    try:
+        return float(json.loads(RETRIEVAL_CONFIG.read_text())["threshold"])
+    except (OSError, ValueError, KeyError):
+        return DEFAULT_THRESHOLD
 
 
 def day_offset(text: str) -> tuple[int | None, re.Match | None]:
@@ -65,14 +74,14 @@ class _UserIndex:
 class MemoryStore:
     """`MemoryProvider` on SQLite: remember (upsert by slot), retrieve (top-k cosine above a threshold)."""
 
-    def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float | None = None):
         self.db = db if isinstance(db, DialogueDatabase) else DialogueDatabase(db)
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
             encoder = shared_encoder()
         self.encoder = encoder
-        self.threshold = threshold
+        self.threshold = calibrated_threshold() if threshold is None else threshold
         self._index: dict[str, _UserIndex] = {}
         self._writes = 0
         self._lock = threading.Lock()
