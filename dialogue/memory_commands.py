@@ -40,6 +40,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = cl.add_parser("train", help="fit the heads (frozen e5 + logistic regression) and save them in weights/classifiers/")
     p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
     p.set_defaults(func=cmd_train)
+    p = cl.add_parser("compare", help="measure fine-tuning the top e5 layers against the frozen head (ethics)")
+    p.add_argument("--top-layers", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--no-write", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     admin = _subcommands(sub, "admin", "operator commands")
     blocks = admin.add_parser("blocks", help="list or lift users' blocks").add_subparsers(
@@ -160,6 +165,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         head, report = train_head(task, encoder)
         head.save(HEADS_DIR / task)
         print(f"{task}: C={report['c']:g}, temperature {report['temperature']:.3f} -> {HEADS_DIR / task}.safetensors")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from realtime.benchdoc import write_section
+
+    from dialogue.classifiers import HEADS_DIR, EthicsClassifier
+    from dialogue.encoder import shared_encoder
+    from dialogue.evaluation import evaluate_classifier, measure_finetuning
+
+    encoder = shared_encoder()
+    frozen = {s: evaluate_classifier("ethics", EthicsClassifier(encoder), s)["macro_f1"] for s in ("val", "test")}
+    ft = measure_finetuning(encoder, args.top_layers, args.epochs)
+    body = (f"Ethics macro-F1 (argmax, no flag threshold for the fine-tuned model):\n\n"
+            + _table(["model", "trainable parameters", "val", "test"],
+                     [["frozen e5 + logistic regression (shipped)", "2.3 k", f"{frozen['val']:.3f}", f"{frozen['test']:.3f}"],
+                      [f"top {ft['top_layers']} e5 layers fine-tuned + linear head (epoch {ft['best_epoch_on_val']} of "
+                       f"{ft['epochs']}, chosen on val)", f"{ft['trainable_parameters'] / 1e6:.2f} M",
+                       f"{ft['val_macro_f1']:.3f}", f"{ft['test_macro_f1']:.3f}"]]))
+    print(body)
+    if not args.no_write:
+        print(f"wrote {write_section('eval-choice', 'Head on frozen e5 vs fine-tuning', body, EVAL_DOC)}")
     return 0
 
 
