@@ -68,6 +68,7 @@ class _UserIndex:
     refers: list[date | None]
     created: list[float]
     expires: np.ndarray  # float64, +inf when none
+    days: np.ndarray  # the date a time-bound memory is about as a proleptic ordinal, 0 when none
     matrix: np.ndarray  # [n, dim] float32
 
 
@@ -173,9 +174,10 @@ class MemoryStore:
         dim = self.encoder.dim
         matrix = (np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(len(rows), dim)
                   if rows else np.zeros((0, dim), np.float32))
-        idx = _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                         [date.fromisoformat(r[3]) if r[3] else None for r in rows], [r[4] for r in rows],
-                         np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64), matrix)
+        refers = [date.fromisoformat(r[3]) if r[3] else None for r in rows]
+        idx = _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], refers,
+                         [r[4] for r in rows], np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64),
+                         np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix)
         with self._lock:
             self._index[user_id] = idx
         return idx
@@ -204,10 +206,9 @@ class MemoryStore:
         scores[idx.expires <= _ts(now)] = -np.inf
         offset, _ = day_offset(query)
         if offset is not None:
-            asked = _today(now) + timedelta(days=offset)
-            for i, d in enumerate(idx.refers):
-                if d is not None:
-                    scores[i] += SAME_DAY_BONUS if d == asked else -OTHER_DAY_PENALTY
+            asked = (_today(now) + timedelta(days=offset)).toordinal()
+            timed = idx.days > 0
+            scores[timed] += np.where(idx.days[timed] == asked, SAME_DAY_BONUS, -OTHER_DAY_PENALTY)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top])]
