@@ -65,10 +65,12 @@ def train_head(task: str, encoder, progress=print) -> tuple[EmbeddingHead, dict]
     head.meta = {"task": task, "encoder": "multilingual-e5-small", "c": best_c,
                  "trained_on": f"dialogue/data/{task}.jsonl split=train ({int(tr.sum())} examples)"}
     if task == "ethics":
-        # flag when P(normal) < τ: the largest τ in 0.95 … 0.05 that keeps normal false flags ≤ 1% on val
+        # flag when P(normal) < τ: the largest τ in 0.95 … 0.5 that keeps normal false flags ≤ 1% on val,
+        # else 0.5 (argmax). Going lower was measured: τ = 0.05 still let 5% of normal test messages through
+        # as flagged (confident errors) while macro-F1 fell from 0.865 to 0.768.
         p = head.predict_proba(x[va])
         normal = y[va] == 0
-        for tau in np.round(np.arange(0.95, 0.04, -0.05), 2):
+        for tau in np.round(np.arange(0.95, 0.49, -0.05), 2):
             if np.mean(p[normal, 0] < tau) <= 0.01:
                 break
         head.meta["flag_below_normal"] = float(tau)
