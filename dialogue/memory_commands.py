@@ -292,8 +292,12 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
             ["ethics + topic-change classifiers (encoder included, uncached)", f"{both:.1f}", "≤ 25"],
             [f"retrieval over {args.memories:,} memories of one user (query embedded)", f"{retrieve:.2f}", "≤ 5"],
             [f"first retrieval after a write (loads {args.memories:,} rows from SQLite)", f"{cold:.1f}", ""]]
-    body = ("Median milliseconds over " + str(args.reps) + " calls, one process, default torch threads.\n\n"
-            + _table(["step", "ms", "target"], rows))
+    import os
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    body = (f"Median milliseconds over {args.reps} calls, one process, default torch threads; load average "
+            f"{load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
+            "upper bounds).\n\n" + _table(["step", "ms", "target"], rows))
     print(body)
     if not args.no_write:
         print(f"wrote {write_section('memory', 'Memory, topic change and ethics (dialogue II)', body)}")
