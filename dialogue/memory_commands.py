@@ -75,6 +75,7 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("memory", help="embedding one message, both classifiers, retrieval over 10,000 memories")
     p.add_argument("--memories", type=int, default=10_000)
     p.add_argument("--reps", type=int, default=30)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=cmd_bench_memory)
 
@@ -254,6 +255,10 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     from dialogue.encoder import shared_encoder
     from dialogue.memory import MemoryStore
 
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     enc = shared_encoder()
     ethics, topic = EthicsClassifier(enc), TopicChangeClassifier(enc)
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",
@@ -295,7 +300,7 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     import os
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    body = (f"Median milliseconds over {args.reps} calls, one process, default torch threads; load average "
+    body = (f"Median milliseconds over {args.reps} calls, one process, {torch.get_num_threads()} torch thread(s); load average "
             f"{load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
             "upper bounds).\n\n" + _table(["step", "ms", "target"], rows))
     print(body)
