@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "render.commands",
     "render.vectors.commands",
     "realtime.commands",
+    "dialogue.memory_commands",
 ]
 
 
