@@ -191,6 +191,7 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
              "per session pulls its frames on the session clock. Frames/s is what each session received (a "
              "render loop that falls behind skips frames rather than queueing them); latency runs from the "
              "loop taking a frame to its JPEG being ready; CPU share is process CPU time over wall time × cores.",
+             f"Load average of the machine when the run ended: {_loadavg()} (other jobs share these cores).",
              "", table]
     atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
     if atlas is not None:
@@ -209,3 +210,12 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
         if renderer.cfg.directions:
             lines.append(f"- Directions: {atlas.meta.get('directions_note', 'file ' + Path(renderer.cfg.directions).name)}.")
     return "\n".join(lines)
+
+
+def _loadavg() -> str:
+    import os
+
+    try:
+        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
