@@ -90,6 +90,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         return cmd_animate(args)
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise ValueError(f"cannot write '{args.output.name}': use a .png, .jpg or .jpeg file name")
+    if not args.output.resolve().parent.is_dir():
+        raise ValueError(f"folder '{args.output.parent}' does not exist")
     if args.grid and not args.seeds:
         raise ValueError("--grid needs --seeds, e.g. --grid 4x4 --seeds 0-15")
     gen = load_generator(args.generator, args.device, args.dtype)
