@@ -128,3 +128,16 @@ def test_refinement_inserts_exact_keyframes(atlas, walk):
     # and the old keyframes are still reproduced
     pts = small.keyframe_points()[::7]
     assert torch.equal(new.render(pts, 16), small.render(pts, 16))
+
+
+def test_blend_is_the_weighted_sum_with_negative_and_repeated_taps():
+    from render.atlas import blend
+
+    g = torch.Generator().manual_seed(0)
+    frames = torch.randint(0, 256, (6, 5, 7, 3), dtype=torch.uint8, generator=g)
+    flat = np.array([[0, 0, 1, 2, 5], [3, 4, 4, 1, 0]])
+    weight = np.array([[-0.125, 0.5625, 0.625, -0.0625, 0.0], [0.3, 0.3, 0.2, 0.25, -0.05]])
+    ref = (weight[:, :, None] * frames.reshape(6, -1).numpy()[flat].astype(np.float64)).sum(1)
+    got = blend(frames, flat, weight).reshape(2, -1).numpy().astype(int)
+    want = np.clip(np.floor(ref + 0.5), 0, 255)
+    assert np.abs(got - want).max() <= 1 and (got != want).mean() < 0.05
