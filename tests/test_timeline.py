@@ -156,3 +156,14 @@ def test_syllable_count_follows_the_script():
     assert syllables("안녕하세요") == ["s"] * 5
     assert syllables("hello.") == ["s", "s", "p"]
     assert syllables("  ") == []
+
+
+def test_forgetting_old_history_changes_nothing_later():
+    a, b = _busy(seed=8), _busy(seed=8)
+    times = [6.0 + i / FPS for i in range(200)]
+    want = [a.controls(t) for t in times]
+    b.controls(3.0)
+    b.forget_before(5.9)
+    got = [b.controls(t) for t in times]
+    assert max(abs(g[n] - w[n]) for g, w in zip(got, want) for n in NAMES) < 1e-12
+    assert len(b._speech._times) < len(a._speech._times)
