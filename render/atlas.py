@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from render.walk import LatentWalk
 
-ATLAS_VERSION = 2
+ATLAS_VERSION = 3
 DEFAULT_LEVELS = (256, 512)
 GRID_COUNTS = (3, 5, 9, 17)
 
@@ -73,8 +73,9 @@ def axis_weights(coords: np.ndarray, x: np.ndarray, mode: str) -> tuple[np.ndarr
 
 def grid_weights(axes: list[np.ndarray], modes: list[str], controls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tensor-product taps over all controls: flat keyframe indices [B, M] and weights [B, M]."""
-    controls = np.asarray(controls, np.float64).reshape(-1, len(axes))
+    controls = np.asarray(controls, np.float64)
     b = controls.shape[0]
+    controls = controls.reshape(b, len(axes))
     flat = np.zeros((b, 1), np.int64)
     weight = np.ones((b, 1))
     for k, (coords, mode) in enumerate(zip(axes, modes)):
@@ -145,14 +146,17 @@ class Component:
 
 
 def decompose(names: tuple[str, ...]) -> list[Component]:
-    """A(local, yaw) per local control, minus the shared yaw line counted once too often; one full grid
-    when there is no head turn or only two controls."""
+    """Second-order cut decomposition around the face as it is (all controls 0):
+    f(c) ≈ Σ_{i<j} f(c_i, c_j) − (K−2) Σ_i f(c_i) + C(K−1, 2) f(0), each term a grid with the other controls
+    at 0. Exact whenever at most two controls are away from 0; otherwise off by the three-way interaction
+    only. Grids of all pairs instead of one K-dimensional grid: 3·9·17 renders instead of 9·17·17 and far
+    fewer for more controls. One full grid for K ≤ 2."""
     k = len(names)
-    if "yaw" not in names or k <= 2:
+    if k <= 2:
         return [Component(tuple(range(k)), 1.0)]
-    pivot = names.index("yaw")
-    others = [i for i in range(k) if i != pivot]
-    return [Component((i, pivot), 1.0) for i in others] + [Component((pivot,), 1.0 - len(others))]
+    pairs = [Component((i, j), 1.0) for i in range(k) for j in range(i + 1, k)]
+    singles = [Component((i,), -(k - 2.0)) for i in range(k)]
+    return pairs + singles + [Component((), float(math.comb(k - 1, 2)))]
 
 
 @dataclass
@@ -183,7 +187,8 @@ class KeyframeAtlas:
         out = []
         for c in comps:
             pts = np.zeros((self.component_size(c), len(self.names)))
-            pts[:, list(c.controls)] = grid_points([self.axes[k] for k in c.controls])
+            if c.controls:
+                pts[:, list(c.controls)] = grid_points([self.axes[k] for k in c.controls])
             out.append(pts)
         return np.concatenate(out)
 
@@ -229,13 +234,15 @@ class KeyframeAtlas:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "KeyframeAtlas":
+    def load(cls, path: Path, any_version: bool = False) -> "KeyframeAtlas":
+        """Read an atlas file; any_version=True also reads older layouts (to take over their keyframes)."""
         from safetensors import safe_open
 
         with safe_open(str(path), "pt") as f:
             meta = json.loads(f.metadata()["meta"])
             levels = {int(k.removeprefix("level")): f.get_tensor(k) for k in f.keys()}
-        if meta.pop("version", None) != ATLAS_VERSION:
+        version = meta.pop("version", None)
+        if version != ATLAS_VERSION and not (any_version and version in (2, ATLAS_VERSION)):
             raise ValueError(f"{path} is an atlas of another version; delete it to rebuild")
         names = tuple(meta.pop("names"))
         axes = [np.asarray(a, np.float64) for a in meta.pop("axes")]
@@ -330,6 +337,12 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
     return h.hexdigest()[:16]
 
 
+def source_key(walk: LatentWalk, seed: int) -> str:
+    """What the keyframe pixels depend on (generator, face, psi, directions), not the layout: atlases with
+    the same source key can share keyframes."""
+    return atlas_key(walk, seed, (), 0.0, ())
+
+
 def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
                cache: Path | None = None, counts: tuple[int, ...] = GRID_COUNTS) -> Path:
     from weights.manifest import cache_dir
@@ -340,11 +353,13 @@ def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: flo
 
 
 def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS, budget: float = 1.5,
-                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 40,
-                log: Callable[[str], None] = print) -> KeyframeAtlas:
+                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 64,
+                log: Callable[[str], None] = print, reuse: KeyframeAtlas | None = None) -> KeyframeAtlas:
     """Plan the keyframes by measurement, render each exactly, measure the in-between error.
 
     budget: target mean absolute midpoint error per control, in 0..255 levels at the smallest level.
+    reuse: an atlas of the same generator, face and directions (e.g. of an older layout): its grid plan
+    and any keyframe it already holds are taken over instead of rendered again.
     """
     levels = tuple(sorted(levels))
     res = walk.gen.resolution
@@ -353,12 +368,18 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
             raise ValueError(f"atlas level {s} is larger than the generator's {res}")
     render = _Renderer(walk, seed, levels)
     plans = []
-    for k, name in enumerate(walk.names):
+    if reuse is not None and (reuse.names != tuple(walk.names) or set(reuse.levels) != set(levels)):
+        raise ValueError("the atlas to reuse has other controls or sizes")
+    for k, name in enumerate(walk.names if reuse is None else ()):
         lo, hi = walk.directions.ranges[name]
         plans.append(plan_axis(render, k, lo, hi, budget, levels[0], counts, desc=f"atlas: measuring {name}"))
         p = plans[-1]
         log(f"atlas: {name}: {len(p.coords)} keyframes over {lo:g}..{hi:g}, {p.mode} interpolation, midpoint "
             f"error {p.error:.2f}/255 (cross-fade {p.crossfade_error:.2f})")
+    if reuse is not None:
+        m = reuse.meta
+        plans = [AxisPlan(reuse.axes[k], reuse.modes[k], list(m["cell_error"][k]), m["axis_error"][k],
+                          m["axis_crossfade_error"][k]) for k in range(len(walk.names))]
     components = decompose(tuple(walk.names))
     # a frame blends this many keyframes: keep it bounded, giving up the cubic where it gains least
     while taps_per_frame(components, [p.mode for p in plans]) > max_taps:
@@ -375,8 +396,24 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
     points = atlas.keyframe_points()
     log(f"atlas: rendering {len(points)} keyframes ("
         + " + ".join("×".join(str(len(atlas.axes[k])) for k in c.controls) for c in components) + ")")
-    with tqdm(total=len(points), desc="atlas: keyframes", unit="frame") as bar:
-        atlas.levels = render(points, bar=bar)
+    have: dict[tuple, int] = {}
+    if reuse is not None:
+        have = {tuple(np.round(p, 9)): i for i, p in enumerate(reuse.keyframe_points())}
+    todo = [i for i, p in enumerate(points) if tuple(np.round(p, 9)) not in have]
+    if have:
+        log(f"atlas: {len(points) - len(todo)} keyframes taken over from the earlier atlas")
+    with tqdm(total=len(todo), desc="atlas: keyframes", unit="frame") as bar:
+        rendered = render(points[todo], bar=bar)
+    atlas.levels = {}
+    for s in levels:
+        bank = torch.empty(len(points), s, s, 3, dtype=torch.uint8)
+        if todo:
+            bank[todo] = rendered[s]
+        for i, p in enumerate(points):
+            j = have.get(tuple(np.round(p, 9)))
+            if j is not None:
+                bank[i] = reuse.levels[s][j]
+        atlas.levels[s] = bank
     if measure_points:
         atlas.meta["measured"] = measure_atlas(atlas, walk, seed, measure_points)
         m = atlas.meta["measured"]
@@ -417,7 +454,19 @@ def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = D
             log(f"atlas: cannot read {path.name} ({e}); rebuilding")
     if atlas is None:
         log(f"atlas: first use for face {seed}: building it once (cached in {path.parent})")
-        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log)
+        reuse = None
+        source = source_key(walk, seed)
+        for other in sorted(path.parent.glob(f"{walk.gen.name}-seed{seed}-*.safetensors")):
+            try:
+                old = KeyframeAtlas.load(other, any_version=True)
+            except Exception:
+                continue
+            if old.meta.get("source") == source and old.names == tuple(walk.names) and \
+                    set(old.levels) == set(levels) and "cell_error" in old.meta:
+                reuse = old
+                break
+        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log, reuse=reuse)
+        atlas.meta["source"] = source
         atlas.save(path)
     atlas.meta["path"] = str(path)
     return atlas
