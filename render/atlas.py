@@ -416,20 +416,49 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
         atlas.levels[s] = bank
     if measure_points:
         atlas.meta["measured"] = measure_atlas(atlas, walk, seed, measure_points)
-        m = atlas.meta["measured"]
-        for s in levels:
-            log(f"atlas: {s}²: mean abs error vs exact renders of {measure_points} random in-between points: "
-                f"{m[str(s)]['atlas']:.2f}/255 (plain cross-fade {m[str(s)]['crossfade']:.2f}/255)")
+        atlas.meta["measured_timeline"] = measure_atlas(
+            atlas, walk, seed, controls=timeline_controls(atlas.names, walk.directions.ranges, measure_points))
+        for key, what in (("measured", "random in-between points"), ("measured_timeline", "points of a streamed "
+                                                                                           "conversation")):
+            m = atlas.meta[key]
+            for s in levels:
+                log(f"atlas: {s}²: mean abs error vs exact renders at {measure_points} {what}: "
+                    f"{m[str(s)]['atlas']:.2f}/255 (plain cross-fade {m[str(s)]['crossfade']:.2f}/255)")
     return atlas
 
 
+def timeline_controls(names: tuple[str, ...], ranges: dict[str, tuple[float, float]], points: int,
+                      seed: int = 1234) -> np.ndarray:
+    """Control vectors a streamed face actually visits: random times of a minute of scripted conversation
+    (idle, blinks, answers streamed token by token, expression changes, a barge-in)."""
+    from render.timeline import ExpressionTimeline
+
+    rng = np.random.default_rng(seed)
+    tl = ExpressionTimeline(names, ranges, seed=seed)
+    t, levels, heads = 2.0, ["normal", "wide", "small", "very wide"], ["none", "slightly left", "right", "left"]
+    while t < 60:
+        tl.answer_started(t)
+        tl.set_expression(levels[rng.integers(4)], levels[rng.integers(4)], heads[rng.integers(4)], at=t)
+        for i in range(int(rng.integers(10, 40))):
+            tl.token("안녕하세요 ", at=t + i * 0.07)
+        tl.answer_ended(t + 3)
+        t += float(rng.uniform(4, 9))
+        if rng.random() < 0.2:
+            tl.cancel(t - 1)
+    times = np.sort(rng.uniform(0, 60, points))
+    return np.array([tl.controls_list(float(x)) for x in times])
+
+
 def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 12,
-                  rng_seed: int = 1234) -> dict:
-    """MAE (/255) of atlas frames and of a plain cross-fade vs exact renders at random in-between points."""
+                  rng_seed: int = 1234, controls: np.ndarray | None = None) -> dict:
+    """MAE (/255) of atlas frames and of a plain cross-fade vs exact renders at in-between points
+    (uniformly random over the ranges unless `controls` are given)."""
     rng = np.random.default_rng(rng_seed)
     lo = np.array([walk.directions.ranges[n][0] for n in atlas.names])
     hi = np.array([walk.directions.ranges[n][1] for n in atlas.names])
-    controls = lo + (hi - lo) * rng.random((points, len(lo)))
+    if controls is None:
+        controls = lo + (hi - lo) * rng.random((points, len(lo)))
+    points = len(controls)
     exact = _Renderer(walk, seed, tuple(atlas.levels))(controls, desc="atlas: measuring error")
     out = {}
     for s, ref in exact.items():
