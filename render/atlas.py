@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from render.walk import LatentWalk
 
-ATLAS_VERSION = 3
+ATLAS_VERSION = 4
 DEFAULT_LEVELS = (256, 512)
 GRID_COUNTS = (3, 5, 9, 17)
 
@@ -138,11 +138,16 @@ def axis_coords(lo: float, hi: float, n: int) -> np.ndarray:
 
 @dataclass
 class Component:
-    """One grid of the atlas: these controls vary over their coordinates, the others stay at 0."""
+    """One grid of the atlas: these controls vary over their coordinates, the others stay at 0.
+
+    axes: own coordinates (None: the atlas's); linear: interpolate linearly whatever the atlas's modes.
+    """
 
     controls: tuple[int, ...]
     coef: float
     offset: int = 0
+    axes: list[np.ndarray] | None = None
+    linear: bool = False
 
 
 def decompose(names: tuple[str, ...]) -> list[Component]:
@@ -174,8 +179,11 @@ class KeyframeAtlas:
             c.offset = offset
             offset += self.component_size(c)
 
+    def component_axes(self, comp: Component) -> list[np.ndarray]:
+        return comp.axes if comp.axes is not None else [self.axes[k] for k in comp.controls]
+
     def component_size(self, comp: Component) -> int:
-        return int(np.prod([len(self.axes[k]) for k in comp.controls]))
+        return int(np.prod([len(a) for a in self.component_axes(comp)]))
 
     @property
     def count(self) -> int:
@@ -188,7 +196,7 @@ class KeyframeAtlas:
         for c in comps:
             pts = np.zeros((self.component_size(c), len(self.names)))
             if c.controls:
-                pts[:, list(c.controls)] = grid_points([self.axes[k] for k in c.controls])
+                pts[:, list(c.controls)] = grid_points(self.component_axes(c))
             out.append(pts)
         return np.concatenate(out)
 
@@ -197,8 +205,8 @@ class KeyframeAtlas:
         controls = np.asarray(controls, np.float64).reshape(-1, len(self.names))
         flats, weights = [], []
         for c in self.components:
-            modes = ["linear" if crossfade else self.modes[k] for k in c.controls]
-            f, w = grid_weights([self.axes[k] for k in c.controls], modes, controls[:, list(c.controls)])
+            modes = ["linear" if crossfade or c.linear else self.modes[k] for k in c.controls]
+            f, w = grid_weights(self.component_axes(c), modes, controls[:, list(c.controls)])
             flats.append(f + c.offset)
             weights.append(w * c.coef)
         return np.concatenate(flats, 1), np.concatenate(weights, 1)
@@ -227,7 +235,8 @@ class KeyframeAtlas:
 
         meta = {k: v for k, v in self.meta.items() if k != "path"}
         meta = dict(meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
-                    components=[[list(c.controls), c.coef] for c in self.components], version=ATLAS_VERSION)
+                    components=[[list(c.controls), c.coef, None if c.axes is None else [a.tolist() for a in c.axes],
+                                 c.linear] for c in self.components], version=ATLAS_VERSION)
         tmp = path.with_suffix(".tmp")
         save_file({f"level{s}": t.contiguous() for s, t in self.levels.items()}, str(tmp),
                   metadata={"meta": json.dumps(meta)})
@@ -242,17 +251,51 @@ class KeyframeAtlas:
             meta = json.loads(f.metadata()["meta"])
             levels = {int(k.removeprefix("level")): f.get_tensor(k) for k in f.keys()}
         version = meta.pop("version", None)
-        if version != ATLAS_VERSION and not (any_version and version in (2, ATLAS_VERSION)):
+        if version != ATLAS_VERSION and not (any_version and version in (2, 3, ATLAS_VERSION)):
             raise ValueError(f"{path} is an atlas of another version; delete it to rebuild")
         names = tuple(meta.pop("names"))
         axes = [np.asarray(a, np.float64) for a in meta.pop("axes")]
         modes = meta.pop("modes")
-        comps = [Component(tuple(c), float(coef)) for c, coef in meta.pop("components")]
+        comps = [Component(tuple(c[0]), float(c[1]), 0,
+                           None if len(c) < 3 or c[2] is None else [np.asarray(a, np.float64) for a in c[2]],
+                           bool(c[3]) if len(c) > 3 else False) for c in meta.pop("components")]
         return cls(names, axes, modes, comps, levels, meta)
 
 
 def taps_per_frame(components: list[Component], modes: list[str]) -> int:
-    return sum(int(np.prod([4 if modes[k] == "cubic" else 2 for k in c.controls])) for c in components)
+    return sum(int(np.prod([4 if modes[k] == "cubic" and not c.linear else 2 for k in c.controls]))
+               for c in components)
+
+
+def add_residual(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 5,
+                 log: Callable[[str], None] = print) -> KeyframeAtlas:
+    """Correct what the pairwise parts miss (the interaction of three or more controls) with a coarse
+    grid over all controls of exact − pairwise, interpolated linearly.
+
+    The residual is 0 wherever a control is at 0, so only nodes with every control away from 0 are
+    rendered ((points − 1)^K of them). It is stored as uint8 around 128 and a constant 128 frame is
+    subtracted, so a frame is still one weighted sum of keyframes.
+    """
+    k = len(atlas.names)
+    if k < 3:
+        return atlas
+    axes = [axis_coords(*walk.directions.ranges[n], points) for n in atlas.names]
+    nodes = grid_points(axes)
+    away = np.all(np.abs(nodes) > 1e-12, axis=1)
+    log(f"atlas: rendering {int(away.sum())} keyframes for the {k}-way interaction")
+    with tqdm(total=int(away.sum()), desc="atlas: interaction", unit="frame") as bar:
+        exact = _Renderer(walk, seed, tuple(atlas.levels))(nodes[away], bar=bar)
+    levels = {}
+    for s, bank in atlas.levels.items():
+        res = torch.full((len(nodes), s, s, 3), 128, dtype=torch.uint8)
+        if away.any():
+            pair = atlas.render(nodes[away], s).int()
+            res[torch.from_numpy(np.flatnonzero(away))] = (exact[s].int() - pair + 128).clamp(0, 255).to(torch.uint8)
+        gray = torch.full((1, s, s, 3), 128, dtype=torch.uint8)
+        levels[s] = torch.cat([bank, res, gray])
+    comps = [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components]
+    comps += [Component(tuple(range(k)), 1.0, 0, axes, True), Component((), -1.0)]
+    return KeyframeAtlas(atlas.names, atlas.axes, atlas.modes, comps, levels, dict(atlas.meta, residual=points))
 
 
 # ---- building ----------------------------------------------------------------------------------------------
@@ -353,8 +396,9 @@ def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: flo
 
 
 def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS, budget: float = 1.5,
-                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 64,
-                log: Callable[[str], None] = print, reuse: KeyframeAtlas | None = None) -> KeyframeAtlas:
+                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 72,
+                log: Callable[[str], None] = print, reuse: KeyframeAtlas | None = None,
+                residual: int = 5) -> KeyframeAtlas:
     """Plan the keyframes by measurement, render each exactly, measure the in-between error.
 
     budget: target mean absolute midpoint error per control, in 0..255 levels at the smallest level.
@@ -382,7 +426,7 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
                           m["axis_crossfade_error"][k]) for k in range(len(walk.names))]
     components = decompose(tuple(walk.names))
     # a frame blends this many keyframes: keep it bounded, giving up the cubic where it gains least
-    while taps_per_frame(components, [p.mode for p in plans]) > max_taps:
+    while taps_per_frame(components, [p.mode for p in plans]) + 2 ** len(plans) + 1 > max_taps:
         k = min((k for k, p in enumerate(plans) if p.mode == "cubic"),
                 key=lambda k: plans[k].crossfade_error - plans[k].error)
         p = plans[k]
@@ -398,7 +442,13 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
         + " + ".join("×".join(str(len(atlas.axes[k])) for k in c.controls) for c in components) + ")")
     have: dict[tuple, int] = {}
     if reuse is not None:
-        have = {tuple(np.round(p, 9)): i for i, p in enumerate(reuse.keyframe_points())}
+        start = 0
+        for c in reuse.components:  # face keyframes only: not the residual grid nor its gray frame
+            pts = reuse.keyframe_points(c)
+            if c.axes is None and (c.controls or c.coef > 0):
+                for i, p in enumerate(pts):
+                    have.setdefault(tuple(np.round(p, 9)), start + i)
+            start += len(pts)
     todo = [i for i, p in enumerate(points) if tuple(np.round(p, 9)) not in have]
     if have:
         log(f"atlas: {len(points) - len(todo)} keyframes taken over from the earlier atlas")
@@ -414,6 +464,8 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
             if j is not None:
                 bank[i] = reuse.levels[s][j]
         atlas.levels[s] = bank
+    if residual and len(walk.names) >= 3:
+        atlas = add_residual(atlas, walk, seed, residual, log)
     if measure_points:
         atlas.meta["measured"] = measure_atlas(atlas, walk, seed, measure_points)
         atlas.meta["measured_timeline"] = measure_atlas(
@@ -472,9 +524,10 @@ def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int
 
 def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS,
                         budget: float = 1.5, cache: Path | None = None, counts: tuple[int, ...] = GRID_COUNTS,
-                        measure_points: int = 12, log: Callable[[str], None] = print) -> KeyframeAtlas:
+                        measure_points: int = 12, log: Callable[[str], None] = print,
+                        residual: int = 5) -> KeyframeAtlas:
     """The cached atlas for this generator, face and directions, built (with progress) on first use."""
-    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache, counts)
+    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache, counts + (-residual,))
     atlas = None
     if path.exists():
         try:
@@ -494,7 +547,8 @@ def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = D
                     set(old.levels) == set(levels) and "cell_error" in old.meta:
                 reuse = old
                 break
-        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log, reuse=reuse)
+        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log, reuse=reuse,
+                            residual=residual)
         atlas.meta["source"] = source
         atlas.save(path)
     atlas.meta["path"] = str(path)
@@ -536,7 +590,7 @@ class AtlasRefiner:
         """The new keyframes for coordinate x on control k, in component order."""
         out = []
         for c in self.atlas.components:
-            if k in c.controls:
+            if k in c.controls and c.axes is None:
                 axes = [self.atlas.axes[j] if j != k else np.array([x]) for j in c.controls]
                 pts = np.zeros((int(np.prod([len(a) for a in axes])), len(self.atlas.names)))
                 pts[:, list(c.controls)] = grid_points(axes)
@@ -575,7 +629,7 @@ class AtlasRefiner:
             parts, used = [], 0
             for c in old.components:
                 block = bank[c.offset:c.offset + old.component_size(c)]
-                if k in c.controls:
+                if k in c.controls and c.axes is None:
                     shape = [len(old.axes[j]) for j in c.controls]
                     pos = c.controls.index(k)
                     plane_shape = shape.copy()
@@ -594,7 +648,7 @@ class AtlasRefiner:
         factor = 0.25 if old.modes[k] == "linear" else 0.125  # error shrinks with the square/cube of spacing
         self._cell_error[k][i:i + 1] = [e * factor, e * factor]
         meta = dict(old.meta, cell_error=self._cell_error, refined=old.meta.get("refined", 0) + 1)
-        comps = [Component(c.controls, c.coef) for c in old.components]
+        comps = [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in old.components]
         self.atlas = KeyframeAtlas(old.names, axes, old.modes, comps, levels, meta)
         if self.path is not None:
             self.atlas.save(self.path)

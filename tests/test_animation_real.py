@@ -26,7 +26,7 @@ def real_renderer(face_generator, tmp_path_factory):
     directions = ExpressionDirections(("eyes", "mouth", "yaw"), q.T.contiguous() * 6.0,
                                       {"eyes": (-2.0, 2.0), "mouth": (-1.5, 2.0), "yaw": (-2.0, 2.0)})
     r = AvatarRenderer(AvatarConfig(seed=7, path="atlas", refine=False, atlas_levels=(64,)), log=lambda s: None)
-    r.start_with(face_generator, directions, {"counts": (3,), "measure_points": 0, "log": lambda s: None,
+    r.start_with(face_generator, directions, {"counts": (3,), "residual": 3, "measure_points": 0, "log": lambda s: None,
                                               "cache": tmp_path_factory.mktemp("cache")})
     yield r
     asyncio.run(r.stop())
@@ -34,7 +34,8 @@ def real_renderer(face_generator, tmp_path_factory):
 
 def test_real_atlas_keyframes_are_exact_renders(real_renderer):
     atlas = real_renderer.source.atlases[7]
-    assert atlas.count == 3 * (3 * 3) + 3 * 3 + 1  # three pair grids, three lines, the face itself
+    # three pair grids, three lines, the face itself, the 3-way interaction grid and its gray offset frame
+    assert atlas.count == 3 * (3 * 3) + 3 * 3 + 1 + 3 ** 3 + 1
     pts = atlas.keyframe_points()[[1, 5, 11, 19]]
     exact = real_renderer.walk.render([real_renderer.walk.face(7)] * 4, pts, 64)
     assert (atlas.render(pts, 64).int() - exact.int()).abs().max() <= 1

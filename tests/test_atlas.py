@@ -88,7 +88,7 @@ def test_atlas_reports_error_against_exact_renders(atlas):
         assert 0 < s["atlas"] < 255 and 0 < s["crossfade"] < 255
     assert all(mode in ("linear", "cubic") for mode in atlas.modes)
     assert all(len(a) in (3, 5) for a in atlas.axes)
-    assert [c.coef for c in atlas.components] == [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0]
+    assert [c.coef for c in atlas.components] == [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0, -1.0]
 
 
 def test_atlas_frames_move_smoothly_between_keyframes(atlas):
@@ -114,7 +114,7 @@ def test_cache_round_trip_and_key(tmp_path, walk):
 
 def test_refinement_inserts_exact_keyframes(atlas, walk):
     small = KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
-                          [Component(c.controls, c.coef) for c in atlas.components],
+                          [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components],
                           {16: atlas.levels[16]}, dict(atlas.meta))
     ref = AtlasRefiner(small, walk, 3)
     new = None
@@ -152,6 +152,12 @@ def test_pairwise_atlas_is_exact_where_two_controls_move(atlas, walk):
     exact = walk.render([walk.face(3)] * 3, pts, 16).float()
     err = (atlas.render(pts, 16).float() - exact).abs().mean()
     assert err < (atlas.render(pts, 16, crossfade=True).float() - exact).abs().mean() + 2.0
-    # and a frame on all three controls is still a face of the same family: close to the exact render
-    pt = np.array([[0.5, 0.5, 0.5]])
-    assert (atlas.render(pt, 16).float() - walk.render([walk.face(3)], pt, 16).float()).abs().mean() < 40
+    # on all three controls at once the interaction grid corrects what the pairs miss
+    pts = np.array([[1.0, -1.0, 1.0], [0.5, 1.5, -0.5]])
+    exact = walk.render([walk.face(3)] * 2, pts, 16).float()
+    pairwise = KeyframeAtlas(atlas.names, atlas.axes, atlas.modes,
+                             [Component(c.controls, c.coef) for c in atlas.components[:7]],
+                             {16: atlas.levels[16][:sum(atlas.component_size(c) for c in atlas.components[:7])]})
+    with_residual = (atlas.render(pts, 16).float() - exact).abs().mean()
+    assert with_residual <= 1.0  # [1, -1, 1] is a node of the interaction grid
+    assert with_residual < (pairwise.render(pts, 16).float() - exact).abs().mean()
