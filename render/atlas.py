@@ -366,11 +366,11 @@ def plan_axis(render: _Renderer, k: int, lo: float, hi: float, budget: float, si
 
 
 def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
-              counts: tuple[int, ...] = GRID_COUNTS) -> str:
+              counts: tuple[int, ...] = GRID_COUNTS, version: int = ATLAS_VERSION) -> str:
     """A digest of everything the keyframes depend on: generator, face, psi, directions, plan settings."""
     h = hashlib.sha256()
     gen = walk.gen
-    h.update(f"v{ATLAS_VERSION}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{counts}".encode())
+    h.update(f"v{version}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{counts}".encode())
     h.update(gen.w_avg.cpu().numpy().tobytes())
     params = list(gen.backend.synthesis.parameters())
     for p in (params[0], params[len(params) // 2], params[-1]):
@@ -383,7 +383,7 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
 def source_key(walk: LatentWalk, seed: int) -> str:
     """What the keyframe pixels depend on (generator, face, psi, directions), not the layout: atlases with
     the same source key can share keyframes."""
-    return atlas_key(walk, seed, (), 0.0, ())
+    return atlas_key(walk, seed, (), 0.0, (), version=3)  # fixed: the pixels do not change with the layout
 
 
 def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
