@@ -197,8 +197,11 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
              "", table]
     atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
     if atlas is not None:
-        grid = " × ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
-        lines += ["", f"Atlas: {atlas.count} keyframes, grid {grid}."]
+        per = ", ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
+        parts = " + ".join("×".join(str(len(a)) for a in atlas.component_axes(c)) or "1" for c in atlas.components)
+        lines += ["", f"Atlas: {atlas.count} keyframes; coordinates per control {per}; grids of every pair of "
+                      f"controls, the lines, the face, and a coarse grid of the interaction of all three "
+                      f"({parts})."]
         for key, what in (("measured_timeline", "control points a streamed conversation visits (idle, blinks, "
                                                 "speech, expression changes; random times of a scripted minute)"),
                           ("measured", "uniformly random control points over the full ranges (worst case: all "
@@ -213,7 +216,9 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
                          + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
                                      zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
         if renderer.cfg.directions:
-            lines.append(f"- Directions: {atlas.meta.get('directions_note', 'file ' + Path(renderer.cfg.directions).name)}.")
+            meta = getattr(renderer.walk.directions, "meta", {}) or {}
+            lines.append(f"- Directions: file {Path(renderer.cfg.directions).name}"
+                         + (f" ({meta['method']})" if meta.get("method") else "") + ".")
     return "\n".join(lines)
 
 
