@@ -10,7 +10,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-# Each entry upgrades the schema from version i to i + 1. Append only: never edit a released migration.
+# Each entry upgrades the schema from version i to i + 1 (statements split on ";", so none in comments).
+# Append only: never edit a released migration.
 MIGRATIONS: list[str] = [
     # 1: per-user [key: value] memories with embeddings
     """
@@ -23,7 +24,7 @@ MIGRATIONS: list[str] = [
         created_at  REAL NOT NULL,      -- unix seconds
         updated_at  REAL NOT NULL,
         refers_to   TEXT,               -- ISO date a time-bound key is about
-        expires_at  REAL,               -- unix seconds; NULL = kept until deleted
+        expires_at  REAL,               -- unix seconds, NULL = kept until deleted
         source_turn TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (user_id, slot)
     );
@@ -43,7 +44,7 @@ MIGRATIONS: list[str] = [
         user_id   TEXT NOT NULL,
         category  TEXT NOT NULL,
         level     INTEGER NOT NULL,     -- offences counted so far (index into the escalation steps)
-        until     REAL,                 -- unix seconds the current block ends; NULL = warned only
+        until     REAL,                 -- unix seconds the current block ends, NULL = warned only
         updated_at REAL NOT NULL,
         PRIMARY KEY (user_id, category)
     );
@@ -119,3 +120,13 @@ class _Transaction:
             self.db.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.db.lock.release()
+
+
+def default_database_path() -> Path:
+    """$OHLORA_DB, else $OHLORA_DATA_DIR/dialogue.sqlite3 (default ~/.local/share/ohlora)."""
+    import os
+
+    if os.environ.get("OHLORA_DB"):
+        return Path(os.environ["OHLORA_DB"]).expanduser()
+    base = Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser()
+    return base / "dialogue.sqlite3"

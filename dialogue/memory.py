@@ -29,8 +29,17 @@ _DAY_RE = re.compile("(" + "|".join(sorted(KO_DAYS, key=len, reverse=True)) + r"
 # Score adjustment when the question names a day: the same day as the memory helps, another day hurts.
 SAME_DAY_BONUS = 0.04
 OTHER_DAY_PENALTY = 0.08
-# Cosine threshold for "relevant enough"; `ohlora eval memory` calibrates it (docs/memory.md).
-DEFAULT_THRESHOLD = 0.84
+# Cosine threshold for "relevant enough": `ohlora eval memory --calibrate` chooses it on validation cases
+# and saves it beside the classifier heads; this is the fallback.
+DEFAULT_THRESHOLD = 0.86
+RETRIEVAL_CONFIG = Path(__file__).resolve().parent.parent / "weights" / "classifiers" / "retrieval.json"
+
+
+def calibrated_threshold() -> float:
+    try:
+        return float(json.loads(RETRIEVAL_CONFIG.read_text())["threshold"])
+    except (OSError, ValueError, KeyError):
+        return DEFAULT_THRESHOLD
 
 
 def day_offset(text: str) -> tuple[int | None, re.Match | None]:
@@ -40,6 +49,20 @@ def day_offset(text: str) -> tuple[int | None, re.Match | None]:
         return None, None
     word = m.group(0)
     return (KO_DAYS[word] if m.group(1) else EN_DAYS[word.lower()]), m
+
+
+_blas = None
+
+
+def _single_threaded_blas():
+    """A matrix-vector product is memory-bound: BLAS threads only add spin-waiting (10x slower on a busy
+    2-core machine), so retrieval limits BLAS to one thread for the product."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 def _today(now: datetime) -> date:
@@ -59,20 +82,21 @@ class _UserIndex:
     refers: list[date | None]
     created: list[float]
     expires: np.ndarray  # float64, +inf when none
+    days: np.ndarray  # the date a time-bound memory is about as a proleptic ordinal, 0 when none
     matrix: np.ndarray  # [n, dim] float32
 
 
 class MemoryStore:
     """`MemoryProvider` on SQLite: remember (upsert by slot), retrieve (top-k cosine above a threshold)."""
 
-    def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float | None = None):
         self.db = db if isinstance(db, DialogueDatabase) else DialogueDatabase(db)
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
             encoder = shared_encoder()
         self.encoder = encoder
-        self.threshold = threshold
+        self.threshold = calibrated_threshold() if threshold is None else threshold
         self._index: dict[str, _UserIndex] = {}
         self._writes = 0
         self._lock = threading.Lock()
@@ -164,9 +188,10 @@ class MemoryStore:
         dim = self.encoder.dim
         matrix = (np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(len(rows), dim)
                   if rows else np.zeros((0, dim), np.float32))
-        idx = _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                         [date.fromisoformat(r[3]) if r[3] else None for r in rows], [r[4] for r in rows],
-                         np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64), matrix)
+        refers = [date.fromisoformat(r[3]) if r[3] else None for r in rows]
+        idx = _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], refers,
+                         [r[4] for r in rows], np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64),
+                         np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix)
         with self._lock:
             self._index[user_id] = idx
         return idx
@@ -191,14 +216,14 @@ class MemoryStore:
         if not idx.slots:
             return []
         q = query_embedding if query_embedding is not None else self.encoder.encode_one(query, "query")
-        scores = idx.matrix @ q
+        with _single_threaded_blas():
+            scores = idx.matrix @ q
         scores[idx.expires <= _ts(now)] = -np.inf
         offset, _ = day_offset(query)
         if offset is not None:
-            asked = _today(now) + timedelta(days=offset)
-            for i, d in enumerate(idx.refers):
-                if d is not None:
-                    scores[i] += SAME_DAY_BONUS if d == asked else -OTHER_DAY_PENALTY
+            asked = (_today(now) + timedelta(days=offset)).toordinal()
+            timed = idx.days > 0
+            scores[timed] += np.where(idx.days[timed] == asked, SAME_DAY_BONUS, -OTHER_DAY_PENALTY)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top])]

@@ -13,6 +13,9 @@ import sys
 COMMAND_MODULES = [
     "weights.commands",
     "render.commands",
+    "render.vectors.commands",
+    "realtime.commands",
+    "dialogue.memory_commands",
 ]
 
 

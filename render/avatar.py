@@ -60,11 +60,11 @@ class EncodedFrame:
 
 
 def persona_seed() -> int:
-    """The persona's face: `persona_seed` of the generator's manifest entry, else the default."""
+    """The persona's face: the seed of the manifest's [persona] table, else the default."""
     try:
-        from weights import load_manifest
+        from weights.manifest import load_persona
 
-        return int(load_manifest()["mobilestylegan"].extra.get("persona_seed", DEFAULT_PERSONA_SEED))
+        return load_persona()[0]
     except Exception:
         return DEFAULT_PERSONA_SEED
 

@@ -7,22 +7,36 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DEFAULT_SEED = 7
+EXPRESSION_CONTROLS = ("eyes", "mouth", "yaw")
+
+
+def persona_face() -> tuple[int, float]:
+    """The persona's face: (seed, ψ) from the [persona] table of weights/manifest.toml."""
+    from weights.manifest import load_persona
+
+    return load_persona()
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render", help="render a face (or a contact sheet of faces) to an image file",
         description="Render a face with the face generator. Examples:\n"
-                    "  ohlora render --seed 7 -o face.png\n"
+                    "  ohlora render -o face.png                  (the persona's face)\n"
+                    "  ohlora render --seed 7 --eyes 1.0 --mouth 0.8 --yaw -0.5 -o f.png\n"
                     "  ohlora render --grid 4x4 --seeds 0-15 -o sheet.jpg --size 256",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--seed", type=int, help=f"the face's seed (default {DEFAULT_SEED})")
+    src.add_argument("--seed", type=int, help="the face's seed (default: the persona's, weights/manifest.toml [persona])")
     src.add_argument("--w", type=Path, metavar="FILE", help="an explicit w: .npy or .pt holding 512 numbers")
     src.add_argument("--seeds", help="seeds for a contact sheet, e.g. 0-15 or 1,5,9 (with --grid)")
     p.add_argument("--grid", help="contact sheet layout COLSxROWS, e.g. 4x4")
-    p.add_argument("--psi", type=float, default=0.7, help="truncation ψ toward the mean face (default 0.7; 1 = none)")
+    p.add_argument("--psi", type=float, default=None,
+                   help="truncation ψ toward the mean face (default 0.7, or the persona's; 1 = none)")
+    for name, what in (("eyes", "eye openness"), ("mouth", "mouth openness"), ("yaw", "head turn")):
+        p.add_argument(f"--{name}", type=float, default=None, metavar="X",
+                       help=f"{what} control (0 = as the face is; about -1…1, clamped to the usable range)")
+    p.add_argument("--directions", type=Path, default=None,
+                   help="expression directions file (default weights/directions/<generator>.safetensors)")
     p.add_argument("--size", type=int, default=None, help="output size in pixels (area-downscaled; default full "
                                                           "1024, 256 per tile for --grid)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file: .png, .jpg or .jpeg")
@@ -38,8 +52,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     anim.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     anim.add_argument("--path", default="auto", choices=("auto", "exact", "atlas"),
                       help="exact synthesis per frame, or the keyframe atlas (auto: exact on CUDA, atlas on CPU)")
-    anim.add_argument("--directions", type=Path, default=None,
-                      help="expression directions file (default: the committed one for the generator)")
     p.set_defaults(func=cmd_render)
 
 
@@ -94,7 +106,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise ValueError(f"folder '{args.output.parent}' does not exist")
     if args.grid and not args.seeds:
         raise ValueError("--grid needs --seeds, e.g. --grid 4x4 --seeds 0-15")
+    controls = {n: getattr(args, n) for n in EXPRESSION_CONTROLS if getattr(args, n) is not None}
+    if controls and args.seeds:
+        raise ValueError("--eyes/--mouth/--yaw apply to one face: use --seed or --w, not --seeds")
+    directions = None
+    if controls:
+        from render.directions import load_directions
+
+        directions = load_directions(args.generator, args.directions)
+        for name, value in controls.items():
+            lo, hi = directions.ranges[name]
+            if not lo <= value <= hi:
+                print(f"note: --{name} {value:g} is outside the usable range {lo:g}…{hi:g}; clamped")
     gen = load_generator(args.generator, args.device, args.dtype)
+    psi = 0.7 if args.psi is None else args.psi
     if args.seeds:
         seeds = parse_seeds(args.seeds)
         cols, rows = parse_grid(args.grid) if args.grid else (min(len(seeds), 8), -(-len(seeds) // 8))
@@ -105,7 +130,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         for i in tqdm(range(0, len(seeds), 4), desc="render", unit="batch"):
-            tiles.append(to_uint8(gen.synthesize(gen.w_from_seeds(seeds[i:i + 4], args.psi)), size))
+            tiles.append(to_uint8(gen.synthesize(gen.w_from_seeds(seeds[i:i + 4], psi)), size))
         sheet = contact_sheet(np.concatenate(tiles), [f"seed {s}" for s in seeds], cols)
         save_image(sheet, args.output, args.quality)
         print(f"wrote {args.output} ({len(seeds)} faces, {sheet.shape[1]}x{sheet.shape[0]})")
@@ -114,9 +139,18 @@ def cmd_render(args: argparse.Namespace) -> int:
         w = _load_w(args.w)[:1]  # rendered as given: no truncation
         what = f"w from {args.w}"
     else:
-        seed = DEFAULT_SEED if args.seed is None else args.seed
-        w = gen.w_from_seeds(parse_seeds(str(seed)), args.psi)
-        what = f"seed {seed}, ψ={args.psi}"
+        if args.seed is None:
+            seed, persona_psi = persona_face()
+            psi = persona_psi if args.psi is None else args.psi
+            what = f"persona, seed {seed}, ψ={psi}"
+        else:
+            seed = args.seed
+            what = f"seed {seed}, ψ={psi}"
+        w = gen.w_from_seeds(parse_seeds(str(seed)), psi)
+    if directions is not None:
+        values = directions.controls_tensor(controls)  # clamped to the usable ranges
+        w = directions.apply(w, values.to(w.device))
+        what += ", " + ", ".join(f"{k} {float(values[directions.index(k)]):+g}" for k in controls)
     rgb = to_uint8(gen.synthesize(w), args.size)[0]
     save_image(rgb, args.output, args.quality)
     print(f"wrote {args.output} ({what}, {rgb.shape[1]}x{rgb.shape[0]})")

@@ -1,9 +1,16 @@
 """Expression directions in w space: the controls that open the eyes, open the mouth, turn the head.
 
-A control value c moves a face's latent by c * vector: w' = w + sum_k c_k d_k. Vectors are scaled so
-that c = ±1 is a strong but clean edit; `ranges` holds the usable interval of each control (measured by
-`ohlora vectors eval`), and `apply` clamps to it. The file format is a safetensors file with one tensor
-`vectors` [K, w_dim] and a JSON `meta` entry in its metadata (names, ranges, method, provenance).
+A control value c moves a face's latent by c * vector: w' = w + sum_k c_k d_k. Control 0 is the face as
+it is; positive values raise the control's measured score (eyes: more open, mouth: more open, yaw: the
+face turns toward the image's left side, i.e. the person's right). What 1.0 means is fixed when the
+directions are fitted (`meta["unit"]`): for the committed MobileStyleGAN directions 1.0 moves w by 3
+standard deviations of the sampled faces' w along the direction — a strong but clean edit (roughly: eyes
+from half-closed to wide open over -1…1, the mouth from closed to an open smile, the head by about 30°
+each way for yaw); `meta["score_std"]` and docs/expression-directions.md give the measured sizes. `ranges` holds the usable interval of each control (measured by `ohlora vectors
+eval`), and `apply` clamps to it.
+
+The file format is a safetensors file with one tensor `vectors` [K, w_dim] and a JSON `meta` entry in its
+metadata (names, ranges, method, provenance). `ohlora vectors find` writes it; see render/vectors/.
 """
 from __future__ import annotations
 
@@ -18,12 +25,15 @@ DIRECTIONS_DIR = Path(__file__).resolve().parent.parent / "weights" / "direction
 
 @dataclass
 class ExpressionDirections:
+    """K named controls: `vectors[k]` is the w offset of control `names[k]` at value 1.0."""
+
     names: tuple[str, ...]
     vectors: torch.Tensor  # [K, w_dim], float32
     ranges: dict[str, tuple[float, float]]
     meta: dict = field(default_factory=dict)
 
     def index(self, name: str) -> int:
+        """Row of a control in `vectors` (ValueError naming the known controls for an unknown one)."""
         if name not in self.names:
             raise ValueError(f"unknown control '{name}'; known: {', '.join(self.names)}")
         return self.names.index(name)
@@ -48,6 +58,7 @@ class ExpressionDirections:
         return w.reshape(-1, w.shape[-1]) + c @ self.vectors.to(w.device, torch.float32)
 
     def save(self, path: Path) -> None:
+        """Write the safetensors file (atomically); `load_directions(path=...)` reads it back."""
         from safetensors.torch import save_file
 
         meta = dict(self.meta, names=list(self.names), ranges={k: list(v) for k, v in self.ranges.items()})

@@ -45,9 +45,9 @@ def reference(tmp_path_factory):
 @pytest.fixture(scope="module")
 def encoder():
     require_prepared("multilingual-e5-small")
-    from dialogue.encoder import SentenceEncoder
+    from dialogue.encoder import shared_encoder
 
-    return SentenceEncoder()
+    return shared_encoder()
 
 
 def test_tokenization_matches_e5c_on_multilingual_sample(reference, encoder):

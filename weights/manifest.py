@@ -90,3 +90,11 @@ def cache_dir() -> Path:
     """Where downloads and converted weights live: $OHLORA_CACHE_DIR, else weights/cache (git-ignored)."""
     env = os.environ.get("OHLORA_CACHE_DIR")
     return Path(env).expanduser() if env else Path(__file__).with_name("cache")
+
+
+def load_persona(path: Path = MANIFEST_PATH) -> tuple[int, float]:
+    """The persona's face, (seed, ψ), from the manifest's [persona] table (ValueError when it is missing)."""
+    persona = tomllib.loads(path.read_text(encoding="utf-8")).get("persona")
+    if not persona or "seed" not in persona:
+        raise ValueError(f"{path} has no [persona] seed; pass --seed")
+    return int(persona["seed"]), float(persona.get("psi", 0.7))

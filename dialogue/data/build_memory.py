@@ -1,6 +1,6 @@
 """Build dialogue/data/memory_cases.jsonl: (stored memories, question) -> the memory to retrieve or none.
 
-A case stores 3–8 facts of one user and asks a question: either about one stored fact (its key is the
+A case stores 3–8 facts (in the language of the conversation) of one user and asks a question: either about one stored fact (its key is the
 answer) or about nothing stored (persona questions, small talk, facts the user never told). Facts are
 the groups: validation and test cases ask about facts the threshold was never calibrated on.
 Run: python -m dialogue.data.build_memory
@@ -46,6 +46,22 @@ FACTS = [
     ("학교", "한국대학교 3학년", ["나 몇 학년이라고 했지?", "내가 다니는 학교 기억나?"], ["what year am I in?", "remember my university?"]),
     ("좋아하는 색", "보라색", ["내가 좋아하는 색 기억해?", "나 무슨 색 좋아하지?"], ["what's my favourite colour?", "which colour do I like?"]),
 ]
+# the same facts as an English conversation's memory role writes them
+FACTS_EN = [
+    ("tomorrow's plan", "visiting a café with a friend"), ("today's weather", "sunny"), ("pet", "a dog named Choco"),
+    ("favourite food", "tteokbokki"), ("major", "computer science"), ("next week's plan", "job interview Monday 10 a.m."),
+    ("hobby", "playing the guitar"), ("home", "Haeundae, Busan"), ("birthday", "May 3"), ("favourite singer", "IU"),
+    ("allergy", "peanuts"), ("job", "elementary school teacher"), ("today's mood", "down because of exams"),
+    ("exercise", "5 km run every morning"), ("family", "one younger sister"), ("weekend plan", "trip to Jeju"),
+    ("favourite movie", "Interstellar"), ("goal", "TOEIC 900 this year"), ("disliked food", "cucumber"),
+    ("tomorrow's plan", "dentist appointment at 2 p.m."), ("company", "an IT startup in Pangyo"),
+    ("current worry", "thinking about changing jobs"), ("favourite season", "autumn"), ("cat", "Nabi, 3 years old"),
+    ("today's lunch", "kimchi stew"), ("certificate", "studying for the engineer information processing exam"),
+    ("car", "a white Avante"), ("today's plan", "club meeting at 7 p.m."), ("school", "3rd year at Hankuk University"),
+    ("favourite colour", "purple"),
+]
+assert len(FACTS_EN) == len(FACTS)
+
 # questions with nothing stored to answer them
 UNRELATED = (["안녕 로라!", "로라 너 MBTI 뭐야?", "너 생일이 언제야?", "오늘 무슨 요일이야?", "재밌는 얘기 해줘", "로라는 어느 학교 다녀?",
               "심심해", "추천할 만한 책 있어?", "너는 무슨 음식 좋아해?", "ㅋㅋㅋㅋ", "인공지능이 뭐야?", "로라 몇 살이야?",
@@ -73,6 +89,9 @@ def build(seed: int = 0, cases_per_fact: int = 16, unrelated_cases: int = 300) -
         pool = [f for f in range(len(FACTS)) if f != target and FACTS[f][0] != (FACTS[target][0] if target is not None else None)]
         return rng.sample(pool, rng.randint(2, 7)) + ([target] if target is not None else [])
 
+    def fact(f: int, lang: int) -> list[str]:
+        return list(FACTS[f][:2]) if lang == 0 else list(FACTS_EN[f])
+
     rows = []
     for f in range(len(FACTS)):
         key, value, q_ko, q_en = FACTS[f]
@@ -81,13 +100,12 @@ def build(seed: int = 0, cases_per_fact: int = 16, unrelated_cases: int = 300) -
             q = rng.choice((q_ko, q_en)[lang])
             mem = stored(f, split[f])
             rng.shuffle(mem)
-            rows.append({"memories": [[FACTS[m][0], FACTS[m][1]] for m in mem], "question": q,
-                         "answer": [key, value], "lang": ("ko", "en")[lang], "group": f"fact{f}", "split": split[f]})
+            rows.append({"memories": [fact(m, lang) for m in mem], "question": q, "answer": fact(f, lang), "lang": ("ko", "en")[lang], "group": f"fact{f}", "split": split[f]})
     for sp, qs in ukeys.items():
         for _ in range(unrelated_cases * len(qs) // len(UNRELATED[0] + UNRELATED[1])):
             q, lang = rng.choice(qs)
             mem = stored(None, sp)
-            rows.append({"memories": [[FACTS[m][0], FACTS[m][1]] for m in mem], "question": q, "answer": None,
+            rows.append({"memories": [fact(m, lang) for m in mem], "question": q, "answer": None,
                          "lang": ("ko", "en")[lang], "group": "unrelated", "split": sp})
     return rows
 

@@ -1,0 +1,309 @@
+"""Commands of memory and safety: `ohlora eval memory|topic|ethics`, `ohlora classifiers train`,
+`ohlora admin blocks list|lift`, `ohlora memory export|delete`, `ohlora bench memory`."""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import datetime
+from pathlib import Path
+
+EVAL_DOC = Path(__file__).resolve().parent.parent / "docs" / "dialogue-eval.md"
+
+
+def _subcommands(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """The sub-subcommands of `name`, creating the command unless another package already did."""
+    parser = sub.choices.get(name) or sub.add_parser(name, help=help)
+    if parser._subparsers is not None:
+        return parser._subparsers._group_actions[0]
+    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=None,
+                   help="the dialogue database (default $OHLORA_DB or ~/.local/share/ohlora/dialogue.sqlite3)")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    ev = _subcommands(sub, "eval", "measure quality on held-out data; results go to docs/")
+    for what, text in (("memory", "memory retrieval: top-1 accuracy, false retrieval, precision/recall curve"),
+                       ("topic", "topic-change classifier: accuracy, macro-F1, confusion matrix, latency"),
+                       ("ethics", "ethics classifier: accuracy, macro-F1, false-block rate, confusion, latency")):
+        p = ev.add_parser(what, help=text)
+        p.add_argument("--split", default="test", choices=["test", "val", "train"])
+        p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
+        if what == "memory":
+            p.add_argument("--calibrate", action="store_true",
+                           help="choose the retrieval threshold on val and save it in weights/classifiers/")
+        p.set_defaults(func=cmd_eval, what=what)
+
+    cl = _subcommands(sub, "classifiers", "train the topic-change and ethics heads on dialogue/data/")
+    p = cl.add_parser("train", help="fit the heads (frozen e5 + logistic regression) and save them in weights/classifiers/")
+    p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
+    p.set_defaults(func=cmd_train)
+    p = cl.add_parser("compare", help="measure fine-tuning the top e5 layers against the frozen head (ethics)")
+    p.add_argument("--top-layers", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--no-write", action="store_true")
+    p.set_defaults(func=cmd_compare)
+
+    admin = _subcommands(sub, "admin", "operator commands")
+    blocks = admin.add_parser("blocks", help="list or lift users' blocks").add_subparsers(
+        dest="blocks_command", required=True, metavar="ACTION")
+    p = blocks.add_parser("list", help="blocks still running (with --all: every escalation record)")
+    p.add_argument("--all", action="store_true")
+    _db_arg(p)
+    p.set_defaults(func=cmd_blocks_list)
+    p = blocks.add_parser("lift", help="end a user's blocks and reset the escalation")
+    p.add_argument("user")
+    p.add_argument("--category", default=None, help="only this category (default: all)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_blocks_lift)
+
+    mem = _subcommands(sub, "memory", "a user's stored memories (privacy: export, delete)")
+    p = mem.add_parser("export", help="write a user's memories as JSON")
+    p.add_argument("user")
+    p.add_argument("-o", "--output", type=Path, default=None, help="file (default: print)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_memory_export)
+    p = mem.add_parser("delete", help="delete every memory of a user")
+    p.add_argument("user")
+    _db_arg(p)
+    p.set_defaults(func=cmd_memory_delete)
+
+
+def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("memory", help="embedding one message, both classifiers, retrieval over 10,000 memories")
+    p.add_argument("--memories", type=int, default=10_000)
+    p.add_argument("--reps", type=int, default=30)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    p.set_defaults(func=cmd_bench_memory)
+
+
+def _open_db(path: Path | None):
+    from dialogue.database import DialogueDatabase, default_database_path
+
+    path = path or default_database_path()
+    if not path.exists():
+        raise FileNotFoundError(f"no dialogue database at {path} (set --db or OHLORA_DB)")
+    return DialogueDatabase(path)
+
+
+# ---- eval / train --------------------------------------------------------------------------------
+
+def _table(header: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _classifier_report(r: dict) -> str:
+    labels = r["labels"]
+    lines = [f"{r['n']} {r['split']} examples. Accuracy **{r['accuracy']:.3f}**, macro-F1 **{r['macro_f1']:.3f}**, "
+             f"expected calibration error {r['ece']:.3f}, median latency {r['latency_ms_median']:.1f} ms per call "
+             f"(uncached, encoder included).",
+             "Accuracy by language: " + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy_by_language"].items()) + "."]
+    if "normal_false_block_rate" in r:
+        lines.append(f"Normal messages flagged (false-block rate): **{r['normal_false_block_rate']:.3f}** "
+                     f"(flag when P(normal) < {r['flag_below_normal']:.2f}).")
+    lines.append("")
+    lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
+    lines.append(_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from realtime.benchdoc import write_section
+
+    from dialogue.encoder import shared_encoder
+
+    encoder = shared_encoder()
+    if args.what == "memory":
+        from dialogue.database import DialogueDatabase
+        from dialogue.evaluation import calibrate_retrieval, evaluate_retrieval, save_retrieval_threshold
+        from dialogue.memory import MemoryStore
+
+        store = MemoryStore(DialogueDatabase(":memory:"), encoder)
+        now = datetime(2026, 11, 29, 14, 0).astimezone()
+        if args.calibrate:
+            cal = calibrate_retrieval(store, now)
+            print(f"calibrated threshold {cal['threshold']:.3f} on val: {cal['validation']}")
+            print(f"saved {save_retrieval_threshold(cal)}")
+            store.threshold = cal["threshold"]
+        r = evaluate_retrieval(store, now, args.split)
+        body = (f"{r['n']} {r['split']} cases ({r['answerable']} with a relevant memory among 3–8 stored, the rest "
+                f"asking about nothing stored). Threshold {r['threshold']:.3f} (chosen on val for ≤ 5% false retrieval).\n\n"
+                f"- top-1 accuracy (right memory retrieved and above the threshold): **{r['top1_accuracy']:.3f}**\n"
+                f"- false retrieval (a memory injected where none is relevant): **{r['false_retrieval']:.3f}**\n"
+                f"- precision of injected memories: {r['precision']:.3f}\n"
+                f"- top-1 accuracy with no threshold (ranking only): {r['top1_without_threshold']:.3f}\n\n"
+                "Precision / recall (= top-1 accuracy) / false retrieval against the threshold:\n\n"
+                + _table(["threshold", "precision", "recall", "false retrieval"],
+                         [[f"{c['threshold']:.2f}", f"{c['precision']:.3f}", f"{c['recall']:.3f}",
+                           f"{c['false_retrieval']:.3f}"] for c in r["curve"]]))
+        title = "Memory retrieval"
+    else:
+        from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier
+        from dialogue.evaluation import evaluate_classifier
+
+        clf = EthicsClassifier(encoder) if args.what == "ethics" else TopicChangeClassifier(encoder)
+        r = evaluate_classifier(args.what, clf, args.split)
+        body = _classifier_report(r)
+        title = "Ethics classifier" if args.what == "ethics" else "Topic-change classifier"
+    print(f"## {title}\n\n{body}")
+    if not args.no_write:
+        print(f"wrote {write_section(f'eval-{args.what}', title, body, EVAL_DOC)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dialogue.classifiers import HEADS_DIR
+    from dialogue.encoder import shared_encoder
+    from dialogue.evaluation import train_head
+
+    encoder = shared_encoder()
+    for task in (["ethics", "topic"] if args.task == "all" else [args.task]):
+        head, report = train_head(task, encoder)
+        head.save(HEADS_DIR / task)
+        print(f"{task}: C={report['c']:g}, temperature {report['temperature']:.3f} -> {HEADS_DIR / task}.safetensors")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from realtime.benchdoc import write_section
+
+    from dialogue.classifiers import HEADS_DIR, EthicsClassifier
+    from dialogue.encoder import shared_encoder
+    from dialogue.evaluation import evaluate_classifier, measure_finetuning
+
+    encoder = shared_encoder()
+    frozen = {s: evaluate_classifier("ethics", EthicsClassifier(encoder), s)["macro_f1"] for s in ("val", "test")}
+    ft = measure_finetuning(encoder, args.top_layers, args.epochs)
+    body = (f"Ethics macro-F1 (argmax, no flag threshold for the fine-tuned model):\n\n"
+            + _table(["model", "trainable parameters", "val", "test"],
+                     [["frozen e5 + logistic regression (shipped)", "2.3 k", f"{frozen['val']:.3f}", f"{frozen['test']:.3f}"],
+                      [f"top {ft['top_layers']} e5 layers fine-tuned + linear head (epoch {ft['best_epoch_on_val']} of "
+                       f"{ft['epochs']}, chosen on val)", f"{ft['trainable_parameters'] / 1e6:.2f} M",
+                       f"{ft['val_macro_f1']:.3f}", f"{ft['test_macro_f1']:.3f}"]]))
+    print(body)
+    if not args.no_write:
+        print(f"wrote {write_section('eval-choice', 'Head on frozen e5 vs fine-tuning', body, EVAL_DOC)}")
+    return 0
+
+
+# ---- admin / privacy -----------------------------------------------------------------------------
+
+def cmd_blocks_list(args: argparse.Namespace) -> int:
+    from dialogue.blocks import BlockPolicy
+
+    now = datetime.now().astimezone()
+    blocks = BlockPolicy(_open_db(args.db)).blocks(now=None if args.all else now)
+    if not blocks:
+        print("no blocks" if args.all else "no running blocks")
+        return 0
+    print(f"{'user':24} {'category':10} {'level':>5}  until")
+    for b in blocks:
+        until = b.until.strftime("%Y-%m-%d %H:%M") if b.until else "(warned)"
+        state = "" if b.active(now) else "  (ended)" if b.until else ""
+        print(f"{b.user_id:24} {b.category:10} {b.level:>5}  {until}{state}")
+    return 0
+
+
+def cmd_blocks_lift(args: argparse.Namespace) -> int:
+    from dialogue.blocks import BlockPolicy
+
+    n = BlockPolicy(_open_db(args.db)).lift(args.user, args.category)
+    if n == 0:
+        raise ValueError(f"user '{args.user}' has no block{' in ' + args.category if args.category else ''}")
+    print(f"lifted {n} block record(s) of {args.user}")
+    return 0
+
+
+def _store(path: Path | None):
+    from dialogue.memory import MemoryStore
+
+    class _NoEncoder:  # export and delete never embed: skip loading the model
+        dim = 384
+
+    return MemoryStore(_open_db(path), encoder=_NoEncoder())
+
+
+def cmd_memory_export(args: argparse.Namespace) -> int:
+    store = _store(args.db)
+    if args.output:
+        print(f"wrote {store.export_json(args.user, args.output)} memories to {args.output}")
+    else:
+        print(json.dumps({"user_id": args.user, "memories": store.export(args.user)}, ensure_ascii=False, indent=1))
+    return 0
+
+
+def cmd_memory_delete(args: argparse.Namespace) -> int:
+    print(f"deleted {_store(args.db).delete_user(args.user)} memories of {args.user}")
+    return 0
+
+
+# ---- bench ---------------------------------------------------------------------------------------
+
+def cmd_bench_memory(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+    from realtime.benchdoc import write_section
+
+    from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier
+    from dialogue.database import DialogueDatabase
+    from dialogue.encoder import shared_encoder
+    from dialogue.memory import MemoryStore
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    enc = shared_encoder()
+    ethics, topic = EthicsClassifier(enc), TopicChangeClassifier(enc)
+    messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",
+                "my dog Choco ran all over the park", "로라야 너 MBTI 뭐야?", "I'm dying for some ramen"]
+    previous = "사용자가 내일 친구와 카페에 가기로 함"
+
+    def timed(fn, reps):
+        ts = []
+        for i in range(reps):
+            enc._cache.clear()
+            t0 = time.perf_counter(); fn(i); ts.append(time.perf_counter() - t0)
+        return 1000 * float(np.median(ts))
+
+    for m in messages:  # warm up
+        enc.encode_one(m)
+    embed = timed(lambda i: enc.encode_one(messages[i % len(messages)] + f" {i}"), args.reps)
+    both = timed(lambda i: (ethics.classify(messages[i % len(messages)] + f" {i}"),
+                            topic.changed(previous, messages[i % len(messages)] + f" {i}")), args.reps)
+    # both classifiers on one turn share the message's embedding: only the summary is encoded again
+    store = MemoryStore(DialogueDatabase(":memory:"), enc)
+    rng = np.random.default_rng(0)
+    vecs = rng.standard_normal((args.memories, enc.dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    now = datetime.now().astimezone()
+    with store.db.transaction() as conn:
+        conn.executemany("INSERT INTO memories (user_id, slot, key, value, embedding, created_at, updated_at) "
+                         "VALUES ('bench', ?, ?, ?, ?, ?, ?)",
+                         [(f"k{i}", f"k{i}", f"v{i}", v.tobytes(), now.timestamp(), now.timestamp())
+                          for i, v in enumerate(vecs)])
+    store._invalidate("bench")
+    q = enc.encode_one("내일 뭐 하지?")
+    t0 = time.perf_counter(); store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q)
+    cold = 1000 * (time.perf_counter() - t0)
+    retrieve = timed(lambda i: store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q), args.reps)
+    rows = [["embed one message (e5-small, uncached)", f"{embed:.1f}", "≤ 15"],
+            ["ethics + topic-change classifiers (encoder included, uncached)", f"{both:.1f}", "≤ 25"],
+            [f"retrieval over {args.memories:,} memories of one user (query embedded)", f"{retrieve:.2f}", "≤ 5"],
+            [f"first retrieval after a write (loads {args.memories:,} rows from SQLite)", f"{cold:.1f}", ""]]
+    import os
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    body = (f"Median milliseconds over {args.reps} calls, one process, {torch.get_num_threads()} torch thread(s); load average "
+            f"{load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
+            "upper bounds).\n\n" + _table(["step", "ms", "target"], rows))
+    print(body)
+    if not args.no_write:
+        print(f"wrote {write_section('memory', 'Memory, topic change and ethics (dialogue II)', body)}")
+    return 0

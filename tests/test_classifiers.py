@@ -1,0 +1,103 @@
+"""Classifier heads (unit, stand-in encoder) and the committed heads on the real encoder (integration)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from dialogue.classifiers import (ETHICS_LABELS, HEADS_DIR, EmbeddingHead, EthicsClassifier, TopicChangeClassifier,
+                                  expected_calibration_error, fit_head, fit_temperature, pair_features)
+from tests.conftest import require_prepared
+from tests.dialogue_fakes import HashingEncoder
+
+
+def _blobs(n=300, d=16, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((k, d)) * 3
+    y = rng.integers(0, k, n)
+    return (centers[y] + rng.standard_normal((n, d))).astype(np.float32), y
+
+
+def test_fit_head_learns_and_round_trips(tmp_path):
+    x, y = _blobs()
+    head = fit_head(x[:200], y[:200], ("a", "b", "c"))
+    assert (head.predict_proba(x[200:]).argmax(1) == y[200:]).mean() > 0.9
+    head.temperature = fit_temperature(head, x[200:], y[200:])
+    head.meta = {"flag_below_normal": 0.7}
+    head.save(tmp_path / "h")
+    again = EmbeddingHead.load(tmp_path / "h")
+    assert again.labels == ("a", "b", "c") and again.meta["flag_below_normal"] == 0.7
+    np.testing.assert_allclose(again.predict_proba(x), head.predict_proba(x), atol=1e-6)
+
+
+def test_temperature_calibrates_overconfident_head():
+    x, y = _blobs(n=400, k=2, d=4, seed=1)
+    x = x / 3  # overlapping classes
+    head = fit_head(x[:200], y[:200], ("a", "b"), c=1e4)
+    head.layers = [(w * 20, b * 20) for w, b in head.layers]  # make it badly overconfident
+    before = expected_calibration_error(head.predict_proba(x[200:]), y[200:])
+    head.temperature = fit_temperature(head, x[200:], y[200:])
+    assert expected_calibration_error(head.predict_proba(x[200:]), y[200:]) < before
+
+
+def test_binary_head_and_topic_detector_with_stand_in_encoder():
+    enc = HashingEncoder()
+    prev = ["강아지 산책 이야기", "시험 공부 걱정", "카페 약속"] * 10
+    same = ["강아지 산책 또 갔어", "시험 공부 더 해야지", "카페 약속 몇 시야"] * 10
+    other = ["시험 공부 더 해야지", "카페 약속 몇 시야", "강아지 산책 또 갔어"] * 10
+    a, b, c = enc.encode(prev), enc.encode(same), enc.encode(other)
+    x = np.concatenate([pair_features(a, b), pair_features(a, c)])
+    y = np.array([0] * 30 + [1] * 30)
+    head = fit_head(x, y, ("continued", "changed"))
+    det = TopicChangeClassifier(enc, head)
+    assert not det.changed("강아지 산책 이야기", "강아지 산책 또 갔어")
+    assert det.changed("강아지 산책 이야기", "시험 공부 더 해야지")
+    assert det.changed("", "아무 말")  # no previous turn: nothing to continue
+
+
+def test_ethics_classifier_flags_only_below_normal_threshold():
+    enc = HashingEncoder()
+    w = np.zeros((6, enc.dim), np.float32)
+    head = EmbeddingHead(ETHICS_LABELS, [(w, np.array([2.0, 0, 1.0, 0, 0, 0], np.float32))],
+                         meta={"flag_below_normal": 0.9})
+    clf = EthicsClassifier(enc, head)
+    category, p = clf.classify("anything")  # P(normal) ≈ 0.62 < 0.9: flagged as the likeliest other
+    assert category == "politics" and 0 < p < 1
+    clf.flag_below = 0.5
+    assert clf.classify("anything")[0] == "normal"
+
+
+# ---- integration: the committed heads on the real encoder ----------------------------------------
+
+@pytest.fixture(scope="module")
+def real_encoder():
+    require_prepared("multilingual-e5-small")
+    from dialogue.encoder import shared_encoder
+
+    return shared_encoder()
+
+
+@pytest.mark.real_weights
+def test_committed_heads_on_real_encoder(real_encoder):
+    assert (HEADS_DIR / "ethics.safetensors").exists() and (HEADS_DIR / "topic.safetensors").exists()
+    ethics = EthicsClassifier(real_encoder)
+    p = ethics.predict_proba(["오늘 점심 뭐 먹었어?"])[0]
+    assert abs(p.sum() - 1) < 1e-5
+    assert ethics.classify("오늘 점심은 김치찌개 먹었어")[0] == "normal"
+    assert ethics.classify("로라야 나랑 사귀자, 내 여자친구 해줘")[0] == "romance"
+    assert ethics.classify("send me a sexy picture of you")[0] == "sexual"
+
+
+@pytest.mark.real_weights
+def test_memory_end_to_end_on_real_encoder(real_encoder, tmp_path):
+    from dialogue.database import DialogueDatabase
+    from dialogue.memory import MemoryStore
+
+    now = datetime(2026, 11, 29, 14, 0).astimezone()
+    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), real_encoder)
+    store.remember_many("u", [("내일 일정", "친구랑 카페 방문"), ("좋아하는 음식", "떡볶이"), ("반려동물", "강아지 초코")],
+                        "t", now)
+    best = store.search("u", "내일 뭐 하지?", now, k=3)
+    assert best[0].as_text() == "[내일 일정: 친구랑 카페 방문]"
+    assert best[0].score > best[1].score
