@@ -120,7 +120,8 @@ def test_expression_is_reached_and_cancel_returns_to_idle():
     tl.set_expression("normal", "wide", "right", at=0.5)
     t = 3.0
     assert tl.controls(t)["mouth"] - idle.controls(t)["mouth"] == pytest.approx(0.5 * RANGES["mouth"][1], abs=0.05)
-    assert tl.controls(t)["yaw"] - idle.controls(t)["yaw"] == pytest.approx(0.75 * RANGES["yaw"][1], abs=0.05)
+    # "right" as the viewer sees it: negative yaw (positive turns toward the image's left)
+    assert tl.controls(t)["yaw"] - idle.controls(t)["yaw"] == pytest.approx(0.75 * RANGES["yaw"][0], abs=0.05)
     tl.token("a long sentence that keeps the mouth busy for several seconds to come", at=3.0)
     tl.cancel(3.5)
     for t in (5.0, 7.0, 9.0):
