@@ -249,10 +249,11 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
             lines.append("- Per control, midpoint error along its own axis (chosen interpolation vs cross-fade): "
                          + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
                                      zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
-        if renderer.cfg.directions:
-            meta = getattr(renderer.walk.directions, "meta", {}) or {}
-            lines.append(f"- Directions: file {Path(renderer.cfg.directions).name}"
-                         + (f" ({meta['method']})" if meta.get("method") else "") + ".")
+        meta = getattr(renderer.walk.directions, "meta", {}) or {}
+        where = Path(renderer.cfg.directions).name if renderer.cfg.directions else \
+            f"the committed weights/directions/{renderer.cfg.generator}.safetensors"
+        lines.append(f"- Directions: {where}" + (f" ({meta['method']})" if meta.get("method") else "")
+                     + f"; face: seed {renderer.seed}.")
     return "\n".join(lines)
 
 
