@@ -170,7 +170,7 @@ def animate_table(rows: list[AnimateBenchRow]) -> str:
 def renderer_for(args, log=print) -> AvatarRenderer:
     """An AvatarRenderer from command-line flags (--generator, --device, --path, --seed, --psi, --directions)."""
     cfg = AvatarConfig(generator=getattr(args, "generator", "mobilestylegan"), device=args.device, path=args.path,
-                       seed=args.seed, psi=args.psi, directions=str(args.directions) if args.directions else None,
+                       seed=args.seed, psi=0.7 if args.psi is None else args.psi, directions=str(args.directions) if args.directions else None,
                        refine=False)
     renderer = AvatarRenderer(cfg, log=log)
     renderer._load()

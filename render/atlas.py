@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from render.walk import LatentWalk
 
-ATLAS_VERSION = 2
+ATLAS_VERSION = 4
 DEFAULT_LEVELS = (256, 512)
 GRID_COUNTS = (3, 5, 9, 17)
 
@@ -73,8 +73,9 @@ def axis_weights(coords: np.ndarray, x: np.ndarray, mode: str) -> tuple[np.ndarr
 
 def grid_weights(axes: list[np.ndarray], modes: list[str], controls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tensor-product taps over all controls: flat keyframe indices [B, M] and weights [B, M]."""
-    controls = np.asarray(controls, np.float64).reshape(-1, len(axes))
+    controls = np.asarray(controls, np.float64)
     b = controls.shape[0]
+    controls = controls.reshape(b, len(axes))
     flat = np.zeros((b, 1), np.int64)
     weight = np.ones((b, 1))
     for k, (coords, mode) in enumerate(zip(axes, modes)):
@@ -137,22 +138,30 @@ def axis_coords(lo: float, hi: float, n: int) -> np.ndarray:
 
 @dataclass
 class Component:
-    """One grid of the atlas: these controls vary over their coordinates, the others stay at 0."""
+    """One grid of the atlas: these controls vary over their coordinates, the others stay at 0.
+
+    axes: own coordinates (None: the atlas's); linear: interpolate linearly whatever the atlas's modes.
+    """
 
     controls: tuple[int, ...]
     coef: float
     offset: int = 0
+    axes: list[np.ndarray] | None = None
+    linear: bool = False
 
 
 def decompose(names: tuple[str, ...]) -> list[Component]:
-    """A(local, yaw) per local control, minus the shared yaw line counted once too often; one full grid
-    when there is no head turn or only two controls."""
+    """Second-order cut decomposition around the face as it is (all controls 0):
+    f(c) ≈ Σ_{i<j} f(c_i, c_j) − (K−2) Σ_i f(c_i) + C(K−1, 2) f(0), each term a grid with the other controls
+    at 0. Exact whenever at most two controls are away from 0; otherwise off by the three-way interaction
+    only. Grids of all pairs instead of one K-dimensional grid: 3·9·17 renders instead of 9·17·17 and far
+    fewer for more controls. One full grid for K ≤ 2."""
     k = len(names)
-    if "yaw" not in names or k <= 2:
+    if k <= 2:
         return [Component(tuple(range(k)), 1.0)]
-    pivot = names.index("yaw")
-    others = [i for i in range(k) if i != pivot]
-    return [Component((i, pivot), 1.0) for i in others] + [Component((pivot,), 1.0 - len(others))]
+    pairs = [Component((i, j), 1.0) for i in range(k) for j in range(i + 1, k)]
+    singles = [Component((i,), -(k - 2.0)) for i in range(k)]
+    return pairs + singles + [Component((), float(math.comb(k - 1, 2)))]
 
 
 @dataclass
@@ -170,8 +179,11 @@ class KeyframeAtlas:
             c.offset = offset
             offset += self.component_size(c)
 
+    def component_axes(self, comp: Component) -> list[np.ndarray]:
+        return comp.axes if comp.axes is not None else [self.axes[k] for k in comp.controls]
+
     def component_size(self, comp: Component) -> int:
-        return int(np.prod([len(self.axes[k]) for k in comp.controls]))
+        return int(np.prod([len(a) for a in self.component_axes(comp)]))
 
     @property
     def count(self) -> int:
@@ -183,7 +195,8 @@ class KeyframeAtlas:
         out = []
         for c in comps:
             pts = np.zeros((self.component_size(c), len(self.names)))
-            pts[:, list(c.controls)] = grid_points([self.axes[k] for k in c.controls])
+            if c.controls:
+                pts[:, list(c.controls)] = grid_points(self.component_axes(c))
             out.append(pts)
         return np.concatenate(out)
 
@@ -192,8 +205,8 @@ class KeyframeAtlas:
         controls = np.asarray(controls, np.float64).reshape(-1, len(self.names))
         flats, weights = [], []
         for c in self.components:
-            modes = ["linear" if crossfade else self.modes[k] for k in c.controls]
-            f, w = grid_weights([self.axes[k] for k in c.controls], modes, controls[:, list(c.controls)])
+            modes = ["linear" if crossfade or c.linear else self.modes[k] for k in c.controls]
+            f, w = grid_weights(self.component_axes(c), modes, controls[:, list(c.controls)])
             flats.append(f + c.offset)
             weights.append(w * c.coef)
         return np.concatenate(flats, 1), np.concatenate(weights, 1)
@@ -222,30 +235,67 @@ class KeyframeAtlas:
 
         meta = {k: v for k, v in self.meta.items() if k != "path"}
         meta = dict(meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
-                    components=[[list(c.controls), c.coef] for c in self.components], version=ATLAS_VERSION)
+                    components=[[list(c.controls), c.coef, None if c.axes is None else [a.tolist() for a in c.axes],
+                                 c.linear] for c in self.components], version=ATLAS_VERSION)
         tmp = path.with_suffix(".tmp")
         save_file({f"level{s}": t.contiguous() for s, t in self.levels.items()}, str(tmp),
                   metadata={"meta": json.dumps(meta)})
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "KeyframeAtlas":
+    def load(cls, path: Path, any_version: bool = False) -> "KeyframeAtlas":
+        """Read an atlas file; any_version=True also reads older layouts (to take over their keyframes)."""
         from safetensors import safe_open
 
         with safe_open(str(path), "pt") as f:
             meta = json.loads(f.metadata()["meta"])
             levels = {int(k.removeprefix("level")): f.get_tensor(k) for k in f.keys()}
-        if meta.pop("version", None) != ATLAS_VERSION:
+        version = meta.pop("version", None)
+        if version != ATLAS_VERSION and not (any_version and version in (2, 3, ATLAS_VERSION)):
             raise ValueError(f"{path} is an atlas of another version; delete it to rebuild")
         names = tuple(meta.pop("names"))
         axes = [np.asarray(a, np.float64) for a in meta.pop("axes")]
         modes = meta.pop("modes")
-        comps = [Component(tuple(c), float(coef)) for c, coef in meta.pop("components")]
+        comps = [Component(tuple(c[0]), float(c[1]), 0,
+                           None if len(c) < 3 or c[2] is None else [np.asarray(a, np.float64) for a in c[2]],
+                           bool(c[3]) if len(c) > 3 else False) for c in meta.pop("components")]
         return cls(names, axes, modes, comps, levels, meta)
 
 
 def taps_per_frame(components: list[Component], modes: list[str]) -> int:
-    return sum(int(np.prod([4 if modes[k] == "cubic" else 2 for k in c.controls])) for c in components)
+    return sum(int(np.prod([4 if modes[k] == "cubic" and not c.linear else 2 for k in c.controls]))
+               for c in components)
+
+
+def add_residual(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 5,
+                 log: Callable[[str], None] = print) -> KeyframeAtlas:
+    """Correct what the pairwise parts miss (the interaction of three or more controls) with a coarse
+    grid over all controls of exact − pairwise, interpolated linearly.
+
+    The residual is 0 wherever a control is at 0, so only nodes with every control away from 0 are
+    rendered ((points − 1)^K of them). It is stored as uint8 around 128 and a constant 128 frame is
+    subtracted, so a frame is still one weighted sum of keyframes.
+    """
+    k = len(atlas.names)
+    if k < 3:
+        return atlas
+    axes = [axis_coords(*walk.directions.ranges[n], points) for n in atlas.names]
+    nodes = grid_points(axes)
+    away = np.all(np.abs(nodes) > 1e-12, axis=1)
+    log(f"atlas: rendering {int(away.sum())} keyframes for the {k}-way interaction")
+    with tqdm(total=int(away.sum()), desc="atlas: interaction", unit="frame") as bar:
+        exact = _Renderer(walk, seed, tuple(atlas.levels))(nodes[away], bar=bar)
+    levels = {}
+    for s, bank in atlas.levels.items():
+        res = torch.full((len(nodes), s, s, 3), 128, dtype=torch.uint8)
+        if away.any():
+            pair = atlas.render(nodes[away], s).int()
+            res[torch.from_numpy(np.flatnonzero(away))] = (exact[s].int() - pair + 128).clamp(0, 255).to(torch.uint8)
+        gray = torch.full((1, s, s, 3), 128, dtype=torch.uint8)
+        levels[s] = torch.cat([bank, res, gray])
+    comps = [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components]
+    comps += [Component(tuple(range(k)), 1.0, 0, axes, True), Component((), -1.0)]
+    return KeyframeAtlas(atlas.names, atlas.axes, atlas.modes, comps, levels, dict(atlas.meta, residual=points))
 
 
 # ---- building ----------------------------------------------------------------------------------------------
@@ -316,11 +366,11 @@ def plan_axis(render: _Renderer, k: int, lo: float, hi: float, budget: float, si
 
 
 def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
-              counts: tuple[int, ...] = GRID_COUNTS) -> str:
+              counts: tuple[int, ...] = GRID_COUNTS, version: int = ATLAS_VERSION) -> str:
     """A digest of everything the keyframes depend on: generator, face, psi, directions, plan settings."""
     h = hashlib.sha256()
     gen = walk.gen
-    h.update(f"v{ATLAS_VERSION}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{counts}".encode())
+    h.update(f"v{version}|{gen.name}|{gen.resolution}|{seed}|{walk.psi}|{levels}|{budget}|{counts}".encode())
     h.update(gen.w_avg.cpu().numpy().tobytes())
     params = list(gen.backend.synthesis.parameters())
     for p in (params[0], params[len(params) // 2], params[-1]):
@@ -328,6 +378,12 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
     h.update(json.dumps([list(walk.names), {n: list(r) for n, r in walk.directions.ranges.items()}]).encode())
     h.update(walk.directions.vectors.cpu().numpy().tobytes())
     return h.hexdigest()[:16]
+
+
+def source_key(walk: LatentWalk, seed: int) -> str:
+    """What the keyframe pixels depend on (generator, face, psi, directions), not the layout: atlases with
+    the same source key can share keyframes."""
+    return atlas_key(walk, seed, (), 0.0, (), version=3)  # fixed: the pixels do not change with the layout
 
 
 def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: float,
@@ -340,11 +396,14 @@ def atlas_path(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: flo
 
 
 def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS, budget: float = 1.5,
-                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 40,
-                log: Callable[[str], None] = print) -> KeyframeAtlas:
+                measure_points: int = 12, counts: tuple[int, ...] = GRID_COUNTS, max_taps: int = 72,
+                log: Callable[[str], None] = print, reuse: KeyframeAtlas | None = None,
+                residual: int = 5) -> KeyframeAtlas:
     """Plan the keyframes by measurement, render each exactly, measure the in-between error.
 
     budget: target mean absolute midpoint error per control, in 0..255 levels at the smallest level.
+    reuse: an atlas of the same generator, face and directions (e.g. of an older layout): its grid plan
+    and any keyframe it already holds are taken over instead of rendered again.
     """
     levels = tuple(sorted(levels))
     res = walk.gen.resolution
@@ -353,15 +412,21 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
             raise ValueError(f"atlas level {s} is larger than the generator's {res}")
     render = _Renderer(walk, seed, levels)
     plans = []
-    for k, name in enumerate(walk.names):
+    if reuse is not None and (reuse.names != tuple(walk.names) or set(reuse.levels) != set(levels)):
+        raise ValueError("the atlas to reuse has other controls or sizes")
+    for k, name in enumerate(walk.names if reuse is None else ()):
         lo, hi = walk.directions.ranges[name]
         plans.append(plan_axis(render, k, lo, hi, budget, levels[0], counts, desc=f"atlas: measuring {name}"))
         p = plans[-1]
         log(f"atlas: {name}: {len(p.coords)} keyframes over {lo:g}..{hi:g}, {p.mode} interpolation, midpoint "
             f"error {p.error:.2f}/255 (cross-fade {p.crossfade_error:.2f})")
+    if reuse is not None:
+        m = reuse.meta
+        plans = [AxisPlan(reuse.axes[k], reuse.modes[k], list(m["cell_error"][k]), m["axis_error"][k],
+                          m["axis_crossfade_error"][k]) for k in range(len(walk.names))]
     components = decompose(tuple(walk.names))
     # a frame blends this many keyframes: keep it bounded, giving up the cubic where it gains least
-    while taps_per_frame(components, [p.mode for p in plans]) > max_taps:
+    while taps_per_frame(components, [p.mode for p in plans]) + 2 ** len(plans) + 1 > max_taps:
         k = min((k for k, p in enumerate(plans) if p.mode == "cubic"),
                 key=lambda k: plans[k].crossfade_error - plans[k].error)
         p = plans[k]
@@ -375,24 +440,77 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
     points = atlas.keyframe_points()
     log(f"atlas: rendering {len(points)} keyframes ("
         + " + ".join("×".join(str(len(atlas.axes[k])) for k in c.controls) for c in components) + ")")
-    with tqdm(total=len(points), desc="atlas: keyframes", unit="frame") as bar:
-        atlas.levels = render(points, bar=bar)
+    have: dict[tuple, int] = {}
+    if reuse is not None:
+        start = 0
+        for c in reuse.components:  # face keyframes only: not the residual grid nor its gray frame
+            pts = reuse.keyframe_points(c)
+            if c.axes is None and (c.controls or c.coef > 0):
+                for i, p in enumerate(pts):
+                    have.setdefault(tuple(np.round(p, 9)), start + i)
+            start += len(pts)
+    todo = [i for i, p in enumerate(points) if tuple(np.round(p, 9)) not in have]
+    if have:
+        log(f"atlas: {len(points) - len(todo)} keyframes taken over from the earlier atlas")
+    with tqdm(total=len(todo), desc="atlas: keyframes", unit="frame") as bar:
+        rendered = render(points[todo], bar=bar)
+    atlas.levels = {}
+    for s in levels:
+        bank = torch.empty(len(points), s, s, 3, dtype=torch.uint8)
+        if todo:
+            bank[todo] = rendered[s]
+        for i, p in enumerate(points):
+            j = have.get(tuple(np.round(p, 9)))
+            if j is not None:
+                bank[i] = reuse.levels[s][j]
+        atlas.levels[s] = bank
+    if residual and len(walk.names) >= 3:
+        atlas = add_residual(atlas, walk, seed, residual, log)
     if measure_points:
         atlas.meta["measured"] = measure_atlas(atlas, walk, seed, measure_points)
-        m = atlas.meta["measured"]
-        for s in levels:
-            log(f"atlas: {s}²: mean abs error vs exact renders of {measure_points} random in-between points: "
-                f"{m[str(s)]['atlas']:.2f}/255 (plain cross-fade {m[str(s)]['crossfade']:.2f}/255)")
+        atlas.meta["measured_timeline"] = measure_atlas(
+            atlas, walk, seed, controls=timeline_controls(atlas.names, walk.directions.ranges, measure_points))
+        for key, what in (("measured", "random in-between points"), ("measured_timeline", "points of a streamed "
+                                                                                           "conversation")):
+            m = atlas.meta[key]
+            for s in levels:
+                log(f"atlas: {s}²: mean abs error vs exact renders at {measure_points} {what}: "
+                    f"{m[str(s)]['atlas']:.2f}/255 (plain cross-fade {m[str(s)]['crossfade']:.2f}/255)")
     return atlas
 
 
+def timeline_controls(names: tuple[str, ...], ranges: dict[str, tuple[float, float]], points: int,
+                      seed: int = 1234) -> np.ndarray:
+    """Control vectors a streamed face actually visits: random times of a minute of scripted conversation
+    (idle, blinks, answers streamed token by token, expression changes, a barge-in)."""
+    from render.timeline import ExpressionTimeline
+
+    rng = np.random.default_rng(seed)
+    tl = ExpressionTimeline(names, ranges, seed=seed)
+    t, levels, heads = 2.0, ["normal", "wide", "small", "very wide"], ["none", "slightly left", "right", "left"]
+    while t < 60:
+        tl.answer_started(t)
+        tl.set_expression(levels[rng.integers(4)], levels[rng.integers(4)], heads[rng.integers(4)], at=t)
+        for i in range(int(rng.integers(10, 40))):
+            tl.token("안녕하세요 ", at=t + i * 0.07)
+        tl.answer_ended(t + 3)
+        t += float(rng.uniform(4, 9))
+        if rng.random() < 0.2:
+            tl.cancel(t - 1)
+    times = np.sort(rng.uniform(0, 60, points))
+    return np.array([tl.controls_list(float(x)) for x in times])
+
+
 def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 12,
-                  rng_seed: int = 1234) -> dict:
-    """MAE (/255) of atlas frames and of a plain cross-fade vs exact renders at random in-between points."""
+                  rng_seed: int = 1234, controls: np.ndarray | None = None) -> dict:
+    """MAE (/255) of atlas frames and of a plain cross-fade vs exact renders at in-between points
+    (uniformly random over the ranges unless `controls` are given)."""
     rng = np.random.default_rng(rng_seed)
     lo = np.array([walk.directions.ranges[n][0] for n in atlas.names])
     hi = np.array([walk.directions.ranges[n][1] for n in atlas.names])
-    controls = lo + (hi - lo) * rng.random((points, len(lo)))
+    if controls is None:
+        controls = lo + (hi - lo) * rng.random((points, len(lo)))
+    points = len(controls)
     exact = _Renderer(walk, seed, tuple(atlas.levels))(controls, desc="atlas: measuring error")
     out = {}
     for s, ref in exact.items():
@@ -406,9 +524,10 @@ def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int
 
 def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_LEVELS,
                         budget: float = 1.5, cache: Path | None = None, counts: tuple[int, ...] = GRID_COUNTS,
-                        measure_points: int = 12, log: Callable[[str], None] = print) -> KeyframeAtlas:
+                        measure_points: int = 12, log: Callable[[str], None] = print,
+                        residual: int = 5) -> KeyframeAtlas:
     """The cached atlas for this generator, face and directions, built (with progress) on first use."""
-    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache, counts)
+    path = atlas_path(walk, seed, tuple(sorted(levels)), budget, cache, counts + (-residual,))
     atlas = None
     if path.exists():
         try:
@@ -417,7 +536,20 @@ def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = D
             log(f"atlas: cannot read {path.name} ({e}); rebuilding")
     if atlas is None:
         log(f"atlas: first use for face {seed}: building it once (cached in {path.parent})")
-        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log)
+        reuse = None
+        source = source_key(walk, seed)
+        for other in sorted(path.parent.glob(f"{walk.gen.name}-seed{seed}-*.safetensors")):
+            try:
+                old = KeyframeAtlas.load(other, any_version=True)
+            except Exception:
+                continue
+            if old.meta.get("source") == source and old.names == tuple(walk.names) and \
+                    set(old.levels) == set(levels) and "cell_error" in old.meta:
+                reuse = old
+                break
+        atlas = build_atlas(walk, seed, levels, budget, measure_points, counts, log=log, reuse=reuse,
+                            residual=residual)
+        atlas.meta["source"] = source
         atlas.save(path)
     atlas.meta["path"] = str(path)
     return atlas
@@ -458,7 +590,7 @@ class AtlasRefiner:
         """The new keyframes for coordinate x on control k, in component order."""
         out = []
         for c in self.atlas.components:
-            if k in c.controls:
+            if k in c.controls and c.axes is None:
                 axes = [self.atlas.axes[j] if j != k else np.array([x]) for j in c.controls]
                 pts = np.zeros((int(np.prod([len(a) for a in axes])), len(self.atlas.names)))
                 pts[:, list(c.controls)] = grid_points(axes)
@@ -497,7 +629,7 @@ class AtlasRefiner:
             parts, used = [], 0
             for c in old.components:
                 block = bank[c.offset:c.offset + old.component_size(c)]
-                if k in c.controls:
+                if k in c.controls and c.axes is None:
                     shape = [len(old.axes[j]) for j in c.controls]
                     pos = c.controls.index(k)
                     plane_shape = shape.copy()
@@ -516,7 +648,7 @@ class AtlasRefiner:
         factor = 0.25 if old.modes[k] == "linear" else 0.125  # error shrinks with the square/cube of spacing
         self._cell_error[k][i:i + 1] = [e * factor, e * factor]
         meta = dict(old.meta, cell_error=self._cell_error, refined=old.meta.get("refined", 0) + 1)
-        comps = [Component(c.controls, c.coef) for c in old.components]
+        comps = [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in old.components]
         self.atlas = KeyframeAtlas(old.names, axes, old.modes, comps, levels, meta)
         if self.path is not None:
             self.atlas.save(self.path)

@@ -447,6 +447,9 @@ class AvatarSession:
             self._slot += 1
             self._inflight += 1
         req.controls = self.controls_at(req.slot / self.fps)
+        if req.seq % 600 == 599:  # a long session keeps only recent history
+            with self._tl_lock:
+                self.timeline.forget_before(req.slot / self.fps - 10.0)
         return req
 
     def deliver(self, frame: EncodedFrame) -> None:

@@ -227,21 +227,40 @@ def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
              "per session pulls its frames on the session clock. Frames/s is what each session received (a "
              "render loop that falls behind skips frames rather than queueing them); latency runs from the "
              "loop taking a frame to its JPEG being ready; CPU share is process CPU time over wall time × cores.",
+             f"Load average of the machine when the run ended: {_loadavg()} (other jobs share these cores).",
              "", table]
     atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
     if atlas is not None:
-        grid = " × ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
-        lines += ["", f"Atlas: {atlas.count} keyframes, grid {grid}."]
-        measured = atlas.meta.get("measured", {})
-        for size, m in sorted(measured.items(), key=lambda kv: int(kv[0])):
-            lines.append(f"- {size}²: mean absolute error of atlas frames vs exact renders at {m['points']} random "
-                         f"in-between control points: **{m['atlas']:.2f}/255** (worst point {m['atlas_max']:.2f}); "
-                         f"a plain cross-fade of the same keyframes: {m['crossfade']:.2f}/255.")
+        per = ", ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
+        parts = " + ".join("×".join(str(len(a)) for a in atlas.component_axes(c)) or "1" for c in atlas.components)
+        lines += ["", f"Atlas: {atlas.count} keyframes; coordinates per control {per}; grids of every pair of "
+                      f"controls, the lines, the face, and a coarse grid of the interaction of all three "
+                      f"({parts})."]
+        for key, what in (("measured_timeline", "control points a streamed conversation visits (idle, blinks, "
+                                                "speech, expression changes; random times of a scripted minute)"),
+                          ("measured", "uniformly random control points over the full ranges (worst case: all "
+                                       "controls far from rest at once)")):
+            for size, m in sorted(atlas.meta.get(key, {}).items(), key=lambda kv: int(kv[0])):
+                lines.append(f"- {size}², {m['points']} {what}: mean absolute error of atlas frames vs exact "
+                             f"renders **{m['atlas']:.2f}/255** (worst point {m['atlas_max']:.2f}); a plain "
+                             f"cross-fade of the same keyframes: {m['crossfade']:.2f}/255.")
         errs = atlas.meta.get("axis_error")
         if errs:
             lines.append("- Per control, midpoint error along its own axis (chosen interpolation vs cross-fade): "
                          + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
                                      zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
-        if renderer.cfg.directions:
-            lines.append(f"- Directions: {atlas.meta.get('directions_note', 'file ' + Path(renderer.cfg.directions).name)}.")
+        meta = getattr(renderer.walk.directions, "meta", {}) or {}
+        where = Path(renderer.cfg.directions).name if renderer.cfg.directions else \
+            f"the committed weights/directions/{renderer.cfg.generator}.safetensors"
+        lines.append(f"- Directions: {where}" + (f" ({meta['method']})" if meta.get("method") else "")
+                     + f"; face: seed {renderer.seed}.")
     return "\n".join(lines)
+
+
+def _loadavg() -> str:
+    import os
+
+    try:
+        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -122,32 +122,43 @@ def frames_to_uint8_triton(images: torch.Tensor, factor: int = 1) -> torch.Tenso
 
 
 @functools.cache
-def use_triton(device_type: str) -> bool:
-    """Take the Triton kernels on this device? CUDA only, and only if they measured faster (once)."""
+def use_triton(device_type: str, kernel: str = "to_uint8") -> bool:
+    """Take the Triton kernel (`compose` or `to_uint8`) on this device? CUDA only, and only if it measured
+    faster than the torch path (once per process, on a typical batch)."""
     if device_type != "cuda" or not triton_available() or os.environ.get("OHLORA_NO_TRITON"):
         return False
-    x = torch.randn(8, 3, 1024, 1024, device="cuda")
 
     def best(fn) -> float:
         fn()
         torch.cuda.synchronize()
         times = []
-        for _ in range(5):
+        for _ in range(10):
             t0 = time.perf_counter()
             fn()
             torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         return min(times)
 
-    return best(lambda: frames_to_uint8_triton(x, 2)) < best(lambda: frames_to_uint8_torch(x, 2))
+    try:
+        if kernel == "compose":
+            args = (torch.randn(8, 512, device="cuda"), torch.randint(0, 8, (64,), device="cuda"),
+                    torch.randn(64, 4, device="cuda"), torch.randn(4, 512, device="cuda"),
+                    torch.randn(512, device="cuda"), 0.7)
+            return best(lambda: compose_latents_triton(*args)) < best(lambda: compose_latents_torch(*args))
+        x = torch.randn(8, 3, 1024, 1024, device="cuda")
+        return best(lambda: frames_to_uint8_triton(x, 2)) < best(lambda: frames_to_uint8_torch(x, 2))
+    except Exception:  # a Triton that cannot compile here: the torch path is always there
+        return False
 
 
-def compose_latents(*args, **kwargs) -> torch.Tensor:
-    w_faces = args[0] if args else kwargs["w_faces"]
-    fn = compose_latents_triton if use_triton(w_faces.device.type) else compose_latents_torch
-    return fn(*args, **kwargs)
+def compose_latents(w_faces: torch.Tensor, face_index: torch.Tensor, controls: torch.Tensor,
+                    vectors: torch.Tensor, w_avg: torch.Tensor, psi: float) -> torch.Tensor:
+    """Batched latent composition on the faster path for the device."""
+    fn = compose_latents_triton if use_triton(w_faces.device.type, "compose") else compose_latents_torch
+    return fn(w_faces, face_index, controls, vectors, w_avg, psi)
 
 
 def frames_to_uint8(images: torch.Tensor, factor: int = 1) -> torch.Tensor:
-    fn = frames_to_uint8_triton if use_triton(images.device.type) else frames_to_uint8_torch
+    """Output conversion on the faster path for the device."""
+    fn = frames_to_uint8_triton if use_triton(images.device.type, "to_uint8") else frames_to_uint8_torch
     return fn(images, factor)

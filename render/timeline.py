@@ -30,7 +30,8 @@ HEAD_LEVELS = ("left", "slightly left", "none", "slightly right", "right")
 # Fraction of the control's range (negative side for < 0, positive side for > 0) each level asks for.
 _EYE_FRACTION = {"closed": -1.0, "small": -0.45, "normal": 0.0, "wide": 0.45, "very wide": 0.85}
 _MOUTH_FRACTION = {"closed": -0.8, "small": -0.35, "normal": 0.0, "wide": 0.5, "very wide": 0.85}
-_HEAD_FRACTION = {"left": -0.75, "slightly left": -0.35, "none": 0.0, "slightly right": 0.35, "right": 0.75}
+# Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
+_HEAD_FRACTION = {"left": 0.75, "slightly left": 0.35, "none": 0.0, "slightly right": -0.35, "right": -0.75}
 
 
 @dataclass(frozen=True)
@@ -103,16 +104,26 @@ class SpringTrack:
         while len(self._states) <= i:
             k = len(self._states)
             x, v = self._states[k - 1]
-            tau = self._times[k] - self._times[k - 1] if k > 1 else 0.0
-            self._states.append(_step_state(x, v, self._goals[k - 1], self.omega, tau) if k > 1 else (x, v))
+            if self._times[k - 1] != -math.inf:  # before the first target the value rests: nothing to advance
+                x, v = _step_state(x, v, self._goals[k - 1], self.omega, self._times[k] - self._times[k - 1])
+            self._states.append((x, v))
         return self._states[i]
 
     def value(self, t: float) -> float:
         i = bisect.bisect_right(self._times, t) - 1
-        if i <= 0:
+        if i < 0:  # before forgotten history: the oldest state kept
+            return self._states[0][0]
+        if self._times[i] == -math.inf:
             return self._goals[0]
         x, v = self._state(i)
         return _step_state(x, v, self._goals[i], self.omega, t - self._times[i])[0]
+
+    def forget_before(self, t: float) -> None:
+        """Drop targets older than the one in effect at t (long sessions stay small); later values unchanged."""
+        i = bisect.bisect_right(self._times, t) - 1
+        if i >= 2:
+            self._state(i)
+            del self._times[:i], self._goals[:i], self._states[:i]
 
     def goal_at(self, t: float) -> float:
         return self._goals[bisect.bisect_right(self._times, t) - 1]
@@ -254,6 +265,13 @@ class ExpressionTimeline:
         if unknown:
             raise ValueError(f"unknown control(s) {', '.join(unknown)}; known: {', '.join(self.names)}")
         self._override = {n: float(v) for n, v in controls.items()}
+
+    def forget_before(self, t: float) -> None:
+        """Let go of events and blinks before t; values at times >= t stay exactly the same."""
+        for track in (*self._base.values(), self._speech):
+            track.forget_before(t)
+        window = self.cfg.blink_closed_s + 12.0 / self.cfg.blink_omega + 1.0
+        del self._blinks[:bisect.bisect_left(self._blinks, t - window)]
 
     @property
     def speaking_until(self) -> float:

@@ -70,9 +70,12 @@ def test_atlas_equals_exact_renders_at_keyframes(atlas, walk):
         assert (got.int() - exact.int()).abs().max() <= 1
 
 
-def test_additive_parts_cover_each_local_control_with_the_head_turn():
+def test_pairwise_parts_cover_every_pair_of_controls():
     comps = decompose(("eyes", "mouth", "yaw"))
-    assert [(c.controls, c.coef) for c in comps] == [((0, 2), 1.0), ((1, 2), 1.0), ((2,), -1.0)]
+    assert [(c.controls, c.coef) for c in comps] == [((0, 1), 1.0), ((0, 2), 1.0), ((1, 2), 1.0), ((0,), -1.0),
+                                                     ((1,), -1.0), ((2,), -1.0), ((), 1.0)]
+    # the coefficients count every term once: a constant image comes back unchanged
+    assert sum(c.coef for c in decompose(("a", "b", "c", "d"))) == 1.0
     assert [(c.controls, c.coef) for c in decompose(("eyes", "mouth"))] == [((0, 1), 1.0)]
     c = axis_coords(-2.0, 3.0, 6)
     assert 0.0 in c and c[0] == -2.0 and c[-1] == 3.0 and len(c) == 6 and (np.diff(c) > 0).all()
@@ -85,7 +88,7 @@ def test_atlas_reports_error_against_exact_renders(atlas):
         assert 0 < s["atlas"] < 255 and 0 < s["crossfade"] < 255
     assert all(mode in ("linear", "cubic") for mode in atlas.modes)
     assert all(len(a) in (3, 5) for a in atlas.axes)
-    assert [c.coef for c in atlas.components] == [1.0, 1.0, -1.0]
+    assert [c.coef for c in atlas.components] == [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0, -1.0]
 
 
 def test_atlas_frames_move_smoothly_between_keyframes(atlas):
@@ -111,7 +114,7 @@ def test_cache_round_trip_and_key(tmp_path, walk):
 
 def test_refinement_inserts_exact_keyframes(atlas, walk):
     small = KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
-                          [Component(c.controls, c.coef) for c in atlas.components],
+                          [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components],
                           {16: atlas.levels[16]}, dict(atlas.meta))
     ref = AtlasRefiner(small, walk, 3)
     new = None
@@ -128,3 +131,33 @@ def test_refinement_inserts_exact_keyframes(atlas, walk):
     # and the old keyframes are still reproduced
     pts = small.keyframe_points()[::7]
     assert torch.equal(new.render(pts, 16), small.render(pts, 16))
+
+
+def test_blend_is_the_weighted_sum_with_negative_and_repeated_taps():
+    from render.atlas import blend
+
+    g = torch.Generator().manual_seed(0)
+    frames = torch.randint(0, 256, (6, 5, 7, 3), dtype=torch.uint8, generator=g)
+    flat = np.array([[0, 0, 1, 2, 5], [3, 4, 4, 1, 0]])
+    weight = np.array([[-0.125, 0.5625, 0.625, -0.0625, 0.0], [0.3, 0.3, 0.2, 0.25, -0.05]])
+    ref = (weight[:, :, None] * frames.reshape(6, -1).numpy()[flat].astype(np.float64)).sum(1)
+    got = blend(frames, flat, weight).reshape(2, -1).numpy().astype(int)
+    want = np.clip(np.floor(ref + 0.5), 0, 255)
+    assert np.abs(got - want).max() <= 1 and (got != want).mean() < 0.05
+
+
+def test_pairwise_atlas_is_exact_where_two_controls_move(atlas, walk):
+    """Off-grid in two controls at once, the atlas is as good as that pair's grid alone (no third-order loss)."""
+    pts = np.array([[0.7, -1.3, 0.0], [0.0, 0.6, 1.1], [-1.2, 0.0, -0.4]])
+    exact = walk.render([walk.face(3)] * 3, pts, 16).float()
+    err = (atlas.render(pts, 16).float() - exact).abs().mean()
+    assert err < (atlas.render(pts, 16, crossfade=True).float() - exact).abs().mean() + 2.0
+    # on all three controls at once the interaction grid corrects what the pairs miss
+    pts = np.array([[1.0, -1.0, 1.0], [0.5, 1.5, -0.5]])
+    exact = walk.render([walk.face(3)] * 2, pts, 16).float()
+    pairwise = KeyframeAtlas(atlas.names, atlas.axes, atlas.modes,
+                             [Component(c.controls, c.coef) for c in atlas.components[:7]],
+                             {16: atlas.levels[16][:sum(atlas.component_size(c) for c in atlas.components[:7])]})
+    with_residual = (atlas.render(pts, 16).float() - exact).abs().mean()
+    assert with_residual <= 1.0  # [1, -1, 1] is a node of the interaction grid
+    assert with_residual < (pairwise.render(pts, 16).float() - exact).abs().mean()

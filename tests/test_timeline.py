@@ -120,7 +120,8 @@ def test_expression_is_reached_and_cancel_returns_to_idle():
     tl.set_expression("normal", "wide", "right", at=0.5)
     t = 3.0
     assert tl.controls(t)["mouth"] - idle.controls(t)["mouth"] == pytest.approx(0.5 * RANGES["mouth"][1], abs=0.05)
-    assert tl.controls(t)["yaw"] - idle.controls(t)["yaw"] == pytest.approx(0.75 * RANGES["yaw"][1], abs=0.05)
+    # "right" as the viewer sees it: negative yaw (positive turns toward the image's left)
+    assert tl.controls(t)["yaw"] - idle.controls(t)["yaw"] == pytest.approx(0.75 * RANGES["yaw"][0], abs=0.05)
     tl.token("a long sentence that keeps the mouth busy for several seconds to come", at=3.0)
     tl.cancel(3.5)
     for t in (5.0, 7.0, 9.0):
@@ -156,3 +157,14 @@ def test_syllable_count_follows_the_script():
     assert syllables("안녕하세요") == ["s"] * 5
     assert syllables("hello.") == ["s", "s", "p"]
     assert syllables("  ") == []
+
+
+def test_forgetting_old_history_changes_nothing_later():
+    a, b = _busy(seed=8), _busy(seed=8)
+    times = [6.0 + i / FPS for i in range(200)]
+    want = [a.controls(t) for t in times]
+    b.controls(3.0)
+    b.forget_before(5.9)
+    got = [b.controls(t) for t in times]
+    assert max(abs(g[n] - w[n]) for g, w in zip(got, want) for n in NAMES) < 1e-12
+    assert len(b._speech._times) < len(a._speech._times)
