@@ -107,8 +107,11 @@ def memory_prompt(message: str) -> str:
     return _chat(f"기억할 것 / what to remember:\n{message}")
 
 
+SUMMARY_ANSWER_CHARS = 60  # the summary follows mostly from the message; a long answer only costs prefill
+
+
 def summary_prompt(message: str, answer: str) -> str:
-    return _chat(f"요약 / summary:\n사용자: {message}\n오로라: {answer}")
+    return _chat(f"요약 / summary:\n사용자: {message}\n오로라: {answer[:SUMMARY_ANSWER_CHARS]}")
 
 
 def expression_prompt(answer: str) -> str:
