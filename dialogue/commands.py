@@ -18,6 +18,79 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, default=2)
     train.set_defaults(func=_train)
 
+    chat = sub.add_parser("chat", help="talk with Oh-LoRA in this terminal (streamed; Korean or English)")
+    chat.add_argument("--user", default="terminal", help="user id for memories and blocks (default 'terminal')")
+    chat.add_argument("--remote", metavar="URL", help="an OpenAI-compatible endpoint (e.g. http://host:8000/v1) "
+                                                      "instead of the in-process model")
+    chat.add_argument("--remote-models", default="answer,memory,summary,expression",
+                      help="served model/adapter names for answer,memory,summary,expression")
+    chat.add_argument("--threads", type=int, default=None)
+    chat.add_argument("--no-collaborators", action="store_true",
+                      help="run without memory store, topic detector and safety gate")
+    chat.set_defaults(func=_chat)
+
+    ev = _subcommand_group(sub, "eval", "measure quality on held-out data")
+    p = ev.add_parser("dialogue", help="persona facts, memory, expression, validity, language on the held-out split")
+    p.add_argument("--limit", type=int, help="evaluate at most this many held-out turns (all persona turns kept)")
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
+    p.set_defaults(func=_eval)
+
+
+def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    p.set_defaults(func=_bench)
+
+
+def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    """The sub-subcommands of `name`, shared with other packages that add to the same group."""
+    if name in sub.choices:
+        for action in sub.choices[name]._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action
+    parser = sub.add_parser(name, help=help_text)
+    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dialogue.evaluation import run_eval
+
+    _, body = run_eval(limit=args.limit)
+    print(body)
+    if not args.no_write:
+        path = Path(__file__).resolve().parent.parent / "docs" / "dialogue-eval.md"
+        import datetime as dt
+
+        from realtime.benchdoc import machine_description
+
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        path.write_text(f"# Dialogue evaluation\n\nWritten by `ohlora eval dialogue` ({stamp}, {machine_description()})."
+                        f"\n\n{body}", encoding="utf-8")
+        print(f"written to {path}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from dialogue.evaluation import bench
+    from realtime.benchdoc import write_section
+
+    body = bench(reps=args.reps)
+    print(body)
+    if not args.no_write:
+        print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process)', body)}")
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from dialogue.terminal import run_chat
+
+    return asyncio.run(run_chat(args))
+
 
 def _train(args: argparse.Namespace) -> int:
     from dialogue.training import ROLE_DEFAULTS, TrainConfig, train_role
