@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "weights.commands",
     "render.commands",
     "dialogue.commands",
+    "render.vectors.commands",
+    "realtime.commands",
 ]
 
 

@@ -7,22 +7,45 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DEFAULT_SEED = 7
+EXPRESSION_CONTROLS = ("eyes", "mouth", "yaw")
+
+
+def persona_face() -> tuple[int, float]:
+    """The persona's face: (seed, ψ) from the [persona] table of weights/manifest.toml."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    from weights.manifest import MANIFEST_PATH
+
+    persona = tomllib.loads(MANIFEST_PATH.read_text(encoding="utf-8")).get("persona")
+    if not persona or "seed" not in persona:
+        raise ValueError(f"{MANIFEST_PATH} has no [persona] seed; pass --seed")
+    return int(persona["seed"]), float(persona.get("psi", 0.7))
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render", help="render a face (or a contact sheet of faces) to an image file",
         description="Render a face with the face generator. Examples:\n"
-                    "  ohlora render --seed 7 -o face.png\n"
+                    "  ohlora render -o face.png                  (the persona's face)\n"
+                    "  ohlora render --seed 7 --eyes 1.0 --mouth 0.8 --yaw -0.5 -o f.png\n"
                     "  ohlora render --grid 4x4 --seeds 0-15 -o sheet.jpg --size 256",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--seed", type=int, help=f"the face's seed (default {DEFAULT_SEED})")
+    src.add_argument("--seed", type=int, help="the face's seed (default: the persona's, weights/manifest.toml [persona])")
     src.add_argument("--w", type=Path, metavar="FILE", help="an explicit w: .npy or .pt holding 512 numbers")
     src.add_argument("--seeds", help="seeds for a contact sheet, e.g. 0-15 or 1,5,9 (with --grid)")
     p.add_argument("--grid", help="contact sheet layout COLSxROWS, e.g. 4x4")
-    p.add_argument("--psi", type=float, default=0.7, help="truncation ψ toward the mean face (default 0.7; 1 = none)")
+    p.add_argument("--psi", type=float, default=None,
+                   help="truncation ψ toward the mean face (default 0.7, or the persona's; 1 = none)")
+    for name, what in (("eyes", "eye openness"), ("mouth", "mouth openness"), ("yaw", "head turn")):
+        p.add_argument(f"--{name}", type=float, default=None, metavar="X",
+                       help=f"{what} control (0 = as the face is; about -1…1, clamped to the usable range)")
+    p.add_argument("--directions", type=Path, default=None,
+                   help="expression directions file (default weights/directions/<generator>.safetensors)")
     p.add_argument("--size", type=int, default=None, help="output size in pixels (area-downscaled; default full "
                                                           "1024, 256 per tile for --grid)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file: .png, .jpg or .jpeg")
@@ -31,6 +54,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="'mobilestylegan' (default) or a rosinality StyleGAN2 .pt checkpoint")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--dtype", default="float32", help="float32, float16 or bfloat16 (half precision on CUDA only)")
+    anim = p.add_argument_group("animation (--animate): a video of the frames the server streams")
+    anim.add_argument("--animate", action="store_true",
+                      help="write a video (.mp4): idle, then speaking a sentence, then smiling")
+    anim.add_argument("--seconds", type=float, default=5.0, help="video length (default 5)")
+    anim.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    anim.add_argument("--path", default="auto", choices=("auto", "exact", "atlas"),
+                      help="exact synthesis per frame, or the keyframe atlas (auto: exact on CUDA, atlas on CPU)")
     p.set_defaults(func=cmd_render)
 
 
@@ -42,6 +72,18 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default="float32")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=cmd_bench_render)
+
+    p = sub.add_parser("animate", help="avatar sessions: frames/s per session, latency, CPU, memory (1/4/16 sessions)")
+    p.add_argument("--sessions", default="1,4,16", help="simulated session counts (default 1,4,16)")
+    p.add_argument("--sizes", default="256,512", help="frame sizes (default 256,512)")
+    p.add_argument("--seconds", type=float, default=6.0, help="measured seconds per configuration (default 6)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--path", default="auto", choices=("auto", "exact", "atlas"))
+    p.add_argument("--seed", type=int, default=None, help="the face (default: the persona's)")
+    p.add_argument("--psi", type=float, default=0.7)
+    p.add_argument("--directions", type=Path, default=None, help="expression directions file")
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    p.set_defaults(func=cmd_bench_animate)
 
 
 def _load_w(path: Path) -> torch.Tensor:
@@ -65,11 +107,24 @@ def cmd_render(args: argparse.Namespace) -> int:
     from render.generator import load_generator
     from render.images import contact_sheet, parse_grid, parse_seeds, save_image, to_uint8
 
+    if args.animate:
+        return cmd_animate(args)
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise ValueError(f"cannot write '{args.output.name}': use a .png, .jpg or .jpeg file name")
+    if not args.output.resolve().parent.is_dir():
+        raise ValueError(f"folder '{args.output.parent}' does not exist")
     if args.grid and not args.seeds:
         raise ValueError("--grid needs --seeds, e.g. --grid 4x4 --seeds 0-15")
+    controls = {n: getattr(args, n) for n in EXPRESSION_CONTROLS if getattr(args, n) is not None}
+    if controls and args.seeds:
+        raise ValueError("--eyes/--mouth/--yaw apply to one face: use --seed or --w, not --seeds")
+    directions = None
+    if controls:
+        from render.directions import load_directions
+
+        directions = load_directions(args.generator, args.directions)
     gen = load_generator(args.generator, args.device, args.dtype)
+    psi = 0.7 if args.psi is None else args.psi
     if args.seeds:
         seeds = parse_seeds(args.seeds)
         cols, rows = parse_grid(args.grid) if args.grid else (min(len(seeds), 8), -(-len(seeds) // 8))
@@ -80,7 +135,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         for i in tqdm(range(0, len(seeds), 4), desc="render", unit="batch"):
-            tiles.append(to_uint8(gen.synthesize(gen.w_from_seeds(seeds[i:i + 4], args.psi)), size))
+            tiles.append(to_uint8(gen.synthesize(gen.w_from_seeds(seeds[i:i + 4], psi)), size))
         sheet = contact_sheet(np.concatenate(tiles), [f"seed {s}" for s in seeds], cols)
         save_image(sheet, args.output, args.quality)
         print(f"wrote {args.output} ({len(seeds)} faces, {sheet.shape[1]}x{sheet.shape[0]})")
@@ -89,9 +144,17 @@ def cmd_render(args: argparse.Namespace) -> int:
         w = _load_w(args.w)[:1]  # rendered as given: no truncation
         what = f"w from {args.w}"
     else:
-        seed = DEFAULT_SEED if args.seed is None else args.seed
-        w = gen.w_from_seeds(parse_seeds(str(seed)), args.psi)
-        what = f"seed {seed}, ψ={args.psi}"
+        if args.seed is None:
+            seed, persona_psi = persona_face()
+            psi = persona_psi if args.psi is None else args.psi
+            what = f"persona, seed {seed}, ψ={psi}"
+        else:
+            seed = args.seed
+            what = f"seed {seed}, ψ={psi}"
+        w = gen.w_from_seeds(parse_seeds(str(seed)), psi)
+    if directions is not None:
+        w = directions.apply(w, directions.controls_tensor(controls).to(w.device))
+        what += ", " + ", ".join(f"{k} {v:+g}" for k, v in controls.items())
     rgb = to_uint8(gen.synthesize(w), args.size)[0]
     save_image(rgb, args.output, args.quality)
     print(f"wrote {args.output} ({what}, {rgb.shape[1]}x{rgb.shape[0]})")
@@ -115,3 +178,74 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
         path = write_section(f"render-{gen.device.type}", f"Face generator ({gen.device.type})", body)
         print(f"updated {path}")
     return 0
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    from render.animate import renderer_for, write_demo
+
+    if args.output.suffix.lower() not in (".mp4", ".avi"):
+        raise ValueError(f"cannot write video '{args.output.name}': use a .mp4 (or .avi) file name")
+    if args.seeds or args.w is not None or args.grid:
+        raise ValueError("--animate renders one face: use --seed, not --seeds/--grid/--w")
+    if not 0.5 <= args.seconds <= 600:
+        raise ValueError("--seconds must be between 0.5 and 600")
+    if args.output.parent and not args.output.parent.exists():
+        raise FileNotFoundError(f"folder '{args.output.parent}' does not exist")
+    size = args.size or 256
+    renderer = renderer_for(args)
+    try:
+        n = write_demo(renderer, args.output, args.seconds, size, args.fps)
+    finally:
+        import asyncio
+
+        asyncio.run(renderer.stop())
+    print(f"wrote {args.output} ({n} frames, {size}x{size}, {args.fps:g} frames/s, {renderer.path} path)")
+    return 0
+
+
+def cmd_bench_animate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from realtime.benchdoc import write_section
+    from render.animate import animate_table, bench_animate, renderer_for
+
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    counts = tuple(int(n) for n in args.sessions.split(","))
+    renderer = renderer_for(args)
+    try:
+        rows = bench_animate(renderer, sizes, counts, args.seconds)
+    finally:
+        asyncio.run(renderer.stop())
+    table = animate_table(rows)
+    print(table)
+    if not args.no_write:
+        body = _animate_doc(renderer, args, table)
+        path = write_section(f"animate-{renderer.path}", f"Avatar animation ({renderer.path} path)", body)
+        print(f"updated {path}")
+    return 0
+
+
+def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
+    lines = [f"`ohlora bench animate --path {args.path} --seconds {args.seconds:g}`: simulated sessions, each "
+             "asking for 30 frames/s and streaming an answer at ~15 tokens/s with expression changes; a consumer "
+             "per session pulls its frames on the session clock. Frames/s is what each session received (a "
+             "render loop that falls behind skips frames rather than queueing them); latency runs from the "
+             "loop taking a frame to its JPEG being ready; CPU share is process CPU time over wall time × cores.",
+             "", table]
+    atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
+    if atlas is not None:
+        grid = " × ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
+        lines += ["", f"Atlas: {atlas.count} keyframes, grid {grid}."]
+        measured = atlas.meta.get("measured", {})
+        for size, m in sorted(measured.items(), key=lambda kv: int(kv[0])):
+            lines.append(f"- {size}²: mean absolute error of atlas frames vs exact renders at {m['points']} random "
+                         f"in-between control points: **{m['atlas']:.2f}/255** (worst point {m['atlas_max']:.2f}); "
+                         f"a plain cross-fade of the same keyframes: {m['crossfade']:.2f}/255.")
+        errs = atlas.meta.get("axis_error")
+        if errs:
+            lines.append("- Per control, midpoint error along its own axis (chosen interpolation vs cross-fade): "
+                         + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
+                                     zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
+        if renderer.cfg.directions:
+            lines.append(f"- Directions: {atlas.meta.get('directions_note', 'file ' + Path(renderer.cfg.directions).name)}.")
+    return "\n".join(lines)

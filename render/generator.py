@@ -93,7 +93,7 @@ class FaceGenerator:
         self.resolution = backend.resolution
         self._mapping = backend.mapping.to(self.device).eval()
         self._synthesis = backend.synthesis.to(self.device, self.dtype).eval()
-        if self.device.type == "cpu":
+        if self.device.type == "cpu" and getattr(backend, "channels_last_on_cpu", False):
             # NHWC keeps the dominant 1x1 convolutions as plain matrix products on CPU.
             self._synthesis = self._synthesis.to(memory_format=torch.channels_last)
         self.w_avg = w_avg.to(self.device, torch.float32).reshape(1, self.w_dim)
@@ -175,6 +175,8 @@ def load_generator(source: str = "mobilestylegan", device: str | torch.device = 
 
 
 class _MobileStyleGANBackend:
+    channels_last_on_cpu = True
+
     def __init__(self, model: nn.Module):
         self.mapping = model.mapping
         self.synthesis = model.synthesis

@@ -39,25 +39,28 @@ class MobileStyleGANConfig:
 
 
 def idwt_haar(x: torch.Tensor) -> torch.Tensor:
-    """Inverse single-level Haar wavelet: [B, 4C, H, W] -> [B, C, 2H, 2W].
+    """Inverse single-level Haar wavelet: [B, 4C, H, W] -> [B, C, 2H, 2W] (channels_last memory).
 
     Channels [0, C) are the low band; [C, 4C) hold the three detail bands interleaved per channel
     (channel C + 3c + k is band k of channel c), as the exported graph reshapes them. The graph spells
     this as six transposed convolutions with 1/sqrt(2) taps; the closed form is
     out[2i+a, 2j+b] = (LL + s_a H0 + s_b H1 + s_a s_b H2) / 2 with s_0 = +1, s_1 = -1.
+    Computed as a butterfly written straight into the interleaved NHWC output: [B, H, 2, W, 2, C] is
+    [B, 2H, 2W, C] in memory, so no shuffle copy is needed.
     """
     b, c4, h, w = x.shape
     c = c4 // 4
-    ll = x[:, :c]
-    high = x[:, c:].reshape(b, c, 3, h, w)
-    h0, h1, h2 = high[:, :, 0], high[:, :, 1], high[:, :, 2]
-    # four output phases (a, b) in pixel_shuffle's channel order c*4 + 2a + b
-    p00 = ll + h0 + h1 + h2
-    p01 = ll + h0 - h1 - h2
-    p10 = ll - h0 + h1 - h2
-    p11 = ll - h0 - h1 + h2
-    phases = torch.stack((p00, p01, p10, p11), dim=2).reshape(b, c * 4, h, w)
-    return F.pixel_shuffle(phases, 2).mul_(0.5)
+    xl = x.permute(0, 2, 3, 1)  # [B, H, W, 4C]; a free view when x is channels_last
+    ll, high = xl[..., :c], xl[..., c:].unflatten(-1, (c, 3))
+    h0, h1, h2 = high[..., 0], high[..., 1], high[..., 2]
+    s, d = ll + h0, ll - h0
+    t, u = h1 + h2, h1 - h2
+    out = x.new_empty(b, h, 2, w, 2, c)
+    torch.add(s, t, out=out[:, :, 0, :, 0])
+    torch.sub(s, t, out=out[:, :, 0, :, 1])
+    torch.add(d, u, out=out[:, :, 1, :, 0])
+    torch.sub(d, u, out=out[:, :, 1, :, 1])
+    return out.view(b, 2 * h, 2 * w, c).permute(0, 3, 1, 2).mul_(0.5)
 
 
 class StyleAffine(nn.Module):
@@ -102,8 +105,18 @@ class StyledDWConv(nn.Module):
         self.slope = slope
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = F.conv2d(x * self.affine(w), self.depthwise, padding=1, groups=x.shape[1])
-        x = F.conv2d(x, self.pointwise)
+        # Modulation is a per-channel scale, so it commutes with the depthwise conv and folds into the
+        # pointwise weights: one [C_out, C_in] scaling per sample instead of a pass over the activations.
+        s = self.affine(w)[:, :, 0, 0]  # [B, C_in]
+        x = F.conv2d(x, self.depthwise, padding=1, groups=x.shape[1])
+        b, c, h, wd = x.shape
+        pw = self.pointwise[:, :, 0, 0]  # [C_out, C_in]
+        if b == 1:
+            x = F.conv2d(x, (pw * s)[:, :, None, None])
+        else:  # per-sample 1x1 conv = batched matmul over NHWC pixels
+            pixels = x.permute(0, 2, 3, 1).reshape(b, h * wd, c)
+            x = torch.bmm(pixels, (pw[None] * s[:, None, :]).transpose(1, 2))
+            x = x.view(b, h, wd, -1).permute(0, 3, 1, 2)
         return F.leaky_relu_(x.add_(self.noise).add_(self.bias), self.slope)
 
 
@@ -117,7 +130,7 @@ class SynthesisBlock(nn.Module):
         self.conv2 = StyledDWConv(style_dim, c_out, c_out, size, slope)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = idwt_haar(x * self.up(w))
+        x = idwt_haar(x.mul_(self.up(w)))  # x is this network's own intermediate: scale in place
         return self.conv2(self.conv1(x, w), w)
 
 
@@ -131,7 +144,7 @@ class ToImage(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1, 12, 1, 1))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = F.conv2d(x * self.affine(w), self.weight).add_(self.bias)
+        x = F.conv2d(x.mul_(self.affine(w)), self.weight).add_(self.bias)
         return idwt_haar(x)
 
 

@@ -35,6 +35,7 @@ def test_weights_list_shows_source_sha_licence_and_state(capsys):
     (["render", "--seeds", "0-15", "--grid", "2x2", "-o", "s.png"], "do not fit"),
     (["render", "--w", "missing.npy", "-o", "f.png"], "does not exist"),
     (["render", "--seed", "1", "--device", "cuda", "-o", "f.png"], None),
+    (["render", "--seed", "1", "-o", "no/such/folder/f.png"], "does not exist"),
 ])
 def test_user_mistakes_get_a_one_line_error(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -42,7 +43,7 @@ def test_user_mistakes_get_a_one_line_error(argv, message, capsys, tmp_path, mon
 
     if "cuda" in argv and torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    if message != ".png, .jpg or .jpeg" and message != "--grid needs --seeds":
+    if message not in (".png, .jpg or .jpeg", "--grid needs --seeds", "does not exist"):
         require_prepared("mobilestylegan")
     assert main(argv) == 2
     err = capsys.readouterr().err

@@ -34,6 +34,7 @@ class PrepareError(RuntimeError):
 CONVERTERS = {
     "mobilestylegan": "weights.mobilestylegan",
     "gemma3-gguf": "weights.gemma",
+    "e5_small": "weights.e5_small",
 }
 
 

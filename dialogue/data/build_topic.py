@@ -1,0 +1,127 @@
+"""Build dialogue/data/topic.jsonl: (previous turn summary, new message) -> changed / continued.
+
+Topics are the groups: a topic's summaries and follow-ups are all in one split, so the test split holds
+conversations about subjects the classifier never saw. Run: python -m dialogue.data.build_topic
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+OUT = Path(__file__).with_name("topic.jsonl")
+
+# topic: (summaries ko, summaries en, follow-ups ko, follow-ups en)
+TOPICS = {
+    "exam": (["사용자가 내일 기말고사를 앞두고 걱정함", "사용자가 수학 시험을 망쳤다고 속상해함"],
+             ["The user is worried about tomorrow's final exam", "The user is upset about failing a math test"],
+             ["공부를 얼마나 더 해야 할까?", "문제가 너무 어려웠어", "다음 시험은 잘 볼 수 있겠지?", "오답 노트 만들어 볼까"],
+             ["how much more should I study?", "the questions were so hard", "will I do better next time?", "maybe I should review my mistakes"]),
+    "cafe": (["사용자가 내일 친구와 카페에 가기로 함", "사용자가 새로 생긴 카페를 추천받고 싶어함"],
+             ["The user will visit a café with a friend tomorrow", "The user wants a recommendation for a new café"],
+             ["거기 케이크가 맛있대", "라떼 시킬까 아메리카노 시킬까?", "창가 자리 앉고 싶다", "친구가 늦을 것 같대"],
+             ["they say the cake there is great", "latte or americano?", "I want a window seat", "my friend says she'll be late"]),
+    "dog": (["사용자가 강아지 초코를 산책시킨 이야기를 함", "사용자의 강아지가 아파서 병원에 감"],
+            ["The user talked about walking their dog Choco", "The user's dog is sick and went to the vet"],
+            ["초코가 공원에서 엄청 뛰어다녔어", "수의사가 약 먹이래", "간식을 너무 좋아해", "털이 많이 빠져"],
+            ["Choco ran all over the park", "the vet said to give him medicine", "he loves treats way too much", "he sheds a lot"]),
+    "weather": (["사용자가 오늘 비가 와서 우울하다고 함", "사용자가 날씨가 맑아서 기분이 좋다고 함"],
+                ["The user feels gloomy because it is raining today", "The user is happy because the weather is sunny"],
+                ["우산을 안 가져왔어", "내일도 비 온대?", "햇빛이 따뜻해", "바람이 너무 세게 불어"],
+                ["I forgot my umbrella", "is it going to rain tomorrow too?", "the sunshine feels warm", "the wind is so strong"]),
+    "game": (["사용자가 밤새 게임을 했다고 함", "사용자가 새 게임 캐릭터를 키우는 중"],
+             ["The user played games all night", "The user is levelling up a new game character"],
+             ["랭크 드디어 올렸어", "보스를 세 번이나 못 깼어", "아이템 뭐 사야 돼?", "친구랑 파티 맺어서 했어"],
+             ["I finally ranked up", "I failed the boss three times", "which item should I buy?", "I teamed up with a friend"]),
+    "food": (["사용자가 저녁으로 떡볶이를 먹음", "사용자가 요리를 배우고 있다고 함"],
+             ["The user had tteokbokki for dinner", "The user is learning to cook"],
+             ["너무 매웠어", "레시피 좀 알려줄래?", "다음엔 파스타 만들어 볼래", "양이 엄청 많더라"],
+             ["it was way too spicy", "can you give me a recipe?", "I'll try making pasta next", "the portion was huge"]),
+    "job": (["사용자가 다음 주 면접을 준비 중", "사용자가 회사 일이 너무 많다고 함"],
+            ["The user is preparing for a job interview next week", "The user says there is too much work at the office"],
+            ["자기소개 어떻게 하지?", "야근을 또 해야 돼", "면접 복장 뭐 입을까?", "상사가 보고서 다시 쓰래"],
+            ["how should I introduce myself?", "I have to work overtime again", "what should I wear to the interview?", "my boss wants the report rewritten"]),
+    "travel": (["사용자가 주말에 부산 여행을 계획함", "사용자가 제주도 여행에서 돌아옴"],
+               ["The user is planning a weekend trip to Busan", "The user just came back from a trip to Jeju"],
+               ["기차표 예매했어", "바다 진짜 예뻤어", "숙소 어디가 좋을까?", "흑돼지 먹고 왔어"],
+               ["I booked the train tickets", "the sea was so pretty", "where should I stay?", "I ate black pork there"]),
+    "movie": (["사용자가 어제 본 영화가 재미있었다고 함", "사용자가 볼 만한 드라마를 찾는 중"],
+              ["The user enjoyed a movie they watched yesterday", "The user is looking for a drama to watch"],
+              ["결말이 반전이었어", "주인공 연기가 최고였어", "로맨스 장르도 괜찮아", "몇 화까지 나왔어?"],
+              ["the ending had a twist", "the lead actor was amazing", "romance is fine too", "how many episodes are out?"]),
+    "exercise": (["사용자가 헬스장에 다니기 시작함", "사용자가 마라톤을 준비한다고 함"],
+                 ["The user started going to the gym", "The user is training for a marathon"],
+                 ["오늘 하체 운동해서 다리가 후들거려", "10km 뛰었어", "단백질 챙겨 먹어야겠다", "근육통이 심해"],
+                 ["leg day today, my legs are shaking", "I ran 10 km", "I should eat more protein", "my muscles are so sore"]),
+    "music": (["사용자가 좋아하는 가수의 콘서트에 다녀옴", "사용자가 기타를 배우는 중"],
+              ["The user went to their favourite singer's concert", "The user is learning the guitar"],
+              ["앵콜 곡이 최고였어", "코드 바꾸는 게 어려워", "떼창 했어", "손가락이 아파"],
+              ["the encore was the best", "chord changes are hard", "everyone sang along", "my fingertips hurt"]),
+    "sleep": (["사용자가 요즘 잠을 잘 못 잔다고 함", "사용자가 늦잠을 자서 수업에 지각함"],
+              ["The user has trouble sleeping lately", "The user overslept and was late for class"],
+              ["새벽 3시까지 깨어 있었어", "알람을 못 들었어", "커피를 줄여야 하나?", "교수님한테 혼났어"],
+              ["I was up until 3 a.m.", "I didn't hear the alarm", "should I cut down on coffee?", "the professor scolded me"]),
+    "shopping": (["사용자가 새 노트북을 사려고 고민함", "사용자가 옷을 사러 백화점에 감"],
+                 ["The user is deciding which new laptop to buy", "The user went to a department store to buy clothes"],
+                 ["램은 16기가면 충분할까?", "세일하고 있더라", "색깔은 회색이 나을까?", "배터리 오래 가는 게 좋아"],
+                 ["is 16 GB of RAM enough?", "there was a sale", "is grey the better colour?", "I want a long battery life"]),
+    "persona": (["사용자가 로라의 MBTI와 학교를 물어봄", "사용자가 로라의 생일을 물어봄"],
+                ["The user asked about Lora's MBTI and school", "The user asked when Lora's birthday is"],
+                ["ENTJ면 리더 스타일이야?", "인공지능학과 공부 재밌어?", "생일 선물로 뭐 받고 싶어?", "몇 학년이야?"],
+                ["so ENTJ means you're a leader type?", "is studying AI fun?", "what do you want for your birthday?", "what year are you in?"]),
+    "friend": (["사용자가 친구와 싸웠다고 함", "사용자가 오랜만에 고등학교 친구를 만남"],
+               ["The user had a fight with a friend", "The user met a high-school friend after a long time"],
+               ["먼저 사과해야 할까?", "옛날 얘기 하면서 엄청 웃었어", "걔가 좀 서운했나 봐", "다음 달에 또 보기로 했어"],
+               ["should I apologise first?", "we laughed a lot about old times", "I think she felt hurt", "we'll meet again next month"]),
+    "study_abroad": (["사용자가 교환학생을 준비 중", "사용자가 영어 공부를 시작함"],
+                     ["The user is preparing to be an exchange student", "The user started studying English"],
+                     ["토플 점수가 필요해", "기숙사 신청했어", "단어 외우는 게 힘들어", "발음 연습은 어떻게 해?"],
+                     ["I need a TOEFL score", "I applied for the dorm", "memorising words is hard", "how do I practise pronunciation?"]),
+}
+# replies that continue whatever was said, and openers that announce a new subject
+CONTINUE = (["응 맞아", "그치 ㅋㅋ", "진짜?", "그래서 어떻게 됐어?", "왜?", "아 그렇구나", "더 얘기해줘", "나도 그렇게 생각해"],
+            ["yeah exactly", "right lol", "really?", "so what happened?", "why?", "oh I see", "tell me more", "I think so too"])
+SWITCH = (["그건 그렇고 ", "아 맞다, ", "다른 얘기인데 ", "갑자기 생각났는데 "], ["anyway, ", "oh by the way, ", "changing the subject, ", "random question: "])
+
+
+def build(seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    names = sorted(TOPICS)
+    rng.shuffle(names)
+    n = len(names)
+    split = {t: "test" if i < n // 5 else "val" if i < 2 * n // 5 else "train" for i, t in enumerate(names)}
+    rows = []
+    for topic in names:
+        s_ko, s_en, f_ko, f_en = TOPICS[topic]
+        for li, (summaries, follows) in enumerate(((s_ko, f_ko), (s_en, f_en))):
+            lang = ("ko", "en")[li]
+            same_split = [t for t in names if t != topic and split[t] == split[topic]]
+            for summary in summaries:
+                for msg in follows:
+                    rows.append((summary, msg, "continued", lang, topic))
+                for msg in rng.sample(CONTINUE[li], 3):
+                    rows.append((summary, msg, "continued", lang, topic))
+                for _ in range(5):  # a message from another topic of the same split
+                    other = rng.choice(same_split)
+                    msg = rng.choice(TOPICS[other][2 + li])
+                    if rng.random() < 0.3:
+                        msg = rng.choice(SWITCH[li]) + msg
+                    rows.append((summary, msg, "changed", lang, topic))
+                # a summary in one language, a message in the other: language is not the topic
+                rows.append((summary, rng.choice(TOPICS[topic][3 - li]), "continued", lang, topic))
+    return [{"previous": p, "message": m, "label": y, "lang": lang, "group": g, "split": split[g]}
+            for p, m, y, lang, g in rows]
+
+
+def main() -> None:
+    rows = build()
+    with open(OUT, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    from collections import Counter
+
+    print(len(rows), "pairs", dict(Counter(r["label"] for r in rows)), dict(Counter(r["split"] for r in rows)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,444 @@
+"""Sessions: one avatar session and one conversation per user, fanned out to every socket watching it.
+
+A `Session` owns an AvatarSession (frames rendered and encoded once) and the answer in flight. Each
+socket is a `Peer` with its own bounded drop-to-latest frame queue and writer task, so a slow consumer
+loses frames instead of slowing the others or growing memory. The answer's tokens are released paced
+to her speech (`speech_chars_per_s`) on the session clock, and a barge-in cancels the answer, closes
+the mouth, and keeps only the text that was shown.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+from dialogue.interfaces import TokenEvent, TurnDone
+
+from .config import Config
+from .engines import AvatarSessionLike, EncodedFrameLike, Engines
+from .metrics import RateWindow, ServerMetrics
+from .protocol import pack_frame
+
+log = logging.getLogger("ohlora.realtime")
+
+# Control messages a socket may have pending before it counts as dead (they are never dropped).
+MAX_PENDING_MESSAGES = 1000
+# How long a barge-in waits for the cancelled answer to wind down before moving on.
+CANCEL_WAIT_S = 0.1
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+class FrameSink:
+    """Where a Peer writes: a websocket, or an MJPEG response."""
+
+    async def send_message(self, message: dict) -> None:
+        raise NotImplementedError
+
+    async def send_frame(self, frame: EncodedFrameLike) -> None:
+        raise NotImplementedError
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+
+class WebSocketSink(FrameSink):
+    def __init__(self, ws: Any, matte: bool = False):
+        self.ws, self.matte = ws, matte
+
+    async def send_message(self, message: dict) -> None:
+        await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+
+    async def send_frame(self, frame: EncodedFrameLike) -> None:
+        matte = getattr(frame, "matte", None) if self.matte else None
+        await self.ws.send_bytes(pack_frame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
+                                            frame.flags, frame.data, matte))
+
+    async def close(self, code: int, reason: str) -> None:
+        await self.ws.close(code=code, message=reason.encode())
+
+
+class Peer:
+    """One socket of a session: a bounded frame queue (drop-to-latest), an ordered message queue, a writer."""
+
+    def __init__(self, sink: FrameSink, role: str, queue_frames: int, metrics: ServerMetrics):
+        self.sink, self.role, self.metrics = sink, role, metrics
+        self.id = secrets.token_hex(4)
+        self.queue_frames = queue_frames
+        self.frames: deque[EncodedFrameLike] = deque()
+        self.messages: deque[dict] = deque()
+        self.wake = asyncio.Event()
+        self.frames_sent = 0
+        self.frames_dropped = 0
+        self.fps = RateWindow(window_s=2.0)
+        self.closed = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._write_loop(), name=f"peer-{self.id}")
+
+    def offer_frame(self, frame: EncodedFrameLike) -> None:
+        if self.closed.is_set():
+            return
+        while len(self.frames) >= self.queue_frames:
+            self.frames.popleft()
+            self.frames_dropped += 1
+            self.metrics.frames_dropped += 1
+        self.frames.append(frame)
+        self.wake.set()
+
+    def send(self, message: dict) -> None:
+        if self.closed.is_set():
+            return
+        if len(self.messages) >= MAX_PENDING_MESSAGES:
+            log.warning("socket %s stopped reading; closing it", self.id)
+            self.close()
+            return
+        self.messages.append(message)
+        self.wake.set()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.wake.set()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) until queued control messages are written: used before closing a socket."""
+        deadline = time.monotonic() + timeout
+        while self.messages and not self.closed.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    async def _write_loop(self) -> None:
+        try:
+            while not self.closed.is_set():
+                await self.wake.wait()
+                self.wake.clear()
+                # Control messages first (a token must not wait behind a frame), then frames in order.
+                while self.messages and not self.closed.is_set():
+                    await self.sink.send_message(self.messages.popleft())
+                while self.frames and not self.closed.is_set() and not self.messages:
+                    frame = self.frames.popleft()
+                    await self.sink.send_frame(frame)
+                    self.frames_sent += 1
+                    self.fps.add()
+                    self.metrics.frames_sent += 1
+                    self.metrics.fps_window.add()
+                if self.messages or self.frames:
+                    self.wake.set()
+        except (ConnectionError, RuntimeError, asyncio.CancelledError) as e:
+            if not isinstance(e, asyncio.CancelledError):
+                log.info("socket %s write failed: %s", self.id, e)
+        finally:
+            self.closed.set()
+
+
+class Session:
+    """One user's conversation and face, shown on one chat socket (or more) and any number of viewers."""
+
+    def __init__(self, session_id: str, user: str, avatar: AvatarSessionLike, engines: Engines, cfg: Config,
+                 metrics: ServerMetrics, size: int, fps: float, quality: int):
+        self.id, self.user = session_id, user
+        self.avatar, self.engines, self.cfg, self.metrics = avatar, engines, cfg, metrics
+        self.size, self.fps, self.quality = size, fps, quality
+        self.peers: set[Peer] = set()
+        self.transcript: list[dict[str, str]] = []
+        self.turns = 0
+        self.turn_task: asyncio.Task | None = None
+        self.pump_task: asyncio.Task | None = None
+        self.grace_task: asyncio.Task | None = None
+        self.closed = False
+        self.created = time.monotonic()
+
+    # --- sockets -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.pump_task = asyncio.create_task(self._pump_frames(), name=f"frames-{self.id}")
+
+    def reconfigure(self, avatar: AvatarSessionLike, size: int, fps: float, quality: int) -> None:
+        """Swap in an avatar session with new size/fps/quality (same face, same conversation)."""
+        old, self.avatar = self.avatar, avatar
+        if self.pump_task is not None:
+            self.pump_task.cancel()
+        old.close()
+        self.size, self.fps, self.quality = size, fps, quality
+        self.start()
+        self.avatar.set_watched(bool(self.peers))
+
+    def attach(self, peer: Peer) -> None:
+        if self.grace_task is not None:
+            self.grace_task.cancel()
+            self.grace_task = None
+        self.peers.add(peer)
+        self.avatar.set_watched(True)
+
+    def detach(self, peer: Peer) -> None:
+        self.peers.discard(peer)
+        if not self.peers:
+            self.avatar.set_watched(False)
+
+    def chat_peers(self) -> int:
+        return sum(1 for p in self.peers if p.role == "chat")
+
+    def broadcast(self, message: dict) -> None:
+        for peer in list(self.peers):
+            if peer.role != "mjpeg":
+                peer.send(message)
+
+    async def _pump_frames(self) -> None:
+        """Fan each rendered frame out to every socket's own queue; never waits on a socket."""
+        try:
+            async for frame in self.avatar.frames():
+                self.metrics.frames_rendered += 1
+                for peer in list(self.peers):
+                    peer.offer_frame(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("session %s: the avatar's frame stream failed", self.id)
+
+    def clock_ms(self) -> int:
+        return max(0, int(self.avatar.now() * 1000))
+
+    # --- answers -------------------------------------------------------------------------------------
+    @property
+    def talking(self) -> bool:
+        return self.turn_task is not None and not self.turn_task.done()
+
+    async def start_turn(self, text: str, message_id: str | None) -> None:
+        """Answer `text`; a turn still in flight is interrupted first (barge-in)."""
+        await self.cancel_turn()
+        self.turns += 1
+        self.metrics.turns_started += 1
+        self.transcript.append({"role": "user", "text": text})
+        self.turn_task = asyncio.create_task(self._turn(self.turns, text, message_id), name=f"turn-{self.id}")
+
+    async def cancel_turn(self) -> bool:
+        """Stop the answer in flight (if any); True when one was interrupted."""
+        task = self.turn_task
+        if task is None or task.done():
+            return False
+        task.cancel()
+        await asyncio.wait([task], timeout=CANCEL_WAIT_S)
+        return True
+
+    async def _produce(self, text: str, events: asyncio.Queue) -> None:
+        stream = self.engines.chat.turn(self.user, text, datetime.now(timezone.utc))
+        try:
+            async for event in stream:
+                await events.put(event)
+            await events.put(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the engine failed: the turn ends with an error, the session lives
+            await events.put(e)
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                try:
+                    await asyncio.wait_for(aclose(), CANCEL_WAIT_S)
+                except (Exception, asyncio.CancelledError):
+                    pass
+
+    async def _turn(self, turn: int, text: str, message_id: str | None) -> None:
+        loop = asyncio.get_running_loop()
+        rate = self.cfg.stream.speech_chars_per_s
+        events: asyncio.Queue = asyncio.Queue()
+        producer = asyncio.create_task(self._produce(text, events), name=f"llm-{self.id}")
+        shown: list[str] = []
+        next_free = loop.time()
+        ident = {"id": message_id} if message_id else {}
+        t0 = time.perf_counter()
+        first_token_s: float | None = None
+
+        async def release(piece: str) -> None:
+            nonlocal next_free, first_token_s
+            wait = next_free - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = loop.time()
+            next_free = max(now, next_free) + len(piece) / rate
+            self.avatar.token(piece)
+            if first_token_s is None:
+                first_token_s = time.perf_counter() - t0
+            self.broadcast({"type": "chat.delta", "turn": turn, "index": len(shown), "text": piece,
+                            "pts_ms": self.clock_ms(), **ident})
+            shown.append(piece)
+            self.metrics.tokens_sent += 1
+            self.metrics.tokens_window.add()
+
+        self.avatar.answer_started()
+        try:
+            done: TurnDone | None = None
+            failure: Exception | None = None
+            while True:
+                event = await events.get()
+                if event is None:
+                    break
+                if isinstance(event, Exception):
+                    failure = event
+                    break
+                if isinstance(event, TurnDone):
+                    done = event
+                    break
+                if isinstance(event, TokenEvent) and event.text:
+                    await release(event.text)
+            if done is not None and not shown and done.text:
+                # An answer that came whole (e.g. the safety gate's reply) is still spoken word by word.
+                for piece in _WORDS.findall(done.text):
+                    await release(piece)
+            # Let the last words be spoken before the mouth closes and the final expression walks in.
+            tail = min(1.0, next_free - loop.time())
+            if tail > 0:
+                await asyncio.sleep(tail)
+            if failure is not None:
+                log.error("session %s turn %d: the chat engine failed: %r", self.id, turn, failure)
+                self.broadcast({"type": "error", "code": "internal", "fatal": False,
+                                "message": f"the answer failed: {type(failure).__name__}: {failure}"})
+                self._finish(turn, "".join(shown), interrupted=True, done=None, ident=ident)
+                self.avatar.answer_ended()
+                return
+            final = done.text if done is not None and done.text else "".join(shown)
+            if done is not None:
+                e = done.expression
+                self.avatar.set_expression(e.eyes, e.mouth, e.head)
+                self.broadcast({"type": "expression", "eyes": e.eyes, "mouth": e.mouth, "head": e.head,
+                                "pts_ms": self.clock_ms(), "source": "answer"})
+            self.avatar.answer_ended()
+            timings = dict(done.timings) if done is not None else {}
+            if first_token_s is not None:
+                timings.setdefault("server_first_token_s", round(first_token_s, 4))
+            timings["server_turn_s"] = round(time.perf_counter() - t0, 4)
+            self._finish(turn, final, interrupted=False, done=done, ident=ident, timings=timings)
+        except asyncio.CancelledError:
+            shown_text = "".join(shown)
+            self.avatar.cancel()
+            self.metrics.turns_interrupted += 1
+            try:
+                self.engines.chat.record_interrupted(self.user, shown_text)
+            except Exception:
+                log.exception("session %s: record_interrupted failed", self.id)
+            self._finish(turn, shown_text, interrupted=True, done=None, ident=ident)
+            raise
+        finally:
+            producer.cancel()
+
+    def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, ident: dict,
+                timings: dict | None = None) -> None:
+        if text:
+            self.transcript.append({"role": "assistant", "text": text})
+        memory = refused = expression = None
+        summary = ""
+        if done is not None:
+            expression = asdict(done.expression)
+            summary = done.summary or ""
+            if done.memory is not None:
+                memory = {"key": done.memory.key, "value": done.memory.value}
+            if done.refused is not None:
+                r = done.refused
+                refused = {"action": r.action, "category": r.category, "message": r.message,
+                           "blocked_until": r.blocked_until.isoformat() if r.blocked_until else None}
+        self.broadcast({"type": "chat.done", "turn": turn, "text": text, "interrupted": interrupted,
+                        "expression": expression, "memory": memory, "summary": summary,
+                        "timings": {k: float(v) for k, v in (timings or {}).items()}, "refused": refused,
+                        "pts_ms": self.clock_ms(), **ident})
+        log.info("turn done", extra={"event": "turn_done", "session": self.id, "turn": turn,
+                                     "interrupted": interrupted, "chars": len(text)})
+
+    # --- end -----------------------------------------------------------------------------------------
+    async def close(self, code: str = "session_ended", message: str = "the session was closed") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.cancel_turn()
+        if self.grace_task is not None:
+            self.grace_task.cancel()
+        for peer in list(self.peers):
+            if peer.role != "mjpeg":
+                peer.send({"type": "error", "code": code, "message": message, "fatal": True})
+        await asyncio.gather(*(p.drain(0.5) for p in self.peers), return_exceptions=True)
+        for peer in list(self.peers):
+            peer.close()
+        # 1001 "going away": the client may come back (to a new session, or after a restart).
+        await asyncio.gather(*(p.sink.close(1001, code) for p in list(self.peers)), return_exceptions=True)
+        if self.pump_task is not None:
+            self.pump_task.cancel()
+        self.avatar.close()
+
+
+class SessionRegistry:
+    """Live sessions by id and by user; sessions without a chat socket live on for the grace period."""
+
+    def __init__(self, cfg: Config, engines: Engines, metrics: ServerMetrics):
+        self.cfg, self.engines, self.metrics = cfg, engines, metrics
+        self.by_id: dict[str, Session] = {}
+        self.by_user: dict[str, Session] = {}
+        self.on_close: list[Callable[[Session], Awaitable[None] | None]] = []
+
+    def find(self, session_id: str | None = None, user: str | None = None) -> Session | None:
+        if session_id:
+            return self.by_id.get(session_id)
+        if user:
+            return self.by_user.get(user)
+        return None
+
+    def open(self, user: str, size: int, fps: float, quality: int) -> Session:
+        if len(self.by_id) >= self.cfg.server.max_sessions:
+            raise RuntimeError(f"the server is full ({self.cfg.server.max_sessions} sessions)")
+        avatar = self.engines.avatar.open_session(size=size, fps=fps, quality=quality)
+        session = Session(secrets.token_urlsafe(9), user, avatar, self.engines, self.cfg, self.metrics,
+                          size, fps, quality)
+        self.by_id[session.id] = session
+        self.by_user[user] = session
+        session.start()
+        log.info("session opened", extra={"event": "session_open", "session": session.id, "user": user,
+                                          "size": size, "fps": fps})
+        return session
+
+    def reconfigure(self, session: Session, size: int, fps: float, quality: int) -> None:
+        if (size, fps, quality) != (session.size, session.fps, session.quality):
+            session.reconfigure(self.engines.avatar.open_session(size=size, fps=fps, quality=quality),
+                                size, fps, quality)
+
+    def release(self, session: Session, peer: Peer) -> None:
+        """A socket left; when no chat socket remains, the session waits `reconnect_grace_s` for one."""
+        session.detach(peer)
+        if session.closed or session.chat_peers() or session.grace_task is not None:
+            return
+        session.grace_task = asyncio.create_task(self._expire(session), name=f"grace-{session.id}")
+
+    async def _expire(self, session: Session) -> None:
+        await asyncio.sleep(self.cfg.server.reconnect_grace_s)
+        if session.chat_peers():
+            return
+        # An answer still being spoken finishes first (its words belong in the history).
+        while session.talking:
+            await asyncio.sleep(0.05)
+        session.grace_task = None
+        await self.close(session, "session_ended", "the chat client did not come back within the grace period")
+
+    async def close(self, session: Session, code: str, message: str) -> None:
+        self.by_id.pop(session.id, None)
+        if self.by_user.get(session.user) is session:
+            self.by_user.pop(session.user, None)
+        await session.close(code, message)
+        log.info("session closed", extra={"event": "session_close", "session": session.id, "reason": code})
+
+    async def close_all(self, code: str, message: str, finish_within: float) -> None:
+        """Graceful shutdown: answers in flight get `finish_within` seconds, then are cancelled."""
+        sessions = list(self.by_id.values())
+        deadline = time.monotonic() + finish_within
+        while any(s.talking for s in sessions) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*(self.close(s, code, message) for s in sessions), return_exceptions=True)
+
+    def sockets(self) -> dict[str, int]:
+        counts = {"chat": 0, "viewer": 0, "mjpeg": 0}
+        for s in self.by_id.values():
+            for p in s.peers:
+                counts[p.role] = counts.get(p.role, 0) + 1
+        return counts

@@ -1,0 +1,331 @@
+"""ExpressionTimeline: what the face does at any presentation time, from events and a seed.
+
+Pure Python (no torch), so it is cheap to evaluate for every frame of every session and easy to test.
+Every moving part is a critically damped spring following a piecewise-constant target, evaluated in
+closed form: x(τ) = g + (c1 + c2 τ) e^(−ωτ). A new target only changes the spring's acceleration, so the
+control values are continuous in value *and* velocity however events interleave, and any time can be
+queried in any order. Three layers add up per control:
+
+- expression base (eyes, mouth, yaw …): eases toward the level an answer asks for (`set_expression`);
+- idle motion: a slow irregular sway of the head and a breathing rhythm (sums of incommensurate sines
+  with seeded phases), and blinks at irregular intervals (a renewal process with a gamma distribution,
+  now and then a double blink), each blink the spring's response to a short "closed" pulse;
+- speech: every syllable of the streamed text opens and half-closes the mouth; silence closes it.
+
+Idle motion and blinks come from their own seeded streams, so events never change when the face blinks:
+after `cancel` the face is exactly back on its idle path. Values are clamped to the directions' ranges.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import random
+import re
+from dataclasses import dataclass
+
+EYE_LEVELS = ("closed", "small", "normal", "wide", "very wide")
+MOUTH_LEVELS = EYE_LEVELS
+HEAD_LEVELS = ("left", "slightly left", "none", "slightly right", "right")
+
+# Fraction of the control's range (negative side for < 0, positive side for > 0) each level asks for.
+_EYE_FRACTION = {"closed": -1.0, "small": -0.45, "normal": 0.0, "wide": 0.45, "very wide": 0.85}
+_MOUTH_FRACTION = {"closed": -0.8, "small": -0.35, "normal": 0.0, "wide": 0.5, "very wide": 0.85}
+_HEAD_FRACTION = {"left": -0.75, "slightly left": -0.35, "none": 0.0, "slightly right": 0.35, "right": 0.75}
+
+
+@dataclass(frozen=True)
+class TimelineConfig:
+    """The face's temperament; defaults follow human averages (≈ 17 blinks a minute, ≈ 6 syllables/s)."""
+
+    blink_mean_s: float = 3.5        # mean time between blinks
+    blink_min_s: float = 0.8         # no two blinks closer than this (except a double blink)
+    blink_shape: float = 3.0         # gamma shape of (interval - min): larger = more regular
+    double_blink_p: float = 0.08
+    blink_closed_s: float = 0.08     # how long the "closed" pulse lasts
+    blink_omega: float = 60.0        # spring rate of the lids: a blink takes ≈ 0.2 s
+    expression_omega: float = 6.0    # ≈ 0.8 s to settle into a new expression
+    speech_omega: float = 30.0
+    syllable_s: float = 0.16
+    pause_s: float = 0.2             # after . , ! ? and line breaks
+    speech_open: float = 0.7         # how far a syllable opens the mouth toward its maximum (0..1)
+    sway: float = 0.12               # idle head sway, fraction of the yaw half-range
+    breath: float = 0.05             # breathing amplitude, fraction of the control's half-range
+    breath_period_s: float = 4.2
+
+
+def _step_state(x0: float, v0: float, goal: float, omega: float, tau: float) -> tuple[float, float]:
+    """Critically damped spring from (x0, v0) toward goal after tau seconds: (x, v)."""
+    c1 = x0 - goal
+    c2 = v0 + omega * c1
+    e = math.exp(-omega * tau)
+    return goal + (c1 + c2 * tau) * e, (v0 - omega * c2 * tau) * e
+
+
+def _step_response(tau: float, omega: float) -> float:
+    """Response of a resting spring to a unit step at tau = 0 (C1 at 0)."""
+    if tau <= 0:
+        return 0.0
+    return 1.0 - (1.0 + omega * tau) * math.exp(-omega * tau)
+
+
+class SpringTrack:
+    """A value following a piecewise-constant target through a critically damped spring.
+
+    Targets are scheduled at non-decreasing times; `cut(t)` drops those after t (a cancelled sentence).
+    """
+
+    def __init__(self, omega: float, value: float = 0.0):
+        self.omega = omega
+        self._times: list[float] = [-math.inf]
+        self._goals: list[float] = [value]
+        self._states: list[tuple[float, float]] = [(value, 0.0)]  # (x, v) at each step time
+
+    @property
+    def last_time(self) -> float:
+        return self._times[-1]
+
+    def schedule(self, t: float, goal: float) -> None:
+        """From time t on, move toward goal (t earlier than the last step is moved up to it)."""
+        t = max(t, self._times[-1])
+        if t == self._times[-1] and len(self._times) > 1:
+            self._goals[-1] = goal  # same instant: the later call wins
+            return
+        self._times.append(t)
+        self._goals.append(goal)
+
+    def cut(self, t: float) -> None:
+        """Forget targets scheduled after t."""
+        i = bisect.bisect_right(self._times, t)
+        del self._times[max(i, 1):], self._goals[max(i, 1):]
+        del self._states[max(i, 1):]
+
+    def _state(self, i: int) -> tuple[float, float]:
+        while len(self._states) <= i:
+            k = len(self._states)
+            x, v = self._states[k - 1]
+            tau = self._times[k] - self._times[k - 1] if k > 1 else 0.0
+            self._states.append(_step_state(x, v, self._goals[k - 1], self.omega, tau) if k > 1 else (x, v))
+        return self._states[i]
+
+    def value(self, t: float) -> float:
+        i = bisect.bisect_right(self._times, t) - 1
+        if i <= 0:
+            return self._goals[0]
+        x, v = self._state(i)
+        return _step_state(x, v, self._goals[i], self.omega, t - self._times[i])[0]
+
+    def goal_at(self, t: float) -> float:
+        return self._goals[bisect.bisect_right(self._times, t) - 1]
+
+
+_PAUSE = re.compile(r"[.,!?;:…。！？\n]")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_VOWEL_GROUPS = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûü]+", re.IGNORECASE)
+
+
+def syllables(text: str) -> list[str]:
+    """Split streamed text into speech units: 's' for a syllable, 'p' for a pause.
+
+    Hangul and kana/kanji: one syllable per character; Latin words: one per vowel group.
+    """
+    units: list[str] = []
+    for piece in re.split(r"(\s+|[.,!?;:…。！？])", text):
+        if not piece:
+            continue
+        if _PAUSE.search(piece):
+            units.append("p")
+            continue
+        for word in _WORD.findall(piece):
+            n = 0
+            for ch in word:
+                if "\uac00" <= ch <= "\ud7a3" or "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff":
+                    n += 1
+            latin = "".join(ch for ch in word if ch.isascii() or "\u00c0" <= ch <= "\u024f")
+            if latin:
+                n += max(1, len(_VOWEL_GROUPS.findall(latin)))
+            if n == 0:
+                n = max(1, len(word) // 3)
+            units.extend("s" * n)
+    return units
+
+
+class ExpressionTimeline:
+    """The control values of one session's face over its clock.
+
+    names/ranges: the expression directions' controls and usable intervals. Controls named "eyes",
+    "mouth", "yaw" and "pitch" get blinks, speech, sway and breathing; any other control only follows
+    `set_controls`/targets. All times are seconds on the session clock.
+    """
+
+    def __init__(self, names: tuple[str, ...] | list[str], ranges: dict[str, tuple[float, float]],
+                 seed: int = 0, config: TimelineConfig | None = None):
+        missing = [n for n in names if n not in ranges]
+        if missing:
+            raise ValueError(f"no range for control(s) {', '.join(missing)}")
+        for n in names:
+            lo, hi = ranges[n]
+            if not lo <= 0.0 <= hi:
+                raise ValueError(f"range of '{n}' is {lo}..{hi}; it must contain 0 (the face as it is)")
+        self.names = tuple(names)
+        self.ranges = {n: (float(ranges[n][0]), float(ranges[n][1])) for n in self.names}
+        self.seed = seed
+        self.cfg = config or TimelineConfig()
+        self._base = {n: SpringTrack(self.cfg.expression_omega) for n in self.names}
+        self._speech = SpringTrack(self.cfg.speech_omega)  # 0..1: how open the mouth is from speaking
+        self._speech_cursor = 0.0
+        self._speech_rng = random.Random(f"{seed}:speech")
+        self._blink_rng = random.Random(f"{seed}:blink")
+        self._blinks: list[float] = []  # blink start times, generated lazily in order
+        self._blink_horizon = 0.0
+        idle = random.Random(f"{seed}:idle")
+        # two incommensurate sines per moving control make the sway irregular but smooth
+        self._idle = {n: [(idle.uniform(0.06, 0.11), idle.uniform(0, 2 * math.pi), 0.65),
+                          (idle.uniform(0.17, 0.26), idle.uniform(0, 2 * math.pi), 0.35)]
+                      for n in self.names}
+        self._breath_phase = idle.uniform(0, 2 * math.pi)
+        self._override: dict[str, float] = {}
+
+    # ---- events -------------------------------------------------------------------------------------------
+    def set_expression(self, eyes: str = "normal", mouth: str = "normal", head: str = "none", at: float = 0.0) -> None:
+        """Ease toward an expression level (see EYE_LEVELS, MOUTH_LEVELS, HEAD_LEVELS)."""
+        for value, levels, name in ((eyes, _EYE_FRACTION, "eyes"), (mouth, _MOUTH_FRACTION, "mouth"),
+                                    (head, _HEAD_FRACTION, "yaw")):
+            if value not in levels:
+                raise ValueError(f"unknown {name if name != 'yaw' else 'head'} level '{value}'; "
+                                 f"use one of {', '.join(levels)}")
+            if name in self._base:
+                self._base[name].schedule(at, self._level(name, levels[value]))
+
+    def set_targets(self, targets: dict[str, float], at: float = 0.0) -> None:
+        """Ease controls toward raw values (clamped to their ranges); unnamed controls keep their target."""
+        for name, value in targets.items():
+            if name not in self._base:
+                raise ValueError(f"unknown control '{name}'; known: {', '.join(self.names)}")
+            lo, hi = self.ranges[name]
+            self._base[name].schedule(at, min(max(float(value), lo), hi))
+
+    def token(self, text: str, at: float) -> None:
+        """Text being spoken from time `at`: each syllable opens and half-closes the mouth."""
+        cfg = self.cfg
+        start = max(at, self._speech_cursor)
+        backlog = start - at
+        # text arriving faster than it can be spoken: speak faster rather than lag ever further behind
+        speed = 1.0 if backlog < 0.4 else min(2.0, 1.0 + (backlog - 0.4))
+        cursor = start
+        for unit in syllables(text):
+            if unit == "p":
+                self._speech.schedule(cursor, 0.0)
+                cursor += cfg.pause_s / speed
+                continue
+            dur = cfg.syllable_s * self._speech_rng.uniform(0.75, 1.25) / speed
+            amp = cfg.speech_open * self._speech_rng.uniform(0.6, 1.0)
+            self._speech.schedule(cursor, amp)
+            self._speech.schedule(cursor + 0.55 * dur, 0.15 * amp)
+            cursor += dur
+        if cursor > start:
+            self._speech.schedule(cursor, 0.0)  # silence closes the mouth
+        self._speech_cursor = cursor
+
+    def answer_started(self, at: float) -> None:
+        """A new answer begins: speech left over from an earlier one is dropped."""
+        self._speech.cut(at)
+        self._speech.schedule(at, 0.0)
+        self._speech_cursor = at
+
+    def answer_ended(self, at: float) -> None:
+        """The text is complete: the mouth closes after the queued syllables."""
+        self._speech.schedule(max(at, self._speech_cursor), 0.0)
+
+    def cancel(self, at: float) -> None:
+        """Barge-in: stop speaking now, close the mouth, ease back to the idle expression."""
+        self._speech.cut(at)
+        self._speech.schedule(at, 0.0)
+        self._speech_cursor = at
+        for track in self._base.values():
+            track.cut(at)
+            track.schedule(at, 0.0)
+
+    def set_controls(self, controls: dict[str, float] | None) -> None:
+        """Debug override: these controls take exactly these values (clamped) until released with None."""
+        if controls is None:
+            self._override = {}
+            return
+        unknown = [n for n in controls if n not in self.ranges]
+        if unknown:
+            raise ValueError(f"unknown control(s) {', '.join(unknown)}; known: {', '.join(self.names)}")
+        self._override = {n: float(v) for n, v in controls.items()}
+
+    @property
+    def speaking_until(self) -> float:
+        return self._speech_cursor
+
+    # ---- evaluation -------------------------------------------------------------------------------------
+    def _level(self, name: str, fraction: float) -> float:
+        lo, hi = self.ranges[name]
+        return fraction * (-lo if fraction < 0 else hi)
+
+    def _half_range(self, name: str) -> float:
+        lo, hi = self.ranges[name]
+        return min(-lo, hi) if lo < 0 < hi else max(-lo, hi)
+
+    def _extend_blinks(self, until: float) -> None:
+        cfg = self.cfg
+        theta = max(cfg.blink_mean_s - cfg.blink_min_s, 1e-3) / cfg.blink_shape
+        while self._blink_horizon <= until:
+            t = self._blink_horizon + cfg.blink_min_s + self._blink_rng.gammavariate(cfg.blink_shape, theta)
+            self._blinks.append(t)
+            if self._blink_rng.random() < cfg.double_blink_p:
+                self._blinks.append(t + 0.28)
+            self._blink_horizon = self._blinks[-1]
+
+    def blink_times(self, t0: float, t1: float) -> list[float]:
+        """Start times of the blinks in [t0, t1)."""
+        self._extend_blinks(t1)
+        return self._blinks[bisect.bisect_left(self._blinks, t0):bisect.bisect_left(self._blinks, t1)]
+
+    def _blink_closure(self, t: float) -> float:
+        """0 = open as the expression says, 1 = fully closed."""
+        cfg = self.cfg
+        window = cfg.blink_closed_s + 12.0 / cfg.blink_omega  # the tail after that is < 1e-4
+        total = 0.0
+        for s in self.blink_times(t - window, t + 1e-9):
+            tau = t - s
+            total += _step_response(tau, cfg.blink_omega) - _step_response(tau - cfg.blink_closed_s, cfg.blink_omega)
+        return min(total, 1.0)
+
+    def _idle_offset(self, name: str, t: float) -> float:
+        cfg = self.cfg
+        if name == "yaw":
+            amp = cfg.sway * self._half_range(name)
+        elif name == "pitch":
+            amp = 0.5 * cfg.sway * self._half_range(name)
+        else:
+            amp = 0.0
+        value = sum(a * math.sin(2 * math.pi * f * t + ph) for f, ph, a in self._idle[name]) * amp
+        breathing = name == "pitch" or (name == "mouth" and "pitch" not in self.ranges)
+        if breathing:
+            value += cfg.breath * self._half_range(name) * math.sin(2 * math.pi * t / cfg.breath_period_s
+                                                                    + self._breath_phase)
+        return value
+
+    def controls(self, t: float) -> dict[str, float]:
+        """The control values at time t (seconds), clamped to the ranges."""
+        out: dict[str, float] = {}
+        for name in self.names:
+            lo, hi = self.ranges[name]
+            if name in self._override:
+                out[name] = min(max(self._override[name], lo), hi)
+                continue
+            x = self._base[name].value(t) + self._idle_offset(name, t)
+            if name == "mouth":
+                top = max(0.8 * hi, x)
+                x += self._speech.value(t) * (top - x)
+            elif name == "eyes":
+                x += self._blink_closure(t) * (lo - x)
+            out[name] = min(max(x, lo), hi)
+        return out
+
+    def controls_list(self, t: float) -> list[float]:
+        """controls(t) as a list in `names` order."""
+        c = self.controls(t)
+        return [c[n] for n in self.names]

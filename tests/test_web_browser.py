@@ -1,0 +1,172 @@
+"""The live page and the OBS page in Debian's headless Chromium (Playwright), against a server process.
+
+Chromium comes from apt (`.ci/setup` installs it when missing); Playwright never downloads a browser.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.realtime_servers import ROOT, ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = ROOT / "docs" / "images" / "live-page.png"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
+                                reason="Chromium is not installed (`.ci/setup` installs it with apt)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = ServerProcess().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                              args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 760}, locale="ko-KR")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def canvas_pixels(page, selector: str = "#face", omit_background: bool = False) -> np.ndarray:
+    from PIL import Image
+
+    png = page.locator(selector).screenshot(omit_background=omit_background)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(np.int16)
+
+
+def wait_live(page, timeout: float = 20_000) -> None:
+    page.wait_for_selector('#status[data-state="live"]', timeout=timeout)
+    page.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=timeout)
+
+
+def send(page, text: str) -> None:
+    page.fill("#message", text)
+    page.press("#message", "Enter")
+
+
+def test_the_face_moves_and_a_message_streams_in(page, server):
+    page.goto(server.base + "/")
+    wait_live(page)
+    a = canvas_pixels(page)
+    page.wait_for_timeout(400)
+    b = canvas_pixels(page)
+    assert np.abs(a - b).mean() > 0.5, "the canvas did not change between two screenshots"
+    send(page, "안녕, 오로라!")
+    page.wait_for_selector(".msg.user >> text=안녕, 오로라!")
+    assistant = page.locator(".msg.assistant .text").last
+    page.wait_for_function("document.querySelector('.msg.assistant .text')?.textContent.length > 0")
+    partial = assistant.text_content()
+    page.wait_for_selector(".msg.assistant[data-done='1']", timeout=60_000)
+    final = assistant.text_content()
+    assert final and len(partial) < len(final), "the answer arrived at once instead of streaming"
+    assert page.locator("#stop").is_disabled()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    if not SCREENSHOT.exists() or os.environ.get("OHLORA_UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SCREENSHOT))
+
+
+def test_stop_interrupts_her(page, server):
+    page.goto(server.base + "/")
+    wait_live(page)
+    send(page, "길게 이야기해 줘")
+    page.wait_for_function("document.querySelectorAll('.msg.assistant').length > 0 && "
+                           "!document.querySelector('#stop').disabled", timeout=60_000)
+    page.click("#stop")
+    page.wait_for_selector(".msg.assistant.interrupted[data-done='1']", timeout=5_000)
+    assert page.locator("#stop").is_disabled()
+
+
+def test_enter_during_ime_composition_does_not_send(page, server):
+    page.goto(server.base + "/")
+    wait_live(page)
+    page.fill("#message", "안녕")
+    page.evaluate("""() => {
+        const el = document.getElementById('message');
+        el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', isComposing: true, keyCode: 229, bubbles: true}));
+    }""")
+    page.wait_for_timeout(300)
+    assert page.locator(".msg.user").count() == 0 and page.input_value("#message") == "안녕"
+
+
+def test_language_switch_and_debug_panel(page, server):
+    page.goto(server.base + "/")
+    wait_live(page)
+    assert page.text_content("#send") == "보내기"
+    page.click("#lang-toggle")
+    assert page.text_content("#send") == "Send" and page.text_content("#status-text") == "Live"
+    page.click("#debug-toggle")
+    page.wait_for_function("document.getElementById('st-server-fps').textContent !== '–'", timeout=10_000)
+    assert float(page.text_content("#st-fps")) > 0
+    page.locator("#ctl-eyes").fill("2")
+    page.click("#ctl-release")
+
+
+def test_phone_sized_screen_fits(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    pg.goto(server.base + "/")
+    wait_live(pg)
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    box = pg.locator("#face").bounding_box()
+    assert box["width"] > 200 and pg.locator("#message").is_visible()
+    context.close()
+
+
+def test_obs_page_transparent_and_chroma(browser, server):
+    context = browser.new_context(viewport={"width": 600, "height": 600})
+    live = context.new_page()
+    live.goto(server.base + "/")
+    wait_live(live)
+    user = live.evaluate("window.ohlora.user")
+    obs = context.new_page()
+    obs.goto(f"{server.base}/obs?user={user}&size=256&bg=transparent&captions=1")
+    obs.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=20_000)
+    px = canvas_pixels(obs, "canvas", omit_background=True)
+    h, w = px.shape[:2]
+    assert px[2, 2, 3] == 0 and px[h - 3, w - 3, 3] == 0, "corners should be transparent"
+    assert px[h // 2, w // 2, 3] > 200, "the face should be opaque"
+    assert obs.locator("button, textarea, input").count() == 0  # no UI chrome
+    green = context.new_page()
+    green.goto(f"{server.base}/obs?user={user}&size=256&bg=%2300ff00")
+    green.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=20_000)
+    px = canvas_pixels(green, "canvas")
+    assert tuple(px[2, 2, :3]) == (0, 255, 0)
+    context.close()
+
+
+def test_reconnects_after_a_server_restart(page):
+    s = ServerProcess().start()
+    try:
+        page.goto(s.base + "/")
+        wait_live(page)
+        s.stop()
+        page.wait_for_selector('#status[data-state="reconnecting"]', timeout=10_000)
+        s.start()
+        page.wait_for_selector('#status[data-state="live"]', timeout=30_000)
+        drawn = page.evaluate("window.ohlora.player.drawn")
+        page.wait_for_function(f"window.ohlora.player.drawn > {drawn + 5}", timeout=20_000)
+        send(page, "다시 왔어")
+        page.wait_for_selector(".msg.assistant[data-done='1']", timeout=60_000)
+    finally:
+        s.stop()
