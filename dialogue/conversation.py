@@ -211,3 +211,70 @@ class PersonaChat:
 
 def contains_marker(text: str) -> bool:
     return any(m in text for m in PROMPT_MARKERS)
+
+
+def default_database_path():
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("OHLORA_DATA_DIR") or Path.home() / ".local" / "share" / "ohlora"
+    return Path(root) / "dialogue.sqlite"
+
+
+def build_collaborators(database=None) -> dict:
+    """Memory store, topic detector and safety gate, whichever this installation provides and can start.
+
+    The memory store needs the prepared sentence encoder; a missing piece is reported and skipped, so the
+    persona still talks (without long-term memory) rather than failing to start.
+    """
+    import importlib
+
+    found: dict = {}
+    try:
+        from dialogue.memory import MemoryStore
+
+        path = database or default_database_path()
+        if str(path) != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        found["memory"] = MemoryStore(path)
+    except ImportError:
+        pass
+    except Exception as e:
+        log.warning("memory store unavailable (%s); answering without long-term memory", e)
+    # topic detector and safety gate: factories of the memory/safety package, when present
+    for name, module, factory in (("topics", "dialogue.topics", "default_topic_detector"),
+                                  ("safety", "dialogue.safety", "default_safety_gate")):
+        try:
+            found[name] = getattr(importlib.import_module(module), factory)(**({"database": database} if name == "safety" else {}))
+        except (ImportError, AttributeError):
+            continue
+        except Exception as e:
+            log.warning("%s unavailable (%s)", name, e)
+    return found
+
+
+def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
+                      remote_models: str = "answer,memory,summary,expression", threads: int | None = None,
+                      database: str | None = None, collaborators: bool = True, **_unknown) -> PersonaChat:
+    """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
+    if _unknown:
+        log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
+    if backend == "remote" or remote_url:
+        from dialogue.backends import RemoteLLM
+        from dialogue.prompting import ROLES
+
+        names = [n.strip() for n in remote_models.split(",")]
+        if not remote_url or len(names) != 4:
+            raise ValueError("a remote backend needs remote_url and four remote_models: answer,memory,summary,expression")
+        llm = RemoteLLM(remote_url, dict(zip(ROLES, names)))
+        count = None
+    else:
+        from dialogue.evaluation import load_default_llm
+
+        llm = load_default_llm(threads=threads)
+        tokenizer = llm.tokenizer
+        count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    parts = build_collaborators(database) if collaborators else {}
+    return PersonaChat(llm, count_tokens=count, **parts)

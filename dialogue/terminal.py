@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from datetime import datetime
@@ -12,47 +11,12 @@ from dialogue.interfaces import TokenEvent, TurnDone
 
 DIM, RESET, BOLD = "\x1b[2m", "\x1b[0m", "\x1b[1m"
 
-# Issue 6 provides these (memory store, topic detector, safety gate) in dialogue/; wired when present.
-COLLABORATOR_FACTORIES = {
-    "memory": ("dialogue.memory", "default_memory_provider"),
-    "topics": ("dialogue.topics", "default_topic_detector"),
-    "safety": ("dialogue.safety", "default_safety_gate"),
-}
-
-
-def load_collaborators() -> dict:
-    """Whichever of memory / topic detector / safety gate this installation has, built with defaults."""
-    found = {}
-    for name, (module, factory) in COLLABORATOR_FACTORIES.items():
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        if hasattr(mod, factory):
-            try:
-                found[name] = getattr(mod, factory)()
-            except Exception as e:  # a collaborator that cannot start must not stop the chat
-                print(f"{DIM}({name} unavailable: {e}){RESET}", file=sys.stderr)
-    return found
-
-
 def build_engine(args: argparse.Namespace) -> PersonaChat:
-    if args.remote:
-        from dialogue.backends import RemoteLLM
-        from dialogue.prompting import ROLES
+    from dialogue.conversation import build_chat_engine
 
-        names = args.remote_models.split(",")
-        if len(names) != 4:
-            raise ValueError("--remote-models needs four comma-separated names: answer,memory,summary,expression")
-        llm = RemoteLLM(args.remote, dict(zip(ROLES, names)))
-        count = None
-    else:
-        from dialogue.evaluation import load_default_llm
-
-        llm = load_default_llm(threads=args.threads)
-        count = lambda text: len(llm.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
-    collaborators = {} if args.no_collaborators else load_collaborators()
-    return PersonaChat(llm, count_tokens=count, **collaborators)
+    return build_chat_engine(backend="remote" if args.remote else "in-process", remote_url=args.remote,
+                             remote_models=args.remote_models, threads=args.threads,
+                             collaborators=not args.no_collaborators)
 
 
 async def run_chat(args: argparse.Namespace) -> int:
