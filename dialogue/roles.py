@@ -11,11 +11,12 @@ from dialogue.prompting import MONTHS_EN, PROMPT_MARKERS, WEEKDAYS_EN, WEEKDAYS_
 log = logging.getLogger(__name__)
 
 _MEMORY = re.compile(r"^\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]$")
-_EXPRESSION = re.compile(r"^eyes:\s*(.+?),\s*mouth:\s*(.+?),\s*head:\s*(.+?)$")
+# "eyes / mouth / head", e.g. "wide / normal / slightly left": 5-8 tokens, decoded after every answer
+_EXPRESSION = re.compile(r"^([a-z ]+?)\s*/\s*([a-z ]+?)\s*/\s*([a-z ]+?)$")
 
 
 def format_expression(eyes: str, mouth: str, head: str) -> str:
-    return f"eyes: {eyes}, mouth: {mouth}, head: {head}"
+    return f"{eyes} / {mouth} / {head}"
 
 
 def parse_memory(text: str) -> tuple[str, str] | None:

@@ -41,6 +41,7 @@ class TrainConfig:
     seed: int = 1011
     adapted_from_layer: int = ADAPTED_FROM_LAYER
     threads: int = 2
+    max_examples: int | None = None  # a seeded subsample of the training examples (CPU budget)
     held_out_eval_limit: int = 64  # held-out examples per evaluation (the full split is used at the end)
 
 
@@ -230,7 +231,10 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
     model.train()
 
     train_turns, held_turns = split(turns if turns is not None else load_turns())
-    train = encode(tokenizer, role_examples(train_turns, cfg.role))
+    examples = role_examples(train_turns, cfg.role)
+    if cfg.max_examples and len(examples) > cfg.max_examples:
+        examples = rng.sample(examples, cfg.max_examples)
+    train = encode(tokenizer, examples)
     held = encode(tokenizer, role_examples(held_turns, cfg.role))
     held_sample = held if len(held) <= cfg.held_out_eval_limit else rng.sample(held, cfg.held_out_eval_limit)
     pad = tokenizer.pad_token_id or 0

@@ -16,7 +16,7 @@ SAT = datetime(2025, 11, 29, 15, 0)  # a Saturday afternoon
 class ScriptedLLM:
     """Answers per role from scripts; each answer attempt takes the next script entry."""
 
-    def __init__(self, answers, memory="", summary="사용자가 인사함", expression="eyes: wide, mouth: wide, head: none"):
+    def __init__(self, answers, memory="", summary="사용자가 인사함", expression="wide / wide / none"):
         self.answers = list(answers)
         self.fixed = {"memory": memory, "summary": summary, "expression": expression}
         self.prompts: list[tuple[str, str]] = []
@@ -92,7 +92,7 @@ def test_over_long_message_gets_an_in_character_refusal_without_the_llm():
 
 
 def test_bad_role_outputs_are_not_trusted(caplog):
-    llm = ScriptedLLM(["좋아!"], memory="내일 비 온대", expression="eyes: huge, mouth: ??")
+    llm = ScriptedLLM(["좋아!"], memory="내일 비 온대", expression="huge / ?? ")
     with caplog.at_level(logging.WARNING):
         done = _turn(PersonaChat(llm), "내일 비 온대")[-1]
     assert done.memory is None and done.expression == Expression()
@@ -168,9 +168,8 @@ def test_memory_and_expression_parsers():
     assert parse_memory("[tomorrow's plan: a trip to Busan]") == ("tomorrow's plan", "a trip to Busan")
     for bad in ("", "오늘 날씨: 맑음", "[오늘 날씨]", "[: x]", "[a: b] [c: d]"):
         assert parse_memory(bad) is None
-    assert parse_expression("eyes: very wide, mouth: closed, head: slightly left") == \
-        Expression("very wide", "closed", "slightly left")
-    assert parse_expression("eyes: wide, mouth: wide") is None
+    assert parse_expression("very wide / closed / slightly left") == Expression("very wide", "closed", "slightly left")
+    assert parse_expression("wide / wide") is None and parse_expression("wide / huge / none") is None
     assert expression_or_neutral("garbage") == Expression()
 
 
