@@ -13,6 +13,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--max-steps", type=int)
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-examples", type=int, help="train on a seeded subsample of this many examples")
+    train.add_argument("--resume", action="store_true", help="continue from the role's current adapter")
     train.add_argument("--rank", type=int, default=8)
     train.add_argument("--lr", type=float, default=4e-4)
     train.add_argument("--seed", type=int, default=1011)
@@ -107,7 +108,7 @@ def _train(args: argparse.Namespace) -> int:
             opts["max_epochs"] = args.epochs
         cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                           threads=args.threads, max_steps=args.max_steps,
-                          max_examples=args.max_examples, **opts)
+                          max_examples=args.max_examples, resume=args.resume, **opts)
         report = train_role(cfg, base)
         print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), held-out loss "
               f"{report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at step {report.best_step}; "

@@ -41,6 +41,7 @@ class TrainConfig:
     seed: int = 1011
     adapted_from_layer: int = ADAPTED_FROM_LAYER
     threads: int = 2
+    resume: bool = False  # start from the adapter already in out_root/<role> (continue training)
     max_examples: int | None = None  # a seeded subsample of the training examples (CPU budget)
     held_out_eval_limit: int = 64  # held-out examples per evaluation (the full split is used at the end)
 
@@ -228,6 +229,14 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
     lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=TARGET_MODULES,
                       layers_to_transform=list(range(cfg.adapted_from_layer, n_layers)), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora, adapter_name=cfg.role)
+    if cfg.resume:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        previous = out_root / cfg.role / "adapter_model.safetensors"
+        if not previous.exists():
+            raise ValueError(f"--resume: no adapter at {previous} to continue from")
+        set_peft_model_state_dict(model, load_file(previous), adapter_name=cfg.role)
     model.train()
 
     train_turns, held_turns = split(turns if turns is not None else load_turns())
@@ -292,6 +301,13 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
                     break
         if cfg.max_minutes and time.perf_counter() - t0 > cfg.max_minutes * 60:
             report.stopped_because = f"time limit {cfg.max_minutes} min"
+            if step % cfg.eval_every:  # the last steps count too: evaluate them before stopping
+                h = held_out_loss(model, sample_bottom, head, held_sample, pad, split_at)
+                report.history.append({"step": step, "train_loss": round(running, 4), "held_out_loss": round(h, 4),
+                                       "seconds": round(time.perf_counter() - t0, 1)})
+                if h < best - 1e-3:
+                    best, report.best_step = h, step
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
             break
     bar.close()
     report.steps, report.epochs = step, round(step / steps_per_epoch, 2)
@@ -301,8 +317,16 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
     report.best_held_out_loss = round(best, 4)
     report.final_held_out_loss = round(held_out_loss(model, held_bottom, head, held, pad, split_at), 4)
     out = out_root / cfg.role
-    model.save_pretrained(out_root, selected_adapters=[cfg.role])
-    # peft writes non-default adapters under <root>/<name>/; keep the report beside the adapter
+    import shutil
+    import tempfile
+
+    # peft writes a named adapter under <dir>/<name>/ plus a model card naming this machine's paths:
+    # save into a scratch folder and keep only the adapter folder
+    with tempfile.TemporaryDirectory(dir=out_root, prefix=f".{cfg.role}-") as tmp:
+        model.save_pretrained(tmp, selected_adapters=[cfg.role])
+        if out.exists():
+            shutil.rmtree(out)
+        (Path(tmp) / cfg.role).replace(out)
     _clean_adapter_config(out, base_dir)
     (out / "training_report.json").write_text(json.dumps(asdict(report), indent=1, ensure_ascii=False))
     return report
