@@ -33,7 +33,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     ev = _subcommand_group(sub, "eval", "measure quality on held-out data")
     p = ev.add_parser("dialogue", help="persona facts, memory, expression, validity, language on the held-out split")
-    p.add_argument("--limit", type=int, help="evaluate at most this many held-out turns (all persona turns kept)")
+    p.add_argument("--full", action="store_true", help="answers and summaries on every held-out turn "
+                                                        "(default: every persona turn + 15 others; 20 summaries)")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
     p.set_defaults(func=_eval)
 
@@ -60,7 +61,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     from dialogue.evaluation import run_eval
 
-    _, body = run_eval(limit=args.limit)
+    _, body = run_eval(answer_others=None if args.full else 15, summaries=None if args.full else 20)
     print(body)
     if not args.no_write:
         path = Path(__file__).resolve().parent.parent / "docs" / "dialogue-eval.md"
