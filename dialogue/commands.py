@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = ev.add_parser("dialogue", help="persona facts, memory, expression, validity, language on the held-out split")
     p.add_argument("--full", action="store_true", help="answers and summaries on every held-out turn "
                                                         "(default: every persona turn + 15 others; 20 summaries)")
+    p.add_argument("--turns", type=int, help="at most this many held-out turns (every persona turn kept first)")
+    p.add_argument("--answers", type=int, default=15, help="answers on every persona turn plus this many others")
+    p.add_argument("--summaries", type=int, default=20, help="summaries on this many turns")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
     p.set_defaults(func=_eval)
 
@@ -61,7 +64,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     from dialogue.evaluation import run_eval
 
-    _, body = run_eval(answer_others=None if args.full else 15, summaries=None if args.full else 20)
+    _, body = run_eval(answer_others=None if args.full else args.answers,
+                       summaries=None if args.full else args.summaries, max_turns=None if args.full else args.turns)
     print(body)
     if not args.no_write:
         path = Path(__file__).resolve().parent.parent / "docs" / "dialogue-eval.md"

@@ -117,12 +117,18 @@ def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None
     return s
 
 
-def run_eval(answer_others: int | None = 15, summaries: int | None = 20,
+def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_turns: int | None = None,
              threads: int | None = None) -> tuple[DialogueScores, str]:
     """Every held-out turn for memory and expression; answers on every persona-fact turn plus
     `answer_others` more (None: all); summaries on `summaries` turns (None: all)."""
     llm = load_default_llm(threads)
     _, held = split(load_turns())
+    if max_turns:
+        # every persona-fact turn first (the headline metric), then an even spread of the rest
+        persona = [t for t in held if t.category.startswith("persona")]
+        rest = [t for t in held if not t.category.startswith("persona")]
+        room = max(0, max_turns - len(persona))
+        held = persona + rest[::max(1, len(rest) // max(room, 1))][:room]
     answer_ids = summary_ids = None
     if answer_others is not None:
         persona = [t.id for t in held if t.category.startswith("persona")]
@@ -189,11 +195,14 @@ def bench(reps: int = 3, decode_tokens: int = 40) -> str:
     llm.head, llm.vocab = restricted_head, restricted_vocab
     merged = False
     if "answer" in llm.adapters:
+        tuner = llm.model.base_model
         llm.model.set_adapter("answer")
-        llm.model.merge_adapter(["answer"])
+        tuner.merge_adapter(["answer"])
         merged = True
-        rows.append(measure(f"persona vocabulary head, answer adapter merged"))
-        llm.model.unmerge_adapter()
+        try:
+            rows.append(measure("persona vocabulary head, answer adapter merged"))
+        finally:
+            tuner.unmerge_adapter()
 
     post = []
     for r in range(reps):
