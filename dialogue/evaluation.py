@@ -127,7 +127,8 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
         # every persona-fact turn first (the headline metric), then an even spread of the rest
         persona = [t for t in held if t.category.startswith("persona")]
         rest = [t for t in held if not t.category.startswith("persona")]
-        room = max(0, max_turns - len(persona))
+        room = max(max_turns // 2, max_turns - len(persona))
+        persona = persona[::max(1, len(persona) // max(max_turns - room, 1))][:max_turns - room]
         held = persona + rest[::max(1, len(rest) // max(room, 1))][:room]
     answer_ids = summary_ids = None
     if answer_others is not None:
