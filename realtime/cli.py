@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "weights.commands",
     "render.commands",
+    "dialogue.commands",
     "render.vectors.commands",
     "realtime.commands",
     "dialogue.memory_commands",

@@ -33,6 +33,7 @@ class PrepareError(RuntimeError):
 # converter name (manifest `converter = …`) -> module with `convert(files: dict[str, Path], out_dir: Path)`
 CONVERTERS = {
     "mobilestylegan": "weights.mobilestylegan",
+    "gemma3-gguf": "weights.gemma",
     "e5_small": "weights.e5_small",
 }
 

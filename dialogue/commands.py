@@ -1,0 +1,121 @@
+"""`ohlora chat`, `ohlora train`, `ohlora eval dialogue`, `ohlora bench dialogue`."""
+from __future__ import annotations
+
+import argparse
+
+from dialogue.prompting import ROLES
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    train = sub.add_parser("train", help="train the persona's LoRA adapters on dialogue/data (seeded)")
+    train.add_argument("--role", required=True, choices=[*ROLES, "all"])
+    train.add_argument("--max-minutes", type=float, help="time limit per role (default: per-role budget)")
+    train.add_argument("--max-steps", type=int)
+    train.add_argument("--epochs", type=float)
+    train.add_argument("--max-examples", type=int, help="train on a seeded subsample of this many examples")
+    train.add_argument("--resume", action="store_true", help="continue from the role's current adapter")
+    train.add_argument("--rank", type=int, default=8)
+    train.add_argument("--lr", type=float, default=4e-4)
+    train.add_argument("--seed", type=int, default=1011)
+    train.add_argument("--threads", type=int, default=2)
+    train.set_defaults(func=_train)
+
+    chat = sub.add_parser("chat", help="talk with Oh-LoRA in this terminal (streamed; Korean or English)")
+    chat.add_argument("--user", default="terminal", help="user id for memories and blocks (default 'terminal')")
+    chat.add_argument("--remote", metavar="URL", help="an OpenAI-compatible endpoint (e.g. http://host:8000/v1) "
+                                                      "instead of the in-process model")
+    chat.add_argument("--remote-models", default="answer,memory,summary,expression",
+                      help="served model/adapter names for answer,memory,summary,expression")
+    chat.add_argument("--threads", type=int, default=None)
+    chat.add_argument("--no-collaborators", action="store_true",
+                      help="run without memory store, topic detector and safety gate")
+    chat.set_defaults(func=_chat)
+
+    ev = _subcommand_group(sub, "eval", "measure quality on held-out data")
+    p = ev.add_parser("dialogue", help="persona facts, memory, expression, validity, language on the held-out split")
+    p.add_argument("--full", action="store_true", help="answers and summaries on every held-out turn "
+                                                        "(default: every persona turn + 15 others; 20 summaries)")
+    p.add_argument("--turns", type=int, help="at most this many held-out turns (every persona turn kept first)")
+    p.add_argument("--answers", type=int, default=15, help="answers on every persona turn plus this many others")
+    p.add_argument("--summaries", type=int, default=20, help="summaries on this many turns")
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/persona-eval.md")
+    p.set_defaults(func=_eval)
+
+
+def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    p.set_defaults(func=_bench)
+
+
+def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
+    """The sub-subcommands of `name`, shared with other packages that add to the same group."""
+    if name in sub.choices:
+        for action in sub.choices[name]._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action
+    parser = sub.add_parser(name, help=help_text)
+    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dialogue.llm_evaluation import run_eval
+
+    _, body = run_eval(answer_others=None if args.full else args.answers,
+                       summaries=None if args.full else args.summaries, max_turns=None if args.full else args.turns)
+    print(body)
+    if not args.no_write:
+        path = Path(__file__).resolve().parent.parent / "docs" / "persona-eval.md"
+        import datetime as dt
+
+        from realtime.benchdoc import machine_description
+
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        path.write_text(f"# Dialogue evaluation\n\nWritten by `ohlora eval dialogue` ({stamp}, {machine_description()})."
+                        f"\n\n{body}", encoding="utf-8")
+        print(f"written to {path}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from dialogue.llm_evaluation import bench
+    from realtime.benchdoc import write_section
+
+    body = bench(reps=args.reps)
+    print(body)
+    if not args.no_write:
+        print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process)', body)}")
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from dialogue.terminal import run_chat
+
+    return asyncio.run(run_chat(args))
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dialogue.training import ROLE_DEFAULTS, TrainConfig, train_role
+    from weights import prepared_path
+
+    base = prepared_path("gemma3-270m")
+    roles = ROLES if args.role == "all" else (args.role,)
+    for role in roles:
+        opts = dict(ROLE_DEFAULTS[role])
+        if args.max_minutes is not None:
+            opts["max_minutes"] = args.max_minutes
+        if args.epochs is not None:
+            opts["max_epochs"] = args.epochs
+        cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
+                          threads=args.threads, max_steps=args.max_steps,
+                          max_examples=args.max_examples, resume=args.resume, **opts)
+        report = train_role(cfg, base)
+        print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), held-out loss "
+              f"{report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at step {report.best_step}; "
+              f"{report.stopped_because}", flush=True)
+    return 0

@@ -1,0 +1,260 @@
+"""One turn of Oh-LoRA: safety gate, context (memory or last summary, time tag), streamed answer with
+validation, then the three post-answer roles. Implements `dialogue.interfaces.ChatEngine`.
+
+Memory, topic detection and safety are optional collaborators (protocols in dialogue.interfaces); without
+them the engine still answers, keeping each user's last summary in memory.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from dialogue.interfaces import (Expression, Memory, MemoryProvider, SafetyGate, SafetyVerdict, TokenEvent,
+                                 TopicDetector, TurnDone, TurnEvent)
+from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
+from dialogue.prompting import (PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt, language_of,
+                                memory_prompt, summary_prompt)
+from dialogue.roles import (FALLBACK, TOO_LONG, answer_problem, clean_summary, expression_or_neutral,
+                            parse_memory)
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 400  # ~ the prompt token budget for the message (Korean runs ~1 token per 1.5 chars)
+MAX_MESSAGE_TOKENS = 160
+ANSWER_MAX_TOKENS = 72
+ANSWER_RETRIES = 2
+_HOLD = re.compile(r"[<(\[]|\S+$")  # text that may still turn into a marker or an unchecked word
+
+
+@dataclass
+class LastTurn:
+    message: str
+    answer: str
+    summary: str
+
+
+class PersonaChat:
+    """The conversation engine shared by all users of a server (or one terminal)."""
+
+    def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
+                 safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0) -> None:
+        self.llm = llm
+        self.memory = memory
+        self.topics = topics
+        self.safety = safety
+        self.count_tokens = count_tokens  # callable(text) -> int; None: estimate from characters
+        self.temperature = temperature
+        self.last: dict[str, LastTurn] = {}
+
+    # --- ChatEngine --------------------------------------------------------------------------------
+
+    async def turn(self, user_id: str, message: str, now: datetime | None = None) -> AsyncIterator[TurnEvent]:
+        now = now or datetime.now()
+        message = message.strip()
+        lang = language_of(message) if message else "ko"
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+
+        refusal = self._gate(user_id, message, now)
+        if refusal is not None:
+            text = refusal.message or FALLBACK[lang]
+            yield TokenEvent(text)
+            yield TurnDone(text=text, refused=refusal, expression=Expression("small", "small", "slightly left"))
+            return
+        if not message or self._too_long(message):
+            text = TOO_LONG[lang] if message else FALLBACK[lang]
+            yield TokenEvent(text)
+            yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
+            return
+
+        ctx, memory = self._context(user_id, message, now)
+        timings["context_s"] = time.perf_counter() - t0
+        context_text = ctx.memory or ctx.summary
+        answer = ""
+        shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
+        for attempt in range(ANSWER_RETRIES + 1):
+            held = ""
+            problem = None
+            # first try greedy; retries sample, so they do not repeat the same mistake
+            temperature = self.temperature if attempt == 0 else 0.7
+            try:
+                gen = self.llm.generate("answer", answer_prompt(message, ctx) + shown,
+                                        max_new_tokens=ANSWER_MAX_TOKENS, temperature=temperature, seed=attempt)
+                async with contextlib.aclosing(gen):
+                    async for ev in gen:
+                        if isinstance(ev, TextDelta):
+                            held += ev.text
+                            text = shown + held
+                            problem = answer_problem(text, message, now, context_text) if text.strip() else None
+                            if problem:
+                                break
+                            cut = _HOLD.search(held)
+                            ready, held = (held[:cut.start()], held[cut.start():]) if cut else (held, "")
+                            if ready:
+                                timings.setdefault("first_token_s", time.perf_counter() - t0)
+                                shown += ready
+                                yield TokenEvent(ready)
+                        elif isinstance(ev, Completion):
+                            timings.update({f"answer_{k}": v for k, v in ev.timings.items()})
+            except LLMBackendError as e:
+                log.warning("answer generation failed: %s", e)
+                problem = "backend error"
+            full = shown + (held if not problem else "")
+            problem = problem or answer_problem(full, message, now, context_text)
+            if problem is None:
+                if held:
+                    timings.setdefault("first_token_s", time.perf_counter() - t0)
+                    yield TokenEvent(held)
+                answer = full.strip()
+                break
+            log.warning("answer attempt %d rejected (%s)%s", attempt + 1, problem,
+                        "; continuing from the shown text" if shown.strip() else "")
+        if not answer and shown.strip():
+            # a good beginning was shown but no continuation passed: close it rather than contradict it
+            answer = shown.rstrip() + "…"
+            yield TokenEvent("…")
+        elif not answer:
+            answer = FALLBACK[lang]
+            yield TokenEvent(answer)
+        timings["answer_s"] = time.perf_counter() - t0
+
+        done = await self._after_answer(user_id, message, answer, now, timings)
+        timings["turn_s"] = time.perf_counter() - t0
+        yield done
+
+    def record_interrupted(self, user_id: str, shown_text: str) -> None:
+        """Keep only what the user saw as the last answer; its summary is the visible exchange."""
+        last = self.last.get(user_id)
+        message = last.message if last else ""
+        self.last[user_id] = LastTurn(message, shown_text, f"사용자: {message[:40]} / 오로라: {shown_text[:40]}")
+
+    def note_message(self, user_id: str, message: str) -> None:
+        """Remember the message of a turn that is being answered (so an interruption knows it)."""
+        self.last[user_id] = LastTurn(message, "", self.last.get(user_id, LastTurn("", "", "")).summary)
+
+    # --- steps ---------------------------------------------------------------------------------------
+
+    def _gate(self, user_id: str, message: str, now: datetime) -> SafetyVerdict | None:
+        if self.safety is None:
+            return None
+        verdict = self.safety.status(user_id, now)
+        if verdict.action == "blocked":
+            return verdict
+        verdict = self.safety.check_user_message(user_id, message, now)
+        return verdict if verdict.action in ("warn", "refuse", "blocked") else None
+
+    def _too_long(self, message: str) -> bool:
+        if len(message) > MAX_MESSAGE_CHARS * 4:
+            return True
+        if self.count_tokens is not None:
+            return self.count_tokens(message) > MAX_MESSAGE_TOKENS
+        return len(message) > MAX_MESSAGE_CHARS
+
+    def _context(self, user_id: str, message: str, now: datetime) -> tuple[TurnContext, Memory | None]:
+        memory = None
+        if self.memory is not None:
+            try:
+                memory = self.memory.retrieve(user_id, message, now)
+            except Exception as e:  # a broken store must not break the conversation
+                log.warning("memory retrieval failed: %s", e)
+        if memory is not None:
+            return TurnContext(now=now, memory=memory.as_text()), memory
+        last = self.last.get(user_id)
+        summary = last.summary if last else ""
+        if summary and self.topics is not None:
+            try:
+                if self.topics.changed(summary, message):
+                    summary = ""
+            except Exception as e:
+                log.warning("topic detection failed: %s", e)
+        return TurnContext(now=now, summary=summary), None
+
+    async def _role_text(self, role: str, prompt: str, max_new_tokens: int) -> tuple[str, float]:
+        t = time.perf_counter()
+        text = ""
+        try:
+            gen = self.llm.generate(role, prompt, max_new_tokens=max_new_tokens)
+            async with contextlib.aclosing(gen):
+                async for ev in gen:
+                    if isinstance(ev, Completion):
+                        text = ev.text
+        except LLMBackendError as e:
+            log.warning("%s role failed: %s", role, e)
+        return text.strip(), time.perf_counter() - t
+
+    async def _after_answer(self, user_id: str, message: str, answer: str, now: datetime,
+                            timings: dict[str, float]) -> TurnDone:
+        raw_memory, timings["memory_s"] = await self._role_text("memory", memory_prompt(message), 24)
+        raw_summary, timings["summary_s"] = await self._role_text("summary", summary_prompt(message, answer), 40)
+        raw_expr, timings["expression_s"] = await self._role_text("expression", expression_prompt(answer), 20)
+        memory = None
+        parsed = parse_memory(raw_memory) if raw_memory else None
+        if raw_memory and parsed is None:
+            log.warning("memory role wrote %r, not '[key: value]'; nothing stored", raw_memory[:80])
+        if parsed is not None:
+            memory = Memory(parsed[0], parsed[1], now)
+            if self.memory is not None:
+                try:
+                    self.memory.remember(user_id, parsed[0], parsed[1], message, now)
+                except Exception as e:
+                    log.warning("storing memory failed: %s", e)
+        summary = clean_summary(raw_summary) or f"사용자: {message[:40]} / 오로라: {answer[:40]}"
+        expression = expression_or_neutral(raw_expr)
+        self.last[user_id] = LastTurn(message, answer, summary)
+        return TurnDone(text=answer, memory=memory, summary=summary, expression=expression, timings=timings)
+
+
+def contains_marker(text: str) -> bool:
+    return any(m in text for m in PROMPT_MARKERS)
+
+
+def build_collaborators(database: str | None = None) -> dict:
+    """Memory store, topic detector and safety gate on one SQLite file (default `$OHLORA_DB`).
+
+    They need the prepared sentence encoder; a missing piece is reported and skipped, so the persona
+    still talks (without long-term memory or the safety gate) rather than failing to start.
+    """
+    found: dict = {}
+    try:
+        from dialogue.classifiers import TopicChangeClassifier
+        from dialogue.database import DialogueDatabase, default_database_path
+        from dialogue.memory import MemoryStore
+        from dialogue.safety import open_safety_gate
+
+        db = DialogueDatabase(database or default_database_path())
+        found["memory"] = MemoryStore(db)
+        found["topics"] = TopicChangeClassifier()
+        found["safety"] = open_safety_gate(db)
+    except Exception as e:  # e.g. the encoder is not prepared
+        log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)
+    return found
+
+
+def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
+                      remote_models: str = "answer,memory,summary,expression", threads: int | None = None,
+                      database: str | None = None, collaborators: bool = True, **_unknown) -> PersonaChat:
+    """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
+    if _unknown:
+        log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
+    if backend == "remote" or remote_url:
+        from dialogue.backends import RemoteLLM
+        from dialogue.prompting import ROLES
+
+        names = [n.strip() for n in remote_models.split(",")]
+        if not remote_url or len(names) != 4:
+            raise ValueError("a remote backend needs remote_url and four remote_models: answer,memory,summary,expression")
+        llm = RemoteLLM(remote_url, dict(zip(ROLES, names)))
+        count = None
+    else:
+        from dialogue.llm_evaluation import load_default_llm
+
+        llm = load_default_llm(threads=threads)
+        tokenizer = llm.tokenizer
+        count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+    parts = build_collaborators(database) if collaborators else {}
+    return PersonaChat(llm, count_tokens=count, **parts)

@@ -1,0 +1,231 @@
+"""`ohlora eval dialogue` and `ohlora bench dialogue`: quality on the held-out split, speed on this machine."""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from dialogue.dataset import Turn, load_turns, split
+from dialogue.llm import InProcessLLM
+from dialogue.prompting import expression_prompt, language_of, memory_prompt, summary_prompt
+from dialogue.roles import FALLBACK, answer_problem, clean_summary, parse_expression, parse_memory
+
+ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
+
+
+def load_default_llm(threads: int | None = None, full_vocabulary: bool = False) -> InProcessLLM:
+    """The embedded default: Gemma 3 270M with the committed role adapters."""
+    from weights import prepared_path
+
+    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), ADAPTERS_DIR, threads=threads,
+                                        full_vocabulary=full_vocabulary)
+
+
+@dataclass
+class DialogueScores:
+    turns: int = 0
+    persona_total: int = 0
+    persona_correct: int = 0
+    memory_exact: int = 0
+    memory_turns: int = 0
+    key_tp: int = 0
+    key_fp: int = 0
+    key_fn: int = 0
+    expr_parts_correct: int = 0
+    expr_all_correct: int = 0
+    expr_turns: int = 0
+    summary_turns: int = 0
+    raw_valid: dict[str, int] = field(default_factory=lambda: {"answer": 0, "memory": 0, "expression": 0, "summary": 0})
+    lang_match: int = 0
+    answer_chars: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def table(self) -> str:
+        n = max(self.turns, 1)
+        p = self.key_tp / max(self.key_tp + self.key_fp, 1)
+        r = self.key_tp / max(self.key_tp + self.key_fn, 1)
+        f1 = 2 * p * r / max(p + r, 1e-9)
+        rows = [
+            ("persona-fact accuracy (≥ 95%)", f"{self.persona_correct}/{self.persona_total} = "
+                                              f"{self.persona_correct / max(self.persona_total, 1):.1%}"),
+            ("memory exact match", f"{self.memory_exact}/{self.memory_turns} = {self.memory_exact / max(self.memory_turns, 1):.1%}"),
+            ("memory key F1 (≥ 0.9)", f"{f1:.3f} (precision {p:.3f}, recall {r:.3f})"),
+            ("expression level accuracy (≥ 80%), per control", f"{self.expr_parts_correct / max(3 * self.expr_turns, 1):.1%}"),
+            ("expression, all three controls right", f"{self.expr_all_correct / max(self.expr_turns, 1):.1%}"),
+            ("raw format validity: answer / memory / expression / summary",
+             " / ".join(f"{self.raw_valid[k] / max(d, 1):.1%}" for k, d in
+                        (("answer", n), ("memory", self.memory_turns), ("expression", self.expr_turns),
+                         ("summary", self.summary_turns)))),
+            ("format validity after validation", "100% (invalid outputs are regenerated or replaced by a fallback)"),
+            ("language match (≥ 98%)", f"{self.lang_match / n:.1%}"),
+            ("answer length, median characters", f"{statistics.median(self.answer_chars) if self.answer_chars else 0:.0f}"),
+        ]
+        lines = ["| metric | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+        return "\n".join(lines)
+
+
+def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None = None,
+             summary_turns: set[str] | None = None, progress: bool = True) -> DialogueScores:
+    """Greedy outputs of the roles on `turns` against their targets. Memory and expression run on every
+    turn; answers and summaries on the ids given (None: every turn), since they cost the most tokens."""
+    s = DialogueScores()
+    for t in tqdm(turns, desc="eval dialogue", unit="turn", disable=not progress):
+        if answer_turns is None or t.id in answer_turns:
+            s.turns += 1
+            answer = llm.generate_text("answer", t.prompt("answer"), max_new_tokens=48).text.strip()
+            ok = answer_problem(answer, t.message, t.now, t.context_memory or t.context_summary) is None
+            s.raw_valid["answer"] += ok
+            shown = answer if ok else FALLBACK[t.lang]
+            s.answer_chars.append(len(shown))
+            s.lang_match += language_of(shown) == t.lang
+            if t.category.startswith("persona") and t.facts:
+                s.persona_total += 1
+                hit = all(f.lower() in answer.lower() for f in t.facts)
+                s.persona_correct += hit
+                if not hit:
+                    s.failures.append(f"{t.message} → {answer!r} (expected {', '.join(t.facts)})")
+        mem = llm.generate_text("memory", memory_prompt(t.message), max_new_tokens=24).text.strip()
+        parsed = parse_memory(mem)
+        s.raw_valid["memory"] += (parsed is not None) or mem == ""
+        s.memory_turns += 1
+        s.memory_exact += mem == t.memory
+        want = parse_memory(t.memory)
+        got_key, want_key = (parsed[0] if parsed else None), (want[0] if want else None)
+        if got_key and want_key and got_key == want_key:
+            s.key_tp += 1
+        else:
+            s.key_fp += got_key is not None
+            s.key_fn += want_key is not None
+        expr_text = llm.generate_text("expression", expression_prompt(t.answer), max_new_tokens=12).text
+        expr = parse_expression(expr_text)
+        s.raw_valid["expression"] += expr is not None
+        s.expr_turns += 1
+        if expr is not None:
+            parts = [expr.eyes == t.expression["eyes"], expr.mouth == t.expression["mouth"],
+                     expr.head == t.expression["head"]]
+            s.expr_parts_correct += sum(parts)
+            s.expr_all_correct += all(parts)
+        if summary_turns is None or t.id in summary_turns:
+            s.summary_turns += 1
+            summ = llm.generate_text("summary", summary_prompt(t.message, t.answer), max_new_tokens=40).text
+            s.raw_valid["summary"] += bool(clean_summary(summ))
+    return s
+
+
+def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_turns: int | None = None,
+             threads: int | None = None) -> tuple[DialogueScores, str]:
+    """Every held-out turn for memory and expression; answers on every persona-fact turn plus
+    `answer_others` more (None: all); summaries on `summaries` turns (None: all)."""
+    llm = load_default_llm(threads)
+    _, held = split(load_turns())
+    if max_turns:
+        # every persona-fact turn first (the headline metric), then an even spread of the rest
+        persona = [t for t in held if t.category.startswith("persona")]
+        rest = [t for t in held if not t.category.startswith("persona")]
+        room = max(max_turns // 2, max_turns - len(persona))
+        persona = persona[::max(1, len(persona) // max(max_turns - room, 1))][:max_turns - room]
+        held = persona + rest[::max(1, len(rest) // max(room, 1))][:room]
+    answer_ids = summary_ids = None
+    if answer_others is not None:
+        persona = [t.id for t in held if t.category.startswith("persona")]
+        others = [t.id for t in held if not t.category.startswith("persona")]
+        answer_ids = set(persona + others[::max(1, len(others) // max(answer_others, 1))][:answer_others])
+    if summaries is not None:
+        summary_ids = {t.id for t in held[::max(1, len(held) // max(summaries, 1))][:summaries]}
+    scores = evaluate(llm, held, answer_ids, summary_ids)
+    body = (f"Held-out split of dialogue/data/turns.jsonl (never seen in training), greedy decoding with the "
+            f"committed adapters: memory and expression on all {scores.memory_turns} held-out turns, answers on "
+            f"{scores.turns} (every persona-fact turn and a spread of the others), summaries on "
+            f"{scores.summary_turns}.\n\n{scores.table()}\n")
+    if scores.failures:
+        body += "\nPersona-fact misses (first 12):\n\n" + "\n".join(f"- {f}" for f in scores.failures[:12]) + "\n"
+    return scores, body
+
+
+# --- speed -------------------------------------------------------------------------------------------
+
+TYPICAL_PROMPTS = [
+    ("오늘 친구랑 카페 가기로 했어! 너는 오늘 뭐 해?", ""),
+    ("What's your MBTI?", ""),
+    ("내일 뭐 입고 나갈까?", "[내일 날씨: 비]"),
+]
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def bench(reps: int = 3, decode_tokens: int = 40) -> str:
+    """TTFT, decode tokens/s and where decode time goes (restricted vs full head, switched vs merged
+    adapter), and the post-answer roles' time; returns the markdown section body."""
+    import torch
+
+    from dialogue.prompting import TurnContext, answer_prompt
+
+    llm = load_default_llm()
+    now = datetime(2025, 11, 29, 15, 0)
+    prompts = [answer_prompt(m, TurnContext(now=now, memory=mem)) for m, mem in TYPICAL_PROMPTS]
+    restricted_head, restricted_vocab = llm.head, llm.vocab
+    full_head = llm.causal_lm.lm_head.weight.detach()
+
+    def measure(label: str) -> dict[str, float]:
+        ttft, tps, layer_ms, head_ms, prefill = [], [], [], [], []
+        for r in range(reps):
+            for p in prompts:
+                c = llm.generate_text("answer", p, max_new_tokens=decode_tokens)
+                st = llm.last_stats
+                ttft.append(c.timings.get("first_token_s", float("nan")))
+                if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
+                    tps.append(c.timings["decode_tokens_per_s"])
+                if st.steps:
+                    layer_ms.append(1000 * st.layers_s / st.steps)
+                    head_ms.append(1000 * (st.head_s / (st.steps + 1)))
+                prefill.append(st.prefill_s)
+        return {"label": label, "ttft": _median(ttft), "tps": _median(tps), "layers_ms": _median(layer_ms),
+                "head_ms": _median(head_ms), "prefill": _median(prefill)}
+
+    llm.generate_text("answer", prompts[0], max_new_tokens=4)  # warm-up
+    rows = [measure(f"persona vocabulary head ({len(restricted_vocab)} rows), adapter switched")]
+    llm.head, llm.vocab = full_head, None
+    rows.append(measure(f"full head ({full_head.shape[0]} rows), adapter switched"))
+    llm.head, llm.vocab = restricted_head, restricted_vocab
+    merged = False
+    if "answer" in llm.adapters:
+        tuner = llm.model.base_model
+        llm.model.set_adapter("answer")
+        tuner.merge_adapter(["answer"])
+        merged = True
+        try:
+            rows.append(measure("persona vocabulary head, answer adapter merged"))
+        finally:
+            tuner.unmerge_adapter()
+
+    post = []
+    for r in range(reps):
+        for m, _ in TYPICAL_PROMPTS:
+            answer = "좋아! 재밌게 보내고 나중에 얘기해 줘 😊" if language_of(m) == "ko" else "I'm an ENTJ! I love making plans."
+            t0 = time.perf_counter()
+            llm.generate_text("memory", memory_prompt(m), max_new_tokens=24)
+            llm.generate_text("summary", summary_prompt(m, answer), max_new_tokens=40)
+            llm.generate_text("expression", expression_prompt(answer), max_new_tokens=20)
+            post.append(time.perf_counter() - t0)
+
+    lines = ["Typical answer prompts (Korean and English, one with a retrieved memory), greedy, batch 1, fp32, "
+             f"{torch.get_num_threads()} threads; medians over {reps} × {len(prompts)} runs. The first row is what "
+             "`ohlora chat` and the server use.", "",
+             "| configuration | time to first token (≤ 0.4 s) | decode tokens/s (≥ 25) | per token: layers | per token: LM head |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['label']} | {row['ttft'] * 1000:.0f} ms | {row['tps']:.1f} | {row['layers_ms']:.1f} ms | "
+                     f"{row['head_ms']:.1f} ms |")
+    lines += ["", f"Post-answer roles (memory + summary + expression, sequential): median {_median(post):.2f} s "
+                  f"(target ≤ 1.5 s).", ""]
+    if merged:
+        lines.append("Merged vs switched: LoRA sits on the top 6 of 18 layers only, so the switched adapter costs "
+                     "little per token; the engine keeps adapters switched (no merge/unmerge per role).")
+    return "\n".join(lines)

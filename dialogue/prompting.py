@@ -1,0 +1,140 @@
+"""Prompt assembly for the four roles: the same code builds training sequences and live prompts.
+
+The persona lives in the LoRA weights, not in a system prompt: a live prompt carries only what changes
+per turn (time tag, the persona's age when asked, a retrieved memory or the previous turn's summary, the
+message), which keeps time to first token short on a CPU.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+BIRTHDAY = date(2003, 10, 11)
+UNIVERSITY_START_YEAR = 2022
+
+START, END = "<start_of_turn>", "<end_of_turn>"
+# Everything the model must never echo back into an answer.
+PROMPT_MARKERS = (START, END, "<bos>", "<eos>", "(시간:", "(time:", "(기억:", "(memory:", "(이전 대화:",
+                  "(previous:", "(오로라:", "(Oh-LoRA:", "user\n", "model\n")
+
+ROLES = ("answer", "memory", "summary", "expression")
+
+WEEKDAYS_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+_TIME_WORDS = re.compile(
+    r"오늘|내일|어제|모레|지금|요일|며칠|몇 ?일|날짜|이번 ?주|주말|아침|저녁|오후|오전|밤|몇 ?시|"
+    r"\b(today|tomorrow|yesterday|now|tonight|weekday|weekend|date|day is it|what day|morning|evening|"
+    r"afternoon|time is it|this week)\b", re.IGNORECASE)
+_AGE_WORDS = re.compile(r"나이|몇 ?살|살이야|살이에요|살이니|연세|학년|\b(age|how old|what year|which year|grade)\b",
+                        re.IGNORECASE)
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def language_of(text: str) -> str:
+    """'ko' when the text has Hangul (and is not mostly Latin), else 'en'."""
+    ko, en = len(_HANGUL.findall(text)), len(_LATIN.findall(text))
+    return "ko" if ko and ko * 3 >= en else "en"
+
+
+def part_of_day(now: datetime, lang: str) -> str:
+    h = now.hour
+    ko = ("새벽", "아침", "낮", "오후", "저녁", "밤")
+    en = ("early morning", "morning", "midday", "afternoon", "evening", "night")
+    i = 0 if h < 6 else 1 if h < 11 else 2 if h < 14 else 3 if h < 18 else 4 if h < 22 else 5
+    return (ko if lang == "ko" else en)[i]
+
+
+def time_tag(now: datetime, lang: str) -> str:
+    """'(시간: 2025년 11월 29일 토요일 오후)' / '(time: Saturday, November 29, 2025, afternoon)'."""
+    if lang == "ko":
+        return f"(시간: {now.year}년 {now.month}월 {now.day}일 {WEEKDAYS_KO[now.weekday()]} {part_of_day(now, 'ko')})"
+    return (f"(time: {WEEKDAYS_EN[now.weekday()]}, {MONTHS_EN[now.month - 1]} {now.day}, {now.year}, "
+            f"{part_of_day(now, 'en')})")
+
+
+def age_on(day: date) -> int:
+    return day.year - BIRTHDAY.year - ((day.month, day.day) < (BIRTHDAY.month, BIRTHDAY.day))
+
+
+def school_year_on(day: date) -> int:
+    # PERSONA.md: a 3rd-year student in 2025, counted by calendar year.
+    return max(1, day.year - UNIVERSITY_START_YEAR)
+
+
+def persona_tag(now: datetime, lang: str) -> str:
+    age, grade = age_on(now.date()), school_year_on(now.date())
+    return f"(오로라: {age}살, {grade}학년)" if lang == "ko" else f"(Oh-LoRA: {age} years old, year {grade})"
+
+
+def needs_time_tag(message: str) -> bool:
+    return bool(_TIME_WORDS.search(message))
+
+
+def needs_persona_tag(message: str) -> bool:
+    return bool(_AGE_WORDS.search(message))
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the answer prompt carries besides the message."""
+
+    now: datetime
+    memory: str = ""   # "[key: value]" of the retrieved memory, or ""
+    summary: str = ""  # the previous turn's summary, when no memory applies and the topic did not change
+
+
+def answer_prompt(message: str, ctx: TurnContext) -> str:
+    lang = language_of(message)
+    lines = []
+    if needs_time_tag(message):
+        lines.append(time_tag(ctx.now, lang))
+    if needs_persona_tag(message):
+        lines.append(persona_tag(ctx.now, lang))
+    if ctx.memory:
+        lines.append(f"(기억: {ctx.memory})" if lang == "ko" else f"(memory: {ctx.memory})")
+    elif ctx.summary:
+        lines.append(f"(이전 대화: {ctx.summary})" if lang == "ko" else f"(previous: {ctx.summary})")
+    lines.append(message)
+    return _chat("\n".join(lines))
+
+
+def memory_prompt(message: str) -> str:
+    return _chat(f"기억할 것 / what to remember:\n{message}")
+
+
+SUMMARY_ANSWER_CHARS = 60  # the summary follows mostly from the message; a long answer only costs prefill
+
+
+def summary_prompt(message: str, answer: str) -> str:
+    return _chat(f"요약 / summary:\n사용자: {message}\n오로라: {answer[:SUMMARY_ANSWER_CHARS]}")
+
+
+def expression_prompt(answer: str) -> str:
+    return _chat(f"표정 / expression:\n{answer}")
+
+
+def role_prompt(role: str, message: str, answer: str, ctx: TurnContext) -> str:
+    """The prompt of any role; training and inference both come through here."""
+    if role == "answer":
+        return answer_prompt(message, ctx)
+    if role == "memory":
+        return memory_prompt(message)
+    if role == "summary":
+        return summary_prompt(message, answer)
+    if role == "expression":
+        return expression_prompt(answer)
+    raise ValueError(f"unknown role '{role}'; known: {', '.join(ROLES)}")
+
+
+def _chat(user_text: str) -> str:
+    return f"{START}user\n{user_text}{END}\n{START}model\n"
+
+
+def completion(target: str) -> str:
+    """What the model is trained to write after a prompt (its own end marker included)."""
+    return f"{target}{END}"

@@ -1,0 +1,58 @@
+"""The SFT dataset: schema, coverage of the issue's categories, a stable held-out split; prompt assembly."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+import pytest
+
+from dialogue.dataset import load_turns, split, validate_row
+from dialogue.prompting import age_on, answer_prompt, TurnContext, time_tag
+from dialogue.roles import parse_expression
+
+
+def test_dataset_size_languages_and_categories():
+    turns = load_turns()
+    assert len(turns) >= 800
+    langs = Counter(t.lang for t in turns)
+    assert langs["ko"] >= 300 and langs["en"] >= 300
+    cats = {t.category.split(":")[0] for t in turns}
+    assert {"persona", "smalltalk", "memory", "recall", "followup", "topic_change", "refusal", "time"} <= cats
+    assert {t.category for t in turns if t.category.startswith("refusal")} == \
+        {"refusal:romance", "refusal:politics", "refusal:insult"}
+    for t in turns:
+        assert parse_expression(t.target("expression")) is not None
+        if t.category.startswith("persona"):
+            assert t.facts and all(f in t.answer for f in t.facts), t
+
+
+def test_held_out_split_is_disjoint_and_stable():
+    turns = load_turns()
+    train, held = split(turns)
+    assert 0.05 < len(held) / len(turns) < 0.15
+    assert not {t.id for t in train} & {t.id for t in held}
+    assert [t.id for t in split(load_turns())[1]] == [t.id for t in held]
+    assert any(t.category.startswith("persona") for t in held)
+
+
+def test_bad_rows_are_rejected_with_the_field_named():
+    good = json.loads(open("dialogue/data/turns.jsonl", encoding="utf-8").readline())
+    validate_row(good, "x")
+    for field, value, words in (("memory", "weather sunny", "memory"), ("lang", "fr", "lang"),
+                                ("expression", {"eyes": "huge", "mouth": "closed", "head": "none"}, "eyes"),
+                                ("now", "yesterday", "ISO")):
+        with pytest.raises(ValueError, match=words):
+            validate_row({**good, field: value}, "x")
+    with pytest.raises(ValueError, match="missing field 'answer'"):
+        validate_row({k: v for k, v in good.items() if k != "answer"}, "x")
+
+
+def test_time_tag_and_age():
+    assert time_tag(datetime(2025, 11, 29, 15), "ko") == "(시간: 2025년 11월 29일 토요일 오후)"
+    assert time_tag(datetime(2025, 11, 29, 20), "en") == "(time: Saturday, November 29, 2025, evening)"
+    assert age_on(datetime(2025, 11, 29).date()) == 22
+    assert age_on(datetime(2026, 10, 10).date()) == 22 and age_on(datetime(2026, 10, 11).date()) == 23
+    p = answer_prompt("너 몇 살이야?", TurnContext(now=datetime(2026, 10, 11, 9)))
+    assert "(오로라: 23살, 4학년)" in p and "(시간:" not in p
+    assert "(time:" in answer_prompt("What day is it today?", TurnContext(now=datetime(2026, 1, 1)))

@@ -1,0 +1,41 @@
+"""Integration: the prepared Gemma 3 270M with the committed role adapters, through the whole turn."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from dialogue.interfaces import TokenEvent, TurnDone
+from dialogue.roles import FALLBACK, answer_problem
+from tests.conftest import require_prepared
+
+pytestmark = pytest.mark.real_weights
+
+
+@pytest.fixture(scope="module")
+def engine():
+    require_prepared("gemma3-270m")
+    from dialogue.conversation import PersonaChat
+    from dialogue.llm_evaluation import ADAPTERS_DIR, load_default_llm
+
+    for role in ("answer", "memory", "summary", "expression"):
+        assert (ADAPTERS_DIR / role / "adapter_model.safetensors").exists(), f"adapter {role} is not committed"
+    return PersonaChat(load_default_llm(threads=2))
+
+
+def test_a_real_turn_streams_a_valid_answer_in_the_users_language(engine):
+    now = datetime(2025, 11, 29, 15, 0)
+
+    async def go(message):
+        return [ev async for ev in engine.turn("it", message, now)]
+
+    for message, lang in (("안녕! 너 이름이 뭐야?", "ko"), ("Hi! What's your name?", "en")):
+        events = asyncio.run(go(message))
+        done = events[-1]
+        assert isinstance(done, TurnDone)
+        streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+        assert streamed == done.text and done.text
+        assert answer_problem(done.text, message, now) is None or done.text == FALLBACK[lang]
+        assert done.summary  # a summary (generated, or the fallback line) is always there
+        assert {"memory_s", "summary_s", "expression_s"} <= done.timings.keys()

@@ -1,0 +1,185 @@
+"""The turn pipeline with a scripted backend: validation, regeneration, fallbacks, collaborators, cancel."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from dialogue.interfaces import Expression, Memory, SafetyVerdict, TokenEvent, TurnDone
+from dialogue.conversation import PersonaChat
+from dialogue.llm import Completion, LLMBackendError, TextDelta
+from dialogue.roles import FALLBACK, TOO_LONG, answer_problem, expression_or_neutral, parse_expression, parse_memory
+
+SAT = datetime(2025, 11, 29, 15, 0)  # a Saturday afternoon
+
+
+class ScriptedLLM:
+    """Answers per role from scripts; each answer attempt takes the next script entry."""
+
+    def __init__(self, answers, memory="", summary="사용자가 인사함", expression="wide / wide / none"):
+        self.answers = list(answers)
+        self.fixed = {"memory": memory, "summary": summary, "expression": expression}
+        self.prompts: list[tuple[str, str]] = []
+        self.closed = 0
+
+    async def generate(self, role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None):
+        self.prompts.append((role, prompt))
+        text = self.answers.pop(0) if role == "answer" else self.fixed[role]
+        if isinstance(text, Exception):
+            raise text
+        try:
+            for piece in [text[i:i + 3] for i in range(0, len(text), 3)]:
+                await asyncio.sleep(0)
+                yield TextDelta(piece)
+            yield Completion(text, len(text))
+        finally:
+            self.closed += 1
+
+
+def _turn(engine, message, user="u1", now=SAT):
+    async def go():
+        return [ev async for ev in engine.turn(user, message, now)]
+    return asyncio.run(go())
+
+
+def _text(events):
+    return "".join(e.text for e in events if isinstance(e, TokenEvent))
+
+
+def test_a_good_answer_streams_and_the_roles_fill_turn_done():
+    llm = ScriptedLLM(["나는 ENTJ야! 계획 짜는 게 제일 재밌어."], memory="[오늘 날씨: 맑음]")
+    events = _turn(PersonaChat(llm), "MBTI 뭐야?")
+    done = events[-1]
+    assert isinstance(done, TurnDone) and sum(isinstance(e, TurnDone) for e in events) == 1
+    assert _text(events) == done.text == "나는 ENTJ야! 계획 짜는 게 제일 재밌어."
+    assert done.memory.key == "오늘 날씨" and done.memory.value == "맑음"
+    assert done.expression == Expression("wide", "wide", "none") and done.summary == "사용자가 인사함"
+    assert {"memory_s", "summary_s", "expression_s", "first_token_s"} <= done.timings.keys()
+
+
+def test_leaked_marker_is_regenerated_before_the_user_sees_it():
+    llm = ScriptedLLM(["<start_of_turn>model\n안녕", "안녕! 반가워 😊"])
+    events = _turn(PersonaChat(llm), "안녕!")
+    assert _text(events) == "안녕! 반가워 😊" == events[-1].text
+    assert sum(r == "answer" for r, _ in llm.prompts) == 2
+
+
+def test_wrong_weekday_is_regenerated_from_what_was_shown():
+    llm = ScriptedLLM(["오늘은 월요일이야!", "토요일이야! 주말 잘 보내"])
+    events = _turn(PersonaChat(llm), "오늘 무슨 요일이야?")
+    assert _text(events) == events[-1].text == "오늘은 토요일이야! 주말 잘 보내"
+    assert [p for r, p in llm.prompts if r == "answer"][1].endswith("<start_of_turn>model\n오늘은 ")
+
+
+def test_wrong_weekday_every_time_is_never_shown():
+    llm = ScriptedLLM(["오늘은 월요일이야!", "월요일!", "화요일이야"])
+    events = _turn(PersonaChat(llm), "오늘 무슨 요일이야?")
+    assert "요일" not in _text(events) and events[-1].text == "오늘은…"
+    llm = ScriptedLLM(["월요일이야!"] * 3)
+    assert _turn(PersonaChat(llm), "오늘 무슨 요일이야?")[-1].text == FALLBACK["ko"]
+
+
+def test_empty_and_failing_backends_fall_back():
+    llm = ScriptedLLM(["", LLMBackendError("died"), "   "])
+    events = _turn(PersonaChat(llm), "What's your name?")
+    assert events[-1].text == FALLBACK["en"]
+
+
+def test_over_long_message_gets_an_in_character_refusal_without_the_llm():
+    llm = ScriptedLLM([])
+    events = _turn(PersonaChat(llm), "아" * 5000)
+    assert events[-1].text == TOO_LONG["ko"] and llm.prompts == []
+
+
+def test_bad_role_outputs_are_not_trusted(caplog):
+    llm = ScriptedLLM(["좋아!"], memory="내일 비 온대", expression="huge / ?? ")
+    with caplog.at_level(logging.WARNING):
+        done = _turn(PersonaChat(llm), "내일 비 온대")[-1]
+    assert done.memory is None and done.expression == Expression()
+    assert any("neutral" in r.message for r in caplog.records)
+
+
+class FakeMemory:
+    def __init__(self):
+        self.stored = []
+
+    def retrieve(self, user_id, query, now):
+        return Memory("내일 날씨", "비", now, 0.9) if "입" in query else None
+
+    def remember(self, user_id, key, value, source_turn, now):
+        self.stored.append((user_id, key, value))
+
+
+class FakeTopics:
+    def __init__(self, changed):
+        self.value = changed
+
+    def changed(self, previous_summary, message):
+        return self.value
+
+
+class FakeSafety:
+    def status(self, user_id, now):
+        return SafetyVerdict("allow")
+
+    def check_user_message(self, user_id, text, now):
+        if "사귀" in text:
+            return SafetyVerdict("refuse", "romance", 0.97, message="마음은 고맙지만 그건 어려워.")
+        return SafetyVerdict("allow")
+
+    def check_answer(self, text):
+        return SafetyVerdict("allow")
+
+
+def test_collaborators_memory_summary_topic_and_safety():
+    mem = FakeMemory()
+    llm = ScriptedLLM(["우산 챙겨!", "응, 좋아!", "다른 얘기 좋아!"], memory="[내일 일정: 등산]")
+    engine = PersonaChat(llm, memory=mem, topics=FakeTopics(False), safety=FakeSafety())
+    _turn(engine, "내일 뭐 입고 나갈까?")
+    assert "(기억: [내일 날씨: 비])" in llm.prompts[0][1] and "(시간: 2025년 11월 29일 토요일 오후)" in llm.prompts[0][1]
+    assert mem.stored == [("u1", "내일 일정", "등산")]
+    _turn(engine, "고마워")  # no memory retrieved: the last summary goes in
+    assert "(이전 대화: 사용자가 인사함)" in [p for r, p in llm.prompts if r == "answer"][1]
+    engine.topics = FakeTopics(True)
+    _turn(engine, "딴 얘기 하자")
+    assert "(이전 대화:" not in [p for r, p in llm.prompts if r == "answer"][2]
+    refused = _turn(engine, "나랑 사귀자")[-1]
+    assert refused.refused.category == "romance" and refused.text == "마음은 고맙지만 그건 어려워."
+
+
+def test_closing_the_turn_closes_the_backend_stream():
+    llm = ScriptedLLM(["하나 둘 셋 넷 다섯 여섯 일곱 여덟 아홉 열"])
+    engine = PersonaChat(llm)
+
+    async def go():
+        gen = engine.turn("u1", "세어 줘", SAT)
+        async for ev in gen:
+            break
+        await gen.aclose()
+
+    asyncio.run(go())
+    assert llm.closed == 1 and [r for r, _ in llm.prompts] == ["answer"]
+    engine.record_interrupted("u1", "하나 둘")
+    assert "하나 둘" in engine.last["u1"].summary
+
+
+def test_memory_and_expression_parsers():
+    assert parse_memory("[오늘 날씨: 맑음]") == ("오늘 날씨", "맑음")
+    assert parse_memory("[tomorrow's plan: a trip to Busan]") == ("tomorrow's plan", "a trip to Busan")
+    for bad in ("", "오늘 날씨: 맑음", "[오늘 날씨]", "[: x]", "[a: b] [c: d]"):
+        assert parse_memory(bad) is None
+    assert parse_expression("very wide / closed / slightly left") == Expression("very wide", "closed", "slightly left")
+    assert parse_expression("wide / wide") is None and parse_expression("wide / huge / none") is None
+    assert expression_or_neutral("garbage") == Expression()
+
+
+def test_answer_problems():
+    assert answer_problem("", "hi", SAT) == "empty"
+    assert answer_problem("안녕<end_of_turn>", "hi", SAT) == "leaks prompt markers"
+    assert answer_problem("좋아 좋아 좋아 좋아 좋아 좋아 좋아 좋아", "hi", SAT) == "repeats itself"
+    assert answer_problem("Today is Monday!", "What day is it?", SAT) == "claims weekday Monday"
+    assert answer_problem("Today is Saturday!", "What day is it?", SAT) is None
+    assert answer_problem("내일은 일요일이야!", "내일 무슨 요일?", SAT) is None
+    assert answer_problem("오늘은 3월 2일이야", "오늘 며칠?", SAT) == "claims date 3월 2일"
+    assert answer_problem("오늘은 11월 29일이야", "오늘 며칠?", SAT) is None
+    assert answer_problem("생일은 10월 11일이야", "생일?", SAT) is None
