@@ -57,8 +57,18 @@ def person_markers(text: str) -> tuple[float, float]:
     return float(first), float(second)
 
 
+# A question mark, or a Korean interrogative ending typed without one ("내일 뭐 하지", "면접 언제였더라").
+_KO_QUESTION_END = re.compile(r"(지|까|니|냐|나|게|더라|던가|었지|였지|했지)[\s.~ㅋㅎ]*$")
+
+
+def is_question(text: str) -> float:
+    """1 for a question, 0 for a remark ("나 오늘 너무 피곤해", "I'm bored"): remarks about the moment
+    name the user without asking for anything stored."""
+    return float("?" in text or bool(_KO_QUESTION_END.search(text.strip())))
+
+
 RELEVANCE_FEATURES = ("best score", "margin over the second", "margin over the mean of the others",
-                      "question names the user", "question addresses Oh-LoRA", "day agreement")
+                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question")
 
 
 def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str) -> np.ndarray:
@@ -73,7 +83,8 @@ def relevance_features(scores: np.ndarray, best: int, day_agreement: float, quer
     others = others[np.isfinite(others)]
     if others.size == 0:
         others = np.array([UNRELATED_COSINE])
-    return np.array([s1, s1 - others.max(), s1 - others.mean(), *person_markers(query), day_agreement], np.float64)
+    return np.array([s1, s1 - others.max(), s1 - others.mean(), *person_markers(query), day_agreement,
+                     is_question(query)], np.float64)
 
 
 @dataclass

@@ -200,3 +200,10 @@ def test_rows_written_before_key_embeddings_are_still_retrieved(tmp_path):
     store.db.conn.execute("UPDATE memories SET key_embedding = NULL")  # as a schema-2 row
     fresh = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
     assert fresh.retrieve("u", "취미", NOW).value == "기타 연주"
+
+
+def test_is_question_tells_questions_from_remarks():
+    from dialogue.memory import is_question
+
+    assert is_question("내일 뭐 하지") == is_question("do I have plans tomorrow?") == 1.0
+    assert is_question("나 오늘 너무 피곤해") == is_question("I'm bored") == 0.0
