@@ -284,12 +284,13 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((args.memories, enc.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    key_vecs = np.roll(vecs, 1, axis=0)  # stand-in key embeddings (a memory is matched on both)
     now = datetime.now().astimezone()
     with store.db.transaction() as conn:
-        conn.executemany("INSERT INTO memories (user_id, slot, key, value, embedding, created_at, updated_at) "
-                         "VALUES ('bench', ?, ?, ?, ?, ?, ?)",
-                         [(f"k{i}", f"k{i}", f"v{i}", v.tobytes(), now.timestamp(), now.timestamp())
-                          for i, v in enumerate(vecs)])
+        conn.executemany("INSERT INTO memories (user_id, slot, key, value, embedding, key_embedding, created_at, "
+                         "updated_at) VALUES ('bench', ?, ?, ?, ?, ?, ?, ?)",
+                         [(f"k{i}", f"k{i}", f"v{i}", v.tobytes(), kv.tobytes(), now.timestamp(), now.timestamp())
+                          for i, (v, kv) in enumerate(zip(vecs, key_vecs))])
     store._invalidate("bench")
     q = enc.encode_one("내일 뭐 하지?")
     t0 = time.perf_counter(); store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q)
