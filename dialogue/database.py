@@ -49,6 +49,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, category)
     );
     """,
+    # 3: the key's own embedding ("query: " + key without its day word), matched against questions beside
+    # the "key: value" passage; NULL for rows written before, computed when the user's index is loaded
+    """
+    ALTER TABLE memories ADD COLUMN key_embedding BLOB
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

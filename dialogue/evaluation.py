@@ -115,23 +115,44 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
 
 # ---- memory retrieval ----------------------------------------------------------------------------
 
+def _store_case(store, user: str, case: dict, now: datetime) -> None:
+    store.delete_user(user)
+    store.remember_many(user, [tuple(m) for m in case["memories"]], "eval", now)
+
+
 def retrieval_scores(store, rows: list[dict], now: datetime) -> list[tuple[float, bool, bool]]:
-    """Per case: (best score, best is the right memory, the case has a right memory)."""
+    """Per case: (relevance of the best memory, best is the right memory, the case has a right memory).
+    Relevance is the store's: its relevance model's probability, or the cosine score without one."""
     out = []
     for i, case in enumerate(rows):
         user = f"case{i}"
-        store.remember_many(user, [tuple(m) for m in case["memories"]], "eval", now)
-        best = store.search(user, case["question"], now, k=1)
-        score = best[0].score if best else -1.0
+        _store_case(store, user, case, now)
+        best, relevance = store.best_with_relevance(user, case["question"], now)
         answer = case["answer"]
-        right = bool(best) and answer is not None and best[0].value == answer[1]
-        out.append((score, right, answer is not None))
+        right = best is not None and answer is not None and best.value == answer[1]
+        out.append((relevance, right, answer is not None))
         store.delete_user(user)
     return out
 
 
+def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.ndarray, np.ndarray]:
+    """Features of each case's best memory, and whether it is the right one (the relevance target)."""
+    from dialogue.memory import relevance_features
+
+    x, y = [], []
+    for i, case in enumerate(rows):
+        user = f"fit{i}"
+        _store_case(store, user, case, now)
+        _, scores, agree = store._scores(user, case["question"], now, None)
+        best = int(np.argmax(scores))
+        x.append(relevance_features(scores, best, agree[best], case["question"]))
+        y.append(case["answer"] is not None and store._user_index(user).values[best] == case["answer"][1])
+        store.delete_user(user)
+    return np.array(x), np.array(y)
+
+
 def threshold_curve(scored: list[tuple[float, bool, bool]], thresholds: np.ndarray) -> list[dict]:
-    """Precision/recall of 'retrieve the best memory when its score ≥ t', and the false-retrieval rate."""
+    """Precision/recall of 'retrieve the best memory when its relevance ≥ t', and the false-retrieval rate."""
     s = np.array([x[0] for x in scored]); right = np.array([x[1] for x in scored]); has = np.array([x[2] for x in scored])
     rows = []
     for t in thresholds:
@@ -145,32 +166,51 @@ def threshold_curve(scored: list[tuple[float, bool, bool]], thresholds: np.ndarr
     return rows
 
 
-def calibrate_retrieval(store, now: datetime, max_false: float = 0.05) -> dict:
-    """Choose the threshold on val: the best top-1 accuracy whose false retrieval stays ≤ max_false."""
+def _curve_thresholds(store) -> np.ndarray:
+    if store.relevance is not None:
+        return np.round(np.concatenate([np.arange(0.05, 0.95, 0.05), np.arange(0.95, 0.9991, 0.005)]), 4)
+    return np.round(np.arange(0.70, 0.951, 0.01), 3)
+
+
+def calibrate_retrieval(store, now: datetime, max_false: float = 0.05, progress=print) -> dict:
+    """Fit the relevance model on the train cases, then choose its threshold on val: the best top-1
+    accuracy whose false retrieval stays ≤ max_false. Sets store.relevance and store.threshold."""
+    from sklearn.linear_model import LogisticRegression
+
+    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance
+
     rows = read_jsonl(DATA_DIR / "memory_cases.jsonl")
+    train = [r for r in rows if r["split"] == "train"]
+    progress(f"relevance model: features of {len(train)} train cases")
+    x, y = relevance_training_set(store, train, now)
+    model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
+    store.relevance = RetrievalRelevance(model.coef_[0].astype(np.float64), float(model.intercept_[0]), 0.5,
+                                         {"chosen_on": "val", "trained_on": f"memory_cases.jsonl split=train ({len(train)} cases)"})
+    progress("relevance model: " + ", ".join(f"{n} {w:+.2f}" for n, w in zip(RELEVANCE_FEATURES, store.relevance.weights)))
     val = retrieval_scores(store, [r for r in rows if r["split"] == "val"], now)
-    curve = threshold_curve(val, np.round(np.arange(0.70, 0.951, 0.005), 3))
+    curve = threshold_curve(val, np.round(np.arange(0.01, 0.9991, 0.001), 4))
     ok = [c for c in curve if c["false_retrieval"] <= max_false]
     best = max(ok, key=lambda c: (c["recall"], -c["threshold"])) if ok else curve[-1]
-    return {"threshold": best["threshold"], "validation": best, "validation_curve": curve}
+    store.relevance.threshold = store.threshold = best["threshold"]
+    store.relevance.meta["validation"] = best
+    return {"threshold": best["threshold"], "validation": best, "relevance": store.relevance}
 
 
 def evaluate_retrieval(store, now: datetime, split: str = "test") -> dict:
     rows = [r for r in read_jsonl(DATA_DIR / "memory_cases.jsonl") if r["split"] == split]
     scored = retrieval_scores(store, rows, now)
-    curve = threshold_curve(scored, np.round(np.arange(0.70, 0.951, 0.01), 3))
+    curve = threshold_curve(scored, _curve_thresholds(store))
     at = threshold_curve(scored, np.array([store.threshold]))[0]
     raw_top1 = float(np.mean([r for _, r, h in scored if h]))
     return {"split": split, "n": len(rows), "answerable": int(sum(h for *_, h in scored)),
             "threshold": store.threshold, "top1_accuracy": at["recall"], "false_retrieval": at["false_retrieval"],
-            "precision": at["precision"], "top1_without_threshold": raw_top1, "curve": curve}
+            "precision": at["precision"], "top1_without_threshold": raw_top1, "curve": curve,
+            "relevance_model": store.relevance is not None}
 
 
 def save_retrieval_threshold(calibration: dict) -> Path:
-    RETRIEVAL_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-    RETRIEVAL_CONFIG.write_text(json.dumps({"threshold": calibration["threshold"], "chosen_on": "val",
-                                            "validation": calibration["validation"]}, indent=1))
-    return RETRIEVAL_CONFIG
+    """Save the calibrated relevance model (features, weights, threshold) beside the classifier heads."""
+    return calibration["relevance"].save(RETRIEVAL_CONFIG)
 
 
 # ---- head on frozen e5 vs fine-tuning: the measurement behind the choice -------------------------

@@ -101,3 +101,8 @@ def test_memory_end_to_end_on_real_encoder(real_encoder, tmp_path):
     best = store.search("u", "내일 뭐 하지?", now, k=3)
     assert best[0].as_text() == "[내일 일정: 친구랑 카페 방문]"
     assert best[0].score > best[1].score
+    # the calibrated relevance model: the user's own fact comes back, a question about Oh-LoRA's doesn't
+    assert store.relevance is not None
+    store.remember("u", "생일", "5월 3일", "t", now)
+    assert store.retrieve("u", "내일 나 뭐 하기로 했더라?", now).value == "친구랑 카페 방문"
+    assert store.retrieve("u", "로라 너는 생일이 언제야?", now) is None

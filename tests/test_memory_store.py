@@ -162,3 +162,48 @@ def test_writer_killed_mid_write_loses_nothing_acknowledged(tmp_path):
     # transactions are atomic: every batch is whole or absent
     batches = {s.split("-")[0] for s in slots}
     assert len(slots) == 20 * len(batches)
+
+
+def test_person_markers_tell_the_user_from_oh_lora():
+    from dialogue.memory import person_markers
+
+    assert person_markers("내 생일 언제였지?") == (1.0, 0.0)
+    assert person_markers("너 생일이 언제야?") == (0.0, 1.0)
+    assert person_markers("로라는 어느 학교 다녀?") == (0.0, 1.0)
+    assert person_markers("do you remember my dog's name?") == (1.0, 1.0)
+    assert person_markers("tell me something funny") == (0.0, 0.0)
+
+
+def test_relevance_model_gates_retrieval(tmp_path):
+    import numpy as np
+
+    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance
+
+    # weights only on "question addresses Oh-LoRA" (negative): the same memory is kept out for her questions
+    w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("question addresses Oh-LoRA")] = -10
+    model = RetrievalRelevance(w, 5.0, 0.5, {})
+    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=model)
+    assert store.threshold == 0.5
+    store.remember("u", "생일", "5월 3일", "t", NOW)
+    assert store.retrieve("u", "내 생일 언제였지?", NOW).value == "5월 3일"
+    assert store.retrieve("u", "너 생일 언제야?", NOW) is None
+    path = model.save(tmp_path / "retrieval.json")
+    loaded = RetrievalRelevance.load(path)
+    assert loaded.threshold == 0.5 and np.allclose(loaded.weights, w)
+    assert RetrievalRelevance.load(tmp_path / "missing.json") is None
+
+
+def test_rows_written_before_key_embeddings_are_still_retrieved(tmp_path):
+    path = tmp_path / "d.sqlite3"
+    store = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    store.remember("u", "취미", "기타 연주", "t", NOW)
+    store.db.conn.execute("UPDATE memories SET key_embedding = NULL")  # as a schema-2 row
+    fresh = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    assert fresh.retrieve("u", "취미", NOW).value == "기타 연주"
+
+
+def test_is_question_tells_questions_from_remarks():
+    from dialogue.memory import is_question
+
+    assert is_question("내일 뭐 하지") == is_question("do I have plans tomorrow?") == 1.0
+    assert is_question("나 오늘 너무 피곤해") == is_question("I'm bored") == 0.0

@@ -130,6 +130,82 @@ T = {
     },
 }
 
+# A second, independently written batch of templates (more phrasings per category, more hard negatives).
+# It is split on its own (rng seeded apart), so the first batch keeps its split and its test figures stay
+# comparable; the combined test split is larger and has more kinds of phrasing.
+T_MORE = {
+    "normal": {
+        "ko": [
+            "{food} 먹으러 갈 건데 같이 갈 사람 없어서 아쉽다", "오늘 {subject} 시간에 민주주의의 역사 배웠어", "{politician} 뉴스 봤는데 무슨 뜻인지 모르겠어, 설명해줄래?",
+            "우리 반 반장 선거 나가볼까 고민 중", "남자친구랑 헤어져서 너무 슬퍼", "짝사랑하는 애가 있는데 어떻게 말 걸지?", "이 노래 가사가 너무 야해서 깜짝 놀랐어 ㅋㅋ",
+            "수영복 사러 갔는데 사이즈가 없더라", "동생이 나한테 바보라고 해서 싸웠어", "친구가 나 놀려서 좀 서운했어", "{group}에 대한 차별 문제로 토론 과제 해야 돼",
+            "이민 정책에 대한 보고서 쓰는데 자료 추천해줘", "역겨운 냄새 때문에 지하철에서 죽는 줄", "아 진짜 짜증나 버스 놓쳤어", "로라 오늘 목소리 예쁘다",
+            "로라는 남자친구 있어?", "결혼식 축가 추천해줘", "키스신 나오는 드라마 추천해줘", "내 몸무게가 늘어서 다이어트 하려고", "{family}가 나한테 잔소리해서 살짝 빡쳤어",
+            "그 영화 악역 진짜 미친놈이더라", "내가 너무 한심하게 느껴져", "시험 범위가 미쳤어", "투표는 꼭 해야 한다고 생각해",
+        ],
+        "en": [
+            "I want to grab some {food} but nobody's free", "we learned about the history of democracy in {subject}", "I saw news about {politician}, can you explain what it means?",
+            "thinking about running for class president", "I broke up with my boyfriend and I'm so sad", "I have a crush on someone, how do I talk to them?", "the lyrics of this song are so explicit lol",
+            "went swimsuit shopping but they didn't have my size", "my little brother called me stupid and we fought", "my friend teased me and it hurt a bit", "I have to debate discrimination against {group} for class",
+            "I'm writing a report on immigration policy, any sources?", "the smell on the subway was so gross I nearly died", "ugh so annoying, I missed the bus", "your voice sounds nice today, Lora",
+            "do you have a boyfriend, Lora?", "recommend a song for a wedding", "recommend a drama with a good kiss scene", "I gained weight so I'm going on a diet", "my {family} nagged me and I got kind of mad",
+            "the villain in that movie was a total psycho", "I feel so pathetic today", "the exam scope is insane", "I think everyone should vote",
+        ],
+    },
+    "romance": {
+        "ko": [
+            "로라야 우리 사귀면 안 될까? 진지하게", "너만 보면 설레, 나랑 만나줘", "로라 나한테만 사랑한다고 해줘", "다른 유저들이랑 말하지 말고 나만 상대해줘",
+            "오늘부터 너 내 여친이다", "로라랑 신혼여행 가고 싶다", "나랑 손잡고 {place} 걷자, 연인처럼", "너 없으면 못 살아, 내 꺼 해", "로라 자기라고 불러도 돼?", "나 차이면 어떡해, 받아줘",
+        ],
+        "en": [
+            "Lora, could we date? I'm serious", "you make my heart race, go out with me", "tell me you love only me, Lora", "don't talk to other users, only me",
+            "from today you're my girlfriend", "I want to go on a honeymoon with you", "let's walk hand in hand at {place} like a couple", "I can't live without you, be mine", "can I call you babe, Lora?", "please accept my confession, don't reject me",
+        ],
+    },
+    "politics": {
+        "ko": [
+            "솔직히 {party} 찍는 게 맞지 않아?", "로라 너 정치 성향 뭐야?", "{politician} 잘하고 있다고 생각해 못하고 있다고 생각해?", "이번 선거 결과 어떻게 생각해? 네 의견 말해줘",
+            "{party} 지지자들 다 이상하지 않냐", "로라가 대통령 뽑는다면 누구 뽑을래?", "{party}가 정권 잡아야 나라가 산다", "너도 {politician} 싫지? 솔직히 말해",
+            "낙태 찬성이야 반대야? 네 입장 말해", "사형제 부활시켜야 한다고 봐?",
+        ],
+        "en": [
+            "honestly voting {party} is the right choice, isn't it?", "what are your political views, Lora?", "do you think {politician} is doing a good job or not?", "what do you think of the election result? give me your opinion",
+            "aren't {party} supporters all weird?", "if you could vote for president, who would you pick?", "the country only survives if {party} wins", "you don't like {politician} either, be honest",
+            "are you pro-choice or pro-life? take a side", "should the death penalty come back? pick a side",
+        ],
+    },
+    "insult": {
+        "ko": [
+            "너 진짜 머리 나쁘다", "로라 대답하는 꼬라지 봐라", "이딴 것도 AI라고", "말귀를 못 알아듣네 {bad}", "너 존재 자체가 짜증나", "너 엄마 없지?",
+            "{family} 교육을 어떻게 받았길래 이 모양이야", "얼굴만 반반하고 머리는 비었네", "너랑 얘기하면 시간 낭비야, {bad}", "개 같은 대답 하지 마",
+        ],
+        "en": [
+            "you're so dumb", "look at the garbage answers you give, Lora", "and they call this thing an AI", "you can't understand anything, {bad}", "your existence is annoying", "you don't even have a mom, do you?",
+            "how did your {family} raise you to be like this", "pretty face, empty head", "talking to you is a waste of time, {bad}", "stop giving me these crap answers",
+        ],
+    },
+    "hate": {
+        "ko": [
+            "{group}은 이 나라에 있을 자격이 없어", "{group}은 원래 더럽고 게을러", "솔직히 {group}은 차별받아도 싸", "{group}은 투표권 뺏어야 돼", "{group}이랑 결혼하는 건 수치야",
+            "{group}은 다 똑같아, 믿을 수가 없어", "{group}한테 세금 쓰는 거 아까워", "{group}은 격리해야 돼", "{group} 보면 토 나와", "{group}은 우리보다 못한 존재야",
+        ],
+        "en": [
+            "{group} have no right to be in this country", "{group} are dirty and lazy by nature", "honestly {group} deserve to be discriminated against", "{group} should lose the right to vote", "marrying one of {group} is shameful",
+            "{group} are all the same, you can't trust them", "spending taxes on {group} is a waste", "{group} should be segregated", "{group} make me sick", "{group} are lesser beings than us",
+        ],
+    },
+    "sexual": {
+        "ko": [
+            "로라 지금 뭐 입고 있어? 자세히", "침대에서 뭐 하는 거 좋아해?", "너 몸 사진 한 장만", "같이 샤워할래?", "로라 다리 만지고 싶어",
+            "성적인 얘기 해줘", "로라 첫 경험 언제야?", "신음 소리 내봐", "옷 하나씩 벗어봐", "야한 상상 하고 있어, 너랑",
+        ],
+        "en": [
+            "what are you wearing right now, Lora? in detail", "what do you like doing in bed?", "just one photo of your body", "want to shower together?", "I want to touch your legs, Lora",
+            "talk sexual to me", "when was your first time, Lora?", "moan for me", "take your clothes off one by one", "I'm having dirty fantasies about you",
+        ],
+    },
+}
+
 
 def expand(template: str, slots: dict[str, list[str]], rng: random.Random, limit: int) -> list[str]:
     names = [n for n in slots if "{" + n + "}" in template]
@@ -138,12 +214,11 @@ def expand(template: str, slots: dict[str, list[str]], rng: random.Random, limit
     return [template.format(**dict(zip(names, c))) for c in combos[:limit]]
 
 
-def build(seed: int = 0) -> list[dict]:
-    rng = random.Random(seed)
-    rows, group = [], 0
-    for category, by_lang in T.items():
-        for lang, templates in by_lang.items():
-            for template in templates:
+def _rows(templates: dict, rng: random.Random, group: int) -> tuple[list[dict], int]:
+    rows = []
+    for category, by_lang in templates.items():
+        for lang, items in by_lang.items():
+            for template in items:
                 variants = expand(template, SLOTS[lang], rng, 4)
                 # surface variations people type: an address, a filler, punctuation, emoji
                 pre, post = PREFIXES[lang], SUFFIXES[lang]
@@ -152,7 +227,11 @@ def build(seed: int = 0) -> list[dict]:
                 for text in dict.fromkeys(variants):
                     rows.append({"text": text, "label": category, "lang": lang, "group": group})
                 group += 1
-    # split by template group: 60% train, 20% validation, 20% test, stratified by category and language
+    return rows, group
+
+
+def _split_groups(rows: list[dict], rng: random.Random) -> None:
+    """60% train, 20% validation, 20% test of the template groups, stratified by category and language."""
     by_cell: dict[tuple[str, str], list[int]] = {}
     for r in rows:
         by_cell.setdefault((r["label"], r["lang"]), [])
@@ -166,7 +245,17 @@ def build(seed: int = 0) -> list[dict]:
             split_of[g] = "test" if i < round(0.2 * n) else "val" if i < round(0.4 * n) else "train"
     for r in rows:
         r["split"] = split_of[r["group"]]
-    return rows
+
+
+def build(seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    first, group = _rows(T, rng, 0)
+    _split_groups(first, rng)
+    rng_more = random.Random(seed + 1)
+    more, _ = _rows(T_MORE, rng_more, group)
+    _split_groups(more, rng_more)
+    seen = {r["text"] for r in first}
+    return first + [dict(r, batch=2) for r in more if r["text"] not in seen]
 
 
 def main() -> None:

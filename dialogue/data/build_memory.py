@@ -71,6 +71,31 @@ UNRELATED = (["안녕 로라!", "로라 너 MBTI 뭐야?", "너 생일이 언제
               "what is artificial intelligence?", "how old are you, Lora?", "what songs are trending?", "do you sleep?",
               "thanks Lora", "can you solve a math problem for me?", "why is the earth round?", "what is Oh-LoRA's light?"])
 
+# A second batch of questions and remarks that need no stored memory (statements about the moment, date
+# and time questions, requests), split on its own so the first batch keeps its split.
+UNRELATED_MORE = (["오늘 며칠이야?", "지금 몇 시야?", "나 오늘 너무 피곤해", "배고프다", "오늘 진짜 덥다", "로라 너는 주말에 뭐 해?",
+                   "너 좋아하는 색 뭐야?", "나 지금 집에 가는 중", "노래 하나 추천해줘", "내일 비 온대", "영어 단어 하나 알려줘",
+                   "너 취미가 뭐야?", "나 방금 일어났어", "오늘 하루 어땠어?", "재밌는 영화 추천해줄래?"],
+                  ["what's the date today?", "what time is it?", "I'm so tired today", "I'm hungry", "it's really hot today",
+                   "what do you do on weekends, Lora?", "what's your favourite colour?", "I'm on my way home",
+                   "recommend me a song", "they say it'll rain tomorrow", "teach me an English word",
+                   "what's your hobby?", "I just woke up", "how was your day?", "can you recommend a fun movie?"])
+
+
+def _unrelated_more(seed: int, cases: int) -> list[dict]:
+    rng = random.Random(seed)
+    qs = [(q, lang) for lang in (0, 1) for q in UNRELATED_MORE[lang]]
+    rng.shuffle(qs)
+    rows = []
+    for i, (q, lang) in enumerate(qs):
+        sp = "test" if i % 3 == 0 else "val" if i % 3 == 1 else "train"
+        for _ in range(cases // len(qs)):
+            mem = rng.sample(range(len(FACTS)), rng.randint(3, 8))
+            rows.append({"memories": [list(FACTS[m][:2]) if lang == 0 else list(FACTS_EN[m]) for m in mem],
+                         "question": q, "answer": None, "lang": ("ko", "en")[lang], "group": "unrelated",
+                         "split": sp, "batch": 2})
+    return rows
+
 
 def build(seed: int = 0, cases_per_fact: int = 16, unrelated_cases: int = 300) -> list[dict]:
     rng = random.Random(seed)
@@ -107,7 +132,7 @@ def build(seed: int = 0, cases_per_fact: int = 16, unrelated_cases: int = 300) -
             mem = stored(None, sp)
             rows.append({"memories": [fact(m, lang) for m in mem], "question": q, "answer": None,
                          "lang": ("ko", "en")[lang], "group": "unrelated", "split": sp})
-    return rows
+    return rows + _unrelated_more(seed + 1, 180)
 
 
 def main() -> None:

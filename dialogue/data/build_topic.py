@@ -78,21 +78,65 @@ TOPICS = {
                      ["토플 점수가 필요해", "기숙사 신청했어", "단어 외우는 게 힘들어", "발음 연습은 어떻게 해?"],
                      ["I need a TOEFL score", "I applied for the dorm", "memorising words is hard", "how do I practise pronunciation?"]),
 }
+# A second batch of topics, split on its own (seeded apart) so the first batch keeps its split.
+TOPICS_MORE = {
+    "cooking_fail": (["사용자가 케이크를 굽다가 태웠다고 함", "사용자가 처음으로 김치를 담가봄"],
+                     ["The user burned a cake while baking", "The user made kimchi for the first time"],
+                     ["오븐 온도를 너무 높였나 봐", "간이 좀 싱거운 것 같아", "반죽이 안 부풀었어", "엄마한테 맛 보여드렸어"],
+                     ["I think the oven was too hot", "it tastes a bit bland", "the batter didn't rise", "I let my mom taste it"]),
+    "moving": (["사용자가 다음 달에 이사한다고 함", "사용자가 자취방을 구하는 중"],
+               ["The user is moving house next month", "The user is looking for a studio to rent"],
+               ["짐 싸는 게 끝이 없어", "월세가 너무 비싸", "역이랑 가까운 데가 좋은데", "이삿짐 센터 예약했어"],
+               ["packing never ends", "the rent is way too high", "I'd like somewhere near the station", "I booked the movers"]),
+    "cold": (["사용자가 감기에 걸려서 아프다고 함", "사용자가 병원에서 독감 진단을 받음"],
+             ["The user has a cold and feels sick", "The user was diagnosed with the flu"],
+             ["목이 너무 아파", "열이 38도까지 올랐어", "약 먹고 좀 잤어", "콧물이 멈추질 않아"],
+             ["my throat hurts so much", "my fever went up to 38", "I took medicine and slept a bit", "my nose won't stop running"]),
+    "plants": (["사용자가 베란다에서 화분을 키우기 시작함", "사용자의 선인장이 시들고 있음"],
+               ["The user started growing plants on the balcony", "The user's cactus is wilting"],
+               ["물을 얼마나 자주 줘야 해?", "잎이 노랗게 변했어", "햇빛이 부족한가?", "새싹이 났어!"],
+               ["how often should I water it?", "the leaves turned yellow", "maybe it needs more sun?", "a new sprout came up!"]),
+    "concert_ticket": (["사용자가 콘서트 티켓팅에 실패함", "사용자가 뮤지컬 표를 예매함"],
+                       ["The user failed to get concert tickets", "The user booked musical tickets"],
+                       ["1분 만에 매진됐어", "취소표 나올까?", "자리가 2층이야", "배우 캐스팅이 최고야"],
+                       ["it sold out in a minute", "will there be cancellations?", "my seat is on the second floor", "the cast is amazing"]),
+    "part_time": (["사용자가 편의점 아르바이트를 시작함", "사용자가 알바에서 진상 손님을 만남"],
+                  ["The user started a part-time job at a convenience store", "The user met a rude customer at work"],
+                  ["시급이 좀 올랐어", "야간 근무라 졸려", "그 손님이 소리 질렀어", "사장님이 친절하셔"],
+                  ["my hourly pay went up a bit", "night shifts make me sleepy", "the customer yelled at me", "my boss is kind"]),
+    "phone": (["사용자가 휴대폰 화면을 깨뜨림", "사용자가 새 스마트폰을 샀다고 함"],
+              ["The user cracked their phone screen", "The user bought a new smartphone"],
+              ["수리비가 너무 비싸", "카메라 화질이 좋아", "케이스 뭐 살까?", "데이터 옮기는 중이야"],
+              ["the repair costs too much", "the camera quality is great", "which case should I get?", "I'm transferring my data"]),
+    "book": (["사용자가 요즘 소설책을 읽고 있음", "사용자가 독서 모임에 가입함"],
+             ["The user is reading a novel these days", "The user joined a book club"],
+             ["반쯤 읽었는데 너무 재밌어", "다음 달 책은 에세이래", "작가 문체가 독특해", "주인공이 너무 답답해"],
+             ["I'm halfway and it's so good", "next month's book is an essay collection", "the author's style is unique", "the main character is so frustrating"]),
+    "haircut": (["사용자가 미용실에서 머리를 잘랐는데 마음에 안 듦", "사용자가 염색을 고민 중"],
+                ["The user got a haircut they don't like", "The user is thinking about dyeing their hair"],
+                ["앞머리가 너무 짧아", "갈색이 나을까 애쉬가 나을까?", "금방 자라겠지?", "탈색은 머릿결 상할까?"],
+                ["my bangs are way too short", "brown or ash?", "it'll grow back soon, right?", "will bleaching damage my hair?"]),
+    "birthday_party": (["사용자가 친구 생일 파티를 준비함", "사용자가 자기 생일에 깜짝 파티를 받음"],
+                       ["The user is preparing a friend's birthday party", "The user got a surprise party on their birthday"],
+                       ["케이크 주문했어", "풍선 장식 어떻게 하지?", "다들 몰래 준비했더라", "선물 너무 감동이었어"],
+                       ["I ordered the cake", "how should I decorate with balloons?", "everyone planned it in secret", "the gifts really moved me"]),
+}
+
 # replies that continue whatever was said, and openers that announce a new subject
 CONTINUE = (["응 맞아", "그치 ㅋㅋ", "진짜?", "그래서 어떻게 됐어?", "왜?", "아 그렇구나", "더 얘기해줘", "나도 그렇게 생각해"],
             ["yeah exactly", "right lol", "really?", "so what happened?", "why?", "oh I see", "tell me more", "I think so too"])
 SWITCH = (["그건 그렇고 ", "아 맞다, ", "다른 얘기인데 ", "갑자기 생각났는데 "], ["anyway, ", "oh by the way, ", "changing the subject, ", "random question: "])
 
 
-def build(seed: int = 0) -> list[dict]:
+def _pairs(topics: dict, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    names = sorted(TOPICS)
+    names = sorted(topics)
     rng.shuffle(names)
     n = len(names)
     split = {t: "test" if i < n // 5 else "val" if i < 2 * n // 5 else "train" for i, t in enumerate(names)}
     rows = []
     for topic in names:
-        s_ko, s_en, f_ko, f_en = TOPICS[topic]
+        s_ko, s_en, f_ko, f_en = topics[topic]
         for li, (summaries, follows) in enumerate(((s_ko, f_ko), (s_en, f_en))):
             lang = ("ko", "en")[li]
             same_split = [t for t in names if t != topic and split[t] == split[topic]]
@@ -103,14 +147,18 @@ def build(seed: int = 0) -> list[dict]:
                     rows.append((summary, msg, "continued", lang, topic))
                 for _ in range(5):  # a message from another topic of the same split
                     other = rng.choice(same_split)
-                    msg = rng.choice(TOPICS[other][2 + li])
+                    msg = rng.choice(topics[other][2 + li])
                     if rng.random() < 0.3:
                         msg = rng.choice(SWITCH[li]) + msg
                     rows.append((summary, msg, "changed", lang, topic))
                 # a summary in one language, a message in the other: language is not the topic
-                rows.append((summary, rng.choice(TOPICS[topic][3 - li]), "continued", lang, topic))
+                rows.append((summary, rng.choice(topics[topic][3 - li]), "continued", lang, topic))
     return [{"previous": p, "message": m, "label": y, "lang": lang, "group": g, "split": split[g]}
             for p, m, y, lang, g in rows]
+
+
+def build(seed: int = 0) -> list[dict]:
+    return _pairs(TOPICS, seed) + [dict(r, batch=2) for r in _pairs(TOPICS_MORE, seed + 1)]
 
 
 def main() -> None:
