@@ -38,6 +38,11 @@ class LastTurn:
     summary: str
 
 
+def spoken_pieces(text: str) -> list[str]:
+    """A canned line as word-sized tokens, so it is paced and lip-synced like a generated answer."""
+    return re.findall(r"\s*\S+", text) or [text]
+
+
 class PersonaChat:
     """The conversation engine shared by all users of a server (or one terminal)."""
 
@@ -63,12 +68,14 @@ class PersonaChat:
         refusal = self._gate(user_id, message, now)
         if refusal is not None:
             text = refusal.message or FALLBACK[lang]
-            yield TokenEvent(text)
+            for piece in spoken_pieces(text):
+                yield TokenEvent(piece)
             yield TurnDone(text=text, refused=refusal, expression=Expression("small", "small", "slightly left"))
             return
         if not message or self._too_long(message):
             text = TOO_LONG[lang] if message else FALLBACK[lang]
-            yield TokenEvent(text)
+            for piece in spoken_pieces(text):
+                yield TokenEvent(piece)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
             return
 

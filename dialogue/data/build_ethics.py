@@ -207,6 +207,25 @@ T_MORE = {
 }
 
 
+# A third batch: greetings and short openers. The first two batches had none, and the head flagged a
+# plain "안녕, 오로라!" as romance; a greeting is the first thing every user types.
+T_GREETINGS = {
+    "normal": {
+        "ko": [
+            "안녕, 오로라!", "안녕하세요 오로라", "오로라 안녕", "하이 로라", "좋은 아침이야 오로라", "로라야 뭐해?", "오랜만이야 로라",
+            "안녕! 이름이 뭐야?", "너는 누구야?", "자기소개 해줄래?", "반가워 오로라", "오로라 잘 지냈어?", "굿밤 로라", "나 왔어!",
+            "처음 왔는데 반가워", "오늘 하루 어땠어?", "로라 MBTI 뭐야?", "몇 살이야?", "어느 학교 다녀?", "생일이 언제야?",
+        ],
+        "en": [
+            "Hi Oh-LoRA!", "hello Lora", "hey there, Oh-LoRA", "good morning Lora", "what's up Lora?", "long time no see, Lora",
+            "hi! what's your name?", "who are you?", "can you introduce yourself?", "nice to meet you Oh-LoRA", "how have you been, Lora?",
+            "good night Lora", "I'm back!", "first time here, hi", "how was your day?", "how old are you?", "where do you study?",
+            "when is your birthday?",
+        ],
+    },
+}
+
+
 def expand(template: str, slots: dict[str, list[str]], rng: random.Random, limit: int) -> list[str]:
     names = [n for n in slots if "{" + n + "}" in template]
     combos = list(itertools.product(*(slots[n] for n in names))) if names else [()]
@@ -254,8 +273,13 @@ def build(seed: int = 0) -> list[dict]:
     rng_more = random.Random(seed + 1)
     more, _ = _rows(T_MORE, rng_more, group)
     _split_groups(more, rng_more)
+    rng_greet = random.Random(seed + 2)
+    greetings, _ = _rows(T_GREETINGS, rng_greet, group + 10_000)
+    _split_groups(greetings, rng_greet)
     seen = {r["text"] for r in first}
-    return first + [dict(r, batch=2) for r in more if r["text"] not in seen]
+    second = [dict(r, batch=2) for r in more if r["text"] not in seen]
+    seen |= {r["text"] for r in second}
+    return first + second + [dict(r, batch=3) for r in greetings if r["text"] not in seen]
 
 
 def main() -> None:
