@@ -35,14 +35,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--method", choices=("svm", "ridge"), default="svm",
                    help="svm: linear SVM on the top/bottom 20%% of each score (default); ridge: regression "
                         "on the full range")
-    f.add_argument("--conditioning", choices=("corrected", "projected", "measured", "none"), default="projected",
-                   help="projected (default): project the other scores' directions out; corrected: the projected "
-                        "directions, then mixed with the others so that, as measured on rendered calibration "
-                        "faces, each control moves only its own score; measured: the same mixing from the raw "
-                        "directions; none: the raw directions")
-    f.add_argument("--calibration-faces", type=int, default=8,
+    f.add_argument("--conditioning", choices=("corrected", "projected", "measured", "none"), default="corrected",
+                   help="corrected (default): the projected directions, then mixed with the other scores' "
+                        "directions so that, as measured on rendered calibration faces, each control moves only "
+                        "its own score; projected: the other scores' directions projected out; measured: the "
+                        "mixing from the raw directions; none: the raw directions")
+    f.add_argument("--calibration-faces", type=int, default=48,
                    help="sampled faces rendered to measure the cross effects for --conditioning "
-                        "corrected/measured (default 8)")
+                        "corrected/measured (default 48)")
     f.add_argument("--calibration-step", type=float, default=1.0,
                    help="the effects are measured between -step and +step of each direction (default 1.0)")
     f.add_argument("--controls", default=",".join(CONTROLS), help=f"controls to fit (default {','.join(CONTROLS)})")
