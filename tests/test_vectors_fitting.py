@@ -108,6 +108,20 @@ def test_yaw_reads_a_rotation_about_the_vertical_axis(degrees):
     assert np.isclose(scores_from_landmarks(lm @ rot.T)["eyes"], scores_from_landmarks(lm)["eyes"])
 
 
+def test_mouth_score_keeps_moving_with_closed_lips_and_ignores_face_size():
+    lm = _face_like_landmarks(2)
+    for upper, lower in ((82, 87), (13, 14), (312, 317)):  # closed lips: no inner gap
+        lm[lower] = lm[upper]
+    lm[0, 1], lm[17, 1] = lm[13, 1] - 0.04, lm[13, 1] + 0.04  # outer lip contour around the closed lips
+    closed = scores_from_landmarks(lm)
+    pressed = lm.copy()
+    pressed[0, 1], pressed[17, 1] = lm[13, 1] - 0.02, lm[13, 1] + 0.02  # thinner, pressed lips
+    thin = scores_from_landmarks(pressed)
+    assert closed["lip_gap"] == 0 and thin["lip_gap"] == 0  # the old score cannot see the difference
+    assert thin["mouth"] < closed["mouth"]
+    assert np.isclose(scores_from_landmarks(2.5 * lm)["mouth"], closed["mouth"])
+
+
 def test_scores_keep_missing_faces_missing():
     lm = np.stack([_face_like_landmarks(), np.full((468, 3), np.nan)])
     s = scores_from_landmarks(lm)

