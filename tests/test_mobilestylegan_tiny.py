@@ -44,6 +44,17 @@ def test_each_sample_of_a_batch_equals_its_own_render():
     assert (batch[0] - batch[1]).abs().mean() > 1e-3
 
 
+def test_the_batched_network_pass_equals_single_sample_passes():
+    # FaceGenerator loops over samples on CPU; the network's own batched path (per-sample pointwise
+    # weights as a batched matmul) is what CUDA runs.
+    model = tiny_model()
+    w = torch.randn(4, 16)
+    with torch.no_grad():
+        batch = model.synthesis(w)
+        for i in range(4):
+            torch.testing.assert_close(batch[i:i + 1], model.synthesis(w[i:i + 1]), rtol=1e-5, atol=1e-5)
+
+
 def test_output_is_deterministic_for_a_given_w():
     gen = FaceGenerator(_backend(tiny_model()), torch.zeros(16), device="cpu")
     w = torch.randn(3, 16)
