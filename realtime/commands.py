@@ -19,6 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--config", type=Path, help="a TOML file with [server], [stream], [avatar], [dialogue]")
+    p.add_argument("--prepare", action="store_true",
+                   help="load the models and build the CPU keyframe atlas, then exit (README's set-up runs it)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one setting, e.g. --set stream.fps=25 (repeatable)")
     p.set_defaults(func=cmd_serve)
@@ -74,6 +76,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except EngineUnavailable as e:
         print(f"ohlora serve: {e}", file=sys.stderr)
         return 1
+    if args.prepare:
+        # Load every model and build the CPU keyframe atlas once, so the next start takes seconds.
+        async def warm() -> None:
+            await engines.avatar.start()
+            await engines.avatar.stop()
+
+        asyncio.run(warm())
+        print("ohlora serve: models loaded and caches built; `ohlora serve` now starts in seconds")
+        return 0
     app = create_app(cfg, engines, exit_if_interrupted_at_start=True)
 
     def announce(address: str) -> None:  # run_app's print hook: the address it bound
