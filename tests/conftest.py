@@ -1,8 +1,17 @@
 """Shared fixtures: the prepared default generator (real weights) and tiny random models."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 import torch
+
+# Every test, and every server a test starts, uses a fresh dialogue database: memories and blocks
+# written by one run (or by the user's own `ohlora serve`) must never leak into another.
+_TEST_DATA = tempfile.mkdtemp(prefix="ohlora-test-data-")
+os.environ["OHLORA_DATA_DIR"] = _TEST_DATA
+os.environ["OHLORA_DB"] = os.path.join(_TEST_DATA, "dialogue.sqlite3")
 
 
 def _prepared(name: str) -> bool:
