@@ -96,11 +96,11 @@ def _load_w(path: Path) -> torch.Tensor:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from render.generator import load_generator
-    from render.images import contact_sheet, parse_grid, parse_seeds, save_image, to_uint8
+    from render.images import IMAGE_SUFFIXES, contact_sheet, parse_grid, parse_seeds, save_image, to_uint8
 
     if args.animate:
         return cmd_animate(args)
-    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+    if args.output.suffix.lower() not in IMAGE_SUFFIXES:
         raise ValueError(f"cannot write '{args.output.name}': use a .png, .jpg or .jpeg file name")
     if not args.output.resolve().parent.is_dir():
         raise ValueError(f"folder '{args.output.parent}' does not exist")
