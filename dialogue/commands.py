@@ -18,6 +18,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, default=4e-4)
     train.add_argument("--seed", type=int, default=1011)
     train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--from-layer", type=int, default=None,
+                       help="put LoRA on decoder layers from this one up (default 12 of 18)")
+    train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
     train.set_defaults(func=_train)
 
     chat = sub.add_parser("chat", help="talk with Oh-LoRA in this terminal (streamed; Korean or English)")
@@ -111,6 +114,10 @@ def _train(args: argparse.Namespace) -> int:
             opts["max_minutes"] = args.max_minutes
         if args.epochs is not None:
             opts["max_epochs"] = args.epochs
+        if args.from_layer is not None:
+            opts["adapted_from_layer"] = args.from_layer
+        if args.patience is not None:
+            opts["patience"] = args.patience
         cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                           threads=args.threads, max_steps=args.max_steps,
                           max_examples=args.max_examples, resume=args.resume, **opts)
