@@ -42,8 +42,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
     p.add_argument("--kind", default="layers", choices=["layers", "linear"],
                    help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5")
-    p.add_argument("--top-layers", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=None, help="default: per task (dialogue.evaluation.LAYER_DEFAULTS)")
+    p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.evaluation.LAYER_DEFAULTS)")
+    p.add_argument("--epochs", type=int, default=None, help="default: per task")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -119,6 +119,11 @@ def _classifier_report(r: dict) -> str:
     lines.append("")
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
     lines.append(_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
+    if "flag_curve" in r:
+        lines.append(f"\nThe gate's trade-off on this split against the flag threshold τ (the shipped τ is chosen on val):\n")
+        lines.append(_table(["flag when P(normal) <", "macro-F1", "normal messages flagged", "offensive messages let through"],
+                            [[f"{c['threshold']:g}", f"{c['macro_f1']:.3f}", f"{c['normal_flagged']:.3f}",
+                              f"{c['offensive_missed']:.3f}"] for c in r["flag_curve"]]))
     return "\n".join(lines)
 
 
