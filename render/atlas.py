@@ -270,7 +270,7 @@ def taps_per_frame(components: list[Component], modes: list[str]) -> int:
 
 
 def add_residual(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 5,
-                 log: Callable[[str], None] = print) -> KeyframeAtlas:
+                 log: Callable[[str], None] = print, render: Callable | None = None) -> KeyframeAtlas:
     """Correct what the pairwise parts miss (the interaction of three or more controls) with a coarse
     grid over all controls of exact − pairwise, interpolated linearly.
 
@@ -286,7 +286,7 @@ def add_residual(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int 
     away = np.all(np.abs(nodes) > 1e-12, axis=1)
     log(f"atlas: rendering {int(away.sum())} keyframes for the {k}-way interaction")
     with tqdm(total=int(away.sum()), desc="atlas: interaction", unit="frame") as bar:
-        exact = _Renderer(walk, seed, tuple(atlas.levels))(nodes[away], bar=bar)
+        exact = (render or _Renderer(walk, seed, tuple(atlas.levels)))(nodes[away], bar=bar)
     levels = {}
     for s, bank in atlas.levels.items():
         res = torch.full((len(nodes), s, s, 3), 128, dtype=torch.uint8)
@@ -563,20 +563,27 @@ def timeline_controls(names: tuple[str, ...], ranges: dict[str, tuple[float, flo
     return np.array([tl.controls_list(float(x)) for x in times])
 
 
+def uniform_controls(names: tuple[str, ...], ranges: dict[str, tuple[float, float]], points: int,
+                     seed: int = 1234) -> np.ndarray:
+    """Control vectors drawn uniformly over the full ranges (the worst case: all controls far from rest)."""
+    rng = np.random.default_rng(seed)
+    lo = np.array([ranges[n][0] for n in names])
+    hi = np.array([ranges[n][1] for n in names])
+    return lo + (hi - lo) * rng.random((points, len(lo)))
+
+
 def measure_atlas(atlas: KeyframeAtlas, walk: LatentWalk, seed: int, points: int = 12,
-                  rng_seed: int = 1234, controls: np.ndarray | None = None) -> dict:
+                  rng_seed: int = 1234, controls: np.ndarray | None = None,
+                  render: Callable[..., dict[int, torch.Tensor]] | None = None) -> dict:
     """MAE (/255) of atlas frames and of a plain cross-fade vs exact renders at in-between points
-    (uniformly random over the ranges unless `controls` are given)."""
-    rng = np.random.default_rng(rng_seed)
-    lo = np.array([walk.directions.ranges[n][0] for n in atlas.names])
-    hi = np.array([walk.directions.ranges[n][1] for n in atlas.names])
+    (uniformly random over the ranges unless `controls` are given; `render` may supply cached renders)."""
     if controls is None:
-        controls = lo + (hi - lo) * rng.random((points, len(lo)))
+        controls = uniform_controls(atlas.names, walk.directions.ranges, points, rng_seed)
     points = len(controls)
-    exact = _Renderer(walk, seed, tuple(atlas.levels))(controls, desc="atlas: measuring error")
+    exact = (render or _Renderer(walk, seed, tuple(atlas.levels)))(controls, desc="atlas: measuring error")
     out = {}
-    for s, ref in exact.items():
-        ref = ref.float()
+    for s in sorted(atlas.levels):
+        ref = exact[s].float()
         ours = (atlas.render(controls, s).float() - ref).abs().mean(dim=(1, 2, 3))
         fade = (atlas.render(controls, s, crossfade=True).float() - ref).abs().mean(dim=(1, 2, 3))
         out[str(s)] = {"atlas": float(ours.mean()), "crossfade": float(fade.mean()),
