@@ -37,9 +37,11 @@ class ExactStore(_Renderer):
         self.path = folder / f"exact-{walk.gen.name}-seed{seed}-{source_key(walk, seed)}-{'-'.join(map(str, sizes))}.npz"
         self._saved = 0
         if self.path.exists():
-            z = np.load(self.path)
-            for i, c in enumerate(z["controls"]):
-                self.remember(c, {s: torch.from_numpy(z[f"f{s}"][i]) for s in sizes})
+            with np.load(self.path) as z:  # each z[...] reads the whole array again: read each once
+                controls = z["controls"]
+                arrays = {s: torch.from_numpy(z[f"f{s}"]) for s in sizes}
+            for i, c in enumerate(controls):
+                self.remember(c, {s: arrays[s][i] for s in sizes})
             self._saved = len(self.cache)
 
     def save(self) -> None:
@@ -116,6 +118,14 @@ def grid_study(walk: LatentWalk, seed: int, store: ExactStore, sets: dict[str, n
         rows.append(row)
     store.save()
     return rows
+
+
+def pareto_rows(rows: list[dict], sets: tuple[str, ...]) -> list[dict]:
+    """Grids no other grid beats with as few keyframes on every set (cubic), plus every non-grid row."""
+    def beaten(r: dict) -> bool:
+        return any(o is not r and o["layout"] == "grid" and o["keyframes"] <= r["keyframes"]
+                   and all(o[f"{s}_cubic"] < r[f"{s}_cubic"] for s in sets) for o in rows)
+    return [r for r in rows if r["layout"] != "grid" or not beaten(r)]
 
 
 def study_table(rows: list[dict], names: tuple[str, ...], sets: tuple[str, ...]) -> str:
