@@ -199,3 +199,21 @@ def test_pairwise_atlas_is_exact_where_two_controls_move(pairwise, walk):
     with_residual = (pairwise.render(pts, 16).float() - exact).abs().mean()
     assert with_residual <= 1.0  # [1, -1, 1] is a node of the interaction grid
     assert with_residual < (pairs_only.render(pts, 16).float() - exact).abs().mean()
+
+
+def test_study_cuts_nested_grids_from_cached_exact_renders(walk, tmp_path):
+    from render.atlas_error import ExactStore, evaluation_points, grid_study, pareto_rows
+
+    store = ExactStore(walk, 3, (16,), tmp_path)
+    sets = evaluation_points(walk, 4)
+    rows = grid_study(walk, 3, store, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
+    assert sorted((r["layout"], r["keyframes"]) for r in rows) == [("grid", 27), ("grid", 45),
+                                                                   ("pairwise", 27 + 9 + 1 + 5 ** 3 + 1)]
+    for r in rows:
+        assert all(0 < r[f"{s}_{m}"] < 255 for s in sets for m in ("linear", "cubic"))
+    assert any(r["layout"] == "pairwise" for r in pareto_rows(rows, tuple(sets)))
+    # a rerun finds every exact render on disk and renders nothing
+    again = ExactStore(walk, 3, (16,), tmp_path)
+    assert len(again.cache) == len(store.cache) > 45
+    rows2 = grid_study(walk, 3, again, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
+    assert again.rendered == 0 and [r["keyframes"] for r in rows2] == [r["keyframes"] for r in rows]
