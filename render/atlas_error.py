@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from render.atlas import (GRID_COUNTS, Component, KeyframeAtlas, _Renderer, add_residual, axis_coords,
-                          decompose, grid_points, layout_count, measure_atlas, source_key, timeline_controls,
+                          decompose, grid_points, measure_atlas, source_key, timeline_controls,
                           uniform_controls)
 from render.walk import LatentWalk
 
