@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from render.atlas import (AtlasRefiner, Component, KeyframeAtlas, axis_coords, axis_weights, build_atlas,
-                          decompose, load_or_build_atlas)
+                          decompose, load_or_build_atlas, plan_grid)
 from render.walk import LatentWalk
 from tests.animation_fixtures import tiny_directions, tiny_generator
 
@@ -20,6 +20,12 @@ def walk():
 def atlas(walk):
     return build_atlas(walk, seed=3, levels=(16, 32), budget=0.5, measure_points=4, counts=(3, 5),
                        log=lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def pairwise(walk):
+    return build_atlas(walk, seed=3, levels=(16,), budget=0.5, measure_points=0, counts=(3, 5),
+                       layout="pairwise", log=lambda s: None)
 
 
 def test_walk_composes_truncated_face_plus_directions(walk):
@@ -88,7 +94,38 @@ def test_atlas_reports_error_against_exact_renders(atlas):
         assert 0 < s["atlas"] < 255 and 0 < s["crossfade"] < 255
     assert all(mode in ("linear", "cubic") for mode in atlas.modes)
     assert all(len(a) in (3, 5) for a in atlas.axes)
-    assert [c.coef for c in atlas.components] == [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0, -1.0]
+    # one tensor grid over all controls: a frame is exact at every node, whatever mix of controls
+    assert [(c.controls, c.coef) for c in atlas.components] == [((0, 1, 2), 1.0)]
+    assert atlas.count == int(np.prod([len(a) for a in atlas.axes])) and atlas.meta["layout"] == "grid"
+    assert set(atlas.meta["measured_timeline"]) == {"16", "32"}
+
+
+class _EdgeRenderer:
+    """Stands in for exact renders: control 0 brightens the image evenly (a cross-fade is exact), control 1
+    slides a vertical edge across it (a cross-fade ghosts it), control 2 does nothing."""
+
+    def __init__(self):
+        self.walk = type("W", (), {"names": ("fade", "slide", "still")})()
+        self.rendered = 0
+
+    def __call__(self, pts, desc=None, bar=None):
+        x = np.arange(64)[None, :]
+        pts = np.asarray(pts, float)
+        img = 100 + 40 * pts[:, :1] + 100 * (x < 32 + 28 * pts[:, 1:2])
+        img = np.broadcast_to(img[:, None, :, None], (len(pts), 8, 64, 3))
+        return {16: torch.from_numpy(np.ascontiguousarray(img).round().astype(np.uint8))}
+
+
+def test_plan_spends_keyframes_where_the_image_changes_least_linearly():
+    ranges = {"fade": (-1.0, 1.0), "slide": (-1.0, 1.0), "still": (-1.0, 1.0)}
+    plans = plan_grid(_EdgeRenderer(), ("fade", "slide", "still"), ranges, budget=2.0, size=16,
+                      counts=(3, 5, 9, 17), max_keyframes=1000, log=lambda s: None)
+    assert [len(p.coords) for p in plans] == [3, 17, 3]
+    assert plans[0].error < 0.5 and plans[2].error == 0.0
+    # the budget is a sum over the controls; the keyframe cap wins over it
+    capped = plan_grid(_EdgeRenderer(), ("fade", "slide", "still"), ranges, budget=0.1, size=16,
+                       counts=(3, 5, 9, 17), max_keyframes=9 * 9, log=lambda s: None)
+    assert int(np.prod([len(p.coords) for p in capped])) <= 81 and len(capped[1].coords) == 9
 
 
 def test_atlas_frames_move_smoothly_between_keyframes(atlas):
@@ -146,18 +183,37 @@ def test_blend_is_the_weighted_sum_with_negative_and_repeated_taps():
     assert np.abs(got - want).max() <= 1 and (got != want).mean() < 0.05
 
 
-def test_pairwise_atlas_is_exact_where_two_controls_move(atlas, walk):
+def test_pairwise_atlas_is_exact_where_two_controls_move(pairwise, walk):
     """Off-grid in two controls at once, the atlas is as good as that pair's grid alone (no third-order loss)."""
     pts = np.array([[0.7, -1.3, 0.0], [0.0, 0.6, 1.1], [-1.2, 0.0, -0.4]])
     exact = walk.render([walk.face(3)] * 3, pts, 16).float()
-    err = (atlas.render(pts, 16).float() - exact).abs().mean()
-    assert err < (atlas.render(pts, 16, crossfade=True).float() - exact).abs().mean() + 2.0
+    err = (pairwise.render(pts, 16).float() - exact).abs().mean()
+    assert err < (pairwise.render(pts, 16, crossfade=True).float() - exact).abs().mean() + 2.0
     # on all three controls at once the interaction grid corrects what the pairs miss
     pts = np.array([[1.0, -1.0, 1.0], [0.5, 1.5, -0.5]])
     exact = walk.render([walk.face(3)] * 2, pts, 16).float()
-    pairwise = KeyframeAtlas(atlas.names, atlas.axes, atlas.modes,
-                             [Component(c.controls, c.coef) for c in atlas.components[:7]],
-                             {16: atlas.levels[16][:sum(atlas.component_size(c) for c in atlas.components[:7])]})
-    with_residual = (atlas.render(pts, 16).float() - exact).abs().mean()
+    comps = pairwise.components[:7]
+    pairs_only = KeyframeAtlas(pairwise.names, pairwise.axes, pairwise.modes,
+                               [Component(c.controls, c.coef) for c in comps],
+                               {16: pairwise.levels[16][:sum(pairwise.component_size(c) for c in comps)]})
+    with_residual = (pairwise.render(pts, 16).float() - exact).abs().mean()
     assert with_residual <= 1.0  # [1, -1, 1] is a node of the interaction grid
-    assert with_residual < (pairwise.render(pts, 16).float() - exact).abs().mean()
+    assert with_residual < (pairs_only.render(pts, 16).float() - exact).abs().mean()
+
+
+def test_study_cuts_nested_grids_from_cached_exact_renders(walk, tmp_path):
+    from render.atlas_error import ExactStore, evaluation_points, grid_study, pareto_rows
+
+    store = ExactStore(walk, 3, (16,), tmp_path)
+    sets = evaluation_points(walk, 4)
+    rows = grid_study(walk, 3, store, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
+    assert sorted((r["layout"], r["keyframes"]) for r in rows) == [("grid", 27), ("grid", 45),
+                                                                   ("pairwise", 27 + 9 + 1 + 5 ** 3 + 1)]
+    for r in rows:
+        assert all(0 < r[f"{s}_{m}"] < 255 for s in sets for m in ("linear", "cubic"))
+    assert any(r["layout"] == "pairwise" for r in pareto_rows(rows, tuple(sets)))
+    # a rerun finds every exact render on disk and renders nothing
+    again = ExactStore(walk, 3, (16,), tmp_path)
+    assert len(again.cache) == len(store.cache) > 45
+    rows2 = grid_study(walk, 3, again, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
+    assert again.rendered == 0 and [r["keyframes"] for r in rows2] == [r["keyframes"] for r in rows]
