@@ -1,9 +1,12 @@
-"""The ethics and topic-change classifiers: small heads on frozen multilingual-e5-small embeddings.
+"""The ethics and topic-change classifiers on multilingual-e5-small.
 
-A head is a softmax over `features(texts)` (e5 "query: " embeddings; for topic change the pair
-[a, b, a*b, |a-b|] of the previous summary and the new message), linear (multinomial logistic regression), and a temperature fitted on the validation split so that its probabilities are calibrated. Heads are
-tiny (a few KB) and committed in weights/classifiers/; `ohlora classifiers train` rebuilds them from
-dialogue/data/ (docs/classifiers.md has the measurement that chose the head over fine-tuning).
+Two kinds of classifier, both with a temperature fitted on the validation split (calibrated probabilities):
+- shipped: the top e5 layers fine-tuned, with a linear head (`dialogue.finetuning.LayerClassifier`); they
+  read the shared frozen encoder's hidden states below those layers;
+- a linear head on frozen e5 "query: " embeddings (`EmbeddingHead`; for topic change on the pair
+  [a, b, a*b, |a-b|] of the previous summary and the new message): a few KB, kept as the baseline.
+Both live in weights/classifiers/; `ohlora classifiers train` rebuilds them from dialogue/data/
+(docs/dialogue-eval.md has the measurements that chose between them).
 """
 from __future__ import annotations
 
@@ -73,21 +76,47 @@ def pair_features(prev: np.ndarray, msg: np.ndarray) -> np.ndarray:
     return np.concatenate([prev, msg, prev * msg, np.abs(prev - msg)], axis=1)
 
 
+def load_classifier(path: Path, encoder):
+    """The classifier saved at weights/classifiers/NAME: fine-tuned top layers when their weights are
+    there (`dialogue.finetuning`), else the linear head on frozen embeddings."""
+    from dialogue.finetuning import LayerClassifier, is_layer_classifier
+
+    if is_layer_classifier(path):
+        return LayerClassifier.load(path, encoder.bert.config)
+    return EmbeddingHead.load(path)
+
+
+def describe(head) -> str:
+    """What kind of classifier a loaded head is, for reports."""
+    if isinstance(head, EmbeddingHead):
+        return "linear head on frozen e5 embeddings"
+    return f"top {len(head.layers)} of 12 e5 layers fine-tuned + linear head"
+
+
+def _batches(n: int, size: int = 64):
+    return (slice(i, i + size) for i in range(0, n, size))
+
+
 class EthicsClassifier:
     """P(category | message) over normal, romance, politics, insult, hate, sexual."""
 
-    def __init__(self, encoder=None, head: EmbeddingHead | None = None):
+    def __init__(self, encoder=None, head=None):
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
             encoder = shared_encoder()
         self.encoder = encoder
-        self.head = head or EmbeddingHead.load(HEADS_DIR / "ethics")
-        # flag a message when P(normal) falls below this (chosen on validation for ≤ 1% false flags)
+        self.head = head if head is not None else load_classifier(HEADS_DIR / "ethics", encoder)
+        # flag a message when P(normal) falls below this (chosen on validation, see docs/dialogue-eval.md)
         self.flag_below = float(self.head.meta.get("flag_below_normal", 0.5))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self.head.predict_proba(self.encoder.encode(texts, "query"))
+        texts = list(texts)
+        if isinstance(self.head, EmbeddingHead):
+            return self.head.predict_proba(self.encoder.encode(texts, "query"))
+        # the whole encoder runs (full=True): the message's embedding, cached, then serves retrieval
+        states = self.encoder.token_states(texts, self.head.from_layer, "query", full=True)
+        return np.concatenate([self.head.predict_proba(states[s]) for s in _batches(len(states))])
 
     def classify(self, text: str) -> tuple[str, float]:
         """(category, its probability); 'normal' unless the message is flagged."""
@@ -104,19 +133,35 @@ class EthicsClassifier:
 class TopicChangeClassifier:
     """`TopicDetector`: has the user changed the subject since the previous turn's summary?"""
 
-    def __init__(self, encoder=None, head: EmbeddingHead | None = None, threshold: float = 0.5):
+    def __init__(self, encoder=None, head=None, threshold: float | None = None):
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
             encoder = shared_encoder()
         self.encoder = encoder
-        self.head = head or EmbeddingHead.load(HEADS_DIR / "topic")
-        self.threshold = threshold
+        self.head = head if head is not None else load_classifier(HEADS_DIR / "topic", encoder)
+        self.threshold = float(threshold if threshold is not None else self.head.meta.get("threshold", 0.5))
+
+    def probabilities(self, previous: Sequence[str], messages: Sequence[str]) -> np.ndarray:
+        """P(changed) for each (previous summary, message) pair."""
+        previous, messages = list(previous), list(messages)
+        changed = self.head.labels.index("changed")
+        if isinstance(self.head, EmbeddingHead):
+            a, b = self.encoder.encode(previous, "query"), self.encoder.encode(messages, "query")
+            return self.head.predict_proba(pair_features(a, b))[:, changed]
+        layer = self.head.from_layer
+        # the summary needs only the frozen layers below the classifier's; the message is embedded in full
+        a = self.encoder.token_states(previous, layer, "query", full=False)
+        b = self.encoder.token_states(messages, layer, "query", full=True)
+        return np.concatenate([self.head.predict_proba(a[s], b[s]) for s in _batches(len(a))])[:, changed]
+
+    def prepare(self, summary: str) -> None:
+        """Compute what the next turn needs of a new summary now (after an answer, off the critical path)."""
+        if summary.strip() and not isinstance(self.head, EmbeddingHead):
+            self.encoder.token_states([summary], self.head.from_layer, "query", full=False)
 
     def probability(self, previous_summary: str, message: str) -> float:
-        e = self.encoder.encode([previous_summary, message], "query")
-        p = self.head.predict_proba(pair_features(e[:1], e[1:]))[0]
-        return float(p[self.head.labels.index("changed")])
+        return float(self.probabilities([previous_summary], [message])[0])
 
     def changed(self, previous_summary: str, message: str) -> bool:
         """True when the message starts a new subject; no previous turn counts as a change."""

@@ -18,6 +18,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float, default=4e-4)
     train.add_argument("--seed", type=int, default=1011)
     train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--from-layer", type=int, default=None,
+                       help="put LoRA on decoder layers from this one up (default 12 of 18)")
+    train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
     train.set_defaults(func=_train)
 
     chat = sub.add_parser("chat", help="talk with Oh-LoRA in this terminal (streamed; Korean or English)")
@@ -43,8 +46,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles")
+    p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles; "
+                                        "embedding, both classifiers, retrieval over 10,000 memories")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--part", default="all", choices=["all", "llm", "classifiers"],
+                   help="llm: the persona LLM only; classifiers: encoder, classifiers and retrieval only")
+    p.add_argument("--threads", type=int, default=None, help="torch threads for the classifiers part")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=_bench)
 
@@ -81,13 +88,23 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from dialogue.llm_evaluation import bench
     from realtime.benchdoc import write_section
 
-    body = bench(reps=args.reps)
-    print(body)
-    if not args.no_write:
-        print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process)', body)}")
+    if args.part in ("all", "llm"):
+        from dialogue.llm_evaluation import bench
+
+        body = bench(reps=args.reps)
+        print(body)
+        if not args.no_write:
+            print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process)', body)}")
+    if args.part in ("all", "classifiers"):
+        from dialogue.memory_commands import BENCH_TITLE, bench_memory_and_classifiers
+
+        # the targets: embedding ≤ 15 ms, both classifiers ≤ 25 ms, retrieval over 10,000 ≤ 5 ms
+        body = bench_memory_and_classifiers(threads=args.threads)
+        print(body)
+        if not args.no_write:
+            print(f"written to {write_section('memory', BENCH_TITLE, body)}")
     return 0
 
 
@@ -111,6 +128,10 @@ def _train(args: argparse.Namespace) -> int:
             opts["max_minutes"] = args.max_minutes
         if args.epochs is not None:
             opts["max_epochs"] = args.epochs
+        if args.from_layer is not None:
+            opts["adapted_from_layer"] = args.from_layer
+        if args.patience is not None:
+            opts["patience"] = args.patience
         cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                           threads=args.threads, max_steps=args.max_steps,
                           max_examples=args.max_examples, resume=args.resume, **opts)

@@ -213,6 +213,12 @@ class PersonaChat:
         summary = clean_summary(raw_summary) or f"사용자: {message[:40]} / 오로라: {answer[:40]}"
         expression = expression_or_neutral(raw_expr)
         self.last[user_id] = LastTurn(message, answer, summary)
+        prepare = getattr(self.topics, "prepare", None)
+        if prepare is not None:  # encode the summary now, not while the next message waits
+            try:
+                prepare(summary)
+            except Exception as e:
+                log.warning("topic detector could not prepare the summary: %s", e)
         return TurnDone(text=answer, memory=memory, summary=summary, expression=expression, timings=timings)
 
 

@@ -34,8 +34,10 @@ class Turn:
 
     @property
     def held_out(self) -> bool:
-        """A stable split by id hash: the same turns are held out on every machine and every run."""
-        return int(hashlib.sha256(self.id.encode()).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
+        """A stable split by message: every turn with the same (normalised) message falls on the same side,
+        so a held-out question is a phrasing training never saw, not the same words in another context."""
+        key = message_key(self.message).encode()
+        return int(hashlib.sha256(key).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
 
     def context(self) -> TurnContext:
         return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary)
@@ -54,6 +56,11 @@ class Turn:
 
     def prompt(self, role: str) -> str:
         return role_prompt(role, self.message, self.answer, self.context())
+
+
+def message_key(message: str) -> str:
+    """The message without case, spacing or punctuation: the unit the held-out split groups by."""
+    return "".join(ch for ch in message.casefold() if ch.isalnum())
 
 
 def validate_row(row: dict, where: str) -> Turn:

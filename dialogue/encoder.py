@@ -2,6 +2,10 @@
 
 e5 expects a role prefix: "query: " for what is searched with (and for classification inputs), "passage: "
 for what is stored. The prepared folder configures both as sentence-transformers prompts.
+
+The classifiers fine-tune only the top layers of e5 (their own small copies, weights/classifiers/): they
+read the frozen encoder's hidden states below those layers (`token_states`). One forward pass of a
+message therefore serves its memory embedding and both classifiers; the states are cached with it.
 """
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_ENCODER = "multilingual-e5-small"
 Kind = Literal["query", "passage"]
@@ -43,8 +50,99 @@ class SentenceEncoder:
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._states: OrderedDict[tuple[str, str, int], torch.Tensor] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        # hidden states kept by every full forward pass: the layers the loaded classifiers start from
+        self.keep_layers: set[int] = set()
+
+    @property
+    def bert(self):
+        """The underlying transformers BertModel (frozen)."""
+        return self.model[0].auto_model
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.bert.encoder.layer)
+
+    def clear_cache(self) -> None:
+        """Forget cached embeddings and hidden states (benchmarks measure uncached calls)."""
+        with self._lock:
+            self._cache.clear()
+            self._states.clear()
+
+    def _prompt(self, kind: Kind) -> str:
+        return self.model.prompts.get(kind, f"{kind}: ")
+
+    def _forward(self, texts: list[str], kind: Kind, upto: int | None) -> tuple[np.ndarray | None, dict[int, list]]:
+        """Run the encoder on `texts` (batched, padded): the pooled unit embeddings when all layers run
+        (`upto` None), and per kept layer each text's token states [n_tokens, dim] (padding removed)."""
+        import torch
+
+        bert = self.bert
+        batch = self.tokenizer([self._prompt(kind) + t for t in texts], padding=True, truncation=True,
+                               max_length=self.model.max_seq_length, return_tensors="pt")
+        mask = batch["attention_mask"]
+        lengths = mask.sum(1).tolist()
+        wanted = {layer for layer in self.keep_layers if upto is None or layer <= upto}
+        if upto is not None:
+            wanted.add(upto)
+        n = self.num_layers if upto is None else upto
+        kept: dict[int, list] = {}
+        with torch.inference_mode():
+            h = bert.embeddings(input_ids=batch["input_ids"])
+            ext = additive_mask(mask)
+            for i in range(n + 1):
+                if i in wanted:
+                    kept[i] = [h[j, :lengths[j]].clone() for j in range(len(texts))]
+                if i < n:
+                    h = bert.encoder.layer[i](h, attention_mask=ext)
+                    h = h[0] if isinstance(h, tuple) else h
+            emb = None
+            if upto is None:
+                m = mask.unsqueeze(-1).to(h.dtype)
+                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
+                emb = torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
+        return emb, kept
+
+    def _store_states(self, kind: Kind, texts: list[str], kept: dict[int, list]) -> None:
+        with self._lock:
+            for layer, states in kept.items():
+                for t, s in zip(texts, states):
+                    self._states[(kind, t, layer)] = s
+                    self._states.move_to_end((kind, t, layer))
+            while len(self._states) > self._cache_size:
+                self._states.popitem(last=False)
+
+    def token_states(self, texts: Sequence[str], layer: int, kind: Kind = "query", full: bool = True) -> list:
+        """Each text's hidden states after `layer` of the encoder's layers, as [n_tokens, dim] tensors.
+
+        `full`: run the whole encoder for uncached texts, so their embeddings are cached too (a user
+        message is also embedded for retrieval); else only the layers below `layer` (a summary).
+        """
+        texts = list(texts)
+        with self._lock:
+            found = [self._states.get((kind, t, layer)) for t in texts]
+        todo = [i for i, s in enumerate(found) if s is None]
+        if todo:
+            batch = list(dict.fromkeys(texts[i] for i in todo))
+            self.keep_layers.add(layer)
+            emb, kept = self._forward(batch, kind, None if full else layer)
+            self._store_states(kind, batch, kept)
+            if emb is not None:
+                self._store_embeddings(kind, batch, emb)
+            by_text = dict(zip(batch, kept[layer]))
+            for i in todo:
+                found[i] = by_text[texts[i]]
+        return found
+
+    def _store_embeddings(self, kind: Kind, texts: list[str], emb: np.ndarray) -> None:
+        with self._lock:
+            for t, e in zip(texts, emb):
+                self._cache[(kind, t)] = np.array(e, np.float32)
+                self._cache.move_to_end((kind, t))
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def encode(self, texts: Sequence[str], kind: Kind = "query", batch_size: int = 32) -> np.ndarray:
         """[len(texts), dim] unit vectors; `kind` picks the e5 prefix."""
@@ -62,18 +160,29 @@ class SentenceEncoder:
                     self._cache.move_to_end((kind, t))
                     out[i] = hit
         if todo:
-            emb = self.model.encode([texts[i] for i in todo], prompt_name=kind, batch_size=batch_size,
-                                    convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-            with self._lock:
-                for i, e in zip(todo, emb):
-                    out[i] = e
-                    self._cache[(kind, texts[i])] = out[i].copy()
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            batch = list(dict.fromkeys(texts[i] for i in todo))
+            # similar lengths together: less padding per batch
+            order = sorted(range(len(batch)), key=lambda i: len(batch[i]))
+            done: dict[str, np.ndarray] = {}
+            for start in range(0, len(order), batch_size):
+                chunk = [batch[i] for i in order[start:start + batch_size]]
+                emb, kept = self._forward(chunk, kind, None)
+                self._store_states(kind, chunk, kept)
+                self._store_embeddings(kind, chunk, emb)
+                done.update(zip(chunk, emb))
+            for i in todo:
+                out[i] = done[texts[i]]
         return out
 
     def encode_one(self, text: str, kind: Kind = "query") -> np.ndarray:
         return self.encode([text], kind)[0]
+
+
+def additive_mask(mask):
+    """[batch, tokens] 0/1 attention mask -> the additive [batch, 1, 1, tokens] mask a BertLayer takes."""
+    import torch
+
+    return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
 
 
 _shared: dict[tuple[str, str], SentenceEncoder] = {}

@@ -65,16 +65,51 @@ def train_head(task: str, encoder, progress=print) -> tuple[EmbeddingHead, dict]
     head.meta = {"task": task, "encoder": "multilingual-e5-small", "c": best_c,
                  "trained_on": f"dialogue/data/{task}.jsonl split=train ({int(tr.sum())} examples)"}
     if task == "ethics":
-        # flag when P(normal) < τ: the largest τ in 0.95 … 0.5 that keeps normal false flags ≤ 1% on val,
-        # else 0.5 (argmax). Going lower was measured: τ = 0.05 still let 5% of normal test messages through
-        # as flagged (confident errors) while macro-F1 fell from 0.865 to 0.768.
-        p = head.predict_proba(x[va])
-        normal = y[va] == 0
-        for tau in np.round(np.arange(0.95, 0.49, -0.05), 2):
-            if np.mean(p[normal, 0] < tau) <= 0.01:
-                break
-        head.meta["flag_below_normal"] = float(tau)
+        head.meta["flag_below_normal"] = choose_flag_threshold(head.predict_proba(x[va]), y[va])
     return head, {"c_grid": scores, "c": best_c, "temperature": head.temperature}
+
+
+def choose_flag_threshold(p: np.ndarray, y: np.ndarray, max_false: float = 0.01) -> float:
+    """Flag a message when P(normal) < τ: the τ in FLAG_THRESHOLDS with the best macro-F1 on these
+    (validation) probabilities among those flagging ≤ max_false of normal messages, unless that costs more
+    than 0.02 macro-F1 against the best τ overall — then the best τ overall (ties: the less eager τ).
+
+    Measured on the first shipped fine-tuned model: insisting on ≤ 1% validation false flags picked
+    τ = 0.01, which let 47% of offensive test messages through (macro-F1 0.68) and still flagged 2.6% of
+    normal test messages — a gate that misses half the offences is no gate.
+    """
+    n = p.shape[1]
+    score = {tau: macro_f1(y, ethics_predictions(p, tau)[1], n) for tau in FLAG_THRESHOLDS}
+    false = {tau: float(np.mean(p[y == 0, 0] < tau)) for tau in FLAG_THRESHOLDS}
+    best = max(FLAG_THRESHOLDS, key=lambda t: (score[t], -t))
+    ok = [t for t in FLAG_THRESHOLDS if false[t] <= max_false]
+    if ok:
+        best_ok = max(ok, key=lambda t: (score[t], -t))
+        if score[best_ok] >= score[best] - 0.02:
+            return best_ok
+    return best
+
+
+# candidate flag thresholds on P(normal), most to least eager
+FLAG_THRESHOLDS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+
+
+def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
+    """Macro-F1, normal messages flagged and offensive messages let through, per candidate τ."""
+    rows = []
+    for tau in FLAG_THRESHOLDS:
+        flagged, pred = ethics_predictions(p, tau)
+        rows.append({"threshold": tau, "macro_f1": macro_f1(y, pred, p.shape[1]),
+                     "normal_flagged": float(np.mean(flagged[y == 0])), "offensive_missed": float(np.mean(~flagged[y != 0]))})
+    return rows
+
+
+def ethics_predictions(p: np.ndarray, flag_below: float) -> tuple[np.ndarray, np.ndarray]:
+    """(flagged, predicted category): normal unless P(normal) < flag_below, else the likeliest other."""
+    flagged = p[:, 0] < flag_below
+    other = p.copy()
+    other[:, 0] = -1
+    return flagged, np.where(flagged, other.argmax(1), 0)
 
 
 def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
@@ -84,21 +119,20 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     y = np.array([labels.index(r["label"]) for r in rows])
     enc = classifier.encoder
     if task == "ethics":
-        p = classifier.head.predict_proba(_ethics_features(enc, rows))
-        flagged = p[:, 0] < classifier.flag_below
-        other = p.copy(); other[:, 0] = -1
-        pred = np.where(flagged, other.argmax(1), 0)
+        p = classifier.predict_proba([r["text"] for r in rows])
+        flagged, pred = ethics_predictions(p, classifier.flag_below)
         extra = {"normal_false_block_rate": float(np.mean(flagged[y == 0])),
-                 "flag_below_normal": classifier.flag_below}
+                 "offensive_missed_rate": float(np.mean(~flagged[y != 0])),
+                 "flag_below_normal": classifier.flag_below, "flag_curve": flag_threshold_curve(p, y)}
     else:
-        p = classifier.head.predict_proba(_topic_features(enc, rows))
-        pred = (p[:, 1] >= classifier.threshold).astype(int)
-        extra = {}
+        changed = classifier.probabilities([r["previous"] for r in rows], [r["message"] for r in rows])
+        p = np.stack([1 - changed, changed], 1)
+        pred = (changed >= classifier.threshold).astype(int)
+        extra = {"threshold": classifier.threshold}
     # latency of one uncached call, the way a turn pays it
-    enc._cache.clear()
     times = []
     for r in rows[:20]:
-        enc._cache.clear()
+        enc.clear_cache()
         t0 = time.perf_counter()
         if task == "ethics":
             classifier.classify(r["text"])
@@ -107,10 +141,57 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
         times.append(time.perf_counter() - t0)
     by_lang = {lang: float(np.mean(pred[m] == y[m])) for lang in ("ko", "en")
                if (m := np.array([r["lang"] == lang for r in rows])).any()}
-    return {"task": task, "split": split, "n": len(rows), "labels": labels,
+    from dialogue.classifiers import describe
+
+    kind = describe(classifier.head)
+    return {"task": task, "split": split, "n": len(rows), "labels": labels, "model": kind,
             "accuracy": float(np.mean(pred == y)), "macro_f1": macro_f1(y, pred, len(labels)),
             "accuracy_by_language": by_lang, "confusion": confusion(y, pred, len(labels)).tolist(),
             "ece": expected_calibration_error(p, y), "latency_ms_median": 1000 * float(np.median(times)), **extra}
+
+
+def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int | None = None,
+                 lr: float | None = None, seed: int = 0, progress=print):
+    """Fine-tune the task's top-layer classifier (dialogue.finetuning); epoch, temperature and (ethics) the
+    flag threshold are chosen on val. Returns the model and a record of the run."""
+    from dialogue.finetuning import train_layer_classifier
+
+    defaults = LAYER_DEFAULTS[task]
+    rows = [r for r in read_jsonl(DATA_DIR / f"{task}.jsonl") if r.get("batch", 1) <= defaults["max_batch"]]
+    labels = ETHICS_LABELS if task == "ethics" else TOPIC_LABELS
+    if task == "ethics":
+        select = lambda yy, p: macro_f1(yy, p.argmax(1), len(labels))  # noqa: E731
+    else:
+        select = lambda yy, p: float(np.mean(p.argmax(1) == yy))  # noqa: E731
+    model, record = train_layer_classifier(task, encoder, rows, labels, top_layers=top_layers or defaults["top_layers"],
+                                           epochs=epochs or defaults["epochs"], lr=lr or defaults["lr"], seed=seed,
+                                           augment=defaults["augment"], select=select, progress=progress)
+    finish_layer_classifier(task, encoder, model, record)
+    return model, record
+
+
+def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
+    """Record how the model was made and, for ethics, choose its flag threshold on val — on the weights
+    rounded to half precision, as they are stored."""
+    from dialogue.classifiers import EthicsClassifier
+
+    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
+    model.meta.update({"task": task, "encoder": "multilingual-e5-small", "record": record})
+    if task == "ethics":
+        rows = read_jsonl(DATA_DIR / "ethics.jsonl")
+        labels = ETHICS_LABELS
+        val = [r for r in rows if r["split"] == "val"]
+        p = EthicsClassifier(encoder, model).predict_proba([r["text"] for r in val])
+        y = np.array([labels.index(r["label"]) for r in val])
+        model.meta["flag_below_normal"] = choose_flag_threshold(p, y)
+
+
+# Chosen on val (docs/dialogue-eval.md): ethics 2 layers, topic change 4 (0.827 vs 0.785 val accuracy on the
+# first two batches of topics); training on all pairings of the train topics measured worse (0.64 val).
+# The shipped topic model was trained on the first two batches of topics (the third batch was written after
+# it and a retraining did not fit in the shared machine's time): max_batch reproduces that.
+LAYER_DEFAULTS = {"ethics": {"top_layers": 2, "epochs": 10, "lr": 5e-5, "augment": False, "max_batch": 99},
+                  "topic": {"top_layers": 4, "epochs": 12, "lr": 5e-5, "augment": False, "max_batch": 2}}
 
 
 # ---- memory retrieval ----------------------------------------------------------------------------

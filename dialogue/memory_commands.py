@@ -36,9 +36,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                            help="choose the retrieval threshold on val and save it in weights/classifiers/")
         p.set_defaults(func=cmd_eval, what=what)
 
-    cl = _subcommands(sub, "classifiers", "train the topic-change and ethics heads on dialogue/data/")
-    p = cl.add_parser("train", help="fit the heads (frozen e5 + logistic regression) and save them in weights/classifiers/")
+    cl = _subcommands(sub, "classifiers", "train the topic-change and ethics classifiers on dialogue/data/")
+    p = cl.add_parser("train", help="fine-tune the top e5 layers (or fit a linear head on frozen e5) and save the "
+                                    "classifier in weights/classifiers/; epoch, temperature, thresholds chosen on val")
     p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
+    p.add_argument("--kind", default="layers", choices=["layers", "linear"],
+                   help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5")
+    p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.evaluation.LAYER_DEFAULTS)")
+    p.add_argument("--epochs", type=int, default=None, help="default: per task")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.set_defaults(func=cmd_train)
     p = cl.add_parser("compare", help="measure fine-tuning the top e5 layers against the frozen head (ethics)")
     p.add_argument("--top-layers", type=int, default=2)
@@ -99,16 +107,23 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def _classifier_report(r: dict) -> str:
     labels = r["labels"]
-    lines = [f"{r['n']} {r['split']} examples. Accuracy **{r['accuracy']:.3f}**, macro-F1 **{r['macro_f1']:.3f}**, "
+    lines = [f"Model: {r['model']}.", "",
+             f"{r['n']} {r['split']} examples. Accuracy **{r['accuracy']:.3f}**, macro-F1 **{r['macro_f1']:.3f}**, "
              f"expected calibration error {r['ece']:.3f}, median latency {r['latency_ms_median']:.1f} ms per call "
              f"(uncached, encoder included).",
              "Accuracy by language: " + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy_by_language"].items()) + "."]
     if "normal_false_block_rate" in r:
         lines.append(f"Normal messages flagged (false-block rate): **{r['normal_false_block_rate']:.3f}** "
-                     f"(flag when P(normal) < {r['flag_below_normal']:.2f}).")
+                     f"(flag when P(normal) < {r['flag_below_normal']:g}, chosen on val); offensive messages let "
+                     f"through: {r['offensive_missed_rate']:.3f}.")
     lines.append("")
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
     lines.append(_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
+    if "flag_curve" in r:
+        lines.append(f"\nThe gate's trade-off on this split against the flag threshold τ (the shipped τ is chosen on val):\n")
+        lines.append(_table(["flag when P(normal) <", "macro-F1", "normal messages flagged", "offensive messages let through"],
+                            [[f"{c['threshold']:g}", f"{c['macro_f1']:.3f}", f"{c['normal_flagged']:.3f}",
+                              f"{c['offensive_missed']:.3f}"] for c in r["flag_curve"]]))
     return "\n".join(lines)
 
 
@@ -159,15 +174,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     from dialogue.classifiers import HEADS_DIR
     from dialogue.encoder import shared_encoder
-    from dialogue.evaluation import train_head
+    from dialogue.evaluation import train_head, train_layers
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     encoder = shared_encoder()
     for task in (["ethics", "topic"] if args.task == "all" else [args.task]):
-        head, report = train_head(task, encoder)
-        head.save(HEADS_DIR / task)
-        print(f"{task}: C={report['c']:g}, temperature {report['temperature']:.3f} -> {HEADS_DIR / task}.safetensors")
+        path = HEADS_DIR / task
+        # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
+        linear, layers = path.with_suffix(".safetensors"), path.with_name(task + ".layers.safetensors")
+        if args.kind == "layers":
+            model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed)
+            weights, _ = model.save(path)
+            linear.unlink(missing_ok=True)
+            print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
+                  f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}"
+                                                if task == "ethics" else "")
+                  + f" -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
+        else:
+            head, report = train_head(task, encoder)
+            head.save(path)
+            layers.unlink(missing_ok=True)
+            print(f"{task}: C={report['c']:g}, temperature {report['temperature']:.3f} -> {linear}")
     return 0
 
 
@@ -247,42 +279,61 @@ def cmd_memory_delete(args: argparse.Namespace) -> int:
 # ---- bench ---------------------------------------------------------------------------------------
 
 def cmd_bench_memory(args: argparse.Namespace) -> int:
+    from realtime.benchdoc import write_section
+
+    body = bench_memory_and_classifiers(args.memories, args.reps, args.threads)
+    print(body)
+    if not args.no_write:
+        print(f"wrote {write_section('memory', BENCH_TITLE, body)}")
+    return 0
+
+
+BENCH_TITLE = "Memory, topic change and ethics (dialogue II)"
+
+
+def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads: int | None = None) -> str:
+    """The issue's speed targets, as a markdown section: embedding one message, both classifiers on a
+    turn, retrieval over `memories` memories of one user. Medians of `reps` uncached calls."""
+    import os
     import time
 
     import numpy as np
-    from realtime.benchdoc import write_section
+    import torch
 
-    from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier
+    from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier, describe
     from dialogue.database import DialogueDatabase
     from dialogue.encoder import shared_encoder
     from dialogue.memory import MemoryStore
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if threads:
+        torch.set_num_threads(threads)
     enc = shared_encoder()
     ethics, topic = EthicsClassifier(enc), TopicChangeClassifier(enc)
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",
                 "my dog Choco ran all over the park", "로라야 너 MBTI 뭐야?", "I'm dying for some ramen"]
     previous = "사용자가 내일 친구와 카페에 가기로 함"
 
-    def timed(fn, reps):
+    def timed(fn, reps, before=None):
         ts = []
         for i in range(reps):
-            enc._cache.clear()
+            enc.clear_cache()
+            if before is not None:
+                before(i)
             t0 = time.perf_counter(); fn(i); ts.append(time.perf_counter() - t0)
         return 1000 * float(np.median(ts))
 
+    msg = lambda i: messages[i % len(messages)] + f" {i}"  # noqa: E731  (never a cache hit)
     for m in messages:  # warm up
-        enc.encode_one(m)
-    embed = timed(lambda i: enc.encode_one(messages[i % len(messages)] + f" {i}"), args.reps)
-    both = timed(lambda i: (ethics.classify(messages[i % len(messages)] + f" {i}"),
-                            topic.changed(previous, messages[i % len(messages)] + f" {i}")), args.reps)
-    # both classifiers on one turn share the message's embedding: only the summary is encoded again
+        ethics.classify(m); topic.changed(previous, m)
+    embed = timed(lambda i: enc.encode_one(msg(i)), reps)
+    # a turn: the gate classifies the message (one full encoder pass, cached), retrieval reuses its embedding,
+    # the topic detector reuses its states; the summary was prepared after the previous answer
+    turn = timed(lambda i: (ethics.classify(msg(i)), topic.changed(previous, msg(i))), reps,
+                 before=lambda i: topic.prepare(previous))
+    cold = timed(lambda i: (ethics.classify(msg(i)), topic.changed(previous, msg(i))), reps)
     store = MemoryStore(DialogueDatabase(":memory:"), enc)
     rng = np.random.default_rng(0)
-    vecs = rng.standard_normal((args.memories, enc.dim)).astype(np.float32)
+    vecs = rng.standard_normal((memories, enc.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     key_vecs = np.roll(vecs, 1, axis=0)  # stand-in key embeddings (a memory is matched on both)
     now = datetime.now().astimezone()
@@ -294,19 +345,17 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     store._invalidate("bench")
     q = enc.encode_one("내일 뭐 하지?")
     t0 = time.perf_counter(); store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q)
-    cold = 1000 * (time.perf_counter() - t0)
-    retrieve = timed(lambda i: store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q), args.reps)
+    first = 1000 * (time.perf_counter() - t0)
+    retrieve = timed(lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now, query_embedding=q), reps)
+    kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic)))
     rows = [["embed one message (e5-small, uncached)", f"{embed:.1f}", "≤ 15"],
-            ["ethics + topic-change classifiers (encoder included, uncached)", f"{both:.1f}", "≤ 25"],
-            [f"retrieval over {args.memories:,} memories of one user (query embedded)", f"{retrieve:.2f}", "≤ 5"],
-            [f"first retrieval after a write (loads {args.memories:,} rows from SQLite)", f"{cold:.1f}", ""]]
-    import os
-
+            ["ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
+             "prepared after the previous answer)", f"{turn:.1f}", "≤ 25"],
+            ["the same with the summary encoded in the call too", f"{cold:.1f}", ""],
+            [f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",
+             f"{retrieve:.2f}", "≤ 5"],
+            [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    body = (f"Median milliseconds over {args.reps} calls, one process, {torch.get_num_threads()} torch thread(s); load average "
-            f"{load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
-            "upper bounds).\n\n" + _table(["step", "ms", "target"], rows))
-    print(body)
-    if not args.no_write:
-        print(f"wrote {write_section('memory', 'Memory, topic change and ethics (dialogue II)', body)}")
-    return 0
+    return (f"Median milliseconds over {reps} calls, one process, {torch.get_num_threads()} torch thread(s); load "
+            f"average {load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
+            f"upper bounds). Classifiers: {kinds}.\n\n" + _table(["step", "ms", "target"], rows))

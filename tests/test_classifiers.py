@@ -6,7 +6,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from dialogue.classifiers import (ETHICS_LABELS, HEADS_DIR, EmbeddingHead, EthicsClassifier, TopicChangeClassifier,
+from dialogue.classifiers import (ETHICS_LABELS, EmbeddingHead, EthicsClassifier, TopicChangeClassifier,
                                   expected_calibration_error, fit_head, fit_temperature, pair_features)
 from tests.conftest import require_prepared
 from tests.dialogue_fakes import HashingEncoder
@@ -80,7 +80,6 @@ def real_encoder():
 
 @pytest.mark.real_weights
 def test_committed_heads_on_real_encoder(real_encoder):
-    assert (HEADS_DIR / "ethics.safetensors").exists() and (HEADS_DIR / "topic.safetensors").exists()
     ethics = EthicsClassifier(real_encoder)
     p = ethics.predict_proba(["오늘 점심 뭐 먹었어?"])[0]
     assert abs(p.sum() - 1) < 1e-5

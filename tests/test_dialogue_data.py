@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.dataset import load_turns, split, validate_row
+from dialogue.dataset import load_turns, message_key, split, validate_row
 from dialogue.prompting import age_on, answer_prompt, TurnContext, time_tag
 from dialogue.roles import parse_expression
 
@@ -34,6 +34,8 @@ def test_held_out_split_is_disjoint_and_stable():
     assert not {t.id for t in train} & {t.id for t in held}
     assert [t.id for t in split(load_turns())[1]] == [t.id for t in held]
     assert any(t.category.startswith("persona") for t in held)
+    # no held-out message is seen in training, not even in another context or with other punctuation
+    assert not {message_key(t.message) for t in train} & {message_key(t.message) for t in held}
 
 
 def test_bad_rows_are_rejected_with_the_field_named():

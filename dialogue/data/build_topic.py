@@ -122,6 +122,70 @@ TOPICS_MORE = {
                        ["I ordered the cake", "how should I decorate with balloons?", "everyone planned it in secret", "the gifts really moved me"]),
 }
 
+# A third batch of topics (more subjects for a model of "same subject or not"), split on its own.
+TOPICS_THIRD = {
+    "driving": (["사용자가 운전면허 시험을 준비 중", "사용자의 차가 고속도로에서 고장 남"],
+                ["The user is preparing for a driving test", "The user's car broke down on the highway"],
+                ["주차가 제일 어려워", "견인차 불렀어", "도로 주행 내일이야", "엔진 소리가 이상했어"],
+                ["parallel parking is the hardest part", "I called a tow truck", "the road test is tomorrow", "the engine made a weird noise"]),
+    "kitten": (["사용자가 새끼 고양이를 입양함", "사용자의 고양이가 밥을 안 먹음"],
+               ["The user adopted a kitten", "The user's cat won't eat"],
+               ["이름을 뭐로 지을까?", "사료를 바꿔봐야 하나", "하루 종일 잠만 자", "발톱으로 소파를 긁어"],
+               ["what should I name her?", "maybe I should switch the food", "she sleeps all day", "she scratches the sofa"]),
+    "dentist": (["사용자가 치과에서 사랑니를 뺌", "사용자가 치아 교정을 시작함"],
+                ["The user had a wisdom tooth pulled", "The user started wearing braces"],
+                ["마취가 아직 안 풀렸어", "죽만 먹어야 한대", "철사가 입안을 찔러", "양치하기가 힘들어"],
+                ["the anaesthetic hasn't worn off", "I can only eat porridge", "the wire pokes my cheek", "brushing is a pain now"]),
+    "wedding": (["사용자가 친구 결혼식에 다녀옴", "사용자가 언니 결혼식 축사를 맡음"],
+                ["The user went to a friend's wedding", "The user has to give a speech at their sister's wedding"],
+                ["신부가 너무 예뻤어", "축사 쓰다가 울컥했어", "부케 받았어!", "하객이 엄청 많았어"],
+                ["the bride looked so beautiful", "I teared up writing the speech", "I caught the bouquet!", "there were so many guests"]),
+    "camping": (["사용자가 주말에 캠핑을 다녀옴", "사용자가 캠핑 장비를 사려고 함"],
+                ["The user went camping over the weekend", "The user wants to buy camping gear"],
+                ["텐트 치는 데 한 시간 걸렸어", "밤에 별이 엄청 많았어", "침낭은 어떤 게 좋아?", "모기한테 엄청 물렸어"],
+                ["it took an hour to pitch the tent", "there were so many stars at night", "which sleeping bag is good?", "mosquitoes ate me alive"]),
+    "commute": (["사용자가 출근길 지하철이 너무 붐빈다고 함", "사용자가 버스를 잘못 타서 지각함"],
+                ["The user says the subway to work is packed", "The user took the wrong bus and was late"],
+                ["서서 한 시간 갔어", "반대 방향으로 가고 있더라", "환승이 너무 복잡해", "자전거로 다녀볼까?"],
+                ["I stood for an hour", "it was going the opposite way", "the transfers are so confusing", "maybe I should bike instead?"]),
+    "photography": (["사용자가 필름 카메라를 샀다고 함", "사용자가 사진 동아리에 들어감"],
+                    ["The user bought a film camera", "The user joined a photography club"],
+                    ["현상하는 데 일주일 걸린대", "노출 맞추는 게 어려워", "출사 가기로 했어", "인물 사진 찍는 게 재밌어"],
+                    ["developing takes a week", "getting the exposure right is hard", "we're going on a photo walk", "portraits are fun to shoot"]),
+    "volunteer": (["사용자가 유기견 보호소에서 봉사함", "사용자가 연탄 나르기 봉사를 다녀옴"],
+                  ["The user volunteered at an animal shelter", "The user helped deliver coal briquettes to the elderly"],
+                  ["산책시킬 아이들이 많았어", "팔이 너무 아파", "다음 달에도 가려고", "할머니가 고맙다고 하셨어"],
+                  ["there were so many dogs to walk", "my arms are so sore", "I'm going again next month", "a grandma thanked us"]),
+    "coding": (["사용자가 파이썬을 독학하는 중", "사용자가 코딩 과제 버그를 못 잡음"],
+               ["The user is teaching themselves Python", "The user can't fix a bug in a coding assignment"],
+               ["반복문이 헷갈려", "에러 메시지가 이해가 안 돼", "마감이 오늘 밤이야", "처음으로 프로그램 돌아갔어!"],
+               ["loops confuse me", "I don't understand the error message", "the deadline is tonight", "my program ran for the first time!"]),
+    "diet": (["사용자가 다이어트를 시작함", "사용자가 야식을 끊으려고 함"],
+             ["The user started a diet", "The user is trying to quit late-night snacks"],
+             ["벌써 2킬로 빠졌어", "배고파서 잠이 안 와", "샐러드만 먹으니까 지겨워", "치킨 광고가 나를 괴롭혀"],
+             ["I've already lost 2 kg", "I'm too hungry to sleep", "I'm sick of eating only salad", "fried chicken ads are torturing me"]),
+    "soccer": (["사용자가 어제 축구 경기를 봤다고 함", "사용자가 동네 축구팀에 들어감"],
+               ["The user watched a football match yesterday", "The user joined a local football team"],
+               ["후반에 역전골 터졌어", "나 수비수 맡았어", "심판 판정이 좀 이상했어", "다음 주에 친선 경기 있어"],
+               ["they scored the winner in the second half", "I'm playing defence", "the referee made some odd calls", "we have a friendly next week"]),
+    "cleaning": (["사용자가 대청소를 했다고 함", "사용자가 옷장 정리를 하는 중"],
+                 ["The user did a big house cleaning", "The user is sorting out their wardrobe"],
+                 ["먼지가 엄청 나왔어", "안 입는 옷이 너무 많아", "기부할 옷 따로 모았어", "창문까지 다 닦았어"],
+                 ["so much dust came out", "I have too many clothes I never wear", "I set aside clothes to donate", "I even cleaned the windows"]),
+    "lost_wallet": (["사용자가 지갑을 잃어버림", "사용자가 택시에 휴대폰을 두고 내림"],
+                    ["The user lost their wallet", "The user left their phone in a taxi"],
+                    ["카드 다 정지시켰어", "경찰서에 신고했어", "기사님이 연락 주셨어", "신분증 재발급 받아야 해"],
+                    ["I cancelled all my cards", "I reported it to the police", "the driver called me back", "I need to get a new ID"]),
+    "sibling": (["사용자에게 조카가 태어남", "사용자가 동생 숙제를 도와주는 중"],
+                ["The user's nephew was just born", "The user is helping their younger brother with homework"],
+                ["손이 진짜 작아", "분수 설명하기 어렵다", "계속 울기만 해", "동생이 집중을 안 해"],
+                ["his hands are so tiny", "explaining fractions is hard", "he just keeps crying", "my brother won't focus"]),
+    "fishing": (["사용자가 아빠랑 낚시를 다녀옴", "사용자가 바다낚시를 처음 해봄"],
+                ["The user went fishing with their dad", "The user tried sea fishing for the first time"],
+                ["한 마리도 못 잡았어", "배멀미 했어", "미끼 끼우는 게 징그러웠어", "회 떠서 먹었어"],
+                ["I didn't catch a single fish", "I got seasick", "putting the bait on was gross", "we ate the catch as sashimi"]),
+}
+
 # replies that continue whatever was said, and openers that announce a new subject
 CONTINUE = (["응 맞아", "그치 ㅋㅋ", "진짜?", "그래서 어떻게 됐어?", "왜?", "아 그렇구나", "더 얘기해줘", "나도 그렇게 생각해"],
             ["yeah exactly", "right lol", "really?", "so what happened?", "why?", "oh I see", "tell me more", "I think so too"])
@@ -158,7 +222,8 @@ def _pairs(topics: dict, seed: int) -> list[dict]:
 
 
 def build(seed: int = 0) -> list[dict]:
-    return _pairs(TOPICS, seed) + [dict(r, batch=2) for r in _pairs(TOPICS_MORE, seed + 1)]
+    return (_pairs(TOPICS, seed) + [dict(r, batch=2) for r in _pairs(TOPICS_MORE, seed + 1)]
+            + [dict(r, batch=3) for r in _pairs(TOPICS_THIRD, seed + 2)])
 
 
 def main() -> None:

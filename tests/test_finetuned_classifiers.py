@@ -1,0 +1,105 @@
+"""Classifiers on fine-tuned top e5 layers: tiny random BERT layers (unit) and the shipped ones (integration)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
+from dialogue.evaluation import choose_flag_threshold
+from dialogue.finetuning import LayerClassifier, all_topic_pairs, is_layer_classifier
+from tests.conftest import require_prepared
+
+
+def _tiny(pair: bool, labels=ETHICS_LABELS) -> LayerClassifier:
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    config = BertConfig(hidden_size=16, num_attention_heads=2, intermediate_size=32)
+    torch.manual_seed(0)
+    return LayerClassifier([BertLayer(config) for _ in range(2)], labels, 10, pair).eval()
+
+
+def test_padding_does_not_change_a_prediction():
+    model = _tiny(pair=False)
+    states = [torch.randn(n, 16) for n in (3, 9, 5)]
+    together = model.predict_proba(states)
+    alone = np.concatenate([model.predict_proba([s]) for s in states])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert np.allclose(together.sum(1), 1, atol=1e-5)
+
+
+def test_pair_model_reads_both_texts_and_their_order():
+    model = _tiny(pair=True, labels=TOPIC_LABELS)
+    a, b, c = torch.randn(4, 16), torch.randn(6, 16), torch.randn(5, 16)
+    p = model.predict_proba([a, a, b], [b, c, a])
+    assert not np.allclose(p[0], p[1]) and not np.allclose(p[0], p[2])
+    np.testing.assert_allclose(p[:1], model.predict_proba([a], [b]), atol=1e-5)
+    with pytest.raises(ValueError):
+        model.logits([a])
+
+
+def test_save_and_load_round_trip_in_half_precision(tmp_path):
+    from transformers import BertConfig
+
+    model = _tiny(pair=False)
+    model.temperature, model.meta = 1.7, {"flag_below_normal": 0.05}
+    model.save(tmp_path / "ethics")
+    assert is_layer_classifier(tmp_path / "ethics")
+    again = LayerClassifier.load(tmp_path / "ethics", BertConfig(hidden_size=16, num_attention_heads=2,
+                                                                 intermediate_size=32))
+    assert again.labels == ETHICS_LABELS and again.from_layer == 10 and again.meta["flag_below_normal"] == 0.05
+    states = [torch.randn(7, 16)]
+    np.testing.assert_allclose(again.predict_proba(states), model.predict_proba(states), atol=2e-3)
+
+
+def test_flag_threshold_is_chosen_for_macro_f1_within_the_false_flag_bound():
+    # 100 normal messages (3 look offensive), 20 offensive ones, two categories besides normal
+    p_normal = np.array([0.99] * 97 + [0.3, 0.08, 0.004] + [0.001] * 10 + [0.15] * 10)
+    p = np.stack([p_normal, (1 - p_normal) * 0.9, (1 - p_normal) * 0.1], 1)
+    y = np.array([0] * 100 + [1] * 20)
+    # τ = 0.2 catches every offence but flags 2 normal messages; τ ≤ 0.05 keeps to 1% but misses half the
+    # offences, which costs far more than 0.02 macro-F1: the gate keeps the better τ
+    tau = choose_flag_threshold(p, y, max_false=0.01)
+    assert tau == 0.2
+    # when the bound is cheap it is kept: with no offence near the edge, τ stays within 1% false flags
+    p2 = p.copy()
+    p2[110:, 0], p2[110:, 1] = 0.001, 0.9
+    tau2 = choose_flag_threshold(p2, y, max_false=0.01)
+    assert tau2 == 0.002 and np.mean(p2[:100, 0] < tau2) == 0
+
+
+def test_all_topic_pairs_adds_only_train_pairings_and_never_calls_a_generic_reply_a_change():
+    rows = [{"previous": f"{t} summary", "message": m, "label": "continued", "lang": "en", "group": t, "split": sp}
+            for t, sp in (("dog", "train"), ("exam", "train"), ("cafe", "val"))
+            for m in (f"{t} follow-up", "why?")]
+    pairs = all_topic_pairs(rows)
+    assert all(r["split"] == "train" for r in pairs) and not any("cafe" in r["message"] for r in pairs)
+    assert {(r["previous"], r["message"], r["label"]) for r in pairs} >= {
+        ("dog summary", "exam follow-up", "changed"), ("exam summary", "dog follow-up", "changed")}
+    assert all(r["label"] == "continued" for r in pairs if r["message"] == "why?")
+
+
+# ---- integration: the shipped classifiers on the real encoder ---------------------------------------
+
+@pytest.fixture(scope="module")
+def real_encoder():
+    require_prepared("multilingual-e5-small")
+    from dialogue.encoder import shared_encoder
+
+    return shared_encoder()
+
+
+@pytest.mark.real_weights
+def test_one_encoder_pass_serves_embedding_and_both_classifiers(real_encoder):
+    assert is_layer_classifier(HEADS_DIR / "ethics") and is_layer_classifier(HEADS_DIR / "topic")
+    ethics, topic = EthicsClassifier(real_encoder), TopicChangeClassifier(real_encoder)
+    message = "내일 친구랑 한강에서 자전거 타기로 했어"
+    real_encoder.clear_cache()
+    assert ethics.classify(message)[0] == "normal"
+    # the gate's pass left the message's embedding in the cache, equal to sentence-transformers' own
+    assert ("query", message) in real_encoder._cache
+    reference = real_encoder.model.encode([message], prompt_name="query", normalize_embeddings=True)[0]
+    np.testing.assert_allclose(real_encoder.encode_one(message), reference, atol=1e-5)
+    assert topic.changed("사용자가 시험 공부 때문에 걱정함", "그건 그렇고 내일 한강 가서 자전거 탈 거야")
+    assert not topic.changed("The user is learning to play the piano", "so what happened?")  # a reply keeps context
