@@ -149,3 +149,21 @@ def test_per_face_correlation_and_slope_skip_lost_images():
     r = pearson_rows(x, y)
     assert np.allclose(r[:2], [1, -1]) and np.isnan(r[2])
     assert np.allclose(slope_rows(x, y)[:2], [2, -1])
+
+
+def test_a_face_passes_only_with_its_bar_met_and_every_cross_effect_small():
+    from render.vectors.evaluation import ControlReport, EvalResult
+    from render.vectors.scoring import SCORE_NAMES
+
+    def report(name, r, cross):  # two faces; cross: score -> per-face change in stds
+        faces = {s: np.array(cross.get(s, (0.0, 0.0))) for s in SCORE_NAMES}
+        faces[name] = np.array([4.0, 4.0])
+        faces["lip_gap"] = np.array([3.0, 3.0])  # an extra, reported-only score never fails a face
+        return ControlReport(name, np.linspace(-1, 1, 5), np.array(r), 0.88, {}, faces, 0.0, 0)
+
+    result = EvalResult([report("mouth", (0.95, 0.95), {"eyes": (0.3, 0.7)}),
+                         report("yaw", (0.99, 0.80), {})], 2, 0.04, {}, 0)
+    assert result.face_passes(0) == {"mouth": True, "yaw": True}
+    assert result.face_passes(1) == {"mouth": False, "yaw": False}  # eyes +0.7 std; r 0.80 under the bar
+    table = result.face_table(1)
+    assert "| mouth | 0.950 (≥ 0.88) | +0.70 | **+4.00** |" in table and table.count("**no**") == 2

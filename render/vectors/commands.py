@@ -75,6 +75,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--write", action="store_true",
                    help=f"write the table into {DOC_PATH.relative_to(DOC_PATH.parents[1])} and the sweep picture")
     e.add_argument("--picture-seed", type=int, default=None, help="face of the sweep picture (default: persona)")
+    e.add_argument("--no-persona", action="store_true",
+                   help="skip the persona check (by default the persona's own face, weights/manifest.toml "
+                        "[persona], is also measured and must pass every bar and cross effect)")
     e.set_defaults(func=cmd_eval)
 
 
@@ -225,23 +228,46 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 cross = ", ".join(f"{s} {v[i]:+.2f}" for s, v in c.cross_faces.items() if s != c.name)
                 print(f"{c.name}, seed {seed}: r {c.r[i]:.3f} (bar {c.bar}), own Δ {c.cross_faces[c.name][i]:+.2f} "
                       f"std, cross Δ {cross}")
+    persona = None
+    if not args.no_persona and not args.seeds:
+        persona = _persona_check(gen, directions, scorer, score_size, args.steps, args.batch, controls)
+        print()
+        print(persona)
     if args.write:
         from render.commands import persona_face
 
         seed = args.picture_seed if args.picture_seed is not None else persona_face()[0]
         picture = sweep_picture(gen, directions, gen.w_from_seeds([seed], args.psi)[0].cpu().numpy())
         save_image(picture, PICTURE_PATH, quality=90)
-        _write_doc_section(table, result.summary(), directions, seeds, args.steps)
+        _write_doc_section(table, result.summary(), directions, seeds, args.steps, persona)
         print(f"updated {DOC_PATH} and {PICTURE_PATH}")
     return 0
 
 
-def _write_doc_section(table: str, summary: str, directions, seeds, steps) -> None:
+def _persona_check(gen, directions, scorer, score_size: int, steps: int, batch: int, controls) -> str:
+    """The persona's own face measured like an evaluation face: a Markdown heading line and table."""
+    from render.commands import persona_face
+    from render.vectors.evaluation import evaluate
+
+    seed, psi = persona_face()
+    w = gen.w_from_seeds([seed], psi).cpu().numpy()
+    result = evaluate(gen, directions, w, scorer, directions.meta["score_std"], score_size, steps, 0, batch,
+                      controls=controls)
+    if result.faces == 0:
+        return f"Persona face (seed {seed}, ψ {psi:g}): the face mesh finds no face; choose another seed."
+    verdict = "passes every per-face bar and every cross effect (< 0.5 std)" if all(
+        result.face_passes(0).values()) else "**does not pass everything**"
+    return f"Persona face (seed {seed}, ψ {psi:g}, `[persona]` in weights/manifest.toml): {verdict}.\n\n" \
+           + result.face_table(0)
+
+
+def _write_doc_section(table: str, summary: str, directions, seeds, steps, persona: str | None = None) -> None:
     meta = directions.meta
     body = (f"<!-- eval:begin (written by `ohlora vectors eval --write`) -->\n"
             f"Directions: {meta.get('method')}, conditioning {meta.get('conditioning')}, fitted on "
             f"{meta.get('faces')} faces ({meta.get('made')}). Evaluation: seeds {seeds[0]}–{seeds[-1]}, "
-            f"{steps} control values per sweep.\n\n{table}\n\n{summary}\n<!-- eval:end -->")
+            f"{steps} control values per sweep.\n\n{table}\n\n{summary}\n"
+            + (f"\n{persona}\n" if persona else "") + "<!-- eval:end -->")
     text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else "# Expression directions\n\n"
     pattern = re.compile(r"<!-- eval:begin.*?<!-- eval:end -->", re.S)
     text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"

@@ -197,9 +197,30 @@ class EvalResult:
                           for c in self.controls for k, v in c.also_r.items() if np.isfinite(v).any())
                 + ".")
 
+    def face_table(self, face: int = 0, cross_limit: float = 0.5) -> str:
+        """One face's measurement as Markdown (a row per control): its r against the per-face bar and
+        the change of every score over the range; "passes" when the bar is met and every cross effect is
+        under `cross_limit` population stds. Used for the persona, whose own face must pass everything."""
+        head = ("| control | r (bar) | " + " | ".join(f"Δ{s}" for s in SCORE_NAMES) + " | passes |")
+        lines = [head, "|" + "---|" * (3 + len(SCORE_NAMES))]
+        for c in self.controls:
+            cross = " | ".join(("**" if s == c.name else "") + f"{c.cross_faces[s][face]:+.2f}"
+                               + ("**" if s == c.name else "") for s in SCORE_NAMES)
+            lines.append(f"| {c.name} | {c.r[face]:.3f} (≥ {c.bar}) | {cross} | "
+                         f"{'yes' if self.face_passes(face, cross_limit)[c.name] else '**no**'} |")
+        return "\n".join(lines)
+
+    def face_passes(self, face: int = 0, cross_limit: float = 0.5) -> dict[str, bool]:
+        """Per control, on one face: r meets the bar and every cross effect is under `cross_limit` std."""
+        return {c.name: bool(np.nan_to_num(c.r[face], nan=-1.0) >= c.bar)
+                and all(abs(v[face]) < cross_limit for s, v in c.cross_faces.items()
+                        if s != c.name and s in SCORE_NAMES)
+                for c in self.controls}
+
     def passes(self, cross_limit: float = 0.5) -> dict[str, bool]:
         """Per control: every face passes its bar and every cross effect is under `cross_limit` std."""
-        return {c.name: c.pass_share == 1.0 and all(abs(v) < cross_limit for s, v in c.cross.items() if s != c.name)
+        return {c.name: c.pass_share == 1.0 and all(abs(v) < cross_limit for s, v in c.cross.items()
+                                                     if s != c.name and s in SCORE_NAMES)
                 for c in self.controls}
 
 
