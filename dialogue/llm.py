@@ -123,7 +123,8 @@ class InProcessLLM:
         if not self.adapters:
             return contextlib.nullcontext()
         if role in self.adapters:
-            self.model.set_adapter(role)
+            if self.model.active_adapter != role:  # set_adapter would also undo a merge of this very adapter
+                self.model.set_adapter(role)
             return contextlib.nullcontext()
         return self.model.disable_adapter()
 
