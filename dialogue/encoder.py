@@ -100,9 +100,7 @@ class SentenceEncoder:
                     h = h[0] if isinstance(h, tuple) else h
             emb = None
             if upto is None:
-                m = mask.unsqueeze(-1).to(h.dtype)
-                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1)
-                emb = torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
+                emb = torch.nn.functional.normalize(mean_pool(h, mask), dim=-1).float().numpy()
         return emb, kept
 
     def _store_states(self, kind: Kind, texts: list[str], kept: dict[int, list]) -> None:
@@ -176,6 +174,12 @@ class SentenceEncoder:
 
     def encode_one(self, text: str, kind: Kind = "query") -> np.ndarray:
         return self.encode([text], kind)[0]
+
+
+def mean_pool(h, mask):
+    """Mean of the token states [batch, tokens, dim] over the tokens where the 0/1 mask is 1."""
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
 
 def additive_mask(mask):

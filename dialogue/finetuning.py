@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dialogue.encoder import additive_mask
+from dialogue.encoder import additive_mask, mean_pool
 
 PAIR_FEATURES = 4
 
@@ -38,11 +38,6 @@ def _pad(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         h[i, :s.shape[0]] = s
         mask[i, :s.shape[0]] = 1
     return h, mask
-
-
-def _mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask.unsqueeze(-1).to(h.dtype)
-    return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
 
 class LayerClassifier(nn.Module):
@@ -81,7 +76,7 @@ class LayerClassifier(nn.Module):
         """Unscaled logits [batch, labels]; `second` (pair models): the message states, `states` the summary's."""
         if not self.pair:
             h, mask = _pad(states)
-            pooled = _mean(self._run(h, mask), mask)
+            pooled = mean_pool(self._run(h, mask), mask)
             return self.head(nn.functional.normalize(pooled, dim=-1) * 10)
         if second is None or len(second) != len(states):
             raise ValueError("a pair classifier needs the states of both texts")
@@ -90,8 +85,8 @@ class LayerClassifier(nn.Module):
         for i, (a, b) in enumerate(zip(states, second)):
             part[i, a.shape[0]:a.shape[0] + b.shape[0]] = 1
         out = self._run(h, mask)
-        u = nn.functional.normalize(_mean(out, mask * (1 - part)), dim=-1)
-        v = nn.functional.normalize(_mean(out, part), dim=-1)
+        u = nn.functional.normalize(mean_pool(out, mask * (1 - part)), dim=-1)
+        v = nn.functional.normalize(mean_pool(out, part), dim=-1)
         return self.head(torch.cat([u, v, u * v, (u - v).abs()], dim=-1) * 10)
 
     def predict_proba(self, states, second=None) -> np.ndarray:

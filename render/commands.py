@@ -183,11 +183,12 @@ def cmd_bench_atlas(args: argparse.Namespace) -> int:
                   "gets the next finer count (3, 5, 9, 17) until the midpoint errors summed over the controls are "
                   "≤ 5/255 (at mixed points the grid's error measured ≈ 0.35–0.45 × that sum). The head turn "
                   "needs by far the most keyframes: its edges move, and a blend of two positions of an edge "
-                  "ghosts, so its error halves only when its spacing halves (17.1 → 8.5 → 4.0 → 1.7/255 at 3, 5, "
-                  "9, 17 keyframes); eyes and mouth are nearly linear in pixels. The earlier layout (a grid per "
-                  "pair of controls + a 5³ interaction grid, 9 × 5 × 17, 441 keyframes) measured 3.6/255 "
-                  "(timeline) and 3.8/255 (uniform) at 256² on the same directions: the controls' pixel changes "
-                  "are not additive. Rerun after changing the directions or the persona: "
+                  "ghosts, so its error halves only when its spacing halves (on the earlier persona face, seed 10: "
+                  "17.1 → 8.5 → 4.0 → 1.7/255 at 3, 5, 9, 17 keyframes; this face's plan is in the build log "
+                  "and the midpoint errors above); eyes and mouth are nearly linear in pixels. On seed 10 the "
+                  "earlier layout (a grid per pair of controls + a 5³ interaction grid, 9 × 5 × 17, 441 "
+                  "keyframes) measured 3.6/255 (timeline) and 3.8/255 (uniform) at 256² with these directions: "
+                  "the controls' pixel changes are not additive. Rerun after changing the directions or the persona: "
                   "`ohlora bench atlas --study` (the atlas is rebuilt for the new directions; exact renders are "
                   "cached by generator, face and directions)."]
     body = "\n".join(lines)
