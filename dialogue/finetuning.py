@@ -180,8 +180,11 @@ def frozen_states(encoder, texts: Sequence[str], layer: int, progress: Callable[
 def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequence[str], top_layers: int = 2,
                            epochs: int = 8, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                            seed: int = 0, augment: bool = True, select: Callable[[np.ndarray, np.ndarray], float] | None = None,
+                           max_minutes: float | None = None,
                            progress: Callable[[str], None] = print) -> tuple[LayerClassifier, dict]:
     """Fine-tune the top layers on the `train` rows; keep the epoch with the best `select(y, p)` on `val`.
+
+    `max_minutes` bounds the run on a shared machine: no epoch starts once that much time has passed.
 
     Rows are ethics rows ({"text", "label"}) or topic rows ({"previous", "message", "label"}). The loss is
     class-weighted cross-entropy (balanced classes). Returns the model (temperature fitted on val) and a
@@ -216,7 +219,12 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     rng = np.random.default_rng(seed)
     record: dict = {"epochs": []}
     best, best_state = -1.0, None
+    started = time.time()
     for epoch in range(1, epochs + 1):
+        if max_minutes is not None and epoch > 1 and time.time() - started > 60 * max_minutes:
+            progress(f"{task}: stopped before epoch {epoch}: the {max_minutes:g}-minute limit has passed")
+            record["stopped_early"] = f"after epoch {epoch - 1} of {epochs} (time limit {max_minutes:g} min)"
+            break
         t0 = time.time()
         perm = rng.permutation(tr)
         total = 0.0
