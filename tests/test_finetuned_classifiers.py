@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
-from dialogue.evaluation import choose_flag_threshold
+from dialogue.evaluation import choose_change_threshold, choose_flag_threshold
 from dialogue.finetuning import LayerClassifier, all_topic_pairs, is_layer_classifier
 from tests.conftest import require_prepared
 
@@ -67,6 +67,17 @@ def test_flag_threshold_is_chosen_for_macro_f1_within_the_false_flag_bound():
     p2[110:, 0], p2[110:, 1] = 0.001, 0.9
     tau2 = choose_flag_threshold(p2, y, max_false=0.01)
     assert tau2 == 0.002 and np.mean(p2[:100, 0] < tau2) == 0
+
+
+def test_change_threshold_is_arg_max_unless_another_does_better_on_val():
+    changed = np.array([True] * 10 + [False] * 10)
+    # well separated around 0.5: arg-max (0.5) is as good as any and wins the tie
+    p = np.array([0.9] * 10 + [0.1] * 10)
+    assert choose_change_threshold(p, changed) == (0.5, 1.0)
+    # changes scored 0.3–0.4 (the model leans to "continued"): a lower threshold recovers them
+    p = np.array([0.35] * 8 + [0.9] * 2 + [0.1] * 10)
+    t, acc = choose_change_threshold(p, changed)
+    assert 0.1 < t <= 0.35 and acc == 1.0
 
 
 def test_all_topic_pairs_adds_only_train_pairings_and_never_calls_a_generic_reply_a_change():
