@@ -166,7 +166,7 @@ def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int 
     model, record = train_layer_classifier(task, encoder, rows, labels, top_layers=top_layers or defaults["top_layers"],
                                            epochs=epochs or defaults["epochs"], lr=lr or defaults["lr"], seed=seed,
                                            augment=defaults["augment"], select=select, max_minutes=max_minutes,
-                                           progress=progress)
+                                           fresh_changes=defaults.get("fresh_changes", False), progress=progress)
     finish_layer_classifier(task, encoder, model, record)
     return model, record
 
