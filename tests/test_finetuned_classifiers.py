@@ -7,7 +7,7 @@ import torch
 
 from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
 from dialogue.evaluation import choose_change_threshold, choose_flag_threshold
-from dialogue.finetuning import LayerClassifier, all_topic_pairs, is_layer_classifier
+from dialogue.finetuning import LayerClassifier, all_topic_pairs, changed_partners, is_layer_classifier
 from tests.conftest import require_prepared
 
 
@@ -89,6 +89,21 @@ def test_all_topic_pairs_adds_only_train_pairings_and_never_calls_a_generic_repl
     assert {(r["previous"], r["message"], r["label"]) for r in pairs} >= {
         ("dog summary", "exam follow-up", "changed"), ("exam summary", "dog follow-up", "changed")}
     assert all(r["label"] == "continued" for r in pairs if r["message"] == "why?")
+
+
+def test_fresh_change_partners_come_from_other_train_topics_in_the_same_language():
+    rows = [{"previous": f"{t} summary", "message": m, "label": "continued", "lang": "en", "group": t, "split": sp}
+            for t, sp in (("dog", "train"), ("exam", "train"), ("game", "train"), ("cafe", "val"))
+            for m in (f"{t} follow-up", f"{t} 후속", "why?")]
+    rows += [{"previous": "dog summary", "message": "exam follow-up", "label": "changed", "lang": "en", "group": "dog",
+              "split": "train"},
+             {"previous": "dog summary", "message": "anyway, exam follow-up", "label": "changed", "lang": "en",
+              "group": "dog", "split": "train"}]
+    partners = changed_partners(rows)
+    # only the plain change gets new partners (a switch phrase stays as written); never its own topic, a
+    # generic reply, another language or a held-out topic
+    assert list(partners) == [len(rows) - 2]
+    assert partners[len(rows) - 2] == ["exam follow-up", "game follow-up"]
 
 
 # ---- integration: the shipped classifiers on the real encoder ---------------------------------------
