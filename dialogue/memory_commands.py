@@ -118,6 +118,8 @@ def _classifier_report(r: dict) -> str:
         lines.append(f"Normal messages flagged (false-block rate): **{r['normal_false_block_rate']:.3f}** "
                      f"(flag when P(normal) < {r['flag_below_normal']:g}, chosen on val); offensive messages let "
                      f"through: {r['offensive_missed_rate']:.3f}.")
+    if "threshold" in r:
+        lines.append(f"A message counts as a change of subject when P(changed) ≥ {r['threshold']:g} (chosen on val).")
     lines.append("")
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
     lines.append(_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
