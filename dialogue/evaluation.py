@@ -165,7 +165,8 @@ def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int 
         select = lambda yy, p: float(np.mean(p.argmax(1) == yy))  # noqa: E731
     model, record = train_layer_classifier(task, encoder, rows, labels, top_layers=top_layers or defaults["top_layers"],
                                            epochs=epochs or defaults["epochs"], lr=lr or defaults["lr"], seed=seed,
-                                           augment=defaults["augment"], select=select, progress=progress)
+                                           augment=defaults["augment"], label_smoothing=defaults.get("label_smoothing", 0.0),
+                                           select=select, progress=progress)
     finish_layer_classifier(task, encoder, model, record)
     return model, record
 
