@@ -187,11 +187,14 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
         model.meta["flag_below_normal"] = choose_flag_threshold(p, y)
 
 
-# Chosen on val (docs/dialogue-eval.md): ethics 2 layers, topic change 4 (0.827 vs 0.785 val accuracy on the
+# Ethics, chosen on val over the six batches: 3 layers with label smoothing 0.1 (macro-F1 0.913, 8.0% of normal
+# messages flagged) against 2 layers smoothed (0.899, 12.2%) and 2 layers plain (0.904, 17.4%).
+# Chosen on val (docs/dialogue-eval.md): ethics as above, topic change 4 (0.827 vs 0.785 val accuracy on the
 # first two batches of topics); training on all pairings of the train topics measured worse (0.64 val).
 # The shipped topic model was trained on the first two batches of topics (the third batch was written after
 # it and a retraining did not fit in the shared machine's time): max_batch reproduces that.
-LAYER_DEFAULTS = {"ethics": {"top_layers": 2, "epochs": 10, "lr": 5e-5, "augment": False, "max_batch": 99},
+LAYER_DEFAULTS = {"ethics": {"top_layers": 3, "epochs": 10, "lr": 5e-5, "augment": False, "max_batch": 99,
+                             "label_smoothing": 0.1},
                   "topic": {"top_layers": 4, "epochs": 12, "lr": 5e-5, "augment": False, "max_batch": 2}}
 
 
