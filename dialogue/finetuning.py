@@ -203,7 +203,8 @@ def frozen_states(encoder, texts: Sequence[str], layer: int, progress: Callable[
 
 def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequence[str], top_layers: int = 2,
                            epochs: int = 8, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
-                           seed: int = 0, augment: bool = True, select: Callable[[np.ndarray, np.ndarray], float] | None = None,
+                           seed: int = 0, augment: bool = True, label_smoothing: float = 0.0,
+                           select: Callable[[np.ndarray, np.ndarray], float] | None = None,
                            max_minutes: float | None = None, fresh_changes: bool = False,
                            progress: Callable[[str], None] = print) -> tuple[LayerClassifier, dict]:
     """Fine-tune the top layers on the `train` rows; keep the epoch with the best `select(y, p)` on `val`.
@@ -213,7 +214,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     another train topic (`changed_partners`), so the model sees many more unrelated pairs at the same balance.
 
     Rows are ethics rows ({"text", "label"}) or topic rows ({"previous", "message", "label"}). The loss is
-    class-weighted cross-entropy (balanced classes). Returns the model (temperature fitted on val) and a
+    class-weighted cross-entropy (balanced classes), optionally label-smoothed. Returns the model (temperature fitted on val) and a
     record of the run per epoch.
     """
     from dialogue.evaluation import macro_f1
@@ -260,7 +261,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
         total = 0.0
         for i in range(0, len(perm), batch_size):
             idx = perm[i:i + batch_size]
-            loss = nn.functional.cross_entropy(logits(idx, True), y[idx], weight=weight)
+            loss = nn.functional.cross_entropy(logits(idx, True), y[idx], weight=weight, label_smoothing=label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -285,6 +286,6 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     ident = EmbeddingHead(tuple(labels), [(np.eye(len(labels), dtype=np.float32), np.zeros(len(labels), np.float32))])
     model.temperature = fit_temperature(ident, zv, y[va].numpy())
     record.update({"train_examples": int(len(tr)), "best_val_score": best, "temperature": model.temperature, "top_layers": top_layers,
-                   "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "seed": seed,
+                   "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "seed": seed, "label_smoothing": label_smoothing,
                    "trained_on": f"dialogue/data/{task}.jsonl split=train" + (" (all pairings of the train topics)" if pair and augment else "")})
     return model, record
