@@ -217,17 +217,15 @@ def retrieval_scores(store, rows: list[dict], now: datetime) -> list[tuple[float
 
 
 def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.ndarray, np.ndarray]:
-    """Features of each case's best memory, and whether it is the right one (the relevance target)."""
-    from dialogue.memory import relevance_features
-
+    """Features of each case's best memory (with the store's cross-encoder, if any), and whether it is the
+    right one (the relevance target)."""
     x, y = [], []
     for i, case in enumerate(rows):
         user = f"fit{i}"
         _store_case(store, user, case, now)
-        _, scores, agree = store._scores(user, case["question"], now, None)
-        best = int(np.argmax(scores))
-        x.append(relevance_features(scores, best, agree[best], case["question"]))
-        y.append(case["answer"] is not None and store._user_index(user).values[best] == case["answer"][1])
+        best, features, _ = store.best_features(user, case["question"], now)
+        x.append(features)
+        y.append(case["answer"] is not None and best.value == case["answer"][1])
         store.delete_user(user)
     return np.array(x), np.array(y)
 
@@ -304,15 +302,20 @@ def calibrate_retrieval(store, now: datetime, max_false: float = 0.05, progress=
     accuracy whose false retrieval stays ≤ max_false. Sets store.relevance and store.threshold."""
     from sklearn.linear_model import LogisticRegression
 
-    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance
+    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance, load_pair_model
 
+    if store.pair is None:
+        store.pair = load_pair_model(store.encoder)
+    progress("relevance model: " + ("with the cross-encoder" if store.pair is not None else
+                                    "no cross-encoder saved (`ohlora classifiers train --task retrieval`)"))
     rows = read_jsonl(DATA_DIR / "memory_cases.jsonl")
     train = [r for r in rows if r["split"] == "train"]
     progress(f"relevance model: features of {len(train)} train cases")
     x, y = relevance_training_set(store, train, now)
     model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
     store.relevance = RetrievalRelevance(model.coef_[0].astype(np.float64), float(model.intercept_[0]), 0.5,
-                                         {"chosen_on": "val", "trained_on": f"memory_cases.jsonl split=train ({len(train)} cases)"})
+                                         {"chosen_on": "val", "trained_on": f"memory_cases.jsonl split=train ({len(train)} cases)",
+                                          "pair_model": store.pair is not None})
     progress("relevance model: " + ", ".join(f"{n} {w:+.2f}" for n, w in zip(RELEVANCE_FEATURES, store.relevance.weights)))
     val = retrieval_scores(store, [r for r in rows if r["split"] == "val"], now)
     curve = threshold_curve(val, np.round(np.arange(0.01, 0.9991, 0.001), 4))

@@ -392,14 +392,13 @@ class MemoryStore:
 
     def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
                       ) -> tuple[Memory | None, np.ndarray | None, float]:
-        """The best live memory, its relevance features and its score; (None, None, -inf) when none."""
+        """The best live memory, its relevance features (`relevance_features`) and its ranking score;
+        (None, None, -inf) when the user has no live memory."""
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
         if not len(scores) or not np.isfinite(scores).any():
             return None, None, -np.inf
         best = int(np.argmax(scores))
         memory = self._memory(idx, best, float(scores[best]), now)
-        if self.relevance is None and self.pair is None:
-            return memory, None, float(scores[best])
         odds = self.pair_log_odds(query, memory.key, memory.value) if self.pair is not None else 0.0
         return memory, relevance_features(scores, best, agree[best], query, odds), float(scores[best])
 
