@@ -190,7 +190,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     from dialogue.evaluation import macro_f1
 
     torch.manual_seed(seed)
-    pair = task in ("topic", "retrieval")  # retrieval: (memory as shown, question)
+    pair = task == "topic"
     bert = encoder.bert
     model = LayerClassifier.from_encoder(bert, top_layers, labels, pair)
     if pair and augment:

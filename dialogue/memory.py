@@ -68,22 +68,16 @@ def is_question(text: str) -> float:
 
 
 RELEVANCE_FEATURES = ("best score", "margin over the second", "margin over the mean of the others",
-                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question",
-                      "cross-encoder log-odds")
-# The cross-encoder reading the question and the best memory together (fine-tuned top e5 layers), saved
-# beside the relevance model: retrieval_pair.json and retrieval_pair.layers.safetensors.
-PAIR_MODEL = RETRIEVAL_CONFIG.with_name("retrieval_pair")
+                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question")
 
 
-def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str,
-                       pair_log_odds: float = 0.0) -> np.ndarray:
+def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str) -> np.ndarray:
     """Features saying whether the best-scoring memory answers the question (not merely resembles it).
 
     A raw cosine alone cannot: e5 gives 0.8+ to any two short texts on a similar subject. How far the best
     memory stands out from the user's others, and whom the question is about, separate "내 생일 언제게?"
-    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What no pooled embedding separates is a
-    neighbour ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch):
-    the cross-encoder's log-odds (0 without one) reads the two texts together.
+    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What none of them separates is a neighbour
+    ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch).
     """
     s1 = float(scores[best])
     others = np.delete(scores, best)
@@ -91,12 +85,7 @@ def relevance_features(scores: np.ndarray, best: int, day_agreement: float, quer
     if others.size == 0:
         others = np.array([UNRELATED_COSINE])
     return np.array([s1, s1 - others.max(), s1 - others.mean(), *person_markers(query), day_agreement,
-                     is_question(query), pair_log_odds], np.float64)
-
-
-def pair_text(key: str, value: str) -> str:
-    """A memory as the cross-encoder reads it: its key as shown today ("오늘 점심"), then its value."""
-    return f"{key}: {value}"
+                     is_question(query)], np.float64)
 
 
 @dataclass
@@ -130,15 +119,6 @@ class RetrievalRelevance:
             return cls(np.array(cfg["weights"], np.float64), float(cfg["bias"]), float(cfg["threshold"]), meta)
         except (OSError, ValueError, KeyError):
             return None
-
-
-def load_pair_model(encoder, path: Path = PAIR_MODEL):
-    """The saved retrieval cross-encoder, or None when there is none (or no encoder states to feed it)."""
-    from dialogue.finetuning import LayerClassifier, is_layer_classifier
-
-    if not is_layer_classifier(path) or not hasattr(encoder, "token_states"):
-        return None
-    return LayerClassifier.load(path, encoder.bert.config)
 
 
 def day_offset(text: str) -> tuple[int | None, re.Match | None]:
@@ -189,11 +169,9 @@ class MemoryStore:
     """`MemoryProvider` on SQLite: remember (upsert by slot), retrieve (top-k cosine above a threshold)."""
 
     def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float | None = None,
-                 relevance: RetrievalRelevance | None = None, pair_model=None):
+                 relevance: RetrievalRelevance | None = None):
         """`threshold` None: the saved relevance model and its calibrated threshold decide (a raw-cosine
-        threshold of DEFAULT_THRESHOLD when none is saved); a number: a raw-cosine threshold, no model.
-        `pair_model`: the cross-encoder (a pair `LayerClassifier`); None: the saved one when the relevance
-        model was fitted with it."""
+        threshold of DEFAULT_THRESHOLD when none is saved); a number: a raw-cosine threshold, no model."""
         self.db = db if isinstance(db, DialogueDatabase) else DialogueDatabase(db)
         if encoder is None:
             from dialogue.encoder import shared_encoder
@@ -205,11 +183,6 @@ class MemoryStore:
             self.threshold = float(threshold)
         else:
             self.threshold = self.relevance.threshold if self.relevance is not None else DEFAULT_THRESHOLD
-        self.pair = pair_model
-        if pair_model is None and self.relevance is not None and self.relevance.meta.get("pair_model"):
-            self.pair = load_pair_model(encoder)
-            if self.pair is None:  # fitted with a cross-encoder that is not there: fall back to the cosine
-                self.relevance, self.threshold = None, DEFAULT_THRESHOLD
         self._index: dict[str, _UserIndex] = {}
         self._writes = 0
         self._lock = threading.Lock()
@@ -258,9 +231,6 @@ class MemoryStore:
             expires = _ts(datetime.combine(day + timedelta(days=2), time(), now.tzinfo)) if day else None
             rows.append((user_id, slot, key, value, e.astype(np.float32).tobytes(), ke.astype(np.float32).tobytes(),
                          t, t, day.isoformat() if day else None, expires, source_turn))
-        if self.pair is not None:  # the cross-encoder's frozen pass of each memory, now rather than at retrieval
-            self.encoder.token_states([pair_text(self._render_key(k, d, now), v) for (k, v), (_, d, _) in
-                                       zip(items, resolved)], self.pair.from_layer, "query", full=False)
         with self.db.transaction() as conn:
             conn.executemany(
                 """INSERT INTO memories (user_id, slot, key, value, embedding, key_embedding, created_at,
@@ -382,14 +352,6 @@ class MemoryStore:
         top = top[np.argsort(-scores[top])]
         return [self._memory(idx, i, float(scores[i]), now) for i in top if np.isfinite(scores[i])]
 
-    def pair_log_odds(self, query: str, key: str, value: str) -> float:
-        """The cross-encoder's log-odds that the memory (key as shown today) answers the question."""
-        layer = self.pair.from_layer
-        q = self.encoder.token_states([query], layer, "query", full=True)  # cached by the turn's encoder pass
-        m = self.encoder.token_states([pair_text(key, value)], layer, "query", full=False)
-        p = float(np.clip(self.pair.predict_proba(m, q)[0, self.pair.labels.index("answers")], 1e-6, 1 - 1e-6))
-        return float(np.log(p / (1 - p)))
-
     def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
                       ) -> tuple[Memory | None, np.ndarray | None, float]:
         """The best live memory, its relevance features (`relevance_features`) and its ranking score;
@@ -399,8 +361,7 @@ class MemoryStore:
             return None, None, -np.inf
         best = int(np.argmax(scores))
         memory = self._memory(idx, best, float(scores[best]), now)
-        odds = self.pair_log_odds(query, memory.key, memory.value) if self.pair is not None else 0.0
-        return memory, relevance_features(scores, best, agree[best], query, odds), float(scores[best])
+        return memory, relevance_features(scores, best, agree[best], query), float(scores[best])
 
     def best_with_relevance(self, user_id: str, query: str, now: datetime,
                             query_embedding: np.ndarray | None = None) -> tuple[Memory | None, float]:

@@ -39,9 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cl = _subcommands(sub, "classifiers", "train the topic-change and ethics classifiers on dialogue/data/")
     p = cl.add_parser("train", help="fine-tune the top e5 layers (or fit a linear head on frozen e5) and save the "
                                     "classifier in weights/classifiers/; epoch, temperature, thresholds chosen on val")
-    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "retrieval"],
-                   help="all: ethics and topic; retrieval: the memory cross-encoder (then run "
-                        "`ohlora eval memory --calibrate` to refit the relevance gate on it)")
+    p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
     p.add_argument("--kind", default="layers", choices=["layers", "linear"],
                    help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5")
     p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.evaluation.LAYER_DEFAULTS)")
@@ -185,16 +183,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     encoder = shared_encoder()
-    if args.task == "retrieval":
-        from dialogue.evaluation import train_retrieval_pair
-        from dialogue.memory import PAIR_MODEL
-
-        model, record = train_retrieval_pair(encoder, datetime(2026, 11, 29, 14, 0).astimezone(),
-                                             args.top_layers or 2, args.epochs or 6, args.lr or 5e-5, args.seed)
-        weights, _ = model.save(PAIR_MODEL)
-        print(f"retrieval cross-encoder: epoch {record['best_epoch']} (val top-1 at ≤ 5% false retrieval "
-              f"{record['best_val_score']:.3f}) -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
-        return 0
     for task in (["ethics", "topic"] if args.task == "all" else [args.task]):
         path = HEADS_DIR / task
         # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
@@ -358,30 +346,14 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     q = enc.encode_one("내일 뭐 하지?")
     t0 = time.perf_counter(); store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q)
     first = 1000 * (time.perf_counter() - t0)
-    query = "내일 뭐 하지?"
-    ask = lambda i: store.best_with_relevance("bench", query, now, query_embedding=q)  # noqa: E731
-    warm = cold = None
-    if store.pair is not None:
-        # in a turn the question's states come from the classifiers' encoder pass and the memory's from its
-        # write (`remember_many`); `cold`: that memory written before a restart, its frozen pass not redone yet
-        from dialogue.memory import pair_text
-
-        best = ask(0)[0]
-        layer = store.pair.from_layer
-        warm = lambda i: (enc.token_states([query], layer), enc.token_states(  # noqa: E731
-            [pair_text(best.key, best.value)], layer, full=False))
-        cold = timed(ask, reps, before=lambda i: enc.token_states([query], layer))
-    retrieve = timed(ask, reps, before=warm)
+    retrieve = timed(lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now, query_embedding=q), reps)
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic)))
     rows = [["embed one message (e5-small, uncached)", f"{embed:.1f}", "≤ 15"],
             ["ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
              "prepared after the previous answer)", f"{turn:.1f}", "≤ 25"],
             ["the same with the summary encoded in the call too", f"{cold:.1f}", ""],
-            [f"retrieval over {memories:,} memories of one user (query embedded; relevance model"
-             + (" and cross-encoder on the best memory" if store.pair is not None else "") + " included)",
+            [f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",
              f"{retrieve:.2f}", "≤ 5"],
-            *([["the same, the best memory's frozen pass not precomputed (first retrieval after a restart)",
-                f"{cold:.2f}", ""]] if cold is not None else []),
             [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"Median milliseconds over {reps} calls, one process, {torch.get_num_threads()} torch thread(s); load "

@@ -1,19 +1,11 @@
-"""The memory retrieval cases (dialogue/data/memory_cases.jsonl) and the relevance gate's cross-encoder
-feature, without the real encoder."""
+"""The memory retrieval cases (dialogue/data/memory_cases.jsonl): reproducible, split by group, and the
+third batch (day-naming messages, neighbours) present in every split."""
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime
-
-import numpy as np
 
 from dialogue.data import build_memory
-from dialogue.database import DialogueDatabase
-from dialogue.memory import RELEVANCE_FEATURES, MemoryStore, RetrievalRelevance, pair_text
-from tests.dialogue_fakes import HashingEncoder
-
-NOW = datetime(2026, 11, 29, 14, 0).astimezone()
 
 
 def test_committed_cases_are_what_the_builder_writes():
@@ -53,49 +45,3 @@ def test_the_day_batch_reaches_every_split():
         for r in (r for r in day if r["group"] == f"near{g}" and r["lang"] == "ko"):
             assert list(facts[index(kept)]) in r["memories"] and r["answer"] is None
             assert not any(list(facts[index(a)]) in r["memories"] for a in answering)
-
-
-class _StatesEncoder(HashingEncoder):
-    """Token states: one row per character bigram's hashed vector (enough to tell texts apart)."""
-
-    def token_states(self, texts, layer, kind="query", full=True):
-        import torch
-
-        return [torch.tensor(self.encode([t[i:i + 2] for i in range(max(len(t) - 1, 1))])) for t in texts]
-
-
-class _WordPair:
-    """A stand-in cross-encoder: 'answers' when the memory states share the question's first state."""
-
-    from_layer = 10
-    labels = ("other", "answers")
-
-    def predict_proba(self, memory_states, question_states):
-        m, q = memory_states[0], question_states[0]
-        hit = bool((m @ q[0] > 0.99).any())
-        return np.array([[0.1, 0.9] if hit else [0.9, 0.1]])
-
-
-def test_cross_encoder_log_odds_gate_retrieval(tmp_path):
-    # weights only on the cross-encoder's log-odds: its verdict alone decides
-    w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("cross-encoder log-odds")] = 1.0
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), _StatesEncoder(),
-                        relevance=RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True}), pair_model=_WordPair())
-    store.remember("u", "오늘 점심", "김치찌개", "t", NOW)
-    assert pair_text("오늘 점심", "김치찌개") == "오늘 점심: 김치찌개"
-    assert store.pair_log_odds("오늘 점심 뭐였지?", "오늘 점심", "김치찌개") > 2
-    assert store.retrieve("u", "오늘 점심 뭐였지?", NOW).value == "김치찌개"
-    assert store.retrieve("u", "저녁은 뭐 먹지?", NOW) is None
-    memory, features, _ = store.best_features("u", "저녁은 뭐 먹지?", NOW)
-    assert features[-1] < -2 and memory.key == "오늘 점심"
-
-
-def test_a_relevance_model_fitted_with_a_missing_cross_encoder_falls_back_to_cosine(tmp_path):
-    w = np.zeros(len(RELEVANCE_FEATURES))
-    model = RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True})
-    path = model.save(tmp_path / "retrieval.json")
-    loaded = RetrievalRelevance.load(path)
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=loaded)
-    assert store.pair is None and store.relevance is None  # HashingEncoder has no token states
-    store.remember("u", "취미", "기타 연주", "t", NOW)
-    assert store.best_with_relevance("u", "취미", NOW)[0].value == "기타 연주"
