@@ -163,6 +163,30 @@ def all_topic_pairs(rows: list[dict]) -> list[dict]:
     return out
 
 
+def changed_partners(rows: list[dict]) -> dict[int, list[str]]:
+    """For each plain "changed" train row (no switch phrase: its message is another train topic's
+    follow-up), the follow-ups it may be paired with instead: those of every other train topic in the
+    message's language. A follow-up belongs to a topic when it continues that topic and no other."""
+    train = [r for r in rows if r["split"] == "train"]
+    groups_of: dict[str, set] = {}
+    for r in train:
+        if r["label"] == "continued":
+            groups_of.setdefault(r["message"], set()).add(r["group"])
+    owned = {m: next(iter(g)) for m, g in groups_of.items() if len(g) == 1}
+    hangul = lambda t: any("\uac00" <= c <= "\ud7a3" for c in t)  # noqa: E731
+    out = {}
+    for i, r in enumerate(rows):
+        if r["split"] == "train" and r["label"] == "changed" and r["message"] in owned:
+            ko = hangul(r["message"])
+            out[i] = sorted(m for m, g in owned.items() if g != r["group"] and hangul(m) == ko)
+    return out
+
+
+def _draw_partners(rows: list[dict], partners: dict[int, list[str]], rng: np.random.Generator) -> None:
+    for i, pool in partners.items():
+        rows[i] = dict(rows[i], message=pool[rng.integers(len(pool))])
+
+
 def frozen_states(encoder, texts: Sequence[str], layer: int, progress: Callable[[str], None] = print,
                   batch_size: int = 64) -> dict[str, torch.Tensor]:
     """Hidden states after `layer` for every distinct text (the frozen part, computed once)."""
@@ -180,8 +204,13 @@ def frozen_states(encoder, texts: Sequence[str], layer: int, progress: Callable[
 def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequence[str], top_layers: int = 2,
                            epochs: int = 8, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                            seed: int = 0, augment: bool = True, select: Callable[[np.ndarray, np.ndarray], float] | None = None,
+                           max_minutes: float | None = None, fresh_changes: bool = False,
                            progress: Callable[[str], None] = print) -> tuple[LayerClassifier, dict]:
     """Fine-tune the top layers on the `train` rows; keep the epoch with the best `select(y, p)` on `val`.
+
+    `max_minutes` bounds the run on a shared machine: no epoch starts once that much time has passed.
+    `fresh_changes` (topic): every epoch the plain "changed" train pairs get a new partner, a follow-up of
+    another train topic (`changed_partners`), so the model sees many more unrelated pairs at the same balance.
 
     Rows are ethics rows ({"text", "label"}) or topic rows ({"previous", "message", "label"}). The loss is
     class-weighted cross-entropy (balanced classes). Returns the model (temperature fitted on val) and a
@@ -193,6 +222,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     pair = task == "topic"
     bert = encoder.bert
     model = LayerClassifier.from_encoder(bert, top_layers, labels, pair)
+    rows = list(rows)  # fresh_changes replaces rows in this list, never the caller's
     if pair and augment:
         rows = all_topic_pairs(rows) + [r for r in rows if r["split"] != "train"]
     texts = [t for r in rows for t in ((r["previous"], r["message"]) if pair else (r["text"],))]
@@ -214,11 +244,19 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     opt = torch.optim.AdamW([{"params": list(model.layers.parameters()), "lr": lr},
                              {"params": list(model.head.parameters()), "lr": head_lr}], weight_decay=0.01)
     rng = np.random.default_rng(seed)
+    partners = changed_partners(rows) if pair and fresh_changes else None
     record: dict = {"epochs": []}
     best, best_state = -1.0, None
+    started = time.time()
     for epoch in range(1, epochs + 1):
+        if max_minutes is not None and epoch > 1 and time.time() - started > 60 * max_minutes:
+            progress(f"{task}: stopped before epoch {epoch}: the {max_minutes:g}-minute limit has passed")
+            record["stopped_early"] = f"after epoch {epoch - 1} of {epochs} (time limit {max_minutes:g} min)"
+            break
         t0 = time.time()
         perm = rng.permutation(tr)
+        if partners is not None and epoch > 1:
+            _draw_partners(rows, partners, rng)
         total = 0.0
         for i in range(0, len(perm), batch_size):
             idx = perm[i:i + batch_size]

@@ -39,6 +39,9 @@ class DialogueScores:
     expr_parts_correct: int = 0
     expr_all_correct: int = 0
     expr_turns: int = 0
+    # answers whose text training never saw: the expression role must read the mood, not recall the line
+    expr_unseen_turns: int = 0
+    expr_unseen_parts_correct: int = 0
     summary_turns: int = 0
     raw_valid: dict[str, int] = field(default_factory=lambda: {"answer": 0, "memory": 0, "expression": 0, "summary": 0})
     lang_match: int = 0
@@ -57,6 +60,9 @@ class DialogueScores:
             ("memory key F1 (≥ 0.9)", f"{f1:.3f} (precision {p:.3f}, recall {r:.3f})"),
             ("expression level accuracy (≥ 80%), per control", f"{self.expr_parts_correct / max(3 * self.expr_turns, 1):.1%}"),
             ("expression, all three controls right", f"{self.expr_all_correct / max(self.expr_turns, 1):.1%}"),
+            ("expression per control, on answers training never saw",
+             f"{self.expr_unseen_parts_correct / max(3 * self.expr_unseen_turns, 1):.1%} "
+             f"({self.expr_unseen_turns} turns)"),
             ("raw format validity: answer / memory / expression / summary",
              " / ".join(f"{self.raw_valid[k] / max(d, 1):.1%}" for k, d in
                         (("answer", n), ("memory", self.memory_turns), ("expression", self.expr_turns),
@@ -70,9 +76,11 @@ class DialogueScores:
 
 
 def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None = None,
-             summary_turns: set[str] | None = None, progress: bool = True) -> DialogueScores:
+             summary_turns: set[str] | None = None, progress: bool = True,
+             train_answers: set[str] | None = None) -> DialogueScores:
     """Greedy outputs of the roles on `turns` against their targets. Memory and expression run on every
-    turn; answers and summaries on the ids given (None: every turn), since they cost the most tokens."""
+    turn; answers and summaries on the ids given (None: every turn), since they cost the most tokens.
+    `train_answers` (the training split's answer texts) separates expression on answers never trained on."""
     s = DialogueScores()
     for t in tqdm(turns, desc="eval dialogue", unit="turn", disable=not progress):
         if answer_turns is None or t.id in answer_turns:
@@ -110,6 +118,10 @@ def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None
                      expr.head == t.expression["head"]]
             s.expr_parts_correct += sum(parts)
             s.expr_all_correct += all(parts)
+        if train_answers is not None and t.answer not in train_answers:
+            s.expr_unseen_turns += 1
+            if expr is not None:
+                s.expr_unseen_parts_correct += sum(parts)
         if summary_turns is None or t.id in summary_turns:
             s.summary_turns += 1
             summ = llm.generate_text("summary", summary_prompt(t.message, t.answer), max_new_tokens=40).text
@@ -122,7 +134,7 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
     """Every held-out turn for memory and expression; answers on every persona-fact turn plus
     `answer_others` more (None: all); summaries on `summaries` turns (None: all)."""
     llm = load_default_llm(threads)
-    _, held = split(load_turns())
+    train, held = split(load_turns())
     if max_turns:
         # every persona-fact turn first (the headline metric), then an even spread of the rest
         persona = [t for t in held if t.category.startswith("persona")]
@@ -137,7 +149,7 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
         answer_ids = set(persona + others[::max(1, len(others) // max(answer_others, 1))][:answer_others])
     if summaries is not None:
         summary_ids = {t.id for t in held[::max(1, len(held) // max(summaries, 1))][:summaries]}
-    scores = evaluate(llm, held, answer_ids, summary_ids)
+    scores = evaluate(llm, held, answer_ids, summary_ids, train_answers={t.answer for t in train})
     body = (f"Held-out split of dialogue/data/turns.jsonl (never seen in training), greedy decoding with the "
             f"committed adapters: memory and expression on all {scores.memory_turns} held-out turns, answers on "
             f"{scores.turns} (every persona-fact turn and a spread of the others), summaries on "

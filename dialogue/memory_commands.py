@@ -47,6 +47,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="start no new epoch after this many minutes (a bound on a shared machine)")
     p.set_defaults(func=cmd_train)
     p = cl.add_parser("compare", help="measure fine-tuning the top e5 layers against the frozen head (ethics)")
     p.add_argument("--top-layers", type=int, default=2)
@@ -116,6 +118,8 @@ def _classifier_report(r: dict) -> str:
         lines.append(f"Normal messages flagged (false-block rate): **{r['normal_false_block_rate']:.3f}** "
                      f"(flag when P(normal) < {r['flag_below_normal']:g}, chosen on val); offensive messages let "
                      f"through: {r['offensive_missed_rate']:.3f}.")
+    if "threshold" in r:
+        lines.append(f"A message counts as a change of subject when P(changed) ≥ {r['threshold']:g} (chosen on val).")
     lines.append("")
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
     lines.append(_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
@@ -193,12 +197,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
         linear, layers = path.with_suffix(".safetensors"), path.with_name(task + ".layers.safetensors")
         if args.kind == "layers":
-            model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed)
+            model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed,
+                                         args.max_minutes)
             weights, _ = model.save(path)
             linear.unlink(missing_ok=True)
             print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
                   f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}"
-                                                if task == "ethics" else "")
+                                                if task == "ethics" else f", P(changed) threshold {model.meta['threshold']:g}")
                   + f" -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
         else:
             head, report = train_head(task, encoder)

@@ -29,7 +29,8 @@ _TIME_WORDS = re.compile(
     r"오늘|내일|어제|모레|지금|요일|며칠|몇 ?일|날짜|이번 ?주|주말|아침|저녁|오후|오전|밤|몇 ?시|"
     r"\b(today|tomorrow|yesterday|now|tonight|weekday|weekend|date|day is it|what day|morning|evening|"
     r"afternoon|time is it|this week)\b", re.IGNORECASE)
-_AGE_WORDS = re.compile(r"나이|몇 ?살|살이야|살이에요|살이니|연세|학년|\b(age|how old|what year|which year|grade)\b",
+_AGE_WORDS = re.compile(r"나이|몇 ?살|살이야|살이에요|살이니|연세|학년|무슨 ?띠|띠가|띠야|띠예요|띠에요|"
+                        r"\b(age|how old|years old|twenties|what year|which year|grade|freshman|sophomore)\b",
                         re.IGNORECASE)
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")

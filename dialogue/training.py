@@ -51,7 +51,9 @@ class TrainConfig:
 ROLE_DEFAULTS = {
     "answer": dict(max_epochs=6.0, max_minutes=30.0, eval_every=30, patience=4),
     "memory": dict(max_epochs=8.0, max_minutes=12.0, eval_every=20, patience=4),
-    "expression": dict(max_epochs=8.0, max_minutes=12.0, eval_every=15, patience=4),
+    # expression: a 3-token classification; at patience 4 it stopped at 2.4 epochs with 61% of held-out levels
+    # right, run longer it reached 99% (held-out loss 0.21 -> 0.007 at 7.8 epochs)
+    "expression": dict(max_epochs=20.0, max_minutes=20.0, eval_every=15, patience=10),
     "summary": dict(max_epochs=4.0, max_minutes=12.0, eval_every=25, patience=4),
 }
 

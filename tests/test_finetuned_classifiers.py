@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
-from dialogue.evaluation import choose_flag_threshold
-from dialogue.finetuning import LayerClassifier, all_topic_pairs, is_layer_classifier
+from dialogue.evaluation import choose_change_threshold, choose_flag_threshold
+from dialogue.finetuning import LayerClassifier, all_topic_pairs, changed_partners, is_layer_classifier
 from tests.conftest import require_prepared
 
 
@@ -69,6 +69,17 @@ def test_flag_threshold_is_chosen_for_macro_f1_within_the_false_flag_bound():
     assert tau2 == 0.002 and np.mean(p2[:100, 0] < tau2) == 0
 
 
+def test_change_threshold_is_arg_max_unless_another_does_better_on_val():
+    changed = np.array([True] * 10 + [False] * 10)
+    # well separated around 0.5: arg-max (0.5) is as good as any and wins the tie
+    p = np.array([0.9] * 10 + [0.1] * 10)
+    assert choose_change_threshold(p, changed) == (0.5, 1.0)
+    # changes scored 0.3–0.4 (the model leans to "continued"): a lower threshold recovers them
+    p = np.array([0.35] * 8 + [0.9] * 2 + [0.1] * 10)
+    t, acc = choose_change_threshold(p, changed)
+    assert 0.1 < t <= 0.35 and acc == 1.0
+
+
 def test_all_topic_pairs_adds_only_train_pairings_and_never_calls_a_generic_reply_a_change():
     rows = [{"previous": f"{t} summary", "message": m, "label": "continued", "lang": "en", "group": t, "split": sp}
             for t, sp in (("dog", "train"), ("exam", "train"), ("cafe", "val"))
@@ -78,6 +89,21 @@ def test_all_topic_pairs_adds_only_train_pairings_and_never_calls_a_generic_repl
     assert {(r["previous"], r["message"], r["label"]) for r in pairs} >= {
         ("dog summary", "exam follow-up", "changed"), ("exam summary", "dog follow-up", "changed")}
     assert all(r["label"] == "continued" for r in pairs if r["message"] == "why?")
+
+
+def test_fresh_change_partners_come_from_other_train_topics_in_the_same_language():
+    rows = [{"previous": f"{t} summary", "message": m, "label": "continued", "lang": "en", "group": t, "split": sp}
+            for t, sp in (("dog", "train"), ("exam", "train"), ("game", "train"), ("cafe", "val"))
+            for m in (f"{t} follow-up", f"{t} 후속", "why?")]
+    rows += [{"previous": "dog summary", "message": "exam follow-up", "label": "changed", "lang": "en", "group": "dog",
+              "split": "train"},
+             {"previous": "dog summary", "message": "anyway, exam follow-up", "label": "changed", "lang": "en",
+              "group": "dog", "split": "train"}]
+    partners = changed_partners(rows)
+    # only the plain change gets new partners (a switch phrase stays as written); never its own topic, a
+    # generic reply, another language or a held-out topic
+    assert list(partners) == [len(rows) - 2]
+    assert partners[len(rows) - 2] == ["exam follow-up", "game follow-up"]
 
 
 # ---- integration: the shipped classifiers on the real encoder ---------------------------------------
