@@ -242,16 +242,13 @@ def retrieval_scores(store, rows: list[dict], now: datetime) -> list[tuple[float
 
 def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.ndarray, np.ndarray]:
     """Features of each case's best memory, and whether it is the right one (the relevance target)."""
-    from dialogue.memory import relevance_features
-
     x, y = [], []
     for i, case in enumerate(rows):
         user = f"fit{i}"
         _store_case(store, user, case, now)
-        _, scores, agree = store._scores(user, case["question"], now, None)
-        best = int(np.argmax(scores))
-        x.append(relevance_features(scores, best, agree[best], case["question"]))
-        y.append(case["answer"] is not None and store._user_index(user).values[best] == case["answer"][1])
+        best, features, _ = store.best_features(user, case["question"], now)
+        x.append(features)
+        y.append(case["answer"] is not None and best.value == case["answer"][1])
         store.delete_user(user)
     return np.array(x), np.array(y)
 
@@ -307,10 +304,23 @@ def evaluate_retrieval(store, now: datetime, split: str = "test") -> dict:
     curve = threshold_curve(scored, _curve_thresholds(store))
     at = threshold_curve(scored, np.array([store.threshold]))[0]
     raw_top1 = float(np.mean([r for _, r, h in scored if h]))
+    # false retrieval per kind of unanswerable case: which kind the gate still lets through
+    kinds = np.array([RETRIEVAL_KINDS.get(r["group"].rstrip("0123456789"), "other") for r in rows])
+    relevance = np.array([x[0] for x in scored])
+    for c in curve:
+        c["false_by_kind"] = {k: float((relevance[kinds == k] >= c["threshold"]).mean()) for k in RETRIEVAL_KIND_NAMES}
+    false_by_kind = {k: float((relevance[kinds == k] >= store.threshold).mean()) for k in RETRIEVAL_KIND_NAMES}
     return {"split": split, "n": len(rows), "answerable": int(sum(h for *_, h in scored)),
             "threshold": store.threshold, "top1_accuracy": at["recall"], "false_retrieval": at["false_retrieval"],
             "precision": at["precision"], "top1_without_threshold": raw_top1, "curve": curve,
-            "relevance_model": store.relevance is not None}
+            "relevance_model": store.relevance is not None, "false_by_kind": false_by_kind,
+            "cases_by_kind": {k: int((kinds == k).sum()) for k in RETRIEVAL_KIND_NAMES}}
+
+
+# Unanswerable cases by group (dialogue/data/build_memory.py): persona questions and small talk; the third
+# batch's day-naming small talk; questions about a stored subject's neighbour.
+RETRIEVAL_KINDS = {"unrelated": "small talk", "unrelated-day": "day-naming small talk", "near": "neighbour"}
+RETRIEVAL_KIND_NAMES = ("small talk", "day-naming small talk", "neighbour")
 
 
 def save_retrieval_threshold(calibration: dict) -> Path:

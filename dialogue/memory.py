@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -76,7 +76,8 @@ def relevance_features(scores: np.ndarray, best: int, day_agreement: float, quer
 
     A raw cosine alone cannot: e5 gives 0.8+ to any two short texts on a similar subject. How far the best
     memory stands out from the user's others, and whom the question is about, separate "내 생일 언제게?"
-    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own).
+    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What none of them separates is a neighbour
+    ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch).
     """
     s1 = float(scores[best])
     others = np.delete(scores, best)
@@ -351,19 +352,26 @@ class MemoryStore:
         top = top[np.argsort(-scores[top])]
         return [self._memory(idx, i, float(scores[i]), now) for i in top if np.isfinite(scores[i])]
 
+    def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
+                      ) -> tuple[Memory | None, np.ndarray | None, float]:
+        """The best live memory, its relevance features (`relevance_features`) and its ranking score;
+        (None, None, -inf) when the user has no live memory."""
+        idx, scores, agree = self._scores(user_id, query, now, query_embedding)
+        if not len(scores) or not np.isfinite(scores).any():
+            return None, None, -np.inf
+        best = int(np.argmax(scores))
+        memory = self._memory(idx, best, float(scores[best]), now)
+        return memory, relevance_features(scores, best, agree[best], query), float(scores[best])
+
     def best_with_relevance(self, user_id: str, query: str, now: datetime,
                             query_embedding: np.ndarray | None = None) -> tuple[Memory | None, float]:
         """The best live memory and its relevance: the relevance model's probability when there is one,
         else the cosine score; (None, -inf) when the user has no live memory."""
-        idx, scores, agree = self._scores(user_id, query, now, query_embedding)
-        if not len(scores) or not np.isfinite(scores).any():
+        memory, features, score = self.best_features(user_id, query, now, query_embedding)
+        if memory is None:
             return None, -np.inf
-        best = int(np.argmax(scores))
-        if self.relevance is None:
-            relevance = float(scores[best])
-        else:
-            relevance = self.relevance.probability(relevance_features(scores, best, agree[best], query))
-        return self._memory(idx, best, relevance, now), relevance
+        relevance = score if self.relevance is None else self.relevance.probability(features)
+        return replace(memory, score=relevance), relevance
 
     def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
         """The most relevant memory when its relevance reaches the calibrated threshold, else None.

@@ -157,11 +157,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"- top-1 accuracy (right memory retrieved and above the threshold): **{r['top1_accuracy']:.3f}**\n"
                 f"- false retrieval (a memory injected where none is relevant): **{r['false_retrieval']:.3f}**\n"
                 f"- precision of injected memories: {r['precision']:.3f}\n"
-                f"- top-1 accuracy with no threshold (ranking only): {r['top1_without_threshold']:.3f}\n\n"
-                "Precision / recall (= top-1 accuracy) / false retrieval against the threshold:\n\n"
-                + _table(["threshold", "precision", "recall", "false retrieval"],
+                f"- top-1 accuracy with no threshold (ranking only): {r['top1_without_threshold']:.3f}\n"
+                "- false retrieval by kind of case: " + ", ".join(
+                    f"{k} {v:.3f} (of {r['cases_by_kind'][k]})" for k, v in r["false_by_kind"].items()) + "\n\n"
+                "Precision / recall (= top-1 accuracy) / false retrieval against the threshold, in all and by kind "
+                "(small talk / day-naming small talk / a stored subject's neighbour):\n\n"
+                + _table(["threshold", "precision", "recall", "false retrieval", "small talk", "day-naming",
+                          "neighbour"],
                          [[f"{c['threshold']:.3f}", f"{c['precision']:.3f}", f"{c['recall']:.3f}",
-                           f"{c['false_retrieval']:.3f}"] for c in r["curve"]]))
+                           f"{c['false_retrieval']:.3f}", *(f"{v:.3f}" for v in c["false_by_kind"].values())]
+                          for c in r["curve"]]))
         title = "Memory retrieval"
     else:
         from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier

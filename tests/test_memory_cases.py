@@ -1,0 +1,72 @@
+"""The memory retrieval cases (dialogue/data/memory_cases.jsonl): reproducible, split by group, and the
+third batch (day-naming messages, neighbours) present in every split."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+
+import pytest
+
+from dialogue.data import build_memory
+from tests.conftest import require_prepared
+
+
+def test_committed_cases_are_what_the_builder_writes():
+    committed = [json.loads(line) for line in build_memory.OUT.read_text(encoding="utf-8").splitlines()]
+    assert committed == build_memory.build()
+
+
+def test_groups_never_cross_splits_and_answers_are_stored():
+    rows = build_memory.build()
+    splits = defaultdict(set)
+    for r in rows:
+        if not r["group"].startswith("unrelated"):  # unrelated questions are split by question instead
+            splits[r["group"]].add(r["split"])
+        if r["answer"] is not None:
+            assert r["answer"] in r["memories"]
+        keys = [k for k, _ in r["memories"]]
+        # (the first batch may store both "내일 일정" facts: the later one replaces the other, as in use)
+        assert r.get("batch") != 3 or len(keys) == len(set(keys)), "two memories of a case would share a slot"
+    assert all(len(s) == 1 for s in splits.values())
+    questions = defaultdict(set)
+    for r in rows:
+        questions[r["question"]].add(r["split"])
+    assert all(len(s) == 1 for s in questions.values()), "a question text appears in two splits"
+
+
+def test_the_day_batch_reaches_every_split():
+    day = [r for r in build_memory.build() if r.get("batch") == 3]
+    assert len(day) >= 600
+    for sp in ("train", "val", "test"):
+        kinds = {r["group"].rstrip("0123456789") for r in day if r["split"] == sp}
+        assert {"day", "near", "unrelated-day"} <= kinds, sp
+    # a neighbour case stores the neighbour but nothing that answers the question
+    first = len(build_memory.FACTS)
+    facts = [(k, v) for k, v, *_ in build_memory.FACTS] + [(k, v) for k, v, *_ in build_memory.FACTS_DAY]
+    for g, (kept, answering, *_q) in enumerate(build_memory.NEIGHBOURS):
+        index = lambda ref: first + int(ref[1:]) if isinstance(ref, str) else ref  # noqa: E731
+        for r in (r for r in day if r["group"] == f"near{g}" and r["lang"] == "ko"):
+            assert list(facts[index(kept)]) in r["memories"] and r["answer"] is None
+            assert not any(list(facts[index(a)]) in r["memories"] for a in answering)
+
+
+@pytest.mark.real_weights
+def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
+    """The shipped gate on the real encoder, with phrasings that are in no split of the cases."""
+    require_prepared("multilingual-e5-small")
+    from dialogue.database import DialogueDatabase
+    from dialogue.encoder import shared_encoder
+    from dialogue.memory import MemoryStore
+
+    now = datetime(2026, 11, 29, 14, 0).astimezone()
+    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), shared_encoder())
+    assert store.relevance is not None
+    store.remember_many("u", [("오늘 날씨", "맑음"), ("오늘 점심", "김치찌개"), ("내일 일정", "친구랑 카페 방문")], "t", now)
+    store.remember_many("e", [("today's weather", "sunny"), ("today's lunch", "kimchi stew")], "t", now)
+    for user, remark in (("u", "오늘 몇 월 며칠인지 알려줘"), ("u", "오늘 하루 너무 길었어"), ("u", "로라 너는 오늘 점심 뭐 먹었어?"),
+                         ("e", "what a lovely day today!")):
+        assert store.retrieve(user, remark, now) is None, remark
+    assert store.retrieve("u", "나 오늘 점심 뭐 먹었더라?", now).value == "김치찌개"
+    assert store.retrieve("u", "내일 나 뭐 하기로 했더라?", now).value == "친구랑 카페 방문"
+    assert store.retrieve("e", "what did I eat for lunch today?", now).value == "kimchi stew"
