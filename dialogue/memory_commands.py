@@ -153,7 +153,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "on its features, fitted on train)" if r["relevance_model"] else "the cosine score")
         body = (f"{r['n']} {r['split']} cases ({r['answerable']} with a relevant memory among 3–8 stored, the rest "
                 f"asking about nothing stored). A memory is injected when {what} reaches {r['threshold']:.3f}, "
-                "chosen on val for ≤ 5% false retrieval.\n\n"
+                "chosen on val: the best top-1 within ≤ 5% false retrieval if that keeps top-1 ≥ 0.90, else the lowest "
+                "false retrieval that keeps top-1 ≥ 0.90 (recall first).\n\n"
                 f"- top-1 accuracy (right memory retrieved and above the threshold): **{r['top1_accuracy']:.3f}**\n"
                 f"- false retrieval (a memory injected where none is relevant): **{r['false_retrieval']:.3f}**\n"
                 f"- precision of injected memories: {r['precision']:.3f}\n"

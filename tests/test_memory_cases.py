@@ -70,3 +70,20 @@ def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
     assert store.retrieve("u", "나 오늘 점심 뭐 먹었더라?", now).value == "김치찌개"
     assert store.retrieve("u", "내일 나 뭐 하기로 했더라?", now).value == "친구랑 카페 방문"
     assert store.retrieve("e", "what did I eat for lunch today?", now).value == "kimchi stew"
+
+
+def test_retrieval_threshold_keeps_recall_first_when_both_bounds_cannot_hold():
+    from dialogue.evaluation import choose_retrieval_threshold
+
+    def point(t, recall, false):
+        return {"threshold": t, "recall": recall, "false_retrieval": false}
+
+    # both bounds reachable: the best top-1 among points within 5% false retrieval
+    curve = [point(0.2, 0.95, 0.20), point(0.5, 0.93, 0.04), point(0.7, 0.91, 0.01)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.5
+    # not reachable: the ≤ 5% point would forget 40% of what users said; keep top-1 ≥ 0.90 instead
+    curve = [point(0.2, 0.95, 0.30), point(0.3, 0.91, 0.22), point(0.7, 0.60, 0.05)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.3
+    # top-1 never reaches 0.90: the best top-1 there is
+    curve = [point(0.2, 0.85, 0.30), point(0.7, 0.60, 0.05)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.2
