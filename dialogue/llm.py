@@ -60,7 +60,8 @@ class InProcessLLM:
     time (the model is shared); concurrent callers queue on a lock.
     """
 
-    def __init__(self, model, tokenizer, vocab_ids: list[int] | None = None, threads: int | None = None) -> None:
+    def __init__(self, model, tokenizer, vocab_ids: list[int] | None = None, threads: int | None = None,
+                 merge_answer: bool = True) -> None:
         import torch
 
         if threads:
@@ -80,6 +81,10 @@ class InProcessLLM:
         if tokenizer.eos_token_id is not None:
             self.stop_ids.add(tokenizer.eos_token_id)
         self.adapters = self._adapter_names()
+        # The answer adapter is merged into the base while answers decode: measured 1.2-1.3x faster decoding
+        # than the switched LoRA path, for ~65 ms to merge and ~60 ms to unmerge around the other roles.
+        self.merge_answer = merge_answer and "answer" in self.adapters
+        self.merged: str | None = None
         self._lock = threading.Lock()
         self.last_stats = DecodeStats()
 
@@ -122,9 +127,15 @@ class InProcessLLM:
 
         if not self.adapters:
             return contextlib.nullcontext()
+        if self.merged is not None and self.merged != role:
+            self.model.base_model.unmerge_adapter()  # every other role needs the plain base weights back
+            self.merged = None
         if role in self.adapters:
             if self.model.active_adapter != role:  # set_adapter would also undo a merge of this very adapter
                 self.model.set_adapter(role)
+            if role == "answer" and self.merge_answer and self.merged is None:
+                self.model.base_model.merge_adapter(["answer"])
+                self.merged = "answer"
             return contextlib.nullcontext()
         return self.model.disable_adapter()
 

@@ -128,3 +128,22 @@ def test_training_is_seeded_and_adapters_load_back(tmp_path):
     llm = InProcessLLM.from_pretrained(base, tmp_path / "a")
     assert llm.adapters == {"memory"} and llm.vocab is not None
     assert isinstance(llm.generate_text("memory", "hi", max_new_tokens=4), Completion)
+
+
+def test_merged_answer_adapter_decodes_like_the_switched_one():
+    tok = tiny_tokenizer()
+    model = with_adapters(tiny_gemma(len(tok)))
+    vocab = [i for i in range(len(tok)) if i > 5]
+    prompt = "오늘 날씨 맑아"
+    switched = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=False)
+    want_answer = switched.generate_text("answer", prompt, max_new_tokens=8).text
+    want_memory = switched.generate_text("memory", prompt, max_new_tokens=8).text
+    assert switched.merged is None
+
+    merged = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=True)
+    assert merged.generate_text("answer", prompt, max_new_tokens=8).text == want_answer
+    assert merged.merged == "answer"
+    # the other roles run on the plain base again: unmerged first
+    assert merged.generate_text("memory", prompt, max_new_tokens=8).text == want_memory
+    assert merged.merged is None
+    assert merged.generate_text("answer", prompt, max_new_tokens=8).text == want_answer
