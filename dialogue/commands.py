@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from dialogue.prompting import ROLES
+from dialogue.training import ADAPTED_FROM_LAYER
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=1011)
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--from-layer", type=int, default=None,
-                       help="put LoRA on decoder layers from this one up (default 12 of 18)")
+                       help=f"put LoRA on decoder layers from this one up (default {ADAPTED_FROM_LAYER})")
     train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
     train.set_defaults(func=_train)
 

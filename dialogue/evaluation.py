@@ -274,7 +274,13 @@ def _curve_thresholds(store) -> np.ndarray:
     return np.round(np.arange(0.70, 0.951, 0.01), 3)
 
 
-def choose_retrieval_threshold(curve: list[dict], max_false: float = 0.05, min_top1: float = 0.90) -> dict:
+# the retrieval targets the gate's threshold is chosen against (on val)
+RETRIEVAL_MAX_FALSE = 0.05
+RETRIEVAL_MIN_TOP1 = 0.90
+
+
+def choose_retrieval_threshold(curve: list[dict], max_false: float = RETRIEVAL_MAX_FALSE,
+                               min_top1: float = RETRIEVAL_MIN_TOP1) -> dict:
     """The val curve's point to ship (see calibrate_retrieval): best top-1 within both bounds; else recall
     first, the lowest false retrieval keeping top-1 ≥ min_top1; else the best top-1."""
     both = [c for c in curve if c["false_retrieval"] <= max_false and c["recall"] >= min_top1]
@@ -286,8 +292,8 @@ def choose_retrieval_threshold(curve: list[dict], max_false: float = 0.05, min_t
     return max(curve, key=lambda c: (c["recall"], -c["false_retrieval"]))
 
 
-def calibrate_retrieval(store, now: datetime, max_false: float = 0.05, min_top1: float = 0.90,
-                        progress=print) -> dict:
+def calibrate_retrieval(store, now: datetime, max_false: float = RETRIEVAL_MAX_FALSE,
+                        min_top1: float = RETRIEVAL_MIN_TOP1, progress=print) -> dict:
     """Fit the relevance model on the train cases, then choose its threshold on val: the best top-1
     accuracy whose false retrieval stays ≤ max_false, provided top-1 stays ≥ min_top1. When no threshold
     meets both, recall comes first: the lowest false retrieval among thresholds keeping top-1 ≥ min_top1.

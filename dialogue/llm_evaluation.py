@@ -185,13 +185,15 @@ def bench(reps: int = 3, decode_tokens: int = 40) -> str:
     restricted_head, restricted_vocab = llm.head, llm.vocab
     full_head = llm.causal_lm.lm_head.weight.detach()
 
+    def after_a_role() -> None:
+        # as in a conversation, a post-answer role ran last (a merged answer adapter is unmerged by it)
+        llm.generate_text("memory", memory_prompt(TYPICAL_PROMPTS[0][0]), max_new_tokens=1)
+
     def measure(label: str) -> dict[str, float]:
         ttft, tps, layer_ms, head_ms, prefill = [], [], [], [], []
         for r in range(reps):
             for p in prompts:
-                # as in a conversation, the previous turn's post-answer roles ran last: a merged answer
-                # adapter pays its merge inside this answer's time to first token
-                llm.generate_text("memory", memory_prompt(TYPICAL_PROMPTS[0][0]), max_new_tokens=1)
+                after_a_role()  # so a merged answer adapter pays its merge inside the time to first token
                 c = llm.generate_text("answer", p, max_new_tokens=decode_tokens)
                 st = llm.last_stats
                 ttft.append(c.timings.get("first_token_s", float("nan")))
@@ -213,7 +215,7 @@ def bench(reps: int = 3, decode_tokens: int = 40) -> str:
     llm.head, llm.vocab = restricted_head, restricted_vocab
     if merged:
         llm.merge_answer = False
-        llm.generate_text("memory", memory_prompt(TYPICAL_PROMPTS[0][0]), max_new_tokens=1)  # unmerges
+        after_a_role()
         try:
             rows.append(measure("persona vocabulary head, answer adapter switched (LoRA applied per step)"))
         finally:

@@ -139,7 +139,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     encoder = shared_encoder()
     if args.what == "memory":
         from dialogue.database import DialogueDatabase
-        from dialogue.evaluation import calibrate_retrieval, evaluate_retrieval, save_retrieval_threshold
+        from dialogue.evaluation import (RETRIEVAL_MAX_FALSE, RETRIEVAL_MIN_TOP1, calibrate_retrieval,
+                                         evaluate_retrieval, save_retrieval_threshold)
         from dialogue.memory import MemoryStore
 
         store = MemoryStore(DialogueDatabase(":memory:"), encoder)
@@ -153,8 +154,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "on its features, fitted on train)" if r["relevance_model"] else "the cosine score")
         body = (f"{r['n']} {r['split']} cases ({r['answerable']} with a relevant memory among 3–8 stored, the rest "
                 f"asking about nothing stored). A memory is injected when {what} reaches {r['threshold']:.3f}, "
-                "chosen on val: the best top-1 within ≤ 5% false retrieval if that keeps top-1 ≥ 0.90, else the lowest "
-                "false retrieval that keeps top-1 ≥ 0.90 (recall first).\n\n"
+                f"chosen on val: the best top-1 within ≤ {RETRIEVAL_MAX_FALSE:.0%} false retrieval if that keeps top-1 "
+                f"≥ {RETRIEVAL_MIN_TOP1:.2f}, else the lowest false retrieval that keeps top-1 ≥ {RETRIEVAL_MIN_TOP1:.2f} "
+                "(recall first).\n\n"
                 f"- top-1 accuracy (right memory retrieved and above the threshold): **{r['top1_accuracy']:.3f}**\n"
                 f"- false retrieval (a memory injected where none is relevant): **{r['false_retrieval']:.3f}**\n"
                 f"- precision of injected memories: {r['precision']:.3f}\n"
