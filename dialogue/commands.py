@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dialogue.prompting import ROLES
 from dialogue.training import ADAPTED_FROM_LAYER
@@ -20,8 +21,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=1011)
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--from-layer", type=int, default=None,
-                       help=f"put LoRA on decoder layers from this one up (default {ADAPTED_FROM_LAYER})")
+                       help=f"put LoRA on decoder layers from this one up (default {ADAPTED_FROM_LAYER}; 0 for the answer role)")
     train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
+    train.add_argument("--validation", action="store_true",
+                       help="leave the validation part of the training split out and early-stop on it (to compare "
+                            "configurations with `ohlora eval dialogue --split validation`); use with --out")
+    train.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="write adapters here instead of weights/adapters (the other roles' adapters and "
+                            "vocabulary.json are copied in when missing, so DIR can be evaluated as it is)")
     train.set_defaults(func=_train)
 
     chat = sub.add_parser("chat", help="talk with Oh-LoRA in this terminal (streamed; Korean or English)")
@@ -43,6 +50,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--answers", type=int, default=15, help="answers on every persona turn plus this many others")
     p.add_argument("--summaries", type=int, default=20, help="summaries on this many turns")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/persona-eval.md")
+    p.add_argument("--split", default="held-out", choices=["held-out", "validation"],
+                   help="validation: the part of the training split that `ohlora train --validation` leaves out "
+                        "(for comparing configurations; never written to docs)")
+    p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
+                   help="evaluate the adapters in DIR (default: the committed weights/adapters)")
     p.set_defaults(func=_eval)
 
 
@@ -68,14 +80,13 @@ def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from dialogue.llm_evaluation import run_eval
 
     _, body = run_eval(answer_others=None if args.full else args.answers,
-                       summaries=None if args.full else args.summaries, max_turns=None if args.full else args.turns)
+                       summaries=None if args.full else args.summaries, max_turns=None if args.full else args.turns,
+                       split_name=args.split, adapters=args.adapters)
     print(body)
-    if not args.no_write:
+    if not args.no_write and args.split == "held-out" and args.adapters is None:
         path = Path(__file__).resolve().parent.parent / "docs" / "persona-eval.md"
         import datetime as dt
 
@@ -118,11 +129,12 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from dialogue.training import ROLE_DEFAULTS, TrainConfig, train_role
+    from dialogue.training import ADAPTERS_DIR, ROLE_DEFAULTS, TrainConfig, train_role
     from weights import prepared_path
 
     base = prepared_path("gemma3-270m")
     roles = ROLES if args.role == "all" else (args.role,)
+    out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out)
     for role in roles:
         opts = dict(ROLE_DEFAULTS[role])
         if args.max_minutes is not None:
@@ -135,9 +147,27 @@ def _train(args: argparse.Namespace) -> int:
             opts["patience"] = args.patience
         cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                           threads=args.threads, max_steps=args.max_steps,
-                          max_examples=args.max_examples, resume=args.resume, **opts)
-        report = train_role(cfg, base)
+                          max_examples=args.max_examples, resume=args.resume, validation=args.validation, **opts)
+        report = train_role(cfg, base, out_root)
         print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), held-out loss "
               f"{report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at step {report.best_step}; "
               f"{report.stopped_because}", flush=True)
     return 0
+
+
+def _experiment_folder(out: Path) -> Path:
+    """An adapters folder outside weights/: seeded with the committed adapters and vocabulary where it lacks
+    them, so that it loads like weights/adapters and a trained role replaces only its own."""
+    import shutil
+
+    from dialogue.training import ADAPTERS_DIR, VOCABULARY_FILE
+
+    if out.resolve() == ADAPTERS_DIR.resolve():
+        return ADAPTERS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for role in ROLES:
+        if not (out / role).exists() and (ADAPTERS_DIR / role).exists():
+            shutil.copytree(ADAPTERS_DIR / role, out / role)
+    if not (out / VOCABULARY_FILE).exists():
+        shutil.copy2(ADAPTERS_DIR / VOCABULARY_FILE, out / VOCABULARY_FILE)
+    return out

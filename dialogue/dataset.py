@@ -13,6 +13,9 @@ from dialogue.roles import format_expression, parse_memory
 
 DATA_PATH = Path(__file__).parent / "data" / "turns.jsonl"
 HELD_OUT_PERCENT = 10
+# A validation part of the training split, for choosing between training configurations without looking
+# at the held-out split (`ohlora train --validation`, `ohlora eval dialogue --split validation`).
+VALIDATION_PERCENT = 15
 _FIELDS = {"id": str, "category": str, "lang": str, "now": str, "context_memory": str, "context_summary": str,
            "message": str, "answer": str, "memory": str, "summary": str, "expression": dict, "facts": list}
 
@@ -38,6 +41,14 @@ class Turn:
         so a held-out question is a phrasing training never saw, not the same words in another context."""
         key = message_key(self.message).encode()
         return int(hashlib.sha256(key).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
+
+    @property
+    def validation(self) -> bool:
+        """In the validation part of the training split (grouped by message like the held-out split)."""
+        if self.held_out:
+            return False
+        key = ("validation:" + message_key(self.message)).encode()
+        return int(hashlib.sha256(key).hexdigest(), 16) % 100 < VALIDATION_PERCENT
 
     def context(self) -> TurnContext:
         return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary)
@@ -111,3 +122,10 @@ def load_turns(path: Path = DATA_PATH) -> list[Turn]:
 def split(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
     """(train, held_out)."""
     return [t for t in turns if not t.held_out], [t for t in turns if t.held_out]
+
+
+def validation_split(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
+    """(train without the validation part, validation): both inside the training split, so configurations
+    compared on validation never see the held-out split."""
+    train, _ = split(turns)
+    return [t for t in train if not t.validation], [t for t in train if t.validation]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dialogue.dataset import Turn, load_turns, split
+from dialogue.dataset import Turn, load_turns, split, validation_split
 from dialogue.llm import InProcessLLM
 from dialogue.prompting import expression_prompt, language_of, memory_prompt, summary_prompt
 from dialogue.roles import FALLBACK, answer_problem, clean_summary, parse_expression, parse_memory
@@ -18,11 +18,12 @@ from dialogue.roles import FALLBACK, answer_problem, clean_summary, parse_expres
 ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
 
 
-def load_default_llm(threads: int | None = None, full_vocabulary: bool = False) -> InProcessLLM:
-    """The embedded default: Gemma 3 270M with the committed role adapters."""
+def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
+                     adapters: Path | None = None) -> InProcessLLM:
+    """The embedded default: Gemma 3 270M with the committed role adapters (or those in `adapters`)."""
     from weights import prepared_path
 
-    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), ADAPTERS_DIR, threads=threads,
+    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters or ADAPTERS_DIR, threads=threads,
                                         full_vocabulary=full_vocabulary)
 
 
@@ -130,11 +131,16 @@ def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None
 
 
 def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_turns: int | None = None,
-             threads: int | None = None) -> tuple[DialogueScores, str]:
+             threads: int | None = None, split_name: str = "held-out",
+             adapters: Path | None = None) -> tuple[DialogueScores, str]:
     """Every held-out turn for memory and expression; answers on every persona-fact turn plus
-    `answer_others` more (None: all); summaries on `summaries` turns (None: all)."""
-    llm = load_default_llm(threads)
-    train, held = split(load_turns())
+    `answer_others` more (None: all); summaries on `summaries` turns (None: all). `split_name`
+    "validation" scores the validation part of the training split instead (see `ohlora train --validation`)."""
+    if split_name not in ("held-out", "validation"):
+        raise ValueError(f"unknown split {split_name!r}; use 'held-out' or 'validation'")
+    llm = load_default_llm(threads, adapters=adapters)
+    turns = load_turns()
+    train, held = split(turns) if split_name == "held-out" else validation_split(turns)
     if max_turns:
         # every persona-fact turn first (the headline metric), then an even spread of the rest
         persona = [t for t in held if t.category.startswith("persona")]
@@ -150,8 +156,11 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
     if summaries is not None:
         summary_ids = {t.id for t in held[::max(1, len(held) // max(summaries, 1))][:summaries]}
     scores = evaluate(llm, held, answer_ids, summary_ids, train_answers={t.answer for t in train})
-    body = (f"Held-out split of dialogue/data/turns.jsonl (never seen in training), greedy decoding with the "
-            f"committed adapters: memory and expression on all {scores.memory_turns} held-out turns, answers on "
+    which = ("Held-out split of dialogue/data/turns.jsonl (never seen in training)" if split_name == "held-out" else
+             "Validation part of the training split (left out by `ohlora train --validation`)")
+    whose = "the committed adapters" if adapters is None else f"the adapters in {adapters}"
+    body = (f"{which}, greedy decoding with "
+            f"{whose}: memory and expression on all {scores.memory_turns} turns, answers on "
             f"{scores.turns} (every persona-fact turn and a spread of the others), summaries on "
             f"{scores.summary_turns}.\n\n{scores.table()}\n")
     if scores.failures:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.dataset import load_turns, message_key, split, validate_row
+from dialogue.dataset import load_turns, message_key, split, validate_row, validation_split
 from dialogue.prompting import age_on, answer_prompt, TurnContext, time_tag
 from dialogue.roles import parse_expression
 
@@ -36,6 +36,18 @@ def test_held_out_split_is_disjoint_and_stable():
     assert any(t.category.startswith("persona") for t in held)
     # no held-out message is seen in training, not even in another context or with other punctuation
     assert not {message_key(t.message) for t in train} & {message_key(t.message) for t in held}
+
+
+def test_validation_part_lies_inside_the_training_split_grouped_by_message():
+    turns = load_turns()
+    train, held = split(turns)
+    fit, val = validation_split(turns)
+    # configurations compared on validation never see the held-out split, and lose no training turn but val
+    assert {t.id for t in fit} | {t.id for t in val} == {t.id for t in train}
+    assert not {t.id for t in val} & {t.id for t in held} and not {t.id for t in fit} & {t.id for t in val}
+    assert 0.08 < len(val) / len(train) < 0.25
+    assert sum(t.category.startswith("persona") for t in val) >= 50
+    assert not {message_key(t.message) for t in fit} & {message_key(t.message) for t in val}
 
 
 def test_bad_rows_are_rejected_with_the_field_named():

@@ -130,6 +130,20 @@ def test_training_is_seeded_and_adapters_load_back(tmp_path):
     assert isinstance(llm.generate_text("memory", "hi", max_new_tokens=4), Completion)
 
 
+def test_validation_training_early_stops_on_the_validation_part(tmp_path):
+    from dialogue.dataset import load_turns, validation_split
+    from dialogue.training import TrainConfig, role_examples, train_role
+
+    base = save_tiny_base(tmp_path / "base")
+    turns = load_turns()[:60] + [t for t in load_turns() if t.held_out][:8]
+    fit, val = validation_split(turns)
+    cfg = TrainConfig(role="memory", max_steps=2, eval_every=2, batch_size=4, adapted_from_layer=2, threads=1,
+                      validation=True)
+    report = train_role(cfg, base, out_root=tmp_path / "v", turns=turns)
+    assert val and (report.train_examples, report.held_out_examples) == (
+        len(role_examples(fit, "memory")), len(role_examples(val, "memory")))
+
+
 def test_merged_answer_adapter_decodes_like_the_switched_one():
     tok = tiny_tokenizer()
     model = with_adapters(tiny_gemma(len(tok)))
