@@ -83,3 +83,32 @@ def test_console_script_is_installed():
     assert exe.exists(), "run README's set-up command (pip install -e .)"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "render" in out.stdout
+
+
+def test_train_out_folder_loads_like_the_committed_adapters_and_leaves_them_alone(tmp_path):
+    from dialogue.commands import _experiment_folder
+    from dialogue.training import ADAPTERS_DIR
+
+    before = (ADAPTERS_DIR / "answer" / "adapter_model.safetensors").read_bytes()
+    out = _experiment_folder(tmp_path / "exp")
+    for role in ("answer", "memory", "summary", "expression"):
+        assert (out / role / "adapter_config.json").exists()
+    assert (out / "vocabulary.json").exists()
+    # a role trained into it replaces only its own folder there; a second call keeps what is there
+    (out / "memory" / "adapter_model.safetensors").write_bytes(b"retrained")
+    _experiment_folder(out)
+    assert (out / "memory" / "adapter_model.safetensors").read_bytes() == b"retrained"
+    assert (ADAPTERS_DIR / "answer" / "adapter_model.safetensors").read_bytes() == before
+
+
+def test_eval_dialogue_rejects_an_unknown_split():
+    from dialogue.llm_evaluation import run_eval
+
+    with pytest.raises(ValueError, match="validation"):
+        run_eval(split_name="val")
+
+
+def test_eval_dialogue_on_a_folder_without_adapters_says_so(tmp_path, capsys):
+    # not a silent evaluation of the bare base model
+    assert main(["eval", "dialogue", "--adapters", str(tmp_path), "--no-write"]) != 0
+    assert "no role adapters" in capsys.readouterr().err
