@@ -149,7 +149,8 @@ def _train(args: argparse.Namespace) -> int:
                           threads=args.threads, max_steps=args.max_steps,
                           max_examples=args.max_examples, resume=args.resume, validation=args.validation, **opts)
         report = train_role(cfg, base, out_root)
-        print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), held-out loss "
+        stopped_on = "validation" if args.validation else "held-out"
+        print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), {stopped_on} loss "
               f"{report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at step {report.best_step}; "
               f"{report.stopped_because}", flush=True)
     return 0

@@ -39,16 +39,12 @@ class Turn:
     def held_out(self) -> bool:
         """A stable split by message: every turn with the same (normalised) message falls on the same side,
         so a held-out question is a phrasing training never saw, not the same words in another context."""
-        key = message_key(self.message).encode()
-        return int(hashlib.sha256(key).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
+        return _percent_bucket(message_key(self.message)) < HELD_OUT_PERCENT
 
     @property
     def validation(self) -> bool:
         """In the validation part of the training split (grouped by message like the held-out split)."""
-        if self.held_out:
-            return False
-        key = ("validation:" + message_key(self.message)).encode()
-        return int(hashlib.sha256(key).hexdigest(), 16) % 100 < VALIDATION_PERCENT
+        return not self.held_out and _percent_bucket("validation:" + message_key(self.message)) < VALIDATION_PERCENT
 
     def context(self) -> TurnContext:
         return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary)
@@ -67,6 +63,11 @@ class Turn:
 
     def prompt(self, role: str) -> str:
         return role_prompt(role, self.message, self.answer, self.context())
+
+
+def _percent_bucket(key: str) -> int:
+    """A stable 0–99 bucket of a string (the splits must not move between runs or machines)."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 100
 
 
 def message_key(message: str) -> str:

@@ -331,13 +331,16 @@ def evaluate_retrieval(store, now: datetime, split: str = "test") -> dict:
     # false retrieval per kind of unanswerable case: which kind the gate still lets through
     kinds = np.array([RETRIEVAL_KINDS.get(r["group"].rstrip("0123456789"), "other") for r in rows])
     relevance = np.array([x[0] for x in scored])
+
+    def false_by_kind(threshold: float) -> dict[str, float]:
+        return {k: float((relevance[kinds == k] >= threshold).mean()) for k in RETRIEVAL_KIND_NAMES}
+
     for c in curve:
-        c["false_by_kind"] = {k: float((relevance[kinds == k] >= c["threshold"]).mean()) for k in RETRIEVAL_KIND_NAMES}
-    false_by_kind = {k: float((relevance[kinds == k] >= store.threshold).mean()) for k in RETRIEVAL_KIND_NAMES}
+        c["false_by_kind"] = false_by_kind(c["threshold"])
     return {"split": split, "n": len(rows), "answerable": int(sum(h for *_, h in scored)),
             "threshold": store.threshold, "top1_accuracy": at["recall"], "false_retrieval": at["false_retrieval"],
             "precision": at["precision"], "top1_without_threshold": raw_top1, "curve": curve,
-            "relevance_model": store.relevance is not None, "false_by_kind": false_by_kind,
+            "relevance_model": store.relevance is not None, "false_by_kind": false_by_kind(store.threshold),
             "cases_by_kind": {k: int((kinds == k).sum()) for k in RETRIEVAL_KIND_NAMES}}
 
 

@@ -12,10 +12,9 @@ from tqdm import tqdm
 
 from dialogue.dataset import Turn, load_turns, split, validation_split
 from dialogue.llm import InProcessLLM
-from dialogue.prompting import ROLES, expression_prompt, language_of, memory_prompt, summary_prompt
+from dialogue.prompting import expression_prompt, language_of, memory_prompt, summary_prompt
 from dialogue.roles import FALLBACK, answer_problem, clean_summary, parse_expression, parse_memory
-
-ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
+from dialogue.training import ADAPTERS_DIR
 
 
 def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
@@ -138,9 +137,6 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
     "validation" scores the validation part of the training split instead (see `ohlora train --validation`)."""
     if split_name not in ("held-out", "validation"):
         raise ValueError(f"unknown split {split_name!r}; use 'held-out' or 'validation'")
-    if adapters is not None and not any((adapters / r / "adapter_config.json").exists() for r in ROLES):
-        raise ValueError(f"no role adapters in {adapters} (expected {'/, '.join(ROLES)}/ folders, as written by "
-                         f"`ohlora train --out {adapters}`)")
     llm = load_default_llm(threads, adapters=adapters)
     turns = load_turns()
     train, held = split(turns) if split_name == "held-out" else validation_split(turns)
