@@ -181,8 +181,11 @@ def _median(xs: list[float]) -> float:
 
 
 def bench(reps: int = 3, decode_tokens: int = 40) -> str:
-    """TTFT, decode tokens/s and where decode time goes (restricted vs full head, switched vs merged
-    adapter), and the post-answer roles' time; returns the markdown section body."""
+    """TTFT, decode tokens/s, where decode time goes and the post-answer roles' time, for the weights the
+    engine uses here and the alternatives, measured side by side (interleaved per repetition); returns the
+    markdown section body."""
+    import contextlib
+
     import torch
 
     from dialogue.prompting import TurnContext, answer_prompt
@@ -192,69 +195,81 @@ def bench(reps: int = 3, decode_tokens: int = 40) -> str:
     prompts = [answer_prompt(m, TurnContext(now=now, memory=mem)) for m, mem in TYPICAL_PROMPTS]
     restricted_head, restricted_vocab = llm.head, llm.vocab
     full_head = llm.causal_lm.lm_head.weight.detach()
+    packed = (llm.packed, llm._packed_head)
+    shipped = "fp16-packed per-role weights" if llm.packed is not None else "fp32, answer adapter merged"
+
+    @contextlib.contextmanager
+    def configured(label: str):
+        fp32 = label != "fp16-packed per-role weights"
+        llm.packed, llm._packed_head = (None, None) if fp32 else packed
+        llm.merge_answer = "switched" not in label
+        if "full head" in label:
+            llm.head, llm.vocab = full_head, None
+        try:
+            yield
+        finally:
+            llm.head, llm.vocab = restricted_head, restricted_vocab
+            llm.packed, llm._packed_head = packed
+            llm.merge_answer = True
 
     def after_a_role() -> None:
         # as in a conversation, a post-answer role ran last (a merged answer adapter is unmerged by it)
         llm.generate_text("memory", memory_prompt(TYPICAL_PROMPTS[0][0]), max_new_tokens=1)
 
-    def measure(label: str) -> dict[str, float]:
-        ttft, tps, layer_ms, head_ms, prefill = [], [], [], [], []
-        for r in range(reps):
-            for p in prompts:
-                after_a_role()  # so a merged answer adapter pays its merge inside the time to first token
-                c = llm.generate_text("answer", p, max_new_tokens=decode_tokens)
-                st = llm.last_stats
-                ttft.append(c.timings.get("first_token_s", float("nan")))
-                if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
-                    tps.append(c.timings["decode_tokens_per_s"])
-                if st.steps:
-                    layer_ms.append(1000 * st.layers_s / st.steps)
-                    head_ms.append(1000 * (st.head_s / (st.steps + 1)))
-                prefill.append(st.prefill_s)
-        return {"label": label, "ttft": _median(ttft), "tps": _median(tps), "layers_ms": _median(layer_ms),
-                "head_ms": _median(head_ms), "prefill": _median(prefill)}
+    labels = ["fp32, answer adapter merged", "fp32, answer adapter switched (LoRA applied per step)",
+              f"fp32, answer adapter merged, full head ({full_head.shape[0]} rows)"]
+    if packed[0] is not None:
+        labels.insert(0, "fp16-packed per-role weights")
+    rows = {label: {"ttft": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
 
-    llm.generate_text("answer", prompts[0], max_new_tokens=4)  # warm-up
-    merged = llm.merge_answer
-    rows = [measure(f"persona vocabulary head ({len(restricted_vocab)} rows), answer adapter "
-                    f"{'merged' if merged else 'switched'}")]
-    llm.head, llm.vocab = full_head, None
-    rows.append(measure(f"full head ({full_head.shape[0]} rows), answer adapter {'merged' if merged else 'switched'}"))
-    llm.head, llm.vocab = restricted_head, restricted_vocab
-    if merged:
-        llm.merge_answer = False
-        after_a_role()
-        try:
-            rows.append(measure("persona vocabulary head, answer adapter switched (LoRA applied per step)"))
-        finally:
-            llm.merge_answer = True
-
-    post = []
-    for r in range(reps):
+    def measure(label: str) -> None:
+        row = rows[label]
+        for p in prompts:
+            after_a_role()  # so a merged answer adapter pays its merge inside the time to first token
+            c = llm.generate_text("answer", p, max_new_tokens=decode_tokens)
+            st = llm.last_stats
+            row["ttft"].append(c.timings.get("first_token_s", float("nan")))
+            if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
+                row["tps"].append(c.timings["decode_tokens_per_s"])
+            if st.steps:
+                row["layers_ms"].append(1000 * st.layers_s / st.steps)
+                row["head_ms"].append(1000 * (st.head_s / (st.steps + 1)))
+        if "full head" in label:
+            return
         for m, _ in TYPICAL_PROMPTS:
             answer = "좋아! 재밌게 보내고 나중에 얘기해 줘 😊" if language_of(m) == "ko" else "I'm an ENTJ! I love making plans."
             llm.generate_text("answer", answer_prompt(m, TurnContext(now=now)), max_new_tokens=1)
-            t0 = time.perf_counter()  # from the end of the answer: includes unmerging the answer adapter
+            t0 = time.perf_counter()  # from the end of the answer: includes unmerging a merged answer adapter
             llm.generate_text("memory", memory_prompt(m), max_new_tokens=24)
             llm.generate_text("summary", summary_prompt(m, answer), max_new_tokens=40)
             llm.generate_text("expression", expression_prompt(answer), max_new_tokens=20)
-            post.append(time.perf_counter() - t0)
+            row["post"].append(time.perf_counter() - t0)
 
-    lines = ["Typical answer prompts (Korean and English, one with a retrieved memory), greedy, batch 1, fp32, "
-             f"{torch.get_num_threads()} threads; medians over {reps} × {len(prompts)} runs; each answer follows a "
-             "post-answer role, as in a conversation. The first row is what `ohlora chat` and the server use.", "",
-             "| configuration | time to first token (≤ 0.4 s) | decode tokens/s (≥ 25) | per token: layers | per token: LM head |",
-             "|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(f"| {row['label']} | {row['ttft'] * 1000:.0f} ms | {row['tps']:.1f} | {row['layers_ms']:.1f} ms | "
-                     f"{row['head_ms']:.1f} ms |")
-    lines += ["", f"Post-answer roles (memory + summary + expression, sequential, unmerging the answer adapter "
-                  f"first): median {_median(post):.2f} s (target ≤ 1.5 s).", ""]
-    if merged:
-        fused, switched = rows[0], rows[2]
-        ratio = fused["tps"] / switched["tps"] if switched["tps"] else float("nan")
-        lines.append(f"Merged vs switched, side by side: the merged answer adapter decodes at {ratio:.2f}× the switched "
-                     f"speed ({fused['tps']:.1f} vs {switched['tps']:.1f} tokens/s; first token {fused['ttft'] * 1000:.0f} "
-                     f"vs {switched['ttft'] * 1000:.0f} ms, the merge included). The engine merges the answer adapter "
-                     "for answers and unmerges it before the other roles.")
+    for label in labels:  # warm-up
+        with configured(label):
+            llm.generate_text("answer", prompts[0], max_new_tokens=4)
+    for _ in tqdm(range(reps), desc="bench dialogue", unit="rep"):
+        for label in labels:
+            with configured(label):
+                measure(label)
+
+    lines = [f"Typical answer prompts (Korean and English, one with a retrieved memory), greedy, batch 1, "
+             f"{torch.get_num_threads()} threads; medians over {reps} × {len(prompts)} runs per configuration, the "
+             "configurations interleaved in each repetition; each answer follows a post-answer role, as in a "
+             f"conversation. `ohlora chat` and the server use **{shipped}** with the persona vocabulary's head "
+             f"({restricted_head.shape[0]} rows).", "",
+             "| configuration | time to first token (≤ 0.4 s) | decode tokens/s (≥ 25) | per token: layers | "
+             "per token: LM head | post-answer roles (≤ 1.5 s) |",
+             "|---|---|---|---|---|---|"]
+    for label, row in rows.items():
+        post = f"{_median(row['post']):.2f} s" if row["post"] else "—"
+        lines.append(f"| {label} | {_median(row['ttft']) * 1000:.0f} ms | {_median(row['tps']):.1f} | "
+                     f"{_median(row['layers_ms']):.1f} ms | {_median(row['head_ms']):.1f} ms | {post} |")
+    lines += ["", "Post-answer roles: memory + summary + expression, sequential, timed from the end of the answer "
+                  "(a merged answer adapter is unmerged first)."]
+    if packed[0] is not None:
+        fast, base = rows[labels[0]], rows[labels[1]]
+        lines.append(f"Side by side, fp16-packed vs fp32 merged: decode {_median(fast['tps']) / _median(base['tps']):.2f}×, "
+                     f"first token {_median(fast['ttft']) / _median(base['ttft']):.2f}×, post-answer roles "
+                     f"{_median(fast['post']) / _median(base['post']):.2f}× the time.")
     return "\n".join(lines)

@@ -161,3 +161,31 @@ def test_merged_answer_adapter_decodes_like_the_switched_one():
     assert merged.generate_text("memory", prompt, max_new_tokens=8).text == want_memory
     assert merged.merged is None
     assert merged.generate_text("answer", prompt, max_new_tokens=8).text == want_answer
+
+
+def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
+    from dialogue.packed_weights import PackedLinear
+
+    tok = tiny_tokenizer()
+    model = with_adapters(tiny_gemma(len(tok)), roles=("answer", "memory"))
+    vocab = [i for i in range(len(tok)) if i > 5]
+    prompt = "<start_of_turn>user\n오늘 날씨 맑아<end_of_turn>\n"
+    fp32 = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=False)
+    want = {role: fp32.generate_text(role, prompt, max_new_tokens=10).text for role in ("answer", "memory", "summary")}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    packed = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, packed=True)
+    assert packed.packed is not None and packed.merged is None
+    for role in ("answer", "memory", "summary", "answer"):  # summary has no adapter here: the bare base
+        assert packed.generate_text(role, prompt, max_new_tokens=10).text == want[role], role
+    # the packed copies leave the fp32 model as it was, and only the layers a role adapts are its own
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    answer, memory = packed.packed.get("answer"), packed.packed.get("memory")
+    assert isinstance(answer.layers[0].mlp.up_proj, PackedLinear)  # not adapted: shared base weight
+    assert answer.layers[0].mlp.up_proj is memory.layers[0].mlp.up_proj
+    assert answer.layers[0].self_attn.q_proj is not memory.layers[0].self_attn.q_proj
+    assert answer.embed_tokens.weight is model.get_base_model().model.embed_tokens.weight  # shared, not copied
+
+    # and the fp32 path still works after it (the bench switches between them)
+    packed.use_fp32_weights()
+    assert packed.generate_text("answer", prompt, max_new_tokens=10).text == want["answer"]
