@@ -38,10 +38,16 @@ def _resolve(model: str) -> str:
 class SentenceEncoder:
     """L2-normalized sentence embeddings (float32), with a small cache for repeated texts."""
 
-    def __init__(self, model: str = DEFAULT_ENCODER, device: str = "cpu", cache_size: int = 2048):
+    def __init__(self, model: str = DEFAULT_ENCODER, device: str = "cpu", cache_size: int = 2048,
+                 packed: bool | None = None):
+        """`packed` (default: wherever available, i.e. x86 CPU): run the layers with fp16-packed weights
+        (dialogue.packed_weights); `bert` keeps the fp32 model for fine-tuning copies of its layers."""
         import logging
 
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        from dialogue.packed_weights import fp16_packing_available, packed_copy
 
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.model = SentenceTransformer(_resolve(model), device=device)
@@ -55,6 +61,9 @@ class SentenceEncoder:
         self._lock = threading.Lock()
         # hidden states kept by every full forward pass: the layers the loaded classifiers start from
         self.keep_layers: set[int] = set()
+        if packed is None:
+            packed = fp16_packing_available(torch.device(device))
+        self.layers = packed_copy(self.bert.encoder.layer) if packed else self.bert.encoder.layer
 
     @property
     def bert(self):
@@ -96,7 +105,7 @@ class SentenceEncoder:
                 if i in wanted:
                     kept[i] = [h[j, :lengths[j]].clone() for j in range(len(texts))]
                 if i < n:
-                    h = bert.encoder.layer[i](h, attention_mask=ext)
+                    h = self.layers[i](h, attention_mask=ext)
                     h = h[0] if isinstance(h, tuple) else h
             emb = None
             if upto is None:

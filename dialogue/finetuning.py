@@ -99,6 +99,12 @@ class LayerClassifier(nn.Module):
         """`path`.layers.safetensors (float16) and `path`.json (labels, temperature, how it was made)."""
         from safetensors.torch import save_file
 
+        from dialogue.packed_weights import PackedLinear
+
+        if any(isinstance(m, PackedLinear) for m in self.modules()):
+            raise RuntimeError("this classifier was loaded for inference (fp16-packed layers); save the one "
+                               "`train_layer_classifier` returns")
+
         path.parent.mkdir(parents=True, exist_ok=True)
         weights = path.with_name(path.name + ".layers.safetensors")
         save_file({k: v.detach().to(torch.float16).contiguous() for k, v in self.state_dict().items()}, str(weights))
@@ -109,9 +115,13 @@ class LayerClassifier(nn.Module):
         return weights, config
 
     @classmethod
-    def load(cls, path: Path, bert_config) -> LayerClassifier:
+    def load(cls, path: Path, bert_config, packed: bool | None = None) -> LayerClassifier:
+        """The saved classifier, for inference; `packed` (default: on x86 CPU) fp16-packs its layers, which
+        are stored in float16 anyway."""
         from safetensors.torch import load_file
         from transformers.models.bert.modeling_bert import BertLayer
+
+        from dialogue.packed_weights import fp16_packing_available, packed_copy
 
         meta = json.loads(path.with_suffix(".json").read_text())
         tensors = load_file(str(path.with_name(path.name + ".layers.safetensors")))
@@ -122,6 +132,8 @@ class LayerClassifier(nn.Module):
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
+        if packed if packed is not None else fp16_packing_available(torch.device("cpu")):
+            model.layers = packed_copy(model.layers)
         return model
 
 

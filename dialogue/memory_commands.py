@@ -320,30 +320,50 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
 
     if threads:
         torch.set_num_threads(threads)
+    from dialogue.classifiers import HEADS_DIR
+    from dialogue.encoder import SentenceEncoder
+    from dialogue.finetuning import LayerClassifier, is_layer_classifier
+
     enc = shared_encoder()
     ethics, topic = EthicsClassifier(enc), TopicChangeClassifier(enc)
+    setups = {"shipped": (enc, ethics, topic)}
+    packed = enc.layers is not enc.bert.encoder.layer
+    if packed and all(is_layer_classifier(HEADS_DIR / n) for n in ("ethics", "topic")):
+        # the fp32 alternative, measured side by side with what ships (fp16-packed layers)
+        enc32 = SentenceEncoder(packed=False)
+        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.bert.config, packed=False) for n in ("ethics", "topic")}
+        setups["fp32"] = (enc32, EthicsClassifier(enc32, heads["ethics"]), TopicChangeClassifier(enc32, heads["topic"]))
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",
                 "my dog Choco ran all over the park", "로라야 너 MBTI 뭐야?", "I'm dying for some ramen"]
     previous = "사용자가 내일 친구와 카페에 가기로 함"
 
-    def timed(fn, reps, before=None):
+    def timed(encoder, fn, reps, before=None) -> list[float]:
         ts = []
         for i in range(reps):
-            enc.clear_cache()
+            encoder.clear_cache()
             if before is not None:
                 before(i)
             t0 = time.perf_counter(); fn(i); ts.append(time.perf_counter() - t0)
-        return 1000 * float(np.median(ts))
+        return ts
 
     msg = lambda i: messages[i % len(messages)] + f" {i}"  # noqa: E731  (never a cache hit)
-    for m in messages:  # warm up
-        ethics.classify(m); topic.changed(previous, m)
-    embed = timed(lambda i: enc.encode_one(msg(i)), reps)
-    # a turn: the gate classifies the message (one full encoder pass, cached), retrieval reuses its embedding,
-    # the topic detector reuses its states; the summary was prepared after the previous answer
-    turn = timed(lambda i: (ethics.classify(msg(i)), topic.changed(previous, msg(i))), reps,
-                 before=lambda i: topic.prepare(previous))
-    cold = timed(lambda i: (ethics.classify(msg(i)), topic.changed(previous, msg(i))), reps)
+    times: dict[str, dict[str, list[float]]] = {name: {"embed": [], "turn": [], "cold": []} for name in setups}
+    for name, (e, eth, top) in setups.items():  # warm up
+        for m in messages:
+            eth.classify(m); top.changed(previous, m)
+    rounds = 3  # the configurations alternate in rounds: a busy spell of the machine hits both
+    for r in range(rounds):
+        for name, (e, eth, top) in setups.items():
+            n = reps // rounds + (1 if r < reps % rounds else 0)
+            t = times[name]
+            t["embed"] += timed(e, lambda i: e.encode_one(msg(i)), n)
+            # a turn: the gate classifies the message (one full encoder pass, cached), retrieval reuses its
+            # embedding, the topic detector reuses its states; the summary was prepared after the previous answer
+            t["turn"] += timed(e, lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i))), n,
+                               before=lambda i: top.prepare(previous))
+            t["cold"] += timed(e, lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i))), n)
+    med = {name: {k: 1000 * float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
+    embed, turn, cold = (med["shipped"][k] for k in ("embed", "turn", "cold"))
     store = MemoryStore(DialogueDatabase(":memory:"), enc)
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((memories, enc.dim)).astype(np.float32)
@@ -359,7 +379,8 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     q = enc.encode_one("내일 뭐 하지?")
     t0 = time.perf_counter(); store.search("bench", "내일 뭐 하지?", now, k=1, query_embedding=q)
     first = 1000 * (time.perf_counter() - t0)
-    retrieve = timed(lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now, query_embedding=q), reps)
+    retrieve = 1000 * float(np.median(timed(enc, lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now,
+                                                                           query_embedding=q), reps)))
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic)))
     rows = [["embed one message (e5-small, uncached)", f"{embed:.1f}", "≤ 15"],
             ["ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
@@ -368,7 +389,17 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
             [f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",
              f"{retrieve:.2f}", "≤ 5"],
             [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]]
+    if "fp32" in med:
+        f = med["fp32"]
+        rows[0].append(f"{f['embed']:.1f}")
+        rows[1].append(f"{f['turn']:.1f}")
+        rows[2].append(f"{f['cold']:.1f}")
+        rows[3].append("")
+        rows[4].append("")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    weights = "fp16-packed encoder and classifier layers" if packed else "fp32 encoder and classifier layers"
+    header = ["step", f"ms ({weights}, shipped)", "target"] + (["ms (fp32 layers, side by side)"] if "fp32" in med else [])
     return (f"Median milliseconds over {reps} calls, one process, {torch.get_num_threads()} torch thread(s); load "
             f"average {load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
-            f"upper bounds). Classifiers: {kinds}.\n\n" + _table(["step", "ms", "target"], rows))
+            f"upper bounds). Classifiers: {kinds}. Configurations measured in {rounds} alternating rounds.\n\n"
+            + _table(header, rows))

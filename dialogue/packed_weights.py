@@ -1,4 +1,5 @@
-"""fp16-packed copies of the LLM's linear layers for CPU decoding, one per role with its LoRA merged in.
+"""fp16-packed copies of linear layers for CPU inference: the LLM's, one copy per role with its LoRA merged
+in, and the sentence encoder's and classifiers' BERT layers.
 
 Decoding one token reads every layer weight once, so on a CPU it is bound by memory bandwidth: fp32 layers of
 Gemma 3 270M are ~400 MB a token. fbgemm's fp16 weight-packed GEMM (fp32 activations, fp16 weights, fp32
@@ -7,7 +8,8 @@ with a relative error of ~2e-4 per layer (int8 dynamic quantization was 3x faste
 are quantized too). Merging the LoRA into the packed weights also removes the per-answer merge/unmerge.
 
 Copies share everything but the linear layers (embedding, norms, rotary buffers) with the original model; a
-layer a role does not adapt shares one packed base weight across roles.
+layer a role does not adapt shares one packed base weight across roles. The e5 encoder's weights come from
+Q4_0 blocks with fp16 scales and the classifiers' are stored in float16, so fp16 packing loses ~nothing there.
 """
 from __future__ import annotations
 
@@ -63,6 +65,24 @@ def _weight_for(module: nn.Module, role: str | None) -> tuple[torch.Tensor, torc
     return base.weight, base.bias, False
 
 
+def _replace_linears(original: nn.Module, packed_for) -> nn.Module:
+    """A copy of `original` whose linear layers are `packed_for(path, module)`; every parameter and buffer of
+    the rest is shared with the original (the deepcopy memo), so only the module tree is copied."""
+    memo = {id(t): t for t in (*original.parameters(), *original.buffers())}
+    clone = copy.deepcopy(original, memo)
+    for path, module in list(_linears(original)):
+        parent_path, _, name = path.rpartition(".")
+        parent = clone.get_submodule(parent_path) if parent_path else clone
+        setattr(parent, name, packed_for(path, module))
+    return clone.eval()
+
+
+@torch.inference_mode()
+def packed_copy(module: nn.Module) -> nn.Module:
+    """`module` for inference with every nn.Linear fp16-packed (the original is left as it is)."""
+    return _replace_linears(module, lambda _path, linear: PackedLinear(linear.weight, linear.bias))
+
+
 class PackedRoleModels:
     """One fp16-packed copy of the text model per role (None: the bare base), built on first use."""
 
@@ -78,19 +98,12 @@ class PackedRoleModels:
 
     @torch.inference_mode()
     def _build(self, role: str | None) -> nn.Module:
-        original = self.text_model
-        # Copy the module tree only: every parameter and buffer is shared through the deepcopy memo.
-        memo = {id(t): t for t in (*original.parameters(), *original.buffers())}
-        clone = copy.deepcopy(original, memo)
-        for path, module in list(_linears(original)):
+        def packed_for(path: str, module: nn.Module) -> PackedLinear:
             weight, bias, adapted = _weight_for(module, role)
             if adapted:
-                packed = PackedLinear(weight, bias)
-            else:
-                if path not in self._base:
-                    self._base[path] = PackedLinear(weight, bias)
-                packed = self._base[path]
-            parent_path, _, name = path.rpartition(".")
-            parent = clone.get_submodule(parent_path) if parent_path else clone
-            setattr(parent, name, packed)
-        return clone.eval()
+                return PackedLinear(weight, bias)
+            if path not in self._base:
+                self._base[path] = PackedLinear(weight, bias)
+            return self._base[path]
+
+        return _replace_linears(self.text_model, packed_for)

@@ -51,6 +51,12 @@ def test_save_and_load_round_trip_in_half_precision(tmp_path):
     assert again.labels == ETHICS_LABELS and again.from_layer == 10 and again.meta["flag_below_normal"] == 0.05
     states = [torch.randn(7, 16)]
     np.testing.assert_allclose(again.predict_proba(states), model.predict_proba(states), atol=2e-3)
+    # loaded for inference with fp16-packed layers (x86 CPU) it predicts the same, and is not saved by mistake
+    packed = LayerClassifier.load(tmp_path / "ethics", BertConfig(hidden_size=16, num_attention_heads=2,
+                                                                  intermediate_size=32), packed=True)
+    np.testing.assert_allclose(packed.predict_proba(states), again.predict_proba(states), atol=1e-5)
+    with pytest.raises(RuntimeError, match="inference"):
+        packed.save(tmp_path / "again")
 
 
 def test_flag_threshold_is_chosen_for_macro_f1_within_the_false_flag_bound():
@@ -123,9 +129,11 @@ def test_one_encoder_pass_serves_embedding_and_both_classifiers(real_encoder):
     message = "내일 친구랑 한강에서 자전거 타기로 했어"
     real_encoder.clear_cache()
     assert ethics.classify(message)[0] == "normal"
-    # the gate's pass left the message's embedding in the cache, equal to sentence-transformers' own
+    # the gate's pass left the message's embedding in the cache, equal to sentence-transformers' own on the
+    # fp32 weights up to the fp16 packing of the layers (~3e-5 per dimension measured)
     assert ("query", message) in real_encoder._cache
     reference = real_encoder.model.encode([message], prompt_name="query", normalize_embeddings=True)[0]
-    np.testing.assert_allclose(real_encoder.encode_one(message), reference, atol=1e-5)
+    np.testing.assert_allclose(real_encoder.encode_one(message), reference, atol=2e-4)
+    assert float(real_encoder.encode_one(message) @ reference) > 0.9999
     assert topic.changed("사용자가 시험 공부 때문에 걱정함", "그건 그렇고 내일 한강 가서 자전거 탈 거야")
     assert not topic.changed("The user is learning to play the piano", "so what happened?")  # a reply keeps context
