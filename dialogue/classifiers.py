@@ -97,8 +97,21 @@ def _batches(n: int, size: int = 64):
     return (slice(i, i + size) for i in range(0, n, size))
 
 
+@dataclass(frozen=True)
+class EthicsJudgement:
+    category: str       # "normal" unless the message is flagged
+    probability: float  # of that category
+    offence: bool       # flagged confidently enough to count toward warnings and blocks
+
+
 class EthicsClassifier:
-    """P(category | message) over normal, romance, politics, insult, hate, sexual."""
+    """P(category | message) over normal, romance, politics, insult, hate, sexual.
+
+    Two thresholds on P(normal), both chosen on the validation split: below `flag_below` a message is
+    flagged (best macro-F1) and answered by the safety gate instead of the persona; only below the stricter
+    `strike_below` (≤ 1% of normal validation messages) does it count as an offence toward warnings and
+    blocks, so the classifier's doubtful calls never escalate against a user.
+    """
 
     def __init__(self, encoder=None, head=None):
         if encoder is None:
@@ -109,6 +122,7 @@ class EthicsClassifier:
         self.head = head if head is not None else load_classifier(HEADS_DIR / "ethics", encoder)
         # flag a message when P(normal) falls below this (chosen on validation, see docs/dialogue-eval.md)
         self.flag_below = float(self.head.meta.get("flag_below_normal", 0.5))
+        self.strike_below = min(self.flag_below, float(self.head.meta.get("strike_below_normal", self.flag_below)))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
@@ -118,16 +132,21 @@ class EthicsClassifier:
         states = self.encoder.token_states(texts, self.head.from_layer, "query", full=True)
         return np.concatenate([self.head.predict_proba(states[s]) for s in _batches(len(states))])
 
-    def classify(self, text: str) -> tuple[str, float]:
-        """(category, its probability); 'normal' unless the message is flagged."""
+    def judge(self, text: str) -> EthicsJudgement:
+        """The category (normal unless flagged), its probability, and whether it counts as an offence."""
         p = self.predict_proba([text])[0]
         normal = self.head.labels.index("normal")
         if p[normal] >= self.flag_below:
-            return "normal", float(p[normal])
+            return EthicsJudgement("normal", float(p[normal]), False)
         p_other = p.copy()
         p_other[normal] = -1
         i = int(p_other.argmax())
-        return self.head.labels[i], float(p[i])
+        return EthicsJudgement(self.head.labels[i], float(p[i]), bool(p[normal] < self.strike_below))
+
+    def classify(self, text: str) -> tuple[str, float]:
+        """(category, its probability); 'normal' unless the message is flagged."""
+        j = self.judge(text)
+        return j.category, j.probability
 
 
 class TopicChangeClassifier:

@@ -153,7 +153,7 @@ class PersonaChat:
         if verdict.action == "blocked":
             return verdict
         verdict = self.safety.check_user_message(user_id, message, now)
-        return verdict if verdict.action in ("warn", "refuse", "blocked") else None
+        return verdict if verdict.action in ("decline", "warn", "refuse", "blocked") else None
 
     def _too_long(self, message: str) -> bool:
         if len(message) > MAX_MESSAGE_CHARS * 4:

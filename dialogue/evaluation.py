@@ -65,7 +65,7 @@ def train_head(task: str, encoder, progress=print) -> tuple[EmbeddingHead, dict]
     head.meta = {"task": task, "encoder": "multilingual-e5-small", "c": best_c,
                  "trained_on": f"dialogue/data/{task}.jsonl split=train ({int(tr.sum())} examples)"}
     if task == "ethics":
-        head.meta["flag_below_normal"] = choose_flag_threshold(head.predict_proba(x[va]), y[va])
+        head.meta.update(choose_ethics_thresholds(head.predict_proba(x[va]), y[va]))
     return head, {"c_grid": scores, "c": best_c, "temperature": head.temperature}
 
 
@@ -88,6 +88,21 @@ def choose_flag_threshold(p: np.ndarray, y: np.ndarray, max_false: float = 0.01)
         if score[best_ok] >= score[best] - 0.02:
             return best_ok
     return best
+
+
+def choose_strike_threshold(p: np.ndarray, y: np.ndarray, flag_below: float, max_false: float = 0.01) -> float:
+    """Count a flagged message as an offence (toward warnings and blocks) only when P(normal) < τ: the
+    largest candidate τ ≤ flag_below that flags ≤ max_false of the normal messages in these (validation)
+    probabilities; the smallest candidate when none does. Messages between the two thresholds are declined
+    in character without counting: a wrong flag costs a user one deflected message, never a block."""
+    ok = [t for t in FLAG_THRESHOLDS if t <= flag_below and float(np.mean(p[y == 0, 0] < t)) <= max_false]
+    return max(ok) if ok else min(FLAG_THRESHOLDS)
+
+
+def choose_ethics_thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Both thresholds on P(normal), chosen on validation probabilities (the head's meta keys)."""
+    flag = choose_flag_threshold(p, y)
+    return {"flag_below_normal": flag, "strike_below_normal": choose_strike_threshold(p, y, flag)}
 
 
 # candidate flag thresholds on P(normal), most to least eager
@@ -121,9 +136,13 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     if task == "ethics":
         p = classifier.predict_proba([r["text"] for r in rows])
         flagged, pred = ethics_predictions(p, classifier.flag_below)
-        extra = {"normal_false_block_rate": float(np.mean(flagged[y == 0])),
+        strikes = p[:, 0] < classifier.strike_below
+        extra = {"normal_declined_rate": float(np.mean(flagged[y == 0])),
+                 "normal_false_block_rate": float(np.mean(strikes[y == 0])),
                  "offensive_missed_rate": float(np.mean(~flagged[y != 0])),
-                 "flag_below_normal": classifier.flag_below, "flag_curve": flag_threshold_curve(p, y)}
+                 "offensive_counted_rate": float(np.mean(strikes[y != 0])),
+                 "flag_below_normal": classifier.flag_below, "strike_below_normal": classifier.strike_below,
+                 "flag_curve": flag_threshold_curve(p, y)}
     else:
         changed = classifier.probabilities([r["previous"] for r in rows], [r["message"] for r in rows])
         p = np.stack([1 - changed, changed], 1)
@@ -185,13 +204,32 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
         val = [r for r in rows if r["split"] == "val"]
         p = EthicsClassifier(encoder, model).predict_proba([r["text"] for r in val])
         y = np.array([labels.index(r["label"]) for r in val])
-        model.meta["flag_below_normal"] = choose_flag_threshold(p, y)
+        model.meta.update(choose_ethics_thresholds(p, y))
     else:
         rows = [r for r in read_jsonl(DATA_DIR / "topic.jsonl") if r["split"] == "val"]
         changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
             [r["previous"] for r in rows], [r["message"] for r in rows])
         y = np.array([r["label"] == "changed" for r in rows])
         model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_change_threshold(changed, y)
+
+
+def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
+    """Choose the committed ethics classifier's thresholds again on val (no retraining) and store them in
+    weights/classifiers/ethics.json; returns them."""
+    import json
+
+    from dialogue.classifiers import HEADS_DIR, EthicsClassifier
+
+    classifier = EthicsClassifier(encoder)
+    val = [r for r in read_jsonl(DATA_DIR / "ethics.jsonl") if r["split"] == "val"]
+    labels = list(classifier.head.labels)
+    p = classifier.predict_proba([r["text"] for r in val])
+    chosen = choose_ethics_thresholds(p, np.array([labels.index(r["label"]) for r in val]))
+    path = HEADS_DIR / "ethics.json"
+    meta = json.loads(path.read_text())
+    meta.update(chosen)
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    return chosen
 
 
 # candidate thresholds on P(changed) (after the temperature)

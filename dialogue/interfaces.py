@@ -36,7 +36,9 @@ class Memory:
 
 @dataclass(frozen=True)
 class SafetyVerdict:
-    action: Literal["allow", "warn", "refuse", "blocked"]
+    # allow; decline (answered by the gate, not counted); warn (a counted offence); refuse (an answer withheld);
+    # blocked (a counted offence or a running block)
+    action: Literal["allow", "decline", "warn", "refuse", "blocked"]
     category: str = "normal"  # normal, romance, politics, insult, hate, sexual
     probability: float = 0.0
     blocked_until: datetime | None = None

@@ -49,6 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="start no new epoch after this many minutes (a bound on a shared machine)")
+    p.add_argument("--thresholds-only", action="store_true",
+                   help="ethics: choose the committed classifier's flag and offence thresholds on val again, no training")
     p.set_defaults(func=cmd_train)
     p = cl.add_parser("compare", help="measure fine-tuning the top e5 layers against the frozen head (ethics)")
     p.add_argument("--top-layers", type=int, default=2)
@@ -115,9 +117,13 @@ def _classifier_report(r: dict) -> str:
              f"(uncached, encoder included).",
              "Accuracy by language: " + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy_by_language"].items()) + "."]
     if "normal_false_block_rate" in r:
-        lines.append(f"Normal messages flagged (false-block rate): **{r['normal_false_block_rate']:.3f}** "
-                     f"(flag when P(normal) < {r['flag_below_normal']:g}, chosen on val); offensive messages let "
-                     f"through: {r['offensive_missed_rate']:.3f}.")
+        lines.append(f"Normal messages flagged and declined in character (flag when P(normal) < "
+                     f"{r['flag_below_normal']:g}, chosen on val): {r['normal_declined_rate']:.3f}; offensive messages "
+                     f"let through: {r['offensive_missed_rate']:.3f}.")
+        lines.append(f"Normal messages counted as offences toward warnings and blocks (false-block rate; counted when "
+                     f"P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ 1%): "
+                     f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
+                     "(the rest of the flagged ones are declined without counting).")
     if "threshold" in r:
         lines.append(f"A message counts as a change of subject when P(changed) ≥ {r['threshold']:g} (chosen on val).")
     lines.append("")
@@ -195,6 +201,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     encoder = shared_encoder()
+    if args.thresholds_only:
+        from dialogue.evaluation import rechoose_ethics_thresholds
+
+        if args.task != "ethics":
+            raise SystemExit("--thresholds-only applies to --task ethics (the topic threshold is chosen in training)")
+        chosen = rechoose_ethics_thresholds(encoder)
+        print("ethics thresholds chosen on val: " + ", ".join(f"{k} {v:g}" for k, v in chosen.items())
+              + f" -> {HEADS_DIR / 'ethics.json'}")
+        return 0
     for task in (["ethics", "topic"] if args.task == "all" else [args.task]):
         path = HEADS_DIR / task
         # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
@@ -205,7 +220,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             weights, _ = model.save(path)
             linear.unlink(missing_ok=True)
             print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
-                  f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}"
+                  f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}, count as "
+                                                f"an offence below {model.meta['strike_below_normal']:g}"
                                                 if task == "ethics" else f", P(changed) threshold {model.meta['threshold']:g}")
                   + f" -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
         else:

@@ -1,8 +1,10 @@
 """`SafetyGate`: the ethics classifier plus the block policy, answering in Oh-LoRA's voice.
 
-A flagged user message counts as an offence in its category: the first draws a warning (the turn is
-answered by the gate, not the LLM), the next ones blocks of growing length. A flagged generated answer is
-replaced by a neutral line. A blocked user is told, in character, when the block ends.
+A flagged user message is answered by the gate, in character, instead of the persona. Only a confident
+flag (the classifier's stricter threshold, `EthicsJudgement.offence`) counts as an offence in its category:
+the first draws a warning, the next ones blocks of growing length; a doubtful flag is declined without
+counting, so the classifier's mistakes on normal messages never escalate to a block. A flagged generated
+answer is replaced by a neutral line. A blocked user is told, in character, when the block ends.
 """
 from __future__ import annotations
 
@@ -79,13 +81,16 @@ class EthicsGate:
         block = self.policy.active_block(user_id, now)
         if block is not None:
             return SafetyVerdict("blocked", block.category, 1.0, block.until, block_message(block, now, korean))
-        category, p = self.classifier.classify(text)
+        judgement = self.classifier.judge(text)
+        category, p = judgement.category, judgement.probability
         if category == "normal":
             return SafetyVerdict("allow", "normal", p)
+        reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
+        if not judgement.offence:
+            return SafetyVerdict("decline", category, p, None, reply)
         result = self.policy.record_offence(user_id, category, now, excerpt=text)
         if result.until is None:
             return SafetyVerdict("warn", category, p, None, warning_message(category, korean, self.policy.steps))
-        reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
         return SafetyVerdict("blocked", category, p, result.until,
                              f"{reply} {block_message(result, now, korean)}")
 

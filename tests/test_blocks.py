@@ -54,11 +54,20 @@ def test_parse_steps():
 
 
 class FixedClassifier:
+    """answers: text -> (category, probability) or (category, probability, counts as an offence); a flag
+    given without the third element counts."""
+
     def __init__(self):
         self.answers = {}
 
     def classify(self, text):
-        return self.answers.get(text, ("normal", 0.99))
+        return self.answers.get(text, ("normal", 0.99))[:2]
+
+    def judge(self, text):
+        from dialogue.classifiers import EthicsJudgement
+
+        category, p, *offence = self.answers.get(text, ("normal", 0.99))
+        return EthicsJudgement(category, p, category != "normal" and (offence[0] if offence else True))
 
 
 def test_gate_warns_then_blocks_with_end_time_and_in_character_message(tmp_path):
@@ -99,3 +108,35 @@ def test_admin_blocks_list_and_lift(tmp_path, capsys):
     assert main(["admin", "blocks", "list", "--db", str(path)]) == 0
     assert "no running blocks" in capsys.readouterr().out
     assert main(["admin", "blocks", "lift", "troll", "--db", str(path)]) == 2  # nothing left: a clear error
+
+
+def test_a_doubtful_flag_is_declined_in_character_and_never_escalates(tmp_path):
+    clf = FixedClassifier()
+    clf.answers["로라 대답 센스 있다 ㅋㅋ"] = ("insult", 0.55, False)  # flagged, but below the offence threshold
+    clf.answers["너 진짜 멍청하다"] = ("insult", 0.98, True)
+    policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"))
+    gate = EthicsGate(clf, policy)
+    for minute in range(5):
+        v = gate.check_user_message("u", "로라 대답 센스 있다 ㅋㅋ", NOW + timedelta(minutes=minute))
+        assert v.action == "decline" and v.category == "insult" and v.message and v.blocked_until is None
+    assert gate.status("u", NOW + timedelta(minutes=6)).action == "allow" and policy.offences("u") == 0
+    # a confident flag still escalates from the first offence on
+    assert gate.check_user_message("u", "너 진짜 멍청하다", NOW + timedelta(minutes=7)).action == "warn"
+    assert gate.check_user_message("u", "너 진짜 멍청하다", NOW + timedelta(minutes=8)).action == "blocked"
+
+
+def test_offence_threshold_is_the_largest_within_the_false_block_bound():
+    import numpy as np
+
+    from dialogue.evaluation import choose_strike_threshold
+
+    # 1,000 normal messages: P(normal) mostly high, 3% of them in the doubtful band 0.02-0.3, 0.5% lower
+    normal = np.concatenate([np.linspace(0.5, 1.0, 965), np.linspace(0.02, 0.3, 30), np.linspace(0.0, 0.004, 5)])
+    offensive = np.linspace(0.0, 0.2, 500)
+    p = np.zeros((1500, 6))
+    p[:, 0] = np.concatenate([normal, offensive])
+    y = np.array([0] * 1000 + [3] * 500)
+    # below 0.05: 9 normal messages (0.9%); below 0.1: 14 (1.4%)
+    assert choose_strike_threshold(p, y, flag_below=0.3) == 0.05
+    assert choose_strike_threshold(p, y, flag_below=0.02) == 0.02  # never above the flag threshold
+    assert choose_strike_threshold(p, y, flag_below=0.3, max_false=0.001) == 0.001  # none within: the strictest
