@@ -47,7 +47,7 @@ class SentenceEncoder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from dialogue.packed_weights import fp16_packing_available, packed_copy
+        from dialogue.packed_weights import fp16_packing_available, packed_bert_layers
 
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.model = SentenceTransformer(_resolve(model), device=device)
@@ -63,7 +63,7 @@ class SentenceEncoder:
         self.keep_layers: set[int] = set()
         if packed is None:
             packed = fp16_packing_available(torch.device(device))
-        self.layers = packed_copy(self.bert.encoder.layer) if packed else self.bert.encoder.layer
+        self.layers = packed_bert_layers(self.bert.encoder.layer) if packed else self.bert.encoder.layer
 
     @property
     def bert(self):

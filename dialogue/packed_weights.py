@@ -77,12 +77,6 @@ def _replace_linears(original: nn.Module, packed_for) -> nn.Module:
     return clone.eval()
 
 
-@torch.inference_mode()
-def packed_copy(module: nn.Module) -> nn.Module:
-    """`module` for inference with every nn.Linear fp16-packed (the original is left as it is)."""
-    return _replace_linears(module, lambda _path, linear: PackedLinear(linear.weight, linear.bias))
-
-
 class PackedRoleModels:
     """One fp16-packed copy of the text model per role (None: the bare base), built on first use."""
 

@@ -41,6 +41,11 @@ async def run_chat(args: argparse.Namespace) -> int:
                     print(ev.text, end="", flush=True)
                 elif isinstance(ev, TurnDone):
                     print()
+                    if ev.refused is not None:  # the safety gate answered: say what it decided and whether it counted
+                        r = ev.refused
+                        until = f", until {r.blocked_until:%Y-%m-%d %H:%M}" if r.blocked_until else ""
+                        print(f"{DIM}  safety: {r.action} ({r.category}, p={r.probability:.2f}{until}){RESET}")
+                        continue
                     memory = ev.memory.as_text() if ev.memory else "(nothing)"
                     e = ev.expression
                     t = ev.timings
