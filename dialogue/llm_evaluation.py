@@ -163,7 +163,9 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
             f"{scores.turns} (every persona-fact turn and a spread of the others), summaries on "
             f"{scores.summary_turns}.\n\n{scores.table()}\n")
     if scores.failures:
-        body += "\nPersona-fact misses (first 12):\n\n" + "\n".join(f"- {f}" for f in scores.failures[:12]) + "\n"
+        misses = dict.fromkeys(scores.failures)  # a question asked twice with the same answer is listed once
+        body += (f"\nPersona-fact misses ({len(misses)} distinct of {len(scores.failures)}):\n\n"
+                 + "\n".join(f"- {f}" for f in misses) + "\n")
     return scores, body
 
 
