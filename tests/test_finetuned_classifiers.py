@@ -137,3 +137,29 @@ def test_one_encoder_pass_serves_embedding_and_both_classifiers(real_encoder):
     assert float(real_encoder.encode_one(message) @ reference) > 0.9999
     assert topic.changed("사용자가 시험 공부 때문에 걱정함", "그건 그렇고 내일 한강 가서 자전거 탈 거야")
     assert not topic.changed("The user is learning to play the piano", "so what happened?")  # a reply keeps context
+
+
+def test_fused_packed_bert_layers_compute_what_the_transformers_layers_do():
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    from dialogue.encoder import additive_mask
+    from dialogue.packed_weights import PackedBertLayer, packed_bert_layers
+
+    torch.manual_seed(0)
+    config = BertConfig(hidden_size=32, num_attention_heads=4, intermediate_size=64)
+    layers = torch.nn.ModuleList(BertLayer(config) for _ in range(3)).eval()
+    fused = packed_bert_layers(layers)
+    assert all(isinstance(layer, PackedBertLayer) for layer in fused)
+    h = torch.randn(2, 9, 32)
+    mask = torch.ones(2, 9, dtype=torch.long)
+    mask[1, 5:] = 0  # a padded second message
+    ext = additive_mask(mask)
+    with torch.inference_mode():
+        want, got = h, h
+        for reference, packed in zip(layers, fused):
+            want = reference(want, attention_mask=ext)
+            want = want[0] if isinstance(want, tuple) else want
+            got = packed(got, attention_mask=ext)
+    real = mask.bool()
+    torch.testing.assert_close(got[real], want[real], atol=2e-3, rtol=2e-3)  # fp16 weights, fp32 maths
