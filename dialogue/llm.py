@@ -179,6 +179,9 @@ class InProcessLLM:
     def _decoder(self, role: str):
         """The text model that decodes `role`: its packed copy, or the shared model with its adapter active."""
         if self.packed is not None:
+            if self.merged is not None:  # the fp32 path merged an adapter: a copy built now must see the base
+                self.model.base_model.unmerge_adapter()
+                self.merged = None
             yield self.packed.get(role if role in self.adapters else None)
             return
         with self._use_adapter(role):

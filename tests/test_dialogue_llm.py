@@ -171,7 +171,8 @@ def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
     vocab = [i for i in range(len(tok)) if i > 5]
     prompt = "<start_of_turn>user\n오늘 날씨 맑아<end_of_turn>\n"
     fp32 = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=False)
-    want = {role: fp32.generate_text(role, prompt, max_new_tokens=10).text for role in ("answer", "memory", "summary")}
+    want = {role: fp32.generate_text(role, prompt, max_new_tokens=10).text
+            for role in ("answer", "memory", "summary", "expression")}
     before = {k: v.clone() for k, v in model.state_dict().items()}
 
     packed = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, packed=True)
@@ -186,6 +187,12 @@ def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
     assert answer.layers[0].self_attn.q_proj is not memory.layers[0].self_attn.q_proj
     assert answer.embed_tokens.weight is model.get_base_model().model.embed_tokens.weight  # shared, not copied
 
-    # and the fp32 path still works after it (the bench switches between them)
+    # and the fp32 path still works after it (the bench switches between them) ...
+    saved = packed.packed, packed._packed_head
     packed.use_fp32_weights()
     assert packed.generate_text("answer", prompt, max_new_tokens=10).text == want["answer"]
+    assert packed.merged == "answer"
+    # ... and back: a copy built after an fp32 merge is built from the plain base (expression: no adapter here)
+    packed.packed, packed._packed_head = saved
+    assert packed.generate_text("expression", prompt, max_new_tokens=10).text == want["expression"]
+    assert packed.merged is None
