@@ -44,10 +44,9 @@ class SentenceEncoder:
         (dialogue.packed_weights); `bert` keeps the fp32 model for fine-tuning copies of its layers."""
         import logging
 
-        import torch
         from sentence_transformers import SentenceTransformer
 
-        from dialogue.packed_weights import fp16_packing_available, packed_bert_layers
+        from dialogue.packed_weights import packed_bert_layers, packing_wanted
 
         logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
         self.model = SentenceTransformer(_resolve(model), device=device)
@@ -61,9 +60,8 @@ class SentenceEncoder:
         self._lock = threading.Lock()
         # hidden states kept by every full forward pass: the layers the loaded classifiers start from
         self.keep_layers: set[int] = set()
-        if packed is None:
-            packed = fp16_packing_available(torch.device(device))
-        self.layers = packed_bert_layers(self.bert.encoder.layer) if packed else self.bert.encoder.layer
+        wanted = packing_wanted(packed, device)
+        self.layers = packed_bert_layers(self.bert.encoder.layer) if wanted else self.bert.encoder.layer
 
     @property
     def bert(self):

@@ -199,12 +199,7 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
     model.meta.update({"task": task, "encoder": "multilingual-e5-small", "record": record})
     if task == "ethics":
-        rows = read_jsonl(DATA_DIR / "ethics.jsonl")
-        labels = ETHICS_LABELS
-        val = [r for r in rows if r["split"] == "val"]
-        p = EthicsClassifier(encoder, model).predict_proba([r["text"] for r in val])
-        y = np.array([labels.index(r["label"]) for r in val])
-        model.meta.update(choose_ethics_thresholds(p, y))
+        model.meta.update(ethics_thresholds_on_val(EthicsClassifier(encoder, model)))
     else:
         rows = [r for r in read_jsonl(DATA_DIR / "topic.jsonl") if r["split"] == "val"]
         changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
@@ -213,18 +208,22 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
         model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_change_threshold(changed, y)
 
 
+def ethics_thresholds_on_val(classifier) -> dict[str, float]:
+    """The flag and offence thresholds for an ethics classifier, chosen on its probabilities over val."""
+    val = [r for r in read_jsonl(DATA_DIR / "ethics.jsonl") if r["split"] == "val"]
+    labels = list(classifier.head.labels)
+    p = classifier.predict_proba([r["text"] for r in val])
+    return choose_ethics_thresholds(p, np.array([labels.index(r["label"]) for r in val]))
+
+
 def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
     """Choose the committed ethics classifier's thresholds again on val (no retraining) and store them in
     weights/classifiers/ethics.json; returns them."""
     import json
 
-    from dialogue.classifiers import HEADS_DIR, EthicsClassifier
+    from dialogue.classifiers import EthicsClassifier
 
-    classifier = EthicsClassifier(encoder)
-    val = [r for r in read_jsonl(DATA_DIR / "ethics.jsonl") if r["split"] == "val"]
-    labels = list(classifier.head.labels)
-    p = classifier.predict_proba([r["text"] for r in val])
-    chosen = choose_ethics_thresholds(p, np.array([labels.index(r["label"]) for r in val]))
+    chosen = ethics_thresholds_on_val(EthicsClassifier(encoder))
     path = HEADS_DIR / "ethics.json"
     meta = json.loads(path.read_text())
     meta.update(chosen)

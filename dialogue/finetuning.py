@@ -121,7 +121,7 @@ class LayerClassifier(nn.Module):
         from safetensors.torch import load_file
         from transformers.models.bert.modeling_bert import BertLayer
 
-        from dialogue.packed_weights import fp16_packing_available, packed_bert_layers
+        from dialogue.packed_weights import packed_bert_layers, packing_wanted
 
         meta = json.loads(path.with_suffix(".json").read_text())
         tensors = load_file(str(path.with_name(path.name + ".layers.safetensors")))
@@ -132,7 +132,7 @@ class LayerClassifier(nn.Module):
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
-        if packed if packed is not None else fp16_packing_available(torch.device("cpu")):
+        if packing_wanted(packed):
             model.layers = packed_bert_layers(model.layers)
         return model
 

@@ -106,9 +106,7 @@ class InProcessLLM:
 
         if not fp16_packing_available(self.device):
             raise ValueError(f"fp16-packed weights need an x86 CPU build of torch (device {self.device})")
-        if self.merged is not None:
-            self.model.base_model.unmerge_adapter()
-            self.merged = None
+        self._unmerge()
         self.packed = PackedRoleModels(self.causal_lm.model)
         self._packed_head = PackedLinear(self.head)
         for role in sorted(self.adapters) if roles is None else roles:
@@ -117,6 +115,12 @@ class InProcessLLM:
     def use_fp32_weights(self) -> None:
         """Back to the fp32 model (the packed copies are dropped)."""
         self.packed, self._packed_head = None, None
+
+    def _unmerge(self) -> None:
+        """Give the shared model its plain base weights back if an adapter is merged into them."""
+        if self.merged is not None:
+            self.model.base_model.unmerge_adapter()
+            self.merged = None
 
     @property
     def causal_lm(self):
@@ -151,11 +155,9 @@ class InProcessLLM:
                 model.load_adapter(adapters_dir / role, adapter_name=role)
             if (adapters_dir / "vocabulary.json").exists() and not full_vocabulary:
                 vocab = load_vocabulary(adapters_dir / "vocabulary.json")
-        from dialogue.packed_weights import fp16_packing_available
+        from dialogue.packed_weights import packing_wanted
 
-        if packed is None:
-            packed = fp16_packing_available(torch.device(device))
-        return cls(model, tokenizer, vocab, threads, packed=packed)
+        return cls(model, tokenizer, vocab, threads, packed=packing_wanted(packed, device))
 
     # --- the decode loop (worker thread) ------------------------------------------------------------
 
@@ -163,9 +165,8 @@ class InProcessLLM:
         """Context for `role`: its adapter when one is loaded, else the bare base model."""
         if not self.adapters:
             return contextlib.nullcontext()
-        if self.merged is not None and self.merged != role:
-            self.model.base_model.unmerge_adapter()  # every other role needs the plain base weights back
-            self.merged = None
+        if self.merged != role:
+            self._unmerge()  # every other role needs the plain base weights back
         if role in self.adapters:
             if self.model.active_adapter != role:  # set_adapter would also undo a merge of this very adapter
                 self.model.set_adapter(role)
@@ -179,9 +180,7 @@ class InProcessLLM:
     def _decoder(self, role: str):
         """The text model that decodes `role`: its packed copy, or the shared model with its adapter active."""
         if self.packed is not None:
-            if self.merged is not None:  # the fp32 path merged an adapter: a copy built now must see the base
-                self.model.base_model.unmerge_adapter()
-                self.merged = None
+            self._unmerge()  # the fp32 path may have merged an adapter: a copy built now must see the base
             yield self.packed.get(role if role in self.adapters else None)
             return
         with self._use_adapter(role):

@@ -375,11 +375,10 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
             t["embed"] += timed(e, lambda i: e.encode_one(msg(i)), n)
             # a turn: the gate classifies the message (one full encoder pass, cached), retrieval reuses its
             # embedding, the topic detector reuses its states; the summary was prepared after the previous answer
-            t["turn"] += timed(e, lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i))), n,
-                               before=lambda i: top.prepare(previous))
-            t["cold"] += timed(e, lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i))), n)
+            both = lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i)))  # noqa: E731
+            t["turn"] += timed(e, both, n, before=lambda i: top.prepare(previous))
+            t["cold"] += timed(e, both, n)
     med = {name: {k: 1000 * float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
-    embed, turn, cold = (med["shipped"][k] for k in ("embed", "turn", "cold"))
     store = MemoryStore(DialogueDatabase(":memory:"), enc)
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((memories, enc.dim)).astype(np.float32)
@@ -398,23 +397,20 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     retrieve = 1000 * float(np.median(timed(enc, lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now,
                                                                            query_embedding=q), reps)))
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic)))
-    rows = [["embed one message (e5-small, uncached)", f"{embed:.1f}", "≤ 15"],
-            ["ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
-             "prepared after the previous answer)", f"{turn:.1f}", "≤ 25"],
-            ["the same with the summary encoded in the call too", f"{cold:.1f}", ""],
-            [f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",
-             f"{retrieve:.2f}", "≤ 5"],
-            [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]]
-    if "fp32" in med:
-        f = med["fp32"]
-        rows[0].append(f"{f['embed']:.1f}")
-        rows[1].append(f"{f['turn']:.1f}")
-        rows[2].append(f"{f['cold']:.1f}")
-        rows[3].append("")
-        rows[4].append("")
+    fp32 = med.get("fp32")
+    timed_rows = [("embed one message (e5-small, uncached)", "embed", "≤ 15"),
+                  ("ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
+                   "prepared after the previous answer)", "turn", "≤ 25"),
+                  ("the same with the summary encoded in the call too", "cold", "")]
+    rows = [[label, f"{med['shipped'][k]:.1f}", target] + ([f"{fp32[k]:.1f}"] if fp32 else [])
+            for label, k, target in timed_rows]
+    rows += [[f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",
+              f"{retrieve:.2f}", "≤ 5"] + ([""] if fp32 else []),
+             [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]
+             + ([""] if fp32 else [])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     weights = "fp16-packed encoder and classifier layers" if packed else "fp32 encoder and classifier layers"
-    header = ["step", f"ms ({weights}, shipped)", "target"] + (["ms (fp32 layers, side by side)"] if "fp32" in med else [])
+    header = ["step", f"ms ({weights}, shipped)", "target"] + (["ms (fp32 layers, side by side)"] if fp32 else [])
     return (f"Median milliseconds over {reps} calls, one process, {torch.get_num_threads()} torch thread(s); load "
             f"average {load:.1f} on {os.cpu_count()} cores when the run ended (figures from a busy machine are "
             f"upper bounds). Classifiers: {kinds}. Configurations measured in {rounds} alternating rounds.\n\n"

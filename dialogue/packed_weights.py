@@ -25,6 +25,11 @@ def fp16_packing_available(device: torch.device) -> bool:
     return device.type == "cpu" and any(e in torch.backends.quantized.supported_engines for e in ("fbgemm", "x86"))
 
 
+def packing_wanted(packed: bool | None, device: str | torch.device = "cpu") -> bool:
+    """A `packed` option resolved: as given, or (None) wherever the packed kernels are available."""
+    return fp16_packing_available(torch.device(device)) if packed is None else packed
+
+
 class PackedLinear(nn.Module):
     """y = x Wᵀ + b with W held fp16-packed for fbgemm; inference only."""
 
