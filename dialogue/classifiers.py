@@ -1,4 +1,4 @@
-"""The ethics and topic-change classifiers on multilingual-e5-small.
+"""The ethics, topic-change and persona-question classifiers on multilingual-e5-small.
 
 Two kinds of classifier, both with a temperature fitted on the validation split (calibrated probabilities):
 - shipped: the top e5 layers fine-tuned, with a linear head (`dialogue.finetuning.LayerClassifier`); they
@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from dialogue.prompting import PERSONA_ASPECTS
+
 HEADS_DIR = Path(__file__).resolve().parent.parent / "weights" / "classifiers"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ETHICS_LABELS = ("normal", "romance", "politics", "insult", "hate", "sexual")
 TOPIC_LABELS = ("continued", "changed")
+PERSONA_LABELS = ("none",) + PERSONA_ASPECTS
 
 
 @dataclass
@@ -187,6 +190,38 @@ class TopicChangeClassifier:
         if not previous_summary.strip():
             return True
         return self.probability(previous_summary, message) >= self.threshold
+
+
+class PersonaQuestionClassifier:
+    """Which persona fact (name, age, birthday, …) a message asks about, so the answer prompt can show it.
+
+    Top e5 layers fine-tuned on the persona questions of dialogue/data/turns.jsonl (every other message is
+    "none"); a fact is shown only when its probability reaches `threshold` (chosen on the validation part).
+    """
+
+    def __init__(self, encoder=None, head=None, threshold: float | None = None):
+        if encoder is None:
+            from dialogue.encoder import shared_encoder
+
+            encoder = shared_encoder()
+        self.encoder = encoder
+        self.head = head if head is not None else load_classifier(HEADS_DIR / "persona", encoder)
+        self.threshold = float(threshold if threshold is not None else self.head.meta.get("threshold", 0.5))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        states = self.encoder.token_states(texts, self.head.from_layer, "query", full=True)
+        return np.concatenate([self.head.predict_proba(states[s]) for s in _batches(len(states))])
+
+    def aspects(self, texts: Sequence[str]) -> list[str]:
+        """The asked persona fact of each message, or "" (none, or not confident enough)."""
+        p = self.predict_proba(texts)
+        best = p.argmax(1)
+        return [self.head.labels[i] if self.head.labels[i] != "none" and p[k, i] >= self.threshold else ""
+                for k, i in enumerate(best)]
+
+    def aspect(self, message: str) -> str:
+        return self.aspects([message])[0]
 
 
 # ---- training ------------------------------------------------------------------------------------

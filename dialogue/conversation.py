@@ -1,8 +1,9 @@
-"""One turn of Oh-LoRA: safety gate, context (memory or last summary, time tag), streamed answer with
-validation, then the three post-answer roles. Implements `dialogue.interfaces.ChatEngine`.
+"""One turn of Oh-LoRA: safety gate, context (memory or last summary, time tag, the persona fact asked
+about), streamed answer with validation, then the three post-answer roles. Implements
+`dialogue.interfaces.ChatEngine`.
 
-Memory, topic detection and safety are optional collaborators (protocols in dialogue.interfaces); without
-them the engine still answers, keeping each user's last summary in memory.
+Memory, topic detection, persona questions and safety are optional collaborators (protocols in
+dialogue.interfaces); without them the engine still answers, keeping each user's last summary in memory.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from dialogue.interfaces import (Expression, Memory, MemoryProvider, SafetyGate, SafetyVerdict, TokenEvent,
-                                 TopicDetector, TurnDone, TurnEvent)
+from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
+                                 TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.prompting import (PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt, language_of,
                                 memory_prompt, summary_prompt)
@@ -47,11 +48,13 @@ class PersonaChat:
     """The conversation engine shared by all users of a server (or one terminal)."""
 
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
-                 safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0) -> None:
+                 safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
+                 persona: PersonaQuestions | None = None) -> None:
         self.llm = llm
         self.memory = memory
         self.topics = topics
         self.safety = safety
+        self.persona = persona
         self.count_tokens = count_tokens  # callable(text) -> int; None: estimate from characters
         self.temperature = temperature
         self.last: dict[str, LastTurn] = {}
@@ -163,6 +166,12 @@ class PersonaChat:
         return len(message) > MAX_MESSAGE_CHARS
 
     def _context(self, user_id: str, message: str, now: datetime) -> tuple[TurnContext, Memory | None]:
+        aspect = ""
+        if self.persona is not None:
+            try:
+                aspect = self.persona.aspect(message)
+            except Exception as e:  # without it she still answers, from what the adapter knows
+                log.warning("persona-question classifier failed: %s", e)
         memory = None
         if self.memory is not None:
             try:
@@ -170,7 +179,7 @@ class PersonaChat:
             except Exception as e:  # a broken store must not break the conversation
                 log.warning("memory retrieval failed: %s", e)
         if memory is not None:
-            return TurnContext(now=now, memory=memory.as_text()), memory
+            return TurnContext(now=now, memory=memory.as_text(), persona_aspect=aspect), memory
         last = self.last.get(user_id)
         summary = last.summary if last else ""
         if summary and self.topics is not None:
@@ -179,7 +188,7 @@ class PersonaChat:
                     summary = ""
             except Exception as e:
                 log.warning("topic detection failed: %s", e)
-        return TurnContext(now=now, summary=summary), None
+        return TurnContext(now=now, summary=summary, persona_aspect=aspect), None
 
     async def _role_text(self, role: str, prompt: str, max_new_tokens: int) -> tuple[str, float]:
         t = time.perf_counter()
@@ -227,14 +236,15 @@ def contains_marker(text: str) -> bool:
 
 
 def build_collaborators(database: str | None = None) -> dict:
-    """Memory store, topic detector and safety gate on one SQLite file (default `$OHLORA_DB`).
+    """Memory store, topic detector, persona-question classifier and safety gate on one SQLite file (default
+    `$OHLORA_DB`).
 
     They need the prepared sentence encoder; a missing piece is reported and skipped, so the persona
     still talks (without long-term memory or the safety gate) rather than failing to start.
     """
     found: dict = {}
     try:
-        from dialogue.classifiers import TopicChangeClassifier
+        from dialogue.classifiers import PersonaQuestionClassifier, TopicChangeClassifier
         from dialogue.database import DialogueDatabase, default_database_path
         from dialogue.memory import MemoryStore
         from dialogue.safety import open_safety_gate
@@ -242,6 +252,7 @@ def build_collaborators(database: str | None = None) -> dict:
         db = DialogueDatabase(database or default_database_path())
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
+        found["persona"] = PersonaQuestionClassifier()
         found["safety"] = open_safety_gate(db)
     except Exception as e:  # e.g. the encoder is not prepared
         log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)

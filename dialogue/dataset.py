@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dialogue.interfaces import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
-from dialogue.prompting import ROLES, TurnContext, role_prompt
+from dialogue.prompting import PERSONA_ASPECTS, ROLES, TurnContext, role_prompt
 from dialogue.roles import format_expression, parse_memory
 
 DATA_PATH = Path(__file__).parent / "data" / "turns.jsonl"
@@ -16,6 +16,13 @@ HELD_OUT_PERCENT = 10
 # A validation part of the training split, for choosing between training configurations without looking
 # at the held-out split (`ohlora train --validation`, `ohlora eval dialogue --split validation`).
 VALIDATION_PERCENT = 15
+# Training prompts show the asked persona fact as the classifier would, imperfectly: the fact is left out
+# of some persona questions and a fact nobody asked about is shown with some other messages, so the answer
+# adapter learns to use the fact line when the message asks for it, not to recite whatever it is shown.
+# (On the validation part the classifier misses ~2% of persona questions and shows a fact with ~7% of the
+# other messages; the rates here are a little higher.)
+FACT_DROPPED_PERCENT = 5
+FACT_DISTRACTOR_PERCENT = 10
 _FIELDS = {"id": str, "category": str, "lang": str, "now": str, "context_memory": str, "context_summary": str,
            "message": str, "answer": str, "memory": str, "summary": str, "expression": dict, "facts": list}
 
@@ -46,8 +53,28 @@ class Turn:
         """In the validation part of the training split (grouped by message like the held-out split)."""
         return not self.held_out and _percent_bucket("validation:" + message_key(self.message)) < VALIDATION_PERCENT
 
-    def context(self) -> TurnContext:
-        return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary)
+    @property
+    def persona_aspect(self) -> str:
+        """The persona fact the message asks about ("" for the other categories)."""
+        kind, _, aspect = self.category.partition(":")
+        return aspect if kind == "persona" else ""
+
+    def training_aspect(self) -> str:
+        """The persona fact shown in this turn's training prompt: the asked one, except for a stable few
+        turns where it is dropped or where an unasked one is shown instead (see FACT_DISTRACTOR_PERCENT)."""
+        bucket = _percent_bucket("fact:" + self.id)
+        if self.persona_aspect:
+            return "" if bucket < FACT_DROPPED_PERCENT else self.persona_aspect
+        if bucket < FACT_DISTRACTOR_PERCENT:
+            return PERSONA_ASPECTS[_percent_bucket("distractor:" + self.id) % len(PERSONA_ASPECTS)]
+        return ""
+
+    def context(self, persona_aspect: str | None = None) -> TurnContext:
+        """The prompt context of this turn; `persona_aspect` overrides the training one (evaluation passes the
+        classifier's answer)."""
+        aspect = self.training_aspect() if persona_aspect is None else persona_aspect
+        return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary,
+                           persona_aspect=aspect)
 
     def target(self, role: str) -> str:
         if role == "answer":
@@ -61,8 +88,8 @@ class Turn:
             return format_expression(e["eyes"], e["mouth"], e["head"])
         raise ValueError(f"unknown role '{role}'; known: {', '.join(ROLES)}")
 
-    def prompt(self, role: str) -> str:
-        return role_prompt(role, self.message, self.answer, self.context())
+    def prompt(self, role: str, persona_aspect: str | None = None) -> str:
+        return role_prompt(role, self.message, self.answer, self.context(persona_aspect))
 
 
 def _percent_bucket(key: str) -> int:
@@ -130,3 +157,39 @@ def validation_split(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
     compared on validation never see the held-out split."""
     train, _ = split(turns)
     return [t for t in train if not t.validation], [t for t in train if t.validation]
+
+
+# The memory cases' questions (dialogue/data/memory_cases.jsonl) are mostly about the user ("내 생일 기억해?",
+# "what's my major again?"): hard negatives for the persona-question classifier, which must not show her
+# birthday when the user asks about their own. These few ask about her (labelled by hand).
+MEMORY_QUESTIONS_ABOUT_HER = {
+    "how old are you, Lora?": "age", "로라 몇 살이야?": "age",
+    "when is your birthday?": "birthday", "너 생일이 언제야?": "birthday",
+    "what's your MBTI?": "mbti", "로라 너 MBTI 뭐야?": "mbti",
+    "which school do you go to?": "university", "로라는 어느 학교 다녀?": "university",
+    "what is Oh-LoRA's light?": "ability", "오로라의 빛이 뭐야?": "ability",
+}
+
+
+def persona_question_rows(turns: list[Turn], memory_cases: list[dict] | None = None) -> list[dict]:
+    """The persona-question classifier's data: each distinct message once per split, labelled with the
+    persona fact it asks about or "none". SFT turns keep their split (held-out -> test, validation -> val,
+    else train); the memory cases' questions not among the turns' messages keep theirs
+    (MEMORY_QUESTIONS_ABOUT_HER labels the few that ask about her)."""
+    rows, seen = [], set()
+    for t in turns:
+        part = "test" if t.held_out else "val" if t.validation else "train"
+        if (t.message, part) in seen:
+            continue
+        seen.add((t.message, part))
+        rows.append({"text": t.message, "label": t.persona_aspect or "none", "split": part, "lang": t.lang,
+                     "source": "turns"})
+    messages = {t.message for t in turns}
+    for case in memory_cases or []:
+        q = case["question"]
+        if q in messages or (q, case["split"]) in seen:
+            continue
+        seen.add((q, case["split"]))
+        rows.append({"text": q, "label": MEMORY_QUESTIONS_ABOUT_HER.get(q, "none"), "split": case["split"],
+                     "lang": case["lang"], "source": "memory_cases"})
+    return rows

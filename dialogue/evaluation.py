@@ -1,7 +1,8 @@
-"""Training and evaluation of the memory retriever and the two classifiers on dialogue/data/.
+"""Training and evaluation of the memory retriever and the classifiers on dialogue/data/.
 
 Every figure comes from the held-out `test` split; thresholds, regularization and temperatures are chosen
-on `val`. `ohlora classifiers train` and `ohlora eval memory|topic|ethics` call these functions.
+on `val`. `ohlora classifiers train` and `ohlora eval memory|topic|ethics|persona` call these functions.
+The persona-question classifier's splits are the SFT turns' (held-out -> test, validation part -> val).
 """
 from __future__ import annotations
 
@@ -12,11 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.classifiers import (DATA_DIR, ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EmbeddingHead,
+from dialogue.classifiers import (DATA_DIR, ETHICS_LABELS, HEADS_DIR, PERSONA_LABELS, TOPIC_LABELS, EmbeddingHead,
                                   expected_calibration_error, fit_head, fit_temperature, pair_features, read_jsonl)
 
 from dialogue.memory import RETRIEVAL_CONFIG
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+TASK_LABELS = {"ethics": ETHICS_LABELS, "topic": TOPIC_LABELS, "persona": PERSONA_LABELS}
+
+
+def task_rows(task: str) -> list[dict]:
+    """A classifier's labelled rows ({"text" or "previous"+"message", "label", "split", "lang", ...})."""
+    if task == "persona":
+        from dialogue.dataset import load_turns, persona_question_rows
+
+        return persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))
+    return read_jsonl(DATA_DIR / f"{task}.jsonl")
 
 
 def _split(rows: list[dict], name: str) -> np.ndarray:
@@ -129,7 +142,7 @@ def ethics_predictions(p: np.ndarray, flag_below: float) -> tuple[np.ndarray, np
 
 def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     """Accuracy, macro-F1, confusion matrix, calibration and latency on a split."""
-    rows = [r for r in read_jsonl(DATA_DIR / f"{task}.jsonl") if r["split"] == split]
+    rows = [r for r in task_rows(task) if r["split"] == split]
     labels = list(classifier.head.labels)
     y = np.array([labels.index(r["label"]) for r in rows])
     enc = classifier.encoder
@@ -143,6 +156,16 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
                  "offensive_counted_rate": float(np.mean(strikes[y != 0])),
                  "flag_below_normal": classifier.flag_below, "strike_below_normal": classifier.strike_below,
                  "flag_curve": flag_threshold_curve(p, y)}
+    elif task == "persona":
+        p = classifier.predict_proba([r["text"] for r in rows])
+        pred = persona_predictions(p, classifier.threshold)
+        asked = y != 0
+        extra = {"threshold": classifier.threshold,
+                 "persona_fact_shown_right": float(np.mean(pred[asked] == y[asked])),
+                 "persona_fact_shown_wrong": float(np.mean((pred[asked] != y[asked]) & (pred[asked] != 0))),
+                 "fact_shown_unasked": float(np.mean(pred[~asked] != 0)),
+                 "misses": [f"{r['text']} → {labels[k]} (asked: {r['label']})"
+                            for r, k in zip(rows, pred) if labels[k] != r["label"]]}
     else:
         changed = classifier.probabilities([r["previous"] for r in rows], [r["message"] for r in rows])
         p = np.stack([1 - changed, changed], 1)
@@ -155,6 +178,8 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
         t0 = time.perf_counter()
         if task == "ethics":
             classifier.classify(r["text"])
+        elif task == "persona":
+            classifier.aspect(r["text"])
         else:
             classifier.changed(r["previous"], r["message"])
         times.append(time.perf_counter() - t0)
@@ -176,8 +201,8 @@ def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int 
     from dialogue.finetuning import train_layer_classifier
 
     defaults = LAYER_DEFAULTS[task]
-    rows = [r for r in read_jsonl(DATA_DIR / f"{task}.jsonl") if r.get("batch", 1) <= defaults["max_batch"]]
-    labels = ETHICS_LABELS if task == "ethics" else TOPIC_LABELS
+    rows = [r for r in task_rows(task) if r.get("batch", 1) <= defaults["max_batch"] and r["split"] != "test"]
+    labels = TASK_LABELS[task]
     if task == "ethics":
         select = lambda yy, p: macro_f1(yy, p.argmax(1), len(labels))  # noqa: E731
     else:
@@ -194,12 +219,17 @@ def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int 
 def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
     """Record how the model was made and choose its decision threshold on val (ethics: the flag threshold;
     topic: the threshold on P(changed)) — on the weights rounded to half precision, as they are stored."""
-    from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier
+    from dialogue.classifiers import EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier
 
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
     model.meta.update({"task": task, "encoder": "multilingual-e5-small", "record": record})
     if task == "ethics":
         model.meta.update(ethics_thresholds_on_val(EthicsClassifier(encoder, model)))
+    elif task == "persona":
+        rows = [r for r in task_rows("persona") if r["split"] == "val"]
+        p = PersonaQuestionClassifier(encoder, model, threshold=0.0).predict_proba([r["text"] for r in rows])
+        y = np.array([PERSONA_LABELS.index(r["label"]) for r in rows])
+        model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_persona_threshold(p, y)
     else:
         rows = [r for r in read_jsonl(DATA_DIR / "topic.jsonl") if r["split"] == "val"]
         changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
@@ -235,6 +265,23 @@ def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
 CHANGE_THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 … 0.8
 
 
+def persona_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
+    """The label index a persona-question classifier acts on: its arg-max, or "none" (0) below `threshold`."""
+    best = p.argmax(1)
+    return np.where(p[np.arange(len(p)), best] >= threshold, best, 0)
+
+
+def choose_persona_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The confidence a shown persona fact needs: the candidate with the most right decisions (the asked
+    fact shown, or none when none was asked); ties go to the higher threshold (fewer unasked facts shown)."""
+    best = (-1.0, 0.0)
+    for t in np.round(np.arange(0.0, 0.96, 0.05), 2):
+        acc = float(np.mean(persona_predictions(p, t) == y))
+        if acc >= best[0]:
+            best = (acc, float(t))
+    return best[1], best[0]
+
+
 def choose_change_threshold(p_changed: np.ndarray, changed: np.ndarray) -> tuple[float, float]:
     """The threshold on P(changed) with the best accuracy on these (validation) pairs, ties to the one
     nearest 0.5; returns (threshold, its accuracy). Arg-max is the 0.5 candidate, so it wins unless a
@@ -252,7 +299,9 @@ def choose_change_threshold(p_changed: np.ndarray, changed: np.ndarray) -> tuple
 # 8 epochs give ~1,200 steps against the ~230 at which the earlier model peaked.
 LAYER_DEFAULTS = {"ethics": {"top_layers": 3, "epochs": 10, "lr": 5e-5, "augment": False, "max_batch": 99,
                              "label_smoothing": 0.1},
-                  "topic": {"top_layers": 4, "epochs": 8, "lr": 5e-5, "augment": False, "max_batch": 99}}
+                  "topic": {"top_layers": 4, "epochs": 8, "lr": 5e-5, "augment": False, "max_batch": 99},
+                  # the same 3 layers as ethics: the message's frozen pass below them is shared
+                  "persona": {"top_layers": 3, "epochs": 12, "lr": 5e-5, "augment": False, "max_batch": 99}}
 
 
 # ---- memory retrieval ----------------------------------------------------------------------------

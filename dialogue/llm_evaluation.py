@@ -77,15 +77,18 @@ class DialogueScores:
 
 def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None = None,
              summary_turns: set[str] | None = None, progress: bool = True,
-             train_answers: set[str] | None = None) -> DialogueScores:
+             train_answers: set[str] | None = None, aspects: dict[str, str] | None = None) -> DialogueScores:
     """Greedy outputs of the roles on `turns` against their targets. Memory and expression run on every
     turn; answers and summaries on the ids given (None: every turn), since they cost the most tokens.
-    `train_answers` (the training split's answer texts) separates expression on answers never trained on."""
+    `train_answers` (the training split's answer texts) separates expression on answers never trained on.
+    `aspects` maps a turn id to the persona fact its answer prompt shows (the persona-question classifier's
+    decision, as in a live conversation); without it the prompt shows the asked fact."""
     s = DialogueScores()
     for t in tqdm(turns, desc="eval dialogue", unit="turn", disable=not progress):
         if answer_turns is None or t.id in answer_turns:
             s.turns += 1
-            answer = llm.generate_text("answer", t.prompt("answer"), max_new_tokens=48).text.strip()
+            aspect = aspects.get(t.id, "") if aspects is not None else t.persona_aspect
+            answer = llm.generate_text("answer", t.prompt("answer", aspect), max_new_tokens=48).text.strip()
             ok = answer_problem(answer, t.message, t.now, t.context_memory or t.context_summary) is None
             s.raw_valid["answer"] += ok
             shown = answer if ok else FALLBACK[t.lang]
@@ -154,19 +157,39 @@ def run_eval(answer_others: int | None = 15, summaries: int | None = 20, max_tur
         answer_ids = set(persona + others[::max(1, len(others) // max(answer_others, 1))][:answer_others])
     if summaries is not None:
         summary_ids = {t.id for t in held[::max(1, len(held) // max(summaries, 1))][:summaries]}
-    scores = evaluate(llm, held, answer_ids, summary_ids, train_answers={t.answer for t in train})
+    answered = [t for t in held if answer_ids is None or t.id in answer_ids]
+    aspects = dict(zip((t.id for t in answered), persona_aspects([t.message for t in answered])))
+    asked = [t for t in answered if t.persona_aspect]
+    shown_right = sum(aspects[t.id] == t.persona_aspect for t in asked)
+    shown_unasked = sum(bool(aspects[t.id]) for t in answered if not t.persona_aspect)
+    scores = evaluate(llm, held, answer_ids, summary_ids, train_answers={t.answer for t in train}, aspects=aspects)
     which = ("Held-out split of dialogue/data/turns.jsonl (never seen in training)" if split_name == "held-out" else
              "Validation part of the training split (left out by `ohlora train --validation`)")
     whose = "the committed adapters" if adapters is None else f"the adapters in {adapters}"
     body = (f"{which}, greedy decoding with "
             f"{whose}: memory and expression on all {scores.memory_turns} turns, answers on "
             f"{scores.turns} (every persona-fact turn and a spread of the others), summaries on "
-            f"{scores.summary_turns}.\n\n{scores.table()}\n")
+            f"{scores.summary_turns}. Each answer prompt shows the persona fact the persona-question classifier "
+            f"finds in the message, as in a live conversation: the asked fact on {shown_right} of {len(asked)} "
+            f"persona questions, a fact nobody asked about on {shown_unasked} of {len(answered) - len(asked)} other "
+            f"answered turns.\n\n{scores.table()}\n")
     if scores.failures:
         misses = dict.fromkeys(scores.failures)  # a question asked twice with the same answer is listed once
         body += (f"\nPersona-fact misses ({len(misses)} distinct of {len(scores.failures)}):\n\n"
                  + "\n".join(f"- {f}" for f in misses) + "\n")
     return scores, body
+
+
+def persona_aspects(messages: list[str]) -> list[str]:
+    """The persona fact each message asks about, by the shipped persona-question classifier."""
+    try:
+        from dialogue.classifiers import PersonaQuestionClassifier
+
+        classifier = PersonaQuestionClassifier()
+    except Exception as e:
+        raise RuntimeError(f"the persona-question classifier could not be loaded ({e}); run `ohlora weights "
+                           "prepare` (it needs the e5 encoder) or `ohlora classifiers train --task persona`") from e
+    return classifier.aspects(messages)
 
 
 # --- speed -------------------------------------------------------------------------------------------

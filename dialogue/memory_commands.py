@@ -27,7 +27,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ev = _subcommands(sub, "eval", "measure quality on held-out data; results go to docs/")
     for what, text in (("memory", "memory retrieval: top-1 accuracy, false retrieval, precision/recall curve"),
                        ("topic", "topic-change classifier: accuracy, macro-F1, confusion matrix, latency"),
-                       ("ethics", "ethics classifier: accuracy, macro-F1, false-block rate, confusion, latency")):
+                       ("ethics", "ethics classifier: accuracy, macro-F1, false-block rate, confusion, latency"),
+                       ("persona", "persona-question classifier: which persona fact a message asks about "
+                                   "(held-out SFT turns)")):
         p = ev.add_parser(what, help=text)
         p.add_argument("--split", default="test", choices=["test", "val", "train"])
         p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
@@ -36,10 +38,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                            help="choose the retrieval threshold on val and save it in weights/classifiers/")
         p.set_defaults(func=cmd_eval, what=what)
 
-    cl = _subcommands(sub, "classifiers", "train the topic-change and ethics classifiers on dialogue/data/")
+    cl = _subcommands(sub, "classifiers", "train the topic-change, ethics and persona-question classifiers on dialogue/data/")
     p = cl.add_parser("train", help="fine-tune the top e5 layers (or fit a linear head on frozen e5) and save the "
                                     "classifier in weights/classifiers/; epoch, temperature, thresholds chosen on val")
-    p.add_argument("--task", default="all", choices=["all", "ethics", "topic"])
+    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona"])
     p.add_argument("--kind", default="layers", choices=["layers", "linear"],
                    help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5")
     p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.evaluation.LAYER_DEFAULTS)")
@@ -124,7 +126,14 @@ def _classifier_report(r: dict) -> str:
                      f"P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ 1%): "
                      f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
                      "(the rest of the flagged ones are declined without counting).")
-    if "threshold" in r:
+    if "persona_fact_shown_right" in r:
+        lines.append(f"A persona fact is shown in the answer prompt when its probability reaches {r['threshold']:g} "
+                     f"(chosen on val). Persona questions shown the asked fact: **{r['persona_fact_shown_right']:.3f}**, "
+                     f"shown another fact: {r['persona_fact_shown_wrong']:.3f}; other messages shown a fact nobody "
+                     f"asked about: {r['fact_shown_unasked']:.3f}.")
+        if r["misses"]:
+            lines.append("\nWrong decisions: " + "; ".join(r["misses"]) + ".")
+    elif "threshold" in r:
         lines.append(f"A message counts as a change of subject when P(changed) ≥ {r['threshold']:g} (chosen on val).")
     lines.append("")
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
@@ -178,13 +187,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
                           for c in r["curve"]]))
         title = "Memory retrieval"
     else:
-        from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier
+        from dialogue.classifiers import EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier
         from dialogue.evaluation import evaluate_classifier
 
-        clf = EthicsClassifier(encoder) if args.what == "ethics" else TopicChangeClassifier(encoder)
-        r = evaluate_classifier(args.what, clf, args.split)
+        kind, title = {"ethics": (EthicsClassifier, "Ethics classifier"),
+                       "topic": (TopicChangeClassifier, "Topic-change classifier"),
+                       "persona": (PersonaQuestionClassifier, "Persona-question classifier")}[args.what]
+        r = evaluate_classifier(args.what, kind(encoder), args.split)
         body = _classifier_report(r)
-        title = "Ethics classifier" if args.what == "ethics" else "Topic-change classifier"
     print(f"## {title}\n\n{body}")
     if not args.no_write:
         print(f"wrote {write_section(f'eval-{args.what}', title, body, EVAL_DOC)}")
@@ -210,7 +220,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("ethics thresholds chosen on val: " + ", ".join(f"{k} {v:g}" for k, v in chosen.items())
               + f" -> {HEADS_DIR / 'ethics.json'}")
         return 0
-    for task in (["ethics", "topic"] if args.task == "all" else [args.task]):
+    for task in (["ethics", "topic", "persona"] if args.task == "all" else [args.task]):
+        if task == "persona" and args.kind != "layers":
+            raise SystemExit("the persona-question classifier is fine-tuned layers only (--kind layers)")
         path = HEADS_DIR / task
         # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
         linear, layers = path.with_suffix(".safetensors"), path.with_name(task + ".layers.safetensors")
@@ -222,7 +234,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
                   f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}, count as "
                                                 f"an offence below {model.meta['strike_below_normal']:g}"
-                                                if task == "ethics" else f", P(changed) threshold {model.meta['threshold']:g}")
+                                                if task == "ethics" else f", threshold {model.meta['threshold']:g}")
                   + f" -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
         else:
             head, report = train_head(task, encoder)
@@ -322,14 +334,15 @@ BENCH_TITLE = "Memory, topic change and ethics (dialogue II)"
 
 def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads: int | None = None) -> str:
     """The issue's speed targets, as a markdown section: embedding one message, both classifiers on a
-    turn, retrieval over `memories` memories of one user. Medians of `reps` uncached calls."""
+    turn (and with the persona-question classifier, what a turn runs), retrieval over `memories` memories of
+    one user. Medians of `reps` uncached calls."""
     import os
     import time
 
     import numpy as np
     import torch
 
-    from dialogue.classifiers import EthicsClassifier, TopicChangeClassifier, describe
+    from dialogue.classifiers import EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier, describe
     from dialogue.database import DialogueDatabase
     from dialogue.encoder import shared_encoder
     from dialogue.memory import MemoryStore
@@ -341,14 +354,16 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     from dialogue.finetuning import LayerClassifier, is_layer_classifier
 
     enc = shared_encoder()
-    ethics, topic = EthicsClassifier(enc), TopicChangeClassifier(enc)
-    setups = {"shipped": (enc, ethics, topic)}
+    ethics, topic, persona = EthicsClassifier(enc), TopicChangeClassifier(enc), PersonaQuestionClassifier(enc)
+    setups = {"shipped": (enc, ethics, topic, persona)}
     packed = enc.layers is not enc.bert.encoder.layer
-    if packed and all(is_layer_classifier(HEADS_DIR / n) for n in ("ethics", "topic")):
+    names = ("ethics", "topic", "persona")
+    if packed and all(is_layer_classifier(HEADS_DIR / n) for n in names):
         # the fp32 alternative, measured side by side with what ships (fp16-packed layers)
         enc32 = SentenceEncoder(packed=False)
-        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.bert.config, packed=False) for n in ("ethics", "topic")}
-        setups["fp32"] = (enc32, EthicsClassifier(enc32, heads["ethics"]), TopicChangeClassifier(enc32, heads["topic"]))
+        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.bert.config, packed=False) for n in names}
+        setups["fp32"] = (enc32, EthicsClassifier(enc32, heads["ethics"]), TopicChangeClassifier(enc32, heads["topic"]),
+                          PersonaQuestionClassifier(enc32, heads["persona"]))
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",
                 "my dog Choco ran all over the park", "로라야 너 MBTI 뭐야?", "I'm dying for some ramen"]
     previous = "사용자가 내일 친구와 카페에 가기로 함"
@@ -363,13 +378,14 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
         return ts
 
     msg = lambda i: messages[i % len(messages)] + f" {i}"  # noqa: E731  (never a cache hit)
-    times: dict[str, dict[str, list[float]]] = {name: {"embed": [], "turn": [], "cold": []} for name in setups}
-    for name, (e, eth, top) in setups.items():  # warm up
+    times: dict[str, dict[str, list[float]]] = {name: {"embed": [], "turn": [], "cold": [], "all": []}
+                                                for name in setups}
+    for name, (e, eth, top, per) in setups.items():  # warm up
         for m in messages:
-            eth.classify(m); top.changed(previous, m)
+            eth.classify(m); top.changed(previous, m); per.aspect(m)
     rounds = 3  # the configurations alternate in rounds: a busy spell of the machine hits both
     for r in range(rounds):
-        for name, (e, eth, top) in setups.items():
+        for name, (e, eth, top, per) in setups.items():
             n = reps // rounds + (1 if r < reps % rounds else 0)
             t = times[name]
             t["embed"] += timed(e, lambda i: e.encode_one(msg(i)), n)
@@ -378,6 +394,8 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
             both = lambda i: (eth.classify(msg(i)), top.changed(previous, msg(i)))  # noqa: E731
             t["turn"] += timed(e, both, n, before=lambda i: top.prepare(previous))
             t["cold"] += timed(e, both, n)
+            every = lambda i: (both(i), per.aspect(msg(i)))  # noqa: E731
+            t["all"] += timed(e, every, n, before=lambda i: top.prepare(previous))
     med = {name: {k: 1000 * float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
     store = MemoryStore(DialogueDatabase(":memory:"), enc)
     rng = np.random.default_rng(0)
@@ -396,12 +414,14 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     first = 1000 * (time.perf_counter() - t0)
     retrieve = 1000 * float(np.median(timed(enc, lambda i: store.best_with_relevance("bench", "내일 뭐 하지?", now,
                                                                            query_embedding=q), reps)))
-    kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic)))
+    kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic),
+                                                                     ("persona question", persona)))
     fp32 = med.get("fp32")
     timed_rows = [("embed one message (e5-small, uncached)", "embed", "≤ 15"),
                   ("ethics + topic-change classifiers on a turn (message encoder pass included, uncached; summary "
                    "prepared after the previous answer)", "turn", "≤ 25"),
-                  ("the same with the summary encoded in the call too", "cold", "")]
+                  ("the same with the summary encoded in the call too", "cold", ""),
+                  ("what a turn runs: ethics + topic change + persona question (summary prepared)", "all", "")]
     rows = [[label, f"{med['shipped'][k]:.1f}", target] + ([f"{fp32[k]:.1f}"] if fp32 else [])
             for label, k, target in timed_rows]
     rows += [[f"retrieval over {memories:,} memories of one user (query embedded; relevance model included)",

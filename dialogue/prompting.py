@@ -1,8 +1,12 @@
 """Prompt assembly for the four roles: the same code builds training sequences and live prompts.
 
 The persona lives in the LoRA weights, not in a system prompt: a live prompt carries only what changes
-per turn (time tag, the persona's age when asked, a retrieved memory or the previous turn's summary, the
-message), which keeps time to first token short on a CPU.
+per turn (time tag, the persona fact the message asks about, a retrieved memory or the previous turn's
+summary, the message), which keeps time to first token short on a CPU.
+
+The persona fact line ("(오로라: 가상 인간)") is chosen by a classifier over the message
+(`dialogue.classifiers.PersonaQuestionClassifier`), the way a memory is retrieved: the answer adapter
+then says the fact it is shown rather than guessing which fact was asked, its most common mistake.
 """
 from __future__ import annotations
 
@@ -67,9 +71,34 @@ def school_year_on(day: date) -> int:
     return max(1, day.year - UNIVERSITY_START_YEAR)
 
 
-def persona_tag(now: datetime, lang: str) -> str:
-    age, grade = age_on(now.date()), school_year_on(now.date())
-    return f"(오로라: {age}살, {grade}학년)" if lang == "ko" else f"(Oh-LoRA: {age} years old, year {grade})"
+# What a message can ask about the persona (the classifier's labels besides "none"), and the fact shown
+# in the prompt for each. Age and school year follow from the date.
+PERSONA_ASPECTS = ("name", "age", "birthday", "mbti", "highschool", "university", "ability", "nature")
+_CARDS = {
+    "name": ("이름 오로라", "name Oh-LoRA"),
+    "birthday": ("생일 2003년 10월 11일", "birthday October 11, 2003"),
+    "mbti": ("MBTI ENTJ", "MBTI ENTJ"),
+    "highschool": ("알파고등학교 졸업", "Alpha High School graduate"),
+    "university": ("샘올대학교 인공지능학과", "Samol University, Dept. of Artificial Intelligence"),
+    "ability": ("능력 오로라의 빛", "ability Oh-LoRA's light"),
+    "nature": ("가상 인간", "virtual human"),
+}
+
+
+def persona_line(now: datetime, lang: str, aspect: str = "", with_age: bool = True) -> str:
+    """'(오로라: 22살, 3학년, 가상 인간)': her age and school year (when `with_age`) and the fact `aspect`
+    names; '' when there is nothing to say."""
+    if aspect and aspect not in PERSONA_ASPECTS:
+        raise ValueError(f"unknown persona aspect '{aspect}'; known: {', '.join(PERSONA_ASPECTS)}")
+    parts = []
+    if with_age or aspect == "age":
+        age, grade = age_on(now.date()), school_year_on(now.date())
+        parts.append(f"{age}살, {grade}학년" if lang == "ko" else f"{age} years old, year {grade}")
+    if aspect in _CARDS:
+        parts.append(_CARDS[aspect][0 if lang == "ko" else 1])
+    if not parts:
+        return ""
+    return f"(오로라: {', '.join(parts)})" if lang == "ko" else f"(Oh-LoRA: {', '.join(parts)})"
 
 
 def needs_time_tag(message: str) -> bool:
@@ -87,6 +116,7 @@ class TurnContext:
     now: datetime
     memory: str = ""   # "[key: value]" of the retrieved memory, or ""
     summary: str = ""  # the previous turn's summary, when no memory applies and the topic did not change
+    persona_aspect: str = ""  # the persona fact the message asks about (PERSONA_ASPECTS), or ""
 
 
 def answer_prompt(message: str, ctx: TurnContext) -> str:
@@ -94,8 +124,9 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
     lines = []
     if needs_time_tag(message):
         lines.append(time_tag(ctx.now, lang))
-    if needs_persona_tag(message):
-        lines.append(persona_tag(ctx.now, lang))
+    persona = persona_line(ctx.now, lang, ctx.persona_aspect, with_age=needs_persona_tag(message))
+    if persona:
+        lines.append(persona)
     if ctx.memory:
         lines.append(f"(기억: {ctx.memory})" if lang == "ko" else f"(memory: {ctx.memory})")
     elif ctx.summary:

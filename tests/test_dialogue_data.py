@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.dataset import load_turns, message_key, split, validate_row, validation_split
-from dialogue.prompting import age_on, answer_prompt, TurnContext, time_tag
+from dialogue.dataset import (FACT_DISTRACTOR_PERCENT, FACT_DROPPED_PERCENT, load_turns, message_key,
+                              persona_question_rows, split, validate_row, validation_split)
+from dialogue.prompting import PERSONA_ASPECTS, age_on, answer_prompt, persona_line, TurnContext, time_tag
 from dialogue.roles import parse_expression
 
 
@@ -70,3 +71,41 @@ def test_time_tag_and_age():
     p = answer_prompt("너 몇 살이야?", TurnContext(now=datetime(2026, 10, 11, 9)))
     assert "(오로라: 23살, 4학년)" in p and "(시간:" not in p
     assert "(time:" in answer_prompt("What day is it today?", TurnContext(now=datetime(2026, 1, 1)))
+
+
+def test_the_asked_persona_fact_is_shown_in_the_answer_prompt():
+    now = datetime(2025, 11, 29, 15)
+    p = answer_prompt("Are you human?", TurnContext(now=now, persona_aspect="nature"))
+    assert "(Oh-LoRA: virtual human)" in p and "years old" not in p
+    # age words still bring her age (from the date) and the fact comes in the same line
+    assert "(오로라: 22살, 3학년, 생일 2003년 10월 11일)" in answer_prompt(
+        "너 몇 살이고 생일이 언제야?", TurnContext(now=now, persona_aspect="birthday"))
+    assert persona_line(now, "en", "age", with_age=False) == "(Oh-LoRA: 22 years old, year 3)"
+    assert persona_line(now, "ko", "", with_age=False) == ""
+    assert "(오로라:" not in answer_prompt("오늘 뭐 먹지?", TurnContext(now=now))
+    with pytest.raises(ValueError, match="unknown persona aspect"):
+        persona_line(now, "ko", "hobby")
+
+
+def test_training_prompts_show_the_asked_fact_with_a_few_dropped_and_a_few_unasked():
+    turns = load_turns()
+    persona = [t for t in turns if t.persona_aspect]
+    others = [t for t in turns if not t.persona_aspect]
+    assert {t.persona_aspect for t in persona} == set(PERSONA_ASPECTS)
+    dropped = sum(t.training_aspect() == "" for t in persona) / len(persona)
+    assert all(t.training_aspect() in ("", t.persona_aspect) for t in persona)
+    unasked = sum(t.training_aspect() != "" for t in others) / len(others)
+    assert abs(dropped - FACT_DROPPED_PERCENT / 100) < 0.03 and abs(unasked - FACT_DISTRACTOR_PERCENT / 100) < 0.04
+    assert [t.training_aspect() for t in turns] == [t.training_aspect() for t in load_turns()]  # stable
+    # evaluation overrides it with the classifier's decision
+    t = persona[0]
+    assert "(오로라:" not in t.prompt("answer", "") or "살" in t.prompt("answer", "")
+
+
+def test_persona_question_rows_follow_the_turns_splits():
+    turns = load_turns()
+    rows = persona_question_rows(turns)
+    held = {t.message for t in turns if t.held_out}
+    assert {r["text"] for r in rows if r["split"] == "test"} == held
+    assert not {r["text"] for r in rows if r["split"] == "train"} & held
+    assert {r["label"] for r in rows} == {"none", *PERSONA_ASPECTS}

@@ -39,3 +39,21 @@ def test_a_real_turn_streams_a_valid_answer_in_the_users_language(engine):
         assert answer_problem(done.text, message, now) is None or done.text == FALLBACK[lang]
         assert done.summary  # a summary (generated, or the fallback line) is always there
         assert {"memory_s", "summary_s", "expression_s"} <= done.timings.keys()
+
+
+def test_asked_persona_facts_come_through_the_classifier_and_the_answer_adapter(engine):
+    """The held-out misses of the adapter alone ("are you human?" answered with her name) are answered
+    with the fact once the persona-question classifier shows it in the prompt."""
+    require_prepared("multilingual-e5-small")
+    from dialogue.classifiers import PersonaQuestionClassifier
+    from dialogue.conversation import PersonaChat
+
+    chat = PersonaChat(engine.llm, persona=PersonaQuestionClassifier())
+    now = datetime(2025, 11, 29, 15, 0)
+
+    async def answer(message):
+        return [ev async for ev in chat.turn("facts", message, now)][-1].text
+
+    assert "virtual human" in asyncio.run(answer("Are you a robot?")).lower()
+    assert "10월 11일" in asyncio.run(answer("너 생일 언제야?"))
+    assert "ENTJ" in asyncio.run(answer("What's your MBTI?"))

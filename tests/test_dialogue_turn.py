@@ -147,6 +147,30 @@ def test_collaborators_memory_summary_topic_and_safety():
     assert refused.refused.category == "romance" and refused.text == "마음은 고맙지만 그건 어려워."
 
 
+class FakePersonaQuestions:
+    def aspect(self, message):
+        return "nature" if "human" in message else ""
+
+
+class BrokenPersonaQuestions:
+    def aspect(self, message):
+        raise RuntimeError("encoder gone")
+
+
+def test_the_persona_fact_asked_about_goes_into_the_answer_prompt(caplog):
+    llm = ScriptedLLM(["No, I'm a virtual human!", "Hi there!", "Hello!"])
+    engine = PersonaChat(llm, persona=FakePersonaQuestions())
+    _turn(engine, "Are you human?")
+    _turn(engine, "Hello")
+    answers = [p for r, p in llm.prompts if r == "answer"]
+    assert "(Oh-LoRA: virtual human)" in answers[0] and "(Oh-LoRA:" not in answers[1]
+    # a failing classifier costs the fact line, not the answer
+    engine.persona = BrokenPersonaQuestions()
+    with caplog.at_level(logging.WARNING):
+        assert _turn(engine, "Are you human?")[-1].text == "Hello!"
+    assert "persona-question classifier failed" in caplog.text
+
+
 def test_closing_the_turn_closes_the_backend_stream():
     llm = ScriptedLLM(["하나 둘 셋 넷 다섯 여섯 일곱 여덟 아홉 열"])
     engine = PersonaChat(llm)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
-from dialogue.evaluation import choose_change_threshold, choose_flag_threshold
+from dialogue.evaluation import (choose_change_threshold, choose_flag_threshold, choose_persona_threshold,
+                                 persona_predictions)
 from dialogue.finetuning import LayerClassifier, all_topic_pairs, changed_partners, is_layer_classifier
 from tests.conftest import require_prepared
 
@@ -137,6 +138,30 @@ def test_one_encoder_pass_serves_embedding_and_both_classifiers(real_encoder):
     assert float(real_encoder.encode_one(message) @ reference) > 0.9999
     assert topic.changed("사용자가 시험 공부 때문에 걱정함", "그건 그렇고 내일 한강 가서 자전거 탈 거야")
     assert not topic.changed("The user is learning to play the piano", "so what happened?")  # a reply keeps context
+
+
+def test_persona_threshold_trades_unasked_facts_against_missed_questions():
+    # rows: none, none, nature, name; probabilities over (none, name, nature)
+    p = np.array([[0.5, 0.1, 0.4], [0.9, 0.05, 0.05], [0.3, 0.1, 0.6], [0.1, 0.85, 0.05]])
+    y = np.array([0, 0, 2, 1])
+    np.testing.assert_array_equal(persona_predictions(p, 0.0), [0, 0, 2, 1])
+    np.testing.assert_array_equal(persona_predictions(p, 0.7), [0, 0, 0, 1])  # below 0.7 nothing is shown
+    threshold, accuracy = choose_persona_threshold(p, y)
+    assert accuracy == 1.0 and threshold == 0.6  # the highest threshold that keeps every decision right
+
+
+@pytest.mark.real_weights
+def test_shipped_persona_question_classifier_finds_the_asked_fact(real_encoder):
+    from dialogue.classifiers import PersonaQuestionClassifier
+
+    assert is_layer_classifier(HEADS_DIR / "persona")
+    persona = PersonaQuestionClassifier(real_encoder)
+    assert 0.0 < persona.threshold < 1.0
+    # phrasings of the held-out split (never trained on) and everyday messages that ask nothing of her
+    asked = {"Are you a robot?": "nature", "What's your MBTI?": "mbti", "너 생일이 언제야?": "birthday",
+             "어느 대학교 다녀?": "university", "이름이 뭐야?": "name"}
+    assert persona.aspects(list(asked)) == list(asked.values())
+    assert persona.aspects(["내일 친구랑 카페 가기로 했어", "I had pasta for lunch today"]) == ["", ""]
 
 
 def test_fused_packed_bert_layers_compute_what_the_transformers_layers_do():
