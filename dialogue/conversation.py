@@ -252,10 +252,14 @@ def build_collaborators(database: str | None = None) -> dict:
         db = DialogueDatabase(database or default_database_path())
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
-        found["persona"] = PersonaQuestionClassifier()
         found["safety"] = open_safety_gate(db)
     except Exception as e:  # e.g. the encoder is not prepared
         log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)
+        return found
+    try:  # on its own: without it she answers from the adapter alone, memory and safety stay on
+        found["persona"] = PersonaQuestionClassifier()
+    except Exception as e:
+        log.warning("persona-question classifier unavailable (%s); run `ohlora classifiers train --task persona`", e)
     return found
 
 

@@ -188,3 +188,22 @@ def test_fused_packed_bert_layers_compute_what_the_transformers_layers_do():
             got = packed(got, attention_mask=ext)
     real = mask.bool()
     torch.testing.assert_close(got[real], want[real], atol=2e-3, rtol=2e-3)  # fp16 weights, fp32 maths
+
+
+@pytest.mark.real_weights
+def test_without_the_persona_classifier_memory_topic_and_safety_still_load(real_encoder, tmp_path, monkeypatch, caplog):
+    import logging
+
+    import dialogue.classifiers as classifiers
+    from dialogue.conversation import build_collaborators
+
+    heads = tmp_path / "classifiers"
+    heads.mkdir()
+    for f in HEADS_DIR.iterdir():
+        if not f.name.startswith("persona"):
+            (heads / f.name).symlink_to(f)
+    monkeypatch.setattr(classifiers, "HEADS_DIR", heads)
+    with caplog.at_level(logging.WARNING):
+        found = build_collaborators(str(tmp_path / "dialogue.sqlite"))
+    assert {"memory", "topics", "safety"} <= found.keys() and "persona" not in found
+    assert "classifiers train --task persona" in caplog.text
