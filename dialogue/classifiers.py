@@ -89,6 +89,29 @@ def load_classifier(path: Path, encoder):
     return EmbeddingHead.load(path)
 
 
+def _encoder_and_head(encoder, head, name: str):
+    """(the encoder given or the shared one, the head given or the committed weights/classifiers/NAME)."""
+    if encoder is None:
+        from dialogue.encoder import shared_encoder
+
+        encoder = shared_encoder()
+    return encoder, head if head is not None else load_classifier(HEADS_DIR / name, encoder)
+
+
+def _message_probabilities(encoder, head, texts: list[str]) -> np.ndarray:
+    """A fine-tuned-layers classifier's probabilities for each message. The whole encoder runs
+    (full=True): the message's embedding, cached, then serves retrieval, and the states the classifiers
+    start from are cached for the next one."""
+    states = encoder.token_states(texts, head.from_layer, "query", full=True)
+    return np.concatenate([head.predict_proba(states[s]) for s in _batches(len(states))])
+
+
+def persona_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
+    """The label index a persona-question classifier acts on: its arg-max, or "none" (0) below `threshold`."""
+    best = p.argmax(1)
+    return np.where(p[np.arange(len(p)), best] >= threshold, best, 0)
+
+
 def describe(head) -> str:
     """What kind of classifier a loaded head is, for reports."""
     if isinstance(head, EmbeddingHead):
@@ -117,12 +140,7 @@ class EthicsClassifier:
     """
 
     def __init__(self, encoder=None, head=None):
-        if encoder is None:
-            from dialogue.encoder import shared_encoder
-
-            encoder = shared_encoder()
-        self.encoder = encoder
-        self.head = head if head is not None else load_classifier(HEADS_DIR / "ethics", encoder)
+        self.encoder, self.head = _encoder_and_head(encoder, head, "ethics")
         # flag a message when P(normal) falls below this (chosen on validation, see docs/dialogue-eval.md)
         self.flag_below = float(self.head.meta.get("flag_below_normal", 0.5))
         self.strike_below = min(self.flag_below, float(self.head.meta.get("strike_below_normal", self.flag_below)))
@@ -131,9 +149,7 @@ class EthicsClassifier:
         texts = list(texts)
         if isinstance(self.head, EmbeddingHead):
             return self.head.predict_proba(self.encoder.encode(texts, "query"))
-        # the whole encoder runs (full=True): the message's embedding, cached, then serves retrieval
-        states = self.encoder.token_states(texts, self.head.from_layer, "query", full=True)
-        return np.concatenate([self.head.predict_proba(states[s]) for s in _batches(len(states))])
+        return _message_probabilities(self.encoder, self.head, texts)
 
     def judge(self, text: str) -> EthicsJudgement:
         """The category (normal unless flagged), its probability, and whether it counts as an offence."""
@@ -156,12 +172,7 @@ class TopicChangeClassifier:
     """`TopicDetector`: has the user changed the subject since the previous turn's summary?"""
 
     def __init__(self, encoder=None, head=None, threshold: float | None = None):
-        if encoder is None:
-            from dialogue.encoder import shared_encoder
-
-            encoder = shared_encoder()
-        self.encoder = encoder
-        self.head = head if head is not None else load_classifier(HEADS_DIR / "topic", encoder)
+        self.encoder, self.head = _encoder_and_head(encoder, head, "topic")
         self.threshold = float(threshold if threshold is not None else self.head.meta.get("threshold", 0.5))
 
     def probabilities(self, previous: Sequence[str], messages: Sequence[str]) -> np.ndarray:
@@ -195,30 +206,22 @@ class TopicChangeClassifier:
 class PersonaQuestionClassifier:
     """Which persona fact (name, age, birthday, …) a message asks about, so the answer prompt can show it.
 
-    Top e5 layers fine-tuned on the persona questions of dialogue/data/turns.jsonl (every other message is
-    "none"); a fact is shown only when its probability reaches `threshold` (chosen on the validation part).
+    Top e5 layers fine-tuned on the messages of dialogue/data/turns.jsonl and the questions of
+    memory_cases.jsonl (`dialogue.dataset.persona_question_rows`); a fact is shown only when its probability
+    reaches `threshold` (chosen on the validation part).
     """
 
     def __init__(self, encoder=None, head=None, threshold: float | None = None):
-        if encoder is None:
-            from dialogue.encoder import shared_encoder
-
-            encoder = shared_encoder()
-        self.encoder = encoder
-        self.head = head if head is not None else load_classifier(HEADS_DIR / "persona", encoder)
+        self.encoder, self.head = _encoder_and_head(encoder, head, "persona")
         self.threshold = float(threshold if threshold is not None else self.head.meta.get("threshold", 0.5))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        states = self.encoder.token_states(texts, self.head.from_layer, "query", full=True)
-        return np.concatenate([self.head.predict_proba(states[s]) for s in _batches(len(states))])
+        return _message_probabilities(self.encoder, self.head, list(texts))
 
     def aspects(self, texts: Sequence[str]) -> list[str]:
         """The asked persona fact of each message, or "" (none, or not confident enough)."""
-        p = self.predict_proba(texts)
-        best = p.argmax(1)
-        return [self.head.labels[i] if self.head.labels[i] != "none" and p[k, i] >= self.threshold else ""
-                for k, i in enumerate(best)]
+        labels = [label if label != "none" else "" for label in self.head.labels]
+        return [labels[i] for i in persona_predictions(self.predict_proba(texts), self.threshold)]
 
     def aspect(self, message: str) -> str:
         return self.aspects([message])[0]

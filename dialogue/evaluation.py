@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.classifiers import (DATA_DIR, ETHICS_LABELS, HEADS_DIR, PERSONA_LABELS, TOPIC_LABELS, EmbeddingHead,
-                                  expected_calibration_error, fit_head, fit_temperature, pair_features, read_jsonl)
+                                  expected_calibration_error, fit_head, fit_temperature, pair_features,
+                                  persona_predictions, read_jsonl)
 
 from dialogue.memory import RETRIEVAL_CONFIG
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
@@ -263,12 +264,6 @@ def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
 
 # candidate thresholds on P(changed) (after the temperature)
 CHANGE_THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 … 0.8
-
-
-def persona_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
-    """The label index a persona-question classifier acts on: its arg-max, or "none" (0) below `threshold`."""
-    best = p.argmax(1)
-    return np.where(p[np.arange(len(p)), best] >= threshold, best, 0)
 
 
 def choose_persona_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
