@@ -174,7 +174,7 @@ MEMORY_QUESTIONS_ABOUT_HER = {
 def persona_question_rows(turns: list[Turn], memory_cases: list[dict] | None = None) -> list[dict]:
     """The persona-question classifier's data: each distinct message once per split, labelled with the
     persona fact it asks about or "none". SFT turns keep their split (held-out -> test, validation -> val,
-    else train); the memory cases' questions not among the turns' messages keep theirs
+    else train); the memory cases' questions (batches 1-3) not among the turns' messages keep theirs
     (MEMORY_QUESTIONS_ABOUT_HER labels the few that ask about her)."""
     rows, seen = [], set()
     for t in turns:
@@ -187,6 +187,8 @@ def persona_question_rows(turns: list[Turn], memory_cases: list[dict] | None = N
     messages = {t.message for t in turns}
     for case in memory_cases or []:
         q = case["question"]
+        if case.get("batch", 1) > 3:  # the fourth batch is retrieval's neighbour training data, not this one's
+            continue
         if q in messages or (q, case["split"]) in seen:
             continue
         seen.add((q, case["split"]))

@@ -322,7 +322,8 @@ def retrieval_scores(store, rows: list[dict], now: datetime) -> list[tuple[float
 
 
 def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.ndarray, np.ndarray]:
-    """Features of each case's best memory, and whether it is the right one (the relevance target)."""
+    """Features of each case's best memory (with the store's cross-encoder, if any), and whether it is the
+    right one (the relevance target)."""
     x, y = [], []
     for i, case in enumerate(rows):
         user = f"fit{i}"
@@ -332,6 +333,59 @@ def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.n
         y.append(case["answer"] is not None and best.value == case["answer"][1])
         store.delete_user(user)
     return np.array(x), np.array(y)
+
+
+def retrieval_pair_rows(store, rows: list[dict], now: datetime, negatives: int = 2) -> list[dict]:
+    """(memory as shown, question) pairs for the cross-encoder, labelled answers / other: each case's best
+    ranked memory (the one the gate decides on) and, in train, the next `negatives` as harder negatives."""
+    from dialogue.memory import pair_text
+
+    out = []
+    for i, case in enumerate(rows):
+        user = f"pair{i}"
+        _store_case(store, user, case, now)
+        found = store.search(user, case["question"], now, k=1 + (negatives if case["split"] == "train" else 0))
+        store.delete_user(user)
+        for m in found:
+            right = case["answer"] is not None and m.value == case["answer"][1]
+            out.append({"previous": pair_text(m.key, m.value), "message": case["question"],
+                        "label": "answers" if right else "other", "split": case["split"],
+                        "has_answer": case["answer"] is not None})
+    return out
+
+
+# The cross-encoder learns from the fourth batch (thousands of facts and their neighbours); the relevance
+# model on top is fitted on the other train cases, which the cross-encoder never saw, so its log-odds there
+# are as honest as they will be in use (fitted on the cases it was trained on, the model trusted it blindly).
+PAIR_TRAIN_BATCHES = (4,)
+
+
+def train_retrieval_pair(encoder, now: datetime, top_layers: int = 2, epochs: int = 6, lr: float = 5e-5,
+                         seed: int = 0, progress=print):
+    """Fine-tune the retrieval cross-encoder on the train cases of PAIR_TRAIN_BATCHES; keep the epoch whose
+    probability best ranks the val cases' right best memories above the wrong ones (ROC AUC)."""
+    from dialogue.database import DialogueDatabase
+    from dialogue.finetuning import train_layer_classifier
+    from dialogue.memory import MemoryStore
+
+    from sklearn.metrics import roc_auc_score
+
+    store = MemoryStore(DialogueDatabase(":memory:"), encoder, threshold=0.0)  # ranking only
+    cases = [r for r in read_jsonl(DATA_DIR / "memory_cases.jsonl")
+             if r["split"] == "val" or (r["split"] == "train" and r.get("batch", 1) in PAIR_TRAIN_BATCHES)]
+    rows = retrieval_pair_rows(store, cases, now)
+    val = [r for r in rows if r["split"] == "val"]
+
+    def auc(y: np.ndarray, p: np.ndarray) -> float:  # does the best memory's probability rank right above wrong
+        return float(roc_auc_score(y, p[:, 1]))
+
+    progress(f"retrieval cross-encoder: {sum(r['split'] == 'train' for r in rows)} train pairs, {len(val)} val cases")
+    model, record = train_layer_classifier("retrieval", encoder, rows, ("other", "answers"), top_layers, epochs, lr,
+                                           seed=seed, augment=False, select=auc, progress=progress)
+    record["trained_on"] = (f"memory_cases.jsonl split=train batch {'/'.join(map(str, PAIR_TRAIN_BATCHES))}: "
+                            "each case's top 3 ranked memories")
+    model.meta.update({k: v for k, v in record.items() if k not in ("epochs", "temperature")})
+    return model, record
 
 
 def threshold_curve(scored: list[tuple[float, bool, bool]], thresholds: np.ndarray) -> list[dict]:
@@ -383,15 +437,20 @@ def calibrate_retrieval(store, now: datetime, max_false: float = RETRIEVAL_MAX_F
     Sets store.relevance and store.threshold."""
     from sklearn.linear_model import LogisticRegression
 
-    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance
+    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance, load_pair_model
 
+    if store.pair is None:
+        store.pair = load_pair_model(store.encoder)
+    progress("relevance model: " + ("with the cross-encoder" if store.pair is not None else
+                                    "no cross-encoder saved (`ohlora classifiers train --task retrieval`)"))
     rows = read_jsonl(DATA_DIR / "memory_cases.jsonl")
-    train = [r for r in rows if r["split"] == "train"]
+    train = [r for r in rows if r["split"] == "train" and (store.pair is None or r.get("batch", 1) not in PAIR_TRAIN_BATCHES)]
     progress(f"relevance model: features of {len(train)} train cases")
     x, y = relevance_training_set(store, train, now)
     model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
     store.relevance = RetrievalRelevance(model.coef_[0].astype(np.float64), float(model.intercept_[0]), 0.5,
-                                         {"chosen_on": "val", "trained_on": f"memory_cases.jsonl split=train ({len(train)} cases)"})
+                                         {"chosen_on": "val", "trained_on": f"memory_cases.jsonl split=train ({len(train)} cases)",
+                                          "pair_model": store.pair is not None})
     progress("relevance model: " + ", ".join(f"{n} {w:+.2f}" for n, w in zip(RELEVANCE_FEATURES, store.relevance.weights)))
     val = retrieval_scores(store, [r for r in rows if r["split"] == "val"], now)
     curve = threshold_curve(val, np.round(np.arange(0.01, 0.9991, 0.001), 4))

@@ -232,7 +232,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     from dialogue.evaluation import macro_f1
 
     torch.manual_seed(seed)
-    pair = task == "topic"
+    pair = task in ("topic", "retrieval")  # retrieval: (memory as shown, question)
     bert = encoder.bert
     model = LayerClassifier.from_encoder(bert, top_layers, labels, pair)
     rows = list(rows)  # fresh_changes replaces rows in this list, never the caller's

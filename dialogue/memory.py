@@ -57,6 +57,22 @@ def person_markers(text: str) -> tuple[float, float]:
     return float(first), float(second)
 
 
+# Questions about Oh-LoRA herself ("너는 오늘 점심 뭐 먹었어?", "what's your favourite food?"), told apart from
+# recall frames that address her about the user's things ("do you remember dad's job?", "로라 형 생일 기억해?").
+_KO_YOU = re.compile(r"^(너|니|넌|널|네|니가|네가|너도|너는|너의|당신)$")
+_EN_YOU = re.compile(r"\b(you|your|you're|yours|yourself)\b", re.IGNORECASE)  # her name alone is a vocative
+_EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actually )?(remember|recall|know|remind|tell me)\b"
+                        r"|\b(told|tell|telling|mentioned to) you\b|\byou (remember|know|recall)\b", re.IGNORECASE)
+
+
+def asks_about_her(text: str) -> bool:
+    """True when the question is about Oh-LoRA herself and names nothing of the user's: no stored memory
+    answers it, however alike the words ("너는 오늘 점심 뭐 먹었어?" against the user's "[오늘 점심: …]")."""
+    words = [_PUNCT.sub("", w) for w in text.split()]
+    about_her = any(_KO_YOU.match(w) for w in words) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
+    return about_her and not person_markers(text)[0]
+
+
 # A question mark, or a Korean interrogative ending typed without one ("내일 뭐 하지", "면접 언제였더라").
 _KO_QUESTION_END = re.compile(r"(지|까|니|냐|나|게|더라|던가|었지|였지|했지)[\s.~ㅋㅎ]*$")
 
@@ -68,16 +84,22 @@ def is_question(text: str) -> float:
 
 
 RELEVANCE_FEATURES = ("best score", "margin over the second", "margin over the mean of the others",
-                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question")
+                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question",
+                      "cross-encoder log-odds")
+# The cross-encoder reading the question and the best memory together (fine-tuned top e5 layers), saved
+# beside the relevance model: retrieval_pair.json and retrieval_pair.layers.safetensors.
+PAIR_MODEL = RETRIEVAL_CONFIG.with_name("retrieval_pair")
 
 
-def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str) -> np.ndarray:
+def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str,
+                       pair_log_odds: float = 0.0) -> np.ndarray:
     """Features saying whether the best-scoring memory answers the question (not merely resembles it).
 
     A raw cosine alone cannot: e5 gives 0.8+ to any two short texts on a similar subject. How far the best
     memory stands out from the user's others, and whom the question is about, separate "내 생일 언제게?"
-    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What none of them separates is a neighbour
-    ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch).
+    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What no pooled embedding separates is a
+    neighbour ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch):
+    the cross-encoder's log-odds (0 without one) reads the two texts together.
     """
     s1 = float(scores[best])
     others = np.delete(scores, best)
@@ -85,7 +107,12 @@ def relevance_features(scores: np.ndarray, best: int, day_agreement: float, quer
     if others.size == 0:
         others = np.array([UNRELATED_COSINE])
     return np.array([s1, s1 - others.max(), s1 - others.mean(), *person_markers(query), day_agreement,
-                     is_question(query)], np.float64)
+                     is_question(query), pair_log_odds], np.float64)
+
+
+def pair_text(key: str, value: str) -> str:
+    """A memory as the cross-encoder reads it: its key as shown today ("오늘 점심"), then its value."""
+    return f"{key}: {value}"
 
 
 @dataclass
@@ -113,12 +140,26 @@ class RetrievalRelevance:
         """The saved model, or None when there is none (or it predates the features in this version)."""
         try:
             cfg = json.loads(path.read_text())
-            if cfg.get("features") != list(RELEVANCE_FEATURES):
+            weights = list(cfg["weights"])
+            if cfg.get("features") == list(RELEVANCE_FEATURES[:-1]):  # fitted without the cross-encoder
+                weights.append(0.0)
+                cfg["pair_model"] = False
+            elif cfg.get("features") != list(RELEVANCE_FEATURES):
                 return None
+            cfg["weights"] = weights
             meta = {k: v for k, v in cfg.items() if k not in ("features", "weights", "bias", "threshold")}
             return cls(np.array(cfg["weights"], np.float64), float(cfg["bias"]), float(cfg["threshold"]), meta)
         except (OSError, ValueError, KeyError):
             return None
+
+
+def load_pair_model(encoder, path: Path = PAIR_MODEL):
+    """The saved retrieval cross-encoder, or None when there is none (or no encoder states to feed it)."""
+    from dialogue.finetuning import LayerClassifier, is_layer_classifier
+
+    if not is_layer_classifier(path) or not hasattr(encoder, "token_states"):
+        return None
+    return LayerClassifier.load(path, encoder.bert.config)
 
 
 def day_offset(text: str) -> tuple[int | None, re.Match | None]:
@@ -169,9 +210,11 @@ class MemoryStore:
     """`MemoryProvider` on SQLite: remember (upsert by slot), retrieve (top-k cosine above a threshold)."""
 
     def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float | None = None,
-                 relevance: RetrievalRelevance | None = None):
+                 relevance: RetrievalRelevance | None = None, pair_model=None):
         """`threshold` None: the saved relevance model and its calibrated threshold decide (a raw-cosine
-        threshold of DEFAULT_THRESHOLD when none is saved); a number: a raw-cosine threshold, no model."""
+        threshold of DEFAULT_THRESHOLD when none is saved); a number: a raw-cosine threshold, no model.
+        `pair_model`: the cross-encoder (a pair `LayerClassifier`); None: the saved one when the relevance
+        model was fitted with it."""
         self.db = db if isinstance(db, DialogueDatabase) else DialogueDatabase(db)
         if encoder is None:
             from dialogue.encoder import shared_encoder
@@ -183,6 +226,11 @@ class MemoryStore:
             self.threshold = float(threshold)
         else:
             self.threshold = self.relevance.threshold if self.relevance is not None else DEFAULT_THRESHOLD
+        self.pair = pair_model
+        if pair_model is None and self.relevance is not None and self.relevance.meta.get("pair_model"):
+            self.pair = load_pair_model(encoder)
+            if self.pair is None:  # fitted with a cross-encoder that is not there: fall back to the cosine
+                self.relevance, self.threshold = None, DEFAULT_THRESHOLD
         self._index: dict[str, _UserIndex] = {}
         self._writes = 0
         self._lock = threading.Lock()
@@ -231,6 +279,9 @@ class MemoryStore:
             expires = _ts(datetime.combine(day + timedelta(days=2), time(), now.tzinfo)) if day else None
             rows.append((user_id, slot, key, value, e.astype(np.float32).tobytes(), ke.astype(np.float32).tobytes(),
                          t, t, day.isoformat() if day else None, expires, source_turn))
+        if self.pair is not None:  # the cross-encoder's frozen pass of each memory, now rather than at retrieval
+            self.encoder.token_states([pair_text(self._render_key(k, d, now), v) for (k, v), (_, d, _) in
+                                       zip(items, resolved)], self.pair.from_layer, "query", full=False)
         with self.db.transaction() as conn:
             conn.executemany(
                 """INSERT INTO memories (user_id, slot, key, value, embedding, key_embedding, created_at,
@@ -352,6 +403,14 @@ class MemoryStore:
         top = top[np.argsort(-scores[top])]
         return [self._memory(idx, i, float(scores[i]), now) for i in top if np.isfinite(scores[i])]
 
+    def pair_log_odds(self, query: str, key: str, value: str) -> float:
+        """The cross-encoder's log-odds that the memory (key as shown today) answers the question."""
+        layer = self.pair.from_layer
+        q = self.encoder.token_states([query], layer, "query", full=True)  # cached by the turn's encoder pass
+        m = self.encoder.token_states([pair_text(key, value)], layer, "query", full=False)
+        p = float(np.clip(self.pair.predict_proba(m, q)[0, self.pair.labels.index("answers")], 1e-6, 1 - 1e-6))
+        return float(np.log(p / (1 - p)))
+
     def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
                       ) -> tuple[Memory | None, np.ndarray | None, float]:
         """The best live memory, its relevance features (`relevance_features`) and its ranking score;
@@ -361,12 +420,16 @@ class MemoryStore:
             return None, None, -np.inf
         best = int(np.argmax(scores))
         memory = self._memory(idx, best, float(scores[best]), now)
-        return memory, relevance_features(scores, best, agree[best], query), float(scores[best])
+        odds = self.pair_log_odds(query, memory.key, memory.value) if self.pair is not None else 0.0
+        return memory, relevance_features(scores, best, agree[best], query, odds), float(scores[best])
 
     def best_with_relevance(self, user_id: str, query: str, now: datetime,
                             query_embedding: np.ndarray | None = None) -> tuple[Memory | None, float]:
         """The best live memory and its relevance: the relevance model's probability when there is one,
-        else the cosine score; (None, -inf) when the user has no live memory."""
+        else the cosine score; (None, -inf) when the user has no live memory or the question is about
+        Oh-LoRA herself (`asks_about_her`)."""
+        if asks_about_her(query):
+            return None, -np.inf
         memory, features, score = self.best_features(user_id, query, now, query_embedding)
         if memory is None:
             return None, -np.inf

@@ -51,6 +51,37 @@ def test_the_day_batch_reaches_every_split():
             assert not any(list(facts[index(a)]) in r["memories"] for a in answering)
 
 
+def test_the_neighbour_batch_is_train_only_and_new():
+    """The fourth batch (composed owner x attribute x day facts): train only, well-formed, and asking no
+    question of batches 1-3, whose validation and test cases stay the measure."""
+    rows = build_memory.build()
+    earlier = {r["question"] for r in rows if r.get("batch") != 4}
+    fourth = [r for r in rows if r.get("batch") == 4]
+    assert fourth and {r["split"] for r in fourth} == {"train"}
+    assert rows[:len(rows) - len(fourth)] == [r for r in rows if r.get("batch") != 4], "batch 4 is appended last"
+    for r in fourth:
+        keys, values = [k for k, _ in r["memories"]], [v for _, v in r["memories"]]
+        assert 3 <= len(keys) <= 8 and len(set(keys)) == len(keys), r
+        assert len(set(values)) == len(values), r  # a case is scored by the answer's value
+        assert r["answer"] is None or r["answer"] in r["memories"], r
+        kind = r["group"].rsplit("-", 1)[1]
+        assert r["group"].startswith("b4-") and (r["answer"] is not None) == (kind == "answer"), r
+        assert r["question"] not in earlier, r["question"]
+        hangul = any("가" <= c <= "힣" for c in r["question"] + "".join(keys))
+        assert hangul == (r["lang"] == "ko"), r
+    assert len({k for r in fourth for k, _ in r["memories"]}) >= 200
+    for lang in ("ko", "en"):
+        near = [r for r in fourth if r["lang"] == lang and r["group"].endswith("-near")]
+        assert len(near) >= 150, lang
+    # the general-key part (one general memory whose value holds the asked specific), appended after the rest
+    general = [r for r in fourth if r["group"].startswith("b4-general-")]
+    assert fourth[len(fourth) - len(general):] == general
+    for lang in ("ko", "en"):
+        answer = [r for r in general if r["lang"] == lang and r["group"].endswith("-answer")]
+        near = [r for r in general if r["lang"] == lang and r["group"].endswith("-near")]
+        assert len(answer) >= 250 and near, lang
+
+
 @pytest.mark.real_weights
 def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
     """The shipped gate on the real encoder, with phrasings that are in no split of the cases."""
