@@ -426,7 +426,7 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     first = 1000 * (time.perf_counter() - t0)
     query = "내일 뭐 하지?"
     ask = lambda i: store.best_with_relevance("bench", query, now, query_embedding=q)  # noqa: E731
-    warm = cold = None
+    warm = cold = pair_only = None
     if store.pair is not None:
         # in a turn the question's states come from the classifiers' encoder pass and the memory's from its
         # write (`remember_many`); `cold`: that memory written before a restart, its frozen pass not redone yet
@@ -437,6 +437,8 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
         warm = lambda i: (enc.token_states([query], layer), enc.token_states(  # noqa: E731
             [pair_text(best.key, best.value)], layer, full=False))
         cold = 1000 * float(np.median(timed(enc, ask, reps, before=lambda i: enc.token_states([query], layer))))
+        pair_only = 1000 * float(np.median(timed(enc, lambda i: store.pair_log_odds(query, best.key, best.value),
+                                                 reps, before=warm)))
     retrieve = 1000 * float(np.median(timed(enc, ask, reps, before=warm)))
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic),
                                                                      ("persona question", persona)))
@@ -451,7 +453,9 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     rows += [[f"retrieval over {memories:,} memories of one user (query embedded; relevance model"
               + (" and cross-encoder on the best memory" if store.pair is not None else "") + " included)",
               f"{retrieve:.2f}", "≤ 5"] + ([""] if fp32 else []),
-             *([["the same, the best memory's frozen pass not precomputed (first retrieval after a restart)",
+             *([[f"of which the cross-encoder on the best memory ({len(store.pair.layers)} layers; the rest, search "
+                 f"over {memories:,} and the gate, is the difference)", f"{pair_only:.2f}", ""] + ([""] if fp32 else []),
+                ["the same, the best memory's frozen pass not precomputed (first retrieval after a restart)",
                  f"{cold:.2f}", ""] + ([""] if fp32 else [])] if cold is not None else []),
              [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]
              + ([""] if fp32 else [])]
