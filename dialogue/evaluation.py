@@ -360,7 +360,7 @@ def retrieval_pair_rows(store, rows: list[dict], now: datetime, negatives: int =
 PAIR_TRAIN_BATCHES = (4,)
 
 
-def train_retrieval_pair(encoder, now: datetime, top_layers: int = 2, epochs: int = 6, lr: float = 5e-5,
+def train_retrieval_pair(encoder, now: datetime, top_layers: int = 4, epochs: int = 4, lr: float = 5e-5,
                          seed: int = 0, progress=print):
     """Fine-tune the retrieval cross-encoder on the train cases of PAIR_TRAIN_BATCHES; keep the epoch whose
     probability best ranks the val cases' right best memories above the wrong ones (ROC AUC)."""

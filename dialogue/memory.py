@@ -7,6 +7,7 @@ shown as `[오늘 일정: …]`. Time-bound memories expire the day after the da
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, replace
@@ -17,6 +18,8 @@ import numpy as np
 
 from dialogue.database import DialogueDatabase
 from dialogue.interfaces import Memory
+
+log = logging.getLogger(__name__)
 
 # Relative day words -> offset in days. Korean first; English words match whole words, any case.
 KO_DAYS = {"그저께": -2, "그제": -2, "어제": -1, "오늘": 0, "내일": 1, "모레": 2}
@@ -230,6 +233,9 @@ class MemoryStore:
         if pair_model is None and self.relevance is not None and self.relevance.meta.get("pair_model"):
             self.pair = load_pair_model(encoder)
             if self.pair is None:  # fitted with a cross-encoder that is not there: fall back to the cosine
+                log.warning("the memory gate was calibrated with a cross-encoder that is missing (%s.*): retrieval "
+                            "falls back to a raw cosine threshold; rebuild it with `ohlora classifiers train --task "
+                            "retrieval` and `ohlora eval memory --calibrate`", PAIR_MODEL)
                 self.relevance, self.threshold = None, DEFAULT_THRESHOLD
         self._index: dict[str, _UserIndex] = {}
         self._writes = 0

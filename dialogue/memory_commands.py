@@ -218,7 +218,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from dialogue.memory import PAIR_MODEL
 
         model, record = train_retrieval_pair(encoder, datetime(2026, 11, 29, 14, 0).astimezone(),
-                                             args.top_layers or 2, args.epochs or 6, args.lr or 5e-5, args.seed)
+                                             args.top_layers or 4, args.epochs or 4, args.lr or 5e-5, args.seed)
         weights, _ = model.save(PAIR_MODEL)
         print(f"retrieval cross-encoder: epoch {record['best_epoch']} (val ROC AUC of the best memory "
               f"{record['best_val_score']:.3f}) -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
