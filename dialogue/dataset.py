@@ -184,10 +184,12 @@ def persona_question_rows(turns: list[Turn], memory_cases: list[dict] | None = N
         seen.add((t.message, part))
         rows.append({"text": t.message, "label": t.persona_aspect or "none", "split": part, "lang": t.lang,
                      "source": "turns"})
+    from dialogue.data.build_memory import NEIGHBOUR_BATCH
+
     messages = {t.message for t in turns}
     for case in memory_cases or []:
         q = case["question"]
-        if case.get("batch", 1) > 3:  # the fourth batch is retrieval's neighbour training data, not this one's
+        if case.get("batch") == NEIGHBOUR_BATCH:  # retrieval's neighbour training data, not this classifier's
             continue
         if q in messages or (q, case["split"]) in seen:
             continue

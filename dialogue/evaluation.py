@@ -17,6 +17,7 @@ from dialogue.classifiers import (DATA_DIR, ETHICS_LABELS, HEADS_DIR, PERSONA_LA
                                   expected_calibration_error, fit_head, fit_temperature, pair_features,
                                   persona_predictions, read_jsonl)
 
+from dialogue.data.build_memory import NEIGHBOUR_BATCH
 from dialogue.memory import RETRIEVAL_CONFIG
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 
@@ -357,7 +358,7 @@ def retrieval_pair_rows(store, rows: list[dict], now: datetime, negatives: int =
 # The cross-encoder learns from the fourth batch (thousands of facts and their neighbours); the relevance
 # model on top is fitted on the other train cases, which the cross-encoder never saw, so its log-odds there
 # are as honest as they will be in use (fitted on the cases it was trained on, the model trusted it blindly).
-PAIR_TRAIN_BATCHES = (4,)
+PAIR_TRAIN_BATCHES = (NEIGHBOUR_BATCH,)
 
 
 def train_retrieval_pair(encoder, now: datetime, top_layers: int = 4, epochs: int = 4, lr: float = 5e-5,

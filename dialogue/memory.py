@@ -52,9 +52,13 @@ _EN_SECOND = re.compile(r"\b(you|your|you're|yours|yourself|lora)\b", re.IGNOREC
 _PUNCT = re.compile(r"[?!.,~…'\"]+")
 
 
+def _words(text: str) -> list[str]:
+    return [_PUNCT.sub("", w) for w in text.split()]
+
+
 def person_markers(text: str) -> tuple[float, float]:
     """(names the user, addresses Oh-LoRA) as 0/1 features of a question, Korean or English."""
-    words = [_PUNCT.sub("", w) for w in text.split()]
+    words = _words(text)
     first = any(_KO_FIRST.match(w) for w in words) or bool(_EN_FIRST.search(text))
     second = any(_KO_SECOND.search(w) for w in words) or bool(_EN_SECOND.search(text))
     return float(first), float(second)
@@ -71,8 +75,7 @@ _EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actu
 def asks_about_her(text: str) -> bool:
     """True when the question is about Oh-LoRA herself and names nothing of the user's: no stored memory
     answers it, however alike the words ("너는 오늘 점심 뭐 먹었어?" against the user's "[오늘 점심: …]")."""
-    words = [_PUNCT.sub("", w) for w in text.split()]
-    about_her = any(_KO_YOU.match(w) for w in words) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
+    about_her = any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
     return about_her and not person_markers(text)[0]
 
 

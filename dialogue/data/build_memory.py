@@ -297,6 +297,7 @@ def build_day_batch(seed: int, first_split: dict[int, str], cases_per_fact: int 
 
 
 # ---- fourth batch (`batch: 4`): neighbours, composed — TRAIN SPLIT ONLY ----------------------------------
+NEIGHBOUR_BATCH = 4  # the retrieval cross-encoder's training data
 # Why: the gate's remaining weakness is the neighbour: a question about a subject next to a stored one
 # (stored "today's lunch", asked "tonight's dinner"; stored "my birthday", asked "mom's birthday"; stored
 # "favourite movie", asked "favourite TV series"). Batch 3 has six neighbour groups and about 40 facts in
@@ -1091,7 +1092,7 @@ def build_neighbour_batch(seed: int, earlier_questions: set[str], cases: int = 3
         keys = [k for k, _ in mem]
         assert len(set(keys)) == len(keys), mem
         rows.append({"memories": mem, "question": question(asked, lang, ctx), "answer": answer, "lang": ("ko", "en")[lang],
-                     "group": f"b4-{fam}-{kind}", "split": "train", "batch": 4})
+                     "group": f"b4-{fam}-{kind}", "split": "train", "batch": NEIGHBOUR_BATCH})
     assert not {r["question"] for r in rows} & earlier_questions
     return rows
 
@@ -1640,7 +1641,7 @@ def build_general_batch(seed: int, earlier_questions: set[str], cases: int = 840
             mem.append(cand)
         rng.shuffle(mem)
         rows.append({"memories": mem, "question": q, "answer": main if kind == "answer" else None, "lang": ("ko", "en")[lang],
-                     "group": f"b4-general-{fam}-{kind}", "split": "train", "batch": 4})
+                     "group": f"b4-general-{fam}-{kind}", "split": "train", "batch": NEIGHBOUR_BATCH})
     assert not {r["question"] for r in rows} & earlier_questions
     return rows
 
