@@ -50,7 +50,8 @@ async def wait_healthy(base: str, timeout: float, proc: subprocess.Popen | None)
 def start_server(port: int, settings: list[str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "realtime.cli", "serve", "--port", str(port), "--set", "server.log_level=warning",
            "--set", "server.rate_limit_per_s=1000", "--set", "server.rate_burst=1000",
-           "--set", "server.max_sessions=1000"]
+           "--set", "server.max_sessions=1000", "--set", "server.max_sessions_per_address=1000",
+           "--set", "server.max_sockets_per_session=1000"]
     for s in settings:
         cmd += ["--set", s]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
@@ -61,7 +62,7 @@ async def first_frame_and_token(ws_url: str, args: argparse.Namespace) -> tuple[
     """Per fresh session: hello→first frame; then chat.send→first chat.delta; then cancel→chat.done."""
     first_frame, first_token, cancel = [], [], []
     for i in range(args.turns):
-        async with OhloraClient(ws_url, user=f"bench-{os.getpid()}-{i}", size=args.size, fps=args.fps) as c:
+        async with OhloraClient(ws_url, size=args.size, fps=args.fps) as c:
             await c.wait_frames(1, timeout=30)
             first_frame.append((c.first_frame_at - c.hello_sent_at) * 1000)
             t0 = time.monotonic()
@@ -84,11 +85,12 @@ async def first_frame_and_token(ws_url: str, args: argparse.Namespace) -> tuple[
 
 async def delivered_fps(ws_url: str, args: argparse.Namespace) -> dict[str, list[float]]:
     """Frames/s per socket over `seconds`, with every session answering a question meanwhile."""
-    chats = [OhloraClient(ws_url, user=f"bench-fps-{os.getpid()}-{i}", size=args.size, fps=args.fps, keep_frames=1)
+    chats = [OhloraClient(ws_url, size=args.size, fps=args.fps, keep_frames=1, stale_frame_ms=None)
              for i in range(args.sessions)]
     for c in chats:
         await c.connect(timeout=60)
-    viewers = [OhloraClient(ws_url, role="viewer", session=chats[0].session_id, keep_frames=1)
+    viewers = [OhloraClient(ws_url, role="viewer", viewer_key=chats[0].viewer_key, keep_frames=1,
+                            stale_frame_ms=None)
                for _ in range(args.viewers)]
     for v in viewers:
         await v.connect()

@@ -1,13 +1,17 @@
-"""An asyncio client for protocol v1: used by the tests, `ohlora bench serve` and `ohlora client`.
+"""An asyncio client for protocol v2: used by the tests, `ohlora bench serve` and `ohlora client`.
 
-    async with OhloraClient("ws://127.0.0.1:8080/ws", user="me") as c:
+    async with OhloraClient("ws://127.0.0.1:8080/ws") as c:     # a new user
         deltas, done = await c.turn("안녕!")
-        print(done["text"], c.frames_received)
+        keep = c.credential                                      # resumes this user next time
+    async with OhloraClient(url, credential=keep) as again: ...
+    async with OhloraClient(url, role="viewer", viewer_key=c.viewer_key) as screen: ...
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -35,17 +39,59 @@ class Frame:
     received_at: float  # time.monotonic() on arrival
 
 
+class CredentialFile:
+    """Credentials a terminal user was issued, one per server URL, in a small JSON file (mode 600)."""
+
+    def __init__(self, path: Path | None = None):
+        base = Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser()
+        self.path = Path(path) if path else base / "client-credentials.json"
+
+    def _all(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, url: str) -> str | None:
+        return self._all().get(url)
+
+    def put(self, url: str, credential: str | None) -> None:
+        if not credential:
+            return
+        data = self._all()
+        data[url] = credential
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".credentials-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+
 class OhloraClient:
-    def __init__(self, url: str, *, role: str = "chat", user: str | None = None, session: str | None = None,
-                 size: int | None = None, fps: float | None = None, quality: int | None = None,
-                 token: str | None = None, matte: bool = False, origin: str | None = None,
-                 save_frames: Path | None = None, frame_delay_s: float = 0.0, keep_frames: int = 64):
-        self.url, self.role, self.user, self.session_id = url, role, user, session
+    def __init__(self, url: str, *, role: str = "chat", credential: str | None = None,
+                 viewer_key: str | None = None, size: int | None = None, fps: float | None = None,
+                 quality: int | None = None, token: str | None = None, matte: bool = False,
+                 origin: str | None = None, headers: dict[str, str] | None = None,
+                 save_frames: Path | None = None, frame_delay_s: float = 0.0, keep_frames: int = 64,
+                 stale_frame_ms: float | None = 1000.0):
+        self.url, self.role = url, role
+        self.credential, self.viewer_key = credential, viewer_key
+        self.user: str | None = None
+        self.session_id: str | None = None
         self.params = {k: v for k, v in {"size": size, "fps": fps, "quality": quality, "token": token}.items()
                        if v is not None}
         if matte:
             self.params["matte"] = True
         self.origin = origin
+        self.headers = headers or {}
+        # Frames that arrive later than this behind the fastest one seen (a reader that paused: the
+        # kernel's buffers still hold old frames) are skipped, so the newest face shows first.
+        self.stale_frame_ms = stale_frame_ms
+        self._offset_ms: float | None = None  # min(arrival - pts) over frames seen: the transit floor
+        self.frames_stale = 0
+        self._last_seq = -1
         self.save_frames = save_frames
         self.frame_delay_s = frame_delay_s  # a deliberately slow consumer (tests, benchmarks)
         self.frames: deque[Frame] = deque(maxlen=keep_frames)
@@ -70,18 +116,20 @@ class OhloraClient:
     async def open_socket(self) -> None:
         """Connect without saying hello (tests of bad input use this)."""
         self._http = aiohttp.ClientSession()
-        headers = {"Origin": self.origin} if self.origin else None
-        self.ws = await self._http.ws_connect(self.url, headers=headers, max_msg_size=0, autoping=True)
+        headers = dict(self.headers)
+        if self.origin:
+            headers["Origin"] = self.origin
+        self.ws = await self._http.ws_connect(self.url, headers=headers or None, max_msg_size=0, autoping=True)
         self._reader = asyncio.create_task(self._read())
 
     async def connect(self, timeout: float = 10.0) -> dict:
         """Open the socket, say hello, return the server's hello (ClientError on an error reply)."""
         await self.open_socket()
         hello = {"type": "hello", "version": PROTOCOL_VERSION, "role": self.role, **self.params}
-        if self.user:
-            hello["user"] = self.user
-        if self.session_id:
-            hello["session"] = self.session_id
+        if self.credential:
+            hello["credential"] = self.credential
+        if self.viewer_key:
+            hello["viewer_key"] = self.viewer_key
         self.hello_sent_at = time.monotonic()
         await self.send(hello)
         reply = await self.wait_for(("hello", "error"), timeout)
@@ -89,6 +137,10 @@ class OhloraClient:
             raise ClientError(f"server refused hello: {reply['code']}: {reply['message']}", reply)
         self.hello = reply
         self.session_id, self.user = reply["session"], reply["user"]
+        if reply.get("credential"):
+            self.credential = reply["credential"]
+        if reply.get("viewer_key"):
+            self.viewer_key = reply["viewer_key"]
         return reply
 
     async def close(self) -> None:
@@ -128,9 +180,13 @@ class OhloraClient:
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     data = json.loads(msg.data)
                     self.received.append((now, data))
+                    if data.get("type") == "viewers":
+                        self.viewer_key = data["viewer_key"]
                     await self._messages.put(data)
                 elif msg.type == aiohttp.WSMsgType.BINARY:
                     header, image, matte = unpack_frame(msg.data)
+                    if self._stale(header, now):
+                        continue
                     frame = Frame(header, image, matte, now)
                     self.frames_received += 1
                     if self.first_frame_at is None:
@@ -146,6 +202,26 @@ class OhloraClient:
         finally:
             self.close_code = self.ws.close_code
             await self._messages.put(None)
+
+    def _stale(self, header: FrameHeader, now: float) -> bool:
+        if self.stale_frame_ms is None:
+            return False
+        transit = now * 1000 - header.pts_ms
+        restarted = header.seq < self._last_seq  # a new session clock (the stream was reconfigured)
+        self._last_seq = header.seq
+        if self._offset_ms is None or restarted or transit < self._offset_ms:
+            self._offset_ms = transit  # the fastest frame so far (or a new session clock) sets the floor
+            return False
+        self._offset_ms += 0.02  # drift allowance, as the page's player does
+        if transit - self._offset_ms > self.stale_frame_ms:
+            self.frames_stale += 1
+            return True
+        return False
+
+    async def revoke_viewers(self, timeout: float = 10.0) -> dict:
+        """Revoke every viewer key shared so far; returns the `viewers` reply (with the new key)."""
+        await self.send({"type": "viewers.revoke"})
+        return await self.wait_for("viewers", timeout)
 
     async def next_message(self, timeout: float = 10.0) -> dict:
         try:

@@ -30,7 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         description="Example: ohlora client --say \"안녕, 오로라!\" --save-frames frames/")
     c.add_argument("--url", default="ws://127.0.0.1:8080/ws", help="the server's websocket (default %(default)s)")
     c.add_argument("--say", action="append", default=[], metavar="TEXT", help="a message (repeatable: one turn each)")
-    c.add_argument("--user", help="your user id (the same id resumes your conversation)")
+    c.add_argument("--credential-file", type=Path, default=None, metavar="FILE",
+                   help="where the credential the server issues you is kept, per server, so the next run resumes "
+                        "your conversation (default $OHLORA_DATA_DIR/client-credentials.json)")
+    c.add_argument("--new-user", action="store_true", help="start as a new user (ignore the stored credential)")
     c.add_argument("--token", help="the server's shared token, if it has one")
     c.add_argument("--size", type=int, help="frame size in pixels")
     c.add_argument("--save-frames", type=Path, metavar="DIR", help="write every received frame as DIR/NNNNNN.jpg")
@@ -57,9 +60,7 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from .app import create_app
+    from .app import create_app, serve_until_signalled
     from .config import load_config, parse_set_flags
     from .engines import EngineUnavailable, build_engines
     from .logs import configure_logging
@@ -87,19 +88,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 0
     app = create_app(cfg, engines, exit_if_interrupted_at_start=True)
 
-    def announce(address: str) -> None:  # run_app's print hook: the address it bound
+    def announce(address: str) -> None:  # the address the site bound
         import re
 
         host = "127.0.0.1" if cfg.server.host in ("0.0.0.0", "::", "") else cfg.server.host
         found = re.search(r"http://\S+:(\d+)", address)
         port = found.group(1) if found else str(cfg.server.port)
         base = f"http://{host}:{port}"
-        print(f"Oh-LoRA is live: open {base}/  (OBS browser source: {base}/obs?user=YOUR_ID, "
-              f"MJPEG: {base}/stream.mjpg?user=YOUR_ID, metrics: {base}/metrics)", flush=True)
+        print(f"Oh-LoRA is live: open {base}/  (the page shows your OBS and MJPEG viewer links; "
+              f"health: {base}/healthz, metrics: {base}/metrics)", flush=True)
 
-    web.run_app(app, host=cfg.server.host, port=cfg.server.port, print=announce,
-                shutdown_timeout=cfg.server.shutdown_timeout_s + 2, access_log=None, handle_signals=True)
-    return 0
+    serve_until_signalled(app, cfg.server.host, cfg.server.port, announce)
 
 
 def cmd_client(args: argparse.Namespace) -> int:
@@ -109,14 +108,24 @@ def cmd_client(args: argparse.Namespace) -> int:
 async def _client(args: argparse.Namespace) -> int:
     from .client import ClientError, OhloraClient
 
-    client = OhloraClient(args.url, user=args.user, token=args.token, size=args.size, save_frames=args.save_frames)
+    from .client import CredentialFile
+
+    store = CredentialFile(args.credential_file)
+    credential = None if args.new_user else store.get(args.url)
+    client = OhloraClient(args.url, credential=credential, token=args.token, size=args.size,
+                          save_frames=args.save_frames)
     try:
         hello = await client.connect()
     except (OSError, ClientError) as e:
-        raise ValueError(f"cannot talk to {args.url}: {e} (is `ohlora serve` running?)") from None
+        hint = ("; the stored credential was refused: run again with --new-user to start afresh"
+                if isinstance(e, ClientError) and e.error and e.error.get("code") == "unauthorized" and credential
+                else " (is `ohlora serve` running?)")
+        raise ValueError(f"cannot talk to {args.url}: {e}{hint}") from None
+    store.put(args.url, hello["credential"])
     try:
-        print(f"session {hello['session']} (user {hello['user']}), {hello['accepted']['size']}² at "
-              f"{hello['accepted']['fps']:g} fps", file=sys.stderr)
+        print(f"session {hello['session']} (user {hello['user']}{', resumed' if hello['resumed'] else ''}), "
+              f"{hello['accepted']['size']}² at {hello['accepted']['fps']:g} fps; viewer key {hello['viewer_key']}",
+              file=sys.stderr)
         for text in args.say:
             print(f"> {text}")
             await client.say(text)

@@ -44,8 +44,21 @@ class ServerConfig:
     port: int = 8080
     # Browser origins allowed besides the server's own host and localhost ("*" allows any).
     allowed_origins: list[str] = field(default_factory=list)
+    # Host names the server answers to besides localhost and IP literals ("*" allows any): a page whose
+    # host name is not here cannot reach the server through DNS rebinding.
+    allowed_hosts: list[str] = field(default_factory=list)
     # Shared token required from every client when not empty (hello.token, or ?token= for HTTP).
     token: str = ""
+    # Identity: the server issues each user a signed credential. The secret comes from here, or from (and
+    # is created in) identity_file (default $OHLORA_DATA_DIR/identity.json); instances behind one load
+    # balancer share it.
+    identity_secret: str = ""
+    identity_file: str = ""
+    credential_ttl_days: float = 30.0
+    # Behind a proxy that authenticates users: the request header that names the user (e.g.
+    # "X-Forwarded-User"), believed only from trusted_proxies, which also may set X-Forwarded-For.
+    user_header: str = ""
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
     max_message_bytes: int = 16384
     rate_limit_per_s: float = 20.0
     rate_burst: int = 40
@@ -53,6 +66,10 @@ class ServerConfig:
     shutdown_timeout_s: float = 5.0
     stats_interval_s: float = 1.0
     max_sessions: int = 64
+    # Fairness: live sessions opened from one client address, and sockets (chat, viewers, MJPEG) on one
+    # session. Idle sessions of users who left are reclaimed before a new one is refused.
+    max_sessions_per_address: int = 16
+    max_sockets_per_session: int = 16
     log_format: str = "text"
     log_level: str = "info"
 
@@ -103,6 +120,9 @@ _RANGES = {
     "server.shutdown_timeout_s": (0, 600),
     "server.stats_interval_s": (0.05, 3600),
     "server.max_sessions": (1, 100_000),
+    "server.max_sessions_per_address": (1, 100_000),
+    "server.max_sockets_per_session": (1, 100_000),
+    "server.credential_ttl_days": (0.001, 3650),
     "stream.size": (64, 1024),
     "stream.fps": (1, 60),
     "stream.quality": (10, 100),

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
+import ipaddress
 import logging
-import secrets
 import socket
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from .protocol import PROTOCOL_VERSION, ProtocolError, error_message, parse_client_message
-from .sessions import FrameSink, Peer, Session, WebSocketSink
+from .identity import Credential, CredentialError, valid_user_id
+from .protocol import PROTOCOL_VERSION, ProtocolError, dumps, error_message, parse_client_message
+from .sessions import (CLOSE_GOING_AWAY, CLOSE_POLICY, CapacityError, FrameSink, Peer, Session,
+                       WebSocketSink)
 from .state import STATE, ServerState
 
 log = logging.getLogger("ohlora.realtime")
@@ -30,6 +31,75 @@ def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
         return True
     parts = urlsplit(origin)
     return parts.hostname in LOCAL_HOSTS or parts.netloc == request.host
+
+
+def _hostname(host: str) -> str:
+    """'example.com:8080' -> 'example.com', '[::1]:8080' -> '::1' (lower case)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_allowed(host: str, cfg_host: str, allowed: list[str]) -> bool:
+    """DNS rebinding makes a foreign host name point at this server; its requests then carry that name in
+    Host. Localhost, IP literals (no DNS involved), the configured host and `server.allowed_hosts` pass;
+    an entry ".example.com" allows its subdomains, "*" any host."""
+    if "*" in allowed:
+        return True
+    name = _hostname(host)
+    if not name or name in LOCAL_HOSTS or name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    if cfg_host and name == _hostname(cfg_host):
+        return True
+    for entry in allowed:
+        entry = entry.strip().lower()
+        if name == entry or (entry.startswith(".") and (name.endswith(entry) or name == entry[1:])):
+            return True
+    return False
+
+
+@web.middleware
+async def host_check(request: web.Request, handler):
+    """Every route (pages, websocket upgrade, MJPEG, metrics) refuses a Host the server does not answer to."""
+    cfg = request.app[STATE].cfg.server
+    if not host_allowed(request.headers.get("Host", ""), cfg.host, cfg.allowed_hosts):
+        request.app[STATE].metrics.error("forbidden_host")
+        raise web.HTTPForbidden(text=f"host {_hostname(request.headers.get('Host', ''))!r} is not one this server "
+                                     "answers to; add it to server.allowed_hosts")
+    return await handler(request)
+
+
+def client_address(request: web.Request, trusted: list[str]) -> str:
+    """The client's IP: the peer's, or the one a trusted proxy put last in X-Forwarded-For."""
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and peer in trusted:
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
+    return peer
+
+
+def header_user(request: web.Request, cfg) -> str | None:
+    """The user named by the trusted proxy's header (server.user_header), or None when not in that mode.
+
+    Raises ProtocolError when the mode is on but the request did not come through the proxy with one."""
+    if not cfg.user_header:
+        return None
+    if (request.remote or "") not in cfg.trusted_proxies:
+        raise ProtocolError("unauthorized", "this server identifies users through its proxy; connect through it",
+                            fatal=True)
+    user = request.headers.get(cfg.user_header, "").strip()
+    if not valid_user_id(user):
+        raise ProtocolError("unauthorized", f"the proxy did not name a user in {cfg.user_header} "
+                                            "(letters, digits and _.:@- only, at most 128)", fatal=True)
+    return user
 
 
 def token_ok(state: ServerState, offered: str | None) -> bool:
@@ -63,12 +133,26 @@ class TokenBucket:
         return False
 
 
+def blocked_error(state: ServerState, user: str, *, fatal: bool) -> ProtocolError | None:
+    """The `blocked` error for a user the safety policy blocks right now, else None."""
+    safety = state.engines.safety
+    if safety is None:
+        return None
+    verdict = safety.status(user, datetime.now().astimezone())
+    if verdict.action != "blocked":
+        return None
+    extra = {"blocked_until": verdict.blocked_until.isoformat()} if verdict.blocked_until else {}
+    return ProtocolError("blocked", verdict.message or "you are blocked for a while", fatal=fatal, **extra)
+
+
 class ChatSocket:
     """One websocket from hello to close; bad input is answered with an `error` and never affects others."""
 
-    def __init__(self, ws: web.WebSocketResponse, state: ServerState, query_token: str | None):
+    def __init__(self, ws: web.WebSocketResponse, state: ServerState, request: web.Request):
         self.ws, self.state, self.cfg = ws, state, state.cfg
-        self.query_token = query_token
+        self.request = request
+        self.query_token = request.query.get("token")
+        self.address = client_address(request, state.cfg.server.trusted_proxies)
         self.session: Session | None = None
         self.peer: Peer | None = None
         self.bucket = TokenBucket(self.cfg.server.rate_limit_per_s, self.cfg.server.rate_burst)
@@ -79,7 +163,7 @@ class ChatSocket:
         if self.peer is not None:
             self.peer.send(message)
         elif not self.ws.closed:
-            await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+            await self.ws.send_str(dumps(message))
 
     async def fail(self, err: ProtocolError) -> None:
         self.state.metrics.error(err.code)
@@ -87,7 +171,8 @@ class ChatSocket:
         if err.fatal:
             if self.peer is not None:
                 await self.peer.drain(1.0)
-            await self.ws.close(code=1008, message=err.code.encode())
+            code = CLOSE_GOING_AWAY if err.code in ("server_shutdown", "session_ended") else CLOSE_POLICY
+            await self.ws.close(code=code, message=err.code.encode())
 
     async def run(self) -> None:
         try:
@@ -103,7 +188,7 @@ class ChatSocket:
                 elif raw.type == WSMsgType.ERROR:
                     log.info("socket error: %s", self.ws.exception())
                     break
-                if self.ws.closed:
+                if self.ws.closed or (self.peer is not None and self.peer.closed.is_set()):
                     break
         finally:
             if self.stats_task is not None:
@@ -154,79 +239,124 @@ class ChatSocket:
         if self.peer.role != "chat":
             raise ProtocolError("read_only", f"a viewer cannot send {kind}")
         if kind == "chat.send":
-            self.check_blocked()
+            err = blocked_error(self.state, self.session.user, fatal=False)
+            if err is not None:
+                raise err
             await self.session.start_turn(message["text"], message.get("id"))
         elif kind == "cancel":
             await self.session.cancel_turn()
         elif kind == "expression":
             if not self.cfg.stream.allow_controls:
                 raise ProtocolError("controls_disabled", "this server does not allow direct expression controls")
-            self.session.avatar.set_controls(message["controls"])
+            controls = message["controls"]
+            if controls is not None:
+                known = self.state.engines.control_names()
+                unknown = sorted(set(controls) - set(known))
+                if unknown:
+                    raise ProtocolError("bad_message", f"expression: unknown control {', '.join(unknown)}; "
+                                                       f"this face has {', '.join(known)}")
+            try:
+                self.session.avatar.set_controls(controls)
+            except ValueError as e:
+                raise ProtocolError("bad_message", f"expression: {e}") from None
+        elif kind == "viewers.revoke":
+            await self.revoke_viewers()
 
-    def check_blocked(self, fatal: bool = False) -> None:
-        safety = self.state.engines.safety
-        user = self.session.user if self.session else None
-        if safety is None or user is None:
-            return
-        verdict = safety.status(user, datetime.now().astimezone())
-        if verdict.action == "blocked":
-            until = verdict.blocked_until.isoformat() if verdict.blocked_until else None
-            extra = {"blocked_until": until} if until else {}
-            raise ProtocolError("blocked", verdict.message or "you are blocked for a while", fatal=fatal, **extra)
-
+    # --- hello ---------------------------------------------------------------------------------------
     async def hello(self, message: dict) -> None:
-        state, cfg = self.state, self.cfg
+        state = self.state
         if state.draining:
-            raise ProtocolError("server_shutdown", "the server is shutting down", fatal=True)
+            state.metrics.refusal("draining")
+            raise ProtocolError("server_shutdown", "the server is shutting down; reconnect in a moment", fatal=True)
         if not token_ok(state, message.get("token") or self.query_token):
             raise ProtocolError("unauthorized", "this server needs its shared token (hello.token)", fatal=True)
-        role = message["role"]
-        resumed = False
-        if role == "viewer":
-            session = state.registry.find(message.get("session"), message.get("user"))
-            if session is None:
-                raise ProtocolError("unknown_session", "no live session has that id or user; "
-                                                       "viewers join a session a chat client opened", fatal=True)
-            resumed = True
+        if message["role"] == "viewer":
+            session, by_key = self.find_watched_session(message), "viewer_key" in message
+            resumed, credential = True, None
         else:
-            user = message.get("user") or f"guest-{secrets.token_hex(6)}"
-            session = state.registry.find(session_id=message.get("session")) or state.registry.find(user=user)
-            if session is not None and session.user != user:
-                raise ProtocolError("unknown_session", "that session belongs to another user", fatal=True)
-            if state.engines.safety is not None:  # a blocked user learns when the block ends
-                verdict = state.engines.safety.status(user, datetime.now().astimezone())
-                if verdict.action == "blocked":
-                    until = verdict.blocked_until.isoformat() if verdict.blocked_until else None
-                    raise ProtocolError("blocked", verdict.message or "you are blocked for a while", fatal=True,
-                                        **({"blocked_until": until} if until else {}))
-            s = cfg.stream
-            if session is None:
-                size = min(int(message.get("size", s.size)), s.max_size)
-                fps = min(float(message.get("fps", s.fps)), s.max_fps)
-                quality = int(message.get("quality", s.quality))
-                try:
-                    session = state.registry.open(user, size, fps, quality)
-                except (RuntimeError, ValueError) as e:  # server full, or a size the renderer cannot serve
-                    raise ProtocolError("internal", f"cannot open a session: {e}", fatal=True) from None
-            else:
-                resumed = True
-                if any(k in message for k in ("size", "fps", "quality")):  # the settings panel changed them
-                    try:
-                        state.registry.reconfigure(
-                            session, min(int(message.get("size", session.size)), s.max_size),
-                            min(float(message.get("fps", session.fps)), s.max_fps),
-                            int(message.get("quality", session.quality)))
-                    except ValueError as e:
-                        raise ProtocolError("bad_message", f"cannot change the stream: {e}") from None
+            session, resumed, credential = await self.open_chat_session(message)
+            by_key = False
+        if len(session.peers) >= self.cfg.server.max_sockets_per_session:
+            state.metrics.refusal("socket_limit")
+            raise ProtocolError("too_many_sessions", f"this session already has {len(session.peers)} sockets "
+                                                     f"(server.max_sockets_per_session)", fatal=True)
         self.session = session
+        role = message["role"]
         matte = bool(message.get("matte", False)) and state.engines.matte is not None
-        self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, cfg.stream.queue_frames, state.metrics,
-                         wants_matte=matte)
+        self.peer = Peer(WebSocketSink(self.ws, matte=matte), role, self.cfg.stream.queue_frames, state.metrics,
+                         wants_matte=matte, clock_ms=session.clock_ms, by_viewer_key=by_key)
         self.peer.start()
         session.attach(self.peer)
-        self.peer.send({
+        self.peer.send(self.hello_reply(session, role, resumed, matte, credential))
+        self.stats_task = asyncio.create_task(self.send_stats())
+        log.info("socket joined", extra={"event": "join", "session": session.id, "role": role, "resumed": resumed})
+
+    def find_watched_session(self, message: dict) -> Session:
+        """A viewer's session: by the owner's viewer key or credential (or the proxy's user header)."""
+        identity = self.state.identity
+        try:
+            if "viewer_key" in message:
+                user = identity.verify_viewer_key(message["viewer_key"])
+            elif "credential" in message:
+                user = identity.verify(message["credential"])
+            else:
+                user = header_user(self.request, self.cfg.server)
+                if user is None:
+                    raise ProtocolError("unauthorized", "a viewer needs the owner's viewer key (hello.viewer_key; "
+                                                        "the live page shows the link) or credential", fatal=True)
+        except CredentialError as e:
+            raise ProtocolError("unauthorized", str(e), fatal=True) from None
+        session = self.state.registry.find(user=user)
+        if session is None:
+            raise ProtocolError("unknown_session", "that user has no live session right now; viewers join a "
+                                                   "session its chat client opened", fatal=True)
+        return session
+
+    async def open_chat_session(self, message: dict) -> tuple[Session, bool, Credential]:
+        """The chat client's user (proxy header, credential, or a new user) and their session."""
+        state, s = self.state, self.cfg.stream
+        user = header_user(self.request, self.cfg.server)
+        if user is None and "credential" in message:
+            try:
+                user = state.identity.verify(message["credential"])
+            except CredentialError as e:
+                raise ProtocolError("unauthorized", f"{e}", fatal=True) from None
+        if user is None:
+            user = state.identity.new_user_id()
+        err = blocked_error(state, user, fatal=True)  # a blocked user learns when the block ends
+        if err is not None:
+            raise err
+        session = state.registry.find(user=user)
+        resumed = session is not None
+        if session is None:
+            try:
+                session = await state.registry.open(user, min(int(message.get("size", s.size)), s.max_size),
+                                                    min(float(message.get("fps", s.fps)), s.max_fps),
+                                                    int(message.get("quality", s.quality)), self.address)
+            except CapacityError as e:
+                raise ProtocolError(e.code, str(e), fatal=True, retry_after_ms=60_000) from None
+            except (RuntimeError, ValueError) as e:  # a size the renderer cannot serve
+                raise ProtocolError("internal", f"cannot open a session: {e}", fatal=True) from None
+        elif any(k in message for k in ("size", "fps", "quality")):  # the settings panel changed them
+            try:
+                state.registry.reconfigure(session, min(int(message.get("size", session.size)), s.max_size),
+                                           min(float(message.get("fps", session.fps)), s.max_fps),
+                                           int(message.get("quality", session.quality)))
+            except ValueError as e:
+                raise ProtocolError("bad_message", f"cannot change the stream: {e}") from None
+        return session, resumed, state.identity.issue(user)
+
+    def hello_reply(self, session: Session, role: str, resumed: bool, matte: bool,
+                    credential: Credential | None) -> dict:
+        state, cfg = self.state, self.cfg
+        expires = (datetime.fromtimestamp(credential.expires_at, timezone.utc).isoformat()
+                   if credential is not None else None)
+        return {
             "type": "hello", "version": PROTOCOL_VERSION, "session": session.id, "user": session.user,
             "role": role, "resumed": resumed, "clock_ms": session.clock_ms(),
+            "credential": credential.token if credential is not None else None,
+            "credential_expires_at": expires,
+            "viewer_key": state.identity.viewer_key(session.user) if role == "chat" else None,
             "accepted": {"size": session.size, "fps": session.fps, "quality": session.quality, "codec": "jpeg",
                          "matte": matte},
             "capabilities": {
@@ -236,9 +366,24 @@ class ChatSocket:
                 "matte": state.engines.matte is not None,
                 "mjpeg": "/stream.mjpg", "speech_chars_per_s": cfg.stream.speech_chars_per_s},
             "transcript": list(session.transcript),
-        })
-        self.stats_task = asyncio.create_task(self.send_stats())
-        log.info("socket joined", extra={"event": "join", "session": session.id, "role": role, "resumed": resumed})
+        }
+
+    async def revoke_viewers(self) -> None:
+        """The owner revokes every viewer key shared so far: those viewers are closed, chat sockets get the new key."""
+        session = self.session
+        key = self.state.identity.revoke_viewer_keys(session.user)
+        revoked = [p for p in session.peers if p.by_viewer_key]
+        for peer in revoked:
+            peer.send(error_message("revoked", "the owner revoked this viewer link", fatal=True))
+        await asyncio.gather(*(p.drain(0.5) for p in revoked), return_exceptions=True)
+        for peer in revoked:
+            peer.close()
+            session.detach(peer)
+        await asyncio.gather(*(p.sink.close(CLOSE_POLICY, "revoked") for p in revoked), return_exceptions=True)
+        for peer in session.peers:
+            if peer.role == "chat":
+                peer.send({"type": "viewers", "viewer_key": key, "closed": len(revoked)})
+        log.info("viewer keys revoked", extra={"event": "revoke", "session": session.id, "closed": len(revoked)})
 
     async def send_stats(self) -> None:
         interval = self.cfg.server.stats_interval_s
@@ -266,7 +411,7 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=hard_cap, heartbeat=30.0, compress=False)
     await ws.prepare(request)
     limit_send_buffer(request, state.cfg.stream.socket_send_buffer)
-    await ChatSocket(ws, state, request.query.get("token")).run()
+    await ChatSocket(ws, state, request).run()
     return ws
 
 
@@ -276,7 +421,7 @@ class MJPEGSink(FrameSink):
     def __init__(self, response: web.StreamResponse):
         self.response = response
 
-    async def send_message(self, message: dict) -> None:  # MJPEG carries frames only
+    async def send_message(self, text: str) -> None:  # MJPEG carries frames only
         return None
 
     async def send_frame(self, frame) -> None:
@@ -286,20 +431,37 @@ class MJPEGSink(FrameSink):
 
 
 async def mjpeg_handler(request: web.Request) -> web.StreamResponse:
-    """`GET /stream.mjpg?session=ID` (or `?user=NAME`): the session's frames as multipart JPEG."""
+    """`GET /stream.mjpg?viewer=KEY` (or `?credential=…`): the owner's session as multipart JPEG."""
     state = request.app[STATE]
     if not token_ok(state, request.query.get("token")):
         raise web.HTTPUnauthorized(text="this server needs its shared token: add ?token=…")
-    session = state.registry.find(request.query.get("session"), request.query.get("user"))
+    try:
+        if "viewer" in request.query:
+            user, by_key = state.identity.verify_viewer_key(request.query["viewer"]), True
+        elif "credential" in request.query:
+            user, by_key = state.identity.verify(request.query["credential"]), False
+        else:
+            user, by_key = header_user(request, state.cfg.server), False
+    except CredentialError as e:
+        raise web.HTTPUnauthorized(text=f"{e}") from None
+    except ProtocolError as e:
+        raise web.HTTPUnauthorized(text=e.message) from None
+    if user is None:
+        raise web.HTTPUnauthorized(text="add ?viewer=KEY: the viewer link the live page shows "
+                                        "(sessions are no longer found by user name)")
+    session = state.registry.find(user=user)
     if session is None:
-        raise web.HTTPNotFound(text="no live session with that id or user: open the live page first, "
-                                    "then use its session id (?session=…)")
+        raise web.HTTPNotFound(text="that user has no live session: open the live page first")
+    if len(session.peers) >= state.cfg.server.max_sockets_per_session:
+        state.metrics.refusal("socket_limit")
+        raise web.HTTPTooManyRequests(text="this session has as many sockets as server.max_sockets_per_session")
     response = web.StreamResponse(headers={
         "Content-Type": f"multipart/x-mixed-replace; boundary={MJPEGSink.BOUNDARY}",
         "Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
     await response.prepare(request)
     limit_send_buffer(request, state.cfg.stream.socket_send_buffer)
-    peer = Peer(MJPEGSink(response), "mjpeg", state.cfg.stream.queue_frames, state.metrics)
+    peer = Peer(MJPEGSink(response), "mjpeg", state.cfg.stream.queue_frames, state.metrics,
+                clock_ms=session.clock_ms, by_viewer_key=by_key)
     peer.start()
     session.attach(peer)
     try:

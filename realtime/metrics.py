@@ -37,11 +37,16 @@ class ServerMetrics:
     turns_started: int = 0
     turns_interrupted: int = 0
     protocol_errors: dict[str, int] = field(default_factory=dict)
+    refusals: dict[str, int] = field(default_factory=dict)  # sessions or sockets refused, by reason
+    sessions_reclaimed: int = 0    # idle sessions closed to make room for a new one
     fps_window: RateWindow = field(default_factory=RateWindow)
     tokens_window: RateWindow = field(default_factory=RateWindow)
 
     def error(self, code: str) -> None:
         self.protocol_errors[code] = self.protocol_errors.get(code, 0) + 1
+
+    def refusal(self, reason: str) -> None:
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
 
     def render(self, gauges: dict[str, tuple[str, float]], labelled: dict[str, tuple[str, dict[str, float]]]) -> str:
         """The exposition text: counters from here, gauges supplied by the app at scrape time."""
@@ -68,6 +73,12 @@ class ServerMetrics:
         lines.append("# TYPE ohlora_protocol_errors_total counter")
         for code, n in sorted(self.protocol_errors.items()):
             lines.append(f'ohlora_protocol_errors_total{{code="{code}"}} {n}')
+        metric("ohlora_sessions_reclaimed_total", "counter",
+               "idle sessions (their user had left) closed to make room for a new one", self.sessions_reclaimed)
+        lines.append("# HELP ohlora_refusals_total sessions and sockets refused, by reason")
+        lines.append("# TYPE ohlora_refusals_total counter")
+        for reason in sorted({"server_full", "address_limit", "socket_limit", "draining"} | set(self.refusals)):
+            lines.append(f'ohlora_refusals_total{{reason="{reason}"}} {self.refusals.get(reason, 0)}')
         for name, (help_, value) in gauges.items():
             metric(name, "gauge", help_, value)
         for name, (help_, series) in labelled.items():

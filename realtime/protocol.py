@@ -1,4 +1,4 @@
-"""Protocol v1: the JSON messages and the binary frame header spoken over one websocket.
+"""Protocol v2: the JSON messages and the binary frame header spoken over one websocket.
 
 docs/protocol.md describes it for people; `protocol_schema.json` (next to this file) is the machine
 form, one JSON Schema per message type. The server validates what clients send against it, and the
@@ -13,12 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+# Versions this server refuses with a reason a person can act on.
+RETIRED_VERSIONS = {1: "protocol 1 named users by an id any client could type; this server speaks protocol 2, "
+                       "where the server issues each user a credential: reload the page or update the client"}
+# The binary frame header has its own version: protocol 2 changed only the JSON messages.
+FRAME_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("protocol_schema.json")
 
 # Message types by direction (the schema holds one definition per "<direction>.<type>").
-CLIENT_TYPES = ("hello", "chat.send", "cancel", "expression", "ping")
-SERVER_TYPES = ("hello", "chat.delta", "chat.done", "expression", "error", "pong", "stats")
+CLIENT_TYPES = ("hello", "chat.send", "cancel", "expression", "viewers.revoke", "ping")
+SERVER_TYPES = ("hello", "chat.delta", "chat.done", "expression", "viewers", "error", "pong", "stats")
 
 # Binary frame header, little-endian, 24 bytes:
 #   magic "OHLF" | version u8 | header length u8 | codec u8 | flags u8 |
@@ -42,11 +47,14 @@ ERROR_CODES = {
     "bad_version": "the protocol version in hello is not supported",
     "hello_required": "the first message must be hello",
     "rate_limited": "too many messages per second; this one was dropped",
-    "unauthorized": "the shared token is missing or wrong",
-    "unknown_session": "no live session has that id or user",
+    "unauthorized": "the shared token, the credential or the viewer key is missing, wrong or expired",
+    "revoked": "the owner revoked the viewer key this socket joined with",
+    "unknown_session": "the user of that viewer key has no live session",
     "read_only": "viewers cannot send this message",
     "blocked": "this user is blocked for a while",
     "controls_disabled": "the server does not allow expression controls",
+    "server_full": "the server has no room for another session right now",
+    "too_many_sessions": "this client address (or user) has as many sessions or sockets as the server allows",
     "session_ended": "the session was closed",
     "server_shutdown": "the server is shutting down",
     "internal": "the server failed to handle the message",
@@ -87,7 +95,7 @@ def pack_frame(seq: int, pts_ms: int, width: int, height: int, codec: str, flags
         flags |= FLAG_MATTE
     else:
         flags &= ~FLAG_MATTE
-    header = FRAME_HEADER.pack(FRAME_MAGIC, PROTOCOL_VERSION, FRAME_HEADER.size, CODECS[codec], flags,
+    header = FRAME_HEADER.pack(FRAME_MAGIC, FRAME_VERSION, FRAME_HEADER.size, CODECS[codec], flags,
                                seq & 0xFFFFFFFF, max(0, pts_ms) & 0xFFFFFFFF, width, height, len(matte or b""))
     return header + data + (matte or b"")
 
@@ -99,8 +107,8 @@ def unpack_frame(message: bytes) -> tuple[FrameHeader, bytes, bytes | None]:
     magic, version, header_len, codec, flags, seq, pts, w, h, matte_len = FRAME_HEADER.unpack_from(message)
     if magic != FRAME_MAGIC:
         raise ValueError(f"bad frame magic {magic!r}")
-    if version != PROTOCOL_VERSION:
-        raise ValueError(f"frame version {version} is not {PROTOCOL_VERSION}")
+    if version != FRAME_VERSION:
+        raise ValueError(f"frame version {version} is not {FRAME_VERSION}")
     body = message[header_len:]
     image, matte = (body[:len(body) - matte_len], body[len(body) - matte_len:]) if matte_len else (body, None)
     header = FrameHeader(seq, pts, w, h, CODEC_NAMES.get(codec, f"codec{codec}"), flags, matte_len)
@@ -136,27 +144,85 @@ def validate(message: dict, direction: str) -> None:
         raise ValueError(f"{type_}: {where}: {e.message}")
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _NotFinite(f"the number {text} is too large")
+    return value
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotFinite(f"{name} is not a number JSON allows")
+
+
+def _bad_text(value: Any, where: str = "") -> str | None:
+    """Where `value` holds text that could not be stored, logged or sent back (or None when it is clean)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where or 'a string'}: contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            return (f"{where or 'a string'}: contains a lone surrogate (U+{ord(value[e.start]):04X}), "
+                    "which is not text; send valid UTF-16 pairs or UTF-8")
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = _bad_text(k, f"{where}/(key)" if where else "(key)") or _bad_text(v, f"{where}/{k}" if where else str(k))
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            problem = _bad_text(v, f"{where}/{i}")
+            if problem:
+                return problem
+    return None
+
+
 def parse_client_message(text: str, max_bytes: int) -> dict:
-    """A client's text message -> a validated dict, or ProtocolError naming what is wrong."""
-    size = len(text.encode("utf-8")) if len(text) * 4 > max_bytes else len(text)
+    """A client's text message -> a validated dict, or ProtocolError naming what is wrong.
+
+    This is the edge: text that is not valid Unicode (lone surrogates), NUL characters and numbers that are
+    not finite are refused here, so nothing a client sends can fail later in the transcript, a log, the
+    tokenizer, the database or another socket's writer.
+    """
+    try:
+        size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > max_bytes else len(text)
+    except UnicodeEncodeError:
+        size = len(text) * 4
     if size > max_bytes:
         raise ProtocolError("too_large", f"message of {size} bytes exceeds the limit of {max_bytes} bytes",
                             limit=max_bytes)
     try:
-        message = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
+        message = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+    except _NotFinite as e:
+        raise ProtocolError("bad_message", f"numbers must be finite: {e}") from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, and integers too long to convert
         raise ProtocolError("bad_json", f"not valid JSON: {e}") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
+    problem = _bad_text(message)
+    if problem:
+        raise ProtocolError("bad_message", problem)
     type_ = message.get("type")
     if type_ not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", f"unknown message type {type_!r}; known: {', '.join(CLIENT_TYPES)}")
-    if type_ == "hello" and message.get("version") != PROTOCOL_VERSION and isinstance(message.get("version"), int):
-        raise ProtocolError("bad_version", f"protocol version {message['version']} is not supported; "
-                                           f"this server speaks {PROTOCOL_VERSION}", fatal=True,
-                            supported=[PROTOCOL_VERSION])
+    version = message.get("version")
+    if type_ == "hello" and isinstance(version, int) and not isinstance(version, bool) and version != PROTOCOL_VERSION:
+        reason = RETIRED_VERSIONS.get(version, f"protocol version {version} is not supported; "
+                                               f"this server speaks {PROTOCOL_VERSION}")
+        raise ProtocolError("bad_version", reason, fatal=True, supported=[PROTOCOL_VERSION])
     try:
         validate(message, "client")
     except ValueError as e:
         raise ProtocolError("bad_message", str(e)) from None
     return message
+
+
+def dumps(message: dict) -> str:
+    """A server message as the text frame that goes on the wire (strict JSON: finite numbers only)."""
+    return json.dumps(message, ensure_ascii=False, allow_nan=False)

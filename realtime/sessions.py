@@ -25,7 +25,7 @@ from dialogue.interfaces import TokenEvent, TurnDone
 from .config import Config
 from .engines import AvatarSessionLike, EncodedFrameLike, Engines
 from .metrics import RateWindow, ServerMetrics
-from .protocol import pack_frame
+from .protocol import dumps, pack_frame
 
 log = logging.getLogger("ohlora.realtime")
 
@@ -33,6 +33,13 @@ log = logging.getLogger("ohlora.realtime")
 MAX_PENDING_MESSAGES = 1000
 # How long a barge-in waits for the cancelled answer to wind down before moving on.
 CANCEL_WAIT_S = 0.1
+# A frame older than this on the session clock when its turn to be written comes is skipped: a socket
+# that stalled gets fresh frames first when it reads again.
+STALE_FRAME_MS = 500
+# Close codes (docs/protocol.md): the server goes away (shutdown, session over), or a policy error.
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_INTERNAL = 1011
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
@@ -53,7 +60,8 @@ class MattedFrame:
 class FrameSink:
     """Where a Peer writes: a websocket, or an MJPEG response."""
 
-    async def send_message(self, message: dict) -> None:
+    async def send_message(self, text: str) -> None:
+        """Write one serialized JSON message."""
         raise NotImplementedError
 
     async def send_frame(self, frame: EncodedFrameLike) -> None:
@@ -67,8 +75,8 @@ class WebSocketSink(FrameSink):
     def __init__(self, ws: Any, matte: bool = False):
         self.ws, self.matte = ws, matte
 
-    async def send_message(self, message: dict) -> None:
-        await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+    async def send_message(self, text: str) -> None:
+        await self.ws.send_str(text)
 
     async def send_frame(self, frame: EncodedFrameLike) -> None:
         matte = getattr(frame, "matte", None) if self.matte else None
@@ -83,13 +91,15 @@ class Peer:
     """One socket of a session: a bounded frame queue (drop-to-latest), an ordered message queue, a writer."""
 
     def __init__(self, sink: FrameSink, role: str, queue_frames: int, metrics: ServerMetrics,
-                 wants_matte: bool = False):
+                 wants_matte: bool = False, clock_ms: Callable[[], int] | None = None, by_viewer_key: bool = False):
         self.sink, self.role, self.metrics = sink, role, metrics
         self.wants_matte = wants_matte
+        self.clock_ms = clock_ms          # the session clock, to skip frames that went stale in the queue
+        self.by_viewer_key = by_viewer_key  # joined with a shared viewer key (closed when it is revoked)
         self.id = secrets.token_hex(4)
         self.queue_frames = queue_frames
         self.frames: deque[EncodedFrameLike] = deque()
-        self.messages: deque[dict] = deque()
+        self.messages: deque[str] = deque()  # serialized already: a message that cannot be sent fails here
         self.wake = asyncio.Event()
         self.frames_sent = 0
         self.frames_dropped = 0
@@ -117,7 +127,14 @@ class Peer:
             log.warning("socket %s stopped reading; closing it", self.id)
             self.close()
             return
-        self.messages.append(message)
+        try:  # serialized now, so that a bad value fails in its sender, never in the writer task
+            text = dumps(message)
+            text.encode("utf-8")
+        except (TypeError, ValueError) as e:
+            log.error("socket %s: dropped a %s message that is not valid JSON text: %s", self.id,
+                      message.get("type"), e)
+            return
+        self.messages.append(text)
         self.wake.set()
 
     def close(self) -> None:
@@ -130,7 +147,11 @@ class Peer:
         while self.messages and not self.closed.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
 
+    def _stale(self, frame: EncodedFrameLike) -> bool:
+        return self.clock_ms is not None and frame.pts_ms < self.clock_ms() - STALE_FRAME_MS
+
     async def _write_loop(self) -> None:
+        failed = False
         try:
             while not self.closed.is_set():
                 await self.wake.wait()
@@ -140,6 +161,10 @@ class Peer:
                     await self.sink.send_message(self.messages.popleft())
                 while self.frames and not self.closed.is_set() and not self.messages:
                     frame = self.frames.popleft()
+                    if self._stale(frame):  # the socket stalled while this frame waited
+                        self.frames_dropped += 1
+                        self.metrics.frames_dropped += 1
+                        continue
                     await self.sink.send_frame(frame)
                     self.frames_sent += 1
                     self.fps.add()
@@ -147,19 +172,28 @@ class Peer:
                     self.metrics.fps_window.add()
                 if self.messages or self.frames:
                     self.wake.set()
-        except (ConnectionError, RuntimeError, asyncio.CancelledError) as e:
-            if not isinstance(e, asyncio.CancelledError):
-                log.info("socket %s write failed: %s", self.id, e)
+        except asyncio.CancelledError:
+            pass
+        except (ConnectionError, RuntimeError) as e:
+            log.info("socket %s write failed: %s", self.id, e)
+        except Exception:  # a bug of ours: this socket closes (the client reconnects), the session goes on
+            failed = True
+            log.exception("socket %s: writing failed; closing this socket", self.id)
         finally:
             self.closed.set()
+        if failed:
+            try:
+                await self.sink.close(CLOSE_INTERNAL, "internal")
+            except Exception:
+                pass
 
 
 class Session:
     """One user's conversation and face, shown on one chat socket (or more) and any number of viewers."""
 
     def __init__(self, session_id: str, user: str, avatar: AvatarSessionLike, engines: Engines, cfg: Config,
-                 metrics: ServerMetrics, size: int, fps: float, quality: int):
-        self.id, self.user = session_id, user
+                 metrics: ServerMetrics, size: int, fps: float, quality: int, address: str = ""):
+        self.id, self.user, self.address = session_id, user, address
         self.avatar, self.engines, self.cfg, self.metrics = avatar, engines, cfg, metrics
         self.size, self.fps, self.quality = size, fps, quality
         self.peers: set[Peer] = set()
@@ -170,6 +204,7 @@ class Session:
         self.grace_task: asyncio.Task | None = None
         self.closed = False
         self.created = time.monotonic()
+        self.left_at: float | None = None  # when its last chat socket left (None while one is attached)
 
     # --- sockets -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -190,12 +225,21 @@ class Session:
             self.grace_task.cancel()
             self.grace_task = None
         self.peers.add(peer)
+        if peer.role == "chat":
+            self.left_at = None
         self.avatar.set_watched(True)
 
     def detach(self, peer: Peer) -> None:
         self.peers.discard(peer)
+        if peer.role == "chat" and not self.chat_peers():
+            self.left_at = time.monotonic()
         if not self.peers:
             self.avatar.set_watched(False)
+
+    @property
+    def idle(self) -> bool:
+        """Its user left (no chat socket) and no answer is being spoken: it may be reclaimed."""
+        return self.left_at is not None and not self.talking and not self.closed
 
     def chat_peers(self) -> int:
         return sum(1 for p in self.peers if p.role == "chat")
@@ -392,10 +436,19 @@ class Session:
         for peer in list(self.peers):
             peer.close()
         # 1001 "going away": the client may come back (to a new session, or after a restart).
-        await asyncio.gather(*(p.sink.close(1001, code) for p in list(self.peers)), return_exceptions=True)
+        await asyncio.gather(*(p.sink.close(CLOSE_GOING_AWAY, code) for p in list(self.peers)),
+                             return_exceptions=True)
         if self.pump_task is not None:
             self.pump_task.cancel()
         self.avatar.close()
+
+
+class CapacityError(Exception):
+    """No room for another session (or socket); `code` is the protocol error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 class SessionRegistry:
@@ -414,18 +467,43 @@ class SessionRegistry:
             return self.by_user.get(user)
         return None
 
-    def open(self, user: str, size: int, fps: float, quality: int) -> Session:
-        if len(self.by_id) >= self.cfg.server.max_sessions:
-            raise RuntimeError(f"the server is full ({self.cfg.server.max_sessions} sessions)")
+    async def open(self, user: str, size: int, fps: float, quality: int, address: str = "") -> Session:
+        """A new session for `user`; idle sessions of users who left make room first.
+
+        Raises CapacityError when the server, or this client address, has no room.
+        """
+        server = self.cfg.server
+        mine = [s for s in self.by_id.values() if address and s.address == address]
+        if len(mine) >= server.max_sessions_per_address:
+            if not await self._reclaim([s for s in mine if s.idle]):
+                self.metrics.refusal("address_limit")
+                raise CapacityError("too_many_sessions",
+                                    f"this address already has {len(mine)} live sessions "
+                                    f"(server.max_sessions_per_address = {server.max_sessions_per_address}); "
+                                    "close one, or reuse its credential")
+        if len(self.by_id) >= server.max_sessions:
+            if not await self._reclaim([s for s in self.by_id.values() if s.idle]):
+                self.metrics.refusal("server_full")
+                raise CapacityError("server_full", f"the server is full ({server.max_sessions} sessions in use); "
+                                                   "try again in a minute")
         avatar = self.engines.avatar.open_session(size=size, fps=fps, quality=quality)
         session = Session(secrets.token_urlsafe(9), user, avatar, self.engines, self.cfg, self.metrics,
-                          size, fps, quality)
+                          size, fps, quality, address)
         self.by_id[session.id] = session
         self.by_user[user] = session
         session.start()
         log.info("session opened", extra={"event": "session_open", "session": session.id, "user": user,
                                           "size": size, "fps": fps})
         return session
+
+    async def _reclaim(self, idle: list[Session]) -> bool:
+        """Close the session whose user left longest ago; False when there is none."""
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda s: s.left_at or 0.0)
+        self.metrics.sessions_reclaimed += 1
+        await self.close(oldest, "session_ended", "the session was closed to make room: its user had left")
+        return True
 
     def reconfigure(self, session: Session, size: int, fps: float, quality: int) -> None:
         if (size, fps, quality) != (session.size, session.fps, session.quality):

@@ -1,6 +1,7 @@
 """What every handler of one server shares: configuration, engines, sessions, metrics."""
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -8,6 +9,7 @@ from aiohttp import web
 
 from .config import Config
 from .engines import Engines
+from .identity import IdentityStore
 from .metrics import ServerMetrics
 from .sessions import SessionRegistry
 
@@ -18,9 +20,11 @@ class ServerState:
     engines: Engines
     metrics: ServerMetrics
     registry: SessionRegistry
+    identity: IdentityStore
     started: float = field(default_factory=time.monotonic)
     ready: bool = False       # engines started
-    draining: bool = False    # shutting down: no new sessions
+    draining: bool = False    # shutting down: no new sessions, /healthz says so
+    drained: asyncio.Event | None = None  # set once every session was closed for shutdown
 
 
 STATE = web.AppKey("ohlora_state", ServerState)

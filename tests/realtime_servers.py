@@ -1,14 +1,28 @@
-"""Start a server process on a free port for integration and browser tests (tests/realtime_test_serve.py:
-the app `ohlora serve` runs, on the real engines this checkout has; `engines` says which ran)."""
+"""Servers for the tests: `serving()` runs the app in this process on fake engines (a context manager that
+checks every message the server sent against the protocol schema); `ServerProcess` starts a server process
+on a free port for integration and browser tests (tests/realtime_test_serve.py: the app `ohlora serve`
+runs, on the real engines this checkout has; its first line says which ran)."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+from aiohttp import web
+
+from realtime.app import create_app
+from realtime.client import OhloraClient
+from realtime.config import load_config
+from realtime.engines import Engines
+from realtime.protocol import validate
+from tests.realtime_fakes import FakeAvatarRenderer, FakeChatEngine, FakeSafetyGate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +34,45 @@ def _has(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
+
+
+@dataclass
+class Served:
+    base: str
+    ws: str
+    engines: Engines
+    runner: web.AppRunner
+    clients: list
+
+    def client(self, **kw) -> OhloraClient:
+        c = OhloraClient(self.ws, **kw)
+        self.clients.append(c)
+        return c
+
+
+@contextlib.asynccontextmanager
+async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = None, safety=None,
+                  avatar: FakeAvatarRenderer | None = None, matte=None):
+    cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, **(overrides or {})})
+    engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate(), matte)
+    runner = web.AppRunner(create_app(cfg, engines), shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    served = Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", engines, runner, [])
+    try:
+        yield served
+    finally:
+        for c in served.clients:  # every message the server sent obeys the protocol schema
+            for _, msg in c.received:
+                validate(msg, "server")
+        await asyncio.gather(*(c.close() for c in served.clients), return_exceptions=True)
+        await runner.cleanup()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 REAL_AVATAR = _has("render.avatar")

@@ -13,9 +13,7 @@ import importlib.util
 import tempfile
 from pathlib import Path
 
-from aiohttp import web
-
-from realtime.app import create_app
+from realtime.app import create_app, serve_until_signalled
 from realtime.config import load_config, parse_set_flags
 from realtime.engines import Engines
 from realtime.logs import configure_logging
@@ -78,7 +76,7 @@ def main() -> None:
     configure_logging(cfg.server.log_format, "warning")
     engines, which = build(cfg, set(args.fake), args.cache)
     print(which, flush=True)
-    web.run_app(create_app(cfg, engines), host="127.0.0.1", port=args.port, print=None, shutdown_timeout=5)
+    serve_until_signalled(create_app(cfg, engines), "127.0.0.1", args.port)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def decode(frame) -> np.ndarray:
 
 def test_full_turn_tokens_frames_done(server):
     async def body():
-        async with OhloraClient(server.ws, user="it-turn") as c:
+        async with OhloraClient(server.ws) as c:
             assert c.hello["accepted"]["size"] == 256
             await c.wait_frames(5, timeout=30)
             first, last = decode(c.frames[0]), decode(c.frames[-1])
@@ -67,7 +67,7 @@ def test_full_turn_tokens_frames_done(server):
 
 def test_barge_in_keeps_only_the_shown_text(server):
     async def body():
-        async with OhloraClient(server.ws, user="it-barge") as c:
+        async with OhloraClient(server.ws) as c:
             await c.say("오늘 하루 어땠는지 아주 길고 자세하게 이야기해 줄래?")
             await c.wait_for("chat.delta", timeout=TURN_TIMEOUT)
             t0 = time.monotonic()
@@ -83,7 +83,7 @@ def test_barge_in_keeps_only_the_shown_text(server):
             done_at = next(t for t, m in c.received if m is done)
             assert not [m for t, m in c.received if t > done_at and m["type"] == "chat.delta"]
             # the conversation goes on, and the resumed transcript holds only the shown text
-            async with OhloraClient(server.ws, user="it-barge") as again:
+            async with OhloraClient(server.ws, credential=c.credential) as again:
                 assert again.hello["resumed"]
                 assert again.hello["transcript"][-1] == {"role": "assistant", "text": shown} or not shown
             check_schema(c)
@@ -92,14 +92,14 @@ def test_barge_in_keeps_only_the_shown_text(server):
 
 def test_viewer_joins_and_mjpeg_streams(server):
     async def body():
-        async with OhloraClient(server.ws, user="it-host") as host:
-            async with OhloraClient(server.ws, role="viewer", session=host.session_id) as viewer:
+        async with OhloraClient(server.ws) as host:
+            async with OhloraClient(server.ws, role="viewer", viewer_key=host.viewer_key) as viewer:
                 assert viewer.hello["session"] == host.session_id and viewer.hello["resumed"]
                 await viewer.wait_frames(5, timeout=30)
                 await viewer.say("can I talk?")
                 assert (await viewer.wait_for("error"))["code"] == "read_only"
                 async with aiohttp.ClientSession() as http:
-                    async with http.get(f"{server.base}/stream.mjpg?session={host.session_id}") as r:
+                    async with http.get(f"{server.base}/stream.mjpg?viewer={host.viewer_key}") as r:
                         assert r.status == 200
                         data = b""
                         while data.count(b"\xff\xd8") < 2:
@@ -110,26 +110,29 @@ def test_viewer_joins_and_mjpeg_streams(server):
 
 def test_reconnect_resumes_the_session(server):
     async def body():
-        a = OhloraClient(server.ws, user="it-back")
+        a = OhloraClient(server.ws)
         await a.connect()
         sid = a.session_id
         await a.close()
-        async with OhloraClient(server.ws, user="it-back") as b:
+        async with OhloraClient(server.ws, credential=a.credential) as b:
             assert b.hello["resumed"] and b.hello["session"] == sid
             await b.wait_frames(3, timeout=30)
         await asyncio.sleep(4.0)  # past the grace period: a new session
-        async with OhloraClient(server.ws, user="it-back") as c:
-            assert not c.hello["resumed"] and c.hello["session"] != sid
+        async with OhloraClient(server.ws, credential=b.credential) as c:
+            assert not c.hello["resumed"] and c.hello["session"] != sid and c.user == a.user
     run(body())
 
 
 def test_every_bad_input_is_answered_and_harms_no_one(server):
     async def body():
-        async with OhloraClient(server.ws, user="it-bystander") as bystander, \
-                OhloraClient(server.ws, user="it-bad") as c:
+        async with OhloraClient(server.ws) as bystander, OhloraClient(server.ws) as c:
             cases = [("{oops", "bad_json"), ('{"type": "teleport"}', "unknown_type"),
                      ('{"type": "chat.send", "text": 5}', "bad_message"), ("x" * 5000, "too_large"),
-                     (b"\x00binary", "binary_not_accepted")]
+                     (b"\x00binary", "binary_not_accepted"),
+                     ('{"type": "chat.send", "text": "a \\ud800 b"}', "bad_message"),
+                     ('{"type": "expression", "controls": {"eyes": NaN}}', "bad_message"),
+                     ('{"type": "expression", "controls": {"wink": 1}}', "bad_message"),
+                     ('{"type": "ping", "t": NaN}', "bad_message")]
             for raw, code in cases:
                 await c.send_raw(raw)
                 err = await c.wait_for("error")
@@ -154,9 +157,9 @@ def test_every_bad_input_is_answered_and_harms_no_one(server):
         assert err["code"] == "bad_version" and err["fatal"]
         await fresh.close()
         with pytest.raises(ClientError) as e:
-            async with OhloraClient(server.ws, role="viewer", session="nope"):
+            async with OhloraClient(server.ws, role="viewer", viewer_key="v1.bm9wZQ.0.forged"):
                 pass
-        assert e.value.error["code"] == "unknown_session"
+        assert e.value.error["code"] == "unauthorized"
     run(body())
 
 
@@ -168,17 +171,17 @@ def _small_buffer_socket(addr_info):
 
 def test_a_slow_consumer_does_not_stall_a_fast_one(server):
     async def body():
-        async with OhloraClient(server.ws, user="it-slowtest") as host, \
-                OhloraClient(server.ws, role="viewer", session=host.session_id) as fast:
+        async with OhloraClient(server.ws) as host, \
+                OhloraClient(server.ws, role="viewer", viewer_key=host.viewer_key) as fast:
             await fast.wait_frames(5, timeout=30)
             n, t0 = fast.frames_received, time.monotonic()
             await asyncio.sleep(2.0)
             baseline = (fast.frames_received - n) / (time.monotonic() - t0)  # before the slow viewer joins
-            slow = OhloraClient(server.ws, role="viewer", session=host.session_id, frame_delay_s=0.5)
+            slow = OhloraClient(server.ws, role="viewer", viewer_key=host.viewer_key, frame_delay_s=0.5)
             slow._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(socket_factory=_small_buffer_socket))
             slow.ws = await slow._http.ws_connect(slow.url, max_msg_size=0)
             slow._reader = asyncio.create_task(slow._read())
-            await slow.send({"type": "hello", "version": 1, "role": "viewer", "session": host.session_id})
+            await slow.send({"type": "hello", "version": 2, "role": "viewer", "viewer_key": host.viewer_key})
 
             async def metric(name: str) -> float:
                 async with aiohttp.ClientSession() as http:
@@ -211,13 +214,37 @@ def test_ohlora_client_says_and_saves_frames(server, tmp_path):
 
     from tests.realtime_servers import ROOT
 
-    out = subprocess.run([sys.executable, "-m", "realtime.cli", "client", "--url", server.ws, "--user", "it-cli",
-                          "--say", "안녕!", "--save-frames", str(tmp_path / "frames"), "--watch", "0.5"],
+    cli = [sys.executable, "-m", "realtime.cli", "client", "--url", server.ws,
+           "--credential-file", str(tmp_path / "credentials.json")]
+    out = subprocess.run(cli + ["--say", "안녕!", "--save-frames", str(tmp_path / "frames"), "--watch", "0.5"],
                          cwd=ROOT, capture_output=True, text=True, timeout=TURN_TIMEOUT + 30)
     assert out.returncode == 0, out.stderr
+    user = out.stderr.split("(user ", 1)[1].split(")")[0]
+    again = subprocess.run(cli, cwd=ROOT, capture_output=True, text=True, timeout=60)  # the stored credential
+    assert again.returncode == 0 and f"(user {user}" in again.stderr, again.stderr  # the same user again
     assert out.stdout.startswith("> 안녕!\n") and len(out.stdout.strip().splitlines()) >= 2
     frames = sorted((tmp_path / "frames").glob("*.jpg"))
     assert len(frames) >= 5 and cv2.imread(str(frames[-1])) is not None
     bad = subprocess.run([sys.executable, "-m", "realtime.cli", "client", "--url", "ws://127.0.0.1:9/ws", "--say", "x"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "is `ohlora serve` running?" in bad.stderr
+
+
+def test_sigterm_during_a_real_answer_drains_and_exits_zero():
+    """With the real engines an answer thread is inside torch when the shutdown timeout cuts it: the
+    process used to abort (exit 134, "terminate called without an active exception")."""
+    s = ServerProcess(settings=["server.shutdown_timeout_s=0.5"]).start()
+    try:
+        async def body():
+            async with OhloraClient(s.ws) as c:
+                await c.say("오늘 하루 어땠는지 아주 길고 자세하게 이야기해 줄래?")
+                await c.wait_for("chat.delta", timeout=TURN_TIMEOUT)
+                s.proc.send_signal(__import__("signal").SIGTERM)
+                done = await c.wait_for("chat.done", timeout=10)
+                bye = await c.wait_for("error", timeout=10)
+                assert bye["code"] == "server_shutdown"
+                return done
+        run(body(), timeout=TURN_TIMEOUT + 60)
+        assert s.proc.wait(timeout=60) == 0
+    finally:
+        s.stop()

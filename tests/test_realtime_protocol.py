@@ -1,4 +1,4 @@
-"""Protocol v1 on its own: frame header, client message parsing, schema and documentation in step."""
+"""Protocol v2 on its own: frame header, client message parsing, schema and documentation in step."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from realtime.protocol import (CLIENT_TYPES, ERROR_CODES, FLAG_KEYFRAME, FLAG_MATTE, FRAME_HEADER, SERVER_TYPES,
                                ProtocolError, pack_frame, parse_client_message, schema, unpack_frame, validate)
@@ -43,15 +45,28 @@ def test_bad_frames_are_rejected():
     ("[1, 2]", "bad_json"),
     ('{"type": "dance"}', "unknown_type"),
     ('{"text": "hi"}', "unknown_type"),
-    ('{"type": "hello", "version": 2, "role": "chat"}', "bad_version"),
-    ('{"type": "hello", "version": 1, "role": "king"}', "bad_message"),
+    ('{"type": "hello", "version": 3, "role": "chat"}', "bad_version"),
+    ('{"type": "hello", "version": 1, "role": "chat", "user": "alice"}', "bad_version"),
+    ('{"type": "hello", "version": 2, "role": "king"}', "bad_message"),
+    ('{"type": "hello", "version": 2, "role": "chat", "user": "alice"}', "bad_message"),
+    ('{"type": "hello", "version": 2, "role": "chat", "fps": NaN}', "bad_message"),
+    ('{"type": "hello", "version": 2, "role": "chat", "fps": 1e999}', "bad_message"),
+    ('{"type": "ping", "t": NaN}', "bad_message"),
+    ('{"type": "ping", "t": -Infinity}', "bad_message"),
+    ('{"type": "ping", "t": ' + "9" * 5000 + "}", "bad_json"),
+    ('{"type": "expression", "controls": {"eyes": NaN}}', "bad_message"),
+    ('{"type": "chat.send", "text": "hi \\ud800 there"}', "bad_message"),
+    ('{"type": "chat.send", "text": "hi", "id": "\\udfff"}', "bad_message"),
+    ('{"type": "chat.send", "text": "nul \\u0000 inside"}', "bad_message"),
+    ('{"type": "hello", "version": 2, "role": "chat", "token": "\\ud83d"}', "bad_message"),
+    ('{"type": "hello", "version": 2, "role": "chat", "credential": "c1.a.b.c\\ud800"}', "bad_message"),
     ('{"type": "chat.send", "text": ""}', "bad_message"),
     ('{"type": "chat.send", "text": "hi", "extra": 1}', "bad_message"),
     ('{"type": "expression", "controls": {"eyes": "wide"}}', "bad_message"),
 ])
 def test_client_mistakes_get_a_code(text, code):
     with pytest.raises(ProtocolError) as e:
-        parse_client_message(text, 4096)
+        parse_client_message(text, 8192)
     assert e.value.code == code
     assert e.value.fatal == (code == "bad_version")
     validate(e.value.to_message(), "server")
@@ -63,8 +78,18 @@ def test_oversized_message_is_refused_before_parsing():
     assert e.value.code == "too_large" and e.value.extra["limit"] == 4096
 
 
+def test_retired_version_1_is_refused_with_a_reason():
+    with pytest.raises(ProtocolError) as e:
+        parse_client_message('{"type": "hello", "version": 1, "role": "chat", "user": "alice"}', 4096)
+    assert e.value.fatal and e.value.extra["supported"] == [2] and "credential" in e.value.message
+
+
 def test_valid_client_messages_parse():
-    assert parse_client_message('{"type": "hello", "version": 1, "role": "viewer", "session": "abc"}', 4096)["role"] == "viewer"
+    assert parse_client_message('{"type": "hello", "version": 2, "role": "viewer", "viewer_key": "v1.YQ.0.x"}',
+                                4096)["role"] == "viewer"
+    # a proper surrogate pair is text (an emoji), not a lone surrogate
+    assert parse_client_message('{"type": "chat.send", "text": "hi \\ud83d\\ude00"}', 4096)["text"] == "hi 😀"
+    assert parse_client_message('{"type": "ping", "t": 1e308}', 4096)["t"] == 1e308
     assert parse_client_message('{"type": "expression", "controls": null}', 4096)["controls"] is None
     assert parse_client_message('{"type": "chat.send", "text": "안녕"}', 4096)["text"] == "안녕"
 
@@ -86,3 +111,49 @@ def test_protocol_doc_describes_every_message_and_error_code():
         assert f"`{code}`" in doc, code
     # the documented header layout is the one the code packs
     assert re.search(r"24-byte", doc) and "OHLF" in doc
+
+
+# --- property-based: whatever a client sends, the edge answers with a code or a clean message ----------
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                      st.text(alphabet=st.characters(codec=None, blacklist_categories=()), max_size=40))
+json_values = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+    st.text(max_size=10), kids, max_size=4), max_leaves=12)
+field_names = st.sampled_from(["type", "version", "role", "credential", "viewer_key", "size", "fps", "quality",
+                               "codec", "matte", "token", "text", "id", "controls", "t", "user", "session"])
+type_names = st.sampled_from(list(CLIENT_TYPES) + ["teleport", ""])
+messages = st.builds(lambda t, extra: {"type": t, **extra}, type_names,
+                     st.dictionaries(field_names, json_values, max_size=5))
+
+
+def _wire(message) -> str:
+    # Python's encoder writes NaN/Infinity and lone surrogates as escapes, as a hostile client could.
+    return json.dumps(message, ensure_ascii=True, allow_nan=True)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages)
+def test_any_message_is_parsed_cleanly_or_refused_with_a_code(message):
+    try:
+        parsed = parse_client_message(_wire(message), 1 << 16)
+    except ProtocolError as e:
+        assert e.code in ERROR_CODES and e.code != "internal"
+        validate(e.to_message(), "server")
+        return
+    # Accepted: it obeys the schema, its text survives every later use, its numbers are finite JSON.
+    validate(parsed, "client")
+    text = json.dumps(parsed, ensure_ascii=False, allow_nan=False)
+    text.encode("utf-8")
+    assert json.loads(text) == parsed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), min_size=1, max_size=60))
+def test_chat_text_is_accepted_exactly_when_it_is_valid_unicode(text):
+    wire = json.dumps({"type": "chat.send", "text": text}, ensure_ascii=True)
+    clean = "\x00" not in text and all(not 0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+    if clean:
+        assert parse_client_message(wire, 1 << 16)["text"] == text
+    else:
+        with pytest.raises(ProtocolError) as e:
+            parse_client_message(wire, 1 << 16)
+        assert e.value.code == "bad_message" and not e.value.fatal

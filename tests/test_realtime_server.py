@@ -4,70 +4,27 @@ protocol schema. (The real engines are driven by tests/test_realtime_integration
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import socket
 import time
-from dataclasses import dataclass
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from realtime.app import create_app
-from realtime.client import ClientError, OhloraClient
-from realtime.config import load_config
-from realtime.engines import Engines
-from realtime.protocol import validate
+from realtime.client import ClientError
+from realtime.state import STATE
 from tests.realtime_fakes import FakeAvatarRenderer, FakeChatEngine, FakeSafetyGate
-
-
-@dataclass
-class Served:
-    base: str
-    ws: str
-    engines: Engines
-    runner: web.AppRunner
-    clients: list
-
-    def client(self, **kw) -> OhloraClient:
-        c = OhloraClient(self.ws, **kw)
-        self.clients.append(c)
-        return c
-
-
-@contextlib.asynccontextmanager
-async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = None, safety=None,
-                  avatar: FakeAvatarRenderer | None = None, matte=None):
-    cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, **(overrides or {})})
-    engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate(), matte)
-    runner = web.AppRunner(create_app(cfg, engines), shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    served = Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", engines, runner, [])
-    try:
-        yield served
-    finally:
-        for c in served.clients:  # every message the server sent obeys the protocol schema
-            for _, msg in c.received:
-                validate(msg, "server")
-        await asyncio.gather(*(c.close() for c in served.clients), return_exceptions=True)
-        await runner.cleanup()
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 60))
+from tests.realtime_servers import run, serving
 
 
 def test_full_turn_streams_paced_tokens_frames_expression_and_done():
     async def body():
         chat = FakeChatEngine(token_delay_s=0.0)
         async with serving({"stream.speech_chars_per_s": 40}, chat=chat) as s:
-            c = s.client(user="minsu")
+            c = s.client()
             hello = await c.connect()
-            assert hello["user"] == "minsu" and hello["resumed"] is False and hello["accepted"]["size"] == 256
+            assert hello["user"].startswith("u-") and hello["resumed"] is False and hello["accepted"]["size"] == 256
+            assert hello["credential"] and hello["viewer_key"] and hello["credential_expires_at"]
             await c.wait_frames(3)
             t0 = time.monotonic()
             deltas, done = await c.turn("안녕!")
@@ -87,7 +44,7 @@ def test_full_turn_streams_paced_tokens_frames_expression_and_done():
             calls = [k[0] for k in avatar.calls]
             assert calls[0] == "answer_started" and calls.count("token") == len(deltas)
             assert ("expression", "wide", "small", "slightly left") in avatar.calls and "answer_ended" in calls
-            assert chat.messages == [("minsu", "안녕!")]
+            assert chat.messages == [(c.user, "안녕!")]
             frames = list(c.frames)
             assert all(f.data[:2] == b"\xff\xd8" for f in frames)
             seqs = [f.header.seq for f in frames]
@@ -99,7 +56,7 @@ def test_cancel_stops_the_answer_and_keeps_only_the_shown_text():
     async def body():
         chat = FakeChatEngine(tokens=[f"단어{i} " for i in range(40)], token_delay_s=0.05)
         async with serving(chat=chat) as s:
-            c = s.client(user="u")
+            c = s.client()
             await c.connect()
             await c.say("길게 말해줘")
             await c.wait_for("chat.delta")
@@ -111,7 +68,7 @@ def test_cancel_stops_the_answer_and_keeps_only_the_shown_text():
             assert done["interrupted"] is True
             shown = "".join(m["text"] for _, m in c.received if m["type"] == "chat.delta")
             assert done["text"] == shown and 0 < len(shown) < len("".join(chat.tokens))
-            assert chat.interrupted == [("u", shown)]
+            assert chat.interrupted == [(c.user, shown)]
             await asyncio.sleep(0.3)
             done_at = next(t for t, m in c.received if m is done)
             assert not [m for t, m in c.received if t > done_at and m["type"] == "chat.delta"]
@@ -124,7 +81,7 @@ def test_new_message_while_talking_interrupts_then_answers():
     async def body():
         chat = FakeChatEngine(tokens=[f"w{i} " for i in range(30)], token_delay_s=0.03)
         async with serving({"stream.speech_chars_per_s": 200}, chat=chat) as s:
-            c = s.client(user="u")
+            c = s.client()
             await c.connect()
             await c.say("first")
             await c.wait_for("chat.delta")
@@ -137,13 +94,13 @@ def test_new_message_while_talking_interrupts_then_answers():
     run(body())
 
 
-def test_viewers_join_by_session_or_user_and_get_the_same_frames_read_only():
+def test_viewers_join_by_viewer_key_or_credential_and_get_the_same_frames_read_only():
     async def body():
         async with serving() as s:
-            chat = s.client(user="host")
+            chat = s.client()
             await chat.connect()
-            v1 = s.client(role="viewer", session=chat.session_id)
-            v2 = s.client(role="viewer", user="host")
+            v1 = s.client(role="viewer", viewer_key=chat.viewer_key)
+            v2 = s.client(role="viewer", credential=chat.credential)  # the owner's second screen
             for v in (v1, v2):
                 hello = await v.connect()
                 assert hello["session"] == chat.session_id and hello["role"] == "viewer"
@@ -157,7 +114,14 @@ def test_viewers_join_by_session_or_user_and_get_the_same_frames_read_only():
             assert err["code"] == "read_only" and not err["fatal"]
             stats = await chat.wait_for("stats")
             assert stats["sockets"] == 3
-            lost = s.client(role="viewer", session="no-such-session")
+            other = s.client()
+            await other.connect()
+            key = other.viewer_key
+            await other.close()
+            await asyncio.sleep(0.1)
+            registry = s.runner.app[STATE].registry
+            await registry.close(registry.by_user[other.user], "session_ended", "over")
+            lost = s.client(role="viewer", viewer_key=key)  # a valid key, but that user has no live session
             with pytest.raises(ClientError) as e:
                 await lost.connect()
             assert e.value.error["code"] == "unknown_session" and e.value.error["fatal"]
@@ -167,14 +131,14 @@ def test_viewers_join_by_session_or_user_and_get_the_same_frames_read_only():
 def test_reconnect_within_grace_resumes_and_after_grace_starts_fresh():
     async def body():
         async with serving({"server.reconnect_grace_s": 0.6}) as s:
-            a = s.client(user="jiwoo")
+            a = s.client()
             await a.connect()
             await a.turn("기억해줘")
-            viewer = s.client(role="viewer", user="jiwoo")
+            viewer = s.client(role="viewer", viewer_key=a.viewer_key)
             await viewer.connect()
             await a.close()
             await asyncio.sleep(0.2)
-            b = s.client(user="jiwoo")
+            b = s.client(credential=a.credential)
             hello = await b.connect()
             assert hello["resumed"] and hello["session"] == a.session_id
             assert [t["role"] for t in hello["transcript"]] == ["user", "assistant"]
@@ -183,9 +147,10 @@ def test_reconnect_within_grace_resumes_and_after_grace_starts_fresh():
             await b.close()
             ended = await viewer.wait_for("error", timeout=5)
             assert ended["code"] == "session_ended" and ended["fatal"]
-            c = s.client(user="jiwoo")
+            c = s.client(credential=b.credential)
             hello = await c.connect()
             assert not hello["resumed"] and hello["session"] != a.session_id and hello["transcript"] == []
+            assert hello["user"] == a.user  # the same user (her memories stay), in a new session
             assert s.engines.avatar.sessions[0].closed
     run(body())
 
@@ -200,9 +165,9 @@ def test_reconnect_within_grace_resumes_and_after_grace_starts_fresh():
 def test_bad_input_gets_an_error_and_the_connection_stays(raw, code):
     async def body():
         async with serving({"server.max_message_bytes": 4096}) as s:
-            bystander = s.client(user="other")
+            bystander = s.client()
             await bystander.connect()
-            c = s.client(user="u")
+            c = s.client()
             await c.connect()
             await c.send_raw(raw)
             err = await c.wait_for("error")
@@ -231,7 +196,7 @@ def test_wrong_version_and_missing_hello():
             assert err["code"] == "hello_required" and not err["fatal"]
             await c.send({"type": "hello", "version": 99, "role": "chat"})
             err = await c.wait_for("error")
-            assert err["code"] == "bad_version" and err["fatal"] and err["supported"] == [1]
+            assert err["code"] == "bad_version" and err["fatal"] and err["supported"] == [2]
             with pytest.raises(ClientError):
                 await c.next_message(timeout=3)
             assert c.close_code == 1008
@@ -241,7 +206,7 @@ def test_wrong_version_and_missing_hello():
 def test_rate_limit_drops_excess_messages_and_keeps_the_socket():
     async def body():
         async with serving({"server.rate_limit_per_s": 5, "server.rate_burst": 5}) as s:
-            c = s.client(user="spammer")
+            c = s.client()
             await c.connect()
             for i in range(30):
                 await c.send({"type": "ping", "t": i})
@@ -265,11 +230,11 @@ def _small_buffer_socket(addr_info):
 def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
     async def body():
         async with serving({"stream.queue_frames": 2}, avatar=FakeAvatarRenderer(noise=True)) as s:
-            chat = s.client(user="host", fps=30, size=512, quality=95)  # ~100 kB frames
+            chat = s.client(fps=30, size=512, quality=95)  # ~100 kB frames
             await chat.connect()
-            fast = s.client(role="viewer", session=chat.session_id)
+            fast = s.client(role="viewer", viewer_key=chat.viewer_key)
             await fast.connect()
-            slow = s.client(role="viewer", session=chat.session_id, frame_delay_s=0.25)
+            slow = s.client(role="viewer", viewer_key=chat.viewer_key, frame_delay_s=0.25)
             slow._http = None
             # The slow viewer has a tiny receive buffer so that the server feels it at once.
             await slow.open_socket()
@@ -278,7 +243,7 @@ def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
             slow._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(socket_factory=_small_buffer_socket))
             slow.ws = await slow._http.ws_connect(slow.url, max_msg_size=0)
             slow._reader = asyncio.create_task(slow._read())
-            await slow.send({"type": "hello", "version": 1, "role": "viewer", "session": chat.session_id})
+            await slow.send({"type": "hello", "version": 2, "role": "viewer", "viewer_key": chat.viewer_key})
             await asyncio.sleep(1.0)
             start = (fast.frames_received, chat.frames_received)
             t0 = time.monotonic()
@@ -289,6 +254,7 @@ def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
             assert fast_fps > 20 and chat_fps > 20, (fast_fps, chat_fps)
             state = s.runner.app[__import__("realtime.state", fromlist=["STATE"]).STATE]
             session = state.registry.find(chat.session_id)
+            assert session is not None
             slow_peer = max(session.peers, key=lambda p: p.frames_dropped)
             assert slow_peer.frames_dropped > 10
             assert all(len(p.frames) <= 2 for p in session.peers)  # bounded: memory cannot grow
@@ -299,28 +265,29 @@ def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
 def test_mjpeg_stream_serves_the_session_frames():
     async def body():
         async with serving() as s:
-            c = s.client(user="streamer")
+            c = s.client()
             await c.connect()
             async with aiohttp.ClientSession() as http:
-                async with http.get(f"{s.base}/stream.mjpg?session={c.session_id}") as r:
+                async with http.get(f"{s.base}/stream.mjpg?viewer={c.viewer_key}") as r:
                     assert r.status == 200
                     assert r.headers["Content-Type"].startswith("multipart/x-mixed-replace")
                     data = b""
                     while data.count(b"\xff\xd8") < 3:
                         data += await r.content.readany()
                     assert b"--ohloraframe\r\nContent-Type: image/jpeg" in data
-                async with http.get(f"{s.base}/stream.mjpg?user=streamer") as r:
+                async with http.get(f"{s.base}/stream.mjpg?credential={c.credential}") as r:
                     assert r.status == 200
                     await r.content.readany()
-                async with http.get(f"{s.base}/stream.mjpg?session=nope") as r:
-                    assert r.status == 404
+                for query in (f"user={c.user}", f"session={c.session_id}", "viewer=v1.bm9wZQ.0.forged"):
+                    async with http.get(f"{s.base}/stream.mjpg?{query}") as r:  # names are not credentials
+                        assert r.status == 401
     run(body())
 
 
 def test_healthz_and_metrics():
     async def body():
         async with serving() as s:
-            c = s.client(user="m")
+            c = s.client()
             await c.connect()
             await c.turn("hello")
             async with aiohttp.ClientSession() as http:
@@ -346,30 +313,34 @@ def test_origin_check_and_shared_token():
             with pytest.raises(aiohttp.WSServerHandshakeError) as e:
                 await evil.open_socket()
             assert e.value.status == 403
-            no_token = s.client(user="a", origin="https://studio.example")
+            no_token = s.client(origin="https://studio.example")
             with pytest.raises(ClientError) as e:
                 await no_token.connect()
             assert e.value.error["code"] == "unauthorized" and e.value.error["fatal"]
-            ok = s.client(user="a", token="s3cret", origin=s.base)
+            ok = s.client(token="s3cret", origin=s.base)
             await ok.connect()
             async with aiohttp.ClientSession() as http:
-                async with http.get(f"{s.base}/stream.mjpg?user=a") as r:
+                async with http.get(f"{s.base}/stream.mjpg?viewer={ok.viewer_key}") as r:
                     assert r.status == 401
     run(body())
 
 
 def test_a_blocked_user_is_told_until_when():
     async def body():
-        async with serving(safety=FakeSafetyGate({"rude"})) as s:
-            c = s.client(user="rude")
+        async with serving(safety=FakeSafetyGate()) as s:
+            first = s.client()
+            await first.connect()
+            await first.close()
+            s.engines.safety.blocked_users.add(first.user)
+            c = s.client(credential=first.credential)
             with pytest.raises(ClientError) as e:
                 await c.connect()
             err = e.value.error
             assert err["code"] == "blocked" and err["fatal"] and "T" in err["blocked_until"]
             assert re.search(r"[+-]\d\d:\d\d$", err["blocked_until"])  # an offset: the page shows local time
-            ok = s.client(user="nice")
+            ok = s.client()
             await ok.connect()
-            s.engines.safety.blocked_users.add("nice")
+            s.engines.safety.blocked_users.add(ok.user)
             await ok.say("hi")
             err = await ok.wait_for("error")
             assert err["code"] == "blocked" and not err["fatal"]
@@ -379,7 +350,7 @@ def test_a_blocked_user_is_told_until_when():
 def test_expression_controls_reach_the_avatar():
     async def body():
         async with serving() as s:
-            c = s.client(user="dbg")
+            c = s.client()
             hello = await c.connect()
             assert set(hello["capabilities"]["controls"]) >= {"eyes", "mouth", "yaw"}
             await c.set_controls({"eyes": 1.5, "yaw": -0.5})
@@ -391,7 +362,7 @@ def test_expression_controls_reach_the_avatar():
             await c.wait_for("pong")
             assert s.engines.avatar.sessions[0].controls is None
         async with serving({"stream.allow_controls": False}) as s:
-            c = s.client(user="dbg")
+            c = s.client()
             await c.connect()
             await c.set_controls({"eyes": 1})
             assert (await c.wait_for("error"))["code"] == "controls_disabled"
@@ -402,7 +373,7 @@ def test_an_engine_failure_ends_the_turn_not_the_session():
     async def body():
         chat = FakeChatEngine()
         async with serving(chat=chat) as s:
-            c = s.client(user="u")
+            c = s.client()
             await c.connect()
             chat.fail = True
             await c.say("break")
@@ -419,7 +390,7 @@ def test_graceful_shutdown_ends_answers_cleanly_and_flushes_memories():
     async def body():
         chat = FakeChatEngine(tokens=[f"t{i} " for i in range(200)], token_delay_s=0.05)
         async with serving({"server.shutdown_timeout_s": 0.3}, chat=chat) as s:
-            c = s.client(user="u")
+            c = s.client()
             await c.connect()
             await c.say("talk forever")
             await c.wait_for("chat.delta")
@@ -436,11 +407,11 @@ def test_graceful_shutdown_ends_answers_cleanly_and_flushes_memories():
 def test_new_settings_on_resume_change_the_stream_not_the_conversation():
     async def body():
         async with serving() as s:
-            a = s.client(user="tuner", size=256)
+            a = s.client(size=256)
             await a.connect()
             await a.turn("hi")
             await a.close()
-            b = s.client(user="tuner", size=128, fps=15)
+            b = s.client(credential=a.credential, size=128, fps=15)
             hello = await b.connect()
             assert hello["resumed"] and hello["accepted"]["size"] == 128 and hello["accepted"]["fps"] == 15
             assert len(hello["transcript"]) == 2
@@ -463,12 +434,12 @@ def test_a_matte_plane_goes_only_to_sockets_that_asked_for_it():
     async def body():
         matte = FakeMatte()
         async with serving(matte=matte) as s:
-            chat = s.client(user="streamer")
+            chat = s.client()
             hello = await chat.connect()
             assert hello["capabilities"]["matte"] is True and hello["accepted"]["matte"] is False
             await chat.wait_frames(3)
             assert matte.calls == 0 and all(f.matte is None for f in chat.frames)
-            obs = s.client(role="viewer", user="streamer", matte=True)
+            obs = s.client(role="viewer", viewer_key=chat.viewer_key, matte=True)
             assert (await obs.connect())["accepted"]["matte"] is True
             await obs.wait_frames(5)
             f = obs.frames[-1]
@@ -476,7 +447,7 @@ def test_a_matte_plane_goes_only_to_sockets_that_asked_for_it():
             assert int.from_bytes(f.matte[-4:], "little") == len(f.data)  # the matte of this very frame
             assert all(x.matte is None for x in list(chat.frames)[-3:])
         async with serving() as s:  # no matte engine: the page is told, and falls back
-            c = s.client(user="x", matte=True)
+            c = s.client(matte=True)
             hello = await c.connect()
             assert hello["capabilities"]["matte"] is False and hello["accepted"]["matte"] is False
     run(body())

@@ -137,9 +137,10 @@ def test_obs_page_transparent_and_chroma(browser, server):
     live = context.new_page()
     live.goto(server.base + "/")
     wait_live(live)
-    user = live.evaluate("window.ohlora.user")
+    link = live.get_attribute("#obs-link", "href")
+    assert "/obs?viewer=v1." in link  # the owner's read-only viewer key, not a user name
     obs = context.new_page()
-    obs.goto(f"{server.base}/obs?user={user}&size=256&bg=transparent&captions=1")
+    obs.goto(f"{link}&size=256&bg=transparent&captions=1")
     obs.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=20_000)
     px = canvas_pixels(obs, "canvas", omit_background=True)
     h, w = px.shape[:2]
@@ -153,11 +154,36 @@ def test_obs_page_transparent_and_chroma(browser, server):
     assert obs.evaluate("window.ohlora.accepted.matte") == SelfieMatte.available()
     assert obs.locator("button, textarea, input").count() == 0  # no UI chrome
     green = context.new_page()
-    green.goto(f"{server.base}/obs?user={user}&size=256&bg=%2300ff00")
+    green.goto(f"{link}&size=256&bg=%2300ff00")
     green.wait_for_function("window.ohlora && window.ohlora.player.drawn > 3", timeout=20_000)
     px = canvas_pixels(green, "canvas")
     assert tuple(px[2, 2, :3]) == (0, 255, 0)
+    # the owner makes a new link: the shared one stops working, the new one works
+    live.click("#settings-toggle")
+    live.click("#revoke-viewers")
+    live.wait_for_function(f"document.getElementById('obs-link').href !== {link!r}", timeout=10_000)
+    green.wait_for_function("['revoked', 'unauthorized'].includes(document.body.dataset.error)", timeout=10_000)
     context.close()
+
+
+def test_the_page_keeps_its_credential_and_resumes_after_a_reload(page, server):
+    page.goto(server.base + "/")
+    wait_live(page)
+    send(page, "나 기억해?")
+    page.wait_for_selector(".msg.assistant[data-done='1']", timeout=60_000)
+    credential = page.evaluate("window.ohlora.credential()")
+    assert credential.startswith("c1.") and page.evaluate("localStorage.getItem('ohlora.credential')") == credential
+    page.reload()
+    wait_live(page)
+    page.wait_for_selector(".msg.user >> text=나 기억해?")  # the transcript came back with the session
+    # a forged credential is refused; the page starts afresh as a new user instead of getting stuck
+    page.evaluate("localStorage.setItem('ohlora.credential', 'c1.dS1mb3JnZWQ.9999999999.AAAA')")
+    page.reload()
+    page.wait_for_function("window.ohlora && window.ohlora.credential() && "
+                           "window.ohlora.credential().startsWith('c1.') && "
+                           "!window.ohlora.credential().endsWith('AAAA')", timeout=20_000)
+    wait_live(page)
+    assert page.locator(".msg.user").count() == 0
 
 
 def test_reconnects_after_a_server_restart(page):

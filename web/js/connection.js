@@ -4,7 +4,7 @@ import { PROTOCOL_VERSION, parseFrame, socketUrl } from "./protocol.js";
 
 export class Connection {
   constructor({ hello, onMessage, onFrame, onStatus, maxBackoffMs = 8000, retryForever = true }) {
-    this.hello = hello;              // () => hello fields (role, user, session, size, fps, quality, …)
+    this.hello = hello;              // () => hello fields (role, credential or viewer_key, size, fps, quality, …)
     this.onMessage = onMessage;
     this.onFrame = onFrame;
     this.onStatus = onStatus || (() => {});
@@ -36,7 +36,7 @@ export class Connection {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let fatal = null;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: PROTOCOL_VERSION, ...this.hello(this.session) }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: PROTOCOL_VERSION, ...this.hello() }));
     ws.onmessage = (event) => {
       if (typeof event.data !== "string") {
         try { this.onFrame(parseFrame(event.data)); } catch (e) { console.warn(e); }
@@ -54,7 +54,6 @@ export class Connection {
       if (fatal && !this.retryForever && ["bad_version", "unauthorized", "blocked"].includes(fatal.code)) {
         this.onStatus("stopped"); return;
       }
-      if (fatal && fatal.code === "session_ended") this.session = null;
       const delay = Math.min(this.maxBackoffMs, 250 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
       this.attempt += 1;
       this.onStatus("reconnecting", Math.round(delay));

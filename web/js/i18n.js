@@ -12,6 +12,8 @@ const STRINGS = {
     blocked: "잠시 대화할 수 없어요. {until}에 다시 이야기해요.", blocked_plain: "잠시 대화할 수 없어요.",
     interrupted: "(중단됨)", error: "오류", rate_limited: "메시지를 너무 빨리 보내고 있어요.",
     shutdown: "서버가 다시 시작하는 중이에요. 곧 다시 연결해요.",
+    revoke: "새 링크 만들기 (이전 링크는 끊김)", signed_out: "로그인 정보가 만료되어 새 대화를 시작해요.",
+    full: "지금은 서버가 꽉 찼어요. 잠시 뒤에 다시 시도해 주세요.",
   },
   en: {
     title: "Chat with Oh-LoRA", placeholder: "Say something to Oh-LoRA…", send: "Send", stop: "Stop",
@@ -25,6 +27,8 @@ const STRINGS = {
     session: "Session", blocked: "You cannot chat for a while. Let's talk again at {until}.",
     blocked_plain: "You cannot chat for a while.", interrupted: "(interrupted)", error: "Error",
     rate_limited: "You are sending messages too fast.", shutdown: "The server is restarting; reconnecting soon.",
+    revoke: "New link (the old one stops working)", signed_out: "Your sign-in expired; starting a new conversation.",
+    full: "The server is full right now. Please try again in a minute.",
   },
 };
 

@@ -7,8 +7,9 @@ const $ = (id) => document.getElementById(id);
 let lang = initialLanguage();
 let t = applyLanguage(lang);
 
-const user = localStorage.getItem("ohlora.user") || `web-${crypto.getRandomValues(new Uint32Array(2)).join("")}`;
-localStorage.setItem("ohlora.user", user);
+// Who she is talking to is the server's credential, kept here and sent back on every hello (protocol 2).
+let credential = localStorage.getItem("ohlora.credential");
+localStorage.removeItem("ohlora.user");  // protocol 1's self-chosen id: no longer an identity
 const settings = JSON.parse(localStorage.getItem("ohlora.settings") || '{"size":256,"fps":30,"quality":85}');
 const token = new URLSearchParams(location.search).get("token");
 
@@ -60,8 +61,10 @@ function onMessage(m) {
   switch (m.type) {
     case "hello":
       notice(null);
+      credential = m.credential;
+      localStorage.setItem("ohlora.credential", credential);
       $("session-id").textContent = m.session;
-      $("obs-link").href = $("obs-link").textContent = `${location.origin}/obs?user=${encodeURIComponent(m.user)}`;
+      showViewerLink(m.viewer_key);
       $("log").replaceChildren();
       for (const item of m.transcript) addBubble(item.role, item.text);
       currentTurn = null;
@@ -91,6 +94,9 @@ function onMessage(m) {
       setTalking(false);
       break;
     }
+    case "viewers":
+      showViewerLink(m.viewer_key);
+      break;
     case "stats":
       $("st-server-fps").textContent = m.fps.toFixed(1);
       $("st-dropped").textContent = `${m.frames_dropped} (+${player.late})`;
@@ -102,14 +108,27 @@ function onMessage(m) {
       if (m.code === "blocked") notice(m.blocked_until ? t("blocked", { until: localTime(m.blocked_until) }) : t("blocked_plain"));
       else if (m.code === "rate_limited") notice(t("rate_limited"), "info");
       else if (m.code === "server_shutdown") notice(t("shutdown"), "info");
+      else if (m.code === "unauthorized" && credential) {
+        // An expired (or foreign) credential: start afresh as a new user rather than stay stuck.
+        credential = null;
+        localStorage.removeItem("ohlora.credential");
+        notice(t("signed_out"), "info");
+        setTimeout(() => connection.start(), 50);
+      }
+      else if (m.code === "server_full" || m.code === "too_many_sessions") notice(t("full"));
       else if (m.code !== "session_ended") notice(`${t("error")}: ${m.message}`);
       break;
   }
 }
 
+function showViewerLink(key) {
+  const url = `${location.origin}/obs?viewer=${encodeURIComponent(key)}`;
+  $("obs-link").href = $("obs-link").textContent = url;
+}
+
 const connection = new Connection({
-  hello: (session) => ({ role: "chat", user, ...(session ? { session } : {}), size: settings.size,
-                         fps: settings.fps, quality: settings.quality, ...(token ? { token } : {}) }),
+  hello: () => ({ role: "chat", ...(credential ? { credential } : {}), size: settings.size,
+                  fps: settings.fps, quality: settings.quality, ...(token ? { token } : {}) }),
   onMessage,
   onFrame: (frame) => player.push(frame),
   onStatus: setStatus,
@@ -134,6 +153,7 @@ $("message").addEventListener("keydown", (event) => {
   $("composer").requestSubmit();
 });
 $("stop").addEventListener("click", () => connection.send({ type: "cancel" }));
+$("revoke-viewers").addEventListener("click", () => connection.send({ type: "viewers.revoke" }));
 
 function togglePanel(button, panel) {
   const open = panel.hidden;
@@ -179,4 +199,4 @@ setInterval(() => {
   $("st-buffer").textContent = String(player.bufferDepth());
 }, 1000);
 
-window.ohlora = { connection, player, user };   // for the browser tests and the curious
+window.ohlora = { connection, player, credential: () => credential };   // for the browser tests and the curious

@@ -13,7 +13,8 @@ const transparent = bg === "transparent";
 document.body.style.background = transparent ? "transparent" : bg;
 
 const player = new FramePlayer(canvas, { cutout: true, background: transparent ? null : bg, delayMs: 100 });
-const target = params.get("session") ? { session: params.get("session") } : { user: params.get("user") || "" };
+// The owner's read-only viewer key (the live page shows the link); names and session ids are not enough.
+const target = { viewer_key: params.get("viewer") || "" };
 let clearCaptions = null;
 let captionTurn = null;
 
@@ -22,6 +23,7 @@ const connection = new Connection({
                   ...(params.get("token") ? { token: params.get("token") } : {}) }),
   onMessage: (m) => {
     if (m.type === "hello") window.ohlora.accepted = m.accepted;  // e.g. whether a matte comes with frames
+    if (m.type === "error" && m.fatal) document.body.dataset.error = m.code;  // e.g. revoked: a new link is needed
     if (!captions) return;
     if (m.type === "chat.delta") {
       clearTimeout(clearCaptions);

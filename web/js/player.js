@@ -2,13 +2,14 @@
 // off the main thread by createImageBitmap; a matte plane (or, without one, a soft oval) cuts the face
 // out for transparent backgrounds.
 export class FramePlayer {
-  constructor(canvas, { delayMs = 80, background = null, cutout = false, onDraw = null } = {}) {
+  constructor(canvas, { delayMs = 80, background = null, cutout = false, onDraw = null, staleMs = 1000 } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d", { alpha: true });
     this.delayMs = delayMs;         // jitter buffer: frames are shown this long after their best-case arrival
     this.background = background;   // null = transparent, or a CSS colour (chroma key)
     this.cutout = cutout;           // cut the face out (matte, or an oval without one)
     this.onDraw = onDraw;
+    this.staleMs = staleMs;         // a frame this much later than the fastest one seen is skipped undecoded
     this.queue = [];
     this.offset = null;             // local time - pts for the fastest frame seen
     this.lastSeq = -1;
@@ -26,6 +27,9 @@ export class FramePlayer {
     if (header.seq < this.lastSeq - 5) this.reset();   // a new session clock (resize, reconnect)
     const arrived = performance.now();
     const transit = arrived - header.ptsMs;
+    // A tab that was in the background (or a network that stalled) receives the old frames the kernel
+    // held first: skip them without decoding, so the newest face shows at once.
+    if (this.offset !== null && transit - this.offset > this.staleMs) { this.late += 1; this.lastSeq = header.seq; return; }
     this.offset = this.offset === null ? transit : Math.min(this.offset + 0.02, transit);  // drifts up slowly
     try {
       const bitmap = await createImageBitmap(image);

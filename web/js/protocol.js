@@ -1,5 +1,5 @@
-// Protocol v1 as the pages speak it (docs/protocol.md): frame header parsing and message helpers.
-export const PROTOCOL_VERSION = 1;
+// Protocol v2 as the pages speak it (docs/protocol.md): frame header parsing and message helpers.
+export const PROTOCOL_VERSION = 2;
 export const FLAG_KEYFRAME = 1, FLAG_INTERPOLATED = 2, FLAG_MATTE = 4;
 
 /** Split a binary frame message into its header, image blob and optional matte blob. */
