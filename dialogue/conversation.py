@@ -30,6 +30,14 @@ MAX_MESSAGE_TOKENS = 160
 ANSWER_MAX_TOKENS = 72
 ANSWER_RETRIES = 2
 _HOLD = re.compile(r"[<(\[]|\S+$")  # text that may still turn into a marker or an unchecked word
+# A word or number at the very end of streamed text may still grow ("October 1" -> "October 11"): the
+# validator judges only what precedes it, so a date or time is never rejected half-written.
+_GROWING = re.compile(r"[^\W_]+$")
+
+
+def complete_part(text: str) -> str:
+    """The streamed text up to its last complete word or number."""
+    return _GROWING.sub("", text)
 
 
 @dataclass
@@ -99,8 +107,9 @@ class PersonaChat:
                     async for ev in gen:
                         if isinstance(ev, TextDelta):
                             held += ev.text
-                            text = shown + held
-                            problem = answer_problem(text, message, now, context_text) if text.strip() else None
+                            judged = complete_part(shown + held)
+                            problem = (answer_problem(judged, message, now, context_text, final=False)
+                                       if judged.strip() else None)
                             if problem:
                                 break
                             cut = _HOLD.search(held)

@@ -80,9 +80,10 @@ def _allowed_days(now: datetime, message: str, memory: str) -> set[datetime]:
     return days
 
 
-def answer_problem(answer: str, message: str, now: datetime, context: str = "") -> str | None:
+def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True) -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,
-    or naming a weekday/date that contradicts the clock."""
+    or naming a weekday/date that contradicts the clock; when `final`, also in the wrong language (a
+    beginning such as "ENTJ, …" is not yet an English answer to a Korean message)."""
     text = answer.strip()
     if not text:
         return "empty"
@@ -105,6 +106,7 @@ def answer_problem(answer: str, message: str, now: datetime, context: str = "") 
     for m in _DATE_EN.finditer(text):
         if (MONTHS_EN.index(m.group(1)) + 1, int(m.group(2))) not in ok_dates and m.group(0) not in seen:
             return f"claims date {m.group(0)}"
-    if language_of(text) != language_of(message) and language_of(message) == "ko" and not re.search("[가-힣]", text):
+    if final and language_of(text) != language_of(message) and language_of(message) == "ko" \
+            and not re.search("[가-힣]", text):
         return "wrong language"
     return None

@@ -207,3 +207,52 @@ def test_answer_problems():
     assert answer_problem("오늘은 3월 2일이야", "오늘 며칠?", SAT) == "claims date 3월 2일"
     assert answer_problem("오늘은 11월 29일이야", "오늘 며칠?", SAT) is None
     assert answer_problem("생일은 10월 11일이야", "생일?", SAT) is None
+
+
+# --- the streaming validator judges complete words and numbers only ---------------------------------------
+def test_dates_and_times_are_not_rejected_half_written():
+    cases = [
+        ("When is your birthday?", "My birthday is October 11! Autumn baby 🍂"),
+        ("생일이 언제야?", "내 생일은 10월 11일이야! 🎂"),
+        ("When did you start high school?", "I started at Alpha High School in March 2019."),
+        ("고등학교 언제 다녔어?", "알파고등학교를 2019년 3월부터 2022년 2월까지 다녔어!"),
+        ("What time is it?", "It's about 3:15 in the afternoon, Saturday November 29."),
+        ("몇 시야?", "지금 오후 3시 15분쯤이야! 11월 29일 토요일 ☀️"),
+    ]
+    for message, answer in cases:
+        for size in (1, 2, 3, 5):  # token boundaries anywhere, also inside a number
+            llm = ScriptedLLM([answer])
+            llm_pieces = [answer[i:i + size] for i in range(0, len(answer), size)]
+
+            async def generate(role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None, _p=llm_pieces,
+                               _llm=llm):
+                if role != "answer":
+                    yield Completion(_llm.fixed[role], 1)
+                    return
+                _llm.answers.pop(0)
+                for piece in _p:
+                    yield TextDelta(piece)
+                yield Completion("".join(_p), len(_p))
+
+            llm.generate = generate
+            events = _turn(PersonaChat(llm), message)
+            assert _text(events) == events[-1].text == answer, (message, size, events[-1].text)
+            assert not events[-1].text.endswith("…")
+
+
+def test_a_wrong_date_is_still_caught_once_its_number_is_complete():
+    llm = ScriptedLLM(["My birthday is October 1, I think.", "11! 🎂"])  # the retry continues the shown text
+    events = _turn(PersonaChat(llm), "When is your birthday?")
+    assert "October 1," not in _text(events) and events[-1].text == "My birthday is October 11! 🎂"
+    llm = ScriptedLLM(["생일은 10월 1일이야", "11일이야!"])
+    events = _turn(PersonaChat(llm), "생일이 언제야?")
+    assert events[-1].text == "생일은 10월 11일이야!"
+
+
+def test_complete_part_keeps_only_finished_words():
+    from dialogue.conversation import complete_part
+
+    assert complete_part("My birthday is October 1") == "My birthday is October "
+    assert complete_part("10월 1") == "10월 " and complete_part("10월 11일") == "10월 "
+    assert complete_part("10월 11일이야!") == "10월 11일이야!" and complete_part("at 3:1") == "at 3:"
+    assert complete_part("hello") == ""
