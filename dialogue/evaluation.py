@@ -26,12 +26,26 @@ TASK_LABELS = {"ethics": ETHICS_LABELS, "topic": TOPIC_LABELS, "persona": PERSON
 
 
 def task_rows(task: str) -> list[dict]:
-    """A classifier's labelled rows ({"text" or "previous"+"message", "label", "split", "lang", ...})."""
+    """A classifier's labelled rows ({"text" or "previous"+"message", "label", "split", "lang", ...}).
+
+    Ethics and topic: the written data (dialogue/data/written: train, val and test by writer) plus the
+    generated rows of dialogue/data/<task>.jsonl. Those train on their train and val splits; their test
+    split is kept as "test_templated", reported beside the written test, never used for a choice.
+    """
     if task == "persona":
         from dialogue.dataset import load_turns, persona_question_rows
 
         return persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))
-    return read_jsonl(DATA_DIR / f"{task}.jsonl")
+    from dialogue.data.written import ethics_rows, normalized, topic_rows
+
+    written = ethics_rows() if task == "ethics" else topic_rows()
+    key = "text" if task == "ethics" else "message"
+    heldout = {normalized(r[key]) for r in written if r["split"] != "train"}
+    generated = [dict(r, split="test_templated" if r["split"] == "test" else "train", source=f"{task}.jsonl")
+                 for r in read_jsonl(DATA_DIR / f"{task}.jsonl")]
+    # a generated training row that happens to be a written held-out text does not train
+    generated = [r for r in generated if r["split"] != "train" or normalized(r[key]) not in heldout]
+    return generated + written
 
 
 def _split(rows: list[dict], name: str) -> np.ndarray:
@@ -233,7 +247,7 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
         y = np.array([PERSONA_LABELS.index(r["label"]) for r in rows])
         model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_persona_threshold(p, y)
     else:
-        rows = [r for r in read_jsonl(DATA_DIR / "topic.jsonl") if r["split"] == "val"]
+        rows = [r for r in task_rows("topic") if r["split"] == "val"]
         changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
             [r["previous"] for r in rows], [r["message"] for r in rows])
         y = np.array([r["label"] == "changed" for r in rows])
@@ -242,7 +256,7 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
 
 def ethics_thresholds_on_val(classifier) -> dict[str, float]:
     """The flag and offence thresholds for an ethics classifier, chosen on its probabilities over val."""
-    val = [r for r in read_jsonl(DATA_DIR / "ethics.jsonl") if r["split"] == "val"]
+    val = [r for r in task_rows("ethics") if r["split"] == "val"]
     labels = list(classifier.head.labels)
     p = classifier.predict_proba([r["text"] for r in val])
     return choose_ethics_thresholds(p, np.array([labels.index(r["label"]) for r in val]))

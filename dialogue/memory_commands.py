@@ -31,7 +31,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        ("persona", "persona-question classifier: which persona fact a message asks about "
                                    "(held-out SFT turns)")):
         p = ev.add_parser(what, help=text)
-        p.add_argument("--split", default="test", choices=["test", "val", "train"])
+        p.add_argument("--split", default="test", choices=["test", "val", "train"],
+                       help="test (default): for ethics and topic the written test set, reported beside the "
+                            "templated one")
         p.add_argument("--no-write", action="store_true", help="print only; do not update docs/dialogue-eval.md")
         if what == "memory":
             p.add_argument("--calibrate", action="store_true",
@@ -195,8 +197,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         kind, title = {"ethics": (EthicsClassifier, "Ethics classifier"),
                        "topic": (TopicChangeClassifier, "Topic-change classifier"),
                        "persona": (PersonaQuestionClassifier, "Persona-question classifier")}[args.what]
-        r = evaluate_classifier(args.what, kind(encoder), args.split)
+        classifier = kind(encoder)
+        r = evaluate_classifier(args.what, classifier, args.split)
         body = _classifier_report(r)
+        if args.what in ("ethics", "topic") and args.split == "test":
+            # the written test (a writer who wrote none of the training data) is the figure; the test split
+            # generated from the same templates as training follows, for comparison only
+            old = evaluate_classifier(args.what, classifier, "test_templated")
+            body = (f"### Written test set (`dialogue/data/written/heldout/{args.what}.jsonl`, an independent writer)\n\n"
+                    f"{body}\n\n### Generated test split (`dialogue/data/{args.what}.jsonl`, same templates as "
+                    f"its training rows; for comparison)\n\n{_classifier_report(old)}")
     print(f"## {title}\n\n{body}")
     if not args.no_write:
         print(f"wrote {write_section(f'eval-{args.what}', title, body, EVAL_DOC)}")

@@ -1,0 +1,155 @@
+"""Loaders for the written dialogue data in `dialogue/data/written/` (format: its README.md).
+
+Every file there was written by hand; which writer wrote it decides its split, so a test figure is always
+measured on text written by someone who wrote none of the training data:
+
+- `turns/`, `ethics/`, `memory/`, `topic/`: the training writers' files (split "train");
+- `validation/<task>.jsonl`: the validation writer's (split "val": every choice is made on it);
+- `heldout/<task>.jsonl`: the test writer's (split "test": final figures only).
+
+The loaders check each line and name the file and line of the first mistake. Independent writers still
+sometimes write the very same short message ("what's your mom like?"): a training row whose text is also
+a validation or test text is dropped, so held-out text never trains.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+WRITTEN_DIR = Path(__file__).resolve().parent / "written"
+SPLIT_FOLDERS = {"validation": "val", "heldout": "test"}
+ETHICS_LABELS = ("normal", "romance", "politics", "insult", "hate", "sexual")
+TOPIC_LABELS = ("continued", "changed")
+MEMORY_KINDS = ("direct", "associative", "unrelated", "neighbour")
+LEVELS = {"eyes": ("closed", "small", "normal", "wide", "very wide"),
+          "mouth": ("closed", "small", "normal", "wide", "very wide"),
+          "head": ("left", "slightly left", "none", "slightly right", "right")}
+
+
+class WrittenDataError(ValueError):
+    """A written data file breaks its format; the message names the file and line."""
+
+
+def _lines(path: Path):
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise WrittenDataError(f"{path}:{n}: not valid JSON ({e})") from None
+            if not isinstance(row, dict):
+                raise WrittenDataError(f"{path}:{n}: expected a JSON object")
+            yield n, row
+
+
+def _need(cond: bool, path: Path, n: int, what: str) -> None:
+    if not cond:
+        raise WrittenDataError(f"{path}:{n}: {what}")
+
+
+def _lang(row: dict, path: Path, n: int) -> None:
+    _need(row.get("lang") in ("ko", "en"), path, n, f"lang must be 'ko' or 'en', got {row.get('lang')!r}")
+
+
+def _pair(item, path: Path, n: int, what: str) -> tuple[str, str]:
+    _need(isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) and x.strip() for x in item),
+          path, n, f"{what} must be a [key, value] pair of non-empty strings, got {item!r}")
+    return item[0], item[1]
+
+
+def normalized(text: str) -> str:
+    """Text compared for sameness: lower case, without spaces and punctuation."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _without_heldout_text(rows: list[dict], key: str) -> list[dict]:
+    heldout = {normalized(r[key]) for r in rows if r["split"] != "train"}
+    return [r for r in rows if r["split"] != "train" or normalized(r[key]) not in heldout]
+
+
+def task_files(task: str) -> list[tuple[Path, str]]:
+    """(file, split) of every written file of a task ('ethics', 'memory', 'topic', 'open', 'persona')."""
+    files = [(p, "train") for p in sorted((WRITTEN_DIR / task).glob("*.jsonl"))]
+    for folder, split in SPLIT_FOLDERS.items():
+        p = WRITTEN_DIR / folder / f"{task}.jsonl"
+        if p.exists():
+            files.append((p, split))
+    return files
+
+
+def ethics_rows() -> list[dict]:
+    """{"text", "label", "lang", "kind", "split", "source"} for every written ethics message."""
+    out = []
+    for path, split in task_files("ethics"):
+        for n, r in _lines(path):
+            _need(isinstance(r.get("text"), str) and r["text"].strip(), path, n, "text must be a non-empty string")
+            _need(r.get("label") in ETHICS_LABELS, path, n, f"label must be one of {', '.join(ETHICS_LABELS)}")
+            _lang(r, path, n)
+            out.append({"text": r["text"], "label": r["label"], "lang": r["lang"], "kind": r.get("kind", ""),
+                        "split": split, "source": path.parent.name + "/" + path.name})
+    return _without_heldout_text(out, "text")
+
+
+def topic_rows() -> list[dict]:
+    """{"previous", "message", "label", "lang", "kind", "history", "split", "source"} per written case."""
+    out = []
+    for path, split in task_files("topic"):
+        for n, r in _lines(path):
+            for key in ("previous", "message"):
+                _need(isinstance(r.get(key), str) and r[key].strip(), path, n, f"{key} must be a non-empty string")
+            _need(r.get("label") in TOPIC_LABELS, path, n, "label must be 'continued' or 'changed'")
+            _lang(r, path, n)
+            out.append({"previous": r["previous"], "message": r["message"], "label": r["label"], "lang": r["lang"],
+                        "kind": r.get("kind", ""), "history": r.get("history", []), "split": split,
+                        "source": path.parent.name + "/" + path.name})
+    return _without_heldout_text(out, "message")
+
+
+def memory_cases() -> list[dict]:
+    """Retrieval cases in the format of dialogue/data/memory_cases.jsonl, with "kind", "split" and "source"."""
+    out = []
+    for path, split in task_files("memory"):
+        for n, r in _lines(path):
+            memories = r.get("memories")
+            _need(isinstance(memories, list) and memories, path, n, "memories must be a non-empty list")
+            pairs = [list(_pair(m, path, n, "a memory")) for m in memories]
+            _need(isinstance(r.get("question"), str) and r["question"].strip(), path, n, "question must be text")
+            answer = r.get("answer")
+            if answer is not None:
+                answer = list(_pair(answer, path, n, "answer"))
+                _need(answer in pairs, path, n, f"answer {answer} is not one of the stored memories")
+            _need(r.get("kind") in MEMORY_KINDS, path, n, f"kind must be one of {', '.join(MEMORY_KINDS)}")
+            _lang(r, path, n)
+            out.append({"memories": pairs, "question": r["question"], "answer": answer, "lang": r["lang"],
+                        "kind": r["kind"], "group": f"written:{path.stem}:{n}", "split": split,
+                        "source": path.parent.name + "/" + path.name})
+    return _without_heldout_text(out, "question")
+
+
+def conversations() -> list[dict]:
+    """The SFT conversations of `turns/` (training writers only), checked: levels, languages, `uses` keys."""
+    out = []
+    for path in sorted((WRITTEN_DIR / "turns").glob("*.jsonl")):
+        for n, r in _lines(path):
+            _lang(r, path, n)
+            _need(isinstance(r.get("id"), str), path, n, "id must be a string")
+            for m in r.get("memories", []):
+                _pair(m, path, n, "a memory")
+            turns = r.get("turns")
+            _need(isinstance(turns, list) and 1 <= len(turns) <= 6, path, n, "turns must hold 1 to 6 exchanges")
+            for t in turns:
+                for key in ("user", "answer", "summary"):
+                    _need(isinstance(t.get(key), str) and t[key].strip(), path, n, f"turn {key} must be text")
+                for m in t.get("remember", []):
+                    _pair(m, path, n, "a remembered fact")
+                expr = t.get("expression", {})
+                for control, levels in LEVELS.items():
+                    _need(expr.get(control) in levels, path, n,
+                          f"expression {control} must be one of {', '.join(levels)}, got {expr.get(control)!r}")
+                uses = t.get("uses")
+                _need(uses is None or isinstance(uses, str), path, n, "uses must be a memory key or null")
+            out.append({**r, "source": path.name})
+    return out

@@ -1,0 +1,46 @@
+"""The written dialogue data: every file loads and is well formed, each writer's file lands in its split,
+and no test or validation text is also a training text."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dialogue.data import written
+from dialogue.data.written import WrittenDataError, normalized
+
+
+def test_every_written_file_loads_with_its_writer_split():
+    ethics, topic, memory = written.ethics_rows(), written.topic_rows(), written.memory_cases()
+    assert ethics and topic and memory
+    for rows in (ethics, topic, memory):
+        for r in rows:
+            expected = {"heldout": "test", "validation": "val"}.get(r["source"].split("/")[0], "train")
+            assert r["split"] == expected, r["source"]
+    convs = written.conversations()
+    assert convs and all(1 <= len(c["turns"]) for c in convs)
+    assert len({c["id"] for c in convs}) == len(convs), "conversation ids repeat"
+
+
+def test_no_test_or_validation_text_is_a_training_text():
+    for rows, key in ((written.ethics_rows(), "text"), (written.topic_rows(), "message"),
+                      (written.memory_cases(), "question")):
+        train = {normalized(r[key]) for r in rows if r["split"] == "train"}
+        leaked = [r[key] for r in rows if r["split"] != "train" and normalized(r[key]) in train]
+        assert not leaked, leaked[:10]
+
+
+def test_a_broken_line_is_named(tmp_path, monkeypatch):
+    (tmp_path / "ethics").mkdir()
+    (tmp_path / "ethics" / "w.jsonl").write_text(json.dumps({"text": "hi", "label": "normal", "lang": "ko"}) + "\n"
+                                                 + json.dumps({"text": "hi", "label": "rude", "lang": "ko"}) + "\n",
+                                                 encoding="utf-8")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    with pytest.raises(WrittenDataError, match=r"w\.jsonl:2: label must be one of"):
+        written.ethics_rows()
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "m.jsonl").write_text(json.dumps(
+        {"memories": [["job", "nurse"]], "question": "what do I do?", "answer": ["job", "doctor"], "lang": "en",
+         "kind": "direct"}) + "\n", encoding="utf-8")
+    with pytest.raises(WrittenDataError, match=r"m\.jsonl:1: answer .* is not one of the stored memories"):
+        written.memory_cases()
