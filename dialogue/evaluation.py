@@ -316,6 +316,20 @@ LAYER_DEFAULTS = {"ethics": {"top_layers": 3, "epochs": 10, "lr": 5e-5, "augment
 
 # ---- memory retrieval ----------------------------------------------------------------------------
 
+def memory_case_rows() -> list[dict]:
+    """The retrieval cases: the written ones (dialogue/data/written: train, val and test by writer) and the
+    earlier ones of dialogue/data/memory_cases.jsonl, whose test split is kept as "test_templated"
+    (reported beside the written test, never used for a choice). Held-out questions never train."""
+    from dialogue.data.written import memory_cases, normalized
+
+    written = memory_cases()
+    heldout = {normalized(r["question"]) for r in written if r["split"] != "train"}
+    earlier = [dict(r, split="test_templated" if r["split"] == "test" else r["split"])
+               for r in read_jsonl(DATA_DIR / "memory_cases.jsonl")]
+    earlier = [r for r in earlier if r["split"] != "train" or normalized(r["question"]) not in heldout]
+    return earlier + written
+
+
 def _store_case(store, user: str, case: dict, now: datetime) -> None:
     store.delete_user(user)
     store.remember_many(user, [tuple(m) for m in case["memories"]], "eval", now)
@@ -369,10 +383,16 @@ def retrieval_pair_rows(store, rows: list[dict], now: datetime, negatives: int =
     return out
 
 
-# The cross-encoder learns from the fourth batch (thousands of facts and their neighbours); the relevance
-# model on top is fitted on the other train cases, which the cross-encoder never saw, so its log-odds there
-# are as honest as they will be in use (fitted on the cases it was trained on, the model trusted it blindly).
+# The cross-encoder learns from the fourth batch (thousands of facts and their neighbours) and the written
+# train cases (associative mentions: umbrella -> rain); the relevance model on top is fitted on the other
+# train cases, which the cross-encoder never saw, so its log-odds there are as honest as they will be in use
+# (fitted on the cases it was trained on, the model trusted it blindly).
 PAIR_TRAIN_BATCHES = (NEIGHBOUR_BATCH,)
+
+
+def pair_trains_on(case: dict) -> bool:
+    """Whether a train case belongs to the cross-encoder's data (else to the relevance model's)."""
+    return case.get("batch", 1) in PAIR_TRAIN_BATCHES or case.get("source", "").startswith("memory/")
 
 
 def train_retrieval_pair(encoder, now: datetime, top_layers: int = 4, epochs: int = 4, lr: float = 5e-5,
@@ -386,8 +406,7 @@ def train_retrieval_pair(encoder, now: datetime, top_layers: int = 4, epochs: in
     from sklearn.metrics import roc_auc_score
 
     store = MemoryStore(DialogueDatabase(":memory:"), encoder, threshold=0.0)  # ranking only
-    cases = [r for r in read_jsonl(DATA_DIR / "memory_cases.jsonl")
-             if r["split"] == "val" or (r["split"] == "train" and r.get("batch", 1) in PAIR_TRAIN_BATCHES)]
+    cases = [r for r in memory_case_rows() if r["split"] == "val" or (r["split"] == "train" and pair_trains_on(r))]
     rows = retrieval_pair_rows(store, cases, now)
     val = [r for r in rows if r["split"] == "val"]
 
@@ -458,8 +477,8 @@ def calibrate_retrieval(store, now: datetime, max_false: float = RETRIEVAL_MAX_F
         store.pair = load_pair_model(store.encoder)
     progress("relevance model: " + ("with the cross-encoder" if store.pair is not None else
                                     "no cross-encoder saved (`ohlora classifiers train --task retrieval`)"))
-    rows = read_jsonl(DATA_DIR / "memory_cases.jsonl")
-    train = [r for r in rows if r["split"] == "train" and (store.pair is None or r.get("batch", 1) not in PAIR_TRAIN_BATCHES)]
+    rows = memory_case_rows()
+    train = [r for r in rows if r["split"] == "train" and (store.pair is None or not pair_trains_on(r))]
     progress(f"relevance model: features of {len(train)} train cases")
     x, y = relevance_training_set(store, train, now)
     model = LogisticRegression(C=10.0, max_iter=5000).fit(x, y)
@@ -478,31 +497,45 @@ def calibrate_retrieval(store, now: datetime, max_false: float = RETRIEVAL_MAX_F
 
 
 def evaluate_retrieval(store, now: datetime, split: str = "test") -> dict:
-    rows = [r for r in read_jsonl(DATA_DIR / "memory_cases.jsonl") if r["split"] == split]
+    rows = [r for r in memory_case_rows() if r["split"] == split]
     scored = retrieval_scores(store, rows, now)
     curve = threshold_curve(scored, _curve_thresholds(store))
     at = threshold_curve(scored, np.array([store.threshold]))[0]
     raw_top1 = float(np.mean([r for _, r, h in scored if h]))
     # false retrieval per kind of unanswerable case: which kind the gate still lets through
-    kinds = np.array([RETRIEVAL_KINDS.get(r["group"].rstrip("0123456789"), "other") for r in rows])
+    kinds = np.array([retrieval_kind(r) for r in rows])
     relevance = np.array([x[0] for x in scored])
 
     def false_by_kind(threshold: float) -> dict[str, float]:
-        return {k: float((relevance[kinds == k] >= threshold).mean()) for k in RETRIEVAL_KIND_NAMES}
+        return {k: float((relevance[kinds == k] >= threshold).mean()) for k in RETRIEVAL_KIND_NAMES
+                if (kinds == k).any()}
 
     for c in curve:
         c["false_by_kind"] = false_by_kind(c["threshold"])
+    right = np.array([r for _, r, _ in scored])
+    shown = relevance >= store.threshold
+    top1_by_kind = {k: float((right & shown)[kinds == k].mean()) for k in ("direct", "associative")
+                    if (kinds == k).any()}
     return {"split": split, "n": len(rows), "answerable": int(sum(h for *_, h in scored)),
+            "top1_by_kind": top1_by_kind,
             "threshold": store.threshold, "top1_accuracy": at["recall"], "false_retrieval": at["false_retrieval"],
             "precision": at["precision"], "top1_without_threshold": raw_top1, "curve": curve,
             "relevance_model": store.relevance is not None, "false_by_kind": false_by_kind(store.threshold),
-            "cases_by_kind": {k: int((kinds == k).sum()) for k in RETRIEVAL_KIND_NAMES}}
+            "cases_by_kind": {k: int((kinds == k).sum()) for k in RETRIEVAL_KIND_NAMES if (kinds == k).any()}}
 
 
 # Unanswerable cases by group (dialogue/data/build_memory.py): persona questions and small talk; the third
 # batch's day-naming small talk; questions about a stored subject's neighbour.
 RETRIEVAL_KINDS = {"unrelated": "small talk", "unrelated-day": "day-naming small talk", "near": "neighbour"}
 RETRIEVAL_KIND_NAMES = ("small talk", "day-naming small talk", "neighbour")
+# The written cases name their kind: answerable ones are asked directly or mentioned by association.
+WRITTEN_KINDS = {"unrelated": "small talk", "neighbour": "neighbour", "direct": "direct", "associative": "associative"}
+
+
+def retrieval_kind(case: dict) -> str:
+    if "kind" in case:
+        return WRITTEN_KINDS[case["kind"]]
+    return RETRIEVAL_KINDS.get(case["group"].rstrip("0123456789"), "direct")
 
 
 def save_retrieval_threshold(calibration: dict) -> Path:
