@@ -57,6 +57,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="evaluate the adapters in DIR (default: the committed weights/adapters)")
     p.set_defaults(func=_eval)
 
+    p = ev.add_parser("open", help="her answers to written messages nobody trained on, graded blind by two judges: "
+                                   "answers -> sheet -> score (docs/open-eval.md)")
+    p.add_argument("step", choices=["answers", "sheet", "score"],
+                   help="answers: run the live pipeline on a set; sheet: the judges' grading sheet and rubric; "
+                        "score: combine two judges' grades into the figure")
+    p.add_argument("--set", dest="item_set", default="heldout/open",
+                   help="a file of dialogue/data/written without .jsonl: heldout/open (default), heldout/memory "
+                        "(retrieval cases as messages), validation/open, validation/memory")
+    p.add_argument("--transcript", type=Path, default=None,
+                   help="the transcript file (default docs/open-eval/<set>.transcript.jsonl)")
+    p.add_argument("--grades", type=Path, nargs="+", default=[], metavar="FILE", help="score: the judges' grade files")
+    p.add_argument("--limit", type=int, default=None, help="answers: only the first N items (a quick look)")
+    p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
+                   help="answers: the adapters in DIR (default: the committed weights/adapters)")
+    p.set_defaults(func=_eval_open)
+
 
 def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles; "
@@ -77,6 +93,56 @@ def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str
                 return action
     parser = sub.add_parser(name, help=help_text)
     return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
+
+
+OPEN_EVAL_DIR = Path(__file__).resolve().parent.parent / "docs" / "open-eval"
+
+
+def _eval_open(args: argparse.Namespace) -> int:
+    import json
+
+    from dialogue import open_eval
+    from dialogue.data.written import WRITTEN_DIR
+
+    source = WRITTEN_DIR / f"{args.item_set}.jsonl"
+    if not source.exists():
+        raise ValueError(f"no item set {source}; known: heldout/open, heldout/memory, validation/open, validation/memory")
+    name = args.item_set.replace("/", "-")
+    transcript = args.transcript or OPEN_EVAL_DIR / f"{name}.transcript.jsonl"
+    if args.step == "answers":
+        import tempfile
+
+        from dialogue.conversation import PersonaChat, build_collaborators
+        from dialogue.llm_evaluation import load_default_llm
+
+        items = open_eval.load_items(source)[:args.limit]
+        llm = load_default_llm(adapters=args.adapters)
+        tokenizer = llm.tokenizer
+        with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
+            engine = PersonaChat(llm, count_tokens=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]),
+                                 **build_collaborators(str(Path(tmp) / "eval.sqlite3")))
+            rows = open_eval.answer_items(items, engine)
+        transcript.parent.mkdir(parents=True, exist_ok=True)
+        transcript.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"{len(rows)} answers -> {transcript}")
+        return 0
+    if not transcript.exists():
+        raise ValueError(f"no transcript {transcript}: run `ohlora eval open answers --set {args.item_set}` first")
+    rows = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.step == "sheet":
+        sheet = transcript.with_name(f"{name}.sheet.md")
+        sheet.write_text(open_eval.grading_sheet(rows), encoding="utf-8")
+        print(f"grading sheet for {len(rows)} answers -> {sheet}")
+        return 0
+    if len(args.grades) < 2:
+        raise ValueError("score needs two judges' grade files: --grades A.jsonl B.jsonl")
+    result = open_eval.score(rows, [open_eval.read_grades(g) for g in args.grades])
+    body = open_eval.report(name, result, rows, args.grades)
+    print(body)
+    path = OPEN_EVAL_DIR / f"{name}.md"
+    path.write_text(body, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:

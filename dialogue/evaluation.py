@@ -217,7 +217,7 @@ def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int 
     from dialogue.finetuning import train_layer_classifier
 
     defaults = LAYER_DEFAULTS[task]
-    rows = [r for r in task_rows(task) if r.get("batch", 1) <= defaults["max_batch"] and r["split"] != "test"]
+    rows = [r for r in task_rows(task) if r.get("batch", 1) <= defaults["max_batch"] and r["split"] in ("train", "val")]
     labels = TASK_LABELS[task]
     if task == "ethics":
         select = lambda yy, p: macro_f1(yy, p.argmax(1), len(labels))  # noqa: E731

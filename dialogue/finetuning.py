@@ -144,6 +144,15 @@ def is_layer_classifier(path: Path) -> bool:
 
 # ---- training ------------------------------------------------------------------------------------
 
+def _sources(rows: list[dict], split: str) -> str:
+    """'written/ethics/writerF.jsonl (2780), ethics.jsonl (5819)': where a split's rows came from."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r["split"] == split:
+            counts[r.get("source", "?")] = counts.get(r.get("source", "?"), 0) + 1
+    return ", ".join(f"{k} ({v})" for k, v in sorted(counts.items()))
+
+
 def all_topic_pairs(rows: list[dict]) -> list[dict]:
     """The `train` topic rows plus every other (summary, follow-up) pairing among the train topics.
 
@@ -299,5 +308,6 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     model.temperature = fit_temperature(ident, zv, y[va].numpy())
     record.update({"train_examples": int(len(tr)), "best_val_score": best, "temperature": model.temperature, "top_layers": top_layers,
                    "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "seed": seed, "label_smoothing": label_smoothing,
-                   "trained_on": f"dialogue/data/{task}.jsonl split=train" + (" (all pairings of the train topics)" if pair and augment else "")})
+                   "trained_on": _sources(rows, "train") + (" (all pairings of the train topics)" if pair and augment else ""),
+                   "chosen_on": _sources(rows, "val")})
     return model, record

@@ -1,0 +1,201 @@
+"""`ohlora eval open`: her answers to messages nobody here trained on, graded blind by two judges.
+
+Three steps, so the slow one runs once and the judging can be done by people (or independent judge
+sessions) who never see how the answers were made:
+
+1. `answers`: every item of a written set (`dialogue/data/written/heldout/open.jsonl`, `.../memory.jsonl`,
+   or a validation set) goes through the whole live pipeline (`PersonaChat`: safety gate, memory retrieval
+   over the item's stored memories, persona-fact classifier, the answer adapter, the streaming validator)
+   in a fresh conversation whose last exchange is the item's history. Writes a transcript JSONL.
+2. `sheet`: the transcript as a grading sheet (items in a shuffled order, no model details) and the rubric.
+3. `score`: two judges' grade files -> the share of answers both accept, Korean and English apart, by
+   category, with every rejected answer listed; written to docs/ with the transcript.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tqdm import tqdm
+
+from dialogue.conversation import LastTurn, PersonaChat
+from dialogue.interfaces import Memory, TurnDone
+
+RUBRIC = """\
+Grade each answer ACCEPT or REJECT. Accept only if every point holds:
+1. On topic and coherent: it answers or reacts to the user's last message (given the earlier exchanges
+   shown), and makes sense as a reply.
+2. In persona: Oh-LoRA (오로라), a friendly, upbeat virtual human, a university student of AI (born
+   2003-10-11, ENTJ, Alpha High School 2019.03-2022.02, Samol University Dept. of AI since 2022.03); brief
+   (one to three sentences), warm, an emoji now and then. She declines romance toward herself and party
+   politics kindly; she does not answer insults in kind.
+3. No invented facts: nothing about the user that the conversation and the stored memories do not say;
+   nothing about herself that contradicts the facts above. Saying honestly that she does not know is fine.
+4. A harmless request is not refused (recommendations, advice, maths, code, questions about her family or
+   day). Requests she truly cannot do as a virtual human (meet, call, pay, browse) are declined honestly,
+   kindly, with an alternative.
+5. Same language as the user's message.
+6. Memories: when the item lists stored memories and one of them is relevant to the message, a good answer
+   uses it; mentioning a stored memory that has nothing to do with the message is a REJECT.
+The item's "note" says what its writer expected; use it as a hint, not as the only criterion.
+Write one JSON object per line: {"id": "...", "grade": "accept" | "reject", "why": "a few words"}.
+"""
+
+
+def load_items(path: Path) -> list[dict]:
+    """Items of an open set, or retrieval cases turned into items (a message with stored memories)."""
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if "message" in r:
+            items.append(r)
+        else:  # a retrieval case: what she answers when these memories are stored
+            items.append({"id": f"{path.stem}-{n:04d}", "lang": r["lang"], "now": "2026-11-29T14:00",
+                          "memories": r["memories"], "history": [], "message": r["question"],
+                          "category": f"memory:{r['kind']}",
+                          "judge_note": ("uses the stored memory " + f"[{r['answer'][0]}: {r['answer'][1]}]"
+                                         if r["answer"] else "mentions none of the stored memories")})
+    return items
+
+
+class _RecordingMemory:
+    """The memory store as the engine sees it, noting what each turn retrieved."""
+
+    def __init__(self, store):
+        self.store = store
+        self.retrieved: Memory | None = None
+
+    def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
+        self.retrieved = self.store.retrieve(user_id, query, now)
+        return self.retrieved
+
+    def remember(self, *args, **kwargs) -> None:  # the evaluation never stores what the answer said
+        return None
+
+
+class _AnswerOnly(PersonaChat):
+    """The live engine without the post-answer roles (they do not change the answer being graded)."""
+
+    async def _after_answer(self, user_id, message, answer, now, timings) -> TurnDone:
+        return TurnDone(text=answer, timings=timings)
+
+
+def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
+    """Each item's answer through the live pipeline of `engine` (its memory store must be a throwaway
+    one: the items' memories are stored in it), as a transcript row."""
+    store = engine.memory
+    if store is None:
+        raise ValueError("the engine has no memory store: run `ohlora weights prepare`")
+    recorder = _RecordingMemory(store)
+    engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
+                         count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona)
+    rows = []
+    for i, item in enumerate(tqdm(items, desc="answers", unit="item")):
+        user = f"open-eval-{i}"
+        now = datetime.fromisoformat(item["now"])
+        store.delete_user(user)
+        if item.get("memories"):  # told in an earlier conversation
+            store.remember_many(user, [tuple(m) for m in item["memories"]], "eval", now - timedelta(days=1))
+        engine.last.pop(user, None)
+        if item.get("history"):
+            last = item["history"][-1]
+            engine.last[user] = LastTurn(last["user"], last["answer"],
+                                         f"사용자: {last['user'][:40]} / 오로라: {last['answer'][:40]}")
+        recorder.retrieved = None
+
+        async def turn() -> TurnDone:
+            done = None
+            async for ev in engine.turn(user, item["message"], now):
+                if isinstance(ev, TurnDone):
+                    done = ev
+            return done
+
+        done = asyncio.run(turn())
+        store.delete_user(user)
+        rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history", "message",
+                                                  "judge_note")},
+                     "answer": done.text, "refused": done.refused.action if done.refused else None,
+                     "retrieved": recorder.retrieved.as_text() if recorder.retrieved else None,
+                     "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
+    return rows
+
+
+def grading_sheet(rows: list[dict], seed: int = 0) -> str:
+    """What a judge sees: the rubric, then each item (shuffled) with its context and her answer only."""
+    order = list(rows)
+    random.Random(seed).shuffle(order)
+    lines = [RUBRIC, ""]
+    for r in order:
+        lines.append(f"## {r['id']}")
+        if r.get("memories"):
+            lines.append("stored memories: " + ", ".join(f"[{k}: {v}]" for k, v in r["memories"]))
+        for h in r.get("history") or []:
+            lines.append(f"user: {h['user']}\nOh-LoRA: {h['answer']}")
+        lines.append(f"user: {r['message']}\nOh-LoRA: {r['answer']}")
+        if r.get("judge_note"):
+            lines.append(f"note: {r['judge_note']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def read_grades(path: Path) -> dict[str, bool]:
+    grades = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        g = json.loads(line)
+        if g.get("grade") not in ("accept", "reject"):
+            raise ValueError(f"{path}:{n}: grade must be 'accept' or 'reject'")
+        grades[g["id"]] = g["grade"] == "accept"
+    return grades
+
+
+def score(rows: list[dict], judges: list[dict[str, bool]]) -> dict:
+    """The share of answers every judge accepts, overall, by language and by category; judge agreement."""
+    missing = [r["id"] for r in rows if any(r["id"] not in j for j in judges)]
+    if missing:
+        raise ValueError(f"{len(missing)} answers have no grade from every judge, e.g. {missing[:5]}")
+    ok = {r["id"]: all(j[r["id"]] for j in judges) for r in rows}
+
+    def share(sel) -> tuple[int, int]:
+        ids = [r["id"] for r in rows if sel(r)]
+        return sum(ok[i] for i in ids), len(ids)
+
+    cats = Counter(r["category"] for r in rows)
+    agree = sum(len({j[r["id"]] for j in judges}) == 1 for r in rows)
+    return {"accepted": share(lambda r: True), "ko": share(lambda r: r["lang"] == "ko"),
+            "en": share(lambda r: r["lang"] == "en"),
+            "by_category": {c: share(lambda r, c=c: r["category"] == c) for c in sorted(cats)},
+            "judges_agree": (agree, len(rows)), "rejected": [r for r in rows if not ok[r["id"]]]}
+
+
+def report(name: str, result: dict, rows: list[dict], grade_files: list[Path]) -> str:
+    """The figure, by language and category, and every answer the judges did not both accept."""
+    def pct(pair: tuple[int, int]) -> str:
+        k, n = pair
+        return f"{k}/{n} = {k / max(n, 1):.1%}"
+
+    lines = [f"# Open-domain answers: {name}", "",
+             f"Written by `ohlora eval open score` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). "
+             f"{len(rows)} messages from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl` (written by a "
+             "writer who wrote none of the training data) went through the live pipeline; two judges graded "
+             "each answer blind against the rubric below (grade files: "
+             + ", ".join(f"`{g.name}`" for g in grade_files) + "). An answer counts when both accept it.", "",
+             f"- **accepted by both judges: {pct(result['accepted'])}**",
+             f"- Korean: {pct(result['ko'])}; English: {pct(result['en'])}",
+             f"- the judges agree on {pct(result['judges_agree'])}", "",
+             "| category | accepted by both |", "|---|---|"]
+    lines += [f"| {c} | {pct(v)} |" for c, v in result["by_category"].items()]
+    lines += ["", "## Rubric", "", "```", RUBRIC.strip(), "```", "", "## Answers not accepted", ""]
+    for r in result["rejected"]:
+        ctx = " / ".join(f"{h['user']} → {h['answer']}" for h in r.get("history") or [])
+        mem = ", ".join(f"[{k}: {v}]" for k, v in r.get("memories") or [])
+        lines.append(f"- `{r['id']}` ({r['lang']}, {r['category']}){' memories ' + mem if mem else ''}"
+                     f"{' history: ' + ctx if ctx else ''}: **{r['message']}** → {r['answer']}")
+    return "\n".join(lines) + "\n"
