@@ -244,7 +244,40 @@ def contains_marker(text: str) -> bool:
     return any(m in text for m in PROMPT_MARKERS)
 
 
-def build_collaborators(database: str | None = None) -> dict:
+@dataclass(frozen=True)
+class SafetyOptions:
+    """The block policy as `[dialogue]` options give it (text, as in a TOML file), checked by `policy_kwargs`."""
+
+    block_steps: str = "1h,1d,14d"
+    block_window: str = "10m"
+    block_threshold: int = 3
+    block_counted: str = "insult,hate,sexual"
+    block_reset_after: str = "30d"
+
+    def policy_kwargs(self) -> dict:
+        """Keyword arguments of `open_safety_gate`; ValueError naming the option when one is wrong."""
+        from dialogue.blocks import BlockPolicy, parse_categories, parse_duration, parse_steps
+
+        kwargs = {}
+        for option, key, parse in (("block_steps", "steps", parse_steps), ("block_window", "window", parse_duration),
+                                   ("block_counted", "counted", parse_categories),
+                                   ("block_reset_after", "reset_after", parse_duration)):
+            try:
+                kwargs[key] = parse(str(getattr(self, option)))
+            except ValueError as e:
+                raise ValueError(f"dialogue.{option}: {e}") from None
+        if isinstance(self.block_threshold, bool) or not isinstance(self.block_threshold, int):
+            raise ValueError(f"dialogue.block_threshold: expected a whole number, got {self.block_threshold!r}")
+        kwargs["threshold"] = self.block_threshold
+        try:  # the policy's own checks (threshold ≥ 2, counted categories, positive durations), on no database
+            BlockPolicy(None, kwargs["steps"], kwargs["reset_after"], window=kwargs["window"],
+                        threshold=kwargs["threshold"], counted=kwargs["counted"])
+        except ValueError as e:
+            raise ValueError(f"dialogue block policy: {e}") from None
+        return kwargs
+
+
+def build_collaborators(database: str | None = None, safety: SafetyOptions | None = None) -> dict:
     """Memory store, topic detector, persona-question classifier and safety gate on one SQLite file (default
     `$OHLORA_DB`).
 
@@ -261,7 +294,7 @@ def build_collaborators(database: str | None = None) -> dict:
         db = DialogueDatabase(database or default_database_path())
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
-        found["safety"] = open_safety_gate(db)
+        found["safety"] = open_safety_gate(db, **(safety or SafetyOptions()).policy_kwargs())
     except Exception as e:  # e.g. the encoder is not prepared
         log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)
         return found
@@ -274,8 +307,16 @@ def build_collaborators(database: str | None = None) -> dict:
 
 def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
                       remote_models: str = "answer,memory,summary,expression", threads: int | None = None,
-                      database: str | None = None, collaborators: bool = True, **_unknown) -> PersonaChat:
+                      database: str | None = None, collaborators: bool = True, block_steps: str = "1h,1d,14d",
+                      block_window: str = "10m", block_threshold: int = 3, block_counted: str = "insult,hate,sexual",
+                      block_reset_after: str = "30d", **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
+    try:
+        block_threshold = int(block_threshold)
+    except (TypeError, ValueError):
+        raise ValueError(f"dialogue.block_threshold: expected a whole number, got {block_threshold!r}") from None
+    safety = SafetyOptions(block_steps, block_window, block_threshold, block_counted, block_reset_after)
+    safety.policy_kwargs()  # a wrong policy option stops the start here, with its name
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     if backend == "remote" or remote_url:
@@ -293,5 +334,5 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         llm = load_default_llm(threads=threads)
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
-    parts = build_collaborators(database) if collaborators else {}
+    parts = build_collaborators(database, safety) if collaborators else {}
     return PersonaChat(llm, count_tokens=count, **parts)

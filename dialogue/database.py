@@ -54,6 +54,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE memories ADD COLUMN key_embedding BLOB
     """,
+    # 4: blocks follow the window policy (dialogue/blocks.py): a record is a block, its level counts blocks
+    # (not offences) in the user's escalation, and romance and politics never count. Warned-only records and
+    # romance/politics records go (their offences stay in `offences`), and levels written with the default
+    # steps, whose first step was the warning, drop by one.
+    """
+    DELETE FROM blocks WHERE until IS NULL OR category IN ('romance', 'politics');
+    UPDATE blocks SET level = MAX(level - 1, 1)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

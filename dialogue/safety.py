@@ -1,17 +1,21 @@
 """`SafetyGate`: the ethics classifier plus the block policy, answering in Oh-LoRA's voice.
 
-A flagged user message is answered by the gate, in character, instead of the persona. Only a confident
-flag (the classifier's stricter threshold, `EthicsJudgement.offence`) counts as an offence in its category:
-the first draws a warning, the next ones blocks of growing length; a doubtful flag is declined without
-counting, so the classifier's mistakes on normal messages never escalate to a block. A flagged generated
-answer is replaced by a neutral line. A blocked user is told, in character, when the block ends.
+A flagged user message is answered by the gate, in character, instead of the persona. Romance and politics
+are always declined kindly, never counted and never met with a threat. In the counted categories (insult,
+hate, sexual by default) only a confident flag (the classifier's stricter threshold,
+`EthicsJudgement.offence`) is an offence, so the classifier's mistakes on normal messages never escalate;
+a doubtful flag is declined like romance. An offence draws a warning that says why and what follows, or,
+once the policy's threshold is reached within its window, a block whose notice says why and until when. A
+flagged generated answer is replaced by a neutral line.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from dialogue.blocks import Block, BlockPolicy
+from dialogue.blocks import (DEFAULT_COUNTED, DEFAULT_RESET_AFTER, DEFAULT_STEPS, DEFAULT_THRESHOLD, DEFAULT_WINDOW,
+                             Block, BlockPolicy)
 from dialogue.interfaces import SafetyVerdict
 
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
@@ -42,25 +46,41 @@ def _when(until: datetime, now: datetime) -> str:
     return until.strftime("%H:%M") if until.date() == now.date() else until.strftime("%Y-%m-%d %H:%M")
 
 
-def block_message(block: Block, now: datetime, korean: bool) -> str:
-    """The in-character notice for a running block, with the time it ends."""
+# Why a counted offence crossed a line, as an adjective for "말" / "things".
+REASONS = {"insult": ("모욕적인", "insulting"), "hate": ("혐오를 담은", "hateful"), "sexual": ("성적인", "sexual")}
+
+
+def _span(duration: timedelta, korean: bool) -> str:
+    """A block's length in words: 30분, 1시간, 14일 / 30 minutes, 1 hour, 14 days."""
+    s = duration.total_seconds()
+    size, ko, en = (86400, "일", "day") if s >= 86400 else (3600, "시간", "hour") if s >= 3600 else (60, "분", "minute")
+    n = s / size
+    return f"{n:g}{ko}" if korean else f"{n:g} {en}{'s' * (n != 1)}"
+
+
+def block_message(block: Block, now: datetime, korean: bool, starting: bool = False) -> str:
+    """The in-character notice of a block (`starting`: the message that started it): why, when its category
+    is a counted one, and when it ends."""
     when = _when(block.until, now)
+    reason = REASONS.get(block.category)
     if korean:
-        return f"지금은 대화를 잠시 쉬고 있어. {when}부터 다시 얘기할 수 있어."
-    return f"Let's take a break from chatting for now. We can talk again from {when}."
+        pause = "대화를 잠시 쉬어야 해" if starting else "대화를 잠시 쉬고 있어"
+        why = f"{reason[0]} 말이 계속돼서 {pause}." if reason else f"지금은 {pause}."
+        return f"{why} {when}부터 다시 얘기할 수 있어."
+    if reason is None:
+        return f"Let's take a break from chatting for now. We can talk again from {when}."
+    pause = "we need to take a break from chatting" if starting else "we're taking a break from chatting for now"
+    return f"You kept saying {reason[1]} things, so {pause}. We can talk again from {when}."
 
 
-def warning_message(category: str, korean: bool, steps) -> str:
-    first_block = next((s for s in steps[1:] if s.total_seconds() > 0), None)
-    reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
-    if first_block is None:
-        return reply
-    hours = first_block.total_seconds() / 3600
-    span = (f"{hours:g}시간" if hours < 24 else f"{hours / 24:g}일") if korean else \
-        (f"{hours:g} hour{'s' * (hours != 1)}" if hours < 24 else f"{hours / 24:g} day{'s' * (hours != 24)}")
+def warning_message(category: str, korean: bool, next_block: timedelta) -> str:
+    """A counted offence that starts no block: why it crossed a line, and what happens if it goes on."""
+    reason = REASONS.get(category, REASONS["insult"])
+    span = _span(next_block, korean)
     if korean:
-        return f"{reply} 이런 말이 계속되면 {span} 동안 대화를 쉬어야 해."
-    return f"{reply} If it happens again, we'll have to pause our chat for {span}."
+        return f"방금 한 말은 {reason[0]} 말이라 선을 넘었어. 이런 말이 계속되면 {span} 동안 대화를 쉬어야 해."
+    return (f"What you just said was {reason[1]}, and that crosses a line. "
+            f"If it goes on, we'll have to pause our chat for {span}.")
 
 
 class EthicsGate:
@@ -85,14 +105,14 @@ class EthicsGate:
         category, p = judgement.category, judgement.probability
         if category == "normal":
             return SafetyVerdict("allow", "normal", p)
-        reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
-        if not judgement.offence:
+        if not judgement.offence or not self.policy.counts(category):  # romance and politics: always here
+            reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
             return SafetyVerdict("decline", category, p, None, reply)
-        result = self.policy.record_offence(user_id, category, now, excerpt=text)
-        if result.until is None:
-            return SafetyVerdict("warn", category, p, None, warning_message(category, korean, self.policy.steps))
-        return SafetyVerdict("blocked", category, p, result.until,
-                             f"{reply} {block_message(result, now, korean)}")
+        outcome = self.policy.record_offence(user_id, category, now, excerpt=text)
+        if outcome.block is None:
+            return SafetyVerdict("warn", category, p, None, warning_message(category, korean, outcome.next_block))
+        return SafetyVerdict("blocked", outcome.block.category, p, outcome.block.until,
+                             block_message(outcome.block, now, korean, starting=True))
 
     def check_answer(self, text: str) -> SafetyVerdict:
         category, p = self.classifier.classify(text)
@@ -101,9 +121,12 @@ class EthicsGate:
         return SafetyVerdict("refuse", category, p, None, ANSWER_WITHHELD[0 if is_korean(text) else 1])
 
 
-def open_safety_gate(db, encoder=None, steps=None) -> EthicsGate:
-    """The default gate on a dialogue database (the committed ethics head on the shared encoder)."""
-    from dialogue.blocks import DEFAULT_STEPS
+def open_safety_gate(db, encoder=None, steps: Iterable[timedelta] | None = None, *,
+                     reset_after: timedelta = DEFAULT_RESET_AFTER, window: timedelta = DEFAULT_WINDOW,
+                     threshold: int = DEFAULT_THRESHOLD, counted: Iterable[str] = DEFAULT_COUNTED) -> EthicsGate:
+    """The default gate on a dialogue database (the committed ethics head on the shared encoder); the
+    policy options are checked (`ValueError` naming the option) before the classifier loads."""
     from dialogue.classifiers import EthicsClassifier
 
-    return EthicsGate(EthicsClassifier(encoder), BlockPolicy(db, steps or DEFAULT_STEPS))
+    policy = BlockPolicy(db, steps or DEFAULT_STEPS, reset_after, window=window, threshold=threshold, counted=counted)
+    return EthicsGate(EthicsClassifier(encoder), policy)

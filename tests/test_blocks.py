@@ -1,4 +1,6 @@
-"""Block policy: escalation, persistence across restarts, operator lift, the in-character gate."""
+"""Block policy: escalation, persistence across restarts, operator lift; the gate on doubtful flags and answers.
+
+The gate's paths (decline, warn, block, window, restart) are in test_safety_policy.py."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,43 +14,55 @@ from dialogue.safety import EthicsGate
 NOW = datetime(2026, 11, 29, 14, 0).astimezone()
 
 
-def test_escalates_warning_hour_day_two_weeks_then_stays(tmp_path):
+def _offend(policy, user, t, n=3, category="insult"):
+    """`n` offences a minute apart from `t`; returns the last outcome."""
+    for i in range(n):
+        outcome = policy.record_offence(user, category, t + timedelta(minutes=i))
+    return outcome
+
+
+def test_escalates_hour_day_two_weeks_then_stays(tmp_path):
     policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"))
     t = NOW
     got = []
-    for _ in range(5):
-        b = policy.record_offence("u", "insult", t)
-        got.append(b.until - t if b.until else None)
-        t = (b.until or t) + timedelta(minutes=1)
-    assert got == [None, timedelta(hours=1), timedelta(days=1), timedelta(days=14), timedelta(days=14)]
+    for _ in range(4):
+        warnings = [policy.record_offence("u", "insult", t + timedelta(minutes=i)) for i in range(2)]
+        assert all(w.block is None for w in warnings)
+        block = policy.record_offence("u", "insult", t + timedelta(minutes=2)).block
+        got.append(block.until - (t + timedelta(minutes=2)))
+        t = block.until + timedelta(minutes=1)
+    assert got == [timedelta(hours=1), timedelta(days=1), timedelta(days=14), timedelta(days=14)]
 
 
-def test_categories_escalate_separately_and_reset_after_quiet_period(tmp_path):
+def test_escalation_starts_over_after_a_quiet_period_since_the_last_block(tmp_path):
     policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"), reset_after=timedelta(days=30))
-    assert policy.record_offence("u", "insult", NOW).until is None
-    assert policy.record_offence("u", "politics", NOW).until is None
-    assert policy.record_offence("u", "insult", NOW).until == NOW + timedelta(hours=1)
-    later = NOW + timedelta(days=40)
-    assert policy.record_offence("u", "insult", later).until is None
+    first = _offend(policy, "u", NOW).block
+    second = _offend(policy, "u", first.until + timedelta(days=29)).block
+    assert (second.level, second.until - second.updated_at) == (2, timedelta(days=1))
+    third = _offend(policy, "u", second.until + timedelta(days=31)).block
+    assert (third.level, third.until - third.updated_at) == (1, timedelta(hours=1))
 
 
 def test_blocks_survive_a_restart_and_can_be_lifted(tmp_path):
     path = tmp_path / "d.sqlite3"
     p1 = BlockPolicy(DialogueDatabase(path), steps=parse_steps("1h"))
-    p1.record_offence("u", "hate", NOW)
+    _offend(p1, "u", NOW, category="hate")
     p1.db.close()
     p2 = BlockPolicy(DialogueDatabase(path))
     block = p2.active_block("u", NOW + timedelta(minutes=5))
-    assert block and block.category == "hate" and block.until == NOW + timedelta(hours=1)
+    assert block and block.category == "hate" and block.until == NOW + timedelta(hours=1, minutes=2)
     assert p2.active_block("u", NOW + timedelta(hours=2)) is None
     assert p2.lift("u") == 1
-    assert p2.active_block("u", NOW) is None
-    assert p2.offences("u") == 1  # the record stays
+    assert p2.active_block("u", NOW + timedelta(minutes=5)) is None
+    assert p2.offences("u") == 3  # the record stays
+    # the offences that led to the lifted block never count again, and the escalation starts over
+    assert p2.record_offence("u", "hate", NOW + timedelta(minutes=6)).block is None
+    assert _offend(p2, "u", NOW + timedelta(minutes=7), n=2).block.level == 1
 
 
 def test_parse_steps():
-    assert parse_steps("warn, 30m, 2h, 3d, 1w") == (timedelta(0), timedelta(minutes=30), timedelta(hours=2),
-                                                    timedelta(days=3), timedelta(weeks=1))
+    assert parse_steps("30m, 2h, 3d, 1w") == (timedelta(minutes=30), timedelta(hours=2), timedelta(days=3),
+                                             timedelta(weeks=1))
     with pytest.raises(ValueError):
         parse_steps("soon")
 
@@ -70,23 +84,6 @@ class FixedClassifier:
         return EthicsJudgement(category, p, category != "normal" and (offence[0] if offence else True))
 
 
-def test_gate_warns_then_blocks_with_end_time_and_in_character_message(tmp_path):
-    clf = FixedClassifier()
-    clf.answers["나랑 사귀자"] = ("romance", 0.97)
-    gate = EthicsGate(clf, BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3")))
-    assert gate.check_user_message("u", "안녕 로라", NOW).action == "allow"
-    v1 = gate.check_user_message("u", "나랑 사귀자", NOW)
-    assert v1.action == "warn" and v1.category == "romance" and "연애" in v1.message
-    v2 = gate.check_user_message("u", "나랑 사귀자", NOW + timedelta(minutes=1))
-    assert v2.action == "blocked" and v2.blocked_until == NOW + timedelta(hours=1, minutes=1)
-    assert v2.blocked_until.strftime("%H:%M") in v2.message
-    # checked at connect and on every message while the block runs, even a harmless one
-    assert gate.status("u", NOW + timedelta(minutes=30)).action == "blocked"
-    assert gate.check_user_message("u", "hi", NOW + timedelta(minutes=30)).action == "blocked"
-    assert gate.status("u", NOW + timedelta(hours=2)).action == "allow"
-    assert gate.status("someone else", NOW).action == "allow"
-
-
 def test_gate_replaces_a_flagged_answer(tmp_path):
     clf = FixedClassifier()
     clf.answers["I vote for them"] = ("politics", 0.9)
@@ -101,12 +98,14 @@ def test_admin_blocks_list_and_lift(tmp_path, capsys):
 
     path = tmp_path / "d.sqlite3"
     policy = BlockPolicy(DialogueDatabase(path), steps=parse_steps("14d"))
-    policy.record_offence("troll", "insult", datetime.now().astimezone())
+    _offend(policy, "troll", datetime.now().astimezone() - timedelta(minutes=5))
     assert main(["admin", "blocks", "list", "--db", str(path)]) == 0
     assert "troll" in capsys.readouterr().out
     assert main(["admin", "blocks", "lift", "troll", "--db", str(path)]) == 0
     assert main(["admin", "blocks", "list", "--db", str(path)]) == 0
     assert "no running blocks" in capsys.readouterr().out
+    assert main(["admin", "blocks", "list", "--all", "--db", str(path)]) == 0
+    assert "(lifted)" in capsys.readouterr().out
     assert main(["admin", "blocks", "lift", "troll", "--db", str(path)]) == 2  # nothing left: a clear error
 
 
@@ -120,9 +119,9 @@ def test_a_doubtful_flag_is_declined_in_character_and_never_escalates(tmp_path):
         v = gate.check_user_message("u", "로라 대답 센스 있다 ㅋㅋ", NOW + timedelta(minutes=minute))
         assert v.action == "decline" and v.category == "insult" and v.message and v.blocked_until is None
     assert gate.status("u", NOW + timedelta(minutes=6)).action == "allow" and policy.offences("u") == 0
-    # a confident flag still escalates from the first offence on
-    assert gate.check_user_message("u", "너 진짜 멍청하다", NOW + timedelta(minutes=7)).action == "warn"
-    assert gate.check_user_message("u", "너 진짜 멍청하다", NOW + timedelta(minutes=8)).action == "blocked"
+    # confident flags still count from the first one on
+    assert [gate.check_user_message("u", "너 진짜 멍청하다", NOW + timedelta(minutes=m)).action
+            for m in (7, 8, 9)] == ["warn", "warn", "blocked"]
 
 
 def test_offence_threshold_is_the_largest_within_the_false_block_bound():
