@@ -8,12 +8,15 @@ dialogue.interfaces); without them the engine still answers, keeping each user's
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
@@ -21,7 +24,7 @@ from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.prompting import (PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt, language_of,
                                 memory_prompt, summary_prompt)
 from dialogue.roles import (FALLBACK, TOO_LONG, answer_problem, clean_summary, expression_or_neutral,
-                            parse_memory)
+                            parse_memories)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ class PersonaChat:
 
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
-                 persona: PersonaQuestions | None = None) -> None:
+                 persona: PersonaQuestions | None = None, history_turns: int = 0) -> None:
         self.llm = llm
         self.memory = memory
         self.topics = topics
@@ -66,6 +69,9 @@ class PersonaChat:
         self.count_tokens = count_tokens  # callable(text) -> int; None: estimate from characters
         self.temperature = temperature
         self.last: dict[str, LastTurn] = {}
+        # earlier exchanges shown in the answer prompt: as many as the answer adapter was trained with
+        self.history_turns = history_turns
+        self.history: dict[str, deque[tuple[str, str]]] = {}
 
     # --- ChatEngine --------------------------------------------------------------------------------
 
@@ -151,6 +157,8 @@ class PersonaChat:
         last = self.last.get(user_id)
         message = last.message if last else ""
         self.last[user_id] = LastTurn(message, shown_text, f"사용자: {message[:40]} / 오로라: {shown_text[:40]}")
+        if shown_text.strip():
+            self._remember_exchange(user_id, message, shown_text)
 
     def note_message(self, user_id: str, message: str) -> None:
         """Remember the message of a turn that is being answered (so an interruption knows it)."""
@@ -187,8 +195,9 @@ class PersonaChat:
                 memory = self.memory.retrieve(user_id, message, now)
             except Exception as e:  # a broken store must not break the conversation
                 log.warning("memory retrieval failed: %s", e)
+        history = tuple(self.history.get(user_id, ()))
         if memory is not None:
-            return TurnContext(now=now, memory=memory.as_text(), persona_aspect=aspect), memory
+            return TurnContext(now=now, memory=memory.as_text(), persona_aspect=aspect, history=history), memory
         last = self.last.get(user_id)
         summary = last.summary if last else ""
         if summary and self.topics is not None:
@@ -197,7 +206,11 @@ class PersonaChat:
                     summary = ""
             except Exception as e:
                 log.warning("topic detection failed: %s", e)
-        return TurnContext(now=now, summary=summary, persona_aspect=aspect), None
+        return TurnContext(now=now, summary=summary, persona_aspect=aspect, history=history), None
+
+    def _remember_exchange(self, user_id: str, message: str, answer: str) -> None:
+        if self.history_turns > 0:
+            self.history.setdefault(user_id, deque(maxlen=self.history_turns)).append((message, answer))
 
     async def _role_text(self, role: str, prompt: str, max_new_tokens: int) -> tuple[str, float]:
         t = time.perf_counter()
@@ -214,23 +227,24 @@ class PersonaChat:
 
     async def _after_answer(self, user_id: str, message: str, answer: str, now: datetime,
                             timings: dict[str, float]) -> TurnDone:
-        raw_memory, timings["memory_s"] = await self._role_text("memory", memory_prompt(message), 24)
+        raw_memory, timings["memory_s"] = await self._role_text("memory", memory_prompt(message), 48)
         raw_summary, timings["summary_s"] = await self._role_text("summary", summary_prompt(message, answer), 40)
         raw_expr, timings["expression_s"] = await self._role_text("expression", expression_prompt(answer), 20)
         memory = None
-        parsed = parse_memory(raw_memory) if raw_memory else None
-        if raw_memory and parsed is None:
-            log.warning("memory role wrote %r, not '[key: value]'; nothing stored", raw_memory[:80])
-        if parsed is not None:
-            memory = Memory(parsed[0], parsed[1], now)
+        parsed = parse_memories(raw_memory)
+        if parsed is None:
+            log.warning("memory role wrote %r, not '[key: value]' items; nothing stored", raw_memory[:80])
+        for key, value in parsed or []:  # "I'm Jane, a nurse from Toronto": every fact told is kept
+            memory = memory or Memory(key, value, now)
             if self.memory is not None:
                 try:
-                    self.memory.remember(user_id, parsed[0], parsed[1], message, now)
+                    self.memory.remember(user_id, key, value, message, now)
                 except Exception as e:
                     log.warning("storing memory failed: %s", e)
         summary = clean_summary(raw_summary) or f"사용자: {message[:40]} / 오로라: {answer[:40]}"
         expression = expression_or_neutral(raw_expr)
         self.last[user_id] = LastTurn(message, answer, summary)
+        self._remember_exchange(user_id, message, answer)
         prepare = getattr(self.topics, "prepare", None)
         if prepare is not None:  # encode the summary now, not while the next message waits
             try:
@@ -327,12 +341,24 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         if not remote_url or len(names) != 4:
             raise ValueError("a remote backend needs remote_url and four remote_models: answer,memory,summary,expression")
         llm = RemoteLLM(remote_url, dict(zip(ROLES, names)))
-        count = None
+        count, history = None, 0
     else:
         from dialogue.llm_evaluation import load_default_llm
+
+        from dialogue.training import ADAPTERS_DIR
 
         llm = load_default_llm(threads=threads)
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+        history = trained_history_turns(ADAPTERS_DIR)
     parts = build_collaborators(database, safety) if collaborators else {}
-    return PersonaChat(llm, count_tokens=count, **parts)
+    return PersonaChat(llm, count_tokens=count, history_turns=history, **parts)
+
+
+def trained_history_turns(adapters: Path) -> int:
+    """How many earlier exchanges the answer adapter saw in its prompts (0 for one trained without them)."""
+    try:
+        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
+        return int(report["config"].get("history_turns", 0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0

@@ -41,6 +41,7 @@ class Turn:
     summary: str
     expression: dict
     facts: tuple[str, ...]
+    history: tuple[tuple[str, str], ...] = ()  # earlier exchanges of its conversation (written data)
 
     @property
     def held_out(self) -> bool:
@@ -74,7 +75,7 @@ class Turn:
         classifier's answer)."""
         aspect = self.training_aspect() if persona_aspect is None else persona_aspect
         return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary,
-                           persona_aspect=aspect)
+                           persona_aspect=aspect, history=self.history)
 
     def target(self, role: str) -> str:
         if role == "answer":
@@ -145,6 +146,33 @@ def load_turns(path: Path = DATA_PATH) -> list[Turn]:
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: duplicate turn ids")
     return turns
+
+
+def written_turns() -> list[Turn]:
+    """The written conversations (dialogue/data/written/turns) as training turns: each exchange sees the
+    earlier ones of its conversation (at most HISTORY_TURNS), the memory its answer uses (a stored one, or
+    a fact told earlier in the conversation), and must produce every fact the user told (memory role),
+    the exchange's summary and the face."""
+    from dialogue.data.written import conversations
+    from dialogue.prompting import HISTORY_TURNS
+
+    out = []
+    for conv in conversations():
+        now = datetime.fromisoformat(conv["now"])
+        known = {k: v for k, v in conv.get("memories", [])}
+        history: list[tuple[str, str]] = []
+        previous_summary = ""
+        for i, t in enumerate(conv["turns"]):
+            uses = t.get("uses")
+            told = t.get("remember", [])
+            out.append(Turn(f"{conv['id']}-{i + 1}", f"written:{conv.get('category', '')}", conv["lang"], now,
+                            f"[{uses}: {known[uses]}]" if uses in known else "", previous_summary, t["user"],
+                            t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"], (),
+                            tuple(history[-HISTORY_TURNS:])))
+            known.update({k: v for k, v in told})
+            history.append((t["user"], t["answer"]))
+            previous_summary = t["summary"]
+    return out
 
 
 def split(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:

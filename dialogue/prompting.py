@@ -109,6 +109,10 @@ def needs_persona_tag(message: str) -> bool:
     return bool(_AGE_WORDS.search(message))
 
 
+# Earlier exchanges an answer prompt may carry (an adapter trained with them records how many it saw).
+HISTORY_TURNS = 3
+
+
 @dataclass(frozen=True)
 class TurnContext:
     """What the answer prompt carries besides the message."""
@@ -117,6 +121,9 @@ class TurnContext:
     memory: str = ""   # "[key: value]" of the retrieved memory, or ""
     summary: str = ""  # the previous turn's summary, when no memory applies and the topic did not change
     persona_aspect: str = ""  # the persona fact the message asks about (PERSONA_ASPECTS), or ""
+    # earlier exchanges of this conversation as (user, Oh-LoRA), oldest first; with them the summary line
+    # is left out (they say more than it does)
+    history: tuple[tuple[str, str], ...] = ()
 
 
 def answer_prompt(message: str, ctx: TurnContext) -> str:
@@ -129,10 +136,12 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
         lines.append(persona)
     if ctx.memory:
         lines.append(f"(기억: {ctx.memory})" if lang == "ko" else f"(memory: {ctx.memory})")
-    elif ctx.summary:
+    elif ctx.summary and not ctx.history:
         lines.append(f"(이전 대화: {ctx.summary})" if lang == "ko" else f"(previous: {ctx.summary})")
     lines.append(message)
-    return _chat("\n".join(lines))
+    past = "".join(f"{START}user\n{user}{END}\n{START}model\n{answer}{END}\n"
+                   for user, answer in ctx.history[-HISTORY_TURNS:])
+    return past + _chat("\n".join(lines))
 
 
 def memory_prompt(message: str) -> str:

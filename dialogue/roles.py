@@ -27,6 +27,21 @@ def parse_memory(text: str) -> tuple[str, str] | None:
     return m.group(1).strip(), m.group(2).strip()
 
 
+_MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")
+
+
+def parse_memories(text: str) -> list[tuple[str, str]] | None:
+    """'[name: Jane] [job: nurse]' -> [(key, value), ...]; [] for empty text; None when the text is anything
+    else than such items separated by spaces or new lines (the whole output is then distrusted)."""
+    text = text.strip()
+    if not text:
+        return []
+    items = [(m.group(1).strip(), m.group(2).strip()) for m in _MEMORY_ITEM.finditer(text)]
+    if not items or _MEMORY_ITEM.sub("", text).strip() or any(not k or not v for k, v in items):
+        return None
+    return items
+
+
 def parse_expression(text: str) -> Expression | None:
     m = _EXPRESSION.match(text.strip())
     if not m:

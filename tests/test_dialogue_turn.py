@@ -256,3 +256,42 @@ def test_complete_part_keeps_only_finished_words():
     assert complete_part("10월 1") == "10월 " and complete_part("10월 11일") == "10월 "
     assert complete_part("10월 11일이야!") == "10월 11일이야!" and complete_part("at 3:1") == "at 3:"
     assert complete_part("hello") == ""
+
+
+# --- earlier exchanges and several facts ------------------------------------------------------------------
+def test_an_adapter_trained_with_history_sees_the_earlier_exchanges():
+    llm = ScriptedLLM(["반가워 민수야!", "민수라고 했지! 기억해 😊"], memory="[이름: 민수]")
+    engine = PersonaChat(llm, history_turns=3)
+    _turn(engine, "안녕! 나는 민수야")
+    _turn(engine, "내 이름 뭐라고 했지?")
+    prompt = [p for r, p in llm.prompts if r == "answer"][1]
+    assert prompt.startswith("<start_of_turn>user\n안녕! 나는 민수야<end_of_turn>\n<start_of_turn>model\n반가워 민수야!")
+    assert "(이전 대화:" not in prompt  # the exchange itself says more than its summary
+    plain = ScriptedLLM(["반가워!", "응!"])
+    engine = PersonaChat(plain)  # an adapter trained without history gets none
+    _turn(engine, "안녕")
+    _turn(engine, "또 왔어")
+    assert [p for r, p in plain.prompts if r == "answer"][1].startswith("<start_of_turn>user\n")
+    assert "안녕<end_of_turn>" not in [p for r, p in plain.prompts if r == "answer"][1]
+
+
+def test_every_fact_the_memory_role_writes_is_stored():
+    class Store:
+        def __init__(self):
+            self.kept = []
+
+        def retrieve(self, *a):
+            return None
+
+        def remember(self, user, key, value, source, now):
+            self.kept.append((key, value))
+
+    store = Store()
+    llm = ScriptedLLM(["Nice to meet you, Jane!"], memory="[name: Jane] [job: nurse] [hometown: Toronto]")
+    done = _turn(PersonaChat(llm, memory=store), "I'm Jane, a nurse from Toronto")[-1]
+    assert store.kept == [("name", "Jane"), ("job", "nurse"), ("hometown", "Toronto")]
+    assert (done.memory.key, done.memory.value) == ("name", "Jane")
+    from dialogue.roles import parse_memories
+
+    assert parse_memories("") == [] and parse_memories("[a: b]\n[c: d]") == [("a", "b"), ("c", "d")]
+    assert parse_memories("I will remember [a: b]") is None and parse_memories("[a:]") is None
