@@ -2,20 +2,35 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from dialogue.prompting import ROLES
-from dialogue.training import ADAPTED_FROM_LAYER
+from dialogue.training import ADAPTED_FROM_LAYER, TrainConfig
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    train = sub.add_parser("train", help="train the persona's LoRA adapters on dialogue/data (seeded)")
+    train = sub.add_parser("train", help="train the persona's LoRA adapters on dialogue/data (seeded; an interrupted "
+                                         "run continues where it stopped)",
+                           description="Train the persona's LoRA adapters on dialogue/data (seeded). A run writes a "
+                                       "checkpoint (<adapters>/.checkpoints/<role>.pt) at every evaluation, every "
+                                       "--checkpoint-every steps and on Ctrl-C/SIGTERM; running the same command "
+                                       "again continues from it exactly where it stopped (--restart starts over).")
     train.add_argument("--role", required=True, choices=[*ROLES, "all"])
-    train.add_argument("--max-minutes", type=float, help="time limit per role (default: per-role budget)")
+    train.add_argument("--max-minutes", type=float,
+                       help="time limit per role, counted over all sessions of an interrupted run (default: per-role "
+                            "budget)")
     train.add_argument("--max-steps", type=int)
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-examples", type=int, help="train on a seeded subsample of this many examples")
-    train.add_argument("--resume", action="store_true", help="continue from the role's current adapter")
+    train.add_argument("--resume", action="store_true",
+                       help="start from the role's finished adapter and train it further (not needed to continue an "
+                            "interrupted run: that happens by itself)")
+    train.add_argument("--restart", action="store_true",
+                       help="discard the checkpoint of an interrupted run and start it over")
+    train.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
+                       help="steps between checkpoints besides the one at every evaluation; 0: only at evaluations "
+                            f"(default {TrainConfig.checkpoint_every})")
     train.add_argument("--rank", type=int, default=8)
     train.add_argument("--lr", type=float, default=4e-4)
     train.add_argument("--seed", type=int, default=1011)
@@ -195,31 +210,98 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from dialogue.training import ADAPTERS_DIR, ROLE_DEFAULTS, TrainConfig, train_role
+    from dialogue.training import ADAPTERS_DIR, StopRequests, TrainingInterrupted, train_role
     from weights import prepared_path
 
     base = prepared_path("gemma3-270m")
     roles = ROLES if args.role == "all" else (args.role,)
     out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out)
-    for role in roles:
-        opts = dict(ROLE_DEFAULTS[role])
-        if args.max_minutes is not None:
-            opts["max_minutes"] = args.max_minutes
-        if args.epochs is not None:
-            opts["max_epochs"] = args.epochs
-        if args.from_layer is not None:
-            opts["adapted_from_layer"] = args.from_layer
-        if args.patience is not None:
-            opts["patience"] = args.patience
-        cfg = TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
-                          threads=args.threads, max_steps=args.max_steps,
-                          max_examples=args.max_examples, resume=args.resume, validation=args.validation, **opts)
-        report = train_role(cfg, base, out_root)
-        stopped_on = "validation" if args.validation else "held-out"
-        print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), {stopped_on} loss "
-              f"{report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at step {report.best_step}; "
-              f"{report.stopped_because}", flush=True)
+    progress = _AllRolesProgress(out_root, restart=args.restart) if args.role == "all" else None
+    with StopRequests() as stop:
+        for role in roles:
+            cfg = _role_config(args, role)
+            if progress and progress.finished(cfg):
+                print(f"{role}: trained earlier by this interrupted `--role all` run; skipping it "
+                      "(--restart trains every role again)", flush=True)
+                continue
+            try:
+                report = train_role(cfg, base, out_root, restart=args.restart, stop=stop)
+            except TrainingInterrupted as e:
+                print(e, file=sys.stderr)
+                return 128 + e.signum
+            stopped_on = "validation" if args.validation else "held-out"
+            print(f"{role}: {report.steps} steps ({report.epochs} epochs, {report.seconds_per_step} s/step), "
+                  f"{stopped_on} loss {report.initial_held_out_loss:.3f} -> best {report.best_held_out_loss:.3f} at "
+                  f"step {report.best_step}; {report.stopped_because}", flush=True)
+            if progress:
+                progress.add(cfg)
+            if stop.signum and role != roles[-1]:
+                print(f"interrupted after {role} was written; run the same command again to go on with the next "
+                      "role", file=sys.stderr)
+                return 128 + stop.signum
+    if progress:
+        progress.clear()
     return 0
+
+
+def _role_config(args: argparse.Namespace, role: str) -> TrainConfig:
+    from dialogue.training import ROLE_DEFAULTS
+
+    opts = dict(ROLE_DEFAULTS[role])
+    if args.max_minutes is not None:
+        opts["max_minutes"] = args.max_minutes
+    if args.epochs is not None:
+        opts["max_epochs"] = args.epochs
+    if args.from_layer is not None:
+        opts["adapted_from_layer"] = args.from_layer
+    if args.patience is not None:
+        opts["patience"] = args.patience
+    if args.checkpoint_every is not None:
+        opts["checkpoint_every"] = args.checkpoint_every
+    return TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
+                       threads=args.threads, max_steps=args.max_steps,
+                       max_examples=args.max_examples, resume=args.resume, validation=args.validation, **opts)
+
+
+class _AllRolesProgress:
+    """The roles an interrupted `--role all` run has finished, so that running it again goes on with the next role
+    instead of training them again (each role's own checkpoint covers the role that was under way)."""
+
+    def __init__(self, out_root: Path, restart: bool) -> None:
+        import json
+
+        from dialogue.training import CHECKPOINTS_DIR
+
+        self.path = out_root / CHECKPOINTS_DIR / "all-roles.json"
+        if restart:
+            self.path.unlink(missing_ok=True)
+        self.roles: dict[str, dict] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def finished(self, cfg: TrainConfig) -> bool:
+        from dataclasses import asdict
+
+        from dialogue.training import config_changes
+
+        saved = self.roles.get(cfg.role)
+        return saved is not None and not config_changes(saved, asdict(cfg))
+
+    def add(self, cfg: TrainConfig) -> None:
+        import json
+        import os
+        from dataclasses import asdict
+
+        self.roles[cfg.role] = asdict(cfg)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(json.dumps(self.roles, indent=1))
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+        try:
+            self.path.parent.rmdir()
+        except OSError:
+            pass
 
 
 def _experiment_folder(out: Path) -> Path:

@@ -3,13 +3,24 @@
 Seeded, with a progress bar, loss on the held-out split at every evaluation, early stopping on that loss,
 and the best adapter (not the last) written to weights/adapters/<role>/ with a training report. The
 loss runs the 262k-row LM head only on target positions: on prompt tokens it would be wasted work.
+
+A run may outlast a working day, so it can be stopped and continued: it writes a checkpoint (out_root/.checkpoints/
+<role>.pt) every `checkpoint_every` steps, at every evaluation and on Ctrl-C/SIGTERM, and the next run of the role
+with the same options continues from it exactly where it stopped (same weights and report as without the stop).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import random
+import signal
+import threading
 import time
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +36,11 @@ TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj"
 # CPU). The answer role adapts all layers (ROLE_DEFAULTS); the whole `--role all` run takes about an hour.
 ADAPTED_FROM_LAYER = 6
 VOCABULARY_FILE = "vocabulary.json"
+CHECKPOINTS_DIR = ".checkpoints"  # an interrupted run's state, under the adapters folder (git-ignored)
+CHECKPOINT_VERSION = 1
+# options an interrupted run may be continued with changed: they do not change what it learns (max_minutes is the
+# whole run's budget, and raising it is how one gives a stopped run more time)
+RESUMABLE_CHANGES = frozenset({"max_minutes", "threads", "checkpoint_every"})
 
 
 @dataclass
@@ -48,6 +64,10 @@ class TrainConfig:
     # train without the validation part and early-stop on it instead of the held-out split: for comparing
     # configurations (dialogue.dataset.validation_split)
     validation: bool = False
+    # a checkpoint every this many steps, besides the one at every evaluation (eval_every) and on Ctrl-C/SIGTERM:
+    # it matters only with sparse evaluations, where at 0.6–2.5 s a step it bounds what a crash loses to ~2 min,
+    # while a write (~0.2 s for the answer role's 30 MB, fsync included) costs ~0.2% of those 50 steps
+    checkpoint_every: int = 50  # 0: only at evaluations
 
 
 # Per-role budgets (the committed adapters were trained with these); `ohlora train` flags override them.
@@ -221,26 +241,153 @@ def held_out_loss(model, bottom, head, encoded, pad_id: int, split_at: int, batc
     return total / max(count, 1)
 
 
-def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
-               turns: list[Turn] | None = None) -> TrainReport:
-    """Train one role's adapter; write the best one and its report to out_root/<role>/."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def checkpoint_path(out_root: Path, role: str) -> Path:
+    """Where an interrupted run of `role` keeps its checkpoint: beside the adapters, not inside out_root/<role>/,
+    which is replaced wholesale when the adapter is written."""
+    return out_root / CHECKPOINTS_DIR / f"{role}.pt"
 
+
+def config_changes(saved: dict, now: dict) -> dict[str, tuple]:
+    """The options (as `asdict(TrainConfig)`) that differ between two runs in a way that changes what they learn."""
+    return {k: (saved.get(k), v) for k, v in now.items() if k not in RESUMABLE_CHANGES and saved.get(k) != v}
+
+
+class CheckpointMismatch(ValueError):
+    """A role has a checkpoint, but of a run with other options or on other data: continuing it would train
+    neither run."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run after its checkpoint was written (a KeyboardInterrupt, so that code
+    which lets Ctrl-C through lets this through too)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+class StopRequests:
+    """Ctrl-C and SIGTERM during training only ask the run to stop: the step under way completes and a checkpoint
+    is written, so no half-applied optimizer step is ever saved. Outside `deferred()` (loading, caching) and on
+    a second signal they interrupt at once. Handlers are installed only in the main thread (Python's rule)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.deferring = False
+        self._previous: dict = {}
+
+    def __enter__(self) -> StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._previous[s] = signal.signal(s, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        self._previous.clear()
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+    def _handle(self, signum: int, frame) -> None:
+        if not self.deferring or self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+        tqdm.write(f"{signal.Signals(signum).name}: finishing this step, then writing a checkpoint "
+                   "(press Ctrl-C again to stop at once without one)")
+
+
+def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, turns: list[Turn] | None = None,
+               restart: bool = False, stop: StopRequests | None = None) -> TrainReport:
+    """Train one role's adapter; write the best one and its report to out_root/<role>/.
+
+    A run with a checkpoint (see `checkpoint_path`) of the same options continues from it, and ends exactly
+    as an uninterrupted run would; `restart` discards the checkpoint instead. `stop` lets a caller training
+    several roles see a Ctrl-C that arrived as a run was finishing (it then returns normally).
+    """
     if cfg.role not in ROLES:
         raise ValueError(f"unknown role '{cfg.role}'; known: {', '.join(ROLES)}")
+    if stop is None:
+        with StopRequests() as own:
+            return train_role(cfg, base_dir, out_root, turns, restart, own)
+    path = checkpoint_path(out_root, cfg.role)
+    saved = _read_checkpoint(path, cfg, restart)
+    import torch
+
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = random.Random(cfg.seed)
+    tokenizer, model = _load_model(cfg, base_dir, out_root, from_adapter=cfg.resume and saved is None)
+    train, held, held_sample = _encode_split(cfg, tokenizer, turns, rng)
+    vocab = persona_vocabulary(tokenizer, out_root)
+    fingerprint = data_fingerprint([train, held, held_sample], vocab)
+    if saved is not None and saved["fingerprint"] != fingerprint:
+        raise CheckpointMismatch(
+            f"{path} holds an interrupted {cfg.role} run on other training data (the examples, tokenizer or "
+            "vocabulary changed since it was written): restore that data to continue it, or add --restart to "
+            "discard it and start over")
+    tqdm.write(f"{cfg.role}: {len(train)} training and {len(held)} held-out examples")
+    data = _Data(cfg, model, tokenizer, train, held, held_sample, vocab)
+    run = _Run(cfg, model, data, path, rng, TrainReport(cfg.role, asdict(cfg), "gemma3-270m", len(train), len(held)),
+               fingerprint)
+    if saved is None:
+        run.start()
+    else:
+        run.restore(saved)
+    with stop.deferred():
+        run.loop(stop)
+        report = run.finish()
+        _save_adapter(model, cfg.role, report, out_root, base_dir)
+        _remove_checkpoint(path)
+    return report
+
+
+def _read_checkpoint(path: Path, cfg: TrainConfig, restart: bool) -> dict | None:
+    """The checkpoint to continue from, None to start afresh; refuses one of a run with other options."""
+    if not path.exists():
+        return None
+    if restart:
+        _remove_checkpoint(path)
+        tqdm.write(f"{cfg.role}: discarded the checkpoint of an interrupted run (--restart)")
+        return None
+    import torch
+
+    try:
+        saved = torch.load(path, weights_only=True)
+    except Exception as e:  # a truncated or foreign file: the atomic write makes this rare, but name the way out
+        raise CheckpointMismatch(f"cannot read the checkpoint {path} ({e}); add --restart to discard it") from e
+    if saved.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointMismatch(f"{path} was written by another version of the trainer; add --restart to discard it")
+    changes = config_changes(saved["config"], asdict(cfg))
+    if changes:
+        what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changes.items())
+        raise CheckpointMismatch(
+            f"{path} holds an interrupted {cfg.role} run with other options ({what}): run with the options it was "
+            "started with to continue it, or add --restart to discard it and start over")
+    return saved
+
+
+def _load_model(cfg: TrainConfig, base_dir: Path, out_root: Path, from_adapter: bool):
+    """The tokenizer and the base model with a fresh (seeded) LoRA adapter for the role, or with the role's
+    finished adapter when continuing from it (`--resume`)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     n_layers = model.config.num_hidden_layers
     lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=0.0, target_modules=TARGET_MODULES,
                       layers_to_transform=list(range(cfg.adapted_from_layer, n_layers)), task_type="CAUSAL_LM")
     model = get_peft_model(model, lora, adapter_name=cfg.role)
-    if cfg.resume:
+    if from_adapter:
         from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
 
@@ -249,7 +396,11 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
             raise ValueError(f"--resume: no adapter at {previous} to continue from")
         set_peft_model_state_dict(model, load_file(previous), adapter_name=cfg.role)
     model.train()
+    return tokenizer, model
 
+
+def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: random.Random):
+    """Encoded training examples, held-out examples and the held-out sample evaluated during training."""
     all_turns = turns if turns is not None else load_turns()
     train_turns, held_turns = validation_split(all_turns) if cfg.validation else split(all_turns)
     examples = role_examples(train_turns, cfg.role)
@@ -258,90 +409,236 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR,
     train = encode(tokenizer, examples)
     held = encode(tokenizer, role_examples(held_turns, cfg.role))
     held_sample = held if len(held) <= cfg.held_out_eval_limit else rng.sample(held, cfg.held_out_eval_limit)
-    pad = tokenizer.pad_token_id or 0
-    split_at = cfg.adapted_from_layer
-    tqdm.write(f"{cfg.role}: {len(train)} training and {len(held)} held-out examples")
-    head = RestrictedHead(model, persona_vocabulary(tokenizer, out_root))
-    bottom = CachedBottom(model, train, split_at, pad, f"{cfg.role}: cache frozen layers")
-    held_bottom = CachedBottom(model, held, split_at, pad, f"{cfg.role}: cache held-out")
-    sample_bottom = CachedBottom(model, held_sample, split_at, pad, f"{cfg.role}: cache held-out sample")
-    report = TrainReport(cfg.role, asdict(cfg), "gemma3-270m", len(train), len(held))
+    return train, held, held_sample
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = int(steps_per_epoch * cfg.max_epochs)
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
-    warmup = max(1, total // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / max(total, 1)))
 
-    report.initial_held_out_loss = held_out_loss(model, sample_bottom, head, held_sample, pad, split_at)
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
-    best, bad_evals = report.initial_held_out_loss, 0
-    t0 = time.perf_counter()
-    step, plan = 0, []
-    bar = tqdm(total=total, desc=f"train {cfg.role}", unit="step")
-    report.stopped_because = "max epochs"
-    running = None
-    while step < total:
-        if not plan:
-            plan = batches(train, cfg.batch_size, rng)
-        loss = target_loss(model, bottom, head, train, plan.pop(), pad, split_at)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        step += 1
-        running = float(loss) if running is None else 0.9 * running + 0.1 * float(loss)
-        bar.update(1)
-        bar.set_postfix(loss=f"{running:.3f}", held=f"{best:.3f}")
-        if step % cfg.eval_every == 0 or step == total:
-            h = held_out_loss(model, sample_bottom, head, held_sample, pad, split_at)
-            report.history.append({"step": step, "train_loss": round(running, 4), "held_out_loss": round(h, 4),
-                                   "seconds": round(time.perf_counter() - t0, 1)})
-            tqdm.write(f"{cfg.role} step {step}: train {running:.3f}, held-out {h:.3f}")
-            if h < best - 1e-3:
-                best, bad_evals, report.best_step = h, 0, step
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
-            else:
-                bad_evals += 1
-                if bad_evals >= cfg.patience:
-                    report.stopped_because = f"early stop: held-out loss did not improve for {cfg.patience} evaluations"
+def data_fingerprint(encoded_sets: list[list[tuple[list[int], int]]], vocab: list[int]) -> str:
+    """sha256 of the token ids a run trains and evaluates on and of the vocabulary its loss is over: a checkpoint
+    is continued only on the data it was made on."""
+    h = hashlib.sha256(array("q", [len(vocab), *vocab]).tobytes())
+    for encoded in encoded_sets:
+        h.update(len(encoded).to_bytes(8, "little"))
+        for seq, start in encoded:
+            h.update(array("q", [start, len(seq), *seq]).tobytes())
+    return h.hexdigest()
+
+
+class _Data:
+    """The encoded splits with their frozen-bottom caches and the restricted head the loss runs on."""
+
+    def __init__(self, cfg: TrainConfig, model, tokenizer, train, held, held_sample, vocab: list[int]) -> None:
+        self.train, self.held, self.held_sample = train, held, held_sample
+        self.pad = tokenizer.pad_token_id or 0
+        self.split_at = cfg.adapted_from_layer
+        self.head = RestrictedHead(model, vocab)
+        self.bottom = CachedBottom(model, train, self.split_at, self.pad, f"{cfg.role}: cache frozen layers")
+        self.held_bottom = CachedBottom(model, held, self.split_at, self.pad, f"{cfg.role}: cache held-out")
+        self.sample_bottom = CachedBottom(model, held_sample, self.split_at, self.pad,
+                                          f"{cfg.role}: cache held-out sample")
+
+    def held_out_loss(self, model, full: bool = False) -> float:
+        held, bottom = (self.held, self.held_bottom) if full else (self.held_sample, self.sample_bottom)
+        return held_out_loss(model, bottom, self.head, held, self.pad, self.split_at)
+
+
+class _Run:
+    """The training loop of one role and everything a checkpoint must carry to continue it bit for bit."""
+
+    def __init__(self, cfg: TrainConfig, model, data: _Data, path: Path, rng: random.Random, report: TrainReport,
+                 fingerprint: str) -> None:
+        import torch
+
+        self.cfg, self.model, self.data, self.path, self.rng, self.report = cfg, model, data, path, rng, report
+        self.fingerprint = fingerprint
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(self.params, lr=cfg.lr, weight_decay=0.0)
+        self.steps_per_epoch = math.ceil(len(data.train) / cfg.batch_size)
+        total = int(self.steps_per_epoch * cfg.max_epochs)
+        self.total = min(total, cfg.max_steps) if cfg.max_steps else total
+        warmup = max(1, self.total // 20)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / max(self.total, 1)))
+        self.step, self.plan, self.running, self.bad_evals = 0, [], None, 0
+        self.best, self.best_state = math.inf, {}
+        self.t0 = time.perf_counter()
+
+    def lora_state(self) -> dict:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items() if "lora_" in k}
+
+    def seconds(self) -> float:
+        """Training seconds of the whole run, earlier sessions included."""
+        return time.perf_counter() - self.t0
+
+    def start(self) -> None:
+        self.report.initial_held_out_loss = self.data.held_out_loss(self.model)
+        self.best, self.best_state = self.report.initial_held_out_loss, self.lora_state()
+        self.report.stopped_because = "max epochs"
+        self.t0 = time.perf_counter()
+
+    def loop(self, stop: StopRequests) -> None:
+        bar = tqdm(total=self.total, initial=self.step, desc=f"train {self.cfg.role}", unit="step")
+        try:
+            while self.step < self.total:
+                self.train_step()
+                bar.update(1)
+                bar.set_postfix(loss=f"{self.running:.3f}", held=f"{self.best:.3f}")
+                evaluated = self.step % self.cfg.eval_every == 0 or self.step == self.total
+                if evaluated and self.evaluate_with_patience():
                     break
-        if cfg.max_minutes and time.perf_counter() - t0 > cfg.max_minutes * 60:
-            report.stopped_because = f"time limit {cfg.max_minutes} min"
-            if step % cfg.eval_every:  # the last steps count too: evaluate them before stopping
-                h = held_out_loss(model, sample_bottom, head, held_sample, pad, split_at)
-                report.history.append({"step": step, "train_loss": round(running, 4), "held_out_loss": round(h, 4),
-                                       "seconds": round(time.perf_counter() - t0, 1)})
-                if h < best - 1e-3:
-                    best, report.best_step = h, step
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k}
-            break
-    bar.close()
-    report.steps, report.epochs = step, round(step / steps_per_epoch, 2)
-    report.seconds = round(time.perf_counter() - t0, 1)
-    report.seconds_per_step = round(report.seconds / max(step, 1), 3)
-    model.load_state_dict(best_state, strict=False)
-    report.best_held_out_loss = round(best, 4)
-    report.final_held_out_loss = round(held_out_loss(model, held_bottom, head, held, pad, split_at), 4)
-    out = out_root / cfg.role
+                if self.out_of_time(evaluated) or self.step == self.total:
+                    break
+                every = self.cfg.checkpoint_every
+                if evaluated or (every and self.step % every == 0) or stop.signum:
+                    self.write_checkpoint()
+                if stop.signum:
+                    raise self.interrupted(stop.signum)
+        finally:
+            bar.close()
+
+    def interrupted(self, signum: int) -> TrainingInterrupted:
+        return TrainingInterrupted(
+            f"{self.cfg.role}: interrupted at step {self.step} of {self.total}; checkpoint written to {self.path}. "
+            "Run the same `ohlora train` command again (without --restart) to continue from there, or add "
+            "--restart to start over.", signum)
+
+    def train_step(self) -> None:
+        import torch
+
+        if not self.plan:
+            self.plan = batches(self.data.train, self.cfg.batch_size, self.rng)
+        d = self.data
+        loss = target_loss(self.model, d.bottom, d.head, d.train, self.plan.pop(), d.pad, d.split_at)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.step += 1
+        self.running = float(loss) if self.running is None else 0.9 * self.running + 0.1 * float(loss)
+
+    def evaluate(self) -> bool:
+        """Held-out loss into the history; keeps these weights when they beat the best by 1e-3. True if they did."""
+        h = self.data.held_out_loss(self.model)
+        self.report.history.append({"step": self.step, "train_loss": round(self.running, 4),
+                                    "held_out_loss": round(h, 4), "seconds": round(self.seconds(), 1)})
+        tqdm.write(f"{self.cfg.role} step {self.step}: train {self.running:.3f}, held-out {h:.3f}")
+        if h < self.best - 1e-3:
+            self.best, self.report.best_step, self.best_state = h, self.step, self.lora_state()
+            return True
+        return False
+
+    def evaluate_with_patience(self) -> bool:
+        """Evaluate; True when the held-out loss has not improved for `patience` evaluations (stop)."""
+        if self.evaluate():
+            self.bad_evals = 0
+            return False
+        self.bad_evals += 1
+        if self.bad_evals >= self.cfg.patience:
+            self.report.stopped_because = (f"early stop: held-out loss did not improve for {self.cfg.patience} "
+                                           "evaluations")
+            return True
+        return False
+
+    def out_of_time(self, evaluated: bool) -> bool:
+        """True when the run's time budget (all its sessions together) is spent; the steps since the last
+        evaluation count too, so they are evaluated first."""
+        if not self.cfg.max_minutes or self.seconds() <= self.cfg.max_minutes * 60:
+            return False
+        self.report.stopped_because = f"time limit {self.cfg.max_minutes} min"
+        if not evaluated:
+            self.evaluate()
+        return True
+
+    def finish(self) -> TrainReport:
+        """The report, with the best weights loaded back and their loss on the whole held-out split."""
+        report = self.report
+        report.config = asdict(self.cfg)
+        report.steps, report.epochs = self.step, round(self.step / self.steps_per_epoch, 2)
+        report.seconds = round(self.seconds(), 1)
+        report.seconds_per_step = round(report.seconds / max(self.step, 1), 3)
+        self.model.load_state_dict(self.best_state, strict=False)
+        report.best_held_out_loss = round(self.best, 4)
+        report.final_held_out_loss = round(self.data.held_out_loss(self.model, full=True), 4)
+        return report
+
+    def write_checkpoint(self) -> None:
+        """Everything the loop reads, written atomically: a crash mid-write leaves the previous checkpoint."""
+        import torch
+
+        state = {
+            "version": CHECKPOINT_VERSION, "config": asdict(self.cfg), "fingerprint": self.fingerprint,
+            "written_at": time.time(), "seconds": self.seconds(), "step": self.step, "total": self.total,
+            "plan": self.plan, "running": self.running, "best": self.best, "bad_evals": self.bad_evals,
+            "lora": self.lora_state(), "best_lora": self.best_state,
+            "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+            "rng": {"plan": self.rng.getstate(), "python": random.getstate(), "torch": torch.get_rng_state()},
+            "report": asdict(self.report),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def restore(self, saved: dict) -> None:
+        """Continue from a checkpoint: the setup before this (seeded, deterministic) rebuilt everything else."""
+        import torch
+
+        unknown = saved["lora"].keys() - self.model.state_dict().keys()
+        if unknown:
+            raise CheckpointMismatch(f"{self.path} holds weights this model lacks ({min(unknown)}, ...); "
+                                     "add --restart to discard it")
+        self.model.load_state_dict(saved["lora"], strict=False)
+        self.opt.load_state_dict(saved["optimizer"])
+        self.sched.load_state_dict(saved["scheduler"])
+        self.rng.setstate(saved["rng"]["plan"])
+        random.setstate(saved["rng"]["python"])
+        torch.set_rng_state(saved["rng"]["torch"])
+        self.step, self.plan, self.running = saved["step"], saved["plan"], saved["running"]
+        self.best, self.best_state, self.bad_evals = saved["best"], saved["best_lora"], saved["bad_evals"]
+        self.report = TrainReport(**saved["report"])
+        self.t0 = time.perf_counter() - saved["seconds"]
+        budget = ""
+        if self.cfg.max_minutes:
+            budget = f"; {saved['seconds'] / 60:.0f} of {self.cfg.max_minutes:g} training minutes used"
+        tqdm.write(f"resuming {self.cfg.role} from step {self.step} of {self.total} "
+                   f"(checkpoint {_age(time.time() - saved['written_at'])} old{budget})")
+
+
+def _remove_checkpoint(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()  # only when no other role's checkpoint is there
+    except OSError:
+        pass
+
+
+def _age(seconds: float) -> str:
+    if seconds < 2 * 3600:
+        n, unit = round(seconds / 60), "minute"
+    elif seconds < 2 * 86400:
+        n, unit = round(seconds / 3600), "hour"
+    else:
+        n, unit = round(seconds / 86400), "day"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _save_adapter(model, role: str, report: TrainReport, out_root: Path, base_dir: Path) -> None:
     import shutil
     import tempfile
 
+    out = out_root / role
     # peft writes a named adapter under <dir>/<name>/ plus a model card naming this machine's paths:
     # save into a scratch folder and keep only the adapter folder
-    with tempfile.TemporaryDirectory(dir=out_root, prefix=f".{cfg.role}-") as tmp:
-        model.save_pretrained(tmp, selected_adapters=[cfg.role])
+    with tempfile.TemporaryDirectory(dir=out_root, prefix=f".{role}-") as tmp:
+        model.save_pretrained(tmp, selected_adapters=[role])
         if out.exists():
             shutil.rmtree(out)
-        (Path(tmp) / cfg.role).replace(out)
+        (Path(tmp) / role).replace(out)
     _clean_adapter_config(out, base_dir)
     (out / "training_report.json").write_text(json.dumps(asdict(report), indent=1, ensure_ascii=False))
-    return report
 
 
 def _clean_adapter_config(folder: Path, base_dir: Path) -> None:
