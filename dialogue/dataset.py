@@ -153,9 +153,11 @@ def written_turns() -> list[Turn]:
     earlier ones of its conversation (at most HISTORY_TURNS), the memory its answer uses (a stored one, or
     a fact told earlier in the conversation), and must produce every fact the user told (memory role),
     the exchange's summary and the face."""
+    from dialogue.data.dedupe import dropped_ids
     from dialogue.data.written import conversations
     from dialogue.prompting import HISTORY_TURNS
 
+    repeats = dropped_ids()  # near-duplicate exchanges (dialogue/data/dedupe.py): seen in history, not trained
     out = []
     for conv in conversations():
         now = datetime.fromisoformat(conv["now"])
@@ -165,10 +167,11 @@ def written_turns() -> list[Turn]:
         for i, t in enumerate(conv["turns"]):
             uses = t.get("uses")
             told = t.get("remember", [])
-            out.append(Turn(f"{conv['id']}-{i + 1}", f"written:{conv.get('category', '')}", conv["lang"], now,
-                            f"[{uses}: {known[uses]}]" if uses in known else "", previous_summary, t["user"],
-                            t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"], (),
-                            tuple(history[-HISTORY_TURNS:])))
+            if f"{conv['id']}-{i + 1}" not in repeats:
+                out.append(Turn(f"{conv['id']}-{i + 1}", f"written:{conv.get('category', '')}", conv["lang"], now,
+                                f"[{uses}: {known[uses]}]" if uses in known else "", previous_summary, t["user"],
+                                t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"],
+                                (), tuple(history[-HISTORY_TURNS:])))
             known.update({k: v for k, v in told})
             history.append((t["user"], t["answer"]))
             previous_summary = t["summary"]

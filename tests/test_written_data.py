@@ -44,3 +44,21 @@ def test_a_broken_line_is_named(tmp_path, monkeypatch):
          "kind": "direct"}) + "\n", encoding="utf-8")
     with pytest.raises(WrittenDataError, match=r"m\.jsonl:1: answer .* is not one of the stored memories"):
         written.memory_cases()
+
+
+def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicates():
+    from dialogue.data.dedupe import dropped_ids, near_duplicates
+    from dialogue.dataset import written_turns
+
+    turns = written_turns()
+    ids = {t.id for t in turns}
+    assert not ids & dropped_ids()
+    ko = sum(t.lang == "ko" for t in turns) / len(turns)
+    assert len(turns) >= 8000 and ko >= 0.40 and 1 - ko >= 0.30
+    assert sum(bool(t.history) for t in turns) / len(turns) > 0.4  # many with earlier exchanges in the prompt
+    import numpy as np
+
+    unit = np.eye(4, dtype=np.float32)
+    m = np.stack([unit[0], unit[1], unit[0], (unit[0] + unit[2]) / np.sqrt(2)])
+    a = np.stack([unit[3], unit[3], unit[3], unit[3]])
+    assert near_duplicates(m, a) == {2: 0}  # the same exchange again; not a near one (cos 0.71)
