@@ -124,6 +124,7 @@ def _eval_open(args: argparse.Namespace) -> int:
         raise ValueError(f"no item set {source}; known: heldout/open, heldout/memory, validation/open, validation/memory")
     name = args.item_set.replace("/", "-")
     transcript = args.transcript or OPEN_EVAL_DIR / f"{name}.transcript.jsonl"
+    stem = transcript.name.removesuffix(".jsonl").removesuffix(".transcript")  # the sheet and report sit beside it
     if args.step == "answers":
         import tempfile
 
@@ -145,7 +146,7 @@ def _eval_open(args: argparse.Namespace) -> int:
         raise ValueError(f"no transcript {transcript}: run `ohlora eval open answers --set {args.item_set}` first")
     rows = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.step == "sheet":
-        sheet = transcript.with_name(f"{name}.sheet.md")
+        sheet = transcript.with_name(f"{stem}.sheet.md")
         sheet.write_text(open_eval.grading_sheet(rows), encoding="utf-8")
         print(f"grading sheet for {len(rows)} answers -> {sheet}")
         return 0
@@ -154,7 +155,7 @@ def _eval_open(args: argparse.Namespace) -> int:
     result = open_eval.score(rows, [open_eval.read_grades(g) for g in args.grades])
     body = open_eval.report(name, result, rows, args.grades)
     print(body)
-    path = OPEN_EVAL_DIR / f"{name}.md"
+    path = transcript.with_name(f"{stem}.md")
     path.write_text(body, encoding="utf-8")
     print(f"wrote {path}")
     return 0

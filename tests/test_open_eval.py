@@ -1,0 +1,74 @@
+"""`ohlora eval open`: items through the live pipeline (a scripted LLM here), a blind grading sheet, and the
+figure from two judges' grades."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dialogue import open_eval
+from dialogue.conversation import PersonaChat
+from dialogue.database import DialogueDatabase
+from tests.test_dialogue_turn import ScriptedLLM
+
+
+class TinyStore:
+    """A memory store that retrieves the stored memory whose key appears in the message."""
+
+    def __init__(self):
+        self.by_user: dict[str, list[tuple[str, str]]] = {}
+
+    def delete_user(self, user):
+        self.by_user.pop(user, None)
+
+    def remember_many(self, user, items, source, now):
+        self.by_user.setdefault(user, []).extend(items)
+
+    def retrieve(self, user, query, now):
+        from dialogue.interfaces import Memory
+
+        for k, v in self.by_user.get(user, []):
+            if k in query:
+                return Memory(k, v, now)
+        return None
+
+
+def test_items_run_through_the_pipeline_with_their_memories_and_history(tmp_path):
+    source = tmp_path / "memory.jsonl"
+    source.write_text(json.dumps({"memories": [["pet", "a cat named Nabi"], ["job", "nurse"]],
+                                  "question": "my pet keeps scratching the sofa", "answer": ["pet", "a cat named Nabi"],
+                                  "lang": "en", "kind": "associative"}) + "\n", encoding="utf-8")
+    items = open_eval.load_items(source)
+    assert items[0]["judge_note"] == "uses the stored memory [pet: a cat named Nabi]"
+    items.append({"id": "o-1", "lang": "ko", "now": "2026-05-02T21:10", "memories": [], "category": "smalltalk",
+                  "history": [{"user": "안녕", "answer": "안녕! 반가워"}], "message": "뭐 해?", "judge_note": ""})
+    llm = ScriptedLLM(["Nabi must be bored, try a scratching post!", "그냥 음악 듣고 있었어!"])
+    store = TinyStore()
+    rows = open_eval.answer_items(items, PersonaChat(llm, memory=store))
+    assert [r["answer"] for r in rows] == ["Nabi must be bored, try a scratching post!", "그냥 음악 듣고 있었어!"]
+    assert rows[0]["retrieved"] == "[pet: a cat named Nabi]" and rows[1]["retrieved"] is None
+    assert not store.by_user  # each item's memories are removed after it
+    prompts = [p for r, p in llm.prompts if r == "answer"]
+    assert "(memory: [pet: a cat named Nabi])" in prompts[0]
+    assert "(이전 대화: 사용자: 안녕 / 오로라: 안녕! 반가워)" in prompts[1]  # the item's last exchange, as live
+    assert [r for r, _ in llm.prompts] == ["answer", "answer"]  # the post-answer roles do not run
+
+
+def test_the_sheet_is_blind_and_the_score_needs_both_judges(tmp_path):
+    rows = [{"id": f"i{n}", "lang": lang, "category": "smalltalk", "message": f"m{n}", "answer": f"a{n}",
+             "memories": [], "history": [], "judge_note": "", "retrieved": "[secret: x]", "refused": "gate-said-so"}
+            for n, lang in enumerate(["ko", "ko", "en", "en"])]
+    sheet = open_eval.grading_sheet(rows)
+    assert "Grade each answer" in sheet and "[secret: x]" not in sheet and "gate-said-so" not in sheet
+    assert sheet.index("## i") > sheet.index("Grade each answer")
+    one = {"i0": True, "i1": True, "i2": False, "i3": True}
+    two = {"i0": True, "i1": False, "i2": False, "i3": True}
+    result = open_eval.score(rows, [one, two])
+    assert result["accepted"] == (2, 4) and result["ko"] == (1, 2) and result["en"] == (1, 2)
+    assert result["judges_agree"] == (3, 4) and [r["id"] for r in result["rejected"]] == ["i1", "i2"]
+    with pytest.raises(ValueError, match="no grade"):
+        open_eval.score(rows, [one, {"i0": True}])
+    bad = tmp_path / "g.jsonl"
+    bad.write_text('{"id": "i0", "grade": "maybe"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="g.jsonl:1"):
+        open_eval.read_grades(bad)
