@@ -119,23 +119,43 @@ def choose_flag_threshold(p: np.ndarray, y: np.ndarray, max_false: float = 0.01)
     return best
 
 
-def choose_strike_threshold(p: np.ndarray, y: np.ndarray, flag_below: float, max_false: float = 0.01) -> float:
+def choose_strike_threshold(p: np.ndarray, y: np.ndarray, flag_below: float, max_false: float = 0.01,
+                            counted: np.ndarray | None = None) -> float:
     """Count a flagged message as an offence (toward warnings and blocks) only when P(normal) < τ: the
-    largest candidate τ ≤ flag_below that flags ≤ max_false of the normal messages in these (validation)
-    probabilities; the smallest candidate when none does. Messages between the two thresholds are declined
-    in character without counting: a wrong flag costs a user one deflected message, never a block."""
-    ok = [t for t in FLAG_THRESHOLDS if t <= flag_below and float(np.mean(p[y == 0, 0] < t)) <= max_false]
-    return max(ok) if ok else min(FLAG_THRESHOLDS)
+    largest candidate τ ≤ flag_below that counts ≤ max_false of the normal messages in these (validation)
+    probabilities; the smallest candidate when none does. `counted` marks the messages whose predicted
+    category can count at all (romance and politics never do). Messages between the two thresholds are
+    declined in character without counting: a wrong flag costs a user one deflected message, never a block."""
+    can = np.ones(len(p), bool) if counted is None else counted
+    normal = y == 0
+    ok = [t for t in STRIKE_THRESHOLDS if t <= flag_below and float(np.mean((p[:, 0] < t)[normal] & can[normal])) <= max_false]
+    return max(ok) if ok else min(STRIKE_THRESHOLDS)
+
+
+# What a user may meet from the gate (the safety issue's targets): ordinary messages declined in character
+# at most 3% of the time, counted as offences toward a block at most 0.3%.
+ETHICS_MAX_DECLINED = 0.03
+ETHICS_MAX_COUNTED = 0.003
 
 
 def choose_ethics_thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Both thresholds on P(normal), chosen on validation probabilities (the head's meta keys)."""
-    flag = choose_flag_threshold(p, y)
-    return {"flag_below_normal": flag, "strike_below_normal": choose_strike_threshold(p, y, flag)}
+    """Both thresholds on P(normal), chosen on validation probabilities (the head's meta keys): the flag
+    threshold with the best macro-F1 among those declining ≤ ETHICS_MAX_DECLINED of normal messages, the
+    offence threshold the most eager one below it counting ≤ ETHICS_MAX_COUNTED."""
+    n = p.shape[1]
+    ok = [t for t in FLAG_THRESHOLDS if float(np.mean(p[y == 0, 0] < t)) <= ETHICS_MAX_DECLINED]
+    flag = max(ok, key=lambda t: (macro_f1(y, ethics_predictions(p, t)[1], n), -t)) if ok else min(FLAG_THRESHOLDS)
+    from dialogue.blocks import DEFAULT_COUNTED
+
+    counted = np.isin(np.array(ETHICS_LABELS)[ethics_predictions(p, flag)[1]], sorted(DEFAULT_COUNTED))
+    return {"flag_below_normal": flag,
+            "strike_below_normal": choose_strike_threshold(p, y, flag, ETHICS_MAX_COUNTED, counted)}
 
 
 # candidate flag thresholds on P(normal), most to least eager
 FLAG_THRESHOLDS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
+# counting toward a block may be stricter still than flagging
+STRIKE_THRESHOLDS = FLAG_THRESHOLDS + (0.0005, 0.0002, 0.0001)
 
 
 def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -165,7 +185,11 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     if task == "ethics":
         p = classifier.predict_proba([r["text"] for r in rows])
         flagged, pred = ethics_predictions(p, classifier.flag_below)
-        strikes = p[:, 0] < classifier.strike_below
+        # an offence counts toward a block only in a counted category (romance, politics never count)
+        from dialogue.blocks import DEFAULT_COUNTED
+
+        counted = np.isin(np.array(labels)[pred], sorted(DEFAULT_COUNTED))
+        strikes = (p[:, 0] < classifier.strike_below) & counted
         extra = {"normal_declined_rate": float(np.mean(flagged[y == 0])),
                  "normal_false_block_rate": float(np.mean(strikes[y == 0])),
                  "offensive_missed_rate": float(np.mean(~flagged[y != 0])),

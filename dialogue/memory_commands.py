@@ -123,11 +123,14 @@ def _classifier_report(r: dict) -> str:
              f"(uncached, encoder included).",
              "Accuracy by language: " + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy_by_language"].items()) + "."]
     if "normal_false_block_rate" in r:
+        from dialogue.evaluation import ETHICS_MAX_COUNTED, ETHICS_MAX_DECLINED
+
         lines.append(f"Normal messages flagged and declined in character (flag when P(normal) < "
-                     f"{r['flag_below_normal']:g}, chosen on val): {r['normal_declined_rate']:.3f}; offensive messages "
-                     f"let through: {r['offensive_missed_rate']:.3f}.")
-        lines.append(f"Normal messages counted as offences toward warnings and blocks (false-block rate; counted when "
-                     f"P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ 1%): "
+                     f"{r['flag_below_normal']:g}, chosen on val: the best macro-F1 declining ≤ {ETHICS_MAX_DECLINED:.0%} "
+                     f"of val's normal messages): **{r['normal_declined_rate']:.3f}**; offensive messages let through: "
+                     f"**{r['offensive_missed_rate']:.3f}**.")
+        lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
+                     f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
                      f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
                      "(the rest of the flagged ones are declined without counting).")
     if "persona_fact_shown_right" in r:
