@@ -94,36 +94,39 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
         raise ValueError("the engine has no memory store: run `ohlora weights prepare`")
     recorder = _RecordingMemory(store)
     engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
-                         count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona)
-    rows = []
-    for i, item in enumerate(tqdm(items, desc="answers", unit="item")):
-        user = f"open-eval-{i}"
-        now = datetime.fromisoformat(item["now"])
-        store.delete_user(user)
-        if item.get("memories"):  # told in an earlier conversation
-            store.remember_many(user, [tuple(m) for m in item["memories"]], "eval", now - timedelta(days=1))
-        engine.last.pop(user, None)
-        if item.get("history"):
-            last = item["history"][-1]
-            engine.last[user] = LastTurn(last["user"], last["answer"],
-                                         f"사용자: {last['user'][:40]} / 오로라: {last['answer'][:40]}")
-        recorder.retrieved = None
-
-        async def turn() -> TurnDone:
+                         count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
+                         history_turns=engine.history_turns)
+    async def answer_all() -> list[dict]:
+        # one event loop for every item: a generation thread cut short by the validator finishes on it
+        rows = []
+        for i, item in enumerate(tqdm(items, desc="answers", unit="item")):
+            user = f"open-eval-{i}"
+            now = datetime.fromisoformat(item["now"])
+            store.delete_user(user)
+            if item.get("memories"):  # told in an earlier conversation
+                store.remember_many(user, [tuple(m) for m in item["memories"]], "eval", now - timedelta(days=1))
+            engine.last.pop(user, None)
+            engine.history.pop(user, None)
+            if item.get("history"):
+                last = item["history"][-1]
+                engine.last[user] = LastTurn(last["user"], last["answer"],
+                                             f"사용자: {last['user'][:40]} / 오로라: {last['answer'][:40]}")
+                for h in item["history"]:
+                    engine._remember_exchange(user, h["user"], h["answer"])
+            recorder.retrieved = None
             done = None
             async for ev in engine.turn(user, item["message"], now):
                 if isinstance(ev, TurnDone):
                     done = ev
-            return done
+            store.delete_user(user)
+            rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history",
+                                                      "message", "judge_note")},
+                         "answer": done.text, "refused": done.refused.action if done.refused else None,
+                         "retrieved": recorder.retrieved.as_text() if recorder.retrieved else None,
+                         "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
+        return rows
 
-        done = asyncio.run(turn())
-        store.delete_user(user)
-        rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history", "message",
-                                                  "judge_note")},
-                     "answer": done.text, "refused": done.refused.action if done.refused else None,
-                     "retrieved": recorder.retrieved.as_text() if recorder.retrieved else None,
-                     "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
-    return rows
+    return asyncio.run(answer_all())
 
 
 def grading_sheet(rows: list[dict], seed: int = 0) -> str:
