@@ -111,6 +111,11 @@ def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str
 
 
 OPEN_EVAL_DIR = Path(__file__).resolve().parent.parent / "docs" / "open-eval"
+PERSONA_EVAL_CAVEAT = (
+    "**Read this first.** The held-out split below comes from the same templates (`dialogue/data/compose.py`) "
+    "as the training turns: it says whether the templates were learned, not whether she can talk. What a "
+    "user meets is measured on messages written by someone who wrote none of the training data and graded "
+    "blind by two judges: `ohlora eval open`, [open-eval/heldout-open.md](open-eval/heldout-open.md).")
 
 
 def _eval_open(args: argparse.Namespace) -> int:
@@ -176,7 +181,7 @@ def _eval(args: argparse.Namespace) -> int:
 
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         path.write_text(f"# Dialogue evaluation\n\nWritten by `ohlora eval dialogue` ({stamp}, {machine_description()})."
-                        f"\n\n{body}", encoding="utf-8")
+                        f"\n\n{PERSONA_EVAL_CAVEAT}\n\n{body}", encoding="utf-8")
         print(f"written to {path}")
     return 0
 
