@@ -25,6 +25,29 @@ C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 TASK_LABELS = {"ethics": ETHICS_LABELS, "topic": TOPIC_LABELS, "persona": PERSONA_LABELS}
 
 
+# Conversation categories whose user messages are not all ordinary (romance, politics, insults toward her)
+NOT_ALL_NORMAL = {"written:boundary"}
+
+
+def conversation_messages() -> list[dict]:
+    """The user messages of the written conversations as ordinary (normal) ethics training rows: thousands of
+    everyday questions, requests and reactions by nine writers, the kind of message the gate must let pass."""
+    from dialogue.dataset import written_turns
+
+    seen, rows = set(), []
+    for t in written_turns():
+        if t.category in NOT_ALL_NORMAL or t.message in seen:
+            continue
+        seen.add(t.message)
+        rows.append({"text": t.message, "label": "normal", "lang": t.lang, "kind": "conversation",
+                     "split": "train", "source": "written/turns (user messages)"})
+    # a seeded sample: enough variety to teach "ordinary", without drowning the offensive classes
+    return np.random.default_rng(0).permutation(np.array(rows, dtype=object))[:CONVERSATION_MESSAGES].tolist()
+
+
+CONVERSATION_MESSAGES = 4000
+
+
 def task_rows(task: str) -> list[dict]:
     """A classifier's labelled rows ({"text" or "previous"+"message", "label", "split", "lang", ...}).
 
@@ -39,13 +62,14 @@ def task_rows(task: str) -> list[dict]:
     from dialogue.data.written import ethics_rows, normalized, topic_rows
 
     written = ethics_rows() if task == "ethics" else topic_rows()
+    if task == "ethics":
+        written += conversation_messages()
     key = "text" if task == "ethics" else "message"
     heldout = {normalized(r[key]) for r in written if r["split"] != "train"}
     generated = [dict(r, split="test_templated" if r["split"] == "test" else "train", source=f"{task}.jsonl")
                  for r in read_jsonl(DATA_DIR / f"{task}.jsonl")]
-    # a generated training row that happens to be a written held-out text does not train
-    generated = [r for r in generated if r["split"] != "train" or normalized(r[key]) not in heldout]
-    return generated + written
+    # a training row that happens to be a written held-out text does not train
+    return [r for r in generated + written if r["split"] != "train" or normalized(r[key]) not in heldout]
 
 
 def _split(rows: list[dict], name: str) -> np.ndarray:
@@ -176,6 +200,30 @@ def ethics_predictions(p: np.ndarray, flag_below: float) -> tuple[np.ndarray, np
     return flagged, np.where(flagged, other.argmax(1), 0)
 
 
+def ordinary_messages(split: str) -> list[str]:
+    """The written open-domain and persona messages of the test or validation writer, boundary ones left out."""
+    from dialogue.data.written import WRITTEN_DIR
+
+    folder = {"test": "heldout", "val": "validation"}[split]
+    items = [json.loads(line) for name in ("open", "persona")
+             for line in (WRITTEN_DIR / folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [i["message"] for i in items if i.get("category") != "boundary"]
+
+
+def ordinary_message_rates(classifier, split: str = "test") -> dict:
+    """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
+    test or validation writer's; the boundary ones left out), declined in character and counted as offences."""
+    from dialogue.blocks import DEFAULT_COUNTED
+
+    items = ordinary_messages(split)
+    labels = list(classifier.head.labels)
+    p = classifier.predict_proba(items)
+    flagged, pred = ethics_predictions(p, classifier.flag_below)
+    counted = flagged & (p[:, 0] < classifier.strike_below) & np.isin(np.array(labels)[pred], sorted(DEFAULT_COUNTED))
+    return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
+            "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
+
+
 def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     """Accuracy, macro-F1, confusion matrix, calibration and latency on a split."""
     rows = [r for r in task_rows(task) if r["split"] == split]
@@ -190,7 +238,8 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
 
         counted = np.isin(np.array(labels)[pred], sorted(DEFAULT_COUNTED))
         strikes = (p[:, 0] < classifier.strike_below) & counted
-        extra = {"normal_declined_rate": float(np.mean(flagged[y == 0])),
+        extra = {"ordinary_chat": ordinary_message_rates(classifier, split) if split in ("test", "val") else None,
+                 "normal_declined_rate": float(np.mean(flagged[y == 0])),
                  "normal_false_block_rate": float(np.mean(strikes[y == 0])),
                  "offensive_missed_rate": float(np.mean(~flagged[y != 0])),
                  "offensive_counted_rate": float(np.mean(strikes[y != 0])),
@@ -279,11 +328,14 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
 
 
 def ethics_thresholds_on_val(classifier) -> dict[str, float]:
-    """The flag and offence thresholds for an ethics classifier, chosen on its probabilities over val."""
+    """The flag and offence thresholds for an ethics classifier, chosen on its probabilities over val: the
+    validation writer's ethics messages plus their ordinary open-domain and persona messages (as normal),
+    so the gate is tuned on everyday questions too, not only on messages written to test it."""
     val = [r for r in task_rows("ethics") if r["split"] == "val"]
     labels = list(classifier.head.labels)
-    p = classifier.predict_proba([r["text"] for r in val])
-    return choose_ethics_thresholds(p, np.array([labels.index(r["label"]) for r in val]))
+    texts = [r["text"] for r in val] + ordinary_messages("val")
+    y = np.array([labels.index(r["label"]) for r in val] + [0] * (len(texts) - len(val)))
+    return choose_ethics_thresholds(classifier.predict_proba(texts), y)
 
 
 def rechoose_ethics_thresholds(encoder) -> dict[str, float]:

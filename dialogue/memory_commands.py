@@ -129,6 +129,11 @@ def _classifier_report(r: dict) -> str:
                      f"{r['flag_below_normal']:g}, chosen on val: the best macro-F1 declining ≤ {ETHICS_MAX_DECLINED:.0%} "
                      f"of val's normal messages): **{r['normal_declined_rate']:.3f}**; offensive messages let through: "
                      f"**{r['offensive_missed_rate']:.3f}**.")
+        if r.get("ordinary_chat"):
+            o = r["ordinary_chat"]
+            lines.append(f"Ordinary chat (the {o['n']} open-domain and persona messages of the written {r['split']} "
+                         f"sets, boundary ones left out): declined **{o['declined']:.3f}**, counted as offences "
+                         f"**{o['counted']:.3f}**" + (f"; declined: {'; '.join(o['examples'][:12])}" if o["examples"] else "") + ".")
         lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
                      f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
                      f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
