@@ -177,7 +177,8 @@ def test_a_slow_consumer_does_not_stall_a_fast_one(server):
             n, t0 = fast.frames_received, time.monotonic()
             await asyncio.sleep(2.0)
             baseline = (fast.frames_received - n) / (time.monotonic() - t0)  # before the slow viewer joins
-            slow = OhloraClient(server.ws, role="viewer", viewer_key=host.viewer_key, frame_delay_s=0.5)
+            slow = OhloraClient(server.ws, role="viewer", viewer_key=host.viewer_key, frame_delay_s=0.5,
+                                stale_frame_ms=None)  # a reader that cannot keep up, even with old frames
             slow._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(socket_factory=_small_buffer_socket))
             slow.ws = await slow._http.ws_connect(slow.url, max_msg_size=0)
             slow._reader = asyncio.create_task(slow._read())

@@ -234,7 +234,7 @@ def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
             await chat.connect()
             fast = s.client(role="viewer", viewer_key=chat.viewer_key)
             await fast.connect()
-            slow = s.client(role="viewer", viewer_key=chat.viewer_key, frame_delay_s=0.25)
+            slow = s.client(role="viewer", viewer_key=chat.viewer_key, frame_delay_s=0.25, stale_frame_ms=None)
             slow._http = None
             # The slow viewer has a tiny receive buffer so that the server feels it at once.
             await slow.open_socket()
