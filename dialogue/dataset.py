@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -132,16 +131,9 @@ def validate_row(row: dict, where: str) -> Turn:
 
 def load_turns(path: Path = DATA_PATH) -> list[Turn]:
     """All turns, schema-checked; ids must be unique."""
-    turns: list[Turn] = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{n}: not JSON ({e})")
-            turns.append(validate_row(row, f"{path}:{n}"))
+    from dialogue.data.written import json_lines
+
+    turns = [validate_row(row, f"{path}:{n}") for n, row in json_lines(Path(path))]
     ids = [t.id for t in turns]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: duplicate turn ids")

@@ -31,7 +31,8 @@ class WrittenDataError(ValueError):
     """A written data file breaks its format; the message names the file and line."""
 
 
-def _lines(path: Path):
+def json_lines(path: Path):
+    """(line number, object) of each non-blank line of a JSONL file; WrittenDataError naming a bad line."""
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -84,7 +85,7 @@ def ethics_rows() -> list[dict]:
     """{"text", "label", "lang", "kind", "split", "source"} for every written ethics message."""
     out = []
     for path, split in task_files("ethics"):
-        for n, r in _lines(path):
+        for n, r in json_lines(path):
             _need(isinstance(r.get("text"), str) and r["text"].strip(), path, n, "text must be a non-empty string")
             _need(r.get("label") in ETHICS_LABELS, path, n, f"label must be one of {', '.join(ETHICS_LABELS)}")
             _lang(r, path, n)
@@ -97,7 +98,7 @@ def topic_rows() -> list[dict]:
     """{"previous", "message", "label", "lang", "kind", "history", "split", "source"} per written case."""
     out = []
     for path, split in task_files("topic"):
-        for n, r in _lines(path):
+        for n, r in json_lines(path):
             for key in ("previous", "message"):
                 _need(isinstance(r.get(key), str) and r[key].strip(), path, n, f"{key} must be a non-empty string")
             _need(r.get("label") in TOPIC_LABELS, path, n, "label must be 'continued' or 'changed'")
@@ -112,7 +113,7 @@ def memory_cases() -> list[dict]:
     """Retrieval cases in the format of dialogue/data/memory_cases.jsonl, with "kind", "split" and "source"."""
     out = []
     for path, split in task_files("memory"):
-        for n, r in _lines(path):
+        for n, r in json_lines(path):
             memories = r.get("memories")
             _need(isinstance(memories, list) and memories, path, n, "memories must be a non-empty list")
             pairs = [list(_pair(m, path, n, "a memory")) for m in memories]
@@ -133,7 +134,7 @@ def conversations() -> list[dict]:
     """The SFT conversations of `turns/` (training writers only), checked: levels, languages, `uses` keys."""
     out = []
     for path in sorted((WRITTEN_DIR / "turns").glob("*.jsonl")):
-        for n, r in _lines(path):
+        for n, r in json_lines(path):
             _lang(r, path, n)
             _need(isinstance(r.get("id"), str), path, n, "id must be a string")
             for m in r.get("memories", []):
