@@ -38,6 +38,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--from-layer", type=int, default=None,
                        help=f"put LoRA on decoder layers from this one up (default {ADAPTED_FROM_LAYER}; 0 for the answer role)")
     train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
+    train.add_argument("--data", choices=["generated", "written"], default="generated",
+                       help="generated (default): dialogue/data/turns.jsonl, what the committed adapters were trained "
+                            "on; written: the hand-written conversations of dialogue/data/written (answer prompts "
+                            "with up to 3 earlier exchanges) plus the generated persona-fact turns; train it into a "
+                            "new --out folder (its vocabulary is built from the data)")
     train.add_argument("--validation", action="store_true",
                        help="leave the validation part of the training split out and early-stop on it (to compare "
                             "configurations with `ohlora eval dialogue --split validation`); use with --out")
@@ -266,7 +271,8 @@ def _role_config(args: argparse.Namespace, role: str) -> TrainConfig:
         opts["checkpoint_every"] = args.checkpoint_every
     return TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                        threads=args.threads, max_steps=args.max_steps,
-                       max_examples=args.max_examples, resume=args.resume, validation=args.validation, **opts)
+                       max_examples=args.max_examples, resume=args.resume, validation=args.validation,
+                       data=args.data, **opts)
 
 
 class _AllRolesProgress:

@@ -356,9 +356,12 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
 
 
 def trained_history_turns(adapters: Path) -> int:
-    """How many earlier exchanges the answer adapter saw in its prompts (0 for one trained without them)."""
+    """How many earlier exchanges the answer adapter saw in its prompts (its training report's data: the
+    written conversations carry them; 0 for an adapter trained without them)."""
     try:
         report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        return int(report["config"].get("history_turns", 0))
+        from dialogue.prompting import HISTORY_TURNS
+
+        return HISTORY_TURNS if report["config"].get("data") == "written" else 0
     except (OSError, ValueError, KeyError, TypeError):
         return 0

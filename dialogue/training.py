@@ -64,6 +64,9 @@ class TrainConfig:
     # train without the validation part and early-stop on it instead of the held-out split: for comparing
     # configurations (dialogue.dataset.validation_split)
     validation: bool = False
+    # "generated": dialogue/data/turns.jsonl; "written": the written conversations (dialogue/data/written/turns,
+    # with earlier exchanges in the answer prompt) plus the generated persona-fact turns
+    data: str = "generated"
     # a checkpoint every this many steps, besides the one at every evaluation (eval_every) and on Ctrl-C/SIGTERM:
     # it matters only with sparse evaluations, where at 0.6–2.5 s a step it bounds what a crash loses to ~2 min,
     # while a write (~0.2 s for the answer role's 30 MB, fsync included) costs ~0.2% of those 50 steps
@@ -326,7 +329,7 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
     rng = random.Random(cfg.seed)
     tokenizer, model = _load_model(cfg, base_dir, out_root, from_adapter=cfg.resume and saved is None)
     train, held, held_sample = _encode_split(cfg, tokenizer, turns, rng)
-    vocab = persona_vocabulary(tokenizer, out_root)
+    vocab = persona_vocabulary(tokenizer, out_root, cfg.data)
     fingerprint = data_fingerprint([train, held, held_sample], vocab)
     if saved is not None and saved["fingerprint"] != fingerprint:
         raise CheckpointMismatch(
@@ -399,9 +402,28 @@ def _load_model(cfg: TrainConfig, base_dir: Path, out_root: Path, from_adapter: 
     return tokenizer, model
 
 
+def training_turns(data: str) -> list[Turn]:
+    """The turns a run trains on (TrainConfig.data)."""
+    if data == "generated":
+        return load_turns()
+    if data == "written":
+        from dialogue.dataset import written_turns
+
+        return written_turns() + [t for t in load_turns() if t.persona_aspect]
+    raise ValueError(f"unknown training data '{data}'; known: generated, written")
+
+
+def history_turns_of(data: str) -> int:
+    """How many earlier exchanges the answer prompts of this data carry (recorded in the training report, read
+    by the live engine)."""
+    from dialogue.prompting import HISTORY_TURNS
+
+    return HISTORY_TURNS if data == "written" else 0
+
+
 def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: random.Random):
     """Encoded training examples, held-out examples and the held-out sample evaluated during training."""
-    all_turns = turns if turns is not None else load_turns()
+    all_turns = turns if turns is not None else training_turns(cfg.data)
     train_turns, held_turns = validation_split(all_turns) if cfg.validation else split(all_turns)
     examples = role_examples(train_turns, cfg.role)
     if cfg.max_examples and len(examples) > cfg.max_examples:
@@ -649,15 +671,16 @@ def _clean_adapter_config(folder: Path, base_dir: Path) -> None:
     cfg_path.write_text(json.dumps(cfg, indent=1))
 
 
-def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR) -> list[int]:
-    """The decoding vocabulary shared by all roles (built from the dataset once, then read back)."""
+def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR, data: str = "generated") -> list[int]:
+    """The decoding vocabulary shared by all roles (built from the dataset once, then read back): train a new
+    dataset into a new --out folder so that its words are in the vocabulary."""
     from dialogue.vocabulary import build_vocabulary, load_vocabulary, save_vocabulary
 
     path = out_root / VOCABULARY_FILE
     if path.exists():
         return load_vocabulary(path)
     texts = []
-    for t in load_turns():
+    for t in training_turns(data):
         for role in ROLES:
             texts.append(completion(t.target(role)))
         texts += [t.message, t.context_memory, t.context_summary]

@@ -196,3 +196,20 @@ def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
     packed.packed, packed._packed_head = saved
     assert packed.generate_text("expression", prompt, max_new_tokens=10).text == want["expression"]
     assert packed.merged is None
+
+
+def test_training_on_the_written_conversations_records_their_history_for_the_live_engine(tmp_path):
+    from dialogue.conversation import trained_history_turns
+    from dialogue.dataset import written_turns
+    from dialogue.training import TrainConfig, role_examples, train_role
+
+    base = save_tiny_base(tmp_path / "base")
+    turns = [t for t in written_turns() if t.history][:24]
+    turns += [t for t in written_turns() if t.held_out][:6]
+    prompts = [p for p, _ in role_examples(turns, "answer")]
+    assert any(p.count("<start_of_turn>user") > 1 for p in prompts)  # earlier exchanges are in the prompt
+    cfg = TrainConfig(role="answer", max_steps=2, eval_every=2, batch_size=4, adapted_from_layer=2, threads=1,
+                      data="written")
+    train_role(cfg, base, out_root=tmp_path / "w", turns=turns)
+    assert trained_history_turns(tmp_path / "w") == 3
+    assert trained_history_turns(tmp_path / "nowhere") == 0
