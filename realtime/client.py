@@ -92,6 +92,8 @@ class OhloraClient:
         self._offset_ms: float | None = None  # min(arrival - pts) over frames seen: the transit floor
         self.frames_stale = 0
         self._last_seq = -1
+        self._last_arrival: float | None = None
+        self._skipped_after_pause = False
         self.save_frames = save_frames
         self.frame_delay_s = frame_delay_s  # a deliberately slow consumer (tests, benchmarks)
         self.frames: deque[Frame] = deque(maxlen=keep_frames)
@@ -209,13 +211,23 @@ class OhloraClient:
         transit = now * 1000 - header.pts_ms
         restarted = header.seq < self._last_seq  # a new session clock (the stream was reconfigured)
         self._last_seq = header.seq
+        gap = 0.0 if self._last_arrival is None else (now - self._last_arrival) * 1000
+        self._last_arrival = now
         if self._offset_ms is None or restarted or transit < self._offset_ms:
             self._offset_ms = transit  # the fastest frame so far (or a new session clock) sets the floor
+            self._skipped_after_pause = False
             return False
-        self._offset_ms += 0.02  # drift allowance, as the page's player does
         if transit - self._offset_ms > self.stale_frame_ms:
-            self.frames_stale += 1
-            return True
+            # After a pause the kernel's backlog arrives: its first frame after the gap, then the rest back to
+            # back; those are skipped (as the page does). A late frame at an ordinary pace means the stream
+            # itself runs late: follow it.
+            if gap < 5 or (gap > 1000 and not self._skipped_after_pause):
+                self._skipped_after_pause = gap > 1000
+                self.frames_stale += 1
+                return True
+            self._offset_ms = transit
+        self._skipped_after_pause = False
+        self._offset_ms += 0.02  # drift allowance
         return False
 
     async def revoke_viewers(self, timeout: float = 10.0) -> dict:

@@ -11,7 +11,9 @@ export class FramePlayer {
     this.onDraw = onDraw;
     this.staleMs = staleMs;         // a frame this much later than the fastest one seen is skipped undecoded
     this.queue = [];
-    this.offset = null;             // local time - pts for the fastest frame seen
+    this.offset = null;             // local time - pts for the fastest frame seen (rising slowly)
+    this.lastArrival = null;
+    this.skippedAfterPause = false;
     this.lastSeq = -1;
     this.drawn = 0;
     this.late = 0;
@@ -21,15 +23,23 @@ export class FramePlayer {
     requestAnimationFrame(() => this.tick());
   }
 
-  reset() { this.queue = []; this.offset = null; this.lastSeq = -1; }
+  reset() { this.queue = []; this.offset = null; this.lastSeq = -1; this.lastArrival = null; this.skippedAfterPause = false; }
 
   async push({ header, image, matte }) {
     if (header.seq < this.lastSeq - 5) this.reset();   // a new session clock (resize, reconnect)
     const arrived = performance.now();
     const transit = arrived - header.ptsMs;
-    // A tab that was in the background (or a network that stalled) receives the old frames the kernel
-    // held first: skip them without decoding, so the newest face shows at once.
-    if (this.offset !== null && transit - this.offset > this.staleMs) { this.late += 1; this.lastSeq = header.seq; return; }
+    const gap = this.lastArrival === null ? 0 : arrived - this.lastArrival;
+    this.lastArrival = arrived;
+    if (this.offset !== null && transit - this.offset > this.staleMs) {
+      // A tab that was in the background (or a stalled network) receives the old frames the kernel held: the
+      // first after the pause, then the rest back to back. Skip them undecoded, so the newest face shows at
+      // once. A late frame that arrives at an ordinary pace means the stream itself runs late: follow it.
+      const backlog = gap < 5 || (gap > 1000 && !this.skippedAfterPause);
+      if (backlog) { this.skippedAfterPause = gap > 1000; this.late += 1; this.lastSeq = header.seq; return; }
+      this.offset = transit;
+    }
+    this.skippedAfterPause = false;
     this.offset = this.offset === null ? transit : Math.min(this.offset + 0.02, transit);  // drifts up slowly
     try {
       const bitmap = await createImageBitmap(image);
