@@ -135,11 +135,17 @@ class _Transaction:
             self.db.lock.release()
 
 
+def data_dir() -> Path:
+    """Where ohlora keeps what it learns and issues: $OHLORA_DATA_DIR (default ~/.local/share/ohlora)."""
+    import os
+
+    return Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser()
+
+
 def default_database_path() -> Path:
     """$OHLORA_DB, else $OHLORA_DATA_DIR/dialogue.sqlite3 (default ~/.local/share/ohlora)."""
     import os
 
     if os.environ.get("OHLORA_DB"):
         return Path(os.environ["OHLORA_DB"]).expanduser()
-    base = Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser()
-    return base / "dialogue.sqlite3"
+    return data_dir() / "dialogue.sqlite3"

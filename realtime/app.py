@@ -7,16 +7,16 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 from aiohttp import web
 
 from .config import Config
 from .engines import Engines
+from .handlers import host_check
 from .identity import IdentityStore
 from .metrics import ServerMetrics
-from .handlers import host_check
 from .routes import setup_routes
 from .sessions import SessionRegistry
 from .state import STATE, ServerState
@@ -43,7 +43,7 @@ def create_app(cfg: Config, engines: Engines, *, exit_if_interrupted_at_start: b
     app[EXIT_IF_INTERRUPTED_AT_START] = exit_if_interrupted_at_start
     setup_routes(app)
     app.on_startup.append(_start_engines)
-    app.on_shutdown.append(_drain_sessions)
+    app.on_shutdown.append(drain)
     app.on_cleanup.append(_stop_engines)
     return app
 
@@ -77,10 +77,6 @@ async def drain(app: web.Application) -> None:
                                        finish_within=state.cfg.server.shutdown_timeout_s)
     finally:
         state.drained.set()
-
-
-async def _drain_sessions(app: web.Application) -> None:
-    await drain(app)
 
 
 async def _stop_engines(app: web.Application) -> None:

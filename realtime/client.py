@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from .identity import write_private_json
 from .protocol import PROTOCOL_VERSION, FrameHeader, unpack_frame
 
 
@@ -43,8 +42,9 @@ class CredentialFile:
     """Credentials a terminal user was issued, one per server URL, in a small JSON file (mode 600)."""
 
     def __init__(self, path: Path | None = None):
-        base = Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser()
-        self.path = Path(path) if path else base / "client-credentials.json"
+        from dialogue.database import data_dir
+
+        self.path = Path(path) if path else data_dir() / "client-credentials.json"
 
     def _all(self) -> dict[str, str]:
         try:
@@ -61,12 +61,7 @@ class CredentialFile:
             return
         data = self._all()
         data[url] = credential
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".credentials-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_private_json(self.path, data)
 
 
 class OhloraClient:

@@ -106,9 +106,7 @@ def cmd_client(args: argparse.Namespace) -> int:
 
 
 async def _client(args: argparse.Namespace) -> int:
-    from .client import ClientError, OhloraClient
-
-    from .client import CredentialFile
+    from .client import ClientError, CredentialFile, OhloraClient
 
     store = CredentialFile(args.credential_file)
     credential = None if args.new_user else store.get(args.url)

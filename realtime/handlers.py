@@ -102,6 +102,25 @@ def header_user(request: web.Request, cfg) -> str | None:
     return user
 
 
+def watched_user(state: ServerState, request: web.Request, viewer_key: str | None,
+                 credential: str | None) -> tuple[str, bool]:
+    """Whose session a viewer (websocket or MJPEG) may watch, and whether it came by a shared viewer key:
+    the owner's viewer key, the owner's credential, or the trusted proxy's user header. ProtocolError
+    (`unauthorized`) otherwise."""
+    try:
+        if viewer_key is not None:
+            return state.identity.verify_viewer_key(viewer_key), True
+        if credential is not None:
+            return state.identity.verify(credential), False
+    except CredentialError as e:
+        raise ProtocolError("unauthorized", str(e), fatal=True) from None
+    user = header_user(request, state.cfg.server)
+    if user is None:
+        raise ProtocolError("unauthorized", "a viewer needs the owner's viewer key (the live page shows the link) "
+                                            "or credential", fatal=True)
+    return user, False
+
+
 def token_ok(state: ServerState, offered: str | None) -> bool:
     expected = state.cfg.server.token
     return not expected or (offered is not None and hmac.compare_digest(offered.encode(), expected.encode()))
@@ -271,7 +290,7 @@ class ChatSocket:
         if not token_ok(state, message.get("token") or self.query_token):
             raise ProtocolError("unauthorized", "this server needs its shared token (hello.token)", fatal=True)
         if message["role"] == "viewer":
-            session, by_key = self.find_watched_session(message), "viewer_key" in message
+            session, by_key = self.find_watched_session(message)
             resumed, credential = True, None
         else:
             session, resumed, credential = await self.open_chat_session(message)
@@ -291,26 +310,14 @@ class ChatSocket:
         self.stats_task = asyncio.create_task(self.send_stats())
         log.info("socket joined", extra={"event": "join", "session": session.id, "role": role, "resumed": resumed})
 
-    def find_watched_session(self, message: dict) -> Session:
-        """A viewer's session: by the owner's viewer key or credential (or the proxy's user header)."""
-        identity = self.state.identity
-        try:
-            if "viewer_key" in message:
-                user = identity.verify_viewer_key(message["viewer_key"])
-            elif "credential" in message:
-                user = identity.verify(message["credential"])
-            else:
-                user = header_user(self.request, self.cfg.server)
-                if user is None:
-                    raise ProtocolError("unauthorized", "a viewer needs the owner's viewer key (hello.viewer_key; "
-                                                        "the live page shows the link) or credential", fatal=True)
-        except CredentialError as e:
-            raise ProtocolError("unauthorized", str(e), fatal=True) from None
+    def find_watched_session(self, message: dict) -> tuple[Session, bool]:
+        """A viewer's session, and whether it joined with a shared viewer key."""
+        user, by_key = watched_user(self.state, self.request, message.get("viewer_key"), message.get("credential"))
         session = self.state.registry.find(user=user)
         if session is None:
             raise ProtocolError("unknown_session", "that user has no live session right now; viewers join a "
                                                    "session its chat client opened", fatal=True)
-        return session
+        return session, by_key
 
     async def open_chat_session(self, message: dict) -> tuple[Session, bool, Credential]:
         """The chat client's user (proxy header, credential, or a new user) and their session."""
@@ -436,19 +443,9 @@ async def mjpeg_handler(request: web.Request) -> web.StreamResponse:
     if not token_ok(state, request.query.get("token")):
         raise web.HTTPUnauthorized(text="this server needs its shared token: add ?token=…")
     try:
-        if "viewer" in request.query:
-            user, by_key = state.identity.verify_viewer_key(request.query["viewer"]), True
-        elif "credential" in request.query:
-            user, by_key = state.identity.verify(request.query["credential"]), False
-        else:
-            user, by_key = header_user(request, state.cfg.server), False
-    except CredentialError as e:
-        raise web.HTTPUnauthorized(text=f"{e}") from None
+        user, by_key = watched_user(state, request, request.query.get("viewer"), request.query.get("credential"))
     except ProtocolError as e:
-        raise web.HTTPUnauthorized(text=e.message) from None
-    if user is None:
-        raise web.HTTPUnauthorized(text="add ?viewer=KEY: the viewer link the live page shows "
-                                        "(sessions are no longer found by user name)")
+        raise web.HTTPUnauthorized(text=f"{e.message} (?viewer=KEY: sessions are no longer found by user name)") from None
     session = state.registry.find(user=user)
     if session is None:
         raise web.HTTPNotFound(text="that user has no live session: open the live page first")

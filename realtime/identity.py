@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dialogue.database import data_dir
+
 CREDENTIAL_PREFIX = "c1"
 VIEWER_PREFIX = "v1"
 # What a user id may look like (the dialogue store keys memories and blocks by it).
@@ -37,11 +39,25 @@ class CredentialError(ValueError):
 
 
 def default_identity_file() -> Path:
-    return Path(os.environ.get("OHLORA_DATA_DIR", "~/.local/share/ohlora")).expanduser() / "identity.json"
+    return data_dir() / "identity.json"
 
 
 def valid_user_id(user: str) -> bool:
     return 0 < len(user) <= MAX_USER_ID and set(user) <= USER_ID_CHARS
+
+
+def write_private_json(path: Path, data: dict) -> None:
+    """Write `data` to `path` atomically, readable by its owner only (it holds secrets or credentials)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _b64(data: bytes) -> str:
@@ -73,7 +89,7 @@ class IdentityStore:
         else:
             if not state.get("secret"):
                 state["secret"] = secrets.token_urlsafe(32)
-                self._save_state(state)
+                write_private_json(self.path, state)
             self._secret = str(state["secret"]).encode("utf-8")
 
     # --- persistence ---------------------------------------------------------------------------------
@@ -89,22 +105,10 @@ class IdentityStore:
             raise RuntimeError(f"the identity file {self.path} is not a JSON object; fix or delete it")
         return data
 
-    def _save_state(self, state: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".identity-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(state, f)
-            os.chmod(tmp, 0o600)  # the secret signs every credential
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
     def _persist_generations(self) -> None:
         state = self._load()
         state["viewer_generations"] = dict(self._generations)
-        self._save_state(state)
+        write_private_json(self.path, state)
 
     def _mac(self, text: str) -> str:
         return _b64(hmac.new(self._secret, text.encode("utf-8"), hashlib.sha256).digest())

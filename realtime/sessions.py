@@ -9,7 +9,6 @@ the mouth, and keeps only the text that was shown.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import secrets
