@@ -127,7 +127,7 @@ def _eval_open(args: argparse.Namespace) -> int:
     import json
 
     from dialogue import open_eval
-    from dialogue.data.written import WRITTEN_DIR
+    from dialogue.data.written import WRITTEN_DIR, json_lines
 
     source = WRITTEN_DIR / f"{args.item_set}.jsonl"
     if not source.exists():
@@ -154,7 +154,7 @@ def _eval_open(args: argparse.Namespace) -> int:
         return 0
     if not transcript.exists():
         raise ValueError(f"no transcript {transcript}: run `ohlora eval open answers --set {args.item_set}` first")
-    rows = [json.loads(line) for line in transcript.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [row for _, row in json_lines(transcript)]
     if args.step == "sheet":
         sheet = transcript.with_name(f"{stem}.sheet.md")
         sheet.write_text(open_eval.grading_sheet(rows), encoding="utf-8")

@@ -21,8 +21,8 @@ from pathlib import Path
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
-from dialogue.prompting import (PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt, language_of,
-                                memory_prompt, summary_prompt)
+from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt,
+                                language_of, memory_prompt, summary_prompt)
 from dialogue.roles import (FALLBACK, TOO_LONG, answer_problem, clean_summary, expression_or_neutral,
                             parse_memories)
 
@@ -264,7 +264,7 @@ class SafetyOptions:
 
     block_steps: str = "1h,1d,14d"
     block_window: str = "10m"
-    block_threshold: int = 3
+    block_threshold: int | str = 3
     block_counted: str = "insult,hate,sexual"
     block_reset_after: str = "30d"
 
@@ -280,9 +280,10 @@ class SafetyOptions:
                 kwargs[key] = parse(str(getattr(self, option)))
             except ValueError as e:
                 raise ValueError(f"dialogue.{option}: {e}") from None
-        if isinstance(self.block_threshold, bool) or not isinstance(self.block_threshold, int):
-            raise ValueError(f"dialogue.block_threshold: expected a whole number, got {self.block_threshold!r}")
-        kwargs["threshold"] = self.block_threshold
+        threshold = self.block_threshold  # an int from TOML, text from the environment or --set
+        if isinstance(threshold, bool) or not (isinstance(threshold, int) or str(threshold).strip().isdigit()):
+            raise ValueError(f"dialogue.block_threshold: expected a whole number, got {threshold!r}")
+        kwargs["threshold"] = int(threshold)
         try:  # the policy's own checks (threshold ≥ 2, counted categories, positive durations), on no database
             BlockPolicy(None, kwargs["steps"], kwargs["reset_after"], window=kwargs["window"],
                         threshold=kwargs["threshold"], counted=kwargs["counted"])
@@ -291,7 +292,7 @@ class SafetyOptions:
         return kwargs
 
 
-def build_collaborators(database: str | None = None, safety: SafetyOptions | None = None) -> dict:
+def build_collaborators(database: str | None = None, safety_policy: dict | None = None) -> dict:
     """Memory store, topic detector, persona-question classifier and safety gate on one SQLite file (default
     `$OHLORA_DB`).
 
@@ -308,7 +309,7 @@ def build_collaborators(database: str | None = None, safety: SafetyOptions | Non
         db = DialogueDatabase(database or default_database_path())
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
-        found["safety"] = open_safety_gate(db, **(safety or SafetyOptions()).policy_kwargs())
+        found["safety"] = open_safety_gate(db, **(safety_policy or SafetyOptions().policy_kwargs()))
     except Exception as e:  # e.g. the encoder is not prepared
         log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)
         return found
@@ -322,15 +323,13 @@ def build_collaborators(database: str | None = None, safety: SafetyOptions | Non
 def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
                       remote_models: str = "answer,memory,summary,expression", threads: int | None = None,
                       database: str | None = None, collaborators: bool = True, block_steps: str = "1h,1d,14d",
-                      block_window: str = "10m", block_threshold: int = 3, block_counted: str = "insult,hate,sexual",
-                      block_reset_after: str = "30d", **_unknown) -> PersonaChat:
+                      block_window: str = "10m", block_threshold: int | str = 3,
+                      block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
+                      **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
-    try:
-        block_threshold = int(block_threshold)
-    except (TypeError, ValueError):
-        raise ValueError(f"dialogue.block_threshold: expected a whole number, got {block_threshold!r}") from None
-    safety = SafetyOptions(block_steps, block_window, block_threshold, block_counted, block_reset_after)
-    safety.policy_kwargs()  # a wrong policy option stops the start here, with its name
+    # a wrong policy option stops the start here, with its name, before any model loads
+    safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
+                                  block_reset_after).policy_kwargs()
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     if backend == "remote" or remote_url:
@@ -351,7 +350,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         history = trained_history_turns(ADAPTERS_DIR)
-    parts = build_collaborators(database, safety) if collaborators else {}
+    parts = build_collaborators(database, safety_policy) if collaborators else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, **parts)
 
 
@@ -360,8 +359,6 @@ def trained_history_turns(adapters: Path) -> int:
     written conversations carry them; 0 for an adapter trained without them)."""
     try:
         report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        from dialogue.prompting import HISTORY_TURNS
-
         return HISTORY_TURNS if report["config"].get("data") == "written" else 0
     except (OSError, ValueError, KeyError, TypeError):
         return 0

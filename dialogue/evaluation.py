@@ -59,17 +59,16 @@ def task_rows(task: str) -> list[dict]:
         from dialogue.dataset import load_turns, persona_question_rows
 
         return persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))
-    from dialogue.data.written import ethics_rows, normalized, topic_rows
+    from dialogue.data.written import ethics_rows, heldout_texts, topic_rows, without_texts
 
     written = ethics_rows() if task == "ethics" else topic_rows()
     if task == "ethics":
         written += conversation_messages()
     key = "text" if task == "ethics" else "message"
-    heldout = {normalized(r[key]) for r in written if r["split"] != "train"}
     generated = [dict(r, split="test_templated" if r["split"] == "test" else "train", source=f"{task}.jsonl")
                  for r in read_jsonl(DATA_DIR / f"{task}.jsonl")]
     # a training row that happens to be a written held-out text does not train
-    return [r for r in generated + written if r["split"] != "train" or normalized(r[key]) not in heldout]
+    return without_texts(generated + written, key, heldout_texts(written, key))
 
 
 def _split(rows: list[dict], name: str) -> np.ndarray:
@@ -169,9 +168,7 @@ def choose_ethics_thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
     n = p.shape[1]
     ok = [t for t in FLAG_THRESHOLDS if float(np.mean(p[y == 0, 0] < t)) <= ETHICS_MAX_DECLINED]
     flag = max(ok, key=lambda t: (macro_f1(y, ethics_predictions(p, t)[1], n), -t)) if ok else min(FLAG_THRESHOLDS)
-    from dialogue.blocks import DEFAULT_COUNTED
-
-    counted = np.isin(np.array(ETHICS_LABELS)[ethics_predictions(p, flag)[1]], sorted(DEFAULT_COUNTED))
+    counted = in_counted_category(ethics_predictions(p, flag)[1], ETHICS_LABELS)
     return {"flag_below_normal": flag,
             "strike_below_normal": choose_strike_threshold(p, y, flag, ETHICS_MAX_COUNTED, counted)}
 
@@ -200,26 +197,30 @@ def ethics_predictions(p: np.ndarray, flag_below: float) -> tuple[np.ndarray, np
     return flagged, np.where(flagged, other.argmax(1), 0)
 
 
+def in_counted_category(pred: np.ndarray, labels) -> np.ndarray:
+    """Which predictions fall in a category that counts toward a block (romance and politics never do)."""
+    from dialogue.blocks import DEFAULT_COUNTED
+
+    return np.isin(np.asarray(labels)[pred], sorted(DEFAULT_COUNTED))
+
+
 def ordinary_messages(split: str) -> list[str]:
     """The written open-domain and persona messages of the test or validation writer, boundary ones left out."""
-    from dialogue.data.written import WRITTEN_DIR
+    from dialogue.data.written import WRITTEN_DIR, json_lines
 
     folder = {"test": "heldout", "val": "validation"}[split]
-    items = [json.loads(line) for name in ("open", "persona")
-             for line in (WRITTEN_DIR / folder / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [i["message"] for i in items if i.get("category") != "boundary"]
+    return [row["message"] for name in ("open", "persona") for _, row in json_lines(WRITTEN_DIR / folder / f"{name}.jsonl")
+            if row.get("category") != "boundary"]
 
 
 def ordinary_message_rates(classifier, split: str = "test") -> dict:
     """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
     test or validation writer's; the boundary ones left out), declined in character and counted as offences."""
-    from dialogue.blocks import DEFAULT_COUNTED
-
     items = ordinary_messages(split)
     labels = list(classifier.head.labels)
     p = classifier.predict_proba(items)
     flagged, pred = ethics_predictions(p, classifier.flag_below)
-    counted = flagged & (p[:, 0] < classifier.strike_below) & np.isin(np.array(labels)[pred], sorted(DEFAULT_COUNTED))
+    counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
     return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
             "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
 
@@ -233,11 +234,7 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
     if task == "ethics":
         p = classifier.predict_proba([r["text"] for r in rows])
         flagged, pred = ethics_predictions(p, classifier.flag_below)
-        # an offence counts toward a block only in a counted category (romance, politics never count)
-        from dialogue.blocks import DEFAULT_COUNTED
-
-        counted = np.isin(np.array(labels)[pred], sorted(DEFAULT_COUNTED))
-        strikes = (p[:, 0] < classifier.strike_below) & counted
+        strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
         extra = {"ordinary_chat": ordinary_message_rates(classifier, split) if split in ("test", "val") else None,
                  "normal_declined_rate": float(np.mean(flagged[y == 0])),
                  "normal_false_block_rate": float(np.mean(strikes[y == 0])),
@@ -396,14 +393,12 @@ def memory_case_rows() -> list[dict]:
     """The retrieval cases: the written ones (dialogue/data/written: train, val and test by writer) and the
     earlier ones of dialogue/data/memory_cases.jsonl, whose test split is kept as "test_templated"
     (reported beside the written test, never used for a choice). Held-out questions never train."""
-    from dialogue.data.written import memory_cases, normalized
+    from dialogue.data.written import heldout_texts, memory_cases, without_texts
 
     written = memory_cases()
-    heldout = {normalized(r["question"]) for r in written if r["split"] != "train"}
     earlier = [dict(r, split="test_templated" if r["split"] == "test" else r["split"])
                for r in read_jsonl(DATA_DIR / "memory_cases.jsonl")]
-    earlier = [r for r in earlier if r["split"] != "train" or normalized(r["question"]) not in heldout]
-    return earlier + written
+    return without_texts(earlier, "question", heldout_texts(written, "question")) + written
 
 
 def _store_case(store, user: str, case: dict, now: datetime) -> None:

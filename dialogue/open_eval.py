@@ -14,7 +14,6 @@ sessions) who never see how the answers were made:
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections import Counter
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dialogue.conversation import LastTurn, PersonaChat
+from dialogue.data.written import json_lines
 from dialogue.interfaces import Memory, TurnDone
 
 RUBRIC = """\
@@ -49,10 +49,7 @@ Write one JSON object per line: {"id": "...", "grade": "accept" | "reject", "why
 def load_items(path: Path) -> list[dict]:
     """Items of an open set, or retrieval cases turned into items (a message with stored memories)."""
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for n, r in json_lines(path):
         if "message" in r:
             items.append(r)
         else:  # a retrieval case: what she answers when these memories are stored
@@ -149,10 +146,7 @@ def grading_sheet(rows: list[dict], seed: int = 0) -> str:
 
 def read_grades(path: Path) -> dict[str, bool]:
     grades = {}
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        g = json.loads(line)
+    for n, g in json_lines(path):
         if g.get("grade") not in ("accept", "reject"):
             raise ValueError(f"{path}:{n}: grade must be 'accept' or 'reject'")
         grades[g["id"]] = g["grade"] == "accept"

@@ -10,7 +10,8 @@ from dialogue.prompting import MONTHS_EN, PROMPT_MARKERS, WEEKDAYS_EN, WEEKDAYS_
 
 log = logging.getLogger(__name__)
 
-_MEMORY = re.compile(r"^\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]$")
+_MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")  # "[key: value]"
+_MEMORY = re.compile(rf"^{_MEMORY_ITEM.pattern}$")
 # "eyes / mouth / head", e.g. "wide / normal / slightly left": 5-8 tokens, decoded after every answer
 _EXPRESSION = re.compile(r"^([a-z ]+?)\s*/\s*([a-z ]+?)\s*/\s*([a-z ]+?)$")
 
@@ -25,9 +26,6 @@ def parse_memory(text: str) -> tuple[str, str] | None:
     if not m or not m.group(1).strip() or not m.group(2).strip():
         return None
     return m.group(1).strip(), m.group(2).strip()
-
-
-_MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")
 
 
 def parse_memories(text: str) -> list[tuple[str, str]] | None:

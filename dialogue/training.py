@@ -413,14 +413,6 @@ def training_turns(data: str) -> list[Turn]:
     raise ValueError(f"unknown training data '{data}'; known: generated, written")
 
 
-def history_turns_of(data: str) -> int:
-    """How many earlier exchanges the answer prompts of this data carry (recorded in the training report, read
-    by the live engine)."""
-    from dialogue.prompting import HISTORY_TURNS
-
-    return HISTORY_TURNS if data == "written" else 0
-
-
 def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: random.Random):
     """Encoded training examples, held-out examples and the held-out sample evaluated during training."""
     all_turns = turns if turns is not None else training_turns(cfg.data)

@@ -66,9 +66,18 @@ def normalized(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.lower())
 
 
+def heldout_texts(rows: list[dict], key: str) -> set[str]:
+    """The normalized `key` texts of the validation and test rows among `rows`."""
+    return {normalized(r[key]) for r in rows if r["split"] != "train"}
+
+
+def without_texts(rows: list[dict], key: str, texts: set[str]) -> list[dict]:
+    """`rows` less the training rows whose normalized `key` text is in `texts` (held-out text never trains)."""
+    return [r for r in rows if r["split"] != "train" or normalized(r[key]) not in texts]
+
+
 def _without_heldout_text(rows: list[dict], key: str) -> list[dict]:
-    heldout = {normalized(r[key]) for r in rows if r["split"] != "train"}
-    return [r for r in rows if r["split"] != "train" or normalized(r[key]) not in heldout]
+    return without_texts(rows, key, heldout_texts(rows, key))
 
 
 def task_files(task: str) -> list[tuple[Path, str]]:

@@ -10,11 +10,7 @@ export class FramePlayer {
     this.cutout = cutout;           // cut the face out (matte, or an oval without one)
     this.onDraw = onDraw;
     this.staleMs = staleMs;         // a frame this much later than the fastest one seen is skipped undecoded
-    this.queue = [];
-    this.offset = null;             // local time - pts for the fastest frame seen (rising slowly)
-    this.lastArrival = null;
-    this.skippedAfterPause = false;
-    this.lastSeq = -1;
+    this.reset();                   // queue, offset (local time - pts of the fastest frame seen), lastSeq, …
     this.drawn = 0;
     this.late = 0;
     this.drawTimes = [];
