@@ -226,7 +226,7 @@ def _train(args: argparse.Namespace) -> int:
 
     base = prepared_path("gemma3-270m")
     roles = ROLES if args.role == "all" else (args.role,)
-    out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out)
+    out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out, args.data)
     progress = _AllRolesProgress(out_root, restart=args.restart) if args.role == "all" else None
     with StopRequests() as stop:
         for role in roles:
@@ -316,9 +316,10 @@ class _AllRolesProgress:
             pass
 
 
-def _experiment_folder(out: Path) -> Path:
-    """An adapters folder outside weights/: seeded with the committed adapters and vocabulary where it lacks
-    them, so that it loads like weights/adapters and a trained role replaces only its own."""
+def _experiment_folder(out: Path, data: str = "generated") -> Path:
+    """An adapters folder outside weights/: seeded with the committed adapters (and, for the generated data
+    they were trained on, their vocabulary) where it lacks them, so that it loads like weights/adapters and a
+    trained role replaces only its own. Other data gets a vocabulary built from its own words."""
     import shutil
 
     from dialogue.training import ADAPTERS_DIR, VOCABULARY_FILE
@@ -329,6 +330,6 @@ def _experiment_folder(out: Path) -> Path:
     for role in ROLES:
         if not (out / role).exists() and (ADAPTERS_DIR / role).exists():
             shutil.copytree(ADAPTERS_DIR / role, out / role)
-    if not (out / VOCABULARY_FILE).exists():
+    if data == "generated" and not (out / VOCABULARY_FILE).exists():
         shutil.copy2(ADAPTERS_DIR / VOCABULARY_FILE, out / VOCABULARY_FILE)
     return out

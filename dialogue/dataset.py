@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -140,6 +141,25 @@ def load_turns(path: Path = DATA_PATH) -> list[Turn]:
     return turns
 
 
+# Memories an answer prompt carries at most: live, the store's nearest ones (dialogue.memory.MemoryStore.recall);
+# in training, every stored memory of the conversation, so the adapter learns to use the one that matters and
+# to say nothing of the others.
+PROMPT_MEMORIES = 3
+
+
+def memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str) -> str:
+    """'[k: v] [k2: v2]': the conversation's stored memories plus the one the answer uses (when it was told
+    earlier in the conversation), in an order seeded by the turn id (the relevant one is not always first)."""
+    items = list(stored)
+    if uses in known and (uses, known[uses]) not in items:
+        items.append((uses, known[uses]))
+    if len(items) > PROMPT_MEMORIES:  # keep the used one
+        rest = [kv for kv in items if kv[0] != uses]
+        items = [kv for kv in items if kv[0] == uses][:1] + rest[:PROMPT_MEMORIES - 1]
+    random.Random(seed).shuffle(items)
+    return " ".join(f"[{k}: {v}]" for k, v in items)
+
+
 def written_turns() -> list[Turn]:
     """The written conversations (dialogue/data/written/turns) as training turns: each exchange sees the
     earlier ones of its conversation (at most HISTORY_TURNS), the memory its answer uses (a stored one, or
@@ -153,15 +173,17 @@ def written_turns() -> list[Turn]:
     out = []
     for conv in conversations():
         now = datetime.fromisoformat(conv["now"])
-        known = {k: v for k, v in conv.get("memories", [])}
+        stored = [(k, v) for k, v in conv.get("memories", [])]
+        known = dict(stored)
         history: list[tuple[str, str]] = []
         previous_summary = ""
         for i, t in enumerate(conv["turns"]):
             uses = t.get("uses")
             told = t.get("remember", [])
-            if f"{conv['id']}-{i + 1}" not in repeats:
-                out.append(Turn(f"{conv['id']}-{i + 1}", f"written:{conv.get('category', '')}", conv["lang"], now,
-                                f"[{uses}: {known[uses]}]" if uses in known else "", previous_summary, t["user"],
+            turn_id = f"{conv['id']}-{i + 1}"
+            if turn_id not in repeats:
+                out.append(Turn(turn_id, f"written:{conv.get('category', '')}", conv["lang"], now,
+                                memory_line(stored, uses, known, turn_id), previous_summary, t["user"],
                                 t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"],
                                 (), tuple(history[-HISTORY_TURNS:])))
             known.update({k: v for k, v in told})
