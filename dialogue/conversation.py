@@ -60,7 +60,7 @@ class PersonaChat:
 
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
-                 persona: PersonaQuestions | None = None, history_turns: int = 0) -> None:
+                 persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0) -> None:
         self.llm = llm
         self.memory = memory
         self.topics = topics
@@ -72,6 +72,10 @@ class PersonaChat:
         # earlier exchanges shown in the answer prompt: as many as the answer adapter was trained with
         self.history_turns = history_turns
         self.history: dict[str, deque[tuple[str, str]]] = {}
+        # memories in the answer prompt: 0, the one the relevance gate lets through (an adapter trained with a
+        # single relevant memory); N, the store's N nearest, for an adapter trained to use the relevant one and
+        # say nothing of the others (dialogue.dataset.memory_line)
+        self.prompt_memories = prompt_memories
 
     # --- ChatEngine --------------------------------------------------------------------------------
 
@@ -189,15 +193,19 @@ class PersonaChat:
                 aspect = self.persona.aspect(message)
             except Exception as e:  # without it she still answers, from what the adapter knows
                 log.warning("persona-question classifier failed: %s", e)
-        memory = None
+        memories: list[Memory] = []
         if self.memory is not None:
             try:
-                memory = self.memory.retrieve(user_id, message, now)
+                if self.prompt_memories > 0:
+                    memories = self.memory.recall(user_id, message, now, self.prompt_memories)
+                else:
+                    memories = [m for m in [self.memory.retrieve(user_id, message, now)] if m is not None]
             except Exception as e:  # a broken store must not break the conversation
                 log.warning("memory retrieval failed: %s", e)
         history = tuple(self.history.get(user_id, ()))
-        if memory is not None:
-            return TurnContext(now=now, memory=memory.as_text(), persona_aspect=aspect, history=history), memory
+        if memories:
+            text = " ".join(m.as_text() for m in memories)
+            return TurnContext(now=now, memory=text, persona_aspect=aspect, history=history), memories[0]
         last = self.last.get(user_id)
         summary = last.summary if last else ""
         if summary and self.topics is not None:
@@ -349,16 +357,20 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         llm = load_default_llm(threads=threads)
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
-        history = trained_history_turns(ADAPTERS_DIR)
+        history, memories = trained_prompt_shape(ADAPTERS_DIR)
     parts = build_collaborators(database, safety_policy) if collaborators else {}
-    return PersonaChat(llm, count_tokens=count, history_turns=history, **parts)
+    return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories, **parts)
 
 
-def trained_history_turns(adapters: Path) -> int:
-    """How many earlier exchanges the answer adapter saw in its prompts (its training report's data: the
-    written conversations carry them; 0 for an adapter trained without them)."""
+def trained_prompt_shape(adapters: Path) -> tuple[int, int]:
+    """(earlier exchanges, memories) the answer adapter saw in its prompts, from its training report's data:
+    the written conversations carry up to HISTORY_TURNS exchanges and up to PROMPT_MEMORIES stored memories,
+    relevant or not; (0, 0) for an adapter trained on the generated turns (no history, one gated memory)."""
+    from dialogue.dataset import PROMPT_MEMORIES
+
     try:
         report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        return HISTORY_TURNS if report["config"].get("data") == "written" else 0
+        written = report["config"].get("data") == "written"
     except (OSError, ValueError, KeyError, TypeError):
-        return 0
+        written = False
+    return (HISTORY_TURNS, PROMPT_MEMORIES) if written else (0, 0)

@@ -451,6 +451,11 @@ class MemoryStore:
         best, relevance = self.best_with_relevance(user_id, query, now)
         return best if best is not None and relevance >= self.threshold else None
 
+    def recall(self, user_id: str, query: str, now: datetime, k: int) -> list[Memory]:
+        """The k nearest live memories, best first, with no relevance gate: for an answer adapter trained to
+        use the memory that matters and ignore the others (dialogue.dataset.memory_line)."""
+        return self.search(user_id, query, now, k)
+
     def count(self, user_id: str) -> int:
         with self.db.lock:
             return int(self.db.conn.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?",

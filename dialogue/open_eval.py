@@ -72,6 +72,11 @@ class _RecordingMemory:
         self.retrieved = self.store.retrieve(user_id, query, now)
         return self.retrieved
 
+    def recall(self, user_id: str, query: str, now: datetime, k: int) -> list[Memory]:
+        found = self.store.recall(user_id, query, now, k)
+        self.retrieved = found[0] if found else None
+        return found
+
     def remember(self, *args, **kwargs) -> None:  # the evaluation never stores what the answer said
         return None
 
@@ -92,7 +97,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
     recorder = _RecordingMemory(store)
     engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
                          count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
-                         history_turns=engine.history_turns)
+                         history_turns=engine.history_turns, prompt_memories=engine.prompt_memories)
     async def answer_all() -> list[dict]:
         # one event loop for every item: a generation thread cut short by the validator finishes on it
         rows = []

@@ -198,8 +198,8 @@ def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
     assert packed.merged is None
 
 
-def test_training_on_the_written_conversations_records_their_history_for_the_live_engine(tmp_path):
-    from dialogue.conversation import trained_history_turns
+def test_training_on_the_written_conversations_records_their_prompt_shape_for_the_live_engine(tmp_path):
+    from dialogue.conversation import trained_prompt_shape
     from dialogue.dataset import written_turns
     from dialogue.training import TrainConfig, role_examples, train_role
 
@@ -211,5 +211,5 @@ def test_training_on_the_written_conversations_records_their_history_for_the_liv
     cfg = TrainConfig(role="answer", max_steps=2, eval_every=2, batch_size=4, adapted_from_layer=2, threads=1,
                       data="written")
     train_role(cfg, base, out_root=tmp_path / "w", turns=turns)
-    assert trained_history_turns(tmp_path / "w") == 3
-    assert trained_history_turns(tmp_path / "nowhere") == 0
+    assert trained_prompt_shape(tmp_path / "w") == (3, 3)  # earlier exchanges, stored memories
+    assert trained_prompt_shape(tmp_path / "nowhere") == (0, 0)

@@ -147,6 +147,32 @@ def test_collaborators_memory_summary_topic_and_safety():
     assert refused.refused.category == "romance" and refused.text == "마음은 고맙지만 그건 어려워."
 
 
+class StoreOfThree:
+    """Three stored memories; `recall` returns them nearest first, `retrieve` (the gate) lets none through."""
+
+    def __init__(self):
+        self.items = [("반려동물", "고양이 나비"), ("직업", "간호사"), ("내일 일정", "치과")]
+
+    def retrieve(self, user_id, query, now):
+        return None
+
+    def recall(self, user_id, query, now, k):
+        return [Memory(key, value, now, 0.8) for key, value in self.items][:k]
+
+    def remember(self, user_id, key, value, source_turn, now):
+        pass
+
+
+def test_an_adapter_trained_on_several_memories_gets_the_nearest_ones_ungated():
+    llm = ScriptedLLM(["나비가 또 그랬구나 ㅋㅋ"])
+    _turn(PersonaChat(llm, memory=StoreOfThree(), prompt_memories=2), "소파가 너덜너덜해 ㅠ")
+    answer_prompt = [p for r, p in llm.prompts if r == "answer"][0]
+    assert "(기억: [반려동물: 고양이 나비] [직업: 간호사])" in answer_prompt and "치과" not in answer_prompt
+    llm = ScriptedLLM(["그렇구나"])
+    _turn(PersonaChat(llm, memory=StoreOfThree()), "소파가 너덜너덜해 ㅠ")  # gated: nothing relevant enough
+    assert "(기억:" not in [p for r, p in llm.prompts if r == "answer"][0]
+
+
 class FakePersonaQuestions:
     def aspect(self, message):
         return "nature" if "human" in message else ""

@@ -62,3 +62,18 @@ def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicate
     m = np.stack([unit[0], unit[1], unit[0], (unit[0] + unit[2]) / np.sqrt(2)])
     a = np.stack([unit[3], unit[3], unit[3], unit[3]])
     assert near_duplicates(m, a) == {2: 0}  # the same exchange again; not a near one (cos 0.71)
+
+
+def test_an_answer_prompt_carries_the_stored_memories_and_always_the_one_the_answer_uses():
+    from dialogue.dataset import PROMPT_MEMORIES, memory_line
+
+    stored = [("pet", "a cat named Nabi"), ("job", "nurse"), ("city", "Toronto"), ("food", "kimchi stew")]
+    known = dict(stored) | {"plan": "dentist tomorrow"}
+    for seed in ("a-1", "a-2", "b-7"):
+        line = memory_line(stored, "plan", known, seed)  # the used memory was told earlier in the conversation
+        assert line.count("[") == PROMPT_MEMORIES and "[plan: dentist tomorrow]" in line
+    assert memory_line(stored[:2], None, known, "x") in ("[pet: a cat named Nabi] [job: nurse]",
+                                                        "[job: nurse] [pet: a cat named Nabi]")
+    assert memory_line(stored, "job", known, "s") == memory_line(stored, "job", known, "s")  # seeded
+    assert len({memory_line(stored[:3], "job", known, f"s{i}").split("]")[0] for i in range(12)}) > 1  # not always first
+    assert memory_line([], None, {}, "x") == ""
