@@ -91,6 +91,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="answers: only the first N items (a quick look)")
     p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
                    help="answers: the adapters in DIR (default: the committed weights/adapters)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="answers: answer decoding temperature (default: the server's, ANSWER_DECODING)")
+    p.add_argument("--top-p", type=float, default=None, help="answers: nucleus sampling's top-p when sampling")
+    p.add_argument("--repetition-penalty", type=float, default=None,
+                   help="answers: penalty on tokens the answer already holds (1: none)")
     p.set_defaults(func=_eval_open)
 
 
@@ -138,14 +143,19 @@ def _eval_open(args: argparse.Namespace) -> int:
     if args.step == "answers":
         import tempfile
 
-        from dialogue.conversation import PersonaChat, build_collaborators
+        from dialogue.conversation import AnswerDecoding, PersonaChat, build_collaborators, trained_prompt_shape
         from dialogue.llm_evaluation import load_default_llm
+        from dialogue.training import ADAPTERS_DIR
 
         items = open_eval.load_items(source)[:args.limit]
         llm = load_default_llm(adapters=args.adapters)
         tokenizer = llm.tokenizer
         with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
+            history, memories = trained_prompt_shape(args.adapters or ADAPTERS_DIR)
+            decoding = AnswerDecoding.with_overrides(args.temperature, args.top_p, args.repetition_penalty)
+            decoding.apply(llm)
             engine = PersonaChat(llm, count_tokens=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]),
+                                 history_turns=history, prompt_memories=memories, temperature=decoding.temperature,
                                  **build_collaborators(str(Path(tmp) / "eval.sqlite3")))
             rows = open_eval.answer_items(items, engine)
         transcript.parent.mkdir(parents=True, exist_ok=True)

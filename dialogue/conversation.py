@@ -300,6 +300,37 @@ class SafetyOptions:
         return kwargs
 
 
+@dataclass(frozen=True)
+class AnswerDecoding:
+    """How answers are decoded in process (`[dialogue] temperature`, `top_p`, `repetition_penalty`); the
+    defaults were chosen on the validation set (docs/dialogue-eval.md)."""
+
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError(f"dialogue temperature {self.temperature} is outside 0..2 (0: greedy)")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"dialogue top_p {self.top_p} is outside (0, 1]")
+        if not 1.0 <= self.repetition_penalty <= 3.0:
+            raise ValueError(f"dialogue repetition_penalty {self.repetition_penalty} is outside 1..3 (1: none)")
+
+    @classmethod
+    def with_overrides(cls, temperature: float | None = None, top_p: float | None = None,
+                       repetition_penalty: float | None = None) -> AnswerDecoding:
+        d = cls()
+        return cls(d.temperature if temperature is None else float(temperature),
+                   d.top_p if top_p is None else float(top_p),
+                   d.repetition_penalty if repetition_penalty is None else float(repetition_penalty))
+
+    def apply(self, llm) -> None:
+        """Set the in-process backend's answer decoding (a remote engine decodes by its own settings)."""
+        if hasattr(llm, "repetition_penalty"):
+            llm.repetition_penalty, llm.top_p = self.repetition_penalty, self.top_p
+
+
 def build_collaborators(database: str | None = None, safety_policy: dict | None = None) -> dict:
     """Memory store, topic detector, persona-question classifier and safety gate on one SQLite file (default
     `$OHLORA_DB`).
@@ -333,11 +364,13 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                       database: str | None = None, collaborators: bool = True, block_steps: str = "1h,1d,14d",
                       block_window: str = "10m", block_threshold: int | str = 3,
                       block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
-                      **_unknown) -> PersonaChat:
+                      temperature: float | None = None, top_p: float | None = None,
+                      repetition_penalty: float | None = None, **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
-    # a wrong policy option stops the start here, with its name, before any model loads
+    # a wrong policy or decoding option stops the start here, with its name, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
                                   block_reset_after).policy_kwargs()
+    decoding = AnswerDecoding.with_overrides(temperature, top_p, repetition_penalty)
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     if backend == "remote" or remote_url:
@@ -359,7 +392,9 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         history, memories = trained_prompt_shape(ADAPTERS_DIR)
     parts = build_collaborators(database, safety_policy) if collaborators else {}
-    return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories, **parts)
+    decoding.apply(llm)
+    return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
+                       temperature=decoding.temperature, **parts)
 
 
 def trained_prompt_shape(adapters: Path) -> tuple[int, int]:

@@ -97,6 +97,13 @@ class InProcessLLM:
             self.use_packed_weights()
         self._lock = threading.Lock()
         self.last_stats = DecodeStats()
+        # Answer decoding (the other roles write structured text and always decode plainly): a penalty > 1 on
+        # tokens the answer already holds (CTRL's rule: positive logits divided, negative ones multiplied)
+        # and nucleus sampling's top-p when sampling. Chosen on the validation set (docs/dialogue-eval.md).
+        self.repetition_penalty = 1.0
+        self.top_p = 1.0
+        self._vocab_pos = ({int(t): i for i, t in enumerate(self.vocab.tolist())} if self.vocab is not None
+                           else None)
 
     def use_packed_weights(self, roles: list[str] | None = None) -> None:
         """Decode through fp16-packed per-role copies of the layers and LM head (x86 CPU; ~2x faster decoding,
@@ -186,16 +193,26 @@ class InProcessLLM:
         with self._use_adapter(role):
             yield self.causal_lm.model
 
-    def _pick(self, hidden, temperature: float, generator, banned: set[int]):
+    def _pick(self, hidden, temperature: float, generator, banned: set[int], seen: list[int] | None = None):
         import torch
 
         logits = self._packed_head(hidden[None])[0] if self._packed_head is not None else hidden @ self.head.T
         if banned and self.vocab is None:
             logits[list(banned)] = -float("inf")
+        if seen and self.repetition_penalty != 1.0:
+            rows = sorted({self._vocab_pos.get(t, -1) for t in seen} - {-1}) if self._vocab_pos else sorted(set(seen))
+            if rows:
+                picked = logits[rows]
+                logits[rows] = torch.where(picked > 0, picked / self.repetition_penalty,
+                                           picked * self.repetition_penalty)
         if temperature <= 0:
             idx = int(torch.argmax(logits))
         else:
-            probs = torch.softmax(logits / temperature, dim=-1)
+            probs = torch.softmax(logits.float() / temperature, dim=-1)
+            if self.top_p < 1.0:  # keep the smallest set of tokens whose probability reaches top_p
+                sorted_p, order = torch.sort(probs, descending=True)
+                drop = torch.cumsum(sorted_p, 0) - sorted_p >= self.top_p
+                probs[order[drop]] = 0.0
             idx = int(torch.multinomial(probs, 1, generator=generator))
         return int(self.vocab[idx]) if self.vocab is not None else idx
 
@@ -232,7 +249,7 @@ class InProcessLLM:
                 hidden = text_model(input_ids=step, cache=cache, use_cache=True,
                                     position_ids=torch.tensor([[pos]], device=self.device)).last_hidden_state[0, -1]
                 t1 = time.perf_counter()
-                token = self._pick(hidden, temperature, generator, set())
+                token = self._pick(hidden, temperature, generator, set(), out if role == "answer" else None)
                 stats.layers_s += t1 - t0
                 stats.head_s += time.perf_counter() - t1
                 stats.steps += 1

@@ -66,7 +66,7 @@ class _RecordingMemory:
 
     def __init__(self, store):
         self.store = store
-        self.retrieved: Memory | None = None
+        self.retrieved: Memory | list[Memory] | None = None
 
     def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
         self.retrieved = self.store.retrieve(user_id, query, now)
@@ -74,8 +74,13 @@ class _RecordingMemory:
 
     def recall(self, user_id: str, query: str, now: datetime, k: int) -> list[Memory]:
         found = self.store.recall(user_id, query, now, k)
-        self.retrieved = found[0] if found else None
+        self.retrieved = found
         return found
+
+    def shown(self) -> str | None:
+        """The memories the answer prompt carried, as the prompt shows them."""
+        found = self.retrieved if isinstance(self.retrieved, list) else [self.retrieved] if self.retrieved else []
+        return " ".join(m.as_text() for m in found) or None
 
     def remember(self, *args, **kwargs) -> None:  # the evaluation never stores what the answer said
         return None
@@ -124,7 +129,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
             rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history",
                                                       "message", "judge_note")},
                          "answer": done.text, "refused": done.refused.action if done.refused else None,
-                         "retrieved": recorder.retrieved.as_text() if recorder.retrieved else None,
+                         "retrieved": recorder.shown(),
                          "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
         return rows
 

@@ -50,6 +50,35 @@ def test_restricted_head_only_emits_allowed_tokens():
     assert llm._pick(h, 0.0, None, set()) == int(torch.argmax(masked))
 
 
+def test_a_repetition_penalty_steers_greedy_answers_off_the_tokens_they_already_hold():
+    tok = tiny_tokenizer()
+    model = tiny_gemma(len(tok))
+    allowed = [tok.convert_tokens_to_ids(c) for c in "가나다라"]
+    llm = InProcessLLM(model, tok, vocab_ids=allowed)
+    plain = llm.generate_text("memory", "hello", max_new_tokens=12).text
+    llm.head = torch.eye(4, 32) * torch.tensor([[3.0], [2.0], [-1.0], [-0.5]])  # logits 3, 2, -1, -0.5
+    h = torch.ones(32)
+    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[0]  # no penalty configured: unchanged
+    llm.repetition_penalty = 2.0
+    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[1]  # 3 / 2 < 2
+    assert llm._pick(h, 0.0, None, set(), [allowed[0], allowed[1]]) == allowed[0]  # 1.5 > 1
+    llm.head = torch.eye(4, 32) * torch.tensor([[-1.0], [-1.5], [-3.0], [-4.0]])
+    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[1]  # negative logits are multiplied: -2 < -1.5
+    llm = InProcessLLM(model, tok, vocab_ids=allowed)
+    llm.repetition_penalty = 1e6
+    assert llm.generate_text("memory", "hello", max_new_tokens=12).text == plain  # structured roles decode plainly
+
+
+def test_top_p_samples_only_from_the_nucleus():
+    tok = tiny_tokenizer()
+    llm = InProcessLLM(tiny_gemma(len(tok)), tok, vocab_ids=None)
+    h = torch.randn(32) * 50  # a peaked distribution: the top token carries nearly all the mass
+    best = llm._pick(h, 0.0, None, set())
+    llm.top_p = 0.5
+    gen = torch.Generator().manual_seed(0)
+    assert {llm._pick(h, 1.0, gen, set()) for _ in range(50)} == {best}
+
+
 def test_roles_switch_adapters(tiny_llm):
     a = tiny_llm.generate_text("answer", "오늘 날씨 맑아", max_new_tokens=8).text
     b = tiny_llm.generate_text("memory", "오늘 날씨 맑아", max_new_tokens=8).text
