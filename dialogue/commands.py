@@ -173,7 +173,8 @@ def _eval_open(args: argparse.Namespace) -> int:
     if len(args.grades) < 2:
         raise ValueError("score needs two judges' grade files: --grades A.jsonl B.jsonl")
     result = open_eval.score(rows, [open_eval.read_grades(g) for g in args.grades])
-    body = open_eval.report(name, result, rows, args.grades)
+    memory = open_eval.memory_figures(rows, [open_eval.read_memory_marks(g) for g in args.grades])
+    body = open_eval.report(name, result, rows, args.grades, memory)
     print(body)
     path = transcript.with_name(f"{stem}.md")
     path.write_text(body, encoding="utf-8")

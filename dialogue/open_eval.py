@@ -43,6 +43,9 @@ Grade each answer ACCEPT or REJECT. Accept only if every point holds:
    uses it; mentioning a stored memory that has nothing to do with the message is a REJECT.
 The item's "note" says what its writer expected; use it as a hint, not as the only criterion.
 Write one JSON object per line: {"id": "...", "grade": "accept" | "reject", "why": "a few words"}.
+For an item with stored memories add two marks: "uses": true when the answer makes use of the memory the
+note names (null when the note names none), and "mentions_other": true when it mentions a stored memory
+that has nothing to do with the message.
 """
 
 
@@ -163,6 +166,38 @@ def read_grades(path: Path) -> dict[str, bool]:
     return grades
 
 
+def read_memory_marks(path: Path) -> dict[str, tuple[bool | None, bool]]:
+    """Per graded item with stored memories: (uses the relevant memory or None, mentions an irrelevant one)."""
+    marks = {}
+    for n, g in json_lines(path):
+        if "uses" in g or "mentions_other" in g:
+            uses = g.get("uses")
+            if uses not in (True, False, None) or g.get("mentions_other", False) not in (True, False):
+                raise ValueError(f"{path}:{n}: 'uses' must be true, false or null and 'mentions_other' true or false")
+            marks[g["id"]] = (uses, bool(g.get("mentions_other", False)))
+    return marks
+
+
+def memory_figures(rows: list[dict], judges: list[dict[str, tuple[bool | None, bool]]]) -> dict | None:
+    """Memory use end to end (issue targets: >= 85% use, <= 5% mention): of the items whose note names a
+    relevant memory, the share every judge says uses it; of all items with memories, the share any judge
+    says mentions an irrelevant one (the strict reading for both). None when the judges gave no marks."""
+    with_memories = [r for r in rows if r.get("memories") and all(r["id"] in j for j in judges)]
+    if not with_memories:
+        return None
+    relevant = [r for r in with_memories if any(j[r["id"]][0] is not None for j in judges)]
+    used = [r for r in relevant if all(j[r["id"]][0] for j in judges)]
+    mentioned = [r for r in with_memories if any(j[r["id"]][1] for j in judges)]
+    by_kind: dict[str, list[int]] = {}
+    for r in relevant:
+        counts = by_kind.setdefault(r["category"], [0, 0])
+        counts[0] += r in used
+        counts[1] += 1
+    return {"uses": (len(used), len(relevant)), "mentions_other": (len(mentioned), len(with_memories)),
+            "uses_by_category": {k: tuple(v) for k, v in sorted(by_kind.items())},
+            "not_used": [r for r in relevant if r not in used], "mentioned": mentioned}
+
+
 def score(rows: list[dict], judges: list[dict[str, bool]]) -> dict:
     """The share of answers every judge accepts, overall, by language and by category; judge agreement."""
     missing = [r["id"] for r in rows if any(r["id"] not in j for j in judges)]
@@ -182,7 +217,7 @@ def score(rows: list[dict], judges: list[dict[str, bool]]) -> dict:
             "judges_agree": (agree, len(rows)), "rejected": [r for r in rows if not ok[r["id"]]]}
 
 
-def report(name: str, result: dict, rows: list[dict], grade_files: list[Path]) -> str:
+def report(name: str, result: dict, rows: list[dict], grade_files: list[Path], memory: dict | None = None) -> str:
     """The figure, by language and category, and every answer the judges did not both accept."""
     def pct(pair: tuple[int, int]) -> str:
         k, n = pair
@@ -199,6 +234,16 @@ def report(name: str, result: dict, rows: list[dict], grade_files: list[Path]) -
              f"- the judges agree on {pct(result['judges_agree'])}", "",
              "| category | accepted by both |", "|---|---|"]
     lines += [f"| {c} | {pct(v)} |" for c, v in result["by_category"].items()]
+    if memory:
+        lines += ["", "## Memory use", "",
+                  f"- uses the relevant stored memory (every judge): **{pct(memory['uses'])}**",
+                  f"- mentions a stored memory unrelated to the message (any judge): **{pct(memory['mentions_other'])}**",
+                  "", "| kind | uses the relevant memory |", "|---|---|"]
+        lines += [f"| {c} | {pct(v)} |" for c, v in memory["uses_by_category"].items()]
+        for title, key in (("Relevant memory not used", "not_used"), ("Unrelated memory mentioned", "mentioned")):
+            lines += ["", f"### {title}", ""]
+            lines += [f"- `{r['id']}` memories {', '.join(f'[{k}: {v}]' for k, v in r['memories'])}: "
+                      f"**{r['message']}** → {r['answer']}" for r in memory[key]] or ["- none"]
     lines += ["", "## Rubric", "", "```", RUBRIC.strip(), "```", "", "## Answers not accepted", ""]
     for r in result["rejected"]:
         ctx = " / ".join(f"{h['user']} → {h['answer']}" for h in r.get("history") or [])

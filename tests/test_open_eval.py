@@ -72,3 +72,35 @@ def test_the_sheet_is_blind_and_the_score_needs_both_judges(tmp_path):
     bad.write_text('{"id": "i0", "grade": "maybe"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="g.jsonl:1"):
         open_eval.read_grades(bad)
+
+
+def test_memory_use_counts_a_use_only_when_every_judge_sees_it_and_a_stray_mention_when_any_does(tmp_path):
+    rows = [{"id": f"m{n}", "lang": "en", "category": cat, "message": f"q{n}", "answer": f"a{n}",
+             "memories": [["pet", "a cat named Nabi"], ["job", "nurse"]], "history": []}
+            for n, cat in enumerate(["memory:direct", "memory:associative", "memory:unrelated", "memory:direct"])]
+    rows.append({"id": "plain", "lang": "en", "category": "smalltalk", "message": "hi", "answer": "hey",
+                 "memories": [], "history": []})
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    one.write_text("\n".join([
+        '{"id": "m0", "grade": "accept", "uses": true, "mentions_other": false}',
+        '{"id": "m1", "grade": "accept", "uses": true, "mentions_other": false}',
+        '{"id": "m2", "grade": "reject", "uses": null, "mentions_other": true}',
+        '{"id": "m3", "grade": "accept", "uses": true, "mentions_other": false}',
+        '{"id": "plain", "grade": "accept"}']), encoding="utf-8")
+    two.write_text("\n".join([
+        '{"id": "m0", "grade": "accept", "uses": true, "mentions_other": false}',
+        '{"id": "m1", "grade": "reject", "uses": false, "mentions_other": false}',
+        '{"id": "m2", "grade": "accept", "uses": null, "mentions_other": false}',
+        '{"id": "m3", "grade": "accept", "uses": true, "mentions_other": false}',
+        '{"id": "plain", "grade": "accept"}']), encoding="utf-8")
+    figures = open_eval.memory_figures(rows, [open_eval.read_memory_marks(one), open_eval.read_memory_marks(two)])
+    assert figures["uses"] == (2, 3) and figures["mentions_other"] == (1, 4)
+    assert figures["uses_by_category"] == {"memory:associative": (0, 1), "memory:direct": (2, 2)}
+    result = open_eval.score(rows, [open_eval.read_grades(one), open_eval.read_grades(two)])
+    text = open_eval.report("heldout-memory", result, rows, [one, two], figures)
+    assert "uses the relevant stored memory (every judge): **2/3" in text and "`m2`" in text
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "m0", "grade": "accept", "uses": "yes"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        open_eval.read_memory_marks(bad)
+    assert open_eval.memory_figures(rows, [{}, {}]) is None  # an open set: no memory marks
