@@ -84,7 +84,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "score: combine two judges' grades into the figure")
     p.add_argument("--set", dest="item_set", default="heldout/open",
                    help="a file of dialogue/data/written without .jsonl: heldout/open (default), heldout/memory "
-                        "(retrieval cases as messages), validation/open, validation/memory")
+                        "(retrieval cases as messages), heldout/persona (questions about her facts, scored by the "
+                        "fact they must state), and the validation/ ones")
     p.add_argument("--transcript", type=Path, default=None,
                    help="the transcript file (default docs/open-eval/<set>.transcript.jsonl)")
     p.add_argument("--grades", type=Path, nargs="+", default=[], metavar="FILE", help="score: the judges' grade files")
@@ -136,7 +137,8 @@ def _eval_open(args: argparse.Namespace) -> int:
 
     source = WRITTEN_DIR / f"{args.item_set}.jsonl"
     if not source.exists():
-        raise ValueError(f"no item set {source}; known: heldout/open, heldout/memory, validation/open, validation/memory")
+        raise ValueError(f"no item set {source}; known: heldout/open, heldout/memory, heldout/persona and the "
+                         "same under validation/")
     name = args.item_set.replace("/", "-")
     transcript = args.transcript or OPEN_EVAL_DIR / f"{name}.transcript.jsonl"
     stem = transcript.name.removesuffix(".jsonl").removesuffix(".transcript")  # the sheet and report sit beside it
@@ -161,6 +163,10 @@ def _eval_open(args: argparse.Namespace) -> int:
         transcript.parent.mkdir(parents=True, exist_ok=True)
         transcript.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} answers -> {transcript}")
+        if rows and all("aspect" in r for r in rows):  # questions about her facts: scored without judges
+            body = open_eval.persona_report(name, rows)
+            print(body)
+            transcript.with_name(f"{stem}.md").write_text(body, encoding="utf-8")
         return 0
     if not transcript.exists():
         raise ValueError(f"no transcript {transcript}: run `ohlora eval open answers --set {args.item_set}` first")

@@ -131,12 +131,65 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
             store.delete_user(user)
             rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history",
                                                       "message", "judge_note")},
+                         **({"aspect": item["aspect"]} if "aspect" in item else {}),
                          "answer": done.text, "refused": done.refused.action if done.refused else None,
                          "retrieved": recorder.shown(),
                          "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
         return rows
 
     return asyncio.run(answer_all())
+
+
+# What an answer to a question about one of her facts must contain (either spelling counts); {age} follows
+# from the item's date.
+PERSONA_FACT_WORDS = {
+    "name": (("오로라",), ("Oh-LoRA", "Oh LoRA")),
+    "age": (("{age}살", "{age} 살", "스물{age_ko}"), ("{age}",)),
+    "birthday": (("10월 11일",), ("October 11", "Oct 11", "11 October", "October 11th", "Oct. 11")),
+    "mbti": (("ENTJ",), ("ENTJ",)),
+    "highschool": (("알파고등학교", "알파고"), ("Alpha High",)),
+    "university": (("샘올대학교", "샘올대"), ("Samol University", "Samol")),
+    "ability": (("오로라의 빛",), ("Oh-LoRA's light", "Oh-LoRA’s light")),
+    "nature": (("가상 인간", "가상인간", "버추얼 휴먼"), ("virtual human",)),
+}
+_KO_TENS = {1: "하나", 2: "둘", 3: "셋", 4: "넷", 5: "다섯", 6: "여섯", 7: "일곱", 8: "여덟", 9: "아홉"}
+
+
+def persona_fact_hit(row: dict) -> bool:
+    """Does the answer to a question about her fact `row['aspect']` state that fact?"""
+    from dialogue.prompting import age_on
+
+    age = age_on(datetime.fromisoformat(row["now"]).date())
+    words = PERSONA_FACT_WORDS[row["aspect"]][0 if row["lang"] == "ko" else 1]
+    answer = row["answer"].lower()
+    return any(w.format(age=age, age_ko=_KO_TENS.get(age - 20, "")).lower() in answer for w in words
+               if "{age_ko}" not in w or 21 <= age <= 29)
+
+
+def persona_report(name: str, rows: list[dict]) -> str:
+    """Persona facts on freshly written questions (target >= 95%), by fact and language, misses listed."""
+    hits = {r["id"]: persona_fact_hit(r) for r in rows}
+
+    def pct(sel) -> str:
+        ids = [r["id"] for r in rows if sel(r)]
+        k = sum(hits[i] for i in ids)
+        return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+
+    cut = sum(r["answer"].rstrip().endswith("…") for r in rows)
+    lines = [f"# Persona facts: {name}", "",
+             f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). {len(rows)} "
+             f"questions about her facts from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl`, written by "
+             "a writer who wrote none of the training data, through the live pipeline; an answer counts when it "
+             "states the fact asked (her age from the question's date).", "",
+             f"- **facts right: {pct(lambda r: True)}** (target ≥ 95%)",
+             f"- Korean: {pct(lambda r: r['lang'] == 'ko')}; English: {pct(lambda r: r['lang'] == 'en')}",
+             f"- answers that end cut off (\"…\"): {cut}", "", "| fact | right |", "|---|---|"]
+    lines += [f"| {a} | {pct(lambda r, a=a: r['aspect'] == a)} |" for a in PERSONA_FACT_WORDS
+              if any(r["aspect"] == a for r in rows)]
+    lines += ["", "## Misses", ""]
+    lines += [f"- `{r['id']}` ({r['lang']}, {r['aspect']}, {r['now'][:10]}): **{r['message']}** → {r['answer']}"
+              for r in rows if not hits[r["id"]]] or ["- none"]
+    return "\n".join(lines) + "\n"
 
 
 def grading_sheet(rows: list[dict], seed: int = 0) -> str:

@@ -104,3 +104,19 @@ def test_memory_use_counts_a_use_only_when_every_judge_sees_it_and_a_stray_menti
     with pytest.raises(ValueError, match="bad.jsonl:1"):
         open_eval.read_memory_marks(bad)
     assert open_eval.memory_figures(rows, [{}, {}]) is None  # an open set: no memory marks
+
+
+def test_a_persona_answer_counts_when_it_states_the_fact_asked_with_her_age_from_the_date():
+    def row(aspect, lang, answer, now="2026-05-02T21:10"):
+        return {"id": f"{aspect}-{lang}", "aspect": aspect, "lang": lang, "now": now, "message": "?", "answer": answer}
+
+    assert open_eval.persona_fact_hit(row("birthday", "ko", "내 생일은 10월 11일이야 🎂"))
+    assert not open_eval.persona_fact_hit(row("birthday", "en", "My birthday is October…"))  # cut off
+    assert open_eval.persona_fact_hit(row("age", "ko", "나 22살이야!"))  # 2003-10-11 -> 22 in May 2026
+    assert not open_eval.persona_fact_hit(row("age", "ko", "나 23살이야!"))
+    assert open_eval.persona_fact_hit(row("age", "en", "I'm 23 now!", now="2026-10-11T09:00"))  # her birthday
+    assert open_eval.persona_fact_hit(row("nature", "ko", "나는 가상인간이야"))
+    assert not open_eval.persona_fact_hit(row("university", "en", "I study AI somewhere nice"))
+    rows = [row("mbti", "en", "ENTJ, the commander!"), row("name", "ko", "몰라…")]
+    text = open_eval.persona_report("heldout-persona", rows)
+    assert "facts right: 1/2 = 50.0%" in text and "`name-ko`" in text and "cut off (\"…\"): 1" in text
