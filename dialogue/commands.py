@@ -89,7 +89,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transcript", type=Path, default=None,
                    help="the transcript file (default docs/open-eval/<set>.transcript.jsonl)")
     p.add_argument("--grades", type=Path, nargs="+", default=[], metavar="FILE", help="score: the judges' grade files")
-    p.add_argument("--limit", type=int, default=None, help="answers: only the first N items (a quick look)")
+    p.add_argument("--limit", type=int, default=None, help="answers: N items spread evenly over the set (a quick look)")
     p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
                    help="answers: the adapters in DIR (default: the committed weights/adapters)")
     p.add_argument("--temperature", type=float, default=None,
@@ -149,7 +149,9 @@ def _eval_open(args: argparse.Namespace) -> int:
         from dialogue.llm_evaluation import load_default_llm
         from dialogue.training import ADAPTERS_DIR
 
-        items = open_eval.load_items(source)[:args.limit]
+        items = open_eval.load_items(source)
+        if args.limit:  # an even spread over the set (its files run category by category, language by language)
+            items = items[::max(1, len(items) // args.limit)][:args.limit]
         llm = load_default_llm(adapters=args.adapters)
         tokenizer = llm.tokenizer
         with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
