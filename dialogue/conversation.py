@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dialogue.conversation_store import ConversationStore, Kind
+from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
@@ -318,7 +319,7 @@ class SafetyOptions:
         return kwargs
 
 
-def build_collaborators(database: str | None = None, safety_policy: dict | None = None) -> dict:
+def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None) -> dict:
     """Conversation store, memory store, topic detector, persona-question classifier and safety gate on one
     dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the SQLite file
     in `$OHLORA_DATA_DIR`).
@@ -327,9 +328,7 @@ def build_collaborators(database: str | None = None, safety_policy: dict | None 
     sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
     memory or the safety gate) rather than failing to start.
     """
-    from dialogue.database import open_database
-
-    db = open_database(database)
+    db = database if isinstance(database, DialogueDatabase) else open_database(database)
     found: dict = {"conversations": ConversationStore(db)}
     try:
         from dialogue.classifiers import PersonaQuestionClassifier, TopicChangeClassifier
@@ -356,11 +355,12 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                       block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
                       **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
-    # a wrong policy option stops the start here, with its name, before any model loads
+    # a wrong policy option or an unreachable database stops the start here, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
                                   block_reset_after).policy_kwargs()
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
+    db = open_database(database) if collaborators else None
     if backend == "remote" or remote_url:
         from dialogue.backends import RemoteLLM
         from dialogue.prompting import ROLES
@@ -379,7 +379,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         history = trained_history_turns(ADAPTERS_DIR)
-    parts = build_collaborators(database, safety_policy) if collaborators else {}
+    parts = build_collaborators(db, safety_policy) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, **parts)
 
 

@@ -518,14 +518,6 @@ def is_postgres(url: str | Path) -> bool:
     return isinstance(url, str) and url.startswith(POSTGRES_SCHEMES)
 
 
-def default_database_path() -> Path:
-    """The SQLite file $OHLORA_DB names, else $OHLORA_DATA_DIR/dialogue.sqlite3 (default ~/.local/share/ohlora)."""
-    url = database_url()
-    if is_postgres(url):
-        raise DatabaseError(f"OHLORA_DB names a PostgreSQL database ({redacted(url)}), not a file; use open_database()")
-    return sqlite_path(url)
-
-
 def sqlite_path(url: str | Path) -> Path:
     """'sqlite:///abs/path', 'sqlite:rel/path' or a plain path -> the file (':memory:' stays as is)."""
     text = str(url)

@@ -495,14 +495,14 @@ class SessionRegistry:
                 self.metrics.refusal("server_full")
                 raise CapacityError("server_full", f"the server is full ({server.max_sessions} sessions in use); "
                                                    "try again in a minute")
-        transcript = await self._stored_transcript(user)
         avatar = self.engines.avatar.open_session(size=size, fps=fps, quality=quality)
         session = Session(secrets.token_urlsafe(9), user, avatar, self.engines, self.cfg, self.metrics,
                           size, fps, quality, address)
-        session.transcript = transcript
         self.by_id[session.id] = session
         self.by_user[user] = session
         session.start()
+        # registered first: a second hello of this user while the transcript loads joins this session
+        session.transcript[:0] = await self._stored_transcript(user)
         log.info("session opened", extra={"event": "session_open", "session": session.id, "user": user,
                                           "size": size, "fps": fps})
         return session

@@ -57,6 +57,22 @@ def test_memories_and_retrieval_agree_with_the_embedded_default(database, tmp_pa
     assert store.search("other", "취미", NOW)[0].value == "낚시" and store.delete_user("u") == len(FACTS) - 4
 
 
+def test_pgvector_installed_later_serves_the_rows_written_before(postgres_cluster):
+    if not postgres_cluster.has_pgvector():
+        pytest.skip("this PostgreSQL server has no pgvector extension (Debian: postgresql-NN-pgvector)")
+    url = postgres_cluster.create_database()
+    before = _store(open_database(url, vectors=False))  # a process that opened before pgvector was there
+    before.remember_many("u", FACTS[:4], "t", NOW)
+    after = _store(open_database(url))  # installs it and fills the earlier rows' vector copies
+    assert after.db.vectors and not before.db.vectors
+    before.remember_many("u", FACTS[4:], "t", NOW)  # still written without copies: scored from their bytes
+    for q in QUESTIONS:
+        want, got = before.search("u", q, NOW, k=8), after.search("u", q, NOW, k=8)
+        assert [m.as_text() for m in got] == [m.as_text() for m in want], q
+        np.testing.assert_allclose([m.score for m in got], [m.score for m in want], atol=1e-5)
+    before.db.close(); after.db.close()
+
+
 def test_another_process_sees_new_memories_at_once(database):
     reader, writer = _store(database()), _store(database())
     assert reader.search("u", "취미", NOW) == []
