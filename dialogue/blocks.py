@@ -148,6 +148,7 @@ class BlockPolicy:
         t = now.timestamp()
         tz = now.tzinfo
         with self.db.transaction() as conn:
+            self.db.serialize(conn, f"blocks:{user_id}")  # one decision at a time per user, across processes
             last = conn.execute("SELECT category, level, until, updated_at FROM blocks WHERE user_id = ? "
                                 "AND until IS NOT NULL ORDER BY until DESC LIMIT 1", (user_id,)).fetchone()
             last_end = last[2] if last else None
@@ -188,8 +189,7 @@ class BlockPolicy:
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         tz = now.tzinfo if now else None
-        with self.db.lock:
-            rows = self.db.conn.execute(sql + " ORDER BY until DESC, user_id", args).fetchall()
+        rows = self.db.query(sql + " ORDER BY until IS NULL, until DESC, user_id", args)
         return [Block(r[0], r[1], r[2], datetime.fromtimestamp(r[3], tz) if r[3] else None,
                       datetime.fromtimestamp(r[4], tz)) for r in rows]
 
@@ -204,7 +204,8 @@ class BlockPolicy:
         The record stays, ending when it started, so the offences that led to it never count again;
         the offences themselves stay on record.
         """
-        sql = "UPDATE blocks SET level = 0, until = MIN(until, updated_at) WHERE user_id = ? AND level > 0"
+        sql = ("UPDATE blocks SET level = 0, until = CASE WHEN until IS NULL OR until < updated_at THEN until ELSE updated_at END "
+               "WHERE user_id = ? AND level > 0")
         args: list = [user_id]
         if category is not None:
             sql += " AND category = ?"; args.append(category)
@@ -216,5 +217,4 @@ class BlockPolicy:
         sql, args = "SELECT COUNT(*) FROM offences WHERE user_id = ?", [user_id]
         if since is not None:
             sql += " AND at > ?"; args.append(since.timestamp())
-        with self.db.lock:
-            return int(self.db.conn.execute(sql, args).fetchone()[0])
+        return int(self.db.query(sql, args)[0][0])

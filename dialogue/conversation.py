@@ -3,7 +3,9 @@ about), streamed answer with validation, then the three post-answer roles. Imple
 `dialogue.interfaces.ChatEngine`.
 
 Memory, topic detection, persona questions and safety are optional collaborators (protocols in
-dialogue.interfaces); without them the engine still answers, keeping each user's last summary in memory.
+dialogue.interfaces); without them the engine still answers. Each user's exchanges and last summary live in
+a `ConversationStore` (the dialogue database; in memory for an engine built without one), written before the
+turn's end is reported, so a conversation resumes after a restart or on another server process.
 """
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import json
 import logging
 import re
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from dialogue.conversation_store import ConversationStore, Kind
+from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
@@ -44,10 +47,17 @@ def complete_part(text: str) -> str:
 
 
 @dataclass
-class LastTurn:
+class OpenTurn:
+    """The user's latest turn in this process: what an interruption refers to."""
     message: str
-    answer: str
-    summary: str
+    asked_at: datetime
+    exchange_id: int | None = None  # set once the exchange is stored
+    kind: Kind = "answer"
+
+
+def visible_summary(message: str, answer: str) -> str:
+    """The summary of an exchange the summary role did not (or could not) summarize."""
+    return f"사용자: {message[:40]} / 오로라: {answer[:40]}"
 
 
 def spoken_pieces(text: str) -> list[str]:
@@ -60,7 +70,8 @@ class PersonaChat:
 
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
-                 persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0) -> None:
+                 persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
+                 conversations: ConversationStore | None = None) -> None:
         self.llm = llm
         self.memory = memory
         self.topics = topics
@@ -68,14 +79,14 @@ class PersonaChat:
         self.persona = persona
         self.count_tokens = count_tokens  # callable(text) -> int; None: estimate from characters
         self.temperature = temperature
-        self.last: dict[str, LastTurn] = {}
         # earlier exchanges shown in the answer prompt: as many as the answer adapter was trained with
         self.history_turns = history_turns
-        self.history: dict[str, deque[tuple[str, str]]] = {}
         # memories in the answer prompt: 0, the one the relevance gate lets through (an adapter trained with a
         # single relevant memory); N, the store's N nearest, for an adapter trained to use the relevant one and
         # say nothing of the others (dialogue.dataset.memory_line)
         self.prompt_memories = prompt_memories
+        self.conversations = conversations if conversations is not None else ConversationStore.in_memory()
+        self.open_turns: dict[str, OpenTurn] = {}
 
     # --- ChatEngine --------------------------------------------------------------------------------
 
@@ -85,18 +96,21 @@ class PersonaChat:
         lang = language_of(message) if message else "ko"
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        self.note_message(user_id, message, now)
 
         refusal = self._gate(user_id, message, now)
         if refusal is not None:
             text = refusal.message or FALLBACK[lang]
             for piece in spoken_pieces(text):
                 yield TokenEvent(piece)
+            self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, refused=refusal, expression=Expression("small", "small", "slightly left"))
             return
         if not message or self._too_long(message):
             text = TOO_LONG[lang] if message else FALLBACK[lang]
             for piece in spoken_pieces(text):
                 yield TokenEvent(piece)
+            self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
             return
 
@@ -157,16 +171,34 @@ class PersonaChat:
         yield done
 
     def record_interrupted(self, user_id: str, shown_text: str) -> None:
-        """Keep only what the user saw as the last answer; its summary is the visible exchange."""
-        last = self.last.get(user_id)
-        message = last.message if last else ""
-        self.last[user_id] = LastTurn(message, shown_text, f"사용자: {message[:40]} / 오로라: {shown_text[:40]}")
-        if shown_text.strip():
-            self._remember_exchange(user_id, message, shown_text)
+        """Keep only what the user saw as the latest turn's answer; its summary is the visible exchange.
+        An exchange stored already (the answer was complete, then cut while being spoken) is revised."""
+        turn = self.open_turns.get(user_id)
+        if turn is None:
+            return
+        kind: Kind = "reply" if turn.kind == "reply" else "interrupted"
+        summary = visible_summary(turn.message, shown_text) if kind == "interrupted" else ""
+        if turn.exchange_id is not None:
+            self.conversations.revise(turn.exchange_id, shown_text, kind, summary)
+        else:
+            self._store(user_id, shown_text, kind, summary, datetime.now(turn.asked_at.tzinfo))
 
-    def note_message(self, user_id: str, message: str) -> None:
+    def note_message(self, user_id: str, message: str, now: datetime | None = None) -> None:
         """Remember the message of a turn that is being answered (so an interruption knows it)."""
-        self.last[user_id] = LastTurn(message, "", self.last.get(user_id, LastTurn("", "", "")).summary)
+        self.open_turns[user_id] = OpenTurn(message, now or datetime.now())
+
+    def transcript(self, user_id: str) -> list[dict[str, str]]:
+        """The user's stored conversation as the protocol's `hello.transcript` (a resumed session shows it)."""
+        return self.conversations.transcript(user_id)
+
+    def _store(self, user_id: str, answer: str, kind: Kind, summary: str, now: datetime) -> None:
+        """Write the open turn's exchange. A failure propagates: the turn must not be reported as done
+        when what it said was not kept."""
+        turn = self.open_turns.get(user_id) or OpenTurn("", now)
+        turn.exchange_id = self.conversations.record(user_id, turn.message, answer, kind, summary,
+                                                     asked_at=turn.asked_at, answered_at=now)
+        turn.kind = kind
+        self.open_turns[user_id] = turn
 
     # --- steps ---------------------------------------------------------------------------------------
 
@@ -202,12 +234,11 @@ class PersonaChat:
                     memories = [m for m in [self.memory.retrieve(user_id, message, now)] if m is not None]
             except Exception as e:  # a broken store must not break the conversation
                 log.warning("memory retrieval failed: %s", e)
-        history = tuple(self.history.get(user_id, ()))
+        history = self.conversations.history(user_id, self.history_turns)
         if memories:
             text = " ".join(m.as_text() for m in memories)
             return TurnContext(now=now, memory=text, persona_aspect=aspect, history=history), memories[0]
-        last = self.last.get(user_id)
-        summary = last.summary if last else ""
+        summary = self.conversations.last_summary(user_id)
         if summary and self.topics is not None:
             try:
                 if self.topics.changed(summary, message):
@@ -215,10 +246,6 @@ class PersonaChat:
             except Exception as e:
                 log.warning("topic detection failed: %s", e)
         return TurnContext(now=now, summary=summary, persona_aspect=aspect, history=history), None
-
-    def _remember_exchange(self, user_id: str, message: str, answer: str) -> None:
-        if self.history_turns > 0:
-            self.history.setdefault(user_id, deque(maxlen=self.history_turns)).append((message, answer))
 
     async def _role_text(self, role: str, prompt: str, max_new_tokens: int) -> tuple[str, float]:
         t = time.perf_counter()
@@ -235,6 +262,7 @@ class PersonaChat:
 
     async def _after_answer(self, user_id: str, message: str, answer: str, now: datetime,
                             timings: dict[str, float]) -> TurnDone:
+        started = time.perf_counter() - timings.get("answer_s", 0.0)
         raw_memory, timings["memory_s"] = await self._role_text("memory", memory_prompt(message), 48)
         raw_summary, timings["summary_s"] = await self._role_text("summary", summary_prompt(message, answer), 40)
         raw_expr, timings["expression_s"] = await self._role_text("expression", expression_prompt(answer), 20)
@@ -249,10 +277,9 @@ class PersonaChat:
                     self.memory.remember(user_id, key, value, message, now)
                 except Exception as e:
                     log.warning("storing memory failed: %s", e)
-        summary = clean_summary(raw_summary) or f"사용자: {message[:40]} / 오로라: {answer[:40]}"
+        summary = clean_summary(raw_summary) or visible_summary(message, answer)
         expression = expression_or_neutral(raw_expr)
-        self.last[user_id] = LastTurn(message, answer, summary)
-        self._remember_exchange(user_id, message, answer)
+        self._store(user_id, answer, "answer", summary, now + timedelta(seconds=time.perf_counter() - started))
         prepare = getattr(self.topics, "prepare", None)
         if prepare is not None:  # encode the summary now, not while the next message waits
             try:
@@ -331,21 +358,22 @@ class AnswerDecoding:
             llm.repetition_penalty, llm.top_p = self.repetition_penalty, self.top_p
 
 
-def build_collaborators(database: str | None = None, safety_policy: dict | None = None) -> dict:
-    """Memory store, topic detector, persona-question classifier and safety gate on one SQLite file (default
-    `$OHLORA_DB`).
+def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None) -> dict:
+    """Conversation store, memory store, topic detector, persona-question classifier and safety gate on one
+    dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the SQLite file
+    in `$OHLORA_DATA_DIR`).
 
-    They need the prepared sentence encoder; a missing piece is reported and skipped, so the persona
-    still talks (without long-term memory or the safety gate) rather than failing to start.
+    A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
+    sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
+    memory or the safety gate) rather than failing to start.
     """
-    found: dict = {}
+    db = database if isinstance(database, DialogueDatabase) else open_database(database)
+    found: dict = {"conversations": ConversationStore(db)}
     try:
         from dialogue.classifiers import PersonaQuestionClassifier, TopicChangeClassifier
-        from dialogue.database import DialogueDatabase, default_database_path
         from dialogue.memory import MemoryStore
         from dialogue.safety import open_safety_gate
 
-        db = DialogueDatabase(database or default_database_path())
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
         found["safety"] = open_safety_gate(db, **(safety_policy or SafetyOptions().policy_kwargs()))
@@ -367,12 +395,13 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                       temperature: float | None = None, top_p: float | None = None,
                       repetition_penalty: float | None = None, **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
-    # a wrong policy or decoding option stops the start here, with its name, before any model loads
+    # a wrong policy or decoding option or an unreachable database stops the start here, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
                                   block_reset_after).policy_kwargs()
     decoding = AnswerDecoding.with_overrides(temperature, top_p, repetition_penalty)
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
+    db = open_database(database) if collaborators else None
     if backend == "remote" or remote_url:
         from dialogue.backends import RemoteLLM
         from dialogue.prompting import ROLES
@@ -391,7 +420,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         history, memories = trained_prompt_shape(ADAPTERS_DIR)
-    parts = build_collaborators(database, safety_policy) if collaborators else {}
+    parts = build_collaborators(db, safety_policy) if db is not None else {}
     decoding.apply(llm)
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, **parts)

@@ -470,13 +470,13 @@ def train_retrieval_pair(encoder, now: datetime, top_layers: int = 4, epochs: in
                          seed: int = 0, progress=print):
     """Fine-tune the retrieval cross-encoder on the train cases of PAIR_TRAIN_BATCHES; keep the epoch whose
     probability best ranks the val cases' right best memories above the wrong ones (ROC AUC)."""
-    from dialogue.database import DialogueDatabase
+    from dialogue.database import open_database
     from dialogue.finetuning import train_layer_classifier
     from dialogue.memory import MemoryStore
 
     from sklearn.metrics import roc_auc_score
 
-    store = MemoryStore(DialogueDatabase(":memory:"), encoder, threshold=0.0)  # ranking only
+    store = MemoryStore(open_database(":memory:"), encoder, threshold=0.0)  # ranking only
     cases = [r for r in memory_case_rows() if r["split"] == "val" or (r["split"] == "train" and pair_trains_on(r))]
     rows = retrieval_pair_rows(store, cases, now)
     val = [r for r in rows if r["split"] == "val"]

@@ -1,4 +1,4 @@
-"""Per-user `[key: value]` memories in SQLite, retrieved by sentence-embedding similarity.
+"""Per-user `[key: value]` memories in the dialogue database, retrieved by sentence-embedding similarity.
 
 A memory lives in a slot: its key with relative days resolved to a date, so `[내일 일정: …]` written
 twice on one day replaces itself, while the plan written yesterday for "tomorrow" is today's plan and is
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dialogue.database import DialogueDatabase
+from dialogue.database import DialogueDatabase, open_database, vector_literal
 from dialogue.interfaces import Memory
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,9 @@ class _UserIndex:
 
 
 class MemoryStore:
-    """`MemoryProvider` on SQLite: remember (upsert by slot), retrieve (top-k cosine above a threshold)."""
+    """`MemoryProvider` on the dialogue database: remember (upsert by slot), retrieve (top-k cosine above a
+    threshold). Similarities come from a cached per-user matrix in numpy, or from pgvector in PostgreSQL
+    when the database has it (`db.vectors`); both give the same scores up to float32 rounding."""
 
     def __init__(self, db: DialogueDatabase | str | Path, encoder=None, threshold: float | None = None,
                  relevance: RetrievalRelevance | None = None, pair_model=None):
@@ -221,7 +223,7 @@ class MemoryStore:
         threshold of DEFAULT_THRESHOLD when none is saved); a number: a raw-cosine threshold, no model.
         `pair_model`: the cross-encoder (a pair `LayerClassifier`); None: the saved one when the relevance
         model was fitted with it."""
-        self.db = db if isinstance(db, DialogueDatabase) else DialogueDatabase(db)
+        self.db = db if isinstance(db, DialogueDatabase) else open_database(db)
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
@@ -300,6 +302,10 @@ class MemoryStore:
                      embedding = excluded.embedding, key_embedding = excluded.key_embedding,
                      updated_at = excluded.updated_at,
                      expires_at = excluded.expires_at, source_turn = excluded.source_turn""", rows)
+            if self.db.vectors:  # pgvector's copies, beside the float32 bytes every engine keeps
+                conn.executemany("UPDATE memories SET embedding_vec = ?::vector, key_embedding_vec = ?::vector "
+                                 "WHERE user_id = ? AND slot = ?",
+                                 [(vector_literal(r[4]), vector_literal(r[5]), user_id, r[1]) for r in rows])
         self._invalidate(user_id)
 
     def forget(self, user_id: str, key: str, now: datetime) -> bool:
@@ -332,35 +338,69 @@ class MemoryStore:
             self._index.pop(user_id, None)
 
     # ---- reading -------------------------------------------------------------------------------
+    _COLUMNS = "slot, key, value, refers_to, created_at, expires_at"
+
     def _user_index(self, user_id: str) -> _UserIndex:
-        with self.db.lock:
-            version = (self.db.data_version(), self._writes)
+        """The user's memories with their embedding matrix, cached until any process changes them."""
+        version = (self.db.memory_version(user_id), self._writes)
         with self._lock:
             idx = self._index.get(user_id)
             if idx is not None and idx.version == version:
                 return idx
-        with self.db.lock:
-            rows = self.db.conn.execute(
-                "SELECT slot, key, value, refers_to, created_at, expires_at, embedding, key_embedding FROM memories "
-                "WHERE user_id = ? ORDER BY slot", (user_id,)).fetchall()
-        dim = self.encoder.dim
-        matrix = np.zeros((len(rows), 2 * dim), np.float32)
-        if rows:
-            matrix[:, :dim] = np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(len(rows), dim)
-            missing = [i for i, r in enumerate(rows) if r[7] is None]  # written before schema version 3
-            for i, r in enumerate(rows):
-                if r[7] is not None:
-                    matrix[i, dim:] = np.frombuffer(r[7], np.float32)
-            if missing:
-                texts = [self._key_text(self._bare_key(rows[i][1]), rows[i][2]) for i in missing]
-                matrix[missing, dim:] = self.encoder.encode(texts, kind="query")
-        refers = [date.fromisoformat(r[3]) if r[3] else None for r in rows]
-        idx = _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], refers,
-                         [r[4] for r in rows], np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64),
-                         np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix)
+        rows = sorted(self.db.query(f"SELECT {self._COLUMNS}, embedding, key_embedding FROM memories "
+                                    "WHERE user_id = ?", (user_id,)))  # by slot, in code points on both engines
+        idx = self._index_of(version, rows, self._matrix(rows))
         with self._lock:
             self._index[user_id] = idx
         return idx
+
+    def _matrix(self, rows: list[tuple]) -> np.ndarray:
+        """[n, 2 * dim] from rows ending in (embedding bytes, key embedding bytes or None); key embeddings
+        missing from rows written before schema version 3 are computed now."""
+        dim = self.encoder.dim
+        matrix = np.zeros((len(rows), 2 * dim), np.float32)
+        if rows:
+            matrix[:, :dim] = np.frombuffer(b"".join(bytes(r[-2]) for r in rows), np.float32).reshape(len(rows), dim)
+            missing = [i for i, r in enumerate(rows) if r[-1] is None]
+            for i, r in enumerate(rows):
+                if r[-1] is not None:
+                    matrix[i, dim:] = np.frombuffer(bytes(r[-1]), np.float32)
+            if missing:
+                texts = [self._key_text(self._bare_key(rows[i][1]), rows[i][2]) for i in missing]
+                matrix[missing, dim:] = self.encoder.encode(texts, kind="query")
+        return matrix
+
+    @staticmethod
+    def _index_of(version: tuple[int, int], rows: list[tuple], matrix: np.ndarray) -> _UserIndex:
+        refers = [date.fromisoformat(r[3]) if r[3] else None for r in rows]
+        return _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], refers,
+                          [r[4] for r in rows],
+                          np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64),
+                          np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix)
+
+    def _similarities(self, user_id: str, q: np.ndarray) -> tuple[_UserIndex, np.ndarray]:
+        """(index, similarity per memory): (passage·q + KEY_WEIGHT key·q) / (1 + KEY_WEIGHT), cosine-scaled."""
+        qq = np.concatenate([q, KEY_WEIGHT * q]).astype(np.float32) / (1 + KEY_WEIGHT)
+        if not self.db.vectors:
+            idx = self._user_index(user_id)
+            with _single_threaded_blas():
+                return idx, idx.matrix @ qq
+        # pgvector: one read gives the rows and both inner products; a row without its vector copies (written
+        # by a process that opened before pgvector was installed) brings its bytes instead
+        text = vector_literal(q)
+        rows = sorted(self.db.query(
+            f"SELECT {self._COLUMNS}, -(embedding_vec <#> ?::vector), -(key_embedding_vec <#> ?::vector), "
+            "CASE WHEN embedding_vec IS NULL OR key_embedding_vec IS NULL THEN embedding END, "
+            "CASE WHEN embedding_vec IS NULL OR key_embedding_vec IS NULL THEN key_embedding END "
+            "FROM memories WHERE user_id = ?", (text, text, user_id)), key=lambda r: r[0])
+        idx = self._index_of((0, 0), rows, np.zeros((len(rows), 0), np.float32))
+        scores = np.zeros(len(rows), np.float32)
+        for i, r in enumerate(rows):
+            if r[6] is not None and r[7] is not None:
+                scores[i] = (np.float32(r[6]) + np.float32(KEY_WEIGHT) * np.float32(r[7])) / np.float32(1 + KEY_WEIGHT)
+            else:
+                scores[i] = self._matrix([r[:6] + r[8:]])[0] @ qq
+        return idx, scores
 
     def _render_key(self, key: str, refers: date | None, now: datetime) -> str:
         """Rewrite a time-bound key's day word for today: yesterday's "내일" is today's "오늘"."""
@@ -379,15 +419,13 @@ class MemoryStore:
                 ) -> tuple[_UserIndex, np.ndarray, np.ndarray]:
         """(index, score per memory with day adjustment, -inf when expired; day agreement per memory:
         +1 same day as the question names, -1 another day, 0 when either is not time-bound)."""
-        idx = self._user_index(user_id)
+        if not self.db.vectors and not self._user_index(user_id).slots:  # nothing to score: skip the encoder
+            return self._user_index(user_id), np.zeros(0, np.float32), np.zeros(0)
+        q = query_embedding if query_embedding is not None else self.encoder.encode_one(query, "query")
+        idx, scores = self._similarities(user_id, q)
         agree = np.zeros(len(idx.slots))
         if not idx.slots:
             return idx, np.zeros(0, np.float32), agree
-        q = query_embedding if query_embedding is not None else self.encoder.encode_one(query, "query")
-        # one product over [passage | key]: (passage·q + KEY_WEIGHT key·q) / (1 + KEY_WEIGHT), cosine-scaled
-        qq = np.concatenate([q, KEY_WEIGHT * q]).astype(np.float32) / (1 + KEY_WEIGHT)
-        with _single_threaded_blas():
-            scores = idx.matrix @ qq
         scores[idx.expires <= _ts(now)] = -np.inf
         offset, _ = day_offset(query)
         if offset is not None:
@@ -457,16 +495,12 @@ class MemoryStore:
         return self.search(user_id, query, now, k)
 
     def count(self, user_id: str) -> int:
-        with self.db.lock:
-            return int(self.db.conn.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?",
-                                            (user_id,)).fetchone()[0])
+        return int(self.db.query("SELECT COUNT(*) FROM memories WHERE user_id = ?", (user_id,))[0][0])
 
     def export(self, user_id: str, now: datetime | None = None) -> list[dict]:
         """Every stored memory of a user as plain records (privacy export; no embeddings)."""
-        with self.db.lock:
-            rows = self.db.conn.execute(
-                "SELECT key, value, refers_to, created_at, updated_at, expires_at, source_turn FROM memories "
-                "WHERE user_id = ? ORDER BY created_at", (user_id,)).fetchall()
+        rows = self.db.query("SELECT key, value, refers_to, created_at, updated_at, expires_at, source_turn "
+                             "FROM memories WHERE user_id = ? ORDER BY created_at, slot", (user_id,))
         iso = lambda t: datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds") if t else None
         return [{"key": r[0], "value": r[1], "about_day": r[2], "created_at": iso(r[3]), "updated_at": iso(r[4]),
                  "expires_at": iso(r[5]), "source_turn": r[6]} for r in rows]

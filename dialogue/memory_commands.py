@@ -19,8 +19,9 @@ def _subcommands(sub: argparse._SubParsersAction, name: str, help: str) -> argpa
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, default=None,
-                   help="the dialogue database (default $OHLORA_DB or ~/.local/share/ohlora/dialogue.sqlite3)")
+    p.add_argument("--db", default=None,
+                   help="the dialogue database: a file or a postgresql:// URL (default $OHLORA_DB or "
+                        "~/.local/share/ohlora/dialogue.sqlite3)")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -77,13 +78,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _db_arg(p)
     p.set_defaults(func=cmd_blocks_lift)
 
-    mem = _subcommands(sub, "memory", "a user's stored memories (privacy: export, delete)")
-    p = mem.add_parser("export", help="write a user's memories as JSON")
+    mem = _subcommands(sub, "memory", "a user's stored memories and conversation (privacy: export, delete)")
+    p = mem.add_parser("export", help="write a user's memories and conversation as JSON")
     p.add_argument("user")
     p.add_argument("-o", "--output", type=Path, default=None, help="file (default: print)")
     _db_arg(p)
     p.set_defaults(func=cmd_memory_export)
-    p = mem.add_parser("delete", help="delete every memory of a user")
+    p = mem.add_parser("delete", help="delete every memory and the whole conversation of a user")
     p.add_argument("user")
     _db_arg(p)
     p.set_defaults(func=cmd_memory_delete)
@@ -98,13 +99,13 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench_memory)
 
 
-def _open_db(path: Path | None):
-    from dialogue.database import DialogueDatabase, default_database_path
+def _open_db(url: str | None):
+    from dialogue.database import database_url, is_postgres, open_database, sqlite_path
 
-    path = path or default_database_path()
-    if not path.exists():
-        raise FileNotFoundError(f"no dialogue database at {path} (set --db or OHLORA_DB)")
-    return DialogueDatabase(path)
+    url = url or database_url()
+    if not is_postgres(url) and not sqlite_path(url).exists():
+        raise FileNotFoundError(f"no dialogue database at {url} (set --db or OHLORA_DB)")
+    return open_database(url)
 
 
 # ---- eval / train --------------------------------------------------------------------------------
@@ -193,11 +194,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     encoder = shared_encoder()
     if args.what == "memory":
-        from dialogue.database import DialogueDatabase
+        from dialogue.database import open_database
         from dialogue.evaluation import calibrate_retrieval, evaluate_retrieval, save_retrieval_threshold
         from dialogue.memory import MemoryStore
 
-        store = MemoryStore(DialogueDatabase(":memory:"), encoder)
+        store = MemoryStore(open_database(":memory:"), encoder)
         now = datetime(2026, 11, 29, 14, 0).astimezone()
         if args.calibrate:
             cal = calibrate_retrieval(store, now)
@@ -345,16 +346,26 @@ def _store(path: Path | None):
 
 
 def cmd_memory_export(args: argparse.Namespace) -> int:
+    from dialogue.conversation_store import ConversationStore
+
     store = _store(args.db)
+    memories, conversation = store.export(args.user), ConversationStore(store.db).export(args.user)
+    text = json.dumps({"user_id": args.user, "memories": memories, "conversation": conversation},
+                      ensure_ascii=False, indent=1)
     if args.output:
-        print(f"wrote {store.export_json(args.user, args.output)} memories to {args.output}")
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {len(memories)} memories and {len(conversation)} exchanges to {args.output}")
     else:
-        print(json.dumps({"user_id": args.user, "memories": store.export(args.user)}, ensure_ascii=False, indent=1))
+        print(text)
     return 0
 
 
 def cmd_memory_delete(args: argparse.Namespace) -> int:
-    print(f"deleted {_store(args.db).delete_user(args.user)} memories of {args.user}")
+    from dialogue.conversation_store import ConversationStore
+
+    store = _store(args.db)
+    memories, exchanges = store.delete_user(args.user), ConversationStore(store.db).delete_user(args.user)
+    print(f"deleted {memories} memories and {exchanges} exchanges of {args.user}")
     return 0
 
 
@@ -384,7 +395,7 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     import torch
 
     from dialogue.classifiers import EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier, describe
-    from dialogue.database import DialogueDatabase
+    from dialogue.database import open_database
     from dialogue.encoder import shared_encoder
     from dialogue.memory import MemoryStore
 
@@ -438,7 +449,7 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
             every = lambda i: (both(i), per.aspect(msg(i)))  # noqa: E731
             t["all"] += timed(e, every, n, before=lambda i: top.prepare(previous))
     med = {name: {k: 1000 * float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
-    store = MemoryStore(DialogueDatabase(":memory:"), enc)
+    store = MemoryStore(open_database(":memory:"), enc)
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((memories, enc.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dialogue.conversation import LastTurn, PersonaChat
+from dialogue.conversation import PersonaChat, visible_summary
 from dialogue.data.written import json_lines
 from dialogue.interfaces import Memory, TurnDone
 
@@ -115,14 +115,10 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
             store.delete_user(user)
             if item.get("memories"):  # told in an earlier conversation
                 store.remember_many(user, [tuple(m) for m in item["memories"]], "eval", now - timedelta(days=1))
-            engine.last.pop(user, None)
-            engine.history.pop(user, None)
-            if item.get("history"):
-                last = item["history"][-1]
-                engine.last[user] = LastTurn(last["user"], last["answer"],
-                                             f"사용자: {last['user'][:40]} / 오로라: {last['answer'][:40]}")
-                for h in item["history"]:
-                    engine._remember_exchange(user, h["user"], h["answer"])
+            engine.conversations.delete_user(user)
+            for h in item.get("history") or []:  # the conversation so far, as if she had answered it
+                engine.conversations.record(user, h["user"], h["answer"], "answer",
+                                            visible_summary(h["user"], h["answer"]), asked_at=now)
             recorder.retrieved = None
             done = None
             async for ev in engine.turn(user, item["message"], now):

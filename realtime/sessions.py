@@ -5,6 +5,11 @@ socket is a `Peer` with its own bounded drop-to-latest frame queue and writer ta
 loses frames instead of slowing the others or growing memory. The answer's tokens are released paced
 to her speech (`speech_chars_per_s`) on the session clock, and a barge-in cancels the answer, closes
 the mouth, and keeps only the text that was shown.
+
+A new session starts with the user's stored transcript (the chat engine's `transcript(user)`, from the
+dialogue database), so a user resumes their conversation after a restart or on another server process.
+The engine stores each exchange before the turn's `chat.done` is sent: what a client saw acknowledged is
+in the database.
 """
 from __future__ import annotations
 
@@ -370,6 +375,7 @@ class Session:
                 log.error("session %s turn %d: the chat engine failed: %r", self.id, turn, failure)
                 self.broadcast({"type": "error", "code": "internal", "fatal": False,
                                 "message": f"the answer failed: {type(failure).__name__}: {failure}"})
+                self._keep_shown("".join(shown))
                 self._finish(turn, "".join(shown), interrupted=True, done=None, ident=ident)
                 self.avatar.answer_ended()
                 return
@@ -389,14 +395,18 @@ class Session:
             shown_text = "".join(shown)
             self.avatar.cancel()
             self.metrics.turns_interrupted += 1
-            try:
-                self.engines.chat.record_interrupted(self.user, shown_text)
-            except Exception:
-                log.exception("session %s: record_interrupted failed", self.id)
+            self._keep_shown(shown_text)
             self._finish(turn, shown_text, interrupted=True, done=None, ident=ident)
             raise
         finally:
             producer.cancel()
+
+    def _keep_shown(self, shown_text: str) -> None:
+        """The engine keeps only the shown part of a cut answer (before its chat.done goes out)."""
+        try:
+            self.engines.chat.record_interrupted(self.user, shown_text)
+        except Exception:
+            log.exception("session %s: record_interrupted failed", self.id)
 
     def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, ident: dict,
                 timings: dict | None = None) -> None:
@@ -491,9 +501,22 @@ class SessionRegistry:
         self.by_id[session.id] = session
         self.by_user[user] = session
         session.start()
+        # registered first: a second hello of this user while the transcript loads joins this session
+        session.transcript[:0] = await self._stored_transcript(user)
         log.info("session opened", extra={"event": "session_open", "session": session.id, "user": user,
                                           "size": size, "fps": fps})
         return session
+
+    async def _stored_transcript(self, user: str) -> list[dict[str, str]]:
+        """The user's conversation as the chat engine stored it ([] for an engine without a store)."""
+        load = getattr(self.engines.chat, "transcript", None)
+        if load is None:
+            return []
+        try:
+            return list(await asyncio.to_thread(load, user))
+        except Exception as e:  # the session still opens; its history shows from here on
+            log.warning("session of %s: the stored transcript could not be read (%s)", user, e)
+            return []
 
     async def _reclaim(self, idle: list[Session]) -> bool:
         """Close the session whose user left longest ago; False when there is none."""

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from dialogue.blocks import BlockPolicy, parse_steps
-from dialogue.database import DialogueDatabase
+from dialogue.database import open_database
 from dialogue.safety import EthicsGate
 
 NOW = datetime(2026, 11, 29, 14, 0).astimezone()
@@ -22,7 +22,7 @@ def _offend(policy, user, t, n=3, category="insult"):
 
 
 def test_escalates_hour_day_two_weeks_then_stays(tmp_path):
-    policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"))
+    policy = BlockPolicy(open_database(tmp_path / "d.sqlite3"))
     t = NOW
     got = []
     for _ in range(4):
@@ -35,7 +35,7 @@ def test_escalates_hour_day_two_weeks_then_stays(tmp_path):
 
 
 def test_escalation_starts_over_after_a_quiet_period_since_the_last_block(tmp_path):
-    policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"), reset_after=timedelta(days=30))
+    policy = BlockPolicy(open_database(tmp_path / "d.sqlite3"), reset_after=timedelta(days=30))
     first = _offend(policy, "u", NOW).block
     second = _offend(policy, "u", first.until + timedelta(days=29)).block
     assert (second.level, second.until - second.updated_at) == (2, timedelta(days=1))
@@ -45,10 +45,10 @@ def test_escalation_starts_over_after_a_quiet_period_since_the_last_block(tmp_pa
 
 def test_blocks_survive_a_restart_and_can_be_lifted(tmp_path):
     path = tmp_path / "d.sqlite3"
-    p1 = BlockPolicy(DialogueDatabase(path), steps=parse_steps("1h"))
+    p1 = BlockPolicy(open_database(path), steps=parse_steps("1h"))
     _offend(p1, "u", NOW, category="hate")
     p1.db.close()
-    p2 = BlockPolicy(DialogueDatabase(path))
+    p2 = BlockPolicy(open_database(path))
     block = p2.active_block("u", NOW + timedelta(minutes=5))
     assert block and block.category == "hate" and block.until == NOW + timedelta(hours=1, minutes=2)
     assert p2.active_block("u", NOW + timedelta(hours=2)) is None
@@ -87,7 +87,7 @@ class FixedClassifier:
 def test_gate_replaces_a_flagged_answer(tmp_path):
     clf = FixedClassifier()
     clf.answers["I vote for them"] = ("politics", 0.9)
-    gate = EthicsGate(clf, BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3")))
+    gate = EthicsGate(clf, BlockPolicy(open_database(tmp_path / "d.sqlite3")))
     assert gate.check_answer("좋은 하루 보내!").action == "allow"
     v = gate.check_answer("I vote for them")
     assert v.action == "refuse" and v.message and "something else" in v.message
@@ -97,7 +97,7 @@ def test_admin_blocks_list_and_lift(tmp_path, capsys):
     from realtime.cli import main
 
     path = tmp_path / "d.sqlite3"
-    policy = BlockPolicy(DialogueDatabase(path), steps=parse_steps("14d"))
+    policy = BlockPolicy(open_database(path), steps=parse_steps("14d"))
     _offend(policy, "troll", datetime.now().astimezone() - timedelta(minutes=5))
     assert main(["admin", "blocks", "list", "--db", str(path)]) == 0
     assert "troll" in capsys.readouterr().out
@@ -113,7 +113,7 @@ def test_a_doubtful_flag_is_declined_in_character_and_never_escalates(tmp_path):
     clf = FixedClassifier()
     clf.answers["로라 대답 센스 있다 ㅋㅋ"] = ("insult", 0.55, False)  # flagged, but below the offence threshold
     clf.answers["너 진짜 멍청하다"] = ("insult", 0.98, True)
-    policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"))
+    policy = BlockPolicy(open_database(tmp_path / "d.sqlite3"))
     gate = EthicsGate(clf, policy)
     for minute in range(5):
         v = gate.check_user_message("u", "로라 대답 센스 있다 ㅋㅋ", NOW + timedelta(minutes=minute))

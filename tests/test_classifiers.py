@@ -90,11 +90,11 @@ def test_committed_heads_on_real_encoder(real_encoder):
 
 @pytest.mark.real_weights
 def test_memory_end_to_end_on_real_encoder(real_encoder, tmp_path):
-    from dialogue.database import DialogueDatabase
+    from dialogue.database import open_database
     from dialogue.memory import MemoryStore
 
     now = datetime(2026, 11, 29, 14, 0).astimezone()
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), real_encoder)
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), real_encoder)
     store.remember_many("u", [("내일 일정", "친구랑 카페 방문"), ("좋아하는 음식", "떡볶이"), ("반려동물", "강아지 초코")],
                         "t", now)
     best = store.search("u", "내일 뭐 하지?", now, k=3)

@@ -210,7 +210,8 @@ def test_closing_the_turn_closes_the_backend_stream():
     asyncio.run(go())
     assert llm.closed == 1 and [r for r, _ in llm.prompts] == ["answer"]
     engine.record_interrupted("u1", "하나 둘")
-    assert "하나 둘" in engine.last["u1"].summary
+    assert "하나 둘" in engine.conversations.last_summary("u1")
+    assert "세어 줘" in engine.conversations.last_summary("u1")  # the interrupted turn's own message
 
 
 def test_memory_and_expression_parsers():

@@ -86,12 +86,12 @@ def test_the_neighbour_batch_is_train_only_and_new():
 def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
     """The shipped gate on the real encoder, with phrasings that are in no split of the cases."""
     require_prepared("multilingual-e5-small")
-    from dialogue.database import DialogueDatabase
+    from dialogue.database import open_database
     from dialogue.encoder import shared_encoder
     from dialogue.memory import MemoryStore
 
     now = datetime(2026, 11, 29, 14, 0).astimezone()
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), shared_encoder())
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), shared_encoder())
     assert store.relevance is not None
     store.remember_many("u", [("오늘 날씨", "맑음"), ("오늘 점심", "김치찌개"), ("내일 일정", "친구랑 카페 방문")], "t", now)
     store.remember_many("e", [("today's weather", "sunny"), ("today's lunch", "kimchi stew")], "t", now)

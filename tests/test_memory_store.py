@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogue.database import SCHEMA_VERSION, DialogueDatabase
+from dialogue.database import SCHEMA_VERSION, open_database
 from dialogue.memory import MemoryStore
 from tests.dialogue_fakes import HashingEncoder
 
@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 29, 14, 0).astimezone()
 
 @pytest.fixture
 def store(tmp_path):
-    return MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=0.3)
+    return MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=0.3)
 
 
 def test_upsert_by_key_replaces_the_old_value(store):
@@ -71,10 +71,10 @@ def test_threshold_keeps_irrelevant_memories_out(store):
 
 def test_persists_across_restart_and_exports_and_deletes(tmp_path):
     path = tmp_path / "d.sqlite3"
-    s1 = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    s1 = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     s1.remember("u", "취미", "기타 연주", "t", NOW)
     s1.db.close()
-    s2 = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    s2 = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     assert s2.retrieve("u", "취미", NOW).value == "기타 연주"
     out = tmp_path / "export.json"
     assert s2.export_json("u", out) == 1 and "기타 연주" in out.read_text(encoding="utf-8")
@@ -84,9 +84,9 @@ def test_persists_across_restart_and_exports_and_deletes(tmp_path):
 
 def test_sees_writes_of_another_connection(tmp_path):
     path = tmp_path / "d.sqlite3"
-    reader = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    reader = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     assert reader.search("u", "취미", NOW) == []
-    writer = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    writer = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     writer.remember("u", "취미", "기타", "t", NOW)
     assert reader.search("u", "취미", NOW)[0].value == "기타"
 
@@ -97,7 +97,7 @@ def test_bad_input_is_a_clear_error(store, tmp_path):
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database at all" * 100)
     with pytest.raises(ValueError, match="not a usable SQLite database"):
-        DialogueDatabase(junk)
+        open_database(junk)
 
 
 def test_migrates_an_old_schema_and_refuses_a_newer_one(tmp_path):
@@ -112,24 +112,24 @@ def test_migrates_an_old_schema_and_refuses_a_newer_one(tmp_path):
     conn.execute("INSERT INTO memories (user_id, slot, key, value, embedding, created_at, updated_at) "
                  "VALUES ('u', '취미', '취미', '기타', ?, 0, 0)", (b"\0" * 384 * 4,))
     conn.commit(); conn.close()
-    db = DialogueDatabase(path)
+    db = open_database(path)
     assert db.version == SCHEMA_VERSION
     assert db.conn.execute("SELECT value FROM memories").fetchone() == ("기타",)
     assert db.conn.execute("SELECT COUNT(*) FROM blocks").fetchone() == (0,)
     db.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(ValueError, match="newer than this ohlora"):
-        DialogueDatabase(path)
+        open_database(path)
 
 
 WRITER = """
 import sys
 from datetime import datetime
 sys.path.insert(0, {root!r})
-from dialogue.database import DialogueDatabase
+from dialogue.database import open_database
 from dialogue.memory import MemoryStore
 from tests.dialogue_fakes import HashingEncoder
-store = MemoryStore(DialogueDatabase({path!r}), HashingEncoder())
+store = MemoryStore(open_database({path!r}), HashingEncoder())
 now = datetime(2026, 11, 29, 14, 0).astimezone()
 i = 0
 while True:
@@ -154,7 +154,7 @@ def test_writer_killed_mid_write_loses_nothing_acknowledged(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)  # mid-way through the next transaction
     proc.wait()
     assert len(acked) >= 15, "the writer did not get going"
-    db = DialogueDatabase(path)
+    db = open_database(path)
     assert db.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     slots = {r[0] for r in db.conn.execute("SELECT slot FROM memories WHERE user_id = 'u'")}
     for i in acked:
@@ -182,7 +182,7 @@ def test_relevance_model_gates_retrieval(tmp_path):
     # weights only on "question addresses Oh-LoRA" (negative): the same memory is kept out for her questions
     w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("question addresses Oh-LoRA")] = -10
     model = RetrievalRelevance(w, 5.0, 0.5, {})
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=model)
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=model)
     assert store.threshold == 0.5
     store.remember("u", "생일", "5월 3일", "t", NOW)
     assert store.retrieve("u", "내 생일 언제였지?", NOW).value == "5월 3일"
@@ -195,10 +195,10 @@ def test_relevance_model_gates_retrieval(tmp_path):
 
 def test_rows_written_before_key_embeddings_are_still_retrieved(tmp_path):
     path = tmp_path / "d.sqlite3"
-    store = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    store = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     store.remember("u", "취미", "기타 연주", "t", NOW)
     store.db.conn.execute("UPDATE memories SET key_embedding = NULL")  # as a schema-2 row
-    fresh = MemoryStore(DialogueDatabase(path), HashingEncoder(), threshold=0.0)
+    fresh = MemoryStore(open_database(path), HashingEncoder(), threshold=0.0)
     assert fresh.retrieve("u", "취미", NOW).value == "기타 연주"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dialogue import open_eval
 from dialogue.conversation import PersonaChat
-from dialogue.database import DialogueDatabase
+from dialogue.database import open_database
 from tests.test_dialogue_turn import ScriptedLLM
 
 

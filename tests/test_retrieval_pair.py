@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from dialogue.database import DialogueDatabase
+from dialogue.database import open_database
 from dialogue.memory import RELEVANCE_FEATURES, MemoryStore, RetrievalRelevance, pair_text
 from tests.conftest import require_prepared
 from tests.dialogue_fakes import HashingEncoder
@@ -39,7 +39,7 @@ class _WordPair:
 def test_cross_encoder_log_odds_gate_retrieval(tmp_path):
     # weights only on the cross-encoder's log-odds: its verdict alone decides
     w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("cross-encoder log-odds")] = 1.0
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), _StatesEncoder(),
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), _StatesEncoder(),
                         relevance=RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True}), pair_model=_WordPair())
     store.remember("u", "오늘 점심", "김치찌개", "t", NOW)
     assert pair_text("오늘 점심", "김치찌개") == "오늘 점심: 김치찌개"
@@ -55,7 +55,7 @@ def test_a_relevance_model_fitted_with_a_missing_cross_encoder_falls_back_to_cos
     model = RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True})
     path = model.save(tmp_path / "retrieval.json")
     loaded = RetrievalRelevance.load(path)
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=loaded)
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), relevance=loaded)
     assert store.pair is None and store.relevance is None  # HashingEncoder has no token states
     store.remember("u", "취미", "기타 연주", "t", NOW)
     assert store.best_with_relevance("u", "취미", NOW)[0].value == "기타 연주"
@@ -73,7 +73,7 @@ def test_questions_about_her_are_told_apart_from_recall_frames():
 
 
 def test_a_question_about_her_pulls_no_memory_whatever_the_gate_says(tmp_path):
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=-1.0)  # everything passes
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=-1.0)  # everything passes
     store.remember("u", "오늘 점심", "김치찌개", "t", NOW)
     assert store.retrieve("u", "오늘 점심 뭐 먹었지?", NOW).value == "김치찌개"
     assert store.retrieve("u", "로라 너는 오늘 점심 뭐 먹었어?", NOW) is None
@@ -85,7 +85,7 @@ def test_the_shipped_gate_tells_a_memory_from_its_neighbours(tmp_path):
     require_prepared("multilingual-e5-small")
     from dialogue.encoder import shared_encoder
 
-    store = MemoryStore(DialogueDatabase(tmp_path / "d.sqlite3"), shared_encoder())
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), shared_encoder())
     assert store.pair is not None, "the relevance gate ships with its cross-encoder"
     store.remember_many("u", [("생일", "5월 3일"), ("좋아하는 영화", "인터스텔라"), ("오늘 점심", "김치찌개"),
                               ("반려견", "말티즈 보리, 4살")], "t", NOW)

@@ -11,7 +11,7 @@ import pytest
 
 from dialogue.blocks import BlockPolicy, parse_categories, parse_duration, parse_steps
 from dialogue.classifiers import EthicsJudgement
-from dialogue.database import MIGRATIONS, SCHEMA_VERSION, DialogueDatabase
+from dialogue.database import MIGRATIONS, SCHEMA_VERSION, open_database
 from dialogue.safety import EthicsGate, open_safety_gate
 
 NOW = datetime(2026, 11, 29, 14, 0).astimezone()
@@ -43,7 +43,7 @@ CLASSIFIER = Classifier(
 
 
 def gate_on(path, **options) -> EthicsGate:
-    return EthicsGate(CLASSIFIER, BlockPolicy(DialogueDatabase(path), **options))
+    return EthicsGate(CLASSIFIER, BlockPolicy(open_database(path), **options))
 
 
 def say(gate: EthicsGate, texts: list[str], start: datetime = NOW, every: timedelta = MINUTE, user: str = "u"):
@@ -167,7 +167,7 @@ def test_a_custom_threshold_window_and_counted_categories(tmp_path):
 ])
 def test_configuration_errors_name_the_option(tmp_path, options, message):
     with pytest.raises(ValueError, match=message):
-        BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"), **options)
+        BlockPolicy(open_database(tmp_path / "d.sqlite3"), **options)
 
 
 def test_config_text_and_old_configs(tmp_path):
@@ -176,7 +176,7 @@ def test_config_text_and_old_configs(tmp_path):
         parse_duration("soon")
     assert parse_categories("Insult, hate") == {"insult", "hate"}
     # steps written for the old policy began with a warning step: still read, the warning is now the rule
-    policy = BlockPolicy(DialogueDatabase(tmp_path / "d.sqlite3"), parse_steps("warn,1h,1d,14d"), timedelta(days=30))
+    policy = BlockPolicy(open_database(tmp_path / "d.sqlite3"), parse_steps("warn,1h,1d,14d"), timedelta(days=30))
     assert policy.durations == (timedelta(hours=1), timedelta(days=1), timedelta(days=14))
     # open_safety_gate checks the options before it loads a classifier
     with pytest.raises(ValueError, match="threshold"):
@@ -198,7 +198,7 @@ def test_migration_keeps_running_insult_blocks_and_drops_warnings_and_romance_bl
     conn.executemany("INSERT INTO offences (user_id, category, at) VALUES (?, ?, ?)",
                      [("voter", "politics", t - 60), ("voter", "politics", t)])
     conn.commit(); conn.close()
-    policy = BlockPolicy(DialogueDatabase(path))
+    policy = BlockPolicy(open_database(path))
     assert policy.db.version == SCHEMA_VERSION
     assert [(b.user_id, b.level) for b in policy.blocks()] == [("troll", 2)]  # its second block (1 day)
     assert policy.active_block("voter", NOW) is None and policy.offences("voter") == 2
