@@ -322,3 +322,18 @@ def test_every_fact_the_memory_role_writes_is_stored():
 
     assert parse_memories("") == [] and parse_memories("[a: b]\n[c: d]") == [("a", "b"), ("c", "d")]
     assert parse_memories("I will remember [a: b]") is None and parse_memories("[a:]") is None
+
+
+def test_answer_decoding_options_are_checked_and_reach_the_backend():
+    from dialogue.conversation import AnswerDecoding
+
+    class Backend:
+        repetition_penalty, top_p = 1.0, 1.0
+
+    backend = Backend()
+    AnswerDecoding.with_overrides(top_p=0.9).apply(backend)
+    assert backend.top_p == 0.9 and backend.repetition_penalty == AnswerDecoding().repetition_penalty
+    for bad in (dict(temperature=-1), dict(top_p=0), dict(repetition_penalty=0.5)):
+        with pytest.raises(ValueError, match="dialogue"):
+            AnswerDecoding.with_overrides(**bad)
+    AnswerDecoding().apply(object())  # a remote backend decodes by its own settings: nothing to set
