@@ -1,4 +1,6 @@
 """The turn pipeline with a scripted backend: validation, regeneration, fallbacks, collaborators, cancel."""
+import pytest
+
 from __future__ import annotations
 
 import asyncio
