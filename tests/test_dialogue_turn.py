@@ -1,11 +1,11 @@
 """The turn pipeline with a scripted backend: validation, regeneration, fallbacks, collaborators, cancel."""
-import pytest
-
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime
+
+import pytest
 
 from dialogue.interfaces import Expression, Memory, SafetyVerdict, TokenEvent, TurnDone
 from dialogue.conversation import PersonaChat
