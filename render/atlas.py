@@ -444,6 +444,8 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
         h.update(p.detach().cpu().float().numpy().tobytes()[:65536])
     h.update(json.dumps([list(walk.names), {n: list(r) for n, r in walk.directions.ranges.items()}]).encode())
     h.update(walk.directions.vectors.cpu().numpy().tobytes())
+    if walk.directions.layers is not None:
+        h.update(walk.directions.layers.cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
 
