@@ -41,6 +41,12 @@ class ExpressionDirections:
     layers: torch.Tensor | None = None  # [K, n_styles] weight of each control on each synthesis layer
 
     @property
+    def speech(self) -> tuple[float, float] | None:
+        """The mouth values speech moves between (closed lips, a syllable's opening), from `meta["speech"]`."""
+        sp = self.meta.get("speech")
+        return None if sp is None else (float(sp["closed"]), float(sp["open"]))
+
+    @property
     def n_styles(self) -> int | None:
         return None if self.layers is None else int(self.layers.shape[1])
 
