@@ -137,3 +137,68 @@ def test_outside_change_sees_only_what_is_outside_the_mask():
     assert outside_change(inside, base, mask) == 0.0
     everywhere = np.full_like(base, 110)
     assert outside_change(everywhere, base, mask) == pytest.approx(10.0)
+
+
+class _MeanColourIdentity:
+    """A stand-in for dlib: the descriptor is the picture's mean brightness, so distances are predictable."""
+
+    def box(self, image):
+        return None
+
+    def descriptors(self, images, boxes=None):
+        out = np.zeros((len(images), 128))
+        out[:, 0] = np.asarray(images, np.float64).reshape(len(images), -1).mean(1) / 255
+        return out
+
+
+def test_fidelity_measures_identity_and_the_change_outside_the_region():
+    from render.directions import ExpressionDirections
+    from render.vectors.evaluation import ControlReport, EvalResult
+    from render.vectors.fidelity import fidelity_values, measure_fidelity
+
+    d = ExpressionDirections(("eyes", "mouth"), torch.zeros(2, 4), {"eyes": (-1.0, 1.0), "mouth": (-0.5, 2.0)},
+                             {"speech": {"closed": -0.5, "open": 1.5}})
+    assert fidelity_values(d, "mouth") == [-0.5, -0.25, 1.0, 1.5, 2.0]
+    lm = _landmarks()
+    faces, size = 2, 32
+    base = np.full((faces, size, size, 3), 100, np.uint8)
+    masks = face_masks(lm, size)
+    reports = []
+    for name in d.names:
+        values = np.union1d(fidelity_values(d, name), [0.0])
+        images = np.repeat(base[:, None], len(values), axis=1).copy()
+        for j, v in enumerate(values):  # the edit brightens its own region by 100·v, and everything by 2·|v|
+            images[:, j] = np.clip(100 + 2 * abs(v) + 100 * v * (masks[name][..., None] > 0.5), 0, 255)
+        rep = ControlReport(name, values, np.ones(faces), 0.9, {}, {}, 0.0, 0)
+        rep.images, rep.landmarks = images, np.repeat(lm[None, None], faces, 0).repeat(len(values), 1)
+        reports.append(rep)
+    result = EvalResult(reports, faces, 0.03, {}, 0, base_images=base,
+                        base_landmarks=np.repeat(lm[None], faces, 0).astype(np.float32))
+    fid = measure_fidelity(result, d, _MeanColourIdentity(), progress=False)
+    mouth = fid.control("mouth")
+    assert list(mouth.values) == [-0.5, -0.25, 1.0, 1.5, 2.0]
+    # outside the region only the uniform 2·|v| shift is seen
+    np.testing.assert_allclose(mouth.outside[0], [2 * abs(v) for v in mouth.values], atol=0.51)
+    assert (fid.control("eyes").identity[:, -1] > fid.control("eyes").identity[:, 1]).all()
+    assert fid.speech == (-0.5, 1.5) and fid.blink_value == -1.0
+    joined = fid.join(fid)
+    assert joined.faces == 4 and joined.control("eyes").identity.shape == (4, 4)
+    lines = [t for t, _, _ in fid.targets()]
+    assert any(t.startswith("blink") for t in lines) and any(t.startswith("speech") for t in lines)
+    assert "| eyes | -1.00 |" in fid.table()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_w_plus_walk_on_cuda_matches_the_cpu():
+    from render.generator import FaceGenerator
+    from tests.animation_fixtures import TinyBackend
+
+    d = tiny_directions(per_layer=True)
+    cpu = LatentWalk(tiny_generator(), d)
+    cuda = LatentWalk(FaceGenerator(TinyBackend(0), torch.zeros(TINY.style_dim), device="cuda", name="tiny0"), d)
+    controls = torch.tensor([[0.5, -1.0, 2.0], [-2.0, 1.5, 0.0]])
+    faces = [cpu.face(3), cpu.face(4)]
+    assert [cuda.face(3), cuda.face(4)] == faces
+    torch.testing.assert_close(cuda.compose(faces, controls).cpu(), cpu.compose(faces, controls), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(cuda.gen.synthesize(cuda.compose(faces, controls)).cpu(),
+                               cpu.gen.synthesize(cpu.compose(faces, controls)), rtol=1e-4, atol=1e-4)

@@ -83,6 +83,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "[persona], is also measured and must pass every bar and cross effect)")
     e.set_defaults(func=cmd_eval)
 
+    la = vsub.add_parser("layers", help="confine each control to a band of synthesis layers (w+ edits)",
+                         description="Write a copy of a directions file whose controls act only on the synthesis "
+                                     "layers of the given feature-map sizes, with new ranges and speech values. "
+                                     "Measure the result with `ohlora vectors eval --directions FILE`.")
+    la.add_argument("--directions", type=Path, default=None, help="starting directions (default: the committed one)")
+    la.add_argument("--band", action="append", default=[], metavar="CONTROL=LO-HI",
+                    help="layers acting on feature maps of LO..HI pixels, e.g. eyes=8-64 (repeatable; a control "
+                         "without a band keeps every layer)")
+    la.add_argument("--range", action="append", default=[], metavar="CONTROL=LO,HI", dest="ranges",
+                    help="new usable range of a control, e.g. mouth=-1.2,1.6 (repeatable)")
+    la.add_argument("--speech", default=None, metavar="CLOSED,OPEN",
+                    help="mouth values speech moves between (closed lips, a syllable's opening)")
+    la.add_argument("-o", "--output", type=Path, required=True, help="directions file to write")
+    la.set_defaults(func=cmd_layers)
+
 
 def resolution_check(samples) -> str | None:
     """How scores at the scoring size compare with scores at full resolution on the compare rows."""
@@ -185,6 +200,60 @@ def cmd_find(args: argparse.Namespace) -> int:
     directions.save(path)
     print(f"wrote {path} ({', '.join(controls)}; {args.method}, conditioning {args.conditioning})")
     print("measure them with `ohlora vectors eval`")
+    return 0
+
+
+def layer_bands(style_resolutions: tuple[int, ...], names: tuple[str, ...], bands: dict[str, tuple[int, int]]):
+    """[K, n_styles] 0/1 weights: control k acts on the styles whose feature maps are within its band."""
+    import torch
+
+    res = torch.tensor(style_resolutions)
+    layers = torch.ones(len(names), len(res))
+    for name, (lo, hi) in bands.items():
+        if name not in names:
+            raise ValueError(f"unknown control '{name}'; known: {', '.join(names)}")
+        row = ((res >= lo) & (res <= hi)).float()
+        if not row.any():
+            raise ValueError(f"band {lo}-{hi} of '{name}' holds no synthesis layer (sizes {sorted(set(style_resolutions))})")
+        layers[names.index(name)] = row
+    return layers
+
+
+def _pairs(items: list[str], sep: str, what: str) -> dict[str, tuple[float, float]]:
+    out = {}
+    for item in items:
+        try:
+            name, value = item.split("=", 1)
+            a, b = value.split(sep, 1)
+            out[name.strip()] = (float(a), float(b))
+        except ValueError as e:
+            raise ValueError(f"cannot read {what} '{item}'; write it like {'eyes=8-64' if sep == '-' else 'mouth=-1.2,1.6'}") from e
+    return out
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    from render.directions import load_directions
+    from render.mobilestylegan import MobileStyleGANConfig
+
+    directions = load_directions(path=args.directions)
+    if directions.meta.get("generator", "mobilestylegan") != "mobilestylegan":
+        raise ValueError("layer bands are defined for the MobileStyleGAN port")
+    bands = {k: (int(a), int(b)) for k, (a, b) in _pairs(args.band, "-", "band").items()}
+    ranges = dict(directions.ranges)
+    for name, (lo, hi) in _pairs(args.ranges, ",", "range").items():
+        directions.index(name)
+        if not lo < 0 < hi:
+            raise ValueError(f"range of '{name}' must contain 0, got {lo}..{hi}")
+        ranges[name] = (lo, hi)
+    meta = dict(directions.meta, layer_bands={k: list(v) for k, v in bands.items()})
+    if args.speech:
+        closed, opened = (float(x) for x in args.speech.split(","))
+        meta["speech"] = {"closed": closed, "open": opened}
+    layers = layer_bands(MobileStyleGANConfig().style_resolutions(), directions.names, bands)
+    directions.with_layers(layers, ranges, meta).save(args.output)
+    print(f"wrote {args.output}: " + ", ".join(f"{n} layers {bands.get(n, ('all',))} range {ranges[n]}"
+                                                for n in directions.names)
+          + (f"; speech {meta['speech']}" if "speech" in meta else ""))
     return 0
 
 
