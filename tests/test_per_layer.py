@@ -202,3 +202,17 @@ def test_w_plus_walk_on_cuda_matches_the_cpu():
     torch.testing.assert_close(cuda.compose(faces, controls).cpu(), cpu.compose(faces, controls), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(cuda.gen.synthesize(cuda.compose(faces, controls)).cpu(),
                                cpu.gen.synthesize(cpu.compose(faces, controls)), rtol=1e-4, atol=1e-4)
+
+
+def test_layer_bands_pick_the_styles_by_feature_map_size():
+    from render.vectors.commands import layer_bands
+
+    res = TINY.style_resolutions()  # (4, 4, 8, 8, 8, 16, 16, 32)
+    layers = layer_bands(res, ("eyes", "mouth", "yaw"), {"eyes": (8, 16), "yaw": (4, 4)})
+    assert layers[0].tolist() == [float(8 <= r <= 16) for r in res]
+    assert layers[1].tolist() == [1.0] * len(res)  # no band: every layer
+    assert layers[2].tolist() == [float(r == 4) for r in res]
+    with pytest.raises(ValueError, match="no synthesis layer"):
+        layer_bands(res, ("eyes",), {"eyes": (64, 128)})
+    with pytest.raises(ValueError, match="unknown control"):
+        layer_bands(res, ("eyes",), {"nose": (8, 16)})
