@@ -46,7 +46,7 @@ class TimelineConfig:
     blink_closed_s: float = 0.08     # how long the "closed" pulse lasts
     blink_omega: float = 60.0        # spring rate of the lids: a blink takes ≈ 0.2 s
     expression_omega: float = 6.0    # ≈ 0.8 s to settle into a new expression
-    speech_omega: float = 30.0
+    speech_omega: float = 55.0       # fast enough for a 0.16 s syllable to reach most of its open and closed targets
     syllable_s: float = 0.16
     pause_s: float = 0.2             # after . , ! ? and line breaks
     speech_open: float = 1.0         # how far a syllable opens the mouth toward the open value (0..1)

@@ -29,7 +29,7 @@ class FaceIdentity:
         try:
             import dlib
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("identity measurement needs dlib: pip install -e '.[vectors]'") from e
+            raise ImportError("identity measurement needs dlib: pip install -e '.[vectors]' (or pass --no-identity)") from e
         models = _model_dir()
         self._dlib = dlib
         self._detect = dlib.get_frontal_face_detector()
