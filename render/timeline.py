@@ -334,6 +334,16 @@ class ExpressionTimeline:
                                                                     + self._breath_phase)
         return value
 
+    def _speech_offset(self, s: float, x: float) -> float:
+        """Mouth offset for speech level s in [-1, 1] on top of the expression x: a quadratic through
+        (-1, closed), (0, x), (1, open), so the mouth stays smooth in velocity where s crosses 0; its bend
+        is limited so that the mouth still moves one way as s rises."""
+        opened = max(self.speech_open, x)
+        closed = x if self.speech_closed is None else min(self.speech_closed, x)
+        a = 0.5 * (opened - closed)
+        b = min(max(0.5 * (opened + closed) - x, -0.5 * a), 0.5 * a)
+        return s * a + s * s * b
+
     def controls(self, t: float) -> dict[str, float]:
         """The control values at time t (seconds), clamped to the ranges."""
         out: dict[str, float] = {}
@@ -344,11 +354,7 @@ class ExpressionTimeline:
                 continue
             x = self._base[name].value(t) + self._idle_offset(name, t)
             if name == "mouth":
-                s = self._speech.value(t)
-                if s >= 0:
-                    x += s * (max(self.speech_open, x) - x)
-                elif self.speech_closed is not None:
-                    x += -s * (min(self.speech_closed, x) - x)
+                x += self._speech_offset(self._speech.value(t), x)
             elif name == "eyes":
                 x += self._blink_closure(t) * (lo - x)
             out[name] = min(max(x, lo), hi)
