@@ -444,6 +444,8 @@ def atlas_key(walk: LatentWalk, seed: int, levels: tuple[int, ...], budget: floa
         h.update(p.detach().cpu().float().numpy().tobytes()[:65536])
     h.update(json.dumps([list(walk.names), {n: list(r) for n, r in walk.directions.ranges.items()}]).encode())
     h.update(walk.directions.vectors.cpu().numpy().tobytes())
+    if walk.directions.layers is not None:
+        h.update(walk.directions.layers.cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
 
@@ -531,7 +533,8 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
     if measure_points:
         atlas.meta["measured"] = measure_atlas(atlas, walk, seed, measure_points)
         atlas.meta["measured_timeline"] = measure_atlas(
-            atlas, walk, seed, controls=timeline_controls(atlas.names, walk.directions.ranges, measure_points))
+            atlas, walk, seed, controls=timeline_controls(atlas.names, walk.directions.ranges, measure_points,
+                                                         speech=walk.directions.speech))
         for key, what in (("measured", "random in-between points"), ("measured_timeline", "points of a streamed "
                                                                                            "conversation")):
             m = atlas.meta[key]
@@ -542,13 +545,13 @@ def build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = DEFAULT_L
 
 
 def timeline_controls(names: tuple[str, ...], ranges: dict[str, tuple[float, float]], points: int,
-                      seed: int = 1234) -> np.ndarray:
+                      seed: int = 1234, speech: tuple[float | None, float] | None = None) -> np.ndarray:
     """Control vectors a streamed face actually visits: random times of a minute of scripted conversation
     (idle, blinks, answers streamed token by token, expression changes, a barge-in)."""
     from render.timeline import ExpressionTimeline
 
     rng = np.random.default_rng(seed)
-    tl = ExpressionTimeline(names, ranges, seed=seed)
+    tl = ExpressionTimeline(names, ranges, seed=seed, speech=speech)
     t, levels, heads = 2.0, ["normal", "wide", "small", "very wide"], ["none", "slightly left", "right", "left"]
     while t < 60:
         tl.answer_started(t)

@@ -353,7 +353,8 @@ class AvatarSession:
             raise ValueError(f"JPEG quality {quality} is out of range; use 1..100")
         self.renderer, self.size, self.fps, self.quality, self.seed = renderer, size, float(fps), quality, seed
         self.clock = clock or WallClock()
-        self.timeline = ExpressionTimeline(renderer.names, renderer.ranges, seed=seed, config=timeline_config)
+        self.timeline = ExpressionTimeline(renderer.names, renderer.ranges, seed=seed, config=timeline_config,
+                                           speech=renderer.speech)
         self._tl_lock = threading.Lock()
         self.buffer = buffer
         self.watched = True
@@ -526,6 +527,7 @@ class AvatarRenderer:
         self.seed = self.cfg.seed if self.cfg.seed is not None else persona_seed()
         self.names: tuple[str, ...] = ()
         self.ranges: dict[str, tuple[float, float]] = {}
+        self.speech: tuple[float | None, float] | None = None  # mouth values speech moves between
         self.walk = None
         self.source = None
         self.loop: RenderLoop | None = None
@@ -538,6 +540,7 @@ class AvatarRenderer:
 
         self.walk = LatentWalk(gen, directions, self.cfg.psi)
         self.names, self.ranges = tuple(directions.names), dict(directions.ranges)
+        self.speech = directions.speech
         cuda = gen.device.type == "cuda"
         self.path = self.cfg.path if self.cfg.path != "auto" else ("exact" if cuda else "atlas")
         if self.path == "exact":

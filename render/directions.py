@@ -9,8 +9,15 @@ from half-closed to wide open over -1…1, the mouth from closed to an open smil
 each way for yaw); `meta["score_std"]` and docs/expression-directions.md give the measured sizes. `ranges` holds the usable interval of each control (measured by `ohlora vectors
 eval`), and `apply` clamps to it.
 
-The file format is a safetensors file with one tensor `vectors` [K, w_dim] and a JSON `meta` entry in its
-metadata (names, ranges, method, provenance). `ohlora vectors find` writes it; see render/vectors/.
+Per-layer controls: with `layers` [K, n_styles] the offset of control k on synthesis layer l is
+c_k * layers[k, l] * d_k, and the result is w+ [B, n_styles, w_dim] (one style per modulated layer). A control
+then acts only where its attribute lives (eyes and mouth on the middle layers, not the coarse ones that hold
+the face's shape nor the fine ones that hold skin and hair colour), which keeps the person the same.
+`layers` = None is the plain w edit.
+
+The file format is a safetensors file with a tensor `vectors` [K, w_dim], optionally `layers` [K, n_styles],
+and a JSON `meta` entry in its metadata (names, ranges, method, provenance). `ohlora vectors find` writes
+it, `ohlora vectors layers` adds the layer weights; see render/vectors/.
 """
 from __future__ import annotations
 
@@ -31,6 +38,23 @@ class ExpressionDirections:
     vectors: torch.Tensor  # [K, w_dim], float32
     ranges: dict[str, tuple[float, float]]
     meta: dict = field(default_factory=dict)
+    layers: torch.Tensor | None = None  # [K, n_styles] weight of each control on each synthesis layer
+
+    @property
+    def speech(self) -> tuple[float, float] | None:
+        """The mouth values speech moves between (closed lips, a syllable's opening), from `meta["speech"]`."""
+        sp = self.meta.get("speech")
+        return None if sp is None else (float(sp["closed"]), float(sp["open"]))
+
+    @property
+    def n_styles(self) -> int | None:
+        return None if self.layers is None else int(self.layers.shape[1])
+
+    def plus_vectors(self) -> torch.Tensor:
+        """The w+ offsets of each control at 1.0: [K, n_styles, w_dim] (needs `layers`)."""
+        if self.layers is None:
+            raise ValueError("these directions act on w, not per layer (no `layers`)")
+        return self.layers.float()[:, :, None] * self.vectors.float()[:, None, :]
 
     def index(self, name: str) -> int:
         """Row of a control in `vectors` (ValueError naming the known controls for an unknown one)."""
@@ -51,11 +75,23 @@ class ExpressionDirections:
         return torch.maximum(torch.minimum(controls, hi), lo)
 
     def apply(self, w: torch.Tensor, controls: torch.Tensor) -> torch.Tensor:
-        """w [B, D] (or [D]) plus controls [B, K] @ vectors -> [B, D]; controls are clamped to ranges."""
+        """w [B, D] (or [D]) plus the controls [B, K] (clamped to ranges) -> w [B, D], or w+ [B, n_styles, D]
+        for per-layer directions."""
         c = self.clamp(controls.to(w.device, torch.float32))
         if c.ndim == 1:
             c = c[None]
-        return w.reshape(-1, w.shape[-1]) + c @ self.vectors.to(w.device, torch.float32)
+        w = w.reshape(-1, w.shape[-1]).float()
+        if self.layers is None:
+            return w + c @ self.vectors.to(w.device, torch.float32)
+        return w[:, None, :] + torch.einsum("bk,kld->bld", c, self.plus_vectors().to(w.device))
+
+    def with_layers(self, layers: torch.Tensor | None, ranges: dict[str, tuple[float, float]] | None = None,
+                    meta: dict | None = None) -> "ExpressionDirections":
+        """The same vectors acting on the given layers (and, optionally, new ranges and metadata)."""
+        if layers is not None and layers.shape[0] != len(self.names):
+            raise ValueError(f"layers has {layers.shape[0]} rows for {len(self.names)} controls")
+        return ExpressionDirections(self.names, self.vectors, dict(ranges or self.ranges), dict(meta or self.meta),
+                                    None if layers is None else layers.float())
 
     def save(self, path: Path) -> None:
         """Write the safetensors file (atomically); `load_directions(path=...)` reads it back."""
@@ -63,7 +99,10 @@ class ExpressionDirections:
 
         meta = dict(self.meta, names=list(self.names), ranges={k: list(v) for k, v in self.ranges.items()})
         tmp = path.with_suffix(".tmp")
-        save_file({"vectors": self.vectors.float().contiguous()}, str(tmp), metadata={"meta": json.dumps(meta)})
+        tensors = {"vectors": self.vectors.float().contiguous()}
+        if self.layers is not None:
+            tensors["layers"] = self.layers.float().contiguous()
+        save_file(tensors, str(tmp), metadata={"meta": json.dumps(meta)})
         tmp.replace(path)
 
 
@@ -76,9 +115,12 @@ def load_directions(generator: str = "mobilestylegan", path: Path | None = None)
         raise FileNotFoundError(f"no expression directions at {path}; build them with `ohlora vectors find`")
     with safe_open(str(path), "pt") as f:
         vectors = f.get_tensor("vectors")
+        layers = f.get_tensor("layers").float() if "layers" in f.keys() else None
         meta = json.loads(f.metadata()["meta"])
     names = tuple(meta.pop("names"))
     ranges = {k: (float(v[0]), float(v[1])) for k, v in meta.pop("ranges").items()}
     if vectors.shape[0] != len(names):
         raise ValueError(f"{path}: {vectors.shape[0]} vectors for {len(names)} names")
-    return ExpressionDirections(names, vectors.float(), ranges, meta)
+    if layers is not None and layers.shape[0] != len(names):
+        raise ValueError(f"{path}: layer weights for {layers.shape[0]} controls, {len(names)} names")
+    return ExpressionDirections(names, vectors.float(), ranges, meta, layers)

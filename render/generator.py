@@ -2,7 +2,8 @@
 
 A `FaceGenerator` wraps a backend network (MobileStyleGAN from the embedded IR, or a rosinality-format
 StyleGAN2 checkpoint) behind one interface: `mapping(z) -> w`, `synthesize(w) -> images`, `w_dim`,
-`resolution`, `w_avg` and truncation. Synthesis is batched with a different w per sample.
+`resolution`, `w_avg` and truncation. Synthesis is batched with a different w per sample, and takes either
+one w per sample or w+ (one style per modulated layer, `n_styles` of them).
 """
 from __future__ import annotations
 
@@ -25,8 +26,10 @@ class Backend(Protocol):
 
     w_dim: int
     resolution: int
+    n_styles: int  # styles of a w+ latent
+    style_resolutions: tuple[int, ...]  # feature-map size each style acts on
     mapping: nn.Module  # z [B, w_dim] -> w [B, w_dim]
-    synthesis: nn.Module  # w [B, w_dim] -> image [B, 3, R, R], about [-1, 1]
+    synthesis: nn.Module  # w [B, w_dim] or w+ [B, n_styles, w_dim] -> image [B, 3, R, R], about [-1, 1]
 
 
 def tune_cpu_allocator() -> None:
@@ -91,6 +94,8 @@ class FaceGenerator:
         self.backend = backend
         self.w_dim = backend.w_dim
         self.resolution = backend.resolution
+        self.n_styles = int(getattr(backend, "n_styles", 1))
+        self.style_resolutions = tuple(getattr(backend, "style_resolutions", (backend.resolution,)))
         self._mapping = backend.mapping.to(self.device).eval()
         self._synthesis = backend.synthesis.to(self.device, self.dtype).eval()
         if self.device.type == "cpu" and getattr(backend, "channels_last_on_cpu", False):
@@ -109,9 +114,13 @@ class FaceGenerator:
 
     @torch.inference_mode()
     def synthesize(self, w: torch.Tensor) -> torch.Tensor:
-        """w [B, w_dim] -> images [B, 3, R, R] in about [-1, 1], in this generator's dtype."""
-        if w.ndim != 2 or w.shape[1] != self.w_dim:
-            raise ValueError(f"synthesize expects w of shape [B, {self.w_dim}], got {tuple(w.shape)}")
+        """w [B, w_dim] or w+ [B, n_styles, w_dim] -> images [B, 3, R, R] in about [-1, 1], in this
+        generator's dtype."""
+        plain = w.ndim == 2 and w.shape[1] == self.w_dim
+        per_layer = w.ndim == 3 and w.shape[1:] == (self.n_styles, self.w_dim)
+        if not (plain or per_layer):
+            raise ValueError(f"synthesize expects w [B, {self.w_dim}] or w+ [B, {self.n_styles}, {self.w_dim}], "
+                             f"got {tuple(w.shape)}")
         w = w.to(self.device, self.dtype)
         if self.device.type == "cpu" and w.shape[0] > 1:
             # On CPU a 1024² pass is memory-bound: one sample at a time keeps activations in cache and
@@ -187,3 +196,5 @@ class _MobileStyleGANBackend:
         self.synthesis = model.synthesis
         self.w_dim = model.cfg.style_dim
         self.resolution = model.cfg.resolution
+        self.n_styles = model.cfg.n_styles
+        self.style_resolutions = model.cfg.style_resolutions()

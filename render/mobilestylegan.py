@@ -14,6 +14,10 @@ deployed OpenVINO graph computes it (weights converted by `weights/mobilestylega
 Modulation scales activations (demodulation is folded into the pointwise weights), so every sample of a
 batch can carry its own w without grouped convolutions. Noise inputs are constants: output is a
 deterministic function of w.
+
+Every modulated layer has its own affine(w), so synthesis also takes w+ [B, n_styles, 512]: one style per
+layer, in the order the layers run (the 4x4 conv; per block its upsampling, conv1, conv2; to_img). An
+expression edit confined to the layers where its attribute lives leaves the rest of the face alone.
 """
 from __future__ import annotations
 
@@ -36,6 +40,16 @@ class MobileStyleGANConfig:
     @property
     def resolution(self) -> int:
         return 4 * 2 ** (len(self.block_in) + 1)
+
+    @property
+    def n_styles(self) -> int:
+        """Styles of a w+ latent: the 4x4 conv, three per block (upsampling, conv1, conv2), to_img."""
+        return 2 + 3 * len(self.block_in)
+
+    def style_resolutions(self) -> tuple[int, ...]:
+        """Feature-map size each style of w+ acts on (to_img counts as the output's size)."""
+        per_block = tuple(r for i in range(len(self.block_in)) for r in (4 * 2**i, 8 * 2**i, 8 * 2**i))
+        return (4, *per_block, self.resolution)
 
 
 def idwt_haar(x: torch.Tensor) -> torch.Tensor:
@@ -129,9 +143,9 @@ class SynthesisBlock(nn.Module):
         self.conv1 = StyledDWConv(style_dim, c_in // 4, c_out, size, slope)
         self.conv2 = StyledDWConv(style_dim, c_out, c_out, size, slope)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        x = idwt_haar(x.mul_(self.up(w)))  # x is this network's own intermediate: scale in place
-        return self.conv2(self.conv1(x, w), w)
+    def forward(self, x: torch.Tensor, w_up: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
+        x = idwt_haar(x.mul_(self.up(w_up)))  # x is this network's own intermediate: scale in place
+        return self.conv2(self.conv1(x, w1), w2)
 
 
 class ToImage(nn.Module):
@@ -167,7 +181,7 @@ class MappingNetwork(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    """w [B, 512] -> image [B, 3, 1024, 1024] in about [-1, 1] (not clamped)."""
+    """w [B, 512] or w+ [B, n_styles, 512] -> image [B, 3, 1024, 1024] in about [-1, 1] (not clamped)."""
 
     def __init__(self, cfg: MobileStyleGANConfig):
         super().__init__()
@@ -179,13 +193,17 @@ class SynthesisNetwork(nn.Module):
             for i, (ci, co) in enumerate(zip(cfg.block_in, cfg.block_out))
         )
         self.to_img = ToImage(cfg.style_dim, cfg.block_out[-1])
+        self.n_styles = cfg.n_styles
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
+        styles = w.unbind(1) if w.ndim == 3 else (w,) * self.n_styles
+        if len(styles) != self.n_styles:
+            raise ValueError(f"w+ needs {self.n_styles} styles, got {len(styles)}")
         x = self.const.expand(w.shape[0], -1, -1, -1)
-        x = self.conv1(x, w)
-        for block in self.blocks:
-            x = block(x, w)
-        return self.to_img(x, w)
+        x = self.conv1(x, styles[0])
+        for i, block in enumerate(self.blocks):
+            x = block(x, *styles[1 + 3 * i:4 + 3 * i])
+        return self.to_img(x, styles[-1])
 
 
 class MobileStyleGAN(nn.Module):

@@ -11,7 +11,8 @@ file. Module and parameter names follow that checkpoint layout so its state dict
     styled conv = weight-modulated, demodulated conv, + noise (the checkpoint's fixed noise buffers),
                   + bias, LeakyReLU(0.2) x sqrt(2).
 
-Every layer gets the same w (no style mixing), so `synthesize(w [B, 512])` matches the other backend.
+`synthesize` takes w [B, 512] (every layer the same style, as the other backend) or w+ [B, n_styles, 512]
+in rosinality's layer order.
 """
 from __future__ import annotations
 
@@ -186,15 +187,27 @@ class StyleGAN2Generator(nn.Module):
             c_in = c_out
         self.n_layers = n_layers
 
+    @property
+    def n_styles(self) -> int:
+        """Styles of a w+ latent, in rosinality's order (to_rgb1 shares its style with the first upsampling conv)."""
+        return 2 * int(math.log2(self.size)) - 2
+
+    def style_resolutions(self) -> tuple[int, ...]:
+        return (4, *(8 * 2 ** (i // 2) for i in range(self.n_styles - 1)))
+
     def synthesize(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, D] or w+ [B, n_styles, D] -> image."""
+        styles = w.unbind(1) if w.ndim == 3 else (w,) * self.n_styles
+        if len(styles) != self.n_styles:
+            raise ValueError(f"w+ needs {self.n_styles} styles, got {len(styles)}")
         noise = [getattr(self.noises, f"noise_{i}") for i in range(self.n_layers)]
         x = self.input.input.expand(w.shape[0], -1, -1, -1)
-        x = self.conv1(x, w, noise[0])
-        skip = self.to_rgb1(x, w)
+        x = self.conv1(x, styles[0], noise[0])
+        skip = self.to_rgb1(x, styles[1])
         for j, to_rgb in enumerate(self.to_rgbs):
-            x = self.convs[2 * j](x, w, noise[2 * j + 1])
-            x = self.convs[2 * j + 1](x, w, noise[2 * j + 2])
-            skip = to_rgb(x, w, skip)
+            x = self.convs[2 * j](x, styles[1 + 2 * j], noise[2 * j + 1])
+            x = self.convs[2 * j + 1](x, styles[2 + 2 * j], noise[2 * j + 2])
+            skip = to_rgb(x, styles[3 + 2 * j], skip)
         return skip
 
 
@@ -216,6 +229,8 @@ class StyleGAN2Backend:
         self.synthesis = _Synthesis(g)
         self.w_dim = g.style_dim
         self.resolution = g.size
+        self.n_styles = g.n_styles
+        self.style_resolutions = g.style_resolutions()
 
 
 def config_from_state_dict(sd: dict[str, torch.Tensor]) -> dict:

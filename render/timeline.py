@@ -10,7 +10,8 @@ queried in any order. Three layers add up per control:
 - idle motion: a slow irregular sway of the head and a breathing rhythm (sums of incommensurate sines
   with seeded phases), and blinks at irregular intervals (a renewal process with a gamma distribution,
   now and then a double blink), each blink the spring's response to a short "closed" pulse;
-- speech: every syllable of the streamed text opens and half-closes the mouth; silence closes it.
+- speech: every syllable of the streamed text opens the mouth toward the directions' "open" value and
+  closes it toward their "closed" value (closed lips) before the next; silence returns it to the expression.
 
 Idle motion and blinks come from their own seeded streams, so events never change when the face blinks:
 after `cancel` the face is exactly back on its idle path. Values are clamped to the directions' ranges.
@@ -45,10 +46,11 @@ class TimelineConfig:
     blink_closed_s: float = 0.08     # how long the "closed" pulse lasts
     blink_omega: float = 60.0        # spring rate of the lids: a blink takes ≈ 0.2 s
     expression_omega: float = 6.0    # ≈ 0.8 s to settle into a new expression
-    speech_omega: float = 30.0
+    speech_omega: float = 55.0       # fast enough for a 0.16 s syllable to reach most of its open and closed targets
     syllable_s: float = 0.16
     pause_s: float = 0.2             # after . , ! ? and line breaks
-    speech_open: float = 0.7         # how far a syllable opens the mouth toward its maximum (0..1)
+    speech_open: float = 1.0         # how far a syllable opens the mouth toward the open value (0..1)
+    speech_close: float = 0.9        # how far it closes toward the closed value between syllables (0..1)
     sway: float = 0.12               # idle head sway, fraction of the yaw half-range
     breath: float = 0.05             # breathing amplitude, fraction of the control's half-range
     breath_period_s: float = 4.2
@@ -169,7 +171,10 @@ class ExpressionTimeline:
     """
 
     def __init__(self, names: tuple[str, ...] | list[str], ranges: dict[str, tuple[float, float]],
-                 seed: int = 0, config: TimelineConfig | None = None):
+                 seed: int = 0, config: TimelineConfig | None = None,
+                 speech: tuple[float | None, float] | None = None):
+        """speech: the mouth values (closed lips, open mouth) a syllable moves between; closed None means the
+        mouth's current expression, and the default is (None, 0.8 × the range's top)."""
         missing = [n for n in names if n not in ranges]
         if missing:
             raise ValueError(f"no range for control(s) {', '.join(missing)}")
@@ -182,7 +187,10 @@ class ExpressionTimeline:
         self.seed = seed
         self.cfg = config or TimelineConfig()
         self._base = {n: SpringTrack(self.cfg.expression_omega) for n in self.names}
-        self._speech = SpringTrack(self.cfg.speech_omega)  # 0..1: how open the mouth is from speaking
+        # -1..1: > 0 how far the mouth is opened toward the open value by speaking, < 0 closed toward the closed one
+        self._speech = SpringTrack(self.cfg.speech_omega)
+        top = self.ranges["mouth"][1] if "mouth" in self.ranges else 0.0
+        self.speech_closed, self.speech_open = speech if speech is not None else (None, 0.8 * top)
         self._speech_cursor = 0.0
         self._speech_rng = random.Random(f"{seed}:speech")
         self._blink_rng = random.Random(f"{seed}:blink")
@@ -229,9 +237,9 @@ class ExpressionTimeline:
                 cursor += cfg.pause_s / speed
                 continue
             dur = cfg.syllable_s * self._speech_rng.uniform(0.75, 1.25) / speed
-            amp = cfg.speech_open * self._speech_rng.uniform(0.6, 1.0)
+            amp = cfg.speech_open * self._speech_rng.uniform(0.75, 1.0)
             self._speech.schedule(cursor, amp)
-            self._speech.schedule(cursor + 0.55 * dur, 0.15 * amp)
+            self._speech.schedule(cursor + 0.55 * dur, -cfg.speech_close)
             cursor += dur
         if cursor > start:
             self._speech.schedule(cursor, 0.0)  # silence closes the mouth
@@ -326,6 +334,16 @@ class ExpressionTimeline:
                                                                     + self._breath_phase)
         return value
 
+    def _speech_offset(self, s: float, x: float) -> float:
+        """Mouth offset for speech level s in [-1, 1] on top of the expression x: a quadratic through
+        (-1, closed), (0, x), (1, open), so the mouth stays smooth in velocity where s crosses 0; its bend
+        is limited so that the mouth still moves one way as s rises."""
+        opened = max(self.speech_open, x)
+        closed = x if self.speech_closed is None else min(self.speech_closed, x)
+        a = 0.5 * (opened - closed)
+        b = min(max(0.5 * (opened + closed) - x, -0.5 * a), 0.5 * a)
+        return s * a + s * s * b
+
     def controls(self, t: float) -> dict[str, float]:
         """The control values at time t (seconds), clamped to the ranges."""
         out: dict[str, float] = {}
@@ -336,8 +354,7 @@ class ExpressionTimeline:
                 continue
             x = self._base[name].value(t) + self._idle_offset(name, t)
             if name == "mouth":
-                top = max(0.8 * hi, x)
-                x += self._speech.value(t) * (top - x)
+                x += self._speech_offset(self._speech.value(t), x)
             elif name == "eyes":
                 x += self._blink_closure(t) * (lo - x)
             out[name] = min(max(x, lo), hi)

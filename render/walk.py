@@ -1,5 +1,6 @@
 """The latent walk: control values → w(t) = w_avg + ψ (w_face − w_avg) + Σ_k c_k(t) d_k, many frames at once,
-and exact renders of it (the GPU path, and the keyframes of the CPU atlas)."""
+and exact renders of it (the GPU path, and the keyframes of the CPU atlas). With per-layer directions each
+d_k is a w+ offset [n_styles, w_dim] and w(t) is w+."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,13 @@ class LatentWalk:
         self.names = directions.names
         self.psi = float(psi)
         dev = gen.device
-        self.vectors = directions.vectors.to(dev, torch.float32).contiguous()
+        self.n_styles = directions.n_styles
+        if self.n_styles is not None and self.n_styles != gen.n_styles:
+            raise ValueError(f"directions act on {self.n_styles} synthesis layers, the generator has {gen.n_styles}")
+        # per-layer directions: the walk runs on flattened w+ rows [n_styles * w_dim] (the same kernel)
+        vectors = directions.vectors if self.n_styles is None else directions.plus_vectors().flatten(1)
+        self.vectors = vectors.to(dev, torch.float32).contiguous()
+        self._w_avg = gen.w_avg.reshape(-1).repeat(self.n_styles or 1)
         self.lo = torch.tensor([directions.ranges[n][0] for n in self.names], dtype=torch.float32)
         self.hi = torch.tensor([directions.ranges[n][1] for n in self.names], dtype=torch.float32)
         self._faces: dict[int, int] = {}
@@ -42,17 +49,21 @@ class LatentWalk:
 
     def w_face(self, seed: int) -> torch.Tensor:
         """The truncated persona latent of a face, without expression offsets: [1, w_dim]."""
-        return self.compose([self.face(seed)], torch.zeros(1, len(self.names)))
+        w = self.compose([self.face(seed)], torch.zeros(1, len(self.names)))
+        return w if w.ndim == 2 else w[:, 0]
 
     def clamp(self, controls: torch.Tensor) -> torch.Tensor:
         return torch.maximum(torch.minimum(controls.float().cpu(), self.hi), self.lo)
 
     def compose(self, face_index: list[int] | torch.Tensor, controls: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """face_index [B], controls [B, K] (clamped to the ranges) -> w [B, w_dim] on the device."""
+        """face_index [B], controls [B, K] (clamped to the ranges) -> w [B, w_dim] (or w+ [B, n_styles, w_dim]
+        for per-layer directions) on the device."""
         c = self.clamp(torch.as_tensor(np.asarray(controls), dtype=torch.float32).reshape(-1, len(self.names)))
         idx = torch.as_tensor(face_index, dtype=torch.int64).reshape(-1)
         dev = self.gen.device
-        return compose_latents(self._w, idx.to(dev), c.to(dev), self.vectors, self.gen.w_avg.reshape(-1), self.psi)
+        faces = self._w if self.n_styles is None else self._w.repeat(1, self.n_styles)
+        w = compose_latents(faces, idx.to(dev), c.to(dev), self.vectors, self._w_avg, self.psi)
+        return w if self.n_styles is None else w.view(-1, self.n_styles, self.gen.w_dim)
 
     @torch.inference_mode()
     def render(self, face_index: list[int] | torch.Tensor, controls: torch.Tensor | np.ndarray,

@@ -75,10 +75,28 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--write", action="store_true",
                    help=f"write the table into {DOC_PATH.relative_to(DOC_PATH.parents[1])} and the sweep picture")
     e.add_argument("--picture-seed", type=int, default=None, help="face of the sweep picture (default: persona)")
+    e.add_argument("--no-identity", action="store_true",
+                   help="skip the identity measurement (dlib descriptor distance from the neutral face, pixel "
+                        "change outside the eye and mouth regions, blink and speech scores)")
     e.add_argument("--no-persona", action="store_true",
                    help="skip the persona check (by default the persona's own face, weights/manifest.toml "
                         "[persona], is also measured and must pass every bar and cross effect)")
     e.set_defaults(func=cmd_eval)
+
+    la = vsub.add_parser("layers", help="confine each control to a band of synthesis layers (w+ edits)",
+                         description="Write a copy of a directions file whose controls act only on the synthesis "
+                                     "layers of the given feature-map sizes, with new ranges and speech values. "
+                                     "Measure the result with `ohlora vectors eval --directions FILE`.")
+    la.add_argument("--directions", type=Path, default=None, help="starting directions (default: the committed one)")
+    la.add_argument("--band", action="append", default=[], metavar="CONTROL=LO-HI",
+                    help="layers acting on feature maps of LO..HI pixels, e.g. eyes=8-64 (repeatable; a control "
+                         "without a band keeps every layer)")
+    la.add_argument("--range", action="append", default=[], metavar="CONTROL=LO,HI", dest="ranges",
+                    help="new usable range of a control, e.g. mouth=-1.2,1.6 (repeatable)")
+    la.add_argument("--speech", default=None, metavar="CLOSED,OPEN",
+                    help="mouth values speech moves between (closed lips, a syllable's opening)")
+    la.add_argument("-o", "--output", type=Path, required=True, help="directions file to write")
+    la.set_defaults(func=cmd_layers)
 
 
 def resolution_check(samples) -> str | None:
@@ -185,6 +203,60 @@ def cmd_find(args: argparse.Namespace) -> int:
     return 0
 
 
+def layer_bands(style_resolutions: tuple[int, ...], names: tuple[str, ...], bands: dict[str, tuple[int, int]]):
+    """[K, n_styles] 0/1 weights: control k acts on the styles whose feature maps are within its band."""
+    import torch
+
+    res = torch.tensor(style_resolutions)
+    layers = torch.ones(len(names), len(res))
+    for name, (lo, hi) in bands.items():
+        if name not in names:
+            raise ValueError(f"unknown control '{name}'; known: {', '.join(names)}")
+        row = ((res >= lo) & (res <= hi)).float()
+        if not row.any():
+            raise ValueError(f"band {lo}-{hi} of '{name}' holds no synthesis layer (sizes {sorted(set(style_resolutions))})")
+        layers[names.index(name)] = row
+    return layers
+
+
+def _pairs(items: list[str], sep: str, what: str) -> dict[str, tuple[float, float]]:
+    out = {}
+    for item in items:
+        try:
+            name, value = item.split("=", 1)
+            a, b = value.split(sep, 1)
+            out[name.strip()] = (float(a), float(b))
+        except ValueError as e:
+            raise ValueError(f"cannot read {what} '{item}'; write it like {'eyes=8-64' if sep == '-' else 'mouth=-1.2,1.6'}") from e
+    return out
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    from render.directions import load_directions
+    from render.mobilestylegan import MobileStyleGANConfig
+
+    directions = load_directions(path=args.directions)
+    if directions.meta.get("generator", "mobilestylegan") != "mobilestylegan":
+        raise ValueError("layer bands are defined for the MobileStyleGAN port")
+    bands = {k: (int(a), int(b)) for k, (a, b) in _pairs(args.band, "-", "band").items()}
+    ranges = dict(directions.ranges)
+    for name, (lo, hi) in _pairs(args.ranges, ",", "range").items():
+        directions.index(name)
+        if not lo < 0 < hi:
+            raise ValueError(f"range of '{name}' must contain 0, got {lo}..{hi}")
+        ranges[name] = (lo, hi)
+    meta = dict(directions.meta, layer_bands={k: list(v) for k, v in bands.items()})
+    if args.speech:
+        closed, opened = (float(x) for x in args.speech.split(","))
+        meta["speech"] = {"closed": closed, "open": opened}
+    layers = layer_bands(MobileStyleGANConfig().style_resolutions(), directions.names, bands)
+    directions.with_layers(layers, ranges, meta).save(args.output)
+    print(f"wrote {args.output}: " + ", ".join(f"{n} layers {bands.get(n, ('all',))} range {ranges[n]}"
+                                                for n in directions.names)
+          + (f"; speech {meta['speech']}" if "speech" in meta else ""))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     _require_mediapipe()
     from render.directions import load_directions
@@ -208,8 +280,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         controls = tuple(c.strip() for c in args.controls.split(",") if c.strip())
         for c in controls:
             directions.index(c)  # clear error for an unknown control
+    fidelity_kw = {}
+    identity = None
+    if not args.no_identity:
+        from render.vectors.fidelity import fidelity_values
+        from render.vectors.identity import FaceIdentity
+
+        identity = FaceIdentity()
+        fidelity_kw = {"keep_images": True,
+                       "extra_values": {n: fidelity_values(directions, n) for n in directions.names}}
     result = evaluate(gen, directions, w0, scorer, directions.meta["score_std"], score_size, args.steps,
-                      args.probe_faces, args.batch, controls=controls)
+                      args.probe_faces, args.batch, controls=controls, **fidelity_kw)
     if args.save_landmarks:
         np.savez_compressed(args.save_landmarks, seeds=np.asarray(seeds), w0=w0,
                             **{f"{c.name}_values": c.values for c in result.controls},
@@ -228,11 +309,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 cross = ", ".join(f"{s} {v[i]:+.2f}" for s, v in c.cross_faces.items() if s != c.name)
                 print(f"{c.name}, seed {seed}: r {c.r[i]:.3f} (bar {c.bar}), own Δ {c.cross_faces[c.name][i]:+.2f} "
                       f"std, cross Δ {cross}")
-    persona = None
+    persona = persona_result = None
     if not args.no_persona and not args.seeds:
-        persona = _persona_check(gen, directions, scorer, score_size, args.steps, args.batch, controls)
+        persona, persona_result = _persona_check(gen, directions, scorer, score_size, args.steps, args.batch, controls,
+                                                 fidelity_kw)
         print()
         print(persona)
+    fidelity = None
+    if identity is not None:
+        from render.vectors.fidelity import measure_fidelity
+
+        fidelity = measure_fidelity(result, directions, identity, "held-out")
+        if persona_result is not None and persona_result.faces:
+            fidelity = measure_fidelity(persona_result, directions, identity, "persona").join(fidelity)
+        print()
+        print(_fidelity_text(fidelity))
+        if args.save_landmarks:
+            np.savez_compressed(args.save_landmarks.with_name(args.save_landmarks.stem + "-identity.npz"),
+                                **{f"{c.name}_{k}": getattr(c, k) for c in fidelity.controls
+                                   for k in ("values", "identity", "ear", "lip_gap")})
     if args.write:
         from render.commands import persona_face
 
@@ -240,25 +335,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
         picture = sweep_picture(gen, directions, gen.w_from_seeds([seed], args.psi)[0].cpu().numpy())
         save_image(picture, PICTURE_PATH, quality=90)
         _write_doc_section(table, result.summary(), directions, seeds, args.steps, persona)
+        if fidelity is not None:
+            _write_doc_block("fidelity", _fidelity_text(fidelity))
         print(f"updated {DOC_PATH} and {PICTURE_PATH}")
     return 0
 
 
-def _persona_check(gen, directions, scorer, score_size: int, steps: int, batch: int, controls) -> str:
-    """The persona's own face measured like an evaluation face: a Markdown heading line and table."""
+def _fidelity_text(fidelity) -> str:
+    who = "the persona and " if "persona" in fidelity.labels else ""
+    return (f"Identity and expression fidelity on {who}{fidelity.labels.count('held-out')} held-out faces "
+            f"({fidelity.faces} in all): dlib ResNet descriptor distance from the neutral face (same person < 0.6; "
+            f"two different generated people 0.65–0.76), mean pixel change outside the eye (eyes control) or "
+            f"mouth (mouth control) region, median eye aspect ratio and inner-lip gap.\n\n"
+            f"{fidelity.table()}\n\n{fidelity.targets_table()}")
+
+
+def _persona_check(gen, directions, scorer, score_size: int, steps: int, batch: int, controls,
+                   fidelity_kw: dict | None = None):
+    """The persona's own face measured like an evaluation face: a Markdown heading line and table, and the
+    evaluation result (for the identity measurement)."""
     from render.commands import persona_face
     from render.vectors.evaluation import evaluate
 
     seed, psi = persona_face()
     w = gen.w_from_seeds([seed], psi).cpu().numpy()
     result = evaluate(gen, directions, w, scorer, directions.meta["score_std"], score_size, steps, 0, batch,
-                      controls=controls)
+                      controls=controls, **(fidelity_kw or {}))
     if result.faces == 0:
-        return f"Persona face (seed {seed}, ψ {psi:g}): the face mesh finds no face; choose another seed."
+        return f"Persona face (seed {seed}, ψ {psi:g}): the face mesh finds no face; choose another seed.", result
     verdict = "passes every per-face bar and every cross effect (< 0.5 std)" if all(
         result.face_passes(0).values()) else "**does not pass everything**"
     return f"Persona face (seed {seed}, ψ {psi:g}, `[persona]` in weights/manifest.toml): {verdict}.\n\n" \
-           + result.face_table(0)
+           + result.face_table(0), result
 
 
 def _write_doc_section(table: str, summary: str, directions, seeds, steps, persona: str | None = None) -> None:
@@ -268,7 +376,14 @@ def _write_doc_section(table: str, summary: str, directions, seeds, steps, perso
             f"{meta.get('faces')} faces ({meta.get('made')}). Evaluation: seeds {seeds[0]}–{seeds[-1]}, "
             f"{steps} control values per sweep.\n\n{table}\n\n{summary}\n"
             + (f"\n{persona}\n" if persona else "") + "<!-- eval:end -->")
+    _write_doc_block("eval", body, wrapped=True)
+
+
+def _write_doc_block(name: str, body: str, wrapped: bool = False) -> None:
+    """Replace the `<!-- name:begin … name:end -->` block of the directions page (append it when missing)."""
+    if not wrapped:
+        body = (f"<!-- {name}:begin (written by `ohlora vectors eval --write`) -->\n{body}\n<!-- {name}:end -->")
     text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else "# Expression directions\n\n"
-    pattern = re.compile(r"<!-- eval:begin.*?<!-- eval:end -->", re.S)
+    pattern = re.compile(rf"<!-- {name}:begin.*?<!-- {name}:end -->", re.S)
     text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
     DOC_PATH.write_text(text, encoding="utf-8")

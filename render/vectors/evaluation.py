@@ -94,6 +94,7 @@ class ControlReport:
     usable: tuple[float, float] = (float("nan"), float("nan"))
     probe_notes: list[str] = field(default_factory=list)
     landmarks: np.ndarray | None = None  # [F, V, 468, 3] the sweep's landmarks (to rescore offline)
+    images: np.ndarray | None = None  # [F, V, S, S, 3] uint8 the sweep's pictures (kept on request)
     also_r: dict[str, np.ndarray] = field(default_factory=dict)  # r against related extra scores, per face
 
     @property
@@ -140,19 +141,34 @@ def different_person_drift(landmarks: np.ndarray) -> float:
     return float(np.mean(d)) if d else float("nan")
 
 
-def render_landmarks(gen, w: np.ndarray, scorer, score_size: int, batch: int = 8, bar=None) -> np.ndarray:
-    """Render latents [N, 512] and return their face-mesh landmarks [N, 468, 3]."""
+def render_landmarks(gen, w: np.ndarray, scorer, score_size: int, batch: int = 8, bar=None,
+                     images: list | None = None) -> np.ndarray:
+    """Render latents w [N, 512] or w+ [N, n_styles, 512] and return their face-mesh landmarks [N, 468, 3]
+    (the pictures at `score_size` are appended to `images` when it is given)."""
     import torch
 
     from render.images import to_uint8
 
     out = []
     for i in range(0, len(w), batch):
-        img = gen.synthesize(torch.from_numpy(np.ascontiguousarray(w[i:i + batch], np.float32)))
-        out.append(scorer.landmarks(to_uint8(img, score_size)))
+        img = to_uint8(gen.synthesize(torch.from_numpy(np.ascontiguousarray(w[i:i + batch], np.float32))), score_size)
+        out.append(scorer.landmarks(img))
+        if images is not None:
+            images.extend(img)
         if bar is not None:
             bar.update(len(img))
     return np.concatenate(out)
+
+
+def edited_latents(directions, w0: np.ndarray, k: int, values: np.ndarray) -> np.ndarray:
+    """w0 [F, D] with control k at each of `values` [V] (not clamped: probes go past the range) ->
+    [F * V, D], or w+ [F * V, n_styles, D] for per-layer directions; face-major order."""
+    if directions.layers is None:
+        offsets = values[:, None] * directions.vectors[k].numpy().astype(np.float64)  # [V, D]
+        return (w0[:, None, :] + offsets[None]).reshape(-1, w0.shape[1])
+    plus = directions.plus_vectors()[k].numpy().astype(np.float64)  # [L, D]
+    w = w0[:, None, None, :] + values[None, :, None, None] * plus[None, None]
+    return w.reshape(-1, *plus.shape)
 
 
 def sweep_values(lo: float, hi: float, steps: int = SWEEP_STEPS) -> np.ndarray:
@@ -170,6 +186,9 @@ class EvalResult:
     score_std: dict[str, float]
     lost_faces: int  # evaluation faces without landmarks at control 0 (dropped)
     probe_faces: int = 0
+    kept: np.ndarray | None = None  # [F0] which of the given faces were measured (the others had no landmarks)
+    base_images: np.ndarray | None = None  # [F, S, S, 3] the neutral faces (kept with the sweep pictures)
+    base_landmarks: np.ndarray | None = None  # [F, 468, 3]
 
     def table(self) -> str:
         """The measurement table as Markdown."""
@@ -226,22 +245,27 @@ class EvalResult:
 
 def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float], score_size: int = 256,
              steps: int = SWEEP_STEPS, probe_faces: int = 0, batch: int = 8, progress: bool = True,
-             controls: tuple[str, ...] | None = None) -> EvalResult:
+             controls: tuple[str, ...] | None = None, extra_values: dict[str, list[float]] | None = None,
+             keep_images: bool = False) -> EvalResult:
     """Sweep every control of `directions` over its range on the faces w0 [F, 512] and measure it.
 
     probe_faces > 0 also renders the first faces at PROBE_VALUES × the range ends to find how far the
     edit stays clean (face found, identity drift under DRIFT_LIMIT of the different-person distance).
+    extra_values adds control values to a sweep (the identity measurement's halves of the range);
+    keep_images keeps every picture for measures that need pixels (render/vectors/fidelity.py).
     """
     from tqdm import tqdm
 
     regions = _mesh_regions()
-    vectors = directions.vectors.numpy().astype(np.float64)
-    base = render_landmarks(gen, w0, scorer, score_size, batch)
+    base_images: list = []
+    base = render_landmarks(gen, w0, scorer, score_size, batch, images=base_images)
     found = ~np.isnan(base).any(axis=(1, 2))
     w0, base = w0[found], base[found]
+    base_images = np.stack(base_images)[found] if keep_images else None
     person = different_person_drift(base)
     names = [n for n in directions.names if controls is None or n in controls]
-    sweeps = {n: sweep_values(*directions.ranges[n], steps) for n in names}
+    sweeps = {n: np.union1d(sweep_values(*directions.ranges[n], steps), (extra_values or {}).get(n, []))
+              for n in names}
     total = sum(len(w0) * (len(v) - 1) for v in sweeps.values())
     total += probe_faces * 2 * len(PROBE_VALUES) * len(names)
     bar = tqdm(total=total, desc="evaluate", unit="face", disable=not progress)
@@ -251,26 +275,31 @@ def evaluate(gen, directions, w0: np.ndarray, scorer, score_std: dict[str, float
         values = sweeps[name]
         zero = int(np.flatnonzero(values == 0)[0])
         moving = np.delete(values, zero)
-        w = (w0[:, None, :] + moving[None, :, None] * vectors[k]).reshape(-1, w0.shape[1])
-        lm = render_landmarks(gen, w, scorer, score_size, batch, bar).reshape(len(w0), len(moving), -1, 3)
+        w = edited_latents(directions, w0, k, moving)
+        pictures: list | None = [] if keep_images else None
+        lm = render_landmarks(gen, w, scorer, score_size, batch, bar, pictures).reshape(len(w0), len(moving), -1, 3)
         lm = np.insert(lm, zero, base, axis=1)
         rep = control_report(name, values, lm, score_std, regions)
         rep.landmarks = lm.astype(np.float32)
+        if keep_images:
+            shape = (len(w0), len(moving), score_size, score_size, 3)
+            rep.images = np.insert(np.stack(pictures).reshape(shape), zero, base_images, axis=1)
         if probe_faces:
-            rep.usable, rep.probe_notes = _probe(gen, w0[:probe_faces], vectors[k], name, directions.ranges[name],
+            rep.usable, rep.probe_notes = _probe(gen, w0[:probe_faces], directions, k, name, directions.ranges[name],
                                                  base[:probe_faces], scorer, score_size, batch, person, regions,
                                                  bar)
         reports.append(rep)
     bar.close()
-    return EvalResult(reports, len(w0), person, score_std, int((~found).sum()), min(probe_faces, len(w0)))
+    return EvalResult(reports, len(w0), person, score_std, int((~found).sum()), min(probe_faces, len(w0)), found,
+                      base_images, base.astype(np.float32) if keep_images else None)
 
 
-def _probe(gen, w0, vector, name, rng, base, scorer, score_size, batch, person, regions, bar):
+def _probe(gen, w0, directions, k, name, rng, base, scorer, score_size, batch, person, regions, bar):
     """How far beyond each end of the range the edit stays clean on the probe faces."""
     usable, notes = [], []
     for end in rng:
         values = np.array([end * m for m in PROBE_VALUES])
-        w = (w0[:, None, :] + values[None, :, None] * vector).reshape(-1, w0.shape[1])
+        w = edited_latents(directions, w0, k, values)
         lm = render_landmarks(gen, w, scorer, score_size, batch, bar).reshape(len(w0), len(values), -1, 3)
         ok_until = end
         for j, v in enumerate(values):
@@ -295,7 +324,7 @@ def sweep_picture(gen, directions, w: np.ndarray, steps: int = 7, size: int = 19
     tiles, labels = [], []
     for k, name in enumerate(directions.names):
         values = np.linspace(*directions.ranges[name], steps)
-        ws = w[None, :] + values[:, None] * directions.vectors[k].numpy()
+        ws = edited_latents(directions, w[None].astype(np.float64), k, values)
         tiles.append(to_uint8(gen.synthesize(torch.from_numpy(ws.astype(np.float32))), size))
         labels += [f"{name} {v:+.2f}" for v in values]
     return contact_sheet(np.concatenate(tiles), labels, steps)

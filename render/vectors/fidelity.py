@@ -1,0 +1,175 @@
+"""Does an expression keep the person? Identity, untouched pixels, a closed blink, a speaking mouth.
+
+Measured on the pictures of an `evaluate` sweep (the neutral face and the same face with one control
+moved), per control at its range ends and halfway to them:
+
+- identity: dlib's ResNet descriptor distance from the neutral picture (render/vectors/identity.py);
+- outside change: for eyes and mouth, the mean pixel change outside that region's feathered mask
+  (render/masks.py, from the neutral face's mesh), in /255 — what the edit does to the rest of the picture;
+- blink: the eye aspect ratio at the eyes control's lower end, the bottom of every blink;
+- speech: the inner-lip gap (over the mouth's width) at the mouth values speech moves between
+  (`meta["speech"]` of the directions, else the range ends).
+
+The targets are issue 19's; each line of `targets()` says whether it is met on these faces.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from render.vectors.scoring import scores_from_landmarks
+
+IDENTITY_LIMIT = {"eyes": 0.15, "mouth": 0.15, "yaw": 0.30}  # every face, at the range ends
+IDENTITY_MEDIAN = {"eyes": 0.10, "mouth": 0.10}
+BLINK_EAR = 0.10
+SPEECH_CLOSED, SPEECH_OPEN = 0.05, 0.30
+FACE_SHARE = 0.90
+REGION_OF = {"eyes": "eyes", "mouth": "mouth"}
+
+
+def speech_values(directions) -> tuple[float, float]:
+    """The mouth values speech moves between: closed lips, a syllable's full opening."""
+    lo, hi = directions.ranges["mouth"]
+    speech = directions.meta.get("speech", {})
+    return float(speech.get("closed", lo)), float(speech.get("open", hi))
+
+
+def fidelity_values(directions, name: str) -> list[float]:
+    """Values measured for a control: its range ends, halfway to them, and the speech values for the mouth."""
+    lo, hi = directions.ranges[name]
+    values = [lo, lo / 2, hi / 2, hi]
+    if name == "mouth":
+        values += list(speech_values(directions))
+    return sorted(set(values))
+
+
+@dataclass
+class ControlFidelity:
+    name: str
+    values: np.ndarray  # [V]
+    identity: np.ndarray  # [F, V] descriptor distance from the neutral picture
+    outside: np.ndarray | None  # [F, V] mean pixel change outside the control's region (/255)
+    ear: np.ndarray  # [F, V] eye aspect ratio (face mesh)
+    lip_gap: np.ndarray  # [F, V] inner-lip gap over mouth width (face mesh)
+
+    def at(self, array: np.ndarray, value: float) -> np.ndarray:
+        return array[:, int(np.argmin(np.abs(self.values - value)))]
+
+
+@dataclass
+class FidelityResult:
+    controls: list[ControlFidelity]
+    faces: int
+    blink_value: float
+    speech: tuple[float, float]
+    labels: list[str] = field(default_factory=list)  # what the faces are, for the summary
+
+    def control(self, name: str) -> ControlFidelity:
+        return next(c for c in self.controls if c.name == name)
+
+    def table(self) -> str:
+        """Per control and value: identity distance (median, worst, share of faces within the limit), the
+        pixel change outside the region, and the eye and lip scores (medians)."""
+        lines = ["| control | value | identity median | identity worst | faces ≤ limit | outside change /255 | "
+                 "EAR | lip gap |", "|---|---|---|---|---|---|---|---|"]
+        for c in self.controls:
+            limit = IDENTITY_LIMIT.get(c.name, 0.30)
+            for j, v in enumerate(c.values):
+                ident = c.identity[:, j]
+                out = "—" if c.outside is None else f"{np.nanmean(c.outside[:, j]):.1f}"
+                lines.append(f"| {c.name} | {v:+.2f} | {np.nanmedian(ident):.3f} | {np.nanmax(ident):.3f} | "
+                             f"{np.mean(np.nan_to_num(ident, nan=9) <= limit):.0%} (≤ {limit}) | {out} | "
+                             f"{np.nanmedian(c.ear[:, j]):.3f} | {np.nanmedian(c.lip_gap[:, j]):.3f} |")
+        return "\n".join(lines)
+
+    def targets(self) -> list[tuple[str, str, bool]]:
+        """(target, measured, met) lines for issue 19's targets on these faces."""
+        out = []
+        for c in self.controls:
+            if c.name not in IDENTITY_LIMIT:
+                continue
+            lo, hi = c.values.min(), c.values.max()
+            ends = np.concatenate([c.at(c.identity, lo), c.at(c.identity, hi)])
+            limit = IDENTITY_LIMIT[c.name]
+            ok = bool(np.nanmax(ends) <= limit)
+            text = f"worst {np.nanmax(ends):.3f}, median {np.nanmedian(ends):.3f}"
+            target = f"identity at {c.name} ends ≤ {limit}"
+            if c.name in IDENTITY_MEDIAN:
+                target += f" (median ≤ {IDENTITY_MEDIAN[c.name]})"
+                ok = ok and bool(np.nanmedian(ends) <= IDENTITY_MEDIAN[c.name])
+            out.append((target, text, ok))
+        names = [c.name for c in self.controls]
+        if "eyes" in names:
+            ear = self.control("eyes").at(self.control("eyes").ear, self.blink_value)
+            share = float(np.mean(np.nan_to_num(ear, nan=1) <= BLINK_EAR))
+            out.append((f"blink: EAR ≤ {BLINK_EAR} at eyes {self.blink_value:+.2f} on ≥ {FACE_SHARE:.0%}",
+                        f"{share:.0%} of faces (median EAR {np.nanmedian(ear):.3f})", share >= FACE_SHARE))
+        if "mouth" in names:
+            m = self.control("mouth")
+            closed, opened = m.at(m.lip_gap, self.speech[0]), m.at(m.lip_gap, self.speech[1])
+            both = (np.nan_to_num(closed, nan=1) <= SPEECH_CLOSED) & (np.nan_to_num(opened, nan=0) >= SPEECH_OPEN)
+            share = float(np.mean(both))
+            out.append((f"speech: lip gap ≤ {SPEECH_CLOSED} at mouth {self.speech[0]:+.2f} and ≥ {SPEECH_OPEN} at "
+                        f"{self.speech[1]:+.2f} on ≥ {FACE_SHARE:.0%}",
+                        f"{share:.0%} of faces (closed: {np.mean(closed <= SPEECH_CLOSED):.0%}, median "
+                        f"{np.nanmedian(closed):.3f}; open: {np.mean(opened >= SPEECH_OPEN):.0%}, median "
+                        f"{np.nanmedian(opened):.3f})", share >= FACE_SHARE))
+        return out
+
+    def targets_table(self) -> str:
+        lines = ["| target | measured | |", "|---|---|---|"]
+        lines += [f"| {t} | {m} | {'met' if ok else '**not met**'} |" for t, m, ok in self.targets()]
+        return "\n".join(lines)
+
+    def join(self, other: "FidelityResult") -> "FidelityResult":
+        """These faces and another result's (same controls and values), e.g. the persona and the held-out faces."""
+        controls = []
+        for a in self.controls:
+            b = other.control(a.name)
+            if not np.allclose(a.values, b.values):
+                raise ValueError(f"{a.name}: measured at different values")
+            cat = lambda x, y: None if x is None else np.concatenate([x, y])  # noqa: E731
+            controls.append(ControlFidelity(a.name, a.values, cat(a.identity, b.identity), cat(a.outside, b.outside),
+                                            cat(a.ear, b.ear), cat(a.lip_gap, b.lip_gap)))
+        return FidelityResult(controls, self.faces + other.faces, self.blink_value, self.speech,
+                              self.labels + other.labels)
+
+
+def measure_fidelity(result, directions, identity, label: str = "", progress: bool = True) -> FidelityResult:
+    """Fidelity of every control of an `evaluate` result run with keep_images=True and
+    extra_values from `fidelity_values`."""
+    from tqdm import tqdm
+
+    from render.masks import outside_change, region_mask
+
+    if result.base_images is None:
+        raise ValueError("evaluate(..., keep_images=True) keeps the pictures this measurement needs")
+    base_img, base_lm = result.base_images, result.base_landmarks
+    size = base_img.shape[1]
+    boxes = [identity.box(img) for img in base_img]
+    ref = identity.descriptors(base_img, boxes)
+    masks = {r: [region_mask(lm, r, size) for lm in base_lm] for r in set(REGION_OF.values())}
+    controls = []
+    total = sum(len(c.values) * result.faces for c in result.controls)
+    bar = tqdm(total=total, desc="identity", unit="face", disable=not progress)
+    for rep in result.controls:
+        values = np.array(fidelity_values(directions, rep.name))
+        cols = [int(np.argmin(np.abs(rep.values - v))) for v in values]
+        f = result.faces
+        ident = np.full((f, len(values)), np.nan)
+        outside = np.full((f, len(values)), np.nan) if rep.name in REGION_OF else None
+        for j, col in enumerate(cols):
+            pics = rep.images[:, col]
+            ident[:, j] = np.linalg.norm(identity.descriptors(pics, boxes) - ref, axis=-1)
+            if outside is not None:
+                region = REGION_OF[rep.name]
+                outside[:, j] = [outside_change(pics[i], base_img[i], masks[region][i]) for i in range(f)]
+            bar.update(f)
+        scores = scores_from_landmarks(rep.landmarks[:, cols])
+        controls.append(ControlFidelity(rep.name, values, ident, outside, scores["eyes"], scores["lip_gap"]))
+    bar.close()
+    lo = directions.ranges["eyes"][0] if "eyes" in directions.names else float("nan")
+    return FidelityResult(controls, result.faces, lo,
+                          speech_values(directions) if "mouth" in directions.names else (np.nan, np.nan),
+                          [label] * result.faces)
