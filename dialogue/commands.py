@@ -56,7 +56,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--remote", metavar="URL", help="an OpenAI-compatible endpoint (e.g. http://host:8000/v1) "
                                                       "instead of the in-process model")
     chat.add_argument("--remote-models", default="answer,memory,summary,expression",
-                      help="served model/adapter names for answer,memory,summary,expression")
+                      help="served model/adapter names for answer,memory,summary,expression (or one name for all)")
+    chat.add_argument("--remote-api", default="completions", choices=["completions", "chat"],
+                      help="completions: our prompts for our adapters; chat: an instruction-tuned model with her "
+                           "persona in the system prompt")
+    chat.add_argument("--remote-roles", default="answer,memory,summary,expression",
+                      help="roles run on the remote engine; the others run on the in-process model")
     chat.add_argument("--threads", type=int, default=None)
     chat.add_argument("--no-collaborators", action="store_true",
                       help="run without memory store, topic detector and safety gate")
