@@ -11,6 +11,7 @@ permutation.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,9 @@ class LlamaCppFiles:
 
 
 def default_dir() -> Path:
-    return cache_dir() / "llamacpp"
+    """$OHLORA_LLAMACPP_DIR, else <cache>/llamacpp."""
+    env = os.environ.get("OHLORA_LLAMACPP_DIR")
+    return Path(env).expanduser() if env else cache_dir() / "llamacpp"
 
 
 def prepare_llamacpp(out: Path | None = None, adapters: Path = ADAPTERS_DIR) -> LlamaCppFiles:
