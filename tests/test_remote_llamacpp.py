@@ -19,7 +19,7 @@ from tests.conftest import require_prepared
 pytestmark = pytest.mark.skipif(not server_available(), reason=INSTALL_HINT)
 
 NOW = datetime(2025, 11, 29, 15, 0)
-TURN_TIMEOUT = 240.0
+TURN_TIMEOUT = 600.0  # generous: a CPU shared with a training job decodes at under 1 token/s
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_ohlora_serve_streams_her_answer_and_keeps_going_when_the_engine_dies(en
                 assert done["expression"] is not None
 
                 engine.kill()  # the engine crashes between two turns
-                deltas, done = await c.turn("오늘 뭐 했어?", timeout=60)
+                deltas, done = await c.turn("오늘 뭐 했어?", timeout=120)
                 assert done["text"] == ENGINE_DOWN["ko"] and not done["interrupted"]
                 assert "".join(d["text"] for d in deltas).split() == ENGINE_DOWN["ko"].split()
                 assert not [m for _, m in c.received if m["type"] == "error"]
@@ -95,7 +95,7 @@ def test_ohlora_serve_streams_her_answer_and_keeps_going_when_the_engine_dies(en
                 await c.wait_frames(5, timeout=30)
                 assert c.frames_received > n and c.close_code is None
 
-        asyncio.run(asyncio.wait_for(body(), 600))
+        asyncio.run(asyncio.wait_for(body(), 1800))
         with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
             metrics = r.read().decode()
         assert "ohlora_dialogue_engine_unreachable 1" in metrics
