@@ -99,7 +99,7 @@ class LlamaCppServer:
             self._config = None
 
     def __enter__(self) -> LlamaCppServer:
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
