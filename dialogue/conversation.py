@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections import Counter
 import logging
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
-                                 TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue import chat_prompts
 from dialogue.backends import EngineUnreachable, api_for
+from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
+                                 TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt,
                                 language_of, memory_prompt, summary_prompt)
