@@ -56,7 +56,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--remote", metavar="URL", help="an OpenAI-compatible endpoint (e.g. http://host:8000/v1) "
                                                       "instead of the in-process model")
     chat.add_argument("--remote-models", default="answer,memory,summary,expression",
-                      help="served model/adapter names for answer,memory,summary,expression")
+                      help="served model/adapter names for answer,memory,summary,expression (or one name for all)")
+    chat.add_argument("--remote-api", default="completions", choices=["completions", "chat"],
+                      help="completions: our prompts for our adapters; chat: an instruction-tuned model with her "
+                           "persona in the system prompt")
+    chat.add_argument("--remote-roles", default="answer,memory,summary,expression",
+                      help="roles run on the remote engine; the others run on the in-process model")
     chat.add_argument("--threads", type=int, default=None)
     chat.add_argument("--no-collaborators", action="store_true",
                       help="run without memory store, topic detector and safety gate")
@@ -109,6 +114,15 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads for the classifiers part")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=_bench)
+    r = sub.add_parser("remote", help="first token and tokens/s: llama.cpp's server directly, through ohlora's remote "
+                                      "path, and the in-process path, side by side")
+    r.add_argument("--url", help="an engine already running (OpenAI-compatible, serving our role adapters as "
+                                 "answer/memory/summary/expression); default: start llama.cpp's server here")
+    r.add_argument("--reps", type=int, default=5)
+    r.add_argument("--threads", type=int, default=2, help="llama.cpp threads when it is started here (default 2)")
+    r.add_argument("--no-in-process", action="store_true", help="skip the in-process path")
+    r.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
+    r.set_defaults(func=_bench_remote)
 
 
 def _subcommand_group(sub: argparse._SubParsersAction, name: str, help_text: str) -> argparse._SubParsersAction:
@@ -228,6 +242,24 @@ def _bench(args: argparse.Namespace) -> int:
         print(body)
         if not args.no_write:
             print(f"written to {write_section('memory', BENCH_TITLE, body)}")
+    return 0
+
+
+def _bench_remote(args: argparse.Namespace) -> int:
+    from dialogue.remote_bench import bench_remote
+    from realtime.benchdoc import write_section
+
+    if args.url:
+        body = bench_remote(args.url, args.reps, in_process=not args.no_in_process, engine_label=args.url)
+    else:
+        from dialogue.llamacpp import LlamaCppServer
+        from weights.llamacpp import prepare_llamacpp
+
+        with LlamaCppServer(prepare_llamacpp(), threads=args.threads) as server:
+            body = bench_remote(server.url, args.reps, in_process=not args.no_in_process)
+    print(body)
+    if not args.no_write:
+        print(f"written to {write_section('remote', 'Dialogue: remote LLM path against llama.cpp, side by side', body)}")
     return 0
 
 

@@ -14,11 +14,14 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dialogue import chat_prompts
+from dialogue.backends import EngineUnreachable, api_for
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
@@ -26,14 +29,15 @@ from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQues
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt,
                                 language_of, memory_prompt, summary_prompt)
-from dialogue.roles import (FALLBACK, TOO_LONG, answer_problem, clean_summary, expression_or_neutral,
-                            parse_memories)
+from dialogue.roles import (ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
+                            parse_expression_lenient, parse_memories, parse_memories_lenient)
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 400  # ~ the prompt token budget for the message (Korean runs ~1 token per 1.5 chars)
 MAX_MESSAGE_TOKENS = 160
 ANSWER_MAX_TOKENS = 72
+CHAT_ANSWER_MAX_TOKENS = 120  # a general model's tokenizer and style: one to three sentences need more room
 ANSWER_RETRIES = 2
 _HOLD = re.compile(r"[<(\[]|\S+$")  # text that may still turn into a marker or an unchecked word
 # A word or number at the very end of streamed text may still grow ("October 1" -> "October 11"): the
@@ -87,6 +91,30 @@ class PersonaChat:
         self.prompt_memories = prompt_memories
         self.conversations = conversations if conversations is not None else ConversationStore.in_memory()
         self.open_turns: dict[str, OpenTurn] = {}
+        # what went wrong, counted for the server's /metrics: engine_unreachable, <role>_unusable, <role>_failed
+        self.counts: Counter[str] = Counter()
+
+    def stats(self) -> dict[str, float]:
+        """Counters since start (the server exposes them as ohlora_dialogue_<name>)."""
+        return {name: float(n) for name, n in sorted(self.counts.items())}
+
+    async def aclose(self) -> None:
+        """Release the LLM backend's connections (a remote engine's pooled HTTP session)."""
+        close = getattr(self.llm, "aclose", None)
+        if close is not None:
+            await close()
+
+    def _prompt(self, role: str, message: str, answer: str = "", ctx: TurnContext | None = None):
+        """The role's prompt in the form its backend speaks: our Gemma-formatted text for the adapters, chat
+        messages for an instruction-tuned model (dialogue.chat_prompts)."""
+        chat = api_for(self.llm, role) == "chat"
+        if role == "answer":
+            return chat_prompts.answer_messages(message, ctx) if chat else answer_prompt(message, ctx)
+        if role == "memory":
+            return chat_prompts.memory_messages(message) if chat else memory_prompt(message)
+        if role == "summary":
+            return chat_prompts.summary_messages(message, answer) if chat else summary_prompt(message, answer)
+        return chat_prompts.expression_messages(answer) if chat else expression_prompt(answer)
 
     # --- ChatEngine --------------------------------------------------------------------------------
 
@@ -117,16 +145,22 @@ class PersonaChat:
         ctx, memory = self._context(user_id, message, now)
         timings["context_s"] = time.perf_counter() - t0
         context_text = ctx.memory or ctx.summary
+        chat = api_for(self.llm, "answer") == "chat"
         answer = ""
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
+        unreachable = False
         for attempt in range(ANSWER_RETRIES + 1):
+            if attempt and chat and shown.strip():
+                break  # a chat API cannot continue a shown beginning: it is closed below instead
             held = ""
             problem = None
             # first try greedy; retries sample, so they do not repeat the same mistake
             temperature = self.temperature if attempt == 0 else 0.7
+            prompt = self._prompt("answer", message, ctx=ctx)
             try:
-                gen = self.llm.generate("answer", answer_prompt(message, ctx) + shown,
-                                        max_new_tokens=ANSWER_MAX_TOKENS, temperature=temperature, seed=attempt)
+                gen = self.llm.generate("answer", prompt if chat else prompt + shown,
+                                        max_new_tokens=CHAT_ANSWER_MAX_TOKENS if chat else ANSWER_MAX_TOKENS,
+                                        temperature=temperature, seed=attempt)
                 async with contextlib.aclosing(gen):
                     async for ev in gen:
                         if isinstance(ev, TextDelta):
@@ -144,6 +178,11 @@ class PersonaChat:
                                 yield TokenEvent(ready)
                         elif isinstance(ev, Completion):
                             timings.update({f"answer_{k}": v for k, v in ev.timings.items()})
+            except EngineUnreachable as e:  # no retry against a dead engine: she says so at once
+                log.error("answer engine unreachable: %s", e)
+                self.counts["engine_unreachable"] += 1
+                unreachable = True
+                break
             except LLMBackendError as e:
                 log.warning("answer generation failed: %s", e)
                 problem = "backend error"
@@ -157,6 +196,16 @@ class PersonaChat:
                 break
             log.warning("answer attempt %d rejected (%s)%s", attempt + 1, problem,
                         "; continuing from the shown text" if shown.strip() else "")
+        if unreachable:
+            # whatever was shown is closed, then she says in her own words that she cannot go on
+            down = ENGINE_DOWN[lang]
+            text = (shown.rstrip() + "… " + down) if shown.strip() else down
+            for piece in spoken_pieces(("… " if shown.strip() else "") + down):
+                yield TokenEvent(piece)
+            timings["answer_s"] = time.perf_counter() - t0
+            self._store(user_id, text, "reply", "", now)  # shown, never put back into a prompt
+            yield TurnDone(text=text, expression=Expression("normal", "small", "slightly left"), timings=timings)
+            return
         if not answer and shown.strip():
             # a good beginning was shown but no continuation passed: close it rather than contradict it
             answer = shown.rstrip() + "…"
@@ -258,17 +307,23 @@ class PersonaChat:
                         text = ev.text
         except LLMBackendError as e:
             log.warning("%s role failed: %s", role, e)
+            self.counts["engine_unreachable" if isinstance(e, EngineUnreachable) else f"{role}_failed"] += 1
         return text.strip(), time.perf_counter() - t
 
     async def _after_answer(self, user_id: str, message: str, answer: str, now: datetime,
                             timings: dict[str, float]) -> TurnDone:
         started = time.perf_counter() - timings.get("answer_s", 0.0)
-        raw_memory, timings["memory_s"] = await self._role_text("memory", memory_prompt(message), 48)
-        raw_summary, timings["summary_s"] = await self._role_text("summary", summary_prompt(message, answer), 40)
-        raw_expr, timings["expression_s"] = await self._role_text("expression", expression_prompt(answer), 20)
+        raw_memory, timings["memory_s"] = await self._role_text("memory", self._prompt("memory", message), 48)
+        raw_summary, timings["summary_s"] = await self._role_text("summary", self._prompt("summary", message, answer),
+                                                                  40)
+        raw_expr, timings["expression_s"] = await self._role_text("expression", self._prompt("expression", message,
+                                                                                            answer), 20)
         memory = None
-        parsed = parse_memories(raw_memory)
+        # a general chat model wraps its output in chat habits (bullets, "Eyes: Wide"); our adapters do not
+        lenient = {role: api_for(self.llm, role) == "chat" for role in ("memory", "expression")}
+        parsed = (parse_memories_lenient if lenient["memory"] else parse_memories)(raw_memory)
         if parsed is None:
+            self.counts["memory_unusable"] += 1
             log.warning("memory role wrote %r, not '[key: value]' items; nothing stored", raw_memory[:80])
         for key, value in parsed or []:  # "I'm Jane, a nurse from Toronto": every fact told is kept
             memory = memory or Memory(key, value, now)
@@ -277,8 +332,15 @@ class PersonaChat:
                     self.memory.remember(user_id, key, value, message, now)
                 except Exception as e:
                     log.warning("storing memory failed: %s", e)
-        summary = clean_summary(raw_summary) or visible_summary(message, answer)
-        expression = expression_or_neutral(raw_expr)
+        summary = clean_summary(raw_summary)
+        if not summary:
+            self.counts["summary_unusable"] += 1
+            summary = visible_summary(message, answer)
+        expression = (parse_expression_lenient if lenient["expression"] else parse_expression)(raw_expr)
+        if expression is None:
+            self.counts["expression_unusable"] += 1
+            log.warning("expression role wrote %r, which is not a known level set; using neutral", raw_expr[:80])
+            expression = Expression()
         self._store(user_id, answer, "answer", summary, now + timedelta(seconds=time.perf_counter() - started))
         prepare = getattr(self.topics, "prepare", None)
         if prepare is not None:  # encode the summary now, not while the next message waits
@@ -389,40 +451,61 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
 
 
 def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
-                      remote_models: str = "answer,memory,summary,expression", threads: int | None = None,
+                      remote_models: str = "answer,memory,summary,expression", remote_api: str = "completions",
+                      remote_roles: str = "answer,memory,summary,expression",
+                      remote_connect_timeout_s: float | str = 5.0, remote_read_timeout_s: float | str = 30.0,
+                      remote_max_connections: int | str = 64, threads: int | None = None,
                       database: str | None = None, collaborators: bool = True, block_steps: str = "1h,1d,14d",
                       block_window: str = "10m", block_threshold: int | str = 3,
                       block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
                       temperature: float | None = None, top_p: float | None = None,
                       repetition_penalty: float | None = None, **_unknown) -> PersonaChat:
-    """The server's and the terminal's ChatEngine, from `[dialogue]` config options."""
-    # a wrong policy or decoding option or an unreachable database stops the start here, before any model loads
+    """The server's and the terminal's ChatEngine, from `[dialogue]` config options.
+
+    `backend = "remote"`: the roles named in `remote_roles` run on the engine at `remote_url` (the API key
+    from $OHLORA_LLM_API_KEY), the others on the small in-process model; with all four remote, no model
+    loads here and the server starts in seconds.
+    """
+    # a wrong option or an unreachable database stops the start here, with its name, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
                                   block_reset_after).policy_kwargs()
     decoding = AnswerDecoding.with_overrides(temperature, top_p, repetition_penalty)
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     db = open_database(database) if collaborators else None
+    if backend not in ("in-process", "remote"):
+        raise ValueError(f"dialogue.backend: must be in-process or remote; got {backend!r}")
+    from dialogue.prompting import ROLES
+    from dialogue.training import ADAPTERS_DIR
+
+    remote_set = set()
     if backend == "remote" or remote_url:
-        from dialogue.backends import RemoteLLM
-        from dialogue.prompting import ROLES
-
-        names = [n.strip() for n in remote_models.split(",")]
-        if not remote_url or len(names) != 4:
-            raise ValueError("a remote backend needs remote_url and four remote_models: answer,memory,summary,expression")
-        llm = RemoteLLM(remote_url, dict(zip(ROLES, names)))
-        count, history = None, 0
-    else:
+        remote_set = {r.strip() for r in str(remote_roles).split(",") if r.strip()}
+        if not remote_set or remote_set - set(ROLES) or "answer" not in remote_set:
+            raise ValueError(f"dialogue.remote_roles: the roles to run on the engine, 'answer' first among "
+                             f"{','.join(ROLES)}; got {remote_roles!r}")
+    llm, count, history, memories = None, None, 0, 0
+    if len(remote_set) < len(ROLES):
         from dialogue.llm_evaluation import load_default_llm
-
-        from dialogue.training import ADAPTERS_DIR
 
         llm = load_default_llm(threads=threads)
         tokenizer = llm.tokenizer
         count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         history, memories = trained_prompt_shape(ADAPTERS_DIR)
+        decoding.apply(llm)  # answers decoded here; a remote engine decodes by its own settings
+    if remote_set:
+        from dialogue.backends import RemoteLLM, RemoteOptions, RoleRoutedLLM
+
+        remote = RemoteLLM(RemoteOptions.from_options(remote_url, remote_models, remote_api, remote_connect_timeout_s,
+                                                      remote_read_timeout_s, remote_max_connections))
+        llm = remote if llm is None else RoleRoutedLLM({r: remote if r in remote_set else llm for r in ROLES})
+        # a chat model sees earlier exchanges as messages and every recalled memory in its system prompt;
+        # served adapters saw what ours were trained with
+        from dialogue.dataset import PROMPT_MEMORIES
+
+        history, memories = ((HISTORY_TURNS, PROMPT_MEMORIES) if remote_api == "chat"
+                             else trained_prompt_shape(ADAPTERS_DIR))
     parts = build_collaborators(db, safety_policy) if db is not None else {}
-    decoding.apply(llm)
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, **parts)
 

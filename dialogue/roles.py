@@ -40,6 +40,34 @@ def parse_memories(text: str) -> list[tuple[str, str]] | None:
     return items
 
 
+_NOTHING = re.compile(r"^\W*(none|nothing|n/?a|없음|없어|없습니다|기억할 ?것 ?없음)\W*$", re.IGNORECASE)
+
+
+def parse_memories_lenient(text: str) -> list[tuple[str, str]] | None:
+    """What a general chat model writes for the memory role: the items wherever they stand (bullets,
+    numbering, a lead-in sentence or a code fence around them are ignored); [] for "NONE"/"없음"/nothing;
+    None when there is neither an item nor a plain "nothing"."""
+    text = text.strip().strip("`").strip()
+    if not text or _NOTHING.match(text):
+        return []
+    items = [(k.strip(), v.strip()) for k, v in _MEMORY_ITEM.findall(text) if k.strip() and v.strip()]
+    return items or None
+
+
+def parse_expression_lenient(text: str) -> Expression | None:
+    """A general chat model's expression: "Eyes: Wide, Mouth: small, Head: none" or "wide / small / none"
+    with any case, quotes or trailing words; None unless all three levels are found."""
+    low = text.strip().lower()
+    labelled = [re.search(rf"\b{name}s?\W*(?:turn\W*)?({'|'.join(sorted(levels, key=len, reverse=True))})", low)
+                for name, levels in (("eye", EYE_LEVELS), ("mouth", MOUTH_LEVELS), ("head", HEAD_LEVELS))]
+    if all(labelled):
+        return Expression(*(m.group(1) for m in labelled))
+    parts = [p.strip(" \t\"'`.*") for p in low.splitlines()[0].split("/")] if low else []
+    if len(parts) == 3 and parts[0] in EYE_LEVELS and parts[1] in MOUTH_LEVELS and parts[2] in HEAD_LEVELS:
+        return Expression(*parts)
+    return None
+
+
 def parse_expression(text: str) -> Expression | None:
     m = _EXPRESSION.match(text.strip())
     if not m:
@@ -70,6 +98,12 @@ def clean_summary(text: str) -> str:
 FALLBACK = {
     "ko": "음, 방금은 말이 잘 안 나왔어. 한 번만 다시 말해 줄래? 😊",
     "en": "Hmm, my words got tangled just now. Could you say that once more? 😊",
+}
+# The engine that holds her words (a remote LLM server) is down or too slow: said in character, the turn ends
+# cleanly and the face keeps going.
+ENGINE_DOWN = {
+    "ko": "앗, 미안해! 지금 잠깐 생각이 멈춰 버렸어 😅 조금 있다가 다시 말 걸어 줄래?",
+    "en": "Oops, sorry! My thoughts froze for a moment 😅 Could you talk to me again in a little while?",
 }
 TOO_LONG = {
     "ko": "우와, 메시지가 너무 길어서 내가 한 번에 다 읽기 어려워! 조금만 짧게 나눠서 말해 줄래? 😊",

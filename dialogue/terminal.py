@@ -15,7 +15,8 @@ def build_engine(args: argparse.Namespace) -> PersonaChat:
     from dialogue.conversation import build_chat_engine
 
     return build_chat_engine(backend="remote" if args.remote else "in-process", remote_url=args.remote,
-                             remote_models=args.remote_models, threads=args.threads,
+                             remote_models=args.remote_models, remote_api=args.remote_api,
+                             remote_roles=args.remote_roles, threads=args.threads,
                              collaborators=not args.no_collaborators)
 
 
@@ -29,6 +30,7 @@ async def run_chat(args: argparse.Namespace) -> int:
             message = input("> ")
         except EOFError:
             print()
+            await engine.aclose()
             return 0
         if not message.strip():
             continue

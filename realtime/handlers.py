@@ -494,6 +494,12 @@ async def metrics_handler(request: web.Request) -> web.Response:
         for key, value in (render_stats() or {}).items():
             if isinstance(value, (int, float)):
                 gauges[f"ohlora_render_{key}"] = (f"avatar renderer: {key}", float(value))
+    chat_stats = getattr(state.engines.chat, "stats", None)
+    if callable(chat_stats):  # the dialogue engine's counters (an unreachable LLM engine, unusable role output)
+        for key, value in (chat_stats() or {}).items():
+            if isinstance(value, (int, float)):
+                gauges[f"ohlora_dialogue_{key}"] = (f"dialogue engine: {key.replace('_', ' ')} (count since start)",
+                                                    float(value))
     text = state.metrics.render(gauges, labelled)
     return web.Response(text=text, content_type="text/plain", charset="utf-8",
                         headers={"X-Prometheus-Format": "0.0.4"})

@@ -1,0 +1,103 @@
+"""The remote LLM path against a real engine: llama.cpp's server (llama-cpp-python[server], the `llamacpp`
+extra) serving the embedded Gemma GGUF with our four role adapters converted to GGUF LoRA.
+
+Skipped where llama-cpp-python is not installed (it builds from source: `pip install -e '.[llamacpp]'`,
+~6 minutes on 2 cores; `.ci/setup` installs it). The GGUF files go to $OHLORA_LLAMACPP_DIR, else the
+weights cache (`ohlora weights llamacpp` makes them; the fixture does it when missing).
+"""
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from datetime import datetime
+
+import pytest
+
+from dialogue.llamacpp import INSTALL_HINT, LlamaCppServer, server_available
+from tests.conftest import require_prepared
+
+pytestmark = pytest.mark.skipif(not server_available(), reason=INSTALL_HINT)
+
+NOW = datetime(2025, 11, 29, 15, 0)
+TURN_TIMEOUT = 600.0  # generous: a CPU shared with a training job decodes at under 1 token/s
+
+
+@pytest.fixture(scope="module")
+def llamacpp_files():
+    require_prepared("gemma3-270m")
+    from weights.llamacpp import prepare_llamacpp
+
+    return prepare_llamacpp()
+
+
+@pytest.fixture
+def engine(llamacpp_files, tmp_path):
+    with LlamaCppServer(llamacpp_files, log=tmp_path / "llamacpp.log") as server:
+        yield server
+
+
+def _generate(llm, role, prompt, max_new_tokens):
+    from dialogue.llm import Completion, TextDelta
+
+    async def go():
+        pieces, done = [], None
+        async for ev in llm.generate(role, prompt, max_new_tokens=max_new_tokens):
+            if isinstance(ev, TextDelta):
+                pieces.append(ev.text)
+            elif isinstance(ev, Completion):
+                done = ev
+        await llm.aclose()
+        return pieces, done
+
+    return asyncio.run(go())
+
+
+def test_our_adapters_as_gguf_lora_speak_as_her_on_llamacpp(engine):
+    """The converted adapters carry the persona and the role formats: the bare base model knows neither."""
+    from dialogue.backends import RemoteLLM, RemoteOptions
+    from dialogue.prompting import TurnContext, answer_prompt, expression_prompt, memory_prompt
+    from dialogue.roles import parse_expression, parse_memories
+
+    options = RemoteOptions.from_options(engine.url, "answer,memory,summary,expression")
+    pieces, done = _generate(RemoteLLM(options), "answer", answer_prompt("너 이름이 뭐야?", TurnContext(now=NOW)), 40)
+    assert len(pieces) > 2 and done.finished, pieces  # streamed token by token, ended by <end_of_turn>
+    assert "오로라" in done.text, done.text
+    _, memory = _generate(RemoteLLM(options), "memory", memory_prompt("나 내일 친구랑 카페 가기로 했어"), 48)
+    assert parse_memories(memory.text), memory.text
+    _, expression = _generate(RemoteLLM(options), "expression", expression_prompt("우와, 정말 신난다! 😊"), 20)
+    assert parse_expression(expression.text) is not None, expression.text
+
+
+def test_ohlora_serve_streams_her_answer_and_keeps_going_when_the_engine_dies(engine):
+    from dialogue.roles import ENGINE_DOWN
+    from realtime.client import OhloraClient
+    from tests.realtime_servers import ServerProcess
+
+    server = ServerProcess(settings=["dialogue.backend=remote", f"dialogue.remote_url={engine.url}",
+                                     "dialogue.remote_models=answer,memory,summary,expression",
+                                     "dialogue.remote_connect_timeout_s=2", "dialogue.remote_read_timeout_s=60"])
+    server.start(timeout=900)
+    try:
+        async def body():
+            async with OhloraClient(server.ws) as c:
+                await c.wait_frames(3, timeout=60)
+                deltas, done = await c.turn("안녕! 너 이름이 뭐야?", timeout=TURN_TIMEOUT)
+                assert len(deltas) >= 2 and not done["interrupted"]
+                assert done["text"] != ENGINE_DOWN["ko"] and "".join(d["text"] for d in deltas).strip()
+                assert done["expression"] is not None
+
+                engine.kill()  # the engine crashes between two turns
+                deltas, done = await c.turn("오늘 뭐 했어?", timeout=120)
+                assert done["text"] == ENGINE_DOWN["ko"] and not done["interrupted"]
+                assert "".join(d["text"] for d in deltas).split() == ENGINE_DOWN["ko"].split()
+                assert not [m for _, m in c.received if m["type"] == "error"]
+                n = c.frames_received  # the face keeps going on the same socket
+                await c.wait_frames(5, timeout=30)
+                assert c.frames_received > n and c.close_code is None
+
+        asyncio.run(asyncio.wait_for(body(), 1800))
+        with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as r:
+            metrics = r.read().decode()
+        assert "ohlora_dialogue_engine_unreachable 1" in metrics
+    finally:
+        server.stop()
