@@ -410,7 +410,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         if not remote_url or len(names) != 4:
             raise ValueError("a remote backend needs remote_url and four remote_models: answer,memory,summary,expression")
         llm = RemoteLLM(remote_url, dict(zip(ROLES, names)))
-        count, history = None, 0
+        count, history, memories = None, 0, 0
     else:
         from dialogue.llm_evaluation import load_default_llm
 
