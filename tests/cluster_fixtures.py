@@ -87,8 +87,8 @@ class OhloraInstance:
         return status, json.loads(body)
 
     def sockets(self) -> int:
-        """Websockets open on this instance right now (chat and viewers)."""
-        return int(self.health()[1]["sockets"])
+        """Sockets open on this instance right now (chat, viewers, MJPEG)."""
+        return sum(int(n) for n in self.health()[1]["sockets"].values())
 
     def metric(self, name: str) -> float:
         """The sum of a Prometheus metric's samples whose name and labels start with `name`."""
