@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from .identity import write_private_json
+from .identity import affinity_key, write_private_json
 from .protocol import PROTOCOL_VERSION, FrameHeader, unpack_frame
 
 
@@ -70,8 +70,11 @@ class OhloraClient:
                  quality: int | None = None, token: str | None = None, matte: bool = False,
                  origin: str | None = None, headers: dict[str, str] | None = None,
                  save_frames: Path | None = None, frame_delay_s: float = 0.0, keep_frames: int = 64,
-                 stale_frame_ms: float | None = 1000.0):
+                 stale_frame_ms: float | None = 1000.0, affinity: str | None = None):
         self.url, self.role = url, role
+        # Sent as ?affinity= so that a load balancer pins this user (and their viewers) to one instance;
+        # by default the user field of the credential or viewer key (realtime.identity.affinity_key).
+        self.affinity = affinity
         self.credential, self.viewer_key = credential, viewer_key
         self.user: str | None = None
         self.session_id: str | None = None
@@ -116,7 +119,10 @@ class OhloraClient:
         headers = dict(self.headers)
         if self.origin:
             headers["Origin"] = self.origin
-        self.ws = await self._http.ws_connect(self.url, headers=headers or None, max_msg_size=0, autoping=True)
+        affinity = self.affinity or affinity_key(self.credential) or affinity_key(self.viewer_key)
+        params = {"affinity": affinity} if affinity else None
+        self.ws = await self._http.ws_connect(self.url, headers=headers or None, params=params, max_msg_size=0,
+                                              autoping=True)
         self._reader = asyncio.create_task(self._read())
 
     async def connect(self, timeout: float = 10.0) -> dict:

@@ -86,6 +86,11 @@ def client_address(request: web.Request, trusted: list[str]) -> str:
     return peer
 
 
+def via_trusted_proxy(request: web.Request, trusted: list[str]) -> bool:
+    """Whether a request came through a load balancer we trust (it names the client in X-Forwarded-For)."""
+    return (request.remote or "") in trusted and bool(request.headers.get("X-Forwarded-For"))
+
+
 def header_user(request: web.Request, cfg) -> str | None:
     """The user named by the trusted proxy's header (server.user_header), or None when not in that mode.
 
@@ -412,6 +417,12 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         state.metrics.error("forbidden_origin")
         raise web.HTTPForbidden(text=f"origin {request.headers.get('Origin')} is not allowed; "
                                      "add it to server.allowed_origins")
+    if state.draining and via_trusted_proxy(request, state.cfg.server.trusted_proxies):
+        # Refused before the upgrade, so the balancer can try another instance at once (nginx:
+        # proxy_next_upstream http_503) instead of handing the client a socket that only says goodbye.
+        state.metrics.refusal("draining")
+        raise web.HTTPServiceUnavailable(text="draining: this instance is shutting down; another one takes the session",
+                                         headers={"Retry-After": "1"})
     # aiohttp closes a socket whose message exceeds max_msg_size; our own (configurable) limit sits well
     # below it so that an oversized message gets an error and the socket stays open.
     hard_cap = max(4 * state.cfg.server.max_message_bytes, 1 << 20)

@@ -60,6 +60,17 @@ def write_private_json(path: Path, data: dict) -> None:
         raise
 
 
+def affinity_key(token: str | None) -> str | None:
+    """The load balancer's affinity key of a credential or viewer key: its user field (base64 of the user id),
+    the same for a user's credential and their viewer keys, so a balancer that hashes it (docs/deploy.md) sends
+    a user's sockets and their viewers to one instance. None for anything else. Not a secret and not checked:
+    it only chooses a server, the server still verifies the credential."""
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) == 4 and parts[0] in (CREDENTIAL_PREFIX, VIEWER_PREFIX) and parts[1]:
+        return parts[1]
+    return None
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

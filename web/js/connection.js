@@ -3,8 +3,9 @@
 import { PROTOCOL_VERSION, parseFrame, socketUrl } from "./protocol.js";
 
 export class Connection {
-  constructor({ hello, onMessage, onFrame, onStatus, maxBackoffMs = 8000, retryForever = true }) {
+  constructor({ hello, onMessage, onFrame, onStatus, maxBackoffMs = 8000, retryForever = true, affinity = null }) {
     this.hello = hello;              // () => hello fields (role, credential or viewer_key, size, fps, quality, …)
+    this.affinity = affinity;        // the load balancer's affinity key (?affinity=), or null
     this.onMessage = onMessage;
     this.onFrame = onFrame;
     this.onStatus = onStatus || (() => {});
@@ -32,7 +33,7 @@ export class Connection {
   open() {
     clearTimeout(this.timer);
     this.onStatus(this.attempt ? "reconnecting" : "connecting");
-    const ws = new WebSocket(socketUrl());
+    const ws = new WebSocket(socketUrl("/ws", this.affinity));
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     let fatal = null;

@@ -12,6 +12,14 @@ let credential = localStorage.getItem("ohlora.credential");
 localStorage.removeItem("ohlora.user");  // protocol 1's self-chosen id: no longer an identity
 const settings = JSON.parse(localStorage.getItem("ohlora.settings") || '{"size":256,"fps":30,"quality":85}');
 const token = new URLSearchParams(location.search).get("token");
+// Behind a load balancer every socket of this browser's user, and the viewers of its OBS link, go to one server
+// instance: the balancer hashes this key (docs/deploy.md). Made once, before the first hello, so that even the
+// first session lands where its viewers will.
+let affinity = localStorage.getItem("ohlora.affinity");
+if (!affinity) {
+  affinity = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+  localStorage.setItem("ohlora.affinity", affinity);
+}
 
 const player = new FramePlayer($("face"));
 let status = "connecting";
@@ -122,7 +130,7 @@ function onMessage(m) {
 }
 
 function showViewerLink(key) {
-  const url = `${location.origin}/obs?viewer=${encodeURIComponent(key)}`;
+  const url = `${location.origin}/obs?viewer=${encodeURIComponent(key)}&affinity=${encodeURIComponent(affinity)}`;
   $("obs-link").href = $("obs-link").textContent = url;
 }
 
@@ -133,6 +141,7 @@ const connection = new Connection({
   onFrame: (frame) => player.push(frame),
   onStatus: setStatus,
   retryForever: false,
+  affinity,
 });
 connection.start();
 

@@ -39,6 +39,7 @@ const connection = new Connection({
   onStatus: (state) => { document.body.dataset.state = state; },
   maxBackoffMs: 5000,
   retryForever: true,
+  affinity: params.get("affinity"),  // the owner's: a load balancer sends this viewer to the owner's instance
 });
 connection.start();
 window.ohlora = { connection, player };

@@ -20,8 +20,10 @@ export function parseFrame(buffer) {
   return { header, image, matte };
 }
 
-/** The websocket URL of this server, from the page's own location. */
-export function socketUrl(path = "/ws") {
+/** The websocket URL of this server, from the page's own location. `affinity` (docs/deploy.md) lets a load
+ *  balancer send every socket of one user, and the user's viewers, to the same server instance. */
+export function socketUrl(path = "/ws", affinity = null) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
+  const query = affinity ? `?affinity=${encodeURIComponent(affinity)}` : "";
+  return `${scheme}//${location.host}${path}${query}`;
 }
