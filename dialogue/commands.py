@@ -100,6 +100,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, default=None,
                    help="answers: answer decoding temperature (default: the server's, ANSWER_DECODING)")
     p.add_argument("--top-p", type=float, default=None, help="answers: nucleus sampling's top-p when sampling")
+    p.add_argument("--prompt-memories", type=int, default=None, metavar="N",
+                   help="answers: memories in the answer prompt (0: the one the relevance gate lets through; N: the "
+                        "N nearest, ungated); default: the server's (LIVE_PROMPT_MEMORIES)")
     p.add_argument("--repetition-penalty", type=float, default=None,
                    help="answers: penalty on tokens the answer already holds (1: none)")
     p.set_defaults(func=_eval_open)
@@ -159,7 +162,8 @@ def _eval_open(args: argparse.Namespace) -> int:
     if args.step == "answers":
         import tempfile
 
-        from dialogue.conversation import AnswerDecoding, PersonaChat, build_collaborators, trained_prompt_shape
+        from dialogue.conversation import (LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat, build_collaborators,
+                                           trained_prompt_shape)
         from dialogue.llm_evaluation import load_default_llm
         from dialogue.training import ADAPTERS_DIR
 
@@ -169,7 +173,8 @@ def _eval_open(args: argparse.Namespace) -> int:
         llm = load_default_llm(adapters=args.adapters)
         tokenizer = llm.tokenizer
         with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
-            history, memories = trained_prompt_shape(args.adapters or ADAPTERS_DIR)
+            history, _ = trained_prompt_shape(args.adapters or ADAPTERS_DIR)
+            memories = LIVE_PROMPT_MEMORIES if args.prompt_memories is None else args.prompt_memories
             decoding = AnswerDecoding.with_overrides(args.temperature, args.top_p, args.repetition_penalty)
             decoding.apply(llm)
             engine = PersonaChat(llm, count_tokens=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]),

@@ -339,3 +339,11 @@ def test_answer_decoding_options_are_checked_and_reach_the_backend():
         with pytest.raises(ValueError, match="dialogue"):
             AnswerDecoding.with_overrides(**bad)
     AnswerDecoding().apply(object())  # a remote backend decodes by its own settings: nothing to set
+
+
+def test_a_wrong_prompt_memories_option_stops_the_start_before_any_model_loads():
+    from dialogue.conversation import build_chat_engine
+
+    for bad in ("three", -1, 99):
+        with pytest.raises(ValueError, match="dialogue.prompt_memories"):
+            build_chat_engine(prompt_memories=bad, collaborators=False)
