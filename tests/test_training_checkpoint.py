@@ -181,7 +181,7 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
 
     monkeypatch.setattr(training, "train_role", fake_train_role)
     monkeypatch.setattr("weights.prepared_path", lambda name: tmp_path / "base")
-    monkeypatch.setattr("dialogue.commands._experiment_folder", lambda out: out)
+    monkeypatch.setattr("dialogue.commands._experiment_folder", lambda out, data="generated": out)
     argv = ["train", "--role", "all", "--out", str(tmp_path)]
 
     assert main(argv) == 130
