@@ -69,21 +69,20 @@ class _RecordingMemory:
 
     def __init__(self, store):
         self.store = store
-        self.retrieved: Memory | list[Memory] | None = None
+        self.retrieved: list[Memory] = []  # what the answer prompt carried this turn
 
     def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
-        self.retrieved = self.store.retrieve(user_id, query, now)
-        return self.retrieved
+        found = self.store.retrieve(user_id, query, now)
+        self.retrieved = [found] if found is not None else []
+        return found
 
     def recall(self, user_id: str, query: str, now: datetime, k: int) -> list[Memory]:
-        found = self.store.recall(user_id, query, now, k)
-        self.retrieved = found
-        return found
+        self.retrieved = self.store.recall(user_id, query, now, k)
+        return self.retrieved
 
     def shown(self) -> str | None:
         """The memories the answer prompt carried, as the prompt shows them."""
-        found = self.retrieved if isinstance(self.retrieved, list) else [self.retrieved] if self.retrieved else []
-        return " ".join(m.as_text() for m in found) or None
+        return " ".join(m.as_text() for m in self.retrieved) or None
 
     def remember(self, *args, **kwargs) -> None:  # the evaluation never stores what the answer said
         return None
@@ -119,7 +118,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
             for h in item.get("history") or []:  # the conversation so far, as if she had answered it
                 engine.conversations.record(user, h["user"], h["answer"], "answer",
                                             visible_summary(h["user"], h["answer"]), asked_at=now)
-            recorder.retrieved = None
+            recorder.retrieved = []
             done = None
             async for ev in engine.turn(user, item["message"], now):
                 if isinstance(ev, TurnDone):
