@@ -114,7 +114,9 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--part", default="all", choices=["all", "llm", "classifiers"],
                    help="llm: the persona LLM only; classifiers: encoder, classifiers and retrieval only")
-    p.add_argument("--threads", type=int, default=None, help="torch threads for the classifiers part")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both engines (llm part, default 2) and torch's for the classifiers part")
+    p.add_argument("--no-llamacpp", action="store_true", help="llm part: skip the llama.cpp rows")
     p.add_argument("--no-write", action="store_true", help="print only; do not update docs/benchmarks.md")
     p.set_defaults(func=_bench)
     r = sub.add_parser("remote", help="first token and tokens/s: llama.cpp's server directly, through ohlora's remote "
@@ -233,12 +235,12 @@ def _bench(args: argparse.Namespace) -> int:
     from realtime.benchdoc import write_section
 
     if args.part in ("all", "llm"):
-        from dialogue.llm_evaluation import bench
+        from dialogue.llm_bench import bench
 
-        body = bench(reps=args.reps)
+        body = bench(reps=args.reps, threads=args.threads or 2, llamacpp=not args.no_llamacpp)
         print(body)
         if not args.no_write:
-            print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process)', body)}")
+            print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process) against llama.cpp', body)}")
     if args.part in ("all", "classifiers"):
         from dialogue.memory_commands import BENCH_TITLE, bench_memory_and_classifiers
 

@@ -1,9 +1,9 @@
 """LLM backends behind one async streaming interface: `async for event in backend.generate(role, prompt)`.
 
-- `InProcessLLM`: transformers + peft, one base model with the four role adapters, adapter switched per
-  call. Decoding is our own loop in a worker thread (the event loop never blocks) over the persona
-  vocabulary's slice of the LM head; closing the iterator cancels generation at the next token. On an x86
-  CPU each role decodes through fp16-packed copies of the layers with its LoRA merged in (dialogue.packed_weights).
+- `InProcessLLM`: Gemma 3 with the four role adapters in this process (`dialogue.decoder`): one worker
+  thread advances every session's generation together, one forward pass per step, over the persona
+  vocabulary's slice of the LM head; the event loop never blocks, and closing the iterator cancels a
+  generation at the next step.
 - `RemoteLLM` (dialogue.backends): any OpenAI-compatible streaming endpoint, one model/adapter name per role.
 
 Both yield `TextDelta`s, then one `Completion` with the full text and timings.
@@ -11,9 +11,9 @@ Both yield `TextDelta`s, then one `Completion` with the full text and timings.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from dialogue.prompting import ROLES
 
 if TYPE_CHECKING:
-    from dialogue.packed_weights import PackedRoleModels
+    from dialogue.decoder import GemmaDecoder
 
 
 class LLMBackendError(RuntimeError):
@@ -52,99 +52,90 @@ class LLMBackend(Protocol):
 
 @dataclass
 class DecodeStats:
-    prefill_s: float = 0.0
-    layers_s: float = 0.0
-    head_s: float = 0.0
+    prefill_s: float = 0.0  # the forward pass that read the prompt (shared with the batch it ran in)
+    layers_s: float = 0.0   # decode steps' forward passes
+    head_s: float = 0.0     # LM head and token choice
     steps: int = 0
+    batch_sizes: list[int] = field(default_factory=list)  # sequences in each of its decode steps
+
+
+@dataclass
+class _Generation:
+    """One request in the decode loop."""
+
+    role: str
+    prompt: list[int]
+    max_new_tokens: int
+    temperature: float
+    generator: object
+    on_token: object            # called with each new token id, in the worker thread
+    cancelled: threading.Event
+    on_done: object = None      # called once when it ends, in the worker thread
+    done: threading.Event = field(default_factory=threading.Event)
+    out: list[int] = field(default_factory=list)
+    finished: bool = False
+    error: BaseException | None = None
+    cache: object = None
+    stats: DecodeStats = field(default_factory=DecodeStats)
 
 
 class InProcessLLM:
-    """Gemma (or any causal LM with `.model` + tied `lm_head`) with LoRA role adapters, decoded on CPU/GPU.
+    """Gemma 3 with its role adapters decoded in this process (`dialogue.decoder.GemmaDecoder`).
 
-    `vocab_ids` restricts the LM head to those rows (None: the full vocabulary). One generation runs at a
-    time (the model is shared); concurrent callers queue on a lock.
+    Generations from every session share one worker thread: each step runs one forward pass over the new
+    tokens of all running generations (prompts being read and answers being written, any mix of roles), so
+    four users typing at once wait for one step, not for each other's answers. `vocab_ids` restricts the LM
+    head to those rows (None: the full vocabulary).
     """
 
-    def __init__(self, model, tokenizer, vocab_ids: list[int] | None = None, threads: int | None = None,
-                 merge_answer: bool = True, packed: bool = False) -> None:
+    def __init__(self, decoder: GemmaDecoder, tokenizer, vocab_ids: list[int] | None = None,
+                 threads: int | None = None, max_batch: int = 16) -> None:
         import torch
 
         if threads:
             torch.set_num_threads(threads)
-        self.model = model.eval()
+        self.decoder = decoder
         self.tokenizer = tokenizer
-        self.device = next(model.parameters()).device
-        base = self.causal_lm
-        weight = base.lm_head.weight.detach()
-        if vocab_ids is not None:
-            self.vocab = torch.tensor(vocab_ids, device=self.device)
-            self.head = weight[self.vocab].clone().contiguous()
-        else:
-            self.vocab, self.head = None, weight
+        self.device = decoder.device
+        self.max_batch = max_batch
+        self.vocab = torch.tensor(vocab_ids, device=self.device) if vocab_ids is not None else None
+        self.head = decoder.head(vocab_ids)
+        self._vocab_pos = {int(t): i for i, t in enumerate(vocab_ids)} if vocab_ids is not None else None
         stop = [tokenizer.convert_tokens_to_ids(t) for t in ("<end_of_turn>", "<eos>")]
         self.stop_ids = {i for i in stop if isinstance(i, int) and i >= 0}
         if tokenizer.eos_token_id is not None:
             self.stop_ids.add(tokenizer.eos_token_id)
-        self.adapters = self._adapter_names()
-        # The answer adapter is merged into the base while answers decode and unmerged before the other roles.
-        # Side by side, merged decoding measured 0.94-1.32x the switched LoRA path (host-dependent); the merge
-        # adds ~60 ms to the first token with 12 adapted layers (Xeon host), ~80 ms with all 18 (AVX2 host).
-        self.merge_answer = merge_answer and "answer" in self.adapters
-        self.merged: str | None = None
-        self.packed: PackedRoleModels | None = None
-        self._packed_head = None
-        if packed:
-            self.use_packed_weights()
-        self._lock = threading.Lock()
-        self.last_stats = DecodeStats()
         # Answer decoding (the other roles write structured text and always decode plainly): a penalty > 1 on
         # tokens the answer already holds (CTRL's rule: positive logits divided, negative ones multiplied)
         # and nucleus sampling's top-p when sampling. Chosen on the validation set (docs/dialogue-eval.md).
         self.repetition_penalty = 1.0
         self.top_p = 1.0
-        self._vocab_pos = ({int(t): i for i, t in enumerate(self.vocab.tolist())} if self.vocab is not None
-                           else None)
-
-    def use_packed_weights(self, roles: list[str] | None = None) -> None:
-        """Decode through fp16-packed per-role copies of the layers and LM head (x86 CPU; ~2x faster decoding,
-        token-identical greedy output measured on the persona prompts). Builds `roles` now (default: every
-        loaded adapter, ~2 s each) so the first conversation turn does not pay for it."""
-        from dialogue.packed_weights import PackedLinear, PackedRoleModels, fp16_packing_available
-
-        if not fp16_packing_available(self.device):
-            raise ValueError(f"fp16-packed weights need an x86 CPU build of torch (device {self.device})")
-        self._unmerge()
-        self.packed = PackedRoleModels(self.causal_lm.model)
-        self._packed_head = PackedLinear(self.head)
-        for role in sorted(self.adapters) if roles is None else roles:
-            self.packed.get(role)
-
-    def use_fp32_weights(self) -> None:
-        """Back to the fp32 model (the packed copies are dropped)."""
-        self.packed, self._packed_head = None, None
-
-    def _unmerge(self) -> None:
-        """Give the shared model its plain base weights back if an adapter is merged into them."""
-        if self.merged is not None:
-            self.model.base_model.unmerge_adapter()
-            self.merged = None
+        self.last_stats = DecodeStats()
+        self._cond = threading.Condition()
+        self._pending: deque[_Generation] = deque()
+        self._running: list[_Generation] = []
+        self._worker: threading.Thread | None = None
+        self._closed = False
 
     @property
-    def causal_lm(self):
-        return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+    def adapters(self) -> set[str]:
+        return self.decoder.roles
 
-    def _adapter_names(self) -> set[str]:
-        return set(getattr(self.model, "peft_config", {}) or {})
+    @property
+    def busy(self) -> int:
+        """Generations queued or running."""
+        with self._cond:
+            return len(self._pending) + len(self._running)
 
     @classmethod
     def from_pretrained(cls, base_dir: Path, adapters_dir: Path | None, threads: int | None = None,
                         device: str = "cpu", full_vocabulary: bool = False, packed: bool | None = None) -> InProcessLLM:
-        """Load the base once and attach every role adapter found under `adapters_dir` (None: the bare base).
+        """The base from `base_dir` and every role adapter found under `adapters_dir` (None: the bare base).
         A folder holding no role adapter is an error, not a silent run of the bare base. `packed` (default:
-        wherever available, i.e. x86 CPU) decodes through fp16-packed per-role weights."""
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        wherever available, i.e. x86 CPU) decodes through fp16-packed weights."""
+        from transformers import AutoTokenizer
 
+        from dialogue.decoder import GemmaDecoder
         from dialogue.vocabulary import load_vocabulary
 
         roles = [] if adapters_dir is None else [r for r in ROLES if (adapters_dir / r / "adapter_config.json").exists()]
@@ -152,53 +143,35 @@ class InProcessLLM:
             raise ValueError(f"no role adapters in {adapters_dir} (expected {'/, '.join(ROLES)}/ folders with "
                              "adapter_config.json, as `ohlora train` writes them)")
         tokenizer = AutoTokenizer.from_pretrained(base_dir)
-        model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).to(device)
+        decoder = GemmaDecoder.from_files(base_dir, {r: adapters_dir / r for r in roles}, packed=packed, device=device)
         vocab = None
-        if adapters_dir is not None:
-            from peft import PeftModel
+        if adapters_dir is not None and (adapters_dir / "vocabulary.json").exists() and not full_vocabulary:
+            vocab = load_vocabulary(adapters_dir / "vocabulary.json")
+        return cls(decoder, tokenizer, vocab, threads)
 
-            model = PeftModel.from_pretrained(model, adapters_dir / roles[0], adapter_name=roles[0])
-            for role in roles[1:]:
-                model.load_adapter(adapters_dir / role, adapter_name=role)
-            if (adapters_dir / "vocabulary.json").exists() and not full_vocabulary:
-                vocab = load_vocabulary(adapters_dir / "vocabulary.json")
-        from dialogue.packed_weights import packing_wanted
+    @classmethod
+    def from_transformers(cls, model, tokenizer, vocab_ids: list[int] | None = None, threads: int | None = None,
+                          packed: bool | None = None) -> InProcessLLM:
+        """A transformers Gemma 3 (or a peft model around one: each adapter a role), copied into the decoder."""
+        from dialogue.decoder import GemmaDecoder
 
-        return cls(model, tokenizer, vocab, threads, packed=packing_wanted(packed, device))
+        return cls(GemmaDecoder.from_transformers(model, packed=packed), tokenizer, vocab_ids, threads)
+
+    def close(self) -> None:
+        """Stops the worker thread (running generations end unfinished)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
 
     # --- the decode loop (worker thread) ------------------------------------------------------------
 
-    def _use_adapter(self, role: str):
-        """Context for `role`: its adapter when one is loaded, else the bare base model."""
-        if not self.adapters:
-            return contextlib.nullcontext()
-        if self.merged != role:
-            self._unmerge()  # every other role needs the plain base weights back
-        if role in self.adapters:
-            if self.model.active_adapter != role:  # set_adapter would also undo a merge of this very adapter
-                self.model.set_adapter(role)
-            if role == "answer" and self.merge_answer and self.merged is None:
-                self.model.base_model.merge_adapter(["answer"])
-                self.merged = "answer"
-            return contextlib.nullcontext()
-        return self.model.disable_adapter()
-
-    @contextlib.contextmanager
-    def _decoder(self, role: str):
-        """The text model that decodes `role`: its packed copy, or the shared model with its adapter active."""
-        if self.packed is not None:
-            self._unmerge()  # the fp32 path may have merged an adapter: a copy built now must see the base
-            yield self.packed.get(role if role in self.adapters else None)
-            return
-        with self._use_adapter(role):
-            yield self.causal_lm.model
-
-    def _pick(self, hidden, temperature: float, generator, banned: set[int], seen: list[int] | None = None):
+    def _pick(self, logits, temperature: float, generator, seen: list[int] | None = None) -> int:
+        """The next token id from one row of head logits (a copy is changed, not the row)."""
         import torch
 
-        logits = self._packed_head(hidden[None])[0] if self._packed_head is not None else hidden @ self.head.T
-        if banned and self.vocab is None:
-            logits[list(banned)] = -float("inf")
+        logits = logits.float().clone()
         if seen and self.repetition_penalty != 1.0:
             rows = sorted({self._vocab_pos.get(t, -1) for t in seen} - {-1}) if self._vocab_pos else sorted(set(seen))
             if rows:
@@ -208,7 +181,7 @@ class InProcessLLM:
         if temperature <= 0:
             idx = int(torch.argmax(logits))
         else:
-            probs = torch.softmax(logits.float() / temperature, dim=-1)
+            probs = torch.softmax(logits / temperature, dim=-1)
             if self.top_p < 1.0:  # keep the smallest set of tokens whose probability reaches top_p
                 sorted_p, order = torch.sort(probs, descending=True)
                 drop = torch.cumsum(sorted_p, 0) - sorted_p >= self.top_p
@@ -216,46 +189,119 @@ class InProcessLLM:
             idx = int(torch.multinomial(probs, 1, generator=generator))
         return int(self.vocab[idx]) if self.vocab is not None else idx
 
+    def _start_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._loop, name="llm-decode", daemon=True)
+            self._worker.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._running and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    for g in (*self._pending, *self._running):
+                        self._end(g, finished=False)
+                    self._pending.clear()
+                    self._running.clear()
+                    return
+                while self._pending and len(self._running) < self.max_batch:
+                    self._running.append(self._pending.popleft())
+                running = list(self._running)
+            self._step(running)
+
+    def _step(self, running: list[_Generation]) -> None:
+        """One forward pass over every running generation: a new one reads its prompt, the others their last
+        token; then each picks its next token."""
+        import torch
+
+        from dialogue.decoder import SequenceInput
+
+        batch, gens = [], []
+        for g in running:
+            if g.cancelled.is_set():
+                self._end(g, finished=False)
+                continue
+            if g.cache is None:
+                g.cache = self.decoder.new_cache(len(g.prompt) + g.max_new_tokens)
+                batch.append(SequenceInput(g.prompt, g.cache, g.role if g.role in self.adapters else None))
+            else:
+                batch.append(SequenceInput([g.out[-1]], g.cache, g.role if g.role in self.adapters else None))
+            gens.append(g)
+        if not gens:
+            return
+        t0 = time.perf_counter()
+        try:
+            hidden = self.decoder.forward(batch)
+            t1 = time.perf_counter()
+            with torch.inference_mode():
+                logits = self.head(hidden)
+                tokens = [self._pick(row, g.temperature, g.generator, g.out if g.role == "answer" else None)
+                          for g, row in zip(gens, logits)]
+        except BaseException as e:  # surfaced to each caller, not lost in the thread
+            for g in gens:
+                g.error = e
+                self._end(g, finished=False)
+            return
+        t2 = time.perf_counter()
+        for g, token in zip(gens, tokens):
+            if g.out or g.stats.prefill_s:
+                g.stats.layers_s += t1 - t0
+                g.stats.steps += 1
+                g.stats.batch_sizes.append(len(gens))
+            else:
+                g.stats.prefill_s = t2 - t0
+            g.stats.head_s += t2 - t1
+            if token in self.stop_ids:
+                self._end(g, finished=True)
+                continue
+            g.out.append(token)
+            try:
+                g.on_token(token)
+            except BaseException as e:
+                g.error = e
+                self._end(g, finished=False)
+                continue
+            if len(g.out) >= g.max_new_tokens or g.cancelled.is_set():
+                self._end(g, finished=False)
+
+    def _end(self, g: _Generation, finished: bool) -> None:
+        g.finished = finished
+        g.cache = None  # its memory goes now, not when the caller lets go of it
+        with self._cond:
+            if g in self._running:
+                self._running.remove(g)
+        self.last_stats = g.stats
+        g.done.set()
+        if g.on_done is not None:
+            g.on_done()
+
+    def _submit(self, role: str, prompt: str, max_new_tokens: int, temperature: float, seed: int | None,
+                on_token, cancelled: threading.Event, on_done=None) -> _Generation:
+        import torch
+
+        if self._closed:
+            raise LLMBackendError("the in-process LLM is closed")
+        ids = self.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        g = _Generation(role, list(ids), max_new_tokens, temperature, generator, on_token, cancelled, on_done)
+        with self._cond:
+            self._pending.append(g)
+            self._start_worker()
+            self._cond.notify()
+        return g
+
     def decode_tokens(self, role: str, prompt: str, max_new_tokens: int, temperature: float, seed: int | None,
                       on_token, cancelled: threading.Event) -> tuple[list[int], bool]:
-        """Greedy (or sampled) decoding; calls on_token(id) per token. Returns (ids, finished)."""
-        import torch
-        from transformers import DynamicCache
-
-        ids = self.tokenizer(prompt, add_special_tokens=True, return_tensors="pt")["input_ids"].to(self.device)
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        out: list[int] = []
-        stats = DecodeStats()
-        with self._lock, torch.inference_mode(), self._decoder(role) as text_model:
-            cache = DynamicCache(config=self.causal_lm.config)
-            t0 = time.perf_counter()
-            hidden = text_model(input_ids=ids, cache=cache, use_cache=True).last_hidden_state[0, -1]
-            t1 = time.perf_counter()
-            token = self._pick(hidden, temperature, generator, set())
-            stats.prefill_s = time.perf_counter() - t0
-            stats.head_s += time.perf_counter() - t1
-            pos = ids.shape[1]
-            finished = False
-            while True:
-                if token in self.stop_ids:
-                    finished = True
-                    break
-                out.append(token)
-                on_token(token)
-                if len(out) >= max_new_tokens or cancelled.is_set():
-                    break
-                t0 = time.perf_counter()
-                step = torch.tensor([[token]], device=self.device)
-                hidden = text_model(input_ids=step, cache=cache, use_cache=True,
-                                    position_ids=torch.tensor([[pos]], device=self.device)).last_hidden_state[0, -1]
-                t1 = time.perf_counter()
-                token = self._pick(hidden, temperature, generator, set(), out if role == "answer" else None)
-                stats.layers_s += t1 - t0
-                stats.head_s += time.perf_counter() - t1
-                stats.steps += 1
-                pos += 1
-        self.last_stats = stats
-        return out, finished
+        """Greedy (or sampled) decoding; calls on_token(id) per token (in the worker thread). Blocks until the
+        generation ends; returns (ids, finished)."""
+        g = self._submit(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled)
+        g.done.wait()
+        if g.error is not None:
+            raise g.error
+        return g.out, g.finished
 
     def generate_text(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
                       seed: int | None = None) -> Completion:
@@ -288,34 +334,27 @@ class InProcessLLM:
             ids.append(token)
             loop.call_soon_threadsafe(queue.put_nowait, ("token", time.perf_counter()))
 
-        def work() -> None:
-            try:
-                _, finished = self.decode_tokens(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled)
-                loop.call_soon_threadsafe(queue.put_nowait, ("done", finished))
-            except BaseException as e:  # surfaced in the consumer, not lost in the thread
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", e))
-
-        thread = threading.Thread(target=work, name=f"llm-{role}", daemon=True)
-        thread.start()
+        g = self._submit(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled,
+                         on_done=lambda: loop.call_soon_threadsafe(queue.put_nowait, ("done", None)))
         detok = IncrementalDetokenizer(self.tokenizer)
         first: float | None = None
         try:
             while True:
                 kind, value = await queue.get()
-                if kind == "error":
-                    raise LLMBackendError(f"in-process generation failed: {value}") from value
                 if kind == "done":
+                    if g.error is not None:
+                        raise LLMBackendError(f"in-process generation failed: {g.error}") from g.error
                     tail = detok.flush(ids)
                     if tail:
                         yield TextDelta(tail)
-                    yield self._completion(list(ids), value, t0, first)
+                    yield self._completion(list(ids), g.finished, t0, first)
                     return
                 first = first or value
                 delta = detok.step(ids)
                 if delta:
                     yield TextDelta(delta)
         finally:
-            cancelled.set()  # the consumer stopped early (barge-in, closed socket): stop at the next token
+            cancelled.set()  # the consumer stopped early (barge-in, closed socket): stop at the next step
 
 
 class IncrementalDetokenizer:

@@ -1,11 +1,8 @@
-"""`ohlora eval dialogue` and `ohlora bench dialogue`: quality on the held-out split, speed on this machine."""
+"""`ohlora eval dialogue`: quality on the held-out split (speed: `dialogue.llm_bench`)."""
 from __future__ import annotations
 
-import asyncio
 import statistics
-import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -190,111 +187,3 @@ def persona_aspects(messages: list[str]) -> list[str]:
         raise RuntimeError(f"the persona-question classifier could not be loaded ({e}); run `ohlora weights "
                            "prepare` (it needs the e5 encoder) or `ohlora classifiers train --task persona`") from e
     return classifier.aspects(messages)
-
-
-# --- speed -------------------------------------------------------------------------------------------
-
-TYPICAL_PROMPTS = [
-    ("오늘 친구랑 카페 가기로 했어! 너는 오늘 뭐 해?", ""),
-    ("What's your MBTI?", ""),
-    ("내일 뭐 입고 나갈까?", "[내일 날씨: 비]"),
-]
-
-
-def _median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else float("nan")
-
-
-def bench(reps: int = 3, decode_tokens: int = 40) -> str:
-    """TTFT, decode tokens/s, where decode time goes and the post-answer roles' time, for the weights the
-    engine uses here and the alternatives, measured side by side (interleaved per repetition); returns the
-    markdown section body."""
-    import contextlib
-
-    import torch
-
-    from dialogue.prompting import TurnContext, answer_prompt
-
-    llm = load_default_llm()
-    now = datetime(2025, 11, 29, 15, 0)
-    prompts = [answer_prompt(m, TurnContext(now=now, memory=mem)) for m, mem in TYPICAL_PROMPTS]
-    restricted_head, restricted_vocab = llm.head, llm.vocab
-    full_head = llm.causal_lm.lm_head.weight.detach()
-    packed = (llm.packed, llm._packed_head)
-    shipped = "fp16-packed per-role weights" if llm.packed is not None else "fp32, answer adapter merged"
-
-    @contextlib.contextmanager
-    def configured(label: str):
-        fp32 = label != "fp16-packed per-role weights"
-        llm.packed, llm._packed_head = (None, None) if fp32 else packed
-        llm.merge_answer = "switched" not in label
-        if "full head" in label:
-            llm.head, llm.vocab = full_head, None
-        try:
-            yield
-        finally:
-            llm.head, llm.vocab = restricted_head, restricted_vocab
-            llm.packed, llm._packed_head = packed
-            llm.merge_answer = True
-
-    def after_a_role() -> None:
-        # as in a conversation, a post-answer role ran last (a merged answer adapter is unmerged by it)
-        llm.generate_text("memory", memory_prompt(TYPICAL_PROMPTS[0][0]), max_new_tokens=1)
-
-    labels = ["fp32, answer adapter merged", "fp32, answer adapter switched (LoRA applied per step)",
-              f"fp32, answer adapter merged, full head ({full_head.shape[0]} rows)"]
-    if packed[0] is not None:
-        labels.insert(0, "fp16-packed per-role weights")
-    rows = {label: {"ttft": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
-
-    def measure(label: str) -> None:
-        row = rows[label]
-        for p in prompts:
-            after_a_role()  # so a merged answer adapter pays its merge inside the time to first token
-            c = llm.generate_text("answer", p, max_new_tokens=decode_tokens)
-            st = llm.last_stats
-            row["ttft"].append(c.timings.get("first_token_s", float("nan")))
-            if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
-                row["tps"].append(c.timings["decode_tokens_per_s"])
-            if st.steps:
-                row["layers_ms"].append(1000 * st.layers_s / st.steps)
-                row["head_ms"].append(1000 * (st.head_s / (st.steps + 1)))
-        if "full head" in label:
-            return
-        for m, _ in TYPICAL_PROMPTS:
-            answer = "좋아! 재밌게 보내고 나중에 얘기해 줘 😊" if language_of(m) == "ko" else "I'm an ENTJ! I love making plans."
-            llm.generate_text("answer", answer_prompt(m, TurnContext(now=now)), max_new_tokens=1)
-            t0 = time.perf_counter()  # from the end of the answer: includes unmerging a merged answer adapter
-            llm.generate_text("memory", memory_prompt(m), max_new_tokens=24)
-            llm.generate_text("summary", summary_prompt(m, answer), max_new_tokens=40)
-            llm.generate_text("expression", expression_prompt(answer), max_new_tokens=20)
-            row["post"].append(time.perf_counter() - t0)
-
-    for label in labels:  # warm-up
-        with configured(label):
-            llm.generate_text("answer", prompts[0], max_new_tokens=4)
-    for _ in tqdm(range(reps), desc="bench dialogue", unit="rep"):
-        for label in labels:
-            with configured(label):
-                measure(label)
-
-    lines = [f"Typical answer prompts (Korean and English, one with a retrieved memory), greedy, batch 1, "
-             f"{torch.get_num_threads()} threads; medians over {reps} × {len(prompts)} runs per configuration, the "
-             "configurations interleaved in each repetition; each answer follows a post-answer role, as in a "
-             f"conversation. `ohlora chat` and the server use **{shipped}** with the persona vocabulary's head "
-             f"({restricted_head.shape[0]} rows).", "",
-             "| configuration | time to first token (≤ 0.4 s) | decode tokens/s (≥ 25) | per token: layers | "
-             "per token: LM head | post-answer roles (≤ 1.5 s) |",
-             "|---|---|---|---|---|---|"]
-    for label, row in rows.items():
-        post = f"{_median(row['post']):.2f} s" if row["post"] else "—"
-        lines.append(f"| {label} | {_median(row['ttft']) * 1000:.0f} ms | {_median(row['tps']):.1f} | "
-                     f"{_median(row['layers_ms']):.1f} ms | {_median(row['head_ms']):.1f} ms | {post} |")
-    lines += ["", "Post-answer roles: memory + summary + expression, sequential, timed from the end of the answer "
-                  "(a merged answer adapter is unmerged first)."]
-    if packed[0] is not None:
-        fast, base = rows[labels[0]], rows[labels[1]]
-        lines.append(f"Side by side, fp16-packed vs fp32 merged: decode {_median(fast['tps']) / _median(base['tps']):.2f}×, "
-                     f"first token {_median(fast['ttft']) / _median(base['ttft']):.2f}×, post-answer roles "
-                     f"{_median(fast['post']) / _median(base['post']):.2f}× the time.")
-    return "\n".join(lines)

@@ -1,20 +1,17 @@
-"""fp16-packed copies of linear layers for CPU inference: the LLM's, one copy per role with its LoRA merged
-in, and the sentence encoder's and classifiers' BERT layers.
+"""fp16-packed linear layers for CPU inference: the LLM's (`dialogue.decoder`), and the sentence encoder's and
+classifiers' BERT layers.
 
 Decoding one token reads every layer weight once, so on a CPU it is bound by memory bandwidth: fp32 layers of
 Gemma 3 270M are ~400 MB a token. fbgemm's fp16 weight-packed GEMM (fp32 activations, fp16 weights, fp32
 accumulation) halves the bytes and its packed layout decodes 2.4x faster than fp32 sgemm on an AVX2 host,
 with a relative error of ~2e-4 per layer (int8 dynamic quantization was 3x faster but ~1e-2: activations
-are quantized too). Merging the LoRA into the packed weights also removes the per-answer merge/unmerge.
+are quantized too). torch's weight-only int8/int4 kernels (`_weight_int8pack_mm`, `_weight_int4pack_mm_for_cpu`)
+measured 14x and 30x slower than this one on the AVX2 host (docs/benchmarks.md), so fp16 it is.
 
-Copies share everything but the linear layers (embedding, norms, rotary buffers) with the original model; a
-layer a role does not adapt shares one packed base weight across roles. The e5 encoder's weights come from
-Q4_0 blocks with fp16 scales and the classifiers' are stored in float16, so fp16 packing loses ~nothing there.
+The e5 encoder's weights come from Q4_0 blocks with fp16 scales and the classifiers' are stored in float16,
+so fp16 packing loses ~nothing there.
 """
 from __future__ import annotations
-
-import copy
-from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -44,68 +41,6 @@ class PackedLinear(nn.Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, fp16-packed"
-
-
-def _linears(module: nn.Module, prefix: str = "") -> Iterator[tuple[str, nn.Module]]:
-    """(qualified name, module) for every plain Linear or LoRA-wrapped Linear, not descending into the latter."""
-    for name, child in module.named_children():
-        path = f"{prefix}{name}"
-        if hasattr(child, "base_layer") and hasattr(child, "lora_A"):
-            yield path, child
-        elif isinstance(child, nn.Linear):
-            yield path, child
-        else:
-            yield from _linears(child, path + ".")
-
-
-def _weight_for(module: nn.Module, role: str | None) -> tuple[torch.Tensor, torch.Tensor | None, bool]:
-    """(weight with `role`'s LoRA merged in, bias, whether the role adapts this layer)."""
-    if not hasattr(module, "lora_A"):
-        return module.weight, module.bias, False
-    base = module.base_layer
-    if getattr(module, "merged", False):
-        raise RuntimeError("pack role weights from the unmerged model (an adapter is merged into the base)")
-    if role is not None and role in module.lora_A:
-        return base.weight + module.get_delta_weight(role), base.bias, True
-    return base.weight, base.bias, False
-
-
-def _replace_linears(original: nn.Module, packed_for) -> nn.Module:
-    """A copy of `original` whose linear layers are `packed_for(path, module)`; every parameter and buffer of
-    the rest is shared with the original (the deepcopy memo), so only the module tree is copied."""
-    memo = {id(t): t for t in (*original.parameters(), *original.buffers())}
-    clone = copy.deepcopy(original, memo)
-    for path, module in list(_linears(original)):
-        parent_path, _, name = path.rpartition(".")
-        parent = clone.get_submodule(parent_path) if parent_path else clone
-        setattr(parent, name, packed_for(path, module))
-    return clone.eval()
-
-
-class PackedRoleModels:
-    """One fp16-packed copy of the text model per role (None: the bare base), built on first use."""
-
-    def __init__(self, text_model: nn.Module) -> None:
-        self.text_model = text_model
-        self._models: dict[str | None, nn.Module] = {}
-        self._base: dict[str, PackedLinear] = {}  # shared by every role that leaves the layer as it is
-
-    def get(self, role: str | None) -> nn.Module:
-        if role not in self._models:
-            self._models[role] = self._build(role)
-        return self._models[role]
-
-    @torch.inference_mode()
-    def _build(self, role: str | None) -> nn.Module:
-        def packed_for(path: str, module: nn.Module) -> PackedLinear:
-            weight, bias, adapted = _weight_for(module, role)
-            if adapted:
-                return PackedLinear(weight, bias)
-            if path not in self._base:
-                self._base[path] = PackedLinear(weight, bias)
-            return self._base[path]
-
-        return _replace_linears(self.text_model, packed_for)
 
 
 class PackedBertLayer(nn.Module):

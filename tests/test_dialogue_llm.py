@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
 import torch
 
-from dialogue.llm import Completion, InProcessLLM, TextDelta
+from dialogue.llm import Completion, InProcessLLM, LLMBackendError, TextDelta
 from tests.dialogue_tiny import save_tiny_base, tiny_gemma, tiny_tokenizer, with_adapters
 
 
@@ -17,7 +18,7 @@ def tiny_llm():
     model = with_adapters(tiny_gemma(len(tok)))
     # no stop tokens in the vocabulary: the random model never ends on its own
     vocab = [i for i in range(len(tok)) if i > 5]
-    return InProcessLLM(model, tok, vocab_ids=vocab, threads=1)
+    return InProcessLLM.from_transformers(model, tok, vocab_ids=vocab, threads=1)
 
 
 async def _collect(gen):
@@ -38,45 +39,44 @@ def test_restricted_head_only_emits_allowed_tokens():
     tok = tiny_tokenizer()
     model = tiny_gemma(len(tok))
     allowed = [tok.convert_tokens_to_ids(c) for c in "가나다라"]
-    llm = InProcessLLM(model, tok, vocab_ids=allowed)
+    llm = InProcessLLM.from_transformers(model, tok, vocab_ids=allowed)
     out = llm.generate_text("answer", "hello", max_new_tokens=10)
     assert out.text and set(out.text) <= set("가나다라")
     # greedy over the slice equals greedy over the full head with the other rows masked out
-    full = InProcessLLM(model, tok, vocab_ids=None)
-    h = torch.randn(32)
-    logits = h @ full.head.T
+    full = InProcessLLM.from_transformers(model, tok, vocab_ids=None)
+    h = torch.randn(1, 32)
+    logits = full.head(h)[0]
     masked = torch.full_like(logits, -float("inf"))
     masked[allowed] = logits[allowed]
-    assert llm._pick(h, 0.0, None, set()) == int(torch.argmax(masked))
+    assert llm._pick(llm.head(h)[0], 0.0, None) == int(torch.argmax(masked))
 
 
 def test_a_repetition_penalty_steers_greedy_answers_off_the_tokens_they_already_hold():
     tok = tiny_tokenizer()
     model = tiny_gemma(len(tok))
     allowed = [tok.convert_tokens_to_ids(c) for c in "가나다라"]
-    llm = InProcessLLM(model, tok, vocab_ids=allowed)
+    llm = InProcessLLM.from_transformers(model, tok, vocab_ids=allowed)
     plain = llm.generate_text("memory", "hello", max_new_tokens=12).text
-    llm.head = torch.eye(4, 32) * torch.tensor([[3.0], [2.0], [-1.0], [-0.5]])  # logits 3, 2, -1, -0.5
-    h = torch.ones(32)
-    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[0]  # no penalty configured: unchanged
+    logits = torch.tensor([3.0, 2.0, -1.0, -0.5])
+    assert llm._pick(logits, 0.0, None, [allowed[0]]) == allowed[0]  # no penalty configured: unchanged
     llm.repetition_penalty = 2.0
-    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[1]  # 3 / 2 < 2
-    assert llm._pick(h, 0.0, None, set(), [allowed[0], allowed[1]]) == allowed[0]  # 1.5 > 1
-    llm.head = torch.eye(4, 32) * torch.tensor([[-1.0], [-1.5], [-3.0], [-4.0]])
-    assert llm._pick(h, 0.0, None, set(), [allowed[0]]) == allowed[1]  # negative logits are multiplied: -2 < -1.5
-    llm = InProcessLLM(model, tok, vocab_ids=allowed)
+    assert llm._pick(logits, 0.0, None, [allowed[0]]) == allowed[1]  # 3 / 2 < 2
+    assert llm._pick(logits, 0.0, None, [allowed[0], allowed[1]]) == allowed[0]  # 1.5 > 1
+    assert logits.tolist() == [3.0, 2.0, -1.0, -0.5]  # the caller's row is left as it was
+    logits = torch.tensor([-1.0, -1.5, -3.0, -4.0])
+    assert llm._pick(logits, 0.0, None, [allowed[0]]) == allowed[1]  # negative logits are multiplied: -2 < -1.5
     llm.repetition_penalty = 1e6
     assert llm.generate_text("memory", "hello", max_new_tokens=12).text == plain  # structured roles decode plainly
 
 
 def test_top_p_samples_only_from_the_nucleus():
     tok = tiny_tokenizer()
-    llm = InProcessLLM(tiny_gemma(len(tok)), tok, vocab_ids=None)
-    h = torch.randn(32) * 50  # a peaked distribution: the top token carries nearly all the mass
-    best = llm._pick(h, 0.0, None, set())
+    llm = InProcessLLM.from_transformers(tiny_gemma(len(tok)), tok, vocab_ids=None)
+    logits = torch.randn(len(tok)) * 50  # a peaked distribution: the top token carries nearly all the mass
+    best = llm._pick(logits, 0.0, None)
     llm.top_p = 0.5
     gen = torch.Generator().manual_seed(0)
-    assert {llm._pick(h, 1.0, gen, set()) for _ in range(50)} == {best}
+    assert {llm._pick(logits, 1.0, gen) for _ in range(50)} == {best}
 
 
 def test_roles_switch_adapters(tiny_llm):
@@ -96,11 +96,11 @@ def test_closing_the_stream_cancels_generation(tiny_llm):
                 break
         await gen.aclose()
         t0 = time.perf_counter()
-        while tiny_llm._lock.locked() and time.perf_counter() - t0 < 5:
+        while tiny_llm.busy and time.perf_counter() - t0 < 5:
             await asyncio.sleep(0.01)
-        return tiny_llm._lock.locked()
+        return tiny_llm.busy
 
-    assert asyncio.run(run()) is False
+    assert asyncio.run(run()) == 0
     assert tiny_llm.last_stats.steps < 1000  # stopped within a few tokens, not at 100k
 
 
@@ -173,58 +173,76 @@ def test_validation_training_early_stops_on_the_validation_part(tmp_path):
         len(role_examples(fit, "memory")), len(role_examples(val, "memory")))
 
 
-def test_merged_answer_adapter_decodes_like_the_switched_one():
-    tok = tiny_tokenizer()
-    model = with_adapters(tiny_gemma(len(tok)))
-    vocab = [i for i in range(len(tok)) if i > 5]
-    prompt = "오늘 날씨 맑아"
-    switched = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=False)
-    want_answer = switched.generate_text("answer", prompt, max_new_tokens=8).text
-    want_memory = switched.generate_text("memory", prompt, max_new_tokens=8).text
-    assert switched.merged is None
-
-    merged = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=True)
-    assert merged.generate_text("answer", prompt, max_new_tokens=8).text == want_answer
-    assert merged.merged == "answer"
-    # the other roles run on the plain base again: unmerged first
-    assert merged.generate_text("memory", prompt, max_new_tokens=8).text == want_memory
-    assert merged.merged is None
-    assert merged.generate_text("answer", prompt, max_new_tokens=8).text == want_answer
+def _reference_greedy(model, tok, vocab: list[int], role: str | None, prompt: str, n: int) -> str:
+    """Greedy decoding with transformers' own forward pass (no cache), over the same restricted head."""
+    ids = tok(prompt)["input_ids"]
+    out: list[int] = []
+    ctx = model.disable_adapter() if role is None else contextlib.nullcontext()
+    if role is not None:
+        model.set_adapter(role)
+    with ctx, torch.no_grad():
+        for _ in range(n):
+            logits = model(input_ids=torch.tensor([ids + out])).logits[0, -1]
+            out.append(vocab[int(torch.argmax(logits[vocab]))])
+    return tok.decode(out)
 
 
-def test_fp16_packed_role_weights_decode_like_the_fp32_adapters():
-    from dialogue.packed_weights import PackedLinear
-
+@pytest.mark.parametrize("packed", [False, True])
+def test_every_role_decodes_like_transformers_with_its_adapter(packed):
     tok = tiny_tokenizer()
     model = with_adapters(tiny_gemma(len(tok)), roles=("answer", "memory"))
     vocab = [i for i in range(len(tok)) if i > 5]
-    prompt = "<start_of_turn>user\n오늘 날씨 맑아<end_of_turn>\n"
-    fp32 = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, merge_answer=False)
-    want = {role: fp32.generate_text(role, prompt, max_new_tokens=10).text
-            for role in ("answer", "memory", "summary", "expression")}
-    before = {k: v.clone() for k, v in model.state_dict().items()}
+    # longer than the tiny model's 8-token sliding window, so local layers must forget the start
+    prompt = "<start_of_turn>user\n오늘 날씨 맑아, 산책 갈래?<end_of_turn>\n"
+    llm = InProcessLLM.from_transformers(model, tok, vocab_ids=vocab, threads=1, packed=packed)
+    assert llm.adapters == {"answer", "memory"}
+    for role in ("answer", "memory", "summary"):  # summary has no adapter here: the bare base
+        want = _reference_greedy(model, tok, vocab, role if role in llm.adapters else None, prompt, 10)
+        assert llm.generate_text(role, prompt, max_new_tokens=10).text == want, role
 
-    packed = InProcessLLM(model, tok, vocab_ids=vocab, threads=1, packed=True)
-    assert packed.packed is not None and packed.merged is None
-    for role in ("answer", "memory", "summary", "answer"):  # summary has no adapter here: the bare base
-        assert packed.generate_text(role, prompt, max_new_tokens=10).text == want[role], role
-    # the packed copies leave the fp32 model as it was, and only the layers a role adapts are its own
-    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-    answer, memory = packed.packed.get("answer"), packed.packed.get("memory")
-    assert isinstance(answer.layers[0].mlp.up_proj, PackedLinear)  # not adapted: shared base weight
-    assert answer.layers[0].mlp.up_proj is memory.layers[0].mlp.up_proj
-    assert answer.layers[0].self_attn.q_proj is not memory.layers[0].self_attn.q_proj
-    assert answer.embed_tokens.weight is model.get_base_model().model.embed_tokens.weight  # shared, not copied
 
-    # and the fp32 path still works after it (the bench switches between them) ...
-    saved = packed.packed, packed._packed_head
-    packed.use_fp32_weights()
-    assert packed.generate_text("answer", prompt, max_new_tokens=10).text == want["answer"]
-    assert packed.merged == "answer"
-    # ... and back: a copy built after an fp32 merge is built from the plain base (expression: no adapter here)
-    packed.packed, packed._packed_head = saved
-    assert packed.generate_text("expression", prompt, max_new_tokens=10).text == want["expression"]
-    assert packed.merged is None
+def test_generations_of_several_sessions_share_steps_and_decode_as_if_alone(tiny_llm):
+    prompts = [("answer", "첫 번째 사용자"), ("memory", "second user, a longer message here"),
+               ("answer", "셋"), ("summary", "네 번째 사용자의 메시지")]
+    alone = [tiny_llm.generate_text(role, p, max_new_tokens=12).text for role, p in prompts]
+
+    async def together():
+        async def one(role, p):
+            return [ev async for ev in tiny_llm.generate(role, p, max_new_tokens=12)][-1]
+        return await asyncio.gather(*(one(role, p) for role, p in prompts))
+
+    done = asyncio.run(together())
+    assert [c.text for c in done] == alone
+    assert max(tiny_llm.last_stats.batch_sizes) > 1  # they really ran in shared forward passes
+
+
+def test_a_failing_step_reaches_the_caller_and_the_engine_goes_on(tiny_llm, monkeypatch):
+    real = tiny_llm.decoder.forward
+
+    def broken(batch):
+        raise RuntimeError("simulated kernel failure")
+
+    monkeypatch.setattr(tiny_llm.decoder, "forward", broken)
+
+    async def run():
+        return [ev async for ev in tiny_llm.generate("answer", "hi", max_new_tokens=4)]
+
+    with pytest.raises(LLMBackendError, match="simulated kernel failure"):
+        asyncio.run(run())
+    monkeypatch.setattr(tiny_llm.decoder, "forward", real)
+    assert tiny_llm.generate_text("answer", "hi", max_new_tokens=4).tokens == 4
+
+
+def test_embedding_rows_are_read_from_the_weights_file(tmp_path):
+    from dialogue.decoder import EmbeddingFile
+
+    base = save_tiny_base(tmp_path / "base")
+    table = EmbeddingFile(base / "model.safetensors", "model.embed_tokens.weight")
+    want = tiny_gemma(len(tiny_tokenizer())).model.embed_tokens.weight.detach()
+    assert table.shape == tuple(want.shape)
+    torch.testing.assert_close(table[torch.tensor([5, 0, 5, len(want) - 1])], want[[5, 0, 5, len(want) - 1]])
+    with pytest.raises(IndexError, match="outside the vocabulary"):
+        table[torch.tensor([len(want)])]
 
 
 def test_training_on_the_written_conversations_records_their_prompt_shape_for_the_live_engine(tmp_path):
