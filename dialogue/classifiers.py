@@ -85,7 +85,7 @@ def load_classifier(path: Path, encoder):
     from dialogue.finetuning import LayerClassifier, is_layer_classifier
 
     if is_layer_classifier(path):
-        return LayerClassifier.load(path, encoder.bert.config)
+        return LayerClassifier.load(path, encoder.config)
     return EmbeddingHead.load(path)
 
 

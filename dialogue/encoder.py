@@ -41,36 +41,65 @@ class SentenceEncoder:
     def __init__(self, model: str = DEFAULT_ENCODER, device: str = "cpu", cache_size: int = 2048,
                  packed: bool | None = None):
         """`packed` (default: wherever available, i.e. x86 CPU): run the layers with fp16-packed weights
-        (dialogue.packed_weights); `bert` keeps the fp32 model for fine-tuning copies of its layers."""
-        import logging
-
-        from sentence_transformers import SentenceTransformer
-
+        (dialogue.packed_weights). A packed prepared BERT folder is served by `dialogue.bert_serving`
+        (memory-mapped word table, no fp32 layers, no transformers import); the full sentence-transformers
+        model (`model`, `bert`: what fine-tuning copies its layers from) then loads on first use only."""
+        from dialogue.bert_serving import ServingBert, servable_folder
         from dialogue.packed_weights import packed_bert_layers, packing_wanted
 
-        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-        self.model = SentenceTransformer(_resolve(model), device=device)
-        self.model.eval()
-        self.tokenizer = self.model.tokenizer
-        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dim())
+        self.source = _resolve(model)
+        self.device = device
+        self.packed = packing_wanted(packed, device)
+        self._model = None
+        self._model_lock = threading.Lock()
+        if self.packed and servable_folder(self.source):
+            serving = ServingBert(self.source)
+            self.tokenizer = serving.tokenizer
+            self.config = serving.config
+            self.embeddings = serving.embeddings
+            self.layers = serving.layers
+            self.prompts = serving.prompts
+            self.max_seq_length = serving.max_seq_length
+            self.dim = int(serving.config.hidden_size)
+        else:
+            st = self.model
+            self.tokenizer = st.tokenizer
+            self.config = self.bert.config
+            self.embeddings = self.bert.embeddings
+            self.layers = packed_bert_layers(self.bert.encoder.layer) if self.packed else self.bert.encoder.layer
+            self.prompts = dict(st.prompts)
+            self.max_seq_length = st.max_seq_length
+            dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+            self.dim = int(dim())
         self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._states: OrderedDict[tuple[str, str, int], torch.Tensor] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         # hidden states kept by every full forward pass: the layers the loaded classifiers start from
         self.keep_layers: set[int] = set()
-        wanted = packing_wanted(packed, device)
-        self.layers = packed_bert_layers(self.bert.encoder.layer) if wanted else self.bert.encoder.layer
+
+    @property
+    def model(self):
+        """The sentence-transformers model on fp32 weights (loaded on first use when serving packed)."""
+        with self._model_lock:
+            if self._model is None:
+                import logging
+
+                from sentence_transformers import SentenceTransformer
+
+                logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+                self._model = SentenceTransformer(self.source, device=self.device)
+                self._model.eval()
+            return self._model
 
     @property
     def bert(self):
-        """The underlying transformers BertModel (frozen)."""
+        """The underlying transformers BertModel (frozen, fp32; loaded on first use when serving packed)."""
         return self.model[0].auto_model
 
     @property
     def num_layers(self) -> int:
-        return len(self.bert.encoder.layer)
+        return len(self.layers)
 
     def clear_cache(self) -> None:
         """Forget cached embeddings and hidden states (benchmarks measure uncached calls)."""
@@ -79,16 +108,15 @@ class SentenceEncoder:
             self._states.clear()
 
     def _prompt(self, kind: Kind) -> str:
-        return self.model.prompts.get(kind, f"{kind}: ")
+        return self.prompts.get(kind, f"{kind}: ")
 
     def _forward(self, texts: list[str], kind: Kind, upto: int | None) -> tuple[np.ndarray | None, dict[int, list]]:
         """Run the encoder on `texts` (batched, padded): the pooled unit embeddings when all layers run
         (`upto` None), and per kept layer each text's token states [n_tokens, dim] (padding removed)."""
         import torch
 
-        bert = self.bert
         batch = self.tokenizer([self._prompt(kind) + t for t in texts], padding=True, truncation=True,
-                               max_length=self.model.max_seq_length, return_tensors="pt")
+                               max_length=self.max_seq_length, return_tensors="pt")
         mask = batch["attention_mask"]
         lengths = mask.sum(1).tolist()
         wanted = {layer for layer in self.keep_layers if upto is None or layer <= upto}
@@ -97,7 +125,7 @@ class SentenceEncoder:
         n = self.num_layers if upto is None else upto
         kept: dict[int, list] = {}
         with torch.inference_mode():
-            h = bert.embeddings(input_ids=batch["input_ids"])
+            h = self.embeddings(input_ids=batch["input_ids"])
             ext = additive_mask(mask)
             for i in range(n + 1):
                 if i in wanted:

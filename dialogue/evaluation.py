@@ -631,7 +631,7 @@ def measure_finetuning(encoder, top_layers: int = 2, epochs: int = 8, lr: float 
     rows = read_jsonl(DATA_DIR / "ethics.jsonl")
     y = torch.tensor([ETHICS_LABELS.index(r["label"]) for r in rows])
     bert = encoder.model[0].auto_model
-    tok = encoder.tokenizer
+    tok = encoder.model.tokenizer  # padding="max_length": the transformers tokenizer
     n_layers = len(bert.encoder.layer)
     hidden, masks = [], []
     with torch.inference_mode():

@@ -117,22 +117,30 @@ class LayerClassifier(nn.Module):
     @classmethod
     def load(cls, path: Path, bert_config, packed: bool | None = None) -> LayerClassifier:
         """The saved classifier, for inference; `packed` (default: on x86 CPU) fp16-packs its layers, which
-        are stored in float16 anyway."""
+        are stored in float16 anyway. `bert_config`: the encoder's (`SentenceEncoder.config`)."""
         from safetensors.torch import load_file
-        from transformers.models.bert.modeling_bert import BertLayer
 
+        from dialogue.bert_serving import as_bert_config, bert_layer_weights
         from dialogue.packed_weights import packed_bert_layers, packing_wanted
 
         meta = json.loads(path.with_suffix(".json").read_text())
         tensors = load_file(str(path.with_name(path.name + ".layers.safetensors")))
-        layers = [BertLayer(bert_config) for _ in range(int(meta.pop("top_layers")))]
+        count = int(meta.pop("top_layers"))
+        pack = packing_wanted(packed)
+        if pack:  # only packed copies survive: the fp32 weights are assigned, then packed
+            with torch.device("meta"):
+                layers = [bert_layer_weights(bert_config) for _ in range(count)]
+        else:
+            from transformers.models.bert.modeling_bert import BertLayer
+
+            layers = [BertLayer(as_bert_config(bert_config)) for _ in range(count)]
         model = cls(layers, meta.pop("labels"), int(meta.pop("from_layer")), bool(meta.pop("pair")),
                     float(meta.pop("temperature")), {k: v for k, v in meta.items() if k != "kind"})
-        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        model.load_state_dict({k: v.float() for k, v in tensors.items()}, assign=pack)
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
-        if packing_wanted(packed):
+        if pack:
             model.layers = packed_bert_layers(model.layers)
         return model
 

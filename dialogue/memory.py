@@ -165,7 +165,7 @@ def load_pair_model(encoder, path: Path = PAIR_MODEL):
 
     if not is_layer_classifier(path) or not hasattr(encoder, "token_states"):
         return None
-    return LayerClassifier.load(path, encoder.bert.config)
+    return LayerClassifier.load(path, encoder.config)
 
 
 def day_offset(text: str) -> tuple[int | None, re.Match | None]:

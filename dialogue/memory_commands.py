@@ -408,12 +408,12 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     enc = shared_encoder()
     ethics, topic, persona = EthicsClassifier(enc), TopicChangeClassifier(enc), PersonaQuestionClassifier(enc)
     setups = {"shipped": (enc, ethics, topic, persona)}
-    packed = enc.layers is not enc.bert.encoder.layer
+    packed = enc.packed
     names = ("ethics", "topic", "persona")
     if packed and all(is_layer_classifier(HEADS_DIR / n) for n in names):
         # the fp32 alternative, measured side by side with what ships (fp16-packed layers)
         enc32 = SentenceEncoder(packed=False)
-        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.bert.config, packed=False) for n in names}
+        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.config, packed=False) for n in names}
         setups["fp32"] = (enc32, EthicsClassifier(enc32, heads["ethics"]), TopicChangeClassifier(enc32, heads["topic"]),
                           PersonaQuestionClassifier(enc32, heads["persona"]))
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",

@@ -76,3 +76,21 @@ def test_embeddings_match_e5c(reference, encoder, kind):
     cos = (ours * theirs).sum(1)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-4)
     assert cos.min() >= 0.99, f"min cosine {cos.min():.5f} on {SENTENCES[int(cos.argmin())]!r}"
+
+
+def test_served_encoder_is_bit_identical_to_the_sentence_transformers_model(encoder, monkeypatch):
+    # the served encoder maps the word table and packs the layers from the file; the fallback loads the
+    # whole sentence-transformers model and packs its layers: same tokens, same embeddings, same bits
+    import dialogue.bert_serving as serving
+    from dialogue.encoder import SentenceEncoder
+
+    assert encoder._model is None, "the shared encoder should serve without the fp32 model"
+    monkeypatch.setattr(serving, "servable_folder", lambda folder: False)
+    full = SentenceEncoder()
+    texts = ["query: " + s for s in SENTENCES] + ["가나다 " * 400]  # the last one is truncated at 512 tokens
+    assert encoder.tokenizer(texts)["input_ids"] == full.tokenizer(texts)["input_ids"]
+    got = encoder.tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
+    want = full.tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
+    assert (got["input_ids"] == want["input_ids"]).all() and (got["attention_mask"] == want["attention_mask"]).all()
+    for kind in ("query", "passage"):
+        np.testing.assert_array_equal(encoder.encode(SENTENCES, kind), full.encode(SENTENCES, kind))
