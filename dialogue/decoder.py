@@ -106,8 +106,7 @@ class DecoderLayer:
     post_attn_norm: torch.Tensor
     pre_ff_norm: torch.Tensor
     post_ff_norm: torch.Tensor
-    q_norm: torch.Tensor
-    k_norm: torch.Tensor
+    qk_norm: torch.Tensor           # [heads + kv_heads, head_dim]: q_norm's (1 + w) per query head, then k_norm's
     linear: dict[str, nn.Module]    # "qkv", "o", "gate_up", "down"
     lora: dict[str, dict[str, LoRA]] = field(default_factory=dict)  # role -> fused name -> LoRA
 
@@ -236,8 +235,9 @@ class GemmaDecoder:
                      for name, parts in FUSED.items()}
             layer = DecoderLayer(norm(p + "input_layernorm.weight"), norm(p + "post_attention_layernorm.weight"),
                                  norm(p + "pre_feedforward_layernorm.weight"),
-                                 norm(p + "post_feedforward_layernorm.weight"), norm(p + "self_attn.q_norm.weight"),
-                                 norm(p + "self_attn.k_norm.weight"), fused)
+                                 norm(p + "post_feedforward_layernorm.weight"),
+                                 torch.cat([norm(p + "self_attn.q_norm.weight").expand(cfg.heads, -1),
+                                            norm(p + "self_attn.k_norm.weight").expand(cfg.kv_heads, -1)]), fused)
             for role, (sd, scale, _rank) in loras.items():
                 layer.lora[role] = _fused_lora(sd, i, cfg, scale, dev, act)
             layers.append(layer)
@@ -323,10 +323,11 @@ class GemmaDecoder:
             sliding = cfg.sliding[li]
             cos, sin = rotations[sliding]
             h = rms_norm(x, layer.input_norm, cfg.eps)
-            q, k, v = self._project(layer, "qkv", h, spans).split((q_size, kv_size, kv_size), -1)
-            q = rotate(rms_norm(q.view(-1, cfg.heads, cfg.head_dim), layer.q_norm, cfg.eps), cos, sin)
-            k = rotate(rms_norm(k.view(-1, cfg.kv_heads, cfg.head_dim), layer.k_norm, cfg.eps), cos, sin)
-            v = v.view(-1, cfg.kv_heads, cfg.head_dim)
+            qkv = self._project(layer, "qkv", h, spans).view(-1, cfg.heads + 2 * cfg.kv_heads, cfg.head_dim)
+            # q and k heads normed (each with its own scale) and rotated together: fewer small ops per layer
+            qk = qkv[:, : cfg.heads + cfg.kv_heads]
+            qk = rotate(qk * torch.rsqrt(qk.pow(2).mean(-1, keepdim=True) + cfg.eps) * layer.qk_norm, cos, sin)
+            q, k, v = qk[:, : cfg.heads], qk[:, cfg.heads:], qkv[:, cfg.heads + cfg.kv_heads:]
             out = torch.empty_like(q)
             for s, (a, b), mask in zip(seqs, ranges, masks):
                 start, n = s.cache.length, b - a

@@ -56,6 +56,7 @@ class DecodeStats:
     layers_s: float = 0.0   # decode steps' forward passes
     head_s: float = 0.0     # LM head and token choice
     steps: int = 0
+    reused_tokens: int = 0  # prompt tokens found in the cache of an earlier generation
     batch_sizes: list[int] = field(default_factory=list)  # sequences in each of its decode steps
 
 
@@ -89,7 +90,7 @@ class InProcessLLM:
     """
 
     def __init__(self, decoder: GemmaDecoder, tokenizer, vocab_ids: list[int] | None = None,
-                 threads: int | None = None, max_batch: int = 16) -> None:
+                 threads: int | None = None, max_batch: int = 16, prefix_cache_mb: float = 96.0) -> None:
         import torch
 
         if threads:
@@ -116,6 +117,10 @@ class InProcessLLM:
         self._running: list[_Generation] = []
         self._worker: threading.Thread | None = None
         self._closed = False
+        # Finished generations' caches, most recent last, for the next prompt that starts with their tokens (a
+        # conversation's next answer prompt repeats its earlier exchanges): (role, tokens, cache).
+        self._prefixes: list[tuple[str, list[int], object]] = []
+        self.prefix_cache_bytes = int(prefix_cache_mb * 2**20)
 
     @property
     def adapters(self) -> set[str]:
@@ -223,8 +228,10 @@ class InProcessLLM:
                 self._end(g, finished=False)
                 continue
             if g.cache is None:
-                g.cache = self.decoder.new_cache(len(g.prompt) + g.max_new_tokens)
-                batch.append(SequenceInput(g.prompt, g.cache, g.role if g.role in self.adapters else None))
+                with self._cond:
+                    g.cache, reused = self._reuse_prefix(g)
+                g.stats.reused_tokens = reused
+                batch.append(SequenceInput(g.prompt[reused:], g.cache, g.role if g.role in self.adapters else None))
             else:
                 batch.append(SequenceInput([g.out[-1]], g.cache, g.role if g.role in self.adapters else None))
             gens.append(g)
@@ -265,9 +272,47 @@ class InProcessLLM:
             if len(g.out) >= g.max_new_tokens or g.cancelled.is_set():
                 self._end(g, finished=False)
 
+    def _reuse_prefix(self, g: _Generation):
+        """A cache for `g`: the stored one sharing the longest start with its prompt (taken out of the store and
+        cut to that start), or a new one. Returns (cache, tokens already in it)."""
+        best, common = None, 0
+        for i, (role, tokens, _cache) in enumerate(self._prefixes):
+            if role != g.role:
+                continue
+            n = 0
+            for a, b in zip(tokens, g.prompt):
+                if a != b:
+                    break
+                n += 1
+            if n > common:
+                best, common = i, n
+        common = min(common, len(g.prompt) - 1)  # at least one token to read: its output is the first pick
+        if best is None or common < 4:
+            return self.decoder.new_cache(len(g.prompt) + g.max_new_tokens), 0
+        _role, _tokens, cache = self._prefixes.pop(best)
+        cache.length = common
+        cache.reserve(len(g.prompt) + g.max_new_tokens)
+        return cache, common
+
+    def _keep_prefix(self, g: _Generation) -> None:
+        """Store a finished generation's cache for a later prompt that repeats it; oldest out past the budget."""
+        cache = g.cache
+        tokens = (g.prompt + g.out)[:cache.length]
+        self._prefixes.append((g.role, tokens, cache))
+        while self._prefixes and sum(c.keys.nbytes + c.values.nbytes for _, _, c in self._prefixes) > self.prefix_cache_bytes:
+            self._prefixes.pop(0)
+
+    def clear_prefix_cache(self) -> None:
+        """Forget the stored caches (benchmarks measuring a cold start)."""
+        with self._cond:
+            self._prefixes.clear()
+
     def _end(self, g: _Generation, finished: bool) -> None:
         g.finished = finished
-        g.cache = None  # its memory goes now, not when the caller lets go of it
+        if g.cache is not None and g.error is None and g.cache.length:
+            with self._cond:
+                self._keep_prefix(g)
+        g.cache = None  # the store holds it now, or its memory goes
         with self._cond:
             if g in self._running:
                 self._running.remove(g)

@@ -216,6 +216,22 @@ def test_generations_of_several_sessions_share_steps_and_decode_as_if_alone(tiny
     assert max(tiny_llm.last_stats.batch_sizes) > 1  # they really ran in shared forward passes
 
 
+def test_a_conversations_next_prompt_reuses_the_cache_of_its_earlier_turn(tiny_llm):
+    first = "<start_of_turn>user\n안녕, 오늘 뭐 해?<end_of_turn>\n<start_of_turn>model\n"
+    answer = tiny_llm.generate_text("answer", first, max_new_tokens=6).text
+    follow_up = f"{first}{answer}<end_of_turn>\n<start_of_turn>user\n그렇구나<end_of_turn>\n<start_of_turn>model\n"
+    warm = tiny_llm.generate_text("answer", follow_up, max_new_tokens=8).text
+    assert tiny_llm.last_stats.reused_tokens >= len(tiny_llm.tokenizer(first)["input_ids"])
+    tiny_llm.clear_prefix_cache()
+    assert tiny_llm.generate_text("answer", follow_up, max_new_tokens=8).text == warm  # same text as read afresh
+    assert tiny_llm.last_stats.reused_tokens == 0
+    # another role's cache is never reused: its adapter made different keys and values
+    tiny_llm.clear_prefix_cache()
+    tiny_llm.generate_text("memory", first, max_new_tokens=4)
+    tiny_llm.generate_text("answer", first, max_new_tokens=4)
+    assert tiny_llm.last_stats.reused_tokens == 0
+
+
 def test_a_failing_step_reaches_the_caller_and_the_engine_goes_on(tiny_llm, monkeypatch):
     real = tiny_llm.decoder.forward
 
