@@ -173,13 +173,12 @@ def _eval_open(args: argparse.Namespace) -> int:
         if args.limit:  # an even spread over the set (its files run category by category, language by language)
             items = items[::max(1, len(items) // args.limit)][:args.limit]
         llm = load_default_llm(adapters=args.adapters)
-        tokenizer = llm.tokenizer
         with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
             history, _ = trained_prompt_shape(args.adapters or ADAPTERS_DIR)
             memories = LIVE_PROMPT_MEMORIES if args.prompt_memories is None else args.prompt_memories
             decoding = AnswerDecoding.with_overrides(args.temperature, args.top_p, args.repetition_penalty)
             decoding.apply(llm)
-            engine = PersonaChat(llm, count_tokens=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]),
+            engine = PersonaChat(llm, count_tokens=llm.tokenizer.count,
                                  history_turns=history, prompt_memories=memories, temperature=decoding.temperature,
                                  **build_collaborators(str(Path(tmp) / "eval.sqlite3")))
             rows = open_eval.answer_items(items, engine)

@@ -504,8 +504,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         from dialogue.llm_evaluation import load_default_llm
 
         llm = load_default_llm(threads=threads)
-        tokenizer = llm.tokenizer
-        count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+        count = llm.tokenizer.count
         history, _ = trained_prompt_shape(ADAPTERS_DIR)
         memories = live_memories
         decoding.apply(llm)  # answers decoded here; a remote engine decodes by its own settings

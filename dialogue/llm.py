@@ -89,7 +89,7 @@ class InProcessLLM:
     head to those rows (None: the full vocabulary).
     """
 
-    def __init__(self, decoder: GemmaDecoder, tokenizer, vocab_ids: list[int] | None = None,
+    def __init__(self, decoder: GemmaDecoder, tokenizer: TextTokenizer, vocab_ids: list[int] | None = None,
                  threads: int | None = None, max_batch: int = 16, prefix_cache_mb: float = 96.0) -> None:
         import torch
 
@@ -102,10 +102,7 @@ class InProcessLLM:
         self.vocab = torch.tensor(vocab_ids, device=self.device) if vocab_ids is not None else None
         self.head = decoder.head(vocab_ids)
         self._vocab_pos = {int(t): i for i, t in enumerate(vocab_ids)} if vocab_ids is not None else None
-        stop = [tokenizer.convert_tokens_to_ids(t) for t in ("<end_of_turn>", "<eos>")]
-        self.stop_ids = {i for i in stop if isinstance(i, int) and i >= 0}
-        if tokenizer.eos_token_id is not None:
-            self.stop_ids.add(tokenizer.eos_token_id)
+        self.stop_ids = {i for i in map(tokenizer.token_id, ("<end_of_turn>", "<eos>")) if i is not None}
         # Answer decoding (the other roles write structured text and always decode plainly): a penalty > 1 on
         # tokens the answer already holds (CTRL's rule: positive logits divided, negative ones multiplied)
         # and nucleus sampling's top-p when sampling. Chosen on the validation set (docs/dialogue-eval.md).
@@ -138,8 +135,6 @@ class InProcessLLM:
         """The base from `base_dir` and every role adapter found under `adapters_dir` (None: the bare base).
         A folder holding no role adapter is an error, not a silent run of the bare base. `packed` (default:
         wherever available, i.e. x86 CPU) decodes through fp16-packed weights."""
-        from transformers import AutoTokenizer
-
         from dialogue.decoder import GemmaDecoder
         from dialogue.vocabulary import load_vocabulary
 
@@ -147,7 +142,7 @@ class InProcessLLM:
         if adapters_dir is not None and not roles:
             raise ValueError(f"no role adapters in {adapters_dir} (expected {'/, '.join(ROLES)}/ folders with "
                              "adapter_config.json, as `ohlora train` writes them)")
-        tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        tokenizer = TextTokenizer.from_file(Path(base_dir) / "tokenizer.json")
         decoder = GemmaDecoder.from_files(base_dir, {r: adapters_dir / r for r in roles}, packed=packed, device=device)
         vocab = None
         if adapters_dir is not None and (adapters_dir / "vocabulary.json").exists() and not full_vocabulary:
@@ -160,7 +155,8 @@ class InProcessLLM:
         """A transformers Gemma 3 (or a peft model around one: each adapter a role), copied into the decoder."""
         from dialogue.decoder import GemmaDecoder
 
-        return cls(GemmaDecoder.from_transformers(model, packed=packed), tokenizer, vocab_ids, threads)
+        return cls(GemmaDecoder.from_transformers(model, packed=packed), TextTokenizer(tokenizer.backend_tokenizer),
+                   vocab_ids, threads)
 
     def close(self) -> None:
         """Stops the worker thread (running generations end unfinished)."""
@@ -327,7 +323,7 @@ class InProcessLLM:
 
         if self._closed:
             raise LLMBackendError("the in-process LLM is closed")
-        ids = self.tokenizer(prompt, add_special_tokens=True)["input_ids"]
+        ids = self.tokenizer.encode(prompt)
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -365,7 +361,7 @@ class InProcessLLM:
             timings["first_token_s"] = first - t0
             if len(ids) > 1:
                 timings["decode_tokens_per_s"] = (len(ids) - 1) / max(total - (first - t0), 1e-9)
-        return Completion(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids), finished, timings)
+        return Completion(self.tokenizer.decode(ids), len(ids), finished, timings)
 
     async def generate(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
                        seed: int | None = None) -> AsyncIterator[GenerationEvent]:
@@ -402,6 +398,36 @@ class InProcessLLM:
             cancelled.set()  # the consumer stopped early (barge-in, closed socket): stop at the next step
 
 
+class TextTokenizer:
+    """The LLM's tokenizer (`tokenizers`, from the model's tokenizer.json) with the calls the engine makes;
+    transformers' wrapper around it is not loaded at serve time."""
+
+    def __init__(self, tokenizer) -> None:
+        self.backend = tokenizer  # a tokenizers.Tokenizer
+
+    @classmethod
+    def from_file(cls, path: Path) -> TextTokenizer:
+        from tokenizers import Tokenizer
+
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{path} is missing; run `ohlora weights prepare --only gemma3-270m`")
+        return cls(Tokenizer.from_file(str(path)))
+
+    def encode(self, text: str, special: bool = True) -> list[int]:
+        """Token ids; `special` adds the model's own markers (Gemma's <bos>)."""
+        return self.backend.encode(text, add_special_tokens=special).ids
+
+    def count(self, text: str) -> int:
+        """Tokens in `text` without the markers (prompt budgets)."""
+        return len(self.encode(text, special=False))
+
+    def decode(self, ids: list[int]) -> str:
+        return self.backend.decode(ids, skip_special_tokens=True)
+
+    def token_id(self, token: str) -> int | None:
+        return self.backend.token_to_id(token)
+
+
 class IncrementalDetokenizer:
     """Turns a growing id list into text deltas, holding back incomplete UTF-8 (a split Hangul/emoji)."""
 
@@ -410,14 +436,14 @@ class IncrementalDetokenizer:
         self.shown = ""
 
     def step(self, ids: list[int]) -> str:
-        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        text = self.tokenizer.decode(ids)
         if text.endswith("\ufffd") or not text.startswith(self.shown):
             return ""
         delta, self.shown = text[len(self.shown):], text
         return delta
 
     def flush(self, ids: list[int]) -> str:
-        text = self.tokenizer.decode(ids, skip_special_tokens=True).rstrip("\ufffd")
+        text = self.tokenizer.decode(ids).rstrip("\ufffd")
         delta = text[len(self.shown):] if text.startswith(self.shown) else ""
         self.shown = text
         return delta

@@ -4,7 +4,8 @@ Rows, interleaved per repetition so that the shared machine's load falls on all 
 - ohlora as shipped (`InProcessLLM`: fp16-packed base, role adapters as LoRA side matmuls, persona head),
 - ohlora with fp32 weights (the reference the packed path is checked against),
 - llama.cpp in this process (`llama-cpp-python`, the `llamacpp` extra) on the same Gemma GGUF with the
-  answer adapter as GGUF LoRA, greedy, the same threads: with its prompt cache warm and cold;
+  answer adapter as GGUF LoRA, greedy, the same threads;
+each on the first answer of a conversation (caches cleared) and on the next turn (prompt caches warm);
 then several answers at once through one `InProcessLLM` (1, 4, 16 sessions), and the load time and resident
 memory of a process that holds only the LLM.
 """
@@ -21,13 +22,14 @@ from datetime import datetime
 from tqdm import tqdm
 
 from dialogue.llm import InProcessLLM
-from dialogue.prompting import TurnContext, answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt
+from dialogue.prompting import TurnContext, answer_prompt, expression_prompt, memory_prompt, summary_prompt
 
-MESSAGES = [
-    ("오늘 친구랑 카페 가기로 했어! 너는 오늘 뭐 해?", ""),
-    ("What's your MBTI?", ""),
-    ("내일 뭐 입고 나갈까?", "[내일 날씨: 비]"),
-    ("Can you recommend a good book for a long train ride?", ""),
+# (first message, its retrieved memory, the user's next message): two turns of a conversation
+CONVERSATIONS = [
+    ("오늘 친구랑 카페 가기로 했어! 너는 오늘 뭐 해?", "", "카페에서 뭐 마실지 추천해 줄래?"),
+    ("What's your MBTI?", "", "Do you think it suits you?"),
+    ("내일 뭐 입고 나갈까?", "[내일 날씨: 비]", "우산도 챙겨야겠지?"),
+    ("Can you recommend a good book for a long train ride?", "", "Something lighter, maybe?"),
 ]
 NOW = datetime(2025, 11, 29, 15, 0)
 
@@ -54,13 +56,11 @@ class LlamaCppAnswers:
     def available() -> bool:
         return importlib.util.find_spec("llama_cpp") is not None
 
-    def answer(self, prompt: str, max_tokens: int, warm: bool) -> tuple[float, float | None, int]:
-        """(first token s, decode tokens/s, tokens). `warm`: the same prompt was just read, as llama.cpp's
-        prompt cache finds it when a conversation goes on; else the cache is cleared first."""
+    def answer(self, prompt: str, max_tokens: int, cold: bool) -> tuple[float, float | None, int]:
+        """(first token s, decode tokens/s, tokens). Unless `cold`, llama.cpp's prompt cache keeps what the
+        previous call read and wrote, and only the rest of this prompt is read."""
         tokens = self.model.tokenize(prompt.encode(), add_bos=True, special=True)
-        if warm:
-            next(iter(self.model.generate(tokens, top_k=1, temp=0.0, repeat_penalty=1.0)))
-        else:
+        if cold:
             self.model.reset()
         t0 = time.perf_counter()
         first, n = None, 0
@@ -125,55 +125,60 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
         reference = InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), ADAPTERS_DIR, threads=threads,
                                                  packed=False)
     llama = LlamaCppAnswers(threads) if llamacpp and LlamaCppAnswers.available() else None
-    prompts = [answer_prompt(m, TurnContext(now=NOW, memory=mem)) for m, mem in MESSAGES]
+    first_prompts = [answer_prompt(m, TurnContext(now=NOW, memory=mem)) for m, mem, _ in CONVERSATIONS]
+    # the second turn carries the first exchange (her answer as ohlora wrote it, the same text for every engine)
+    answers = [llm.generate_text("answer", p, max_new_tokens=decode_tokens).text for p in first_prompts]
+    next_prompts = [answer_prompt(m2, TurnContext(now=NOW, history=((m1, a1),)))
+                    for (m1, _, m2), a1 in zip(CONVERSATIONS, answers)]
 
     labels = [f"ohlora ({shipped}, shipped)"] + (["ohlora (fp32 reference)"] if reference else [])
-    if llama:
-        labels += ["llama.cpp, prompt cache warm", "llama.cpp, cold"]
-    rows = {label: {"ttft": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
+    labels += ["llama.cpp"] if llama else []
+    rows = {label: {"cold": [], "warm": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
 
     def ours(engine: InProcessLLM, label: str) -> None:
         row = rows[label]
-        for p in prompts:
-            c = engine.generate_text("answer", p, max_new_tokens=decode_tokens)
+        for first, follow in zip(first_prompts, next_prompts):
+            engine.clear_prefix_cache()
+            c = engine.generate_text("answer", first, max_new_tokens=decode_tokens)
             st = engine.last_stats
-            row["ttft"].append(c.timings.get("first_token_s", float("nan")))
+            row["cold"].append(c.timings.get("first_token_s", float("nan")))
             if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
                 row["tps"].append(c.timings["decode_tokens_per_s"])
             if st.steps:
                 row["layers_ms"].append(1000 * st.layers_s / st.steps)
                 row["head_ms"].append(1000 * st.head_s / (st.steps + 1))
-        for m, _ in MESSAGES[:3]:
-            answer = "좋아! 재밌게 보내고 나중에 얘기해 줘 😊" if language_of(m) == "ko" else "I'm an ENTJ! I love making plans."
+            c = engine.generate_text("answer", follow, max_new_tokens=decode_tokens)
+            row["warm"].append(c.timings.get("first_token_s", float("nan")))
+        for (m, _, _), answer in zip(CONVERSATIONS, answers):
             t0 = time.perf_counter()
             engine.generate_text("memory", memory_prompt(m), max_new_tokens=24)
             engine.generate_text("summary", summary_prompt(m, answer), max_new_tokens=40)
             engine.generate_text("expression", expression_prompt(answer), max_new_tokens=20)
             row["post"].append(time.perf_counter() - t0)
 
-    def theirs(warm: bool) -> None:
-        row = rows["llama.cpp, prompt cache warm" if warm else "llama.cpp, cold"]
-        for p in prompts:
-            ttft, tps, _ = llama.answer(p, decode_tokens, warm)
-            row["ttft"].append(ttft)
+    def theirs() -> None:
+        row = rows["llama.cpp"]
+        for first, follow in zip(first_prompts, next_prompts):
+            ttft, tps, _ = llama.answer(first, decode_tokens, cold=True)
+            row["cold"].append(ttft)
             if tps is not None:
                 row["tps"].append(tps)
+            row["warm"].append(llama.answer(follow, decode_tokens, cold=False)[0])
 
-    llm.generate_text("answer", prompts[0], max_new_tokens=4)  # warm-up
     if reference:
-        reference.generate_text("answer", prompts[0], max_new_tokens=4)
+        reference.generate_text("answer", first_prompts[0], max_new_tokens=4)  # warm-up
     if llama:
-        llama.answer(prompts[0], 4, warm=False)
+        llama.answer(first_prompts[0], 4, cold=True)
     concurrency = {n: {"ttft": [], "tps": []} for n in sessions}
     for _ in tqdm(range(reps), desc="bench dialogue llm", unit="rep"):
         ours(llm, labels[0])
         if reference:
             ours(reference, labels[1])
         if llama:
-            theirs(warm=True)
-            theirs(warm=False)
+            theirs()
         for n in sessions:
-            ttft, tps = _concurrent(llm, prompts, n, decode_tokens)
+            llm.clear_prefix_cache()
+            ttft, tps = _concurrent(llm, first_prompts, n, decode_tokens)
             concurrency[n]["ttft"] += ttft
             concurrency[n]["tps"] += tps
     if reference:
@@ -182,25 +187,28 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     del reference, llm
     load_s, rss_mb = load_probe()
 
-    lines = [f"Answer prompts of {len(prompts)} messages (Korean and English, one with a retrieved memory), greedy, "
+    lines = [f"Two-turn conversations ({len(CONVERSATIONS)}: Korean and English, one with a retrieved memory), greedy, "
              f"no repetition penalty, up to {decode_tokens} tokens, {threads} threads; medians over {reps} × "
-             f"{len(prompts)} runs per row, the rows interleaved in each repetition. ohlora decodes through its "
-             f"persona vocabulary's head ({llm_head_rows()} rows); llama.cpp (llama-cpp-python, in this process) "
-             "runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full 262,144-token head. "
-             "Post-answer roles: memory + summary + expression one after another.", "",
-             "| engine | first token | decode tokens/s | per token: layers | per token: LM head | post-answer roles |",
-             "|---|---|---|---|---|---|"]
+             f"{len(CONVERSATIONS)} per row, the rows interleaved in each repetition. *New conversation*: the first "
+             "answer with every cache cleared. *Next turn*: the second answer, whose prompt repeats the first "
+             "exchange, right after the first (each engine's prompt cache holds what it read and wrote). ohlora "
+             f"decodes through its persona vocabulary's head ({llm_head_rows()} rows); llama.cpp (llama-cpp-python, in "
+             "this process) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
+             "262,144-token head. Post-answer roles: memory + summary + expression one after another.", "",
+             "| engine | first token, new conversation | first token, next turn | decode tokens/s | per token: "
+             "layers | per token: LM head | post-answer roles |", "|---|---|---|---|---|---|---|"]
     for label, row in rows.items():
         layers = f"{_median(row['layers_ms']):.1f} ms" if row["layers_ms"] else "—"
         head = f"{_median(row['head_ms']):.1f} ms" if row["head_ms"] else "—"
         post = f"{_median(row['post']):.2f} s" if row["post"] else "—"
-        lines.append(f"| {label} | {_median(row['ttft']) * 1000:.0f} ms | {_median(row['tps']):.1f} | {layers} | "
-                     f"{head} | {post} |")
+        lines.append(f"| {label} | {_median(row['cold']) * 1000:.0f} ms | {_median(row['warm']) * 1000:.0f} ms | "
+                     f"{_median(row['tps']):.1f} | {layers} | {head} | {post} |")
     if llama:
-        mine, warm = rows[labels[0]], rows["llama.cpp, prompt cache warm"]
-        lines += ["", f"ohlora / llama.cpp: decode **{_median(mine['tps']) / _median(warm['tps']):.2f}×** the tokens/s "
-                      f"(target ≥ 1.0), first token **{_median(mine['ttft']) / _median(warm['ttft']):.2f}×** llama.cpp's "
-                      "with its cache warm (target ≤ 1.0)."]
+        mine, theirs_ = rows[labels[0]], rows["llama.cpp"]
+        lines += ["", f"ohlora / llama.cpp, side by side: decode **{_median(mine['tps']) / _median(theirs_['tps']):.2f}×** "
+                      f"the tokens/s (target ≥ 1.0); first token of the next turn "
+                      f"**{_median(mine['warm']) / _median(theirs_['warm']):.2f}×** llama.cpp's with its cache warm "
+                      f"(target ≤ 1.0), of a new conversation {_median(mine['cold']) / _median(theirs_['cold']):.2f}×."]
     else:
         lines += ["", "llama.cpp rows: not measured (`pip install -e '.[llamacpp]'` adds them)."]
     lines += ["", "Several answers at once (one `InProcessLLM`, every session's tokens in one forward pass per step; "

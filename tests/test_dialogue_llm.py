@@ -221,7 +221,7 @@ def test_a_conversations_next_prompt_reuses_the_cache_of_its_earlier_turn(tiny_l
     answer = tiny_llm.generate_text("answer", first, max_new_tokens=6).text
     follow_up = f"{first}{answer}<end_of_turn>\n<start_of_turn>user\n그렇구나<end_of_turn>\n<start_of_turn>model\n"
     warm = tiny_llm.generate_text("answer", follow_up, max_new_tokens=8).text
-    assert tiny_llm.last_stats.reused_tokens >= len(tiny_llm.tokenizer(first)["input_ids"])
+    assert tiny_llm.last_stats.reused_tokens >= len(tiny_llm.tokenizer.encode(first))
     tiny_llm.clear_prefix_cache()
     assert tiny_llm.generate_text("answer", follow_up, max_new_tokens=8).text == warm  # same text as read afresh
     assert tiny_llm.last_stats.reused_tokens == 0
