@@ -9,6 +9,7 @@ turn's end is reported, so a conversation resumes after a restart or on another 
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -313,11 +314,12 @@ class PersonaChat:
     async def _after_answer(self, user_id: str, message: str, answer: str, now: datetime,
                             timings: dict[str, float]) -> TurnDone:
         started = time.perf_counter() - timings.get("answer_s", 0.0)
-        raw_memory, timings["memory_s"] = await self._role_text("memory", self._prompt("memory", message), 48)
-        raw_summary, timings["summary_s"] = await self._role_text("summary", self._prompt("summary", message, answer),
-                                                                  40)
-        raw_expr, timings["expression_s"] = await self._role_text("expression", self._prompt("expression", message,
-                                                                                            answer), 20)
+        # the three roles at once: an in-process engine decodes them in shared forward passes, a remote one in
+        # parallel requests
+        (raw_memory, timings["memory_s"]), (raw_summary, timings["summary_s"]), (raw_expr, timings["expression_s"]) = \
+            await asyncio.gather(self._role_text("memory", self._prompt("memory", message), 48),
+                                 self._role_text("summary", self._prompt("summary", message, answer), 40),
+                                 self._role_text("expression", self._prompt("expression", message, answer), 20))
         memory = None
         # a general chat model wraps its output in chat habits (bullets, "Eyes: Wide"); our adapters do not
         lenient = {role: api_for(self.llm, role) == "chat" for role in ("memory", "expression")}

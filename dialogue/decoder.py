@@ -315,7 +315,7 @@ class GemmaDecoder:
             row += n
         pos = torch.cat(positions).to(self.device)
         x = (self.embedding[torch.tensor(ids, dtype=torch.long)].to(self.device, self.dtype)) * self.embed_scale
-        q_size, kv_size = cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim
+        q_size = cfg.heads * cfg.head_dim
         group = cfg.heads // cfg.kv_heads
         rotations = {local: self._rotation(pos, local) for local in set(cfg.sliding)}
         masks = [self._mask(s.cache.length, b - a) for s, (a, b) in zip(seqs, ranges)]
@@ -453,17 +453,4 @@ def _out_features(cfg: GemmaConfig, projection: str) -> int:
             "up_proj": cfg.intermediate, "down_proj": cfg.hidden}[projection.rpartition(".")[2]]
 
 
-def greedy_agreement(reference: list[int], other: list[int]) -> float:
-    """Share of positions where two greedy continuations agree, up to the first difference counted fully:
-    tokens after a divergence are a different text, so they count as misses."""
-    if not reference:
-        return 1.0 if not other else 0.0
-    same = 0
-    for a, b in zip(reference, other):
-        if a != b:
-            break
-        same += 1
-    return same / max(len(reference), len(other))
-
-
-__all__ = ["GemmaConfig", "GemmaDecoder", "KVCache", "SequenceInput", "greedy_agreement", "EmbeddingFile"]
+__all__ = ["GemmaConfig", "GemmaDecoder", "KVCache", "SequenceInput", "EmbeddingFile"]

@@ -11,8 +11,10 @@ Both yield `TextDelta`s, then one `Completion` with the full text and timings.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -163,7 +165,7 @@ class InProcessLLM:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if self._worker is not None:
+        if self._worker is not None and self._worker is not threading.current_thread():
             self._worker.join(timeout=10)
 
     # --- the decode loop (worker thread) ------------------------------------------------------------
@@ -194,6 +196,10 @@ class InProcessLLM:
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._loop, name="llm-decode", daemon=True)
             self._worker.start()
+            # stopped before the interpreter tears down torch's thread pools under a running step (which
+            # aborts the process: "terminate called without an active exception")
+            ref = weakref.ref(self)
+            atexit.register(lambda: (llm := ref()) is not None and llm.close())
 
     def _loop(self) -> None:
         while True:

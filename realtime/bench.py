@@ -108,6 +108,50 @@ async def delivered_fps(ws_url: str, args: argparse.Namespace) -> dict[str, list
         await asyncio.gather(*(c.close() for c in chats + viewers), return_exceptions=True)
 
 
+async def conversing(ws_url: str, args: argparse.Namespace) -> dict[str, list[float]]:
+    """`sessions` users each sending the next message as soon as her previous answer ended, with `viewers`
+    watching the first, for `converse_s` seconds: first chat.delta after each chat.send (ms), answer times
+    (s, from chat.done's timings) and frames/s per socket over the whole time."""
+    chats = [OhloraClient(ws_url, size=args.size, fps=args.fps, keep_frames=1, stale_frame_ms=None)
+             for _ in range(args.sessions)]
+    for c in chats:
+        await c.connect(timeout=60)
+    viewers = [OhloraClient(ws_url, role="viewer", viewer_key=chats[0].viewer_key, keep_frames=1,
+                            stale_frame_ms=None) for _ in range(args.viewers)]
+    for v in viewers:
+        await v.connect()
+    first_token: list[float] = []
+    answer_s: list[float] = []
+    try:
+        await asyncio.sleep(1.0)
+        start = [c.frames_received for c in chats + viewers]
+        t0 = time.monotonic()
+
+        async def user(i: int, c: OhloraClient) -> None:
+            turn = 0
+            while time.monotonic() - t0 < args.converse_s:
+                sent = time.monotonic()
+                await c.say(QUESTIONS[(i + turn) % len(QUESTIONS)])
+                await c.wait_for("chat.delta", timeout=120)
+                first_token.append((time.monotonic() - sent) * 1000)
+                done = await c.wait_for("chat.done", timeout=120)
+                answer_s.append(float((done.get("timings") or {}).get("answer_s", float("nan"))))
+                turn += 1
+
+        await asyncio.gather(*(user(i, c) for i, c in enumerate(chats)))
+        dt = time.monotonic() - t0
+        rates = [(c.frames_received - s) / dt for c, s in zip(chats + viewers, start)]
+        return {"first_token": first_token, "answer_s": answer_s, "chat_fps": rates[:len(chats)],
+                "viewer_fps": rates[len(chats):]}
+    finally:
+        await asyncio.gather(*(c.close() for c in chats + viewers), return_exceptions=True)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(v for v in values if v == v)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
 def _median(values: list[float]) -> float:
     values = [v for v in values if v == v]
     return statistics.median(values) if values else float("nan")
@@ -130,6 +174,11 @@ def run_bench_serve(args: argparse.Namespace) -> int:
         print(f"measuring frames/s: {args.sessions} session(s), {args.viewers} viewer(s), {args.seconds:g} s …",
               file=sys.stderr)
         fps = asyncio.run(delivered_fps(ws_url, args))
+        talk = None
+        if args.converse_s > 0:
+            print(f"measuring a conversation: {args.sessions} user(s) each sending the next message when her answer "
+                  f"ends, {args.viewers} viewer(s), {args.converse_s:g} s …", file=sys.stderr)
+            talk = asyncio.run(conversing(ws_url, args))
     finally:
         if proc is not None:
             proc.terminate()
@@ -153,15 +202,31 @@ def run_bench_serve(args: argparse.Namespace) -> int:
     if fps["viewers"]:
         rows.append((f"frames/s to each of {args.viewers} viewers (min)", min(fps["viewers"]),
                      f"≥ {TARGETS['fps']}", min(fps["viewers"]) >= TARGETS["fps"]))
+    if talk is not None:
+        ft_all = talk["first_token"]
+        rows += [(f"first token while {args.sessions} user(s) converse (ms, median)", _median(ft_all),
+                  f"≤ {TARGETS['first_token_ms']}", _median(ft_all) <= TARGETS["first_token_ms"]),
+                 (f"first token while {args.sessions} user(s) converse (ms, p90)", _percentile(ft_all, 0.9), "—", True),
+                 (f"first token while {args.sessions} user(s) converse (ms, worst)", max(ft_all, default=float("nan")),
+                  "—", True),
+                 ("frames/s to each chat client while conversing (min)", min(talk["chat_fps"]), f"≥ {TARGETS['fps']}",
+                  min(talk["chat_fps"]) >= TARGETS["fps"])]
+        if talk["viewer_fps"]:
+            rows.append(("frames/s to each viewer while conversing (min)", min(talk["viewer_fps"]),
+                         f"≥ {TARGETS['fps']}", min(talk["viewer_fps"]) >= TARGETS["fps"]))
     lines = ["| measure | value | target | met |", "|---|---:|---|---|"]
     lines += [f"| {name} | {value:.1f} | {target} | {'yes' if ok else 'no'} |" for name, value, target, ok in rows]
     body = (f"`ohlora bench serve --size {args.size} --fps {args.fps:g} --sessions {args.sessions} --viewers "
-            f"{args.viewers}` ({args.turns} turns for the latency medians, {args.seconds:g} s of streaming while "
+            f"{args.viewers}" + (f" --converse-s {args.converse_s:g}" if args.converse_s > 0 else "")
+            + f"` ({args.turns} turns for the latency medians, {args.seconds:g} s of streaming while "
             f"every session answers; settings: {', '.join(args.set) or 'defaults'})."
             + (f" Server: {args.label}." if args.label else "") + "\n\n" + "\n".join(lines)
             + f"\n\nRaw: first frame {[round(x) for x in ff]} ms, first token {[round(x) for x in ft]} ms, "
               f"cancel {[round(x) for x in cancel]} ms, chat fps {[round(x, 1) for x in fps['chat']][:16]}, "
-              f"viewer fps {[round(x, 1) for x in fps['viewers']]}.")
+              f"viewer fps {[round(x, 1) for x in fps['viewers']]}."
+            + (f" Conversation ({args.converse_s:g} s): {len(talk['first_token'])} answers, first tokens "
+               f"{sorted(round(x) for x in talk['first_token'])} ms, answer time median {_median(talk['answer_s']):.2f} s."
+               if talk is not None else ""))
     print(body)
     if not args.no_write:
         from .benchdoc import write_section

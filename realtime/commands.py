@@ -52,6 +52,9 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sessions", type=int, default=1, help="chat sessions streaming at once (default 1)")
     p.add_argument("--seconds", type=float, default=10.0, help="length of the frames/s measurement")
     p.add_argument("--turns", type=int, default=5, help="turns for the latency medians (default 5)")
+    p.add_argument("--converse-s", type=float, default=0.0, metavar="SECONDS",
+                   help="then every session converses for this long, each user sending the next message when her "
+                        "answer ends; first token per answer and frames/s meanwhile (default 0: skip)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="settings for the started server (e.g. avatar.device=cuda)")
     p.add_argument("--label", help="what the server under test is (written beside the figures; useful with --url)")
