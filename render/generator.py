@@ -37,7 +37,8 @@ def tune_cpu_allocator() -> None:
 
     Synthesis at 1024² allocates many >32 MB activations; by default glibc mmaps and unmaps each one,
     which costs ~450k page faults per image and as much system time as compute. Same effect as
-    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>, applied at run time.
+    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>, applied at run time. The heap then never shrinks on
+    its own: call `release_cpu_memory` once a burst of exact renders is over.
     """
     if not sys.platform.startswith("linux") or os.environ.get("OHLORA_KEEP_MALLOC"):
         return
