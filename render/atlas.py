@@ -28,15 +28,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable, Union
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from render.generator import release_cpu_memory
 from render.walk import LatentWalk
 
 ATLAS_VERSION = 5
@@ -123,6 +125,114 @@ def blend(frames: torch.Tensor, flat: np.ndarray, weight: np.ndarray) -> torch.T
     return torch.from_numpy(out.reshape(len(flat), h, w, c))
 
 
+# ---- atlas files ---------------------------------------------------------------------------------------------
+# Atlas files are plain safetensors (uint8 tensors "level<size>", the layout in the metadata), written and read
+# here without safetensors' helpers: `save_file` serializes every tensor to bytes first (a second copy of a
+# ~0.5 GB atlas), and a served atlas is a read-only memory map of its file, so that frames of one size touch
+# only that level's pages, a refinement costs no copy in memory, and nothing of it stays on the heap.
+
+@dataclass(frozen=True)
+class FileRows:
+    """Bytes [offset, offset + nbytes) of an open file: keyframes copied file to file, never mapped."""
+
+    fd: int
+    offset: int
+    nbytes: int
+
+
+Segment = Union[torch.Tensor, FileRows]
+
+
+class AtlasFile:
+    """An open atlas file; kept open as long as its atlas, so its rows stay readable when the path is replaced
+    (a refinement writes the next file under the same name)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.file: BinaryIO = open(self.path, "rb")
+        n = int.from_bytes(self.file.read(8), "little")
+        header = json.loads(self.file.read(n))
+        self.meta: dict = json.loads(header.pop("__metadata__")["meta"])
+        start = 8 + n
+        self.shapes: dict[int, tuple[int, ...]] = {}
+        self.offsets: dict[int, int] = {}
+        for key, info in header.items():
+            shape = tuple(int(d) for d in info["shape"])
+            b, e = info["data_offsets"]
+            if not key.startswith("level") or info["dtype"] != "U8" or e - b != math.prod(shape):
+                raise ValueError(f"{path}: '{key}' is not an atlas level")
+            self.shapes[int(key.removeprefix("level"))] = shape
+            self.offsets[int(key.removeprefix("level"))] = start + b
+
+        self.mapped: dict[int, torch.Tensor] = {}
+
+    def level(self, size: int) -> torch.Tensor:
+        """The keyframes of one level, memory-mapped (copy-on-write: a stray write never reaches the file)."""
+        if size not in self.mapped:
+            shape = self.shapes[size]
+            self.mapped[size] = torch.empty(shape, dtype=torch.uint8) if not math.prod(shape) else \
+                torch.from_numpy(np.memmap(self.file, np.uint8, "c", self.offsets[size], shape))
+        return self.mapped[size]
+
+    def rows(self, size: int, start: int, count: int) -> FileRows:
+        row = math.prod(self.shapes[size][1:])
+        return FileRows(self.file.fileno(), self.offsets[size] + start * row, count * row)
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while len(data):
+        data = data[os.write(fd, data):]
+
+
+def _copy_range(src: FileRows, fd: int) -> None:
+    offset, left = src.offset, src.nbytes
+    try:
+        while left:  # in the kernel: no user-space buffer, no page of it mapped into this process
+            n = os.copy_file_range(src.fd, fd, left, offset)
+            if n == 0:
+                raise OSError("copy_file_range copied nothing")
+            offset, left = offset + n, left - n
+    except (AttributeError, OSError):  # not Linux, or a file system without it: plain reads, 8 MB at a time
+        while left:
+            chunk = os.pread(src.fd, min(left, 8 << 20), offset)
+            if not chunk:
+                raise OSError(f"atlas file ended {left} bytes early")
+            _write_all(fd, memoryview(chunk))
+            offset, left = offset + len(chunk), left - len(chunk)
+
+
+def write_atlas_file(path: Path, levels: dict[int, tuple[tuple[int, ...], list[Segment]]], meta: dict) -> None:
+    """Write an atlas file from pieces of keyframes (tensors in memory, or rows of another open file) without
+    assembling any level in memory; atomic (a temporary file, then rename)."""
+    header: dict = {"__metadata__": {"meta": json.dumps(meta)}}
+    end = 0
+    for s in sorted(levels):
+        shape, parts = levels[s]
+        n = math.prod(shape)
+        if sum(p.nbytes if isinstance(p, FileRows) else p.numel() for p in parts) != n:
+            raise ValueError(f"atlas level {s}: the pieces do not add up to {list(shape)}")
+        header[f"level{s}"] = {"dtype": "U8", "shape": list(shape), "data_offsets": [end, end + n]}
+        end += n
+    blob = json.dumps(header, separators=(",", ":")).encode()
+    blob += b" " * (-len(blob) % 8)  # safetensors pads its header to 8 bytes
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        _write_all(fd, memoryview(len(blob).to_bytes(8, "little") + blob))
+        for s in sorted(levels):
+            for part in levels[s][1]:
+                if isinstance(part, FileRows):
+                    _copy_range(part, fd)
+                elif part.numel():
+                    _write_all(fd, memoryview(part.contiguous().numpy()).cast("B"))
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    tmp.replace(path)
+
+
 # ---- the atlas ---------------------------------------------------------------------------------------------
 def axis_coords(lo: float, hi: float, n: int) -> np.ndarray:
     """n keyframe coordinates over [lo, hi], evenly spaced on each side of 0, with 0 (the face as it is,
@@ -174,6 +284,7 @@ class KeyframeAtlas:
     components: list[Component]
     levels: dict[int, torch.Tensor]     # size -> uint8 [N, size, size, 3], the components one after another
     meta: dict = field(default_factory=dict)
+    file: AtlasFile | None = field(default=None, repr=False, compare=False)  # set when levels map a file
 
     def __post_init__(self) -> None:
         offset = 0
@@ -232,26 +343,30 @@ class KeyframeAtlas:
                                              for f in out.numpy()]))
         return out
 
-    def save(self, path: Path) -> None:
-        from safetensors.torch import save_file
+    def rows(self, size: int, start: int, count: int) -> Segment:
+        """Keyframes [start, start + count) of one level, as rows of its file when it has one (copied without
+        mapping them) or else as a tensor."""
+        if self.file is not None and self.file.mapped.get(size) is self.levels[size]:
+            return self.file.rows(size, start, count)
+        return self.levels[size][start:start + count]
 
+    def file_meta(self) -> dict:
+        """What an atlas file stores besides the keyframes."""
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        meta = dict(meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
+        return dict(meta, names=list(self.names), axes=[a.tolist() for a in self.axes], modes=self.modes,
                     components=[[list(c.controls), c.coef, None if c.axes is None else [a.tolist() for a in c.axes],
                                  c.linear] for c in self.components], version=ATLAS_VERSION)
-        tmp = path.with_suffix(".tmp")
-        save_file({f"level{s}": t.contiguous() for s, t in self.levels.items()}, str(tmp),
-                  metadata={"meta": json.dumps(meta)})
-        tmp.replace(path)
+
+    def save(self, path: Path) -> None:
+        write_atlas_file(path, {s: (tuple(t.shape), [self.rows(s, 0, len(t))]) for s, t in self.levels.items()},
+                         self.file_meta())
 
     @classmethod
     def load(cls, path: Path, any_version: bool = False) -> "KeyframeAtlas":
-        """Read an atlas file; any_version=True also reads older layouts (to take over their keyframes)."""
-        from safetensors import safe_open
-
-        with safe_open(str(path), "pt") as f:
-            meta = json.loads(f.metadata()["meta"])
-            levels = {int(k.removeprefix("level")): f.get_tensor(k) for k in f.keys()}
+        """Open an atlas file, its levels memory-mapped; any_version=True also reads older layouts (to take
+        over their keyframes)."""
+        f = AtlasFile(path)
+        meta = dict(f.meta)
         version = meta.pop("version", None)
         if version != ATLAS_VERSION and not (any_version and version in (2, 3, 4, ATLAS_VERSION)):
             raise ValueError(f"{path} is an atlas of another version; delete it to rebuild")
@@ -261,7 +376,7 @@ class KeyframeAtlas:
         comps = [Component(tuple(c[0]), float(c[1]), 0,
                            None if len(c) < 3 or c[2] is None else [np.asarray(a, np.float64) for a in c[2]],
                            bool(c[3]) if len(c) > 3 else False) for c in meta.pop("components")]
-        return cls(names, axes, modes, comps, levels, meta)
+        return cls(names, axes, modes, comps, {s: f.level(s) for s in f.shapes}, meta, f)
 
 
 def taps_per_frame(components: list[Component], modes: list[str]) -> int:
@@ -625,6 +740,9 @@ def load_or_build_atlas(walk: LatentWalk, seed: int, levels: tuple[int, ...] = D
                             residual=residual, layout=layout, max_keyframes=max_keyframes)
         atlas.meta["source"] = source
         atlas.save(path)
+        # serve the file, memory-mapped, and give the heap the build filled back to the system
+        atlas = KeyframeAtlas.load(path)
+        release_cpu_memory()
     atlas.meta["path"] = str(path)
     return atlas
 
@@ -698,25 +816,37 @@ class AtlasRefiner:
             return self._insert(k, i, x, {s: torch.cat(v) for s, v in got.items()})
 
     def _insert(self, k: int, i: int, x: float, new: dict[int, torch.Tensor]) -> KeyframeAtlas:
+        """The atlas with coordinate x inserted after cell i of control k (`new`: the plane's keyframes).
+
+        With a path, the next file is written from ranges of the current one and the new keyframes, then
+        memory-mapped: no level is ever assembled in memory. Without one, each level is built once in memory.
+        """
         old = self.atlas
-        levels = {}
-        for s, bank in old.levels.items():
-            parts, used = [], 0
+        pieces: dict[int, list[tuple[int, int] | torch.Tensor]] = {s: [] for s in old.levels}
+        for s in old.levels:
+            used = 0
             for c in old.components:
-                block = bank[c.offset:c.offset + old.component_size(c)]
-                if k in c.controls and c.axes is None:
-                    shape = [len(old.axes[j]) for j in c.controls]
-                    pos = c.controls.index(k)
-                    plane_shape = shape.copy()
-                    plane_shape[pos] = 1
-                    n_new = int(np.prod(plane_shape))
-                    plane = new[s][used:used + n_new].reshape(*plane_shape, s, s, 3)
-                    used += n_new
-                    grid = block.reshape(*shape, s, s, 3)
-                    block = torch.cat([grid.narrow(pos, 0, i + 1), plane,
-                                       grid.narrow(pos, i + 1, shape[pos] - i - 1)], dim=pos).reshape(-1, s, s, 3)
-                parts.append(block)
-            levels[s] = torch.cat(parts).contiguous()
+                size = old.component_size(c)
+                if not (k in c.controls and c.axes is None):
+                    pieces[s].append((c.offset, size))
+                    continue
+                # flat order, last control fastest: per index of the controls before k, the old rows up to
+                # cell i, that index's share of the new plane, then the old rows after it
+                shape = [len(old.axes[j]) for j in c.controls]
+                pos = c.controls.index(k)
+                outer, inner = math.prod(shape[:pos]), math.prod(shape[pos + 1:])
+                for o in range(outer):
+                    first = c.offset + o * shape[pos] * inner
+                    pieces[s].append((first, (i + 1) * inner))
+                    pieces[s].append(new[s][used:used + inner])
+                    used += inner
+                    if i + 1 < shape[pos]:
+                        pieces[s].append((first + (i + 1) * inner, (shape[pos] - i - 1) * inner))
+        levels: dict[int, torch.Tensor] = {}
+        if self.path is None:
+            for s, parts in pieces.items():
+                levels[s] = torch.cat([old.levels[s][p[0]:p[0] + p[1]] if isinstance(p, tuple) else p
+                                       for p in parts])
         axes = [a.copy() for a in old.axes]
         axes[k] = np.insert(axes[k], i + 1, x)
         e = self._cell_error[k][i]
@@ -724,7 +854,14 @@ class AtlasRefiner:
         self._cell_error[k][i:i + 1] = [e * factor, e * factor]
         meta = dict(old.meta, cell_error=self._cell_error, refined=old.meta.get("refined", 0) + 1)
         comps = [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in old.components]
-        self.atlas = KeyframeAtlas(old.names, axes, old.modes, comps, levels, meta)
+        atlas = KeyframeAtlas(old.names, axes, old.modes, comps, levels, meta)
         if self.path is not None:
-            self.atlas.save(self.path)
+            count = atlas.count
+            write_atlas_file(self.path, {
+                s: ((count, *old.levels[s].shape[1:]),
+                    [old.rows(s, *p) if isinstance(p, tuple) else p for p in parts])
+                for s, parts in pieces.items()}, atlas.file_meta())
+            mapped = KeyframeAtlas.load(self.path)
+            atlas.levels, atlas.file = mapped.levels, mapped.file
+        self.atlas = atlas
         return self.atlas

@@ -37,7 +37,8 @@ def tune_cpu_allocator() -> None:
 
     Synthesis at 1024² allocates many >32 MB activations; by default glibc mmaps and unmaps each one,
     which costs ~450k page faults per image and as much system time as compute. Same effect as
-    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>, applied at run time.
+    MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>, applied at run time. The heap then never shrinks on
+    its own: call `release_cpu_memory` once a burst of exact renders is over.
     """
     if not sys.platform.startswith("linux") or os.environ.get("OHLORA_KEEP_MALLOC"):
         return
@@ -48,6 +49,22 @@ def tune_cpu_allocator() -> None:
     m_trim_threshold, m_mmap_max = -1, -4
     libc.mallopt(m_mmap_max, 0)
     libc.mallopt(m_trim_threshold, 1 << 30)
+
+
+def release_cpu_memory() -> None:
+    """Give the heap's free memory back to the system (glibc's `malloc_trim(0)`).
+
+    With `tune_cpu_allocator`'s settings the heap keeps whatever synthesis and other big temporaries once
+    needed (one 1024² pass leaves ~0.4 GB) and never shrinks below it. A lower trim threshold would bring the
+    page faults back in the middle of a pass; trimming once after a burst of exact renders costs one
+    re-fault of the working set at the next pass and nothing to frames of the atlas path.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # another C library (musl): nothing to trim this way
+        pass
 
 
 def pick_device(device: str = "auto") -> torch.device:

@@ -142,6 +142,7 @@ def test_cache_round_trip_and_key(tmp_path, walk):
     files = list((tmp_path / "atlas").glob("*.safetensors"))
     assert len(files) == 1
     b = load_or_build_atlas(walk, 3, levels=(16,), budget=50.0, cache=tmp_path, log=lambda s: None)
+    assert a.file is not None and b.file is not None  # served from the file, memory-mapped, even when just built
     assert torch.equal(a.levels[16], b.levels[16]) and [list(x) for x in a.axes] == [list(x) for x in b.axes]
     assert [(c.controls, c.coef, c.offset) for c in a.components] == [(c.controls, c.coef, c.offset) for c in b.components]
     other = LatentWalk(walk.gen, tiny_directions(seed=9), psi=0.7)
@@ -168,6 +169,47 @@ def test_refinement_inserts_exact_keyframes(atlas, walk):
     # and the old keyframes are still reproduced
     pts = small.keyframe_points()[::7]
     assert torch.equal(new.render(pts, 16), small.render(pts, 16))
+
+
+def _copy(atlas: KeyframeAtlas) -> KeyframeAtlas:
+    return KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
+                         [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components],
+                         dict(atlas.levels), dict(atlas.meta))
+
+
+def _refine_once(ref: AtlasRefiner) -> KeyframeAtlas:
+    for _ in range(100):
+        new = ref.step(frames=8)
+        if new is not None:
+            return new
+    raise AssertionError("no refinement completed")
+
+
+@pytest.mark.parametrize("layout", ["grid", "pairwise"])
+def test_refinement_on_file_maps_the_same_keyframes_as_in_memory(tmp_path, walk, atlas, pairwise, layout):
+    """A refiner with a path writes the next file from ranges of the current one and maps it: the same
+    keyframes as the in-memory rebuild, a file safetensors reads, and the replaced file's rows stay valid."""
+    from safetensors import safe_open
+
+    base = atlas if layout == "grid" else pairwise
+    path = tmp_path / "a.safetensors"
+    _copy(base).save(path)
+    on_file = KeyframeAtlas.load(path)
+    assert on_file.file is not None and all(torch.equal(on_file.levels[s], base.levels[s]) for s in base.levels)
+    by_file, in_memory = AtlasRefiner(on_file, walk, 3, path), AtlasRefiner(_copy(base), walk, 3)
+    for _ in range(3):  # insertions along different controls, each from the previous file
+        before = by_file.atlas
+        got, want = _refine_once(by_file), _refine_once(in_memory)
+        assert got.file is not None and got.count == want.count > before.count
+        for s in base.levels:
+            assert torch.equal(got.levels[s], want.levels[s])
+            assert torch.equal(before.levels[s], before.levels[s].clone())  # the old mapping still reads
+    again = KeyframeAtlas.load(path)
+    assert [list(a) for a in again.axes] == [list(a) for a in got.axes] and again.meta["refined"] == 3
+    with safe_open(str(path), "pt") as f:
+        for s in base.levels:
+            assert torch.equal(f.get_tensor(f"level{s}"), got.levels[s])
+    assert not list(tmp_path.glob("*.tmp*"))
 
 
 def test_blend_is_the_weighted_sum_with_negative_and_repeated_taps():
