@@ -56,20 +56,54 @@ def greedy_agreement(reference: list[int], other: list[int]) -> float:
     return same / max(len(reference), len(other), 1)
 
 
+def _all_texts() -> list[str]:
+    """Every string in dialogue/data (messages, answers, memories of every writer), plus odd whitespace,
+    special markers, emoji and random strings."""
+    import random
+
+    from dialogue.dataset import DATA_PATH
+
+    texts: set[str] = set()
+
+    def walk(x) -> None:
+        if isinstance(x, str):
+            texts.add(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    for path in DATA_PATH.parent.rglob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                walk(json.loads(line))
+    rng = random.Random(0)
+    alphabet = [chr(c) for c in [*range(32, 127), *range(0xAC00, 0xAC00 + 300), *range(0x3131, 0x3190),
+                                 *range(0x1F600, 0x1F650), 9, 10, 13, 0x200B, 0xA0, 0x3000, 0xFF01, 0x2028]]
+    randoms = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    odd = ["", " ", "  double  space ", "tab\there", "\n\n\nx", "<start_of_turn>user\nx<end_of_turn>\n<bos><eos>",
+           "오로라 ㅋㅋㅋ 🤣🤣", "１２３ ＡＢＣ"]
+    return sorted(texts) + randoms + odd
+
+
 def test_the_tokenizer_encodes_and_decodes_as_transformers_does(base):
     from transformers import AutoTokenizer
 
     from dialogue.llm import TextTokenizer
 
     reference = AutoTokenizer.from_pretrained(base)
-    ours = TextTokenizer.from_file(base / "tokenizer.json")
-    texts = [_answer_prompt(item) for item in _heldout_items(200)]
-    texts += ["", " ", "오로라 ㅋㅋㅋ 🤣🤣", "tab\there  double  space", "<start_of_turn>user\nx<end_of_turn>\n"]
+    ours = TextTokenizer.from_folder(base)
+    texts = _all_texts()
+    assert len(texts) > 50_000
     for text in texts:
-        ids = ours.encode(text)
-        assert ids == reference(text)["input_ids"], text
+        ids = reference(text)["input_ids"]
+        assert ours.encode(text) == ids, text
         assert ours.decode(ids) == reference.decode(ids, skip_special_tokens=True), text
-        assert ours.count(text) == len(reference(text, add_special_tokens=False)["input_ids"])
+    assert ours.count("안녕 오로라") == len(reference("안녕 오로라", add_special_tokens=False)["input_ids"])
+    assert ours.token_id("<end_of_turn>") == reference.convert_tokens_to_ids("<end_of_turn>")
+    assert ours.token_id("no such piece") is None
 
 
 def test_the_decoder_computes_the_logits_transformers_and_peft_compute(base):
@@ -84,7 +118,7 @@ def test_the_decoder_computes_the_logits_transformers_and_peft_compute(base):
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model = PeftModel.from_pretrained(model, ADAPTERS_DIR / "answer", adapter_name="answer")
     model.load_adapter(ADAPTERS_DIR / "memory", adapter_name="memory")
-    tokenizer = TextTokenizer.from_file(base / "tokenizer.json")
+    tokenizer = TextTokenizer.from_folder(base)
     adapters = {r: ADAPTERS_DIR / r for r in ROLE_PROMPTS}
     fp32 = GemmaDecoder.from_files(base, adapters, packed=False)
     heads = {"fp32": fp32.head(None)}
