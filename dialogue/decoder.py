@@ -17,9 +17,10 @@ Why this shape and not transformers' model:
   (fbgemm, `dialogue.packed_weights`) and q/k/v and gate/up are fused, so a token reads ~200 MB of layer
   weights once. The 262k-row embedding table stays fp32 in the weights file and is read a row per token, so
   it costs no resident memory and no conversion; the LM head is a packed copy of the persona vocabulary's rows.
-- **One base for every role.** A role's LoRA runs beside the base weight as two small matmuls
-  (x Aᵀ Bᵀ, the scale folded into B) instead of a merged copy per role: the memory of one model, and any mix
-  of roles can share a forward pass.
+- **One base for every role.** The answer's LoRA is merged into the base (answers are what a user waits
+  for); every other role runs its difference from it beside the base weight as two small matmuls (x Aᵀ Bᵀ,
+  the scale folded into B) instead of a copy of the model per role: the memory of one model, and any mix of
+  roles can share a forward pass.
 - **Many sequences per pass.** `forward` takes the new tokens of several sequences (a prompt being read, or
   one token of an answer being written) and runs every linear layer once on all of them; only attention is
   per sequence. Several chat sessions therefore decode for roughly the price of one
@@ -108,7 +109,8 @@ class DecoderLayer:
     post_ff_norm: torch.Tensor
     qk_norm: torch.Tensor           # [heads + kv_heads, head_dim]: q_norm's (1 + w) per query head, then k_norm's
     linear: dict[str, nn.Module]    # "qkv", "o", "gate_up", "down"
-    lora: dict[str, dict[str, LoRA]] = field(default_factory=dict)  # role -> fused name -> LoRA
+    # role (None: the bare base) -> fused name -> LoRA beside the base weights; none for the merged role
+    lora: dict[str | None, dict[str, LoRA]] = field(default_factory=dict)
 
 
 @dataclass
@@ -213,14 +215,18 @@ class GemmaDecoder:
     @classmethod
     def build(cls, cfg: GemmaConfig, base: dict[str, torch.Tensor], embedding: torch.Tensor | EmbeddingFile,
               loras: dict[str, tuple[dict[str, torch.Tensor], float, int]], *, packed: bool | None = None,
-              device: str = "cpu", dtype: torch.dtype | None = None) -> GemmaDecoder:
+              device: str = "cpu", dtype: torch.dtype | None = None, merged: str | None = "answer") -> GemmaDecoder:
         """From a transformers state dict (`model.layers.N.…` names) and peft adapter state dicts with their
-        scale (alpha / rank) and rank."""
+        scale (alpha / rank) and rank. The `merged` role's LoRA (default: the answer's, the role a user waits
+        for) is merged into the base weights, so it decodes with no side matmuls at all; every other role, and
+        the bare base (role None), then runs its difference from it as a side LoRA of twice the rank
+        (B_r A_r − B_m A_m = [B_r, −B_m] [A_r; A_m]), which is exact."""
         dev = torch.device(device)
         packed = fp16_packing_available(dev) if packed is None else packed
         if packed and not fp16_packing_available(dev):
             raise ValueError(f"fp16-packed weights need an x86 CPU build of torch (device {dev})")
         act = dtype or (torch.float32 if dev.type == "cpu" else torch.bfloat16)
+        merged = merged if merged in loras else None
 
         def linear(weight: torch.Tensor) -> nn.Module:
             return PackedLinear(weight.float()) if packed else Dense(weight.to(dev, act).contiguous())
@@ -231,15 +237,28 @@ class GemmaDecoder:
         layers = []
         for i in range(cfg.layers):
             p = f"model.layers.{i}."
-            fused = {name: linear(torch.cat([base[p + m + ".weight"] for m in parts]))
-                     for name, parts in FUSED.items()}
+            side = {role: _fused_lora(sd, i, cfg, scale) for role, (sd, scale, _rank) in loras.items()}
+            into_base = side.pop(merged, {}) if merged else {}
+            fused = {}
+            for name, parts in FUSED.items():
+                weight = torch.cat([base[p + m + ".weight"] for m in parts]).float()
+                if name in into_base:
+                    weight = weight + into_base[name].b @ into_base[name].a
+                fused[name] = linear(weight)
             layer = DecoderLayer(norm(p + "input_layernorm.weight"), norm(p + "post_attention_layernorm.weight"),
                                  norm(p + "pre_feedforward_layernorm.weight"),
                                  norm(p + "post_feedforward_layernorm.weight"),
                                  torch.cat([norm(p + "self_attn.q_norm.weight").expand(cfg.heads, -1),
                                             norm(p + "self_attn.k_norm.weight").expand(cfg.kv_heads, -1)]), fused)
-            for role, (sd, scale, _rank) in loras.items():
-                layer.lora[role] = _fused_lora(sd, i, cfg, scale, dev, act)
+            for role in [*side, *([None] if merged else [])]:  # their difference from the merged base
+                own = side.get(role, {})
+                layer.lora[role] = {}
+                for name in own.keys() | into_base.keys():
+                    mine, theirs = own.get(name), into_base.get(name)
+                    a = [lora.a for lora in (mine, theirs) if lora is not None]
+                    b = ([mine.b] if mine else []) + ([-theirs.b] if theirs else [])
+                    layer.lora[role][name] = LoRA(torch.cat(a).to(dev, act).contiguous(),
+                                                  torch.cat(b, 1).to(dev, act).contiguous())
             layers.append(layer)
         return cls(cfg, embedding, layers, norm("model.norm.weight"), {r: rank for r, (_, _, rank) in loras.items()},
                    act, dev, packed)
@@ -286,7 +305,7 @@ class GemmaDecoder:
     def _project(self, layer: DecoderLayer, name: str, x: torch.Tensor, spans: list[tuple[str | None, int, int]]):
         y = layer.linear[name](x)
         for role, start, end in spans:
-            lora = layer.lora.get(role, {}).get(name) if role is not None else None
+            lora = layer.lora.get(role, {}).get(name)
             if lora is not None:
                 y[start:end].addmm_(x[start:end] @ lora.a.T, lora.b.T)
         return y
@@ -418,9 +437,8 @@ def _read_adapter(folder: Path) -> tuple[dict[str, torch.Tensor], float, int]:
     return load_file(Path(folder) / "adapter_model.safetensors"), config["lora_alpha"] / config["r"], config["r"]
 
 
-def _fused_lora(sd: dict[str, torch.Tensor], layer: int, cfg: GemmaConfig, scale: float, device: torch.device,
-                dtype: torch.dtype) -> dict[str, LoRA]:
-    """A role's LoRA of layer `layer`, fused like the linear layers (A stacked, B block-diagonal)."""
+def _fused_lora(sd: dict[str, torch.Tensor], layer: int, cfg: GemmaConfig, scale: float) -> dict[str, LoRA]:
+    """A role's LoRA of layer `layer`, fused like the linear layers (A stacked, B block-diagonal), fp32."""
     fused = {}
     for name, parts in FUSED.items():
         a_parts, b_blocks = [], []
@@ -442,8 +460,7 @@ def _fused_lora(sd: dict[str, torch.Tensor], layer: int, cfg: GemmaConfig, scale
             row = sum(outs[: parts.index(m)])
             b_full[row:row + b.shape[0], col:col + b.shape[1]] = b
             col += b.shape[1]
-        fused[name] = LoRA(torch.cat([a for _, a in a_parts]).to(device, dtype).contiguous(),
-                           b_full.to(device, dtype).contiguous())
+        fused[name] = LoRA(torch.cat([a for _, a in a_parts]), b_full)
     return fused
 
 

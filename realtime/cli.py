@@ -6,7 +6,16 @@ only assembles them, turns a user's mistake into a one-line error, and sets the 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+# OpenMP's idle threads must spin briefly between torch's many small parallel regions (a decode step runs
+# ~700 of them): libgomp stops spinning as soon as more of its threads exist than cores, which happens as soon
+# as a second thread (the LLM's decode loop beside the event loop) uses torch, and one LLM token then took
+# 23-30 ms instead of 15-18 on 2 cores (docs/benchmarks.md). Set before torch loads libgomp; the user's own
+# settings win.
+os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
+os.environ.setdefault("GOMP_SPINCOUNT", "100000")
 
 
 # Modules that contribute subcommands: each has `add_parsers(sub)` and may have `add_bench_parsers(sub)`.
