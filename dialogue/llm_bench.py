@@ -135,52 +135,61 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     labels += ["llama.cpp"] if llama else []
     rows = {label: {"cold": [], "warm": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
 
-    def ours(engine: InProcessLLM, label: str) -> None:
+    def ours(engine: InProcessLLM, label: str, i: int) -> None:
         row = rows[label]
-        for first, follow in zip(first_prompts, next_prompts):
-            engine.clear_prefix_cache()
-            c = engine.generate_text("answer", first, max_new_tokens=decode_tokens)
-            st = engine.last_stats
-            row["cold"].append(c.timings.get("first_token_s", float("nan")))
-            if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
-                row["tps"].append(c.timings["decode_tokens_per_s"])
-            if st.steps:
-                row["layers_ms"].append(1000 * st.layers_s / st.steps)
-                row["head_ms"].append(1000 * st.head_s / (st.steps + 1))
-            c = engine.generate_text("answer", follow, max_new_tokens=decode_tokens)
-            row["warm"].append(c.timings.get("first_token_s", float("nan")))
+        engine.clear_prefix_cache()
+        c = engine.generate_text("answer", first_prompts[i], max_new_tokens=decode_tokens)
+        st = engine.last_stats
+        row["cold"].append(c.timings.get("first_token_s", float("nan")))
+        if "decode_tokens_per_s" in c.timings and c.tokens >= 8:
+            row["tps"].append(c.timings["decode_tokens_per_s"])
+        if st.steps:
+            row["layers_ms"].append(1000 * st.layers_s / st.steps)
+            row["head_ms"].append(1000 * st.head_s / (st.steps + 1))
+        c = engine.generate_text("answer", next_prompts[i], max_new_tokens=decode_tokens)
+        row["warm"].append(c.timings.get("first_token_s", float("nan")))
+
+    def post_roles(engine: InProcessLLM, label: str) -> None:
+        """memory, summary and expression started together, as the conversation runs them"""
+        async def three(m: str, answer: str) -> None:
+            async def run(role: str, prompt: str, n: int) -> None:
+                async for _ in engine.generate(role, prompt, max_new_tokens=n):
+                    pass
+            await asyncio.gather(run("memory", memory_prompt(m), 48), run("summary", summary_prompt(m, answer), 40),
+                                 run("expression", expression_prompt(answer), 20))
+
         for (m, _, _), answer in zip(CONVERSATIONS, answers):
             t0 = time.perf_counter()
-            engine.generate_text("memory", memory_prompt(m), max_new_tokens=24)
-            engine.generate_text("summary", summary_prompt(m, answer), max_new_tokens=40)
-            engine.generate_text("expression", expression_prompt(answer), max_new_tokens=20)
-            row["post"].append(time.perf_counter() - t0)
+            asyncio.run(three(m, answer))
+            rows[label]["post"].append(time.perf_counter() - t0)
 
-    def theirs() -> None:
+    def theirs(i: int) -> None:
         row = rows["llama.cpp"]
-        for first, follow in zip(first_prompts, next_prompts):
-            ttft, tps, _ = llama.answer(first, decode_tokens, cold=True)
-            row["cold"].append(ttft)
-            if tps is not None:
-                row["tps"].append(tps)
-            row["warm"].append(llama.answer(follow, decode_tokens, cold=False)[0])
+        ttft, tps, _ = llama.answer(first_prompts[i], decode_tokens, cold=True)
+        row["cold"].append(ttft)
+        if tps is not None:
+            row["tps"].append(tps)
+        row["warm"].append(llama.answer(next_prompts[i], decode_tokens, cold=False)[0])
 
-    if reference:
-        reference.generate_text("answer", first_prompts[0], max_new_tokens=4)  # warm-up
     if llama:
-        llama.answer(first_prompts[0], 4, cold=True)
+        llama.answer(first_prompts[0], 4, cold=True)  # warm-up
     concurrency = {n: {"ttft": [], "tps": []} for n in sessions}
     for _ in tqdm(range(reps), desc="bench dialogue llm", unit="rep"):
-        ours(llm, labels[0])
-        if reference:
-            ours(reference, labels[1])
-        if llama:
-            theirs()
+        for i in range(len(CONVERSATIONS)):  # the two engines alternate conversation by conversation
+            ours(llm, labels[0], i)
+            if llama:
+                theirs(i)
+        post_roles(llm, labels[0])
         for n in sessions:
             llm.clear_prefix_cache()
             ttft, tps = _concurrent(llm, first_prompts, n, decode_tokens)
             concurrency[n]["ttft"] += ttft
             concurrency[n]["tps"] += tps
+    if reference:  # a reference row, not a competitor: one pass after the others
+        reference.generate_text("answer", first_prompts[0], max_new_tokens=4)
+        for i in range(len(CONVERSATIONS)):
+            ours(reference, labels[1], i)
+        post_roles(reference, labels[1])
     if reference:
         reference.close()
     llm.close()
@@ -189,12 +198,14 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
 
     lines = [f"Two-turn conversations ({len(CONVERSATIONS)}: Korean and English, one with a retrieved memory), greedy, "
              f"no repetition penalty, up to {decode_tokens} tokens, {threads} threads; medians over {reps} × "
-             f"{len(CONVERSATIONS)} per row, the rows interleaved in each repetition. *New conversation*: the first "
+             f"{len(CONVERSATIONS)} per row. *New conversation*: the first "
              "answer with every cache cleared. *Next turn*: the second answer, whose prompt repeats the first "
              "exchange, right after the first (each engine's prompt cache holds what it read and wrote). ohlora "
              f"decodes through its persona vocabulary's head ({llm_head_rows()} rows); llama.cpp (llama-cpp-python, in "
              "this process) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
-             "262,144-token head. Post-answer roles: memory + summary + expression one after another.", "",
+             "262,144-token head; the two alternate conversation by conversation. The fp32 reference runs once after "
+             "them. Post-answer roles: memory, summary and expression started together (as a conversation runs "
+             "them), timed until the last ends.", "",
              "| engine | first token, new conversation | first token, next turn | decode tokens/s | per token: "
              "layers | per token: LM head | post-answer roles |", "|---|---|---|---|---|---|---|"]
     for label, row in rows.items():
