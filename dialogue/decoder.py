@@ -109,7 +109,7 @@ class DecoderLayer:
     post_attn_norm: torch.Tensor
     pre_ff_norm: torch.Tensor
     post_ff_norm: torch.Tensor
-    qk_norm: torch.Tensor           # [heads + kv_heads, head_dim]: q_norm's (1 + w) per query head, then k_norm's
+    qk_norm: torch.Tensor           # [heads + kv_heads, head_dim]: q_norm's (1 + w)·query scale per query head, then k_norm's
     linear: dict[str, nn.Module]    # "qkv", "o", "gate_up", "down"
     # role (None: the bare base) -> fused name -> LoRA beside the base weights; none for the merged role
     lora: dict[str | None, dict[str, LoRA]] = field(default_factory=dict)
@@ -151,10 +151,11 @@ def rms_norm(x: torch.Tensor, scale: torch.Tensor, eps: float) -> torch.Tensor:
     return nn.functional.rms_norm(x, scale.shape, scale, eps)  # `scale` is Gemma's (1 + w)
 
 
-def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotary embedding (the half-split form): x [n, heads, d], cos/sin [n, 1, d]."""
-    half = x.shape[-1] // 2
-    return x * cos + torch.cat((-x[..., half:], x[..., :half]), -1) * sin
+def rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+    """Rotary embedding (the half-split form, x·cos + [−x₂, x₁]·sin): x [n, heads, d], cos and sin [n, 1, d],
+    the sign of the first half folded into `signed_sin` so that swapping the halves is one flip."""
+    n, heads, d = x.shape
+    return x * cos + x.view(n, heads, 2, d // 2).flip(2).view(n, heads, d) * signed_sin
 
 
 class GemmaDecoder:
@@ -251,7 +252,8 @@ class GemmaDecoder:
             layer = DecoderLayer(norm(p + "input_layernorm.weight"), norm(p + "post_attention_layernorm.weight"),
                                  norm(p + "pre_feedforward_layernorm.weight"),
                                  norm(p + "post_feedforward_layernorm.weight"),
-                                 torch.cat([norm(p + "self_attn.q_norm.weight").expand(cfg.heads, -1),
+                                 # the attention's query scale folded into q's norm (rotation is linear)
+                                 torch.cat([(norm(p + "self_attn.q_norm.weight") * cfg.query_scale).expand(cfg.heads, -1),
                                             norm(p + "self_attn.k_norm.weight").expand(cfg.kv_heads, -1)]), fused)
             for role in [*side, *([None] if merged else [])]:  # their difference from the merged base
                 own = side.get(role, {})
@@ -289,8 +291,8 @@ class GemmaDecoder:
                 d = self.cfg.head_dim
                 inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
                 angles = torch.outer(pos, inv)
-                angles = torch.cat((angles, angles), -1)
-                self._rope[local] = (angles.cos().to(self.device, self.dtype), angles.sin().to(self.device, self.dtype))
+                cos, sin = torch.cat((angles, angles), -1).cos(), torch.cat((-angles.sin(), angles.sin()), -1)
+                self._rope[local] = (cos.to(self.device, self.dtype), sin.to(self.device, self.dtype))
         cos, sin = self._rope[sliding]
         return cos[positions][:, None], sin[positions][:, None]
 
@@ -360,9 +362,11 @@ class GemmaDecoder:
                 values = s.cache.values[li, lo:start + n].transpose(0, 1)
                 # the query heads sharing a key/value head are stacked as extra query rows
                 query = q[a:b].transpose(0, 1).reshape(cfg.kv_heads, group * n, cfg.head_dim)
-                allowed = None if mask is None else mask[sliding][:, lo:]
-                attn = nn.functional.scaled_dot_product_attention(query, keys, values, attn_mask=allowed,
-                                                                  scale=cfg.query_scale)
+                if mask is None:  # one new token: three small ops, no mask
+                    attn = torch.softmax(query @ keys.transpose(1, 2), -1) @ values
+                else:
+                    attn = nn.functional.scaled_dot_product_attention(query, keys, values,
+                                                                      attn_mask=mask[sliding][:, lo:], scale=1.0)
                 out[a:b] = attn.view(cfg.kv_heads, group, n, cfg.head_dim).permute(2, 0, 1, 3).reshape(n, cfg.heads, cfg.head_dim)
             o = self._project(layer, "o", out.reshape(-1, q_size), spans)
             x = x + rms_norm(o, layer.post_attn_norm, cfg.eps)

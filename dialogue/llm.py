@@ -102,6 +102,7 @@ class InProcessLLM:
         self.tokenizer = tokenizer
         self.device = decoder.device
         self.max_batch = max_batch
+        self.threads = threads or torch.get_num_threads()
         self.vocab = torch.tensor(vocab_ids, device=self.device) if vocab_ids is not None else None
         self.head = decoder.head(vocab_ids)
         self._vocab_pos = {int(t): i for i, t in enumerate(vocab_ids)} if vocab_ids is not None else None
@@ -242,6 +243,12 @@ class InProcessLLM:
             return
         t0 = time.perf_counter()
         try:
+            # One token of one sequence is a row of matrix-vector products bound by memory traffic: one thread
+            # reads the weights about as fast as two, and the other core stays free for the frames and for
+            # OpenMP's second team, whose spinning otherwise slows every small op (measured in
+            # docs/benchmarks.md). Prompts and batches are matrix products: all threads.
+            single = len(batch) == 1 and len(batch[0].tokens) == 1
+            torch.set_num_threads(1 if single else self.threads)
             hidden = self.decoder.forward(batch)
             t1 = time.perf_counter()
             with torch.inference_mode():

@@ -3,7 +3,7 @@
 Rows, interleaved per repetition so that the shared machine's load falls on all of them alike:
 - ohlora as shipped (`InProcessLLM`: fp16-packed base, role adapters as LoRA side matmuls, persona head),
 - ohlora with fp32 weights (the reference the packed path is checked against),
-- llama.cpp in this process (`llama-cpp-python`, the `llamacpp` extra) on the same Gemma GGUF with the
+- llama.cpp in a process of its own (`llama-cpp-python`, the `llamacpp` extra) on the same Gemma GGUF with the
   answer adapter as GGUF LoRA, greedy, the same threads;
 each on the first answer of a conversation (caches cleared) and on the next turn (prompt caches warm);
 then several answers at once through one `InProcessLLM` (1, 4, 16 sessions), and the load time and resident
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -32,6 +34,9 @@ CONVERSATIONS = [
     ("Can you recommend a good book for a long train ride?", "", "Something lighter, maybe?"),
 ]
 NOW = datetime(2025, 11, 29, 15, 0)
+# Pause when switching engines: llama.cpp's worker threads keep polling for work for a few hundred ms after each
+# call (ggml's threadpool), and would otherwise run beside the next engine's first tokens.
+SETTLE_S = 0.5
 
 
 def _median(xs: list[float]) -> float:
@@ -75,6 +80,43 @@ class LlamaCppAnswers:
         end = time.perf_counter()
         tps = (n - 1) / (end - first) if first is not None and n >= 8 else None
         return (first or end) - t0, tps, n
+
+
+class LlamaCppProcess:
+    """`LlamaCppAnswers` in its own process, driven over a pipe: each engine runs as a user would run it,
+    alone in its process; in one process llama.cpp's threads slowed ohlora's decoding by a third."""
+
+    def __init__(self, threads: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "dialogue.llm_bench", "llamacpp-worker", str(threads)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, cwd=Path(__file__).resolve().parent.parent)
+        if self._read() != {"ready": True}:
+            raise RuntimeError("the llama.cpp worker did not start; try `python -m dialogue.llm_bench llamacpp-worker 2`")
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the llama.cpp worker exited")
+        return json.loads(line)
+
+    def answer(self, prompt: str, max_tokens: int, cold: bool) -> tuple[float, float | None, int]:
+        self.proc.stdin.write(json.dumps({"prompt": prompt, "max_tokens": max_tokens, "cold": cold}) + "\n")
+        self.proc.stdin.flush()
+        r = self._read()
+        return r["first_s"], r["tps"], r["tokens"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def _llamacpp_worker(threads: int) -> None:
+    engine = LlamaCppAnswers(threads)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        first, tps, n = engine.answer(req["prompt"], req["max_tokens"], req["cold"])
+        print(json.dumps({"first_s": first, "tps": tps, "tokens": n}), flush=True)
 
 
 def load_probe(adapters: str | None = None) -> tuple[float, float]:
@@ -124,7 +166,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
 
         reference = InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), ADAPTERS_DIR, threads=threads,
                                                  packed=False)
-    llama = LlamaCppAnswers(threads) if llamacpp and LlamaCppAnswers.available() else None
+    llama = LlamaCppProcess(threads) if llamacpp and LlamaCppAnswers.available() else None
     first_prompts = [answer_prompt(m, TurnContext(now=NOW, memory=mem)) for m, mem, _ in CONVERSATIONS]
     # the second turn carries the first exchange (her answer as ohlora wrote it, the same text for every engine)
     answers = [llm.generate_text("answer", p, max_new_tokens=decode_tokens).text for p in first_prompts]
@@ -178,7 +220,9 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
         for i in range(len(CONVERSATIONS)):  # the two engines alternate conversation by conversation
             ours(llm, labels[0], i)
             if llama:
+                time.sleep(SETTLE_S)
                 theirs(i)
+                time.sleep(SETTLE_S)
         post_roles(llm, labels[0])
         for n in sessions:
             llm.clear_prefix_cache()
@@ -192,6 +236,8 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
         post_roles(reference, labels[1])
     if reference:
         reference.close()
+    if llama:
+        llama.close()
     llm.close()
     del reference, llm
     load_s, rss_mb = load_probe()
@@ -202,8 +248,9 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
              "answer with every cache cleared. *Next turn*: the second answer, whose prompt repeats the first "
              "exchange, right after the first (each engine's prompt cache holds what it read and wrote). ohlora "
              f"decodes through its persona vocabulary's head ({llm_head_rows()} rows); llama.cpp (llama-cpp-python, in "
-             "this process) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
-             "262,144-token head; the two alternate conversation by conversation. The fp32 reference runs once after "
+             "a process of its own, as ohlora in this one) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
+             "262,144-token head; the two alternate conversation by conversation, with a 0.5 s pause at each switch (the "
+             "other engine's threads idle). The fp32 reference runs once after "
              "them. Post-answer roles: memory, summary and expression started together (as a conversation runs "
              "them), timed until the last ends.", "",
              "| engine | first token, new conversation | first token, next turn | decode tokens/s | per token: "
@@ -240,3 +287,9 @@ def llm_head_rows() -> int:
     from dialogue.vocabulary import load_vocabulary
 
     return len(load_vocabulary(ADAPTERS_DIR / "vocabulary.json"))
+
+
+if __name__ == "__main__":  # python -m dialogue.llm_bench llamacpp-worker THREADS (started by LlamaCppProcess)
+    if sys.argv[1:2] != ["llamacpp-worker"]:
+        raise SystemExit("usage: python -m dialogue.llm_bench llamacpp-worker THREADS")
+    _llamacpp_worker(int(sys.argv[2]))
