@@ -4,7 +4,7 @@ Same answer prompts, greedy, one at a time on this machine, interleaved per repe
 - engine directly: a bare streaming HTTP client on llama.cpp's server (the engine's own first token);
 - ohlora's remote path: `RemoteLLM.generate` (pooled session, SSE parsing) on the same server;
 - ohlora's remote turn: `PersonaChat.turn` on it (prompt building, validation, the held-back last word);
-- in-process: `InProcessLLM.generate` (fp16-packed per-role weights where available), and its turn.
+- in-process: `InProcessLLM.generate` (`dialogue.decoder`, fp16-packed where available), and its turn.
 The difference between the first two is the remote path's overhead (target ≤ 50 ms on the first token).
 """
 from __future__ import annotations
@@ -128,7 +128,7 @@ def bench_remote(url: str, reps: int = 5, max_tokens: int = 40, in_process: bool
              f"repetitions; medians. Both llama.cpp rows meet the engine's prompt cache warm (a one-token request "
              f"of the same prompt just before each). Engine: {engine_label} (llama-cpp-python 0.3.36, the embedded Q4_K_M GGUF with "
              "the answer adapter as GGUF LoRA, full vocabulary, 2 threads); in-process: the shipped path "
-             "(fp16-packed per-role weights, persona vocabulary head). A turn's first token is the first text the "
+             "(`dialogue.decoder`: fp16-packed base, answer LoRA merged, persona vocabulary head). A turn's first token is the first text the "
              "conversation releases (the last, possibly growing word is held back) and follows the previous "
              "turn's post-answer roles, so on llama-cpp-python's server it includes reloading the answer model "
              "(one model loaded at a time).", "",
