@@ -27,6 +27,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -254,11 +255,24 @@ class SQLiteDatabase(DialogueDatabase):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            self._journal_wal()
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as e:
             raise DatabaseError(f"{path} is not a usable SQLite database ({e}); move it aside to start afresh")
+
+    def _journal_wal(self, patience_s: float = 30.0) -> None:
+        """Switch to WAL. Switching needs the file to itself for a moment and SQLite answers "locked" at once,
+        without waiting, while another process opens the same new file: try again for a while."""
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         self.lock = threading.RLock()
         self.migrate()
 

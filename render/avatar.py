@@ -44,7 +44,9 @@ class AvatarConfig:
     max_batch: int = 16             # render-loop batching (tuned by measurement)
     encode_threads: int = 2
     directions: str | None = None   # a directions file; None = the committed one for the generator
-    refine: bool = True             # atlas: exact renders refine it while no session is watched
+    # atlas: exact renders refine it while no session is watched. Off by default: the atlas as built meets its
+    # error target (docs/benchmarks.md) and each 1024² refinement render holds ~0.4 GB while it runs
+    refine: bool = False
     atlas_levels: tuple[int, ...] = (256, 512)
 
 
