@@ -260,6 +260,8 @@ class SQLiteDatabase(DialogueDatabase):
             self.conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as e:
             raise DatabaseError(f"{path} is not a usable SQLite database ({e}); move it aside to start afresh")
+        self.lock = threading.RLock()
+        self.migrate()
 
     def _journal_wal(self, patience_s: float = 30.0) -> None:
         """Switch to WAL. Switching needs the file to itself for a moment and SQLite answers "locked" at once,
@@ -273,8 +275,6 @@ class SQLiteDatabase(DialogueDatabase):
                 if "locked" not in str(e) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        self.lock = threading.RLock()
-        self.migrate()
 
     @property
     def version(self) -> int:
