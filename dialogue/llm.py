@@ -248,7 +248,7 @@ class InProcessLLM:
             # OpenMP's second team, whose spinning otherwise slows every small op (measured in
             # docs/benchmarks.md). Prompts and batches are matrix products: all threads.
             single = len(batch) == 1 and len(batch[0].tokens) == 1
-            torch.set_num_threads(1 if single else self.threads)
+            _this_threads_openmp(1 if single else self.threads)
             hidden = self.decoder.forward(batch)
             t1 = time.perf_counter()
             with torch.inference_mode():
@@ -410,6 +410,29 @@ class InProcessLLM:
                     yield TextDelta(delta)
         finally:
             cancelled.set()  # the consumer stopped early (barge-in, closed socket): stop at the next step
+
+
+def _this_threads_openmp(n: int) -> None:
+    """OpenMP threads for the calling thread's torch ops only. torch.set_num_threads would also set MKL's
+    process-wide count, and the encoder's matrix products in other threads would change with every step."""
+    global _OMP_SET
+    if _OMP_SET is None:
+        import ctypes
+        import glob
+        import os
+
+        import torch
+
+        libs = glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "libgomp*.so*"))
+        try:
+            _OMP_SET = ctypes.CDLL(libs[0]).omp_set_num_threads if libs else False
+        except OSError:
+            _OMP_SET = False
+    if _OMP_SET:
+        _OMP_SET(n)
+
+
+_OMP_SET = None  # libgomp's omp_set_num_threads, found on first use (False: not available, steps keep torch's)
 
 
 class TextTokenizer:

@@ -92,5 +92,7 @@ def test_served_encoder_is_bit_identical_to_the_sentence_transformers_model(enco
     got = encoder.tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
     want = full.tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
     assert (got["input_ids"] == want["input_ids"]).all() and (got["attention_mask"] == want["attention_mask"]).all()
+    # embeddings cached from other batches (other padding, so other summation order) would differ in the last bits
+    encoder.clear_cache()
     for kind in ("query", "passage"):
         np.testing.assert_array_equal(encoder.encode(SENTENCES, kind), full.encode(SENTENCES, kind))
