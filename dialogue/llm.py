@@ -413,26 +413,37 @@ class InProcessLLM:
 
 
 def _this_threads_openmp(n: int) -> None:
-    """OpenMP threads for the calling thread's torch ops only. torch.set_num_threads would also set MKL's
-    process-wide count, and the encoder's matrix products in other threads would change with every step."""
-    global _OMP_SET
-    if _OMP_SET is None:
+    """Threads for the calling thread's torch ops only: OpenMP's and MKL's thread-local counts, as
+    torch.set_num_threads sets them, without its process-wide default, which every thread started later
+    (the encoder's workers) would take."""
+    global _THREAD_SETTERS
+    if _THREAD_SETTERS is None:
         import ctypes
-        import glob
         import os
 
         import torch
 
-        libs = glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "libgomp*.so*"))
-        try:
-            _OMP_SET = ctypes.CDLL(libs[0]).omp_set_num_threads if libs else False
-        except OSError:
-            _OMP_SET = False
-    if _OMP_SET:
-        _OMP_SET(n)
+        lib = os.path.join(os.path.dirname(torch.__file__), "lib")
+        setters = []
+        # the C entry points (by value); MKL's lowercase names are its Fortran ones, which take a pointer
+        for name, symbol in (("libgomp.so.1", "omp_set_num_threads"), ("libtorch_cpu.so", "MKL_Set_Num_Threads_Local")):
+            try:
+                setter = getattr(ctypes.CDLL(os.path.join(lib, name)), symbol)
+            except (OSError, AttributeError):
+                continue
+            setter.argtypes = [ctypes.c_int]
+            setters.append(setter)
+        _THREAD_SETTERS = setters
+    if len(_THREAD_SETTERS) < 2:  # another build of torch: its own call, default and all
+        import torch
+
+        torch.set_num_threads(n)
+        return
+    for setter in _THREAD_SETTERS:
+        setter(n)
 
 
-_OMP_SET = None  # libgomp's omp_set_num_threads, found on first use (False: not available, steps keep torch's)
+_THREAD_SETTERS = None  # found on first use
 
 
 class TextTokenizer:
