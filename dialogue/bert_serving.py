@@ -13,7 +13,6 @@ BertLayers, so embeddings are bit-identical to the fully loaded path.
 from __future__ import annotations
 
 import json
-import struct
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,8 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-_NUMPY_DTYPES = {"F32": np.float32, "F16": np.float16}
-
+from dialogue.weight_files import safetensors_memmap
 
 def servable_folder(folder: str | Path) -> bool:
     """Whether `folder` is a local sentence-transformers folder this module serves: a BERT (`model_type`
@@ -45,22 +43,6 @@ def servable_folder(folder: str | Path) -> bool:
 def read_config(folder: str | Path) -> types.SimpleNamespace:
     """A BERT folder's config.json as attributes (hidden_size, num_attention_heads, layer_norm_eps, …)."""
     return types.SimpleNamespace(**json.loads((Path(folder) / "config.json").read_text()))
-
-
-def safetensors_memmap(path: str | Path, name: str) -> np.ndarray:
-    """Tensor `name` of a safetensors file as a read-only numpy memory map (nothing is read until used)."""
-    with open(path, "rb") as f:
-        (header_len,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(header_len))
-    entry = header[name]
-    if entry["dtype"] not in _NUMPY_DTYPES:
-        raise ValueError(f"{path}: {name} is {entry['dtype']}; only {', '.join(_NUMPY_DTYPES)} can be mapped")
-    begin, end = entry["data_offsets"]
-    dtype = np.dtype(_NUMPY_DTYPES[entry["dtype"]])
-    shape = tuple(entry["shape"])
-    if end - begin != int(np.prod(shape)) * dtype.itemsize:
-        raise ValueError(f"{path}: {name} has {end - begin} bytes for shape {shape}")
-    return np.memmap(path, dtype=dtype, mode="r", offset=8 + header_len + begin, shape=shape)
 
 
 class _Module(nn.Module):

@@ -31,16 +31,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from dialogue.packed_weights import PackedLinear, fp16_packing_available
+from dialogue.weight_files import EmbeddingFile
 
 # peft's module names for the seven projections, grouped by the fused linear layer they feed
 FUSED = {"qkv": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
@@ -383,47 +382,6 @@ class GemmaDecoder:
         return result
 
 
-class EmbeddingFile:
-    """The fp32 embedding table of a safetensors file, read row by row with `os.pread` when tokens are looked
-    up: the 671 MB table of Gemma's 262k-token vocabulary costs no resident memory (a memory map would, as
-    page faults map whole neighbourhoods of rows)."""
-
-    def __init__(self, path: Path, name: str) -> None:
-        with open(path, "rb") as f:
-            header_len = int.from_bytes(f.read(8), "little")
-            info = json.loads(f.read(header_len))[name]
-        if info["dtype"] != "F32" or len(info["shape"]) != 2:
-            raise ValueError(f"{name} in {path} is {info['dtype']} {info['shape']}, expected a 2-D F32 table")
-        self.path, self.shape = Path(path), tuple(info["shape"])
-        self._offset = 8 + header_len + info["data_offsets"][0]
-        self._row_bytes = self.shape[1] * 4
-        self._fd = os.open(path, os.O_RDONLY)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, ids: torch.Tensor) -> torch.Tensor:
-        """Rows `ids` (a 1-D integer tensor) as a new fp32 tensor [len(ids), dim]."""
-        ids = ids.tolist()
-        out = np.empty((len(ids), self.shape[1]), np.float32)
-        view = memoryview(out).cast("B")
-        for i, token in enumerate(ids):
-            if not 0 <= token < self.shape[0]:
-                raise IndexError(f"token id {token} is outside the vocabulary (0..{self.shape[0] - 1})")
-            start = i * self._row_bytes
-            if os.preadv(self._fd, [view[start:start + self._row_bytes]],
-                         self._offset + token * self._row_bytes) != self._row_bytes:
-                raise OSError(f"{self.path} ended early: re-run `ohlora weights prepare --force`")
-        return torch.from_numpy(out)
-
-    def all_rows(self) -> torch.Tensor:
-        return self[torch.arange(self.shape[0])]
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            os.close(self._fd)
-
-
 def _release_freed_memory() -> None:
     """Hand the fp32 tensors the build read and merged (~130 MB the heap would keep) back to the system."""
     if sys.platform.startswith("linux"):
@@ -484,4 +442,4 @@ def _out_features(cfg: GemmaConfig, projection: str) -> int:
             "up_proj": cfg.intermediate, "down_proj": cfg.hidden}[projection.rpartition(".")[2]]
 
 
-__all__ = ["GemmaConfig", "GemmaDecoder", "KVCache", "SequenceInput", "EmbeddingFile"]
+__all__ = ["GemmaConfig", "GemmaDecoder", "KVCache", "SequenceInput"]

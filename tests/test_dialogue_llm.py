@@ -250,7 +250,7 @@ def test_a_failing_step_reaches_the_caller_and_the_engine_goes_on(tiny_llm, monk
 
 
 def test_embedding_rows_are_read_from_the_weights_file(tmp_path):
-    from dialogue.decoder import EmbeddingFile
+    from dialogue.weight_files import EmbeddingFile
 
     base = save_tiny_base(tmp_path / "base")
     table = EmbeddingFile(base / "model.safetensors", "model.embed_tokens.weight")
