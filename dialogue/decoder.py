@@ -161,18 +161,14 @@ class GemmaDecoder:
     """A Gemma 3 text model for inference with role adapters; see the module docstring."""
 
     def __init__(self, cfg: GemmaConfig, embedding: torch.Tensor | EmbeddingFile, layers: list[DecoderLayer], final_norm: torch.Tensor,
-                 adapter_ranks: dict[str, int], dtype: torch.dtype = torch.float32,
+                 roles: frozenset[str], dtype: torch.dtype = torch.float32,
                  device: torch.device | str = "cpu", packed: bool = False) -> None:
         self.cfg, self.embedding, self.layers, self.final_norm = cfg, embedding, layers, final_norm
-        self.adapter_ranks = adapter_ranks  # role -> LoRA rank (the roles this decoder can run)
+        self.roles = roles  # the adapters this decoder can run
         self.dtype, self.device, self.packed = dtype, torch.device(device), packed
         self.embed_scale = torch.tensor(cfg.hidden ** 0.5, dtype=torch.float32).item()
         self._rope: dict[bool, tuple[torch.Tensor, torch.Tensor]] = {}
         self._rope_len = 0
-
-    @property
-    def roles(self) -> set[str]:
-        return set(self.adapter_ranks)
 
     # --- loading --------------------------------------------------------------------------------------
 
@@ -209,7 +205,7 @@ class GemmaDecoder:
         for role, pc in (getattr(model, "peft_config", None) or {}).items():
             from peft.utils import get_peft_model_state_dict
 
-            loras[role] = (get_peft_model_state_dict(model, adapter_name=role), pc.lora_alpha / pc.r, pc.r)
+            loras[role] = (get_peft_model_state_dict(model, adapter_name=role), pc.lora_alpha / pc.r)
         embedding = sd.pop("model.embed_tokens.weight").clone()
         device = str(embedding.device)
         return cls.build(GemmaConfig.from_dict(causal.config.to_dict()), sd, embedding, loras, packed=packed,
@@ -217,10 +213,10 @@ class GemmaDecoder:
 
     @classmethod
     def build(cls, cfg: GemmaConfig, base: dict[str, torch.Tensor], embedding: torch.Tensor | EmbeddingFile,
-              loras: dict[str, tuple[dict[str, torch.Tensor], float, int]], *, packed: bool | None = None,
+              loras: dict[str, tuple[dict[str, torch.Tensor], float]], *, packed: bool | None = None,
               device: str = "cpu", dtype: torch.dtype | None = None, merged: str | None = "answer") -> GemmaDecoder:
         """From a transformers state dict (`model.layers.N.…` names) and peft adapter state dicts with their
-        scale (alpha / rank) and rank. The `merged` role's LoRA (default: the answer's, the role a user waits
+        scale (alpha / rank). The `merged` role's LoRA (default: the answer's, the role a user waits
         for) is merged into the base weights, so it decodes with no side matmuls at all; every other role, and
         the bare base (role None), then runs its difference from it as a side LoRA of twice the rank
         (B_r A_r − B_m A_m = [B_r, −B_m] [A_r; A_m]), which is exact."""
@@ -240,7 +236,7 @@ class GemmaDecoder:
         layers = []
         for i in range(cfg.layers):
             p = f"model.layers.{i}."
-            side = {role: _fused_lora(sd, i, cfg, scale) for role, (sd, scale, _rank) in loras.items()}
+            side = {role: _fused_lora(sd, i, cfg, scale) for role, (sd, scale) in loras.items()}
             into_base = side.pop(merged, {}) if merged else {}
             fused = {}
             for name, parts in FUSED.items():
@@ -264,8 +260,7 @@ class GemmaDecoder:
                     layer.lora[role][name] = LoRA(torch.cat(a).to(dev, act).contiguous(),
                                                   torch.cat(b, 1).to(dev, act).contiguous())
             layers.append(layer)
-        return cls(cfg, embedding, layers, norm("model.norm.weight"), {r: rank for r, (_, _, rank) in loras.items()},
-                   act, dev, packed)
+        return cls(cfg, embedding, layers, norm("model.norm.weight"), frozenset(loras), act, dev, packed)
 
     def head(self, vocab_ids: list[int] | None) -> nn.Module:
         """The tied LM head restricted to `vocab_ids` rows (None: all rows), packed like the layers."""
@@ -400,13 +395,13 @@ class _LazyTensors(dict):
         return self._handle.get_tensor(name)
 
 
-def _read_adapter(folder: Path) -> tuple[dict[str, torch.Tensor], float, int]:
+def _read_adapter(folder: Path) -> tuple[dict[str, torch.Tensor], float]:
     from safetensors.torch import load_file
 
     config = json.loads((Path(folder) / "adapter_config.json").read_text())
     if config.get("use_dora") or config.get("use_rslora"):
         raise ValueError(f"{folder}: DoRA / rsLoRA adapters are not supported by the serving decoder")
-    return load_file(Path(folder) / "adapter_model.safetensors"), config["lora_alpha"] / config["r"], config["r"]
+    return load_file(Path(folder) / "adapter_model.safetensors"), config["lora_alpha"] / config["r"]
 
 
 def _fused_lora(sd: dict[str, torch.Tensor], layer: int, cfg: GemmaConfig, scale: float) -> dict[str, LoRA]:

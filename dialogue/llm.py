@@ -124,7 +124,7 @@ class InProcessLLM:
         self.prefix_cache_bytes = int(prefix_cache_mb * 2**20)
 
     @property
-    def adapters(self) -> set[str]:
+    def adapters(self) -> frozenset[str]:
         return self.decoder.roles
 
     @property
@@ -231,13 +231,14 @@ class InProcessLLM:
             if g.cancelled.is_set():
                 self._end(g, finished=False)
                 continue
+            role = g.role if g.role in self.adapters else None  # a role without an adapter runs the bare base
             if g.cache is None:
                 with self._cond:
                     g.cache, reused = self._reuse_prefix(g)
                 g.stats.reused_tokens = reused
-                batch.append(SequenceInput(g.prompt[reused:], g.cache, g.role if g.role in self.adapters else None))
+                batch.append(SequenceInput(g.prompt[reused:], g.cache, role))
             else:
-                batch.append(SequenceInput([g.out[-1]], g.cache, g.role if g.role in self.adapters else None))
+                batch.append(SequenceInput([g.out[-1]], g.cache, role))
             gens.append(g)
         if not gens:
             return
