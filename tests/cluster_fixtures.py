@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.realtime_servers import ROOT, free_port
+from tests.realtime_servers import ROOT, LoopbackListener, free_port
 
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 
@@ -137,7 +137,7 @@ def render_site(site: str, upstreams: list[int], listen_port: int) -> str:
     return site
 
 
-class NginxBalancer:
+class NginxBalancer(LoopbackListener):
     """nginx in front of `upstreams` (ports on 127.0.0.1), configured by deploy/nginx.conf."""
 
     def __init__(self, binary: str, folder: Path, upstreams: list[int]):
@@ -160,14 +160,6 @@ class NginxBalancer:
             f"    access_log {self.access_log} upstream;\n{temp}\n"
             f"    include {folder}/ohlora.conf;\n}}\n")
         self.proc: subprocess.Popen | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 20.0) -> "NginxBalancer":
         conf = self.folder / "nginx.conf"

@@ -86,12 +86,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class ServerProcess:
-    def __init__(self, port: int | None = None, settings: list[str] | None = None, fake: tuple[str, ...] = ()):
-        self.port = port or free_port()
-        self.settings = settings or []
-        self.fake = fake
-        self.proc: subprocess.Popen | None = None
+class LoopbackListener:
+    """Something listening on `self.port` of 127.0.0.1: its HTTP base and websocket URLs."""
+
+    port: int
 
     @property
     def base(self) -> str:
@@ -100,6 +98,14 @@ class ServerProcess:
     @property
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
+
+
+class ServerProcess(LoopbackListener):
+    def __init__(self, port: int | None = None, settings: list[str] | None = None, fake: tuple[str, ...] = ()):
+        self.port = port or free_port()
+        self.settings = settings or []
+        self.fake = fake
+        self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 300.0) -> "ServerProcess":
         cmd = [sys.executable, "-m", "tests.realtime_test_serve", "--port", str(self.port)]
