@@ -158,6 +158,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     torch.set_num_threads(threads)
     llm = load_default_llm(threads=threads)
     shipped = "fp16-packed" if llm.decoder.packed else "fp32"
+    head_rows = len(llm.vocab) if llm.vocab is not None else llm.decoder.cfg.vocab_size
     reference = None
     if llm.decoder.packed:
         from weights import prepared_path
@@ -247,7 +248,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
              f"{len(CONVERSATIONS)} per row. *New conversation*: the first "
              "answer with every cache cleared. *Next turn*: the second answer, whose prompt repeats the first "
              "exchange, right after the first (each engine's prompt cache holds what it read and wrote). ohlora "
-             f"decodes through its persona vocabulary's head ({llm_head_rows()} rows); llama.cpp (llama-cpp-python, in "
+             f"decodes through its persona vocabulary's head ({head_rows} rows); llama.cpp (llama-cpp-python, in "
              "a process of its own, as ohlora in this one) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
              "262,144-token head; the two alternate conversation by conversation, with a 0.5 s pause at each switch (the "
              "other engine's threads idle). The fp32 reference runs once after "
@@ -280,13 +281,6 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     lines += ["", f"A fresh process loading the LLM (base, four role adapters, tokenizer) and answering one token: "
                   f"**{load_s:.1f} s**, **{rss_mb:.0f} MB** resident."]
     return "\n".join(lines)
-
-
-def llm_head_rows() -> int:
-    from dialogue.training import ADAPTERS_DIR
-    from dialogue.vocabulary import load_vocabulary
-
-    return len(load_vocabulary(ADAPTERS_DIR / "vocabulary.json"))
 
 
 if __name__ == "__main__":  # python -m dialogue.llm_bench llamacpp-worker THREADS (started by LlamaCppProcess)
