@@ -101,12 +101,11 @@ def _field(number: int, value: bytes | int | float) -> bytes:
     return _varint(number << 3) + _varint(value)  # varint
 
 
-def sentencepiece_model(tokenizer_json: Path) -> bytes:
-    """A serialized sentencepiece ModelProto equivalent to a Gemma tokenizer.json."""
-    spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
+def sentencepiece_model(spec: dict) -> bytes:
+    """A serialized sentencepiece ModelProto equivalent to a Gemma tokenizer.json (`spec`, parsed)."""
     model = spec["model"]
     if model.get("type") != "BPE" or not model.get("byte_fallback"):
-        raise ValueError(f"{tokenizer_json}: not a byte-fallback BPE tokenizer (Gemma's); cannot convert")
+        raise ValueError("not a byte-fallback BPE tokenizer (Gemma's); cannot convert")
     pieces = [""] * len(model["vocab"])
     for piece, i in model["vocab"].items():
         pieces[i] = piece
@@ -132,9 +131,12 @@ def write_sentencepiece_model(tokenizer_json: Path, target: Path) -> Path:
     """`sentencepiece_model` written atomically to `target`, and beside it (`.special.json`) the ids of the
     special tokens, which decoding leaves out."""
     spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
+    try:
+        model = sentencepiece_model(spec)
+    except ValueError as e:
+        raise ValueError(f"{tokenizer_json}: {e}") from None
     special = sorted(a["id"] for a in spec.get("added_tokens", []) if a.get("special"))
-    for path, data in ((special_ids_path(target), json.dumps({"special_ids": special}).encode()),
-                       (target, sentencepiece_model(tokenizer_json))):
+    for path, data in ((special_ids_path(target), json.dumps({"special_ids": special}).encode()), (target, model)):
         tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
         tmp.write_bytes(data)
         tmp.replace(path)
