@@ -221,7 +221,7 @@ def _eval(args: argparse.Namespace) -> int:
         path = Path(__file__).resolve().parent.parent / "docs" / "persona-eval.md"
         import datetime as dt
 
-        from realtime.benchdoc import machine_description
+        from weights.benchdoc import machine_description
 
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         path.write_text(f"# Dialogue evaluation\n\nWritten by `ohlora eval dialogue` ({stamp}, {machine_description()})."
@@ -231,7 +231,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
 
     if args.part in ("all", "llm"):
         from dialogue.llm_bench import bench
@@ -253,7 +253,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _bench_remote(args: argparse.Namespace) -> int:
     from dialogue.remote_bench import bench_remote
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
 
     if args.url:
         body = bench_remote(args.url, args.reps, in_process=not args.no_in_process, engine_label=args.url)

@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-# Expression levels the expression role emits, per control (PERSONA.md: small / normal / wide / very wide).
-EYE_LEVELS = ("closed", "small", "normal", "wide", "very wide")
-MOUTH_LEVELS = ("closed", "small", "normal", "wide", "very wide")
-HEAD_LEVELS = ("left", "slightly left", "none", "slightly right", "right")
+from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS  # the levels the expression role emits
 
 
 @dataclass(frozen=True)

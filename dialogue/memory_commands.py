@@ -188,7 +188,7 @@ def _retrieval_report(r: dict) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
 
     from dialogue.encoder import shared_encoder
 
@@ -287,7 +287,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
 
     from dialogue.classifiers import HEADS_DIR, EthicsClassifier
     from dialogue.encoder import shared_encoder
@@ -372,7 +372,7 @@ def cmd_memory_delete(args: argparse.Namespace) -> int:
 # ---- bench ---------------------------------------------------------------------------------------
 
 def cmd_bench_memory(args: argparse.Namespace) -> int:
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
 
     body = bench_memory_and_classifiers(args.memories, args.reps, args.threads)
     print(body)

@@ -229,7 +229,7 @@ def run_bench_serve(args: argparse.Namespace) -> int:
                if talk is not None else ""))
     print(body)
     if not args.no_write:
-        from .benchdoc import write_section
+        from weights.benchdoc import write_section
 
         name = "serve" if args.sessions == 1 else f"serve-{args.sessions}x{args.size}"
         path = write_section(name, f"Realtime server ({args.sessions} session(s), {args.size}²)", body)

@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from render.frames import FLAG_INTERPOLATED, FLAG_KEYFRAME, FLAG_MATTE  # re-exported: clients read them here
+
 PROTOCOL_VERSION = 2
 # Versions this server refuses with a reason a person can act on.
 RETIRED_VERSIONS = {1: "protocol 1 named users by an id any client could type; this server speaks protocol 2, "
@@ -33,9 +35,6 @@ FRAME_MAGIC = b"OHLF"
 FRAME_HEADER = struct.Struct("<4sBBBBIIHHI")
 CODECS = {"jpeg": 1}
 CODEC_NAMES = {v: k for k, v in CODECS.items()}
-FLAG_KEYFRAME = 1
-FLAG_INTERPOLATED = 2
-FLAG_MATTE = 4
 
 # Error codes. `fatal` errors close the socket after the message; the others leave it open.
 ERROR_CODES = {

@@ -28,9 +28,9 @@ from typing import AsyncIterator, Callable
 import numpy as np
 import torch
 
+from render.frames import FLAG_INTERPOLATED, FLAG_KEYFRAME, EncodedFrame
 from render.timeline import ExpressionTimeline, TimelineConfig
 
-FLAG_KEYFRAME, FLAG_INTERPOLATED, FLAG_MATTE = 1, 2, 4
 DEFAULT_PERSONA_SEED = 7
 
 
@@ -48,17 +48,6 @@ class AvatarConfig:
     # error target (docs/benchmarks.md) and each 1024² refinement render holds ~0.4 GB while it runs
     refine: bool = False
     atlas_levels: tuple[int, ...] = (256, 512)
-
-
-@dataclass(frozen=True)
-class EncodedFrame:
-    seq: int            # session-relative sequence number, from 0
-    pts_ms: int         # presentation time on the session clock, ms
-    width: int
-    height: int
-    codec: str          # "jpeg"
-    flags: int          # bit 0 keyframe, bit 1 interpolated (atlas), bit 2 has matte
-    data: bytes         # the encoded image
 
 
 def persona_seed() -> int:

@@ -100,7 +100,7 @@ def add_atlas_bench_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_bench_atlas(args: argparse.Namespace) -> int:
     import time
 
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
     from render.atlas import DEFAULT_LEVELS, load_or_build_atlas, taps_per_frame
     from render.atlas_error import ExactStore, evaluation_points, grid_study, measure, pareto_rows, study_table
     from render.directions import load_directions
@@ -279,7 +279,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_render(args: argparse.Namespace) -> int:
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
     from render.bench import bench_render, render_table
     from render.generator import load_generator
 
@@ -323,7 +323,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
 def cmd_bench_animate(args: argparse.Namespace) -> int:
     import asyncio
 
-    from realtime.benchdoc import write_section
+    from weights.benchdoc import write_section
     from render.animate import animate_table, bench_animate, renderer_for
 
     sizes = tuple(int(s) for s in args.sizes.split(","))

@@ -24,9 +24,7 @@ import random
 import re
 from dataclasses import dataclass
 
-EYE_LEVELS = ("closed", "small", "normal", "wide", "very wide")
-MOUTH_LEVELS = EYE_LEVELS
-HEAD_LEVELS = ("left", "slightly left", "none", "slightly right", "right")
+from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
 # Fraction of the control's range (negative side for < 0, positive side for > 0) each level asks for.
 _EYE_FRACTION = {"closed": -1.0, "small": -0.45, "normal": 0.0, "wide": 0.45, "very wide": 0.85}

@@ -157,3 +157,19 @@ def test_chat_text_is_accepted_exactly_when_it_is_valid_unicode(text):
         with pytest.raises(ProtocolError) as e:
             parse_client_message(wire, 1 << 16)
         assert e.value.code == "bad_message" and not e.value.fatal
+
+
+def test_page_reads_the_same_frame_flags_and_header_as_the_server():
+    """web/js/protocol.js is the page's copy of the frame contract (render.frames, realtime.protocol)."""
+    import re
+    from pathlib import Path
+
+    from realtime.protocol import FRAME_MAGIC, PROTOCOL_VERSION
+    from render import frames
+
+    js = (Path(__file__).resolve().parent.parent / "web" / "js" / "protocol.js").read_text()
+    for name in ("FLAG_KEYFRAME", "FLAG_INTERPOLATED", "FLAG_MATTE"):
+        found = re.search(rf"\b{name} = (\d+)", js)
+        assert found and int(found.group(1)) == getattr(frames, name), name
+    assert re.search(r"PROTOCOL_VERSION = (\d+)", js).group(1) == str(PROTOCOL_VERSION)
+    assert f'"{FRAME_MAGIC.decode()}"' in js

@@ -1,4 +1,8 @@
-"""docs/benchmarks.md: each `ohlora bench …` owns one section and rewrites it in place."""
+"""docs/benchmarks.md: each `ohlora bench …` owns one section and rewrites it in place.
+
+It lives in `weights/`, the bottom layer, so that every package's offline tools can record their figures
+without importing `realtime/`.
+"""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,0 +1,28 @@
+"""What the avatar hands the server for each frame: the encoded image and the flags the wire header carries.
+
+The flags are one contract: `realtime.protocol` writes them into the binary frame header unchanged and
+`web/js/protocol.js` reads them there (tests/test_realtime_protocol.py holds the page's copy to these values).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FLAG_KEYFRAME = 1       # rendered from its own latent (exact synthesis or an atlas keyframe)
+FLAG_INTERPOLATED = 2   # blended from atlas keyframes
+FLAG_MATTE = 4          # a grey JPEG matte follows the image
+
+
+@dataclass(frozen=True)
+class EncodedFrame:
+    """One encoded frame of a session."""
+
+    seq: int            # session-relative sequence number, from 0
+    pts_ms: int         # presentation time on the session clock, ms
+    width: int
+    height: int
+    codec: str          # "jpeg"
+    flags: int          # FLAG_* bits
+    data: bytes         # the encoded image
+
+
+__all__ = ["FLAG_INTERPOLATED", "FLAG_KEYFRAME", "FLAG_MATTE", "EncodedFrame"]
