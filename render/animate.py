@@ -10,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from render.avatar import AvatarConfig, AvatarRenderer, AvatarSession, EncodedFrame, OfflineClock
+from render.avatar import AvatarConfig, AvatarRenderer
+from render.avatar_session import AvatarSession
+from render.clocks import OfflineClock
+from render.frames import EncodedFrame
 
 DEMO_SENTENCE = ["안녕", "하세요", "!", " 저는", " 오로라", "예요", ".", " 만나서", " 반가워요", "."]
 
