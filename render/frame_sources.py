@@ -60,7 +60,7 @@ class AtlasSource:
         self.errors: dict[int, str] = {}
 
     def load(self, seed: int) -> None:
-        from render.atlas import load_or_build_atlas
+        from render.atlas_cache import load_or_build_atlas
 
         atlas = load_or_build_atlas(self.walk, seed, self.levels, **self.options)
         with self._lock:
