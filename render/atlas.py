@@ -232,4 +232,5 @@ def atlas_path(walk, seed: int, levels: tuple[int, ...], budget: float, cache: P
 
     folder = (cache or cache_dir()) / "atlas"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{walk.gen.name}-seed{seed}-{atlas_key(walk, seed, levels, budget, counts, max_keyframes)}.safetensors"
+    key = atlas_key(walk, seed, levels, budget, counts, max_keyframes)
+    return folder / f"{walk.gen.name}-seed{seed}-{key}.safetensors"

@@ -26,15 +26,15 @@ class AvatarSession:
     reads them back in sequence from the reorder buffer, each at its presentation time.
     """
 
-    def __init__(self, loop: RenderLoop, timeline: ExpressionTimeline, *, size: int, fps: float, quality: int,
-                 seed: int, clock=None, buffer: int = 4) -> None:
+    def __init__(self, render_loop: RenderLoop, timeline: ExpressionTimeline, *, size: int, fps: float,
+                 quality: int, seed: int, clock=None, buffer: int = 4) -> None:
         if not 16 <= size <= 1024:
             raise ValueError(f"frame size {size} is out of range; use 16..1024 (e.g. 256 or 512)")
         if not 1 <= fps <= 120:
             raise ValueError(f"fps {fps} is out of range; use 1..120")
         if not 1 <= quality <= 100:
             raise ValueError(f"JPEG quality {quality} is out of range; use 1..100")
-        self.loop, self.size, self.fps, self.quality, self.seed = loop, size, float(fps), quality, seed
+        self.render_loop, self.size, self.fps, self.quality, self.seed = render_loop, size, float(fps), quality, seed
         self.clock = clock or WallClock()
         self.timeline = timeline
         self._tl_lock = threading.Lock()
@@ -89,11 +89,11 @@ class AvatarSession:
     def set_watched(self, watched: bool) -> None:
         self.watched = bool(watched)
         if watched:
-            self.loop.wake()
+            self.render_loop.wake()
 
     def close(self) -> None:
         self.closed = True
-        self.loop.remove(self)
+        self.render_loop.remove(self)
         self._signal()
 
     def controls_at(self, t: float) -> list[float]:
@@ -160,7 +160,7 @@ class AvatarSession:
         if self._aio is None:
             self._aio = asyncio.get_running_loop()
             self._event = asyncio.Event()
-        self.loop.wake()
+        self.render_loop.wake()
         while not self.closed:
             frame = self._pop()
             if frame is None:
@@ -169,7 +169,7 @@ class AvatarSession:
                     continue
                 await self._event.wait()
                 continue
-            self.loop.wake()  # room in the buffer again
+            self.render_loop.wake()  # room in the buffer again
             await self.clock.wait_until(frame.pts_ms / 1000)
             if self.closed:
                 return

@@ -84,7 +84,8 @@ class ExactStore(ExactRenders):
 
         folder = folder or cache_dir() / "atlas"
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"exact-{walk.gen.name}-seed{seed}-{source_key(walk, seed)}-{'-'.join(map(str, sizes))}.npz"
+        sized = "-".join(map(str, sizes))
+        self.path = folder / f"exact-{walk.gen.name}-seed{seed}-{source_key(walk, seed)}-{sized}.npz"
         self._saved = 0
         if self.path.exists():
             with np.load(self.path) as z:  # each z[...] reads the whole array again: read each once

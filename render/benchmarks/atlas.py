@@ -75,12 +75,13 @@ def bench_atlas(seed: int, psi: float, points: int, directions: Path | None = No
         kept = pareto_rows(rows, tuple(sets))
         lines += ["", f"Error vs keyframes per control ({levels[0]}², same points; nested grids cut from one "
                       f"{'×'.join(map(str, counts))} grid of exact renders; {len(rows) - len(kept)} grids that "
-                      "another grid beats with no more keyframes are left out):", "", study_table(kept, names, tuple(sets))]
+                      "another grid beats with no more keyframes are left out):", "",
+                  study_table(kept, names, tuple(sets))]
     lines += ["", "Method: the keyframes are one tensor grid over all controls (exact at every node, whatever the "
                   "mix), interpolated per control with a Catmull-Rom cubic or a cross-fade, whichever measured "
                   "closer on that control's line. How many keyframes each control gets is measured when the atlas "
-                  "is built (`plan_grid` in render/atlas_building/plan.py): each control's line is rendered with the others at "
-                  "0, with its cell midpoints, and the control whose midpoint error falls most per added keyframe "
+                  "is built (`plan_grid` in render/atlas_building/plan.py): each control's line is rendered with "
+                  "the others at 0, with its cell midpoints, and the control whose midpoint error falls most per added keyframe "
                   "gets the next finer count (3, 5, 9, 17) until the midpoint errors summed over the controls are "
                   "≤ 5/255 (at mixed points the grid's error measured ≈ 0.35–0.45 × that sum). The head turn "
                   "needs by far the most keyframes: its edges move, and a blend of two positions of an edge "
