@@ -63,7 +63,7 @@ def bench_atlas(seed: int, psi: float, points: int, directions: Path | None = No
                   f"{taps_per_frame(atlas.modes)} keyframes blended per frame; "
                   + (f"built in {built:.0f} s ({torch.get_num_threads()} thread(s) for the blend timing, "
                      f"build with torch's default)." if built > 5 else "loaded from the cache."),
-              f"Per-frame cost, one thread (`cv2.accumulateWeighted` over the taps): "
+              "Per-frame cost, one thread (`cv2.accumulateWeighted` over the taps): "
               + ", ".join(f"{s}²: {c:.2f} ms" for s, c in cost.items())
               + f" (load average {load_average()} when measured)."]
     if study:
