@@ -1,20 +1,14 @@
-"""`ohlora render` and `ohlora bench render`."""
+"""`ohlora render` (a face, a contact sheet or a demo video) and `ohlora bench render|animate|atlas`.
+
+CLI glue: the parsers, and handlers that import what they run. `realtime/cli.py` imports this module to
+build its parser, so nothing heavy (torch, the generator, the benchmarks) is imported at module level.
+"""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import numpy as np
-import torch
-
 EXPRESSION_CONTROLS = ("eyes", "mouth", "yaw")
-
-
-def persona_face() -> tuple[int, float]:
-    """The persona's face: (seed, ψ) from the [persona] table of weights/manifest.toml."""
-    from weights.manifest import load_persona
-
-    return load_persona()
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -98,107 +92,32 @@ def add_atlas_bench_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench_atlas(args: argparse.Namespace) -> int:
-    import time
+    import torch
 
+    from render.benchmarks.atlas import bench_atlas
     from weights.benchdoc import write_section
-    from render.atlas import DEFAULT_LEVELS, load_or_build_atlas, taps_per_frame
-    from render.atlas_error import ExactStore, evaluation_points, grid_study, measure, pareto_rows, study_table
-    from render.directions import load_directions
-    from render.generator import load_generator
-    from render.walk import LatentWalk
+    from weights.manifest import load_persona
 
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.points < 2:
         raise ValueError("--points must be at least 2")
-    seed, psi = persona_face()
+    seed, psi = load_persona()
     seed = seed if args.seed is None else args.seed
     psi = psi if args.psi is None else args.psi
-    gen = load_generator("mobilestylegan", "cpu")
-    walk = LatentWalk(gen, load_directions("mobilestylegan", args.directions), psi)
-    names = tuple(walk.names)
-    levels = tuple(s for s in DEFAULT_LEVELS if s <= gen.resolution)
-    t0 = time.perf_counter()
-    atlas = load_or_build_atlas(walk, seed, levels)  # the server's atlas (same settings, same cache file)
-    built = time.perf_counter() - t0
-    store = ExactStore(walk, seed, levels, args.exact_cache)
-    sets = evaluation_points(walk, args.points)
-    result = measure(atlas, walk, seed, store, sets)
-    store.save()
-    # per-frame cost on one thread: the blend of one frame at each level (the server's hot path)
-    torch.set_num_threads(1)
-    cost = {}
-    for s in levels:
-        pts = sets["timeline"]
-        atlas.render(pts[:2], s)
-        t = time.perf_counter()
-        atlas.render(pts, s)
-        cost[s] = (time.perf_counter() - t) / len(pts) * 1000
-    what = {"timeline": "points a streamed conversation visits (idle sway, blinks, speech, expression changes, a "
-                        "barge-in; random times of a scripted minute)",
-            "uniform": "points uniform over the full ranges (all controls far from rest at once)"}
-    lines = [f"`ohlora bench atlas --points {args.points}{' --study' if args.study else ''}`: mean absolute error "
-             f"per pixel and channel (0..255) of atlas frames against exact renders of the same controls, at "
-             f"{args.points} {what['timeline']} and at {args.points} {what['uniform']}; beside it a plain "
-             f"(multi)linear cross-fade of the same keyframes. Face: seed {seed}, ψ {psi:g}; directions: "
-             + (str(args.directions) if args.directions else "the committed weights/directions/mobilestylegan.safetensors")
-             + f" ({walk.directions.meta.get('method', '?')}, made {walk.directions.meta.get('made', '?')}).",
-             "", "| points | size | atlas (mean) | atlas (worst point) | cross-fade (mean) | < 3/255 |",
-             "|---|---:|---:|---:|---:|---|"]
-    for name, per in result.items():
-        for s in levels:
-            m = per[str(s)]
-            lines.append(f"| {name} | {s}² | **{m['atlas']:.2f}** | {m['atlas_max']:.2f} | {m['crossfade']:.2f} | "
-                         f"{'yes' if m['atlas'] < 3 else 'no'} |")
-    per_axis = ", ".join(f"{n} {len(a)} ({m}, midpoint error {e:.2f})" for n, a, m, e in
-                         zip(names, atlas.axes, atlas.modes, atlas.meta.get("axis_error", [0] * len(names))))
-    lines += ["", f"Atlas: {atlas.meta.get('layout', 'pairwise')} layout, {atlas.count} keyframes; per control {per_axis}; "
-                  f"{taps_per_frame(atlas.components, atlas.modes)} keyframes blended per frame; "
-                  + (f"built in {built:.0f} s ({torch.get_num_threads()} thread(s) for the blend timing, "
-                     f"build with torch's default)." if built > 5 else "loaded from the cache."),
-              f"Per-frame cost, one thread (`cv2.accumulateWeighted` over the taps): "
-              + ", ".join(f"{s}²: {c:.2f} ms" for s, c in cost.items())
-              + f" (load average {_loadavg()} when measured)."]
-    if args.study:
-        if args.study_counts:
-            counts = tuple(int(c) for c in args.study_counts.split(","))
-        else:
-            counts = tuple(17 if n == "yaw" else 9 for n in names)
-        dense = ExactStore(walk, seed, levels[:1], args.exact_cache)  # the study needs one size only
-        for key, frames in store.cache.items():
-            dense.remember(np.array(key), {levels[0]: frames[levels[0]]})
-        rows = grid_study(walk, seed, dense, sets, counts, size=levels[0],
-                          pairwise=tuple(len(a) for a in atlas.axes))
-        kept = pareto_rows(rows, tuple(sets))
-        lines += ["", f"Error vs keyframes per control ({levels[0]}², same points; nested grids cut from one "
-                      f"{'×'.join(map(str, counts))} grid of exact renders; {len(rows) - len(kept)} grids that "
-                      "another grid beats with no more keyframes are left out; 'pairwise' = a grid per pair of "
-                      "controls + lines + face + a 5-point grid of the interaction of all, at the atlas's "
-                      "coordinates):", "", study_table(kept, names, tuple(sets))]
-    lines += ["", "Method: the keyframes are one tensor grid over all controls (exact at every node, whatever the "
-                  "mix), interpolated per control with a Catmull-Rom cubic or a cross-fade, whichever measured "
-                  "closer on that control's line. How many keyframes each control gets is measured when the atlas "
-                  "is built (`plan_grid` in render/atlas.py): each control's line is rendered with the others at "
-                  "0, with its cell midpoints, and the control whose midpoint error falls most per added keyframe "
-                  "gets the next finer count (3, 5, 9, 17) until the midpoint errors summed over the controls are "
-                  "≤ 5/255 (at mixed points the grid's error measured ≈ 0.35–0.45 × that sum). The head turn "
-                  "needs by far the most keyframes: its edges move, and a blend of two positions of an edge "
-                  "ghosts, so its error halves only when its spacing halves (on the earlier persona face, seed 10: "
-                  "17.1 → 8.5 → 4.0 → 1.7/255 at 3, 5, 9, 17 keyframes; this face's plan is in the build log "
-                  "and the midpoint errors above); eyes and mouth are nearly linear in pixels. On seed 10 the "
-                  "earlier layout (a grid per pair of controls + a 5³ interaction grid, 9 × 5 × 17, 441 "
-                  "keyframes) measured 3.6/255 (timeline) and 3.8/255 (uniform) at 256² with these directions: "
-                  "the controls' pixel changes are not additive. Rerun after changing the directions or the persona: "
-                  "`ohlora bench atlas --study` (the atlas is rebuilt for the new directions; exact renders are "
-                  "cached by generator, face and directions)."]
-    body = "\n".join(lines)
+    counts = tuple(int(c) for c in args.study_counts.split(",")) if args.study_counts else None
+    body = bench_atlas(seed, psi, args.points, args.directions, args.study, counts, args.exact_cache)
     print(body)
     if not args.no_write:
         print(f"updated {write_section('atlas-error', 'Keyframe atlas: error against exact renders', body)}")
     return 0
 
 
-def _load_w(path: Path) -> torch.Tensor:
+def _load_w(path: Path):
+    """w [N, 512] from a .npy or .pt file."""
+    import numpy as np
+    import torch
+
     if not path.exists():
         raise ValueError(f"w file '{path}' does not exist")
     if path.suffix == ".npy":
@@ -216,6 +135,8 @@ def _load_w(path: Path) -> torch.Tensor:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from render.generator import load_generator
     from render.images import IMAGE_SUFFIXES, contact_sheet, parse_grid, parse_seeds, save_image, to_uint8
 
@@ -261,7 +182,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         what = f"w from {args.w}"
     else:
         if args.seed is None:
-            seed, persona_psi = persona_face()
+            from weights.manifest import load_persona
+
+            seed, persona_psi = load_persona()
             psi = persona_psi if args.psi is None else args.psi
             what = f"persona, seed {seed}, ψ={psi}"
         else:
@@ -278,9 +201,32 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_animate(args: argparse.Namespace) -> int:
+    from render.demo_video import write_demo
+
+    if args.output.suffix.lower() not in (".mp4", ".avi"):
+        raise ValueError(f"cannot write video '{args.output.name}': use a .mp4 (or .avi) file name")
+    if args.seeds or args.w is not None or args.grid:
+        raise ValueError("--animate renders one face: use --seed, not --seeds/--grid/--w")
+    if not 0.5 <= args.seconds <= 600:
+        raise ValueError("--seconds must be between 0.5 and 600")
+    if args.output.parent and not args.output.parent.exists():
+        raise FileNotFoundError(f"folder '{args.output.parent}' does not exist")
+    size = args.size or 256
+    renderer = _renderer_for(args)
+    try:
+        n = write_demo(renderer, args.output, args.seconds, size, args.fps)
+    finally:
+        import asyncio
+
+        asyncio.run(renderer.stop())
+    print(f"wrote {args.output} ({n} frames, {size}x{size}, {args.fps:g} frames/s, {renderer.path} path)")
+    return 0
+
+
 def cmd_bench_render(args: argparse.Namespace) -> int:
     from weights.benchdoc import write_section
-    from render.bench import bench_render, render_table
+    from render.benchmarks.synthesis import bench_render, render_table
     from render.generator import load_generator
 
     batches = tuple(int(b) for b in args.batches.split(","))
@@ -297,38 +243,15 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_animate(args: argparse.Namespace) -> int:
-    from render.animate import renderer_for, write_demo
-
-    if args.output.suffix.lower() not in (".mp4", ".avi"):
-        raise ValueError(f"cannot write video '{args.output.name}': use a .mp4 (or .avi) file name")
-    if args.seeds or args.w is not None or args.grid:
-        raise ValueError("--animate renders one face: use --seed, not --seeds/--grid/--w")
-    if not 0.5 <= args.seconds <= 600:
-        raise ValueError("--seconds must be between 0.5 and 600")
-    if args.output.parent and not args.output.parent.exists():
-        raise FileNotFoundError(f"folder '{args.output.parent}' does not exist")
-    size = args.size or 256
-    renderer = renderer_for(args)
-    try:
-        n = write_demo(renderer, args.output, args.seconds, size, args.fps)
-    finally:
-        import asyncio
-
-        asyncio.run(renderer.stop())
-    print(f"wrote {args.output} ({n} frames, {size}x{size}, {args.fps:g} frames/s, {renderer.path} path)")
-    return 0
-
-
 def cmd_bench_animate(args: argparse.Namespace) -> int:
     import asyncio
 
     from weights.benchdoc import write_section
-    from render.animate import animate_table, bench_animate, renderer_for
+    from render.benchmarks.animation import animate_doc, animate_table, bench_animate
 
     sizes = tuple(int(s) for s in args.sizes.split(","))
     counts = tuple(int(n) for n in args.sessions.split(","))
-    renderer = renderer_for(args)
+    renderer = _renderer_for(args)
     try:
         rows = bench_animate(renderer, sizes, counts, args.seconds)
     finally:
@@ -336,56 +259,19 @@ def cmd_bench_animate(args: argparse.Namespace) -> int:
     table = animate_table(rows)
     print(table)
     if not args.no_write:
-        body = _animate_doc(renderer, args, table)
+        body = animate_doc(renderer, args.path, args.seconds, table)
         path = write_section(f"animate-{renderer.path}", f"Avatar animation ({renderer.path} path)", body)
         print(f"updated {path}")
     return 0
 
 
-def _animate_doc(renderer, args: argparse.Namespace, table: str) -> str:
-    lines = [f"`ohlora bench animate --path {args.path} --seconds {args.seconds:g}`: simulated sessions, each "
-             "asking for 30 frames/s and streaming an answer at ~15 tokens/s with expression changes; a consumer "
-             "per session pulls its frames on the session clock. Frames/s is what each session received (a "
-             "render loop that falls behind skips frames rather than queueing them); latency runs from the "
-             "loop taking a frame to its JPEG being ready; CPU share is process CPU time over wall time × cores.",
-             f"Load average of the machine when the run ended: {_loadavg()} (other jobs share these cores).",
-             "", table]
-    atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
-    if atlas is not None:
-        per = ", ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
-        parts = " + ".join("×".join(str(len(a)) for a in atlas.component_axes(c)) or "1" for c in atlas.components)
-        if atlas.meta.get("layout") == "grid":
-            how = f"one grid over all controls ({parts})"
-        else:
-            how = (f"grids of every pair of controls, the lines, the face, and a coarse grid of the interaction of "
-                   f"all ({parts})")
-        lines += ["", f"Atlas: {atlas.count} keyframes; coordinates per control {per}; {how}. Its error against "
-                      "exact renders: `ohlora bench atlas` (section below)."]
-        for key, what in (("measured_timeline", "control points a streamed conversation visits (idle, blinks, "
-                                                "speech, expression changes; random times of a scripted minute)"),
-                          ("measured", "uniformly random control points over the full ranges (worst case: all "
-                                       "controls far from rest at once)")):
-            for size, m in sorted(atlas.meta.get(key, {}).items(), key=lambda kv: int(kv[0])):
-                lines.append(f"- {size}², {m['points']} {what}: mean absolute error of atlas frames vs exact "
-                             f"renders **{m['atlas']:.2f}/255** (worst point {m['atlas_max']:.2f}); a plain "
-                             f"cross-fade of the same keyframes: {m['crossfade']:.2f}/255.")
-        errs = atlas.meta.get("axis_error")
-        if errs:
-            lines.append("- Per control, midpoint error along its own axis (chosen interpolation vs cross-fade): "
-                         + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
-                                     zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
-        meta = getattr(renderer.walk.directions, "meta", {}) or {}
-        where = Path(renderer.cfg.directions).name if renderer.cfg.directions else \
-            f"the committed weights/directions/{renderer.cfg.generator}.safetensors"
-        lines.append(f"- Directions: {where}" + (f" ({meta['method']})" if meta.get("method") else "")
-                     + f"; face: seed {renderer.seed}.")
-    return "\n".join(lines)
+def _renderer_for(args: argparse.Namespace, log=print):
+    """An AvatarRenderer from command-line flags (--generator, --device, --path, --seed, --psi, --directions)."""
+    from render.avatar import AvatarConfig, AvatarRenderer
 
-
-def _loadavg() -> str:
-    import os
-
-    try:
-        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
+    cfg = AvatarConfig(generator=getattr(args, "generator", "mobilestylegan"), device=args.device, path=args.path,
+                       seed=args.seed, psi=0.7 if args.psi is None else args.psi,
+                       directions=str(args.directions) if args.directions else None, refine=False)
+    renderer = AvatarRenderer(cfg, log=log)
+    renderer._load()
+    return renderer

@@ -6,8 +6,8 @@ face turns toward the image's left side, i.e. the person's right). What 1.0 mean
 directions are fitted (`meta["unit"]`): for the committed MobileStyleGAN directions 1.0 moves w by 3
 standard deviations of the sampled faces' w along the direction — a strong but clean edit (roughly: eyes
 from half-closed to wide open over -1…1, the mouth from closed to an open smile, the head by about 30°
-each way for yaw); `meta["score_std"]` and docs/expression-directions.md give the measured sizes. `ranges` holds the usable interval of each control (measured by `ohlora vectors
-eval`), and `apply` clamps to it.
+each way for yaw); `meta["score_std"]` and docs/expression-directions.md give the measured sizes. `ranges`
+holds the usable interval of each control (measured by `ohlora vectors eval`), and `apply` clamps to it.
 
 Per-layer controls: with `layers` [K, n_styles] the offset of control k on synthesis layer l is
 c_k * layers[k, l] * d_k, and the result is w+ [B, n_styles, w_dim] (one style per modulated layer). A control

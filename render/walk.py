@@ -1,6 +1,6 @@
 """The latent walk: control values → w(t) = w_avg + ψ (w_face − w_avg) + Σ_k c_k(t) d_k, many frames at once,
-and exact renders of it (the GPU path, and the keyframes of the CPU atlas). With per-layer directions each
-d_k is a w+ offset [n_styles, w_dim] and w(t) is w+."""
+and exact renders of it (the GPU path; `ExactRenders`: the keyframes of the CPU atlas). With per-layer
+directions each d_k is a w+ offset [n_styles, w_dim] and w(t) is w+."""
 from __future__ import annotations
 
 import numpy as np
@@ -82,3 +82,62 @@ def to_size_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
         return frames_to_uint8(images, res // size)
     x = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="area")
     return frames_to_uint8_torch(x, 1)
+
+
+class ExactRenders:
+    """Exact renders of one face at control vectors, batched, at several sizes (atlas keyframes, and the
+    references its error is measured against).
+
+    keep=True remembers every frame by its control vector (an atlas build renders the planning lines once
+    and finds them again among the keyframes); `remember` seeds it with frames rendered before.
+    """
+
+    def __init__(self, walk: LatentWalk, seed: int, sizes: tuple[int, ...], batch: int = 4, keep: bool = False):
+        self.walk, self.face, self.sizes, self.batch = walk, walk.face(seed), sizes, batch
+        self.cache: dict[tuple, dict[int, torch.Tensor]] | None = {} if keep else None
+        self.rendered = 0  # exact renders so far (cache hits excluded)
+
+    @staticmethod
+    def point_key(point: np.ndarray) -> tuple:
+        return tuple(np.round(np.asarray(point, np.float64), 9).tolist())
+
+    def remember(self, point: np.ndarray, frames: dict[int, torch.Tensor]) -> None:
+        if self.cache is not None:
+            self.cache[self.point_key(point)] = frames
+
+    def __call__(self, controls: np.ndarray, desc: str | None = None, bar=None) -> dict[int, torch.Tensor]:
+        """Controls [B, K] -> {size: uint8 [B, size, size, 3]}; `desc` shows a progress bar, `bar` advances one."""
+        controls = np.asarray(controls, np.float64).reshape(-1, len(self.walk.names))
+        todo = list(range(len(controls)))
+        if self.cache is not None:
+            todo = [i for i in todo if self.point_key(controls[i]) not in self.cache]
+            seen: dict[tuple, int] = {}
+            todo = [seen.setdefault(self.point_key(controls[i]), i) for i in todo]
+            todo = sorted(set(todo))
+        got: dict[int, dict[int, torch.Tensor]] = {}
+        own = bar is None and desc is not None
+        if own:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=desc, unit="frame", leave=False)
+        for i in range(0, len(todo), self.batch):
+            rows = todo[i:i + self.batch]
+            c = controls[rows]
+            with torch.inference_mode():
+                images = self.walk.gen.synthesize(self.walk.compose([self.face] * len(c), c))
+                frames = {s: to_size_uint8(images, s).cpu() for s in self.sizes}
+            for j, r in enumerate(rows):
+                got[r] = {s: frames[s][j] for s in self.sizes}
+                self.remember(controls[r], got[r])
+            self.rendered += len(rows)
+            if bar is not None:
+                bar.update(len(rows))
+        if own:
+            bar.close()
+        if not len(controls):
+            return {s: torch.empty(0, s, s, 3, dtype=torch.uint8) for s in self.sizes}
+
+        def frame(i: int) -> dict[int, torch.Tensor]:
+            return got[i] if i in got else self.cache[self.point_key(controls[i])]
+
+        return {s: torch.stack([frame(i)[s] for i in range(len(controls))]) for s in self.sizes}

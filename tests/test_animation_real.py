@@ -26,7 +26,7 @@ def real_renderer(face_generator, tmp_path_factory):
     directions = ExpressionDirections(("eyes", "mouth", "yaw"), q.T.contiguous() * 6.0,
                                       {"eyes": (-2.0, 2.0), "mouth": (-1.5, 2.0), "yaw": (-2.0, 2.0)})
     r = AvatarRenderer(AvatarConfig(seed=7, path="atlas", refine=False, atlas_levels=(64,)), log=lambda s: None)
-    r.start_with(face_generator, directions, {"counts": (3,), "residual": 3, "measure_points": 0, "log": lambda s: None,
+    r.start_with(face_generator, directions, {"counts": (3,), "measure_points": 0, "log": lambda s: None,
                                               "cache": tmp_path_factory.mktemp("cache")})
     yield r
     asyncio.run(r.stop())
@@ -42,7 +42,7 @@ def test_real_atlas_keyframes_are_exact_renders(real_renderer):
 
 
 def test_demo_video_holds_the_streamed_frames(real_renderer, tmp_path):
-    from render.animate import write_demo
+    from render.demo_video import write_demo
 
     out = tmp_path / "demo.mp4"
     n = write_demo(real_renderer, out, seconds=1.0, size=64, fps=15)

@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from render.atlas import (AtlasRefiner, Component, KeyframeAtlas, axis_coords, axis_weights, build_atlas,
-                          decompose, load_or_build_atlas, plan_grid)
+from render.atlas import KeyframeAtlas, axis_weights
+from render.atlas_building.build import build_atlas
+from render.atlas_building.plan import axis_coords, plan_grid
+from render.atlas_cache import load_or_build_atlas
+from render.atlas_refiner import AtlasRefiner
 from render.walk import LatentWalk
 from tests.animation_fixtures import tiny_directions, tiny_generator
 
@@ -20,12 +23,6 @@ def walk():
 def atlas(walk):
     return build_atlas(walk, seed=3, levels=(16, 32), budget=0.5, measure_points=4, counts=(3, 5),
                        log=lambda s: None)
-
-
-@pytest.fixture(scope="module")
-def pairwise(walk):
-    return build_atlas(walk, seed=3, levels=(16,), budget=0.5, measure_points=0, counts=(3, 5),
-                       layout="pairwise", log=lambda s: None)
 
 
 def test_walk_composes_truncated_face_plus_directions(walk):
@@ -76,13 +73,7 @@ def test_atlas_equals_exact_renders_at_keyframes(atlas, walk):
         assert (got.int() - exact.int()).abs().max() <= 1
 
 
-def test_pairwise_parts_cover_every_pair_of_controls():
-    comps = decompose(("eyes", "mouth", "yaw"))
-    assert [(c.controls, c.coef) for c in comps] == [((0, 1), 1.0), ((0, 2), 1.0), ((1, 2), 1.0), ((0,), -1.0),
-                                                     ((1,), -1.0), ((2,), -1.0), ((), 1.0)]
-    # the coefficients count every term once: a constant image comes back unchanged
-    assert sum(c.coef for c in decompose(("a", "b", "c", "d"))) == 1.0
-    assert [(c.controls, c.coef) for c in decompose(("eyes", "mouth"))] == [((0, 1), 1.0)]
+def test_axis_coords_hold_both_ends_and_zero():
     c = axis_coords(-2.0, 3.0, 6)
     assert 0.0 in c and c[0] == -2.0 and c[-1] == 3.0 and len(c) == 6 and (np.diff(c) > 0).all()
 
@@ -95,7 +86,6 @@ def test_atlas_reports_error_against_exact_renders(atlas):
     assert all(mode in ("linear", "cubic") for mode in atlas.modes)
     assert all(len(a) in (3, 5) for a in atlas.axes)
     # one tensor grid over all controls: a frame is exact at every node, whatever mix of controls
-    assert [(c.controls, c.coef) for c in atlas.components] == [((0, 1, 2), 1.0)]
     assert atlas.count == int(np.prod([len(a) for a in atlas.axes])) and atlas.meta["layout"] == "grid"
     assert set(atlas.meta["measured_timeline"]) == {"16", "32"}
 
@@ -144,16 +134,15 @@ def test_cache_round_trip_and_key(tmp_path, walk):
     b = load_or_build_atlas(walk, 3, levels=(16,), budget=50.0, cache=tmp_path, log=lambda s: None)
     assert a.file is not None and b.file is not None  # served from the file, memory-mapped, even when just built
     assert torch.equal(a.levels[16], b.levels[16]) and [list(x) for x in a.axes] == [list(x) for x in b.axes]
-    assert [(c.controls, c.coef, c.offset) for c in a.components] == [(c.controls, c.coef, c.offset) for c in b.components]
+    assert a.modes == b.modes and b.file_meta()["components"] == [[[0, 1, 2], 1.0, None, False]]
     other = LatentWalk(walk.gen, tiny_directions(seed=9), psi=0.7)
     load_or_build_atlas(other, 3, levels=(16,), budget=50.0, cache=tmp_path, log=lambda s: None)
     assert len(list((tmp_path / "atlas").glob("*.safetensors"))) == 2  # other directions, other atlas
 
 
 def test_refinement_inserts_exact_keyframes(atlas, walk):
-    small = KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
-                          [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components],
-                          {16: atlas.levels[16]}, dict(atlas.meta))
+    small = KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes, {16: atlas.levels[16]},
+                          dict(atlas.meta))
     ref = AtlasRefiner(small, walk, 3)
     new = None
     for _ in range(100):
@@ -172,9 +161,8 @@ def test_refinement_inserts_exact_keyframes(atlas, walk):
 
 
 def _copy(atlas: KeyframeAtlas) -> KeyframeAtlas:
-    return KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes,
-                         [Component(c.controls, c.coef, 0, c.axes, c.linear) for c in atlas.components],
-                         dict(atlas.levels), dict(atlas.meta))
+    return KeyframeAtlas(atlas.names, [a.copy() for a in atlas.axes], atlas.modes, dict(atlas.levels),
+                         dict(atlas.meta))
 
 
 def _refine_once(ref: AtlasRefiner) -> KeyframeAtlas:
@@ -185,13 +173,12 @@ def _refine_once(ref: AtlasRefiner) -> KeyframeAtlas:
     raise AssertionError("no refinement completed")
 
 
-@pytest.mark.parametrize("layout", ["grid", "pairwise"])
-def test_refinement_on_file_maps_the_same_keyframes_as_in_memory(tmp_path, walk, atlas, pairwise, layout):
+def test_refinement_on_file_maps_the_same_keyframes_as_in_memory(tmp_path, walk, atlas):
     """A refiner with a path writes the next file from ranges of the current one and maps it: the same
     keyframes as the in-memory rebuild, a file safetensors reads, and the replaced file's rows stay valid."""
     from safetensors import safe_open
 
-    base = atlas if layout == "grid" else pairwise
+    base = atlas
     path = tmp_path / "a.safetensors"
     _copy(base).save(path)
     on_file = KeyframeAtlas.load(path)
@@ -225,37 +212,28 @@ def test_blend_is_the_weighted_sum_with_negative_and_repeated_taps():
     assert np.abs(got - want).max() <= 1 and (got != want).mean() < 0.05
 
 
-def test_pairwise_atlas_is_exact_where_two_controls_move(pairwise, walk):
-    """Off-grid in two controls at once, the atlas is as good as that pair's grid alone (no third-order loss)."""
-    pts = np.array([[0.7, -1.3, 0.0], [0.0, 0.6, 1.1], [-1.2, 0.0, -0.4]])
-    exact = walk.render([walk.face(3)] * 3, pts, 16).float()
-    err = (pairwise.render(pts, 16).float() - exact).abs().mean()
-    assert err < (pairwise.render(pts, 16, crossfade=True).float() - exact).abs().mean() + 2.0
-    # on all three controls at once the interaction grid corrects what the pairs miss
-    pts = np.array([[1.0, -1.0, 1.0], [0.5, 1.5, -0.5]])
-    exact = walk.render([walk.face(3)] * 2, pts, 16).float()
-    comps = pairwise.components[:7]
-    pairs_only = KeyframeAtlas(pairwise.names, pairwise.axes, pairwise.modes,
-                               [Component(c.controls, c.coef) for c in comps],
-                               {16: pairwise.levels[16][:sum(pairwise.component_size(c) for c in comps)]})
-    with_residual = (pairwise.render(pts, 16).float() - exact).abs().mean()
-    assert with_residual <= 1.0  # [1, -1, 1] is a node of the interaction grid
-    assert with_residual < (pairs_only.render(pts, 16).float() - exact).abs().mean()
+def test_a_file_of_another_format_is_refused_with_how_to_rebuild(tmp_path, atlas):
+    from render.atlas_file import write_atlas_file
+
+    path = tmp_path / "old.safetensors"
+    meta = dict(atlas.file_meta(), version=4)
+    write_atlas_file(path, {16: (tuple(atlas.levels[16].shape), [atlas.levels[16]])}, meta)
+    with pytest.raises(ValueError, match="ohlora serve --prepare"):
+        KeyframeAtlas.load(path)
 
 
 def test_study_cuts_nested_grids_from_cached_exact_renders(walk, tmp_path):
-    from render.atlas_error import ExactStore, evaluation_points, grid_study, pareto_rows
+    from render.atlas_building.error import ExactStore, evaluation_points, grid_study, pareto_rows
 
     store = ExactStore(walk, 3, (16,), tmp_path)
     sets = evaluation_points(walk, 4)
-    rows = grid_study(walk, 3, store, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
-    assert sorted((r["layout"], r["keyframes"]) for r in rows) == [("grid", 27), ("grid", 45),
-                                                                   ("pairwise", 27 + 9 + 1 + 5 ** 3 + 1)]
+    rows = grid_study(walk, 3, store, sets, (5, 3, 3), size=16)
+    assert sorted(r["keyframes"] for r in rows) == [27, 45]
     for r in rows:
         assert all(0 < r[f"{s}_{m}"] < 255 for s in sets for m in ("linear", "cubic"))
-    assert any(r["layout"] == "pairwise" for r in pareto_rows(rows, tuple(sets)))
+    assert 1 <= len(pareto_rows(rows, tuple(sets))) <= 2
     # a rerun finds every exact render on disk and renders nothing
     again = ExactStore(walk, 3, (16,), tmp_path)
     assert len(again.cache) == len(store.cache) > 45
-    rows2 = grid_study(walk, 3, again, sets, (5, 3, 3), size=16, pairwise=(3, 3, 3))
+    rows2 = grid_study(walk, 3, again, sets, (5, 3, 3), size=16)
     assert again.rendered == 0 and [r["keyframes"] for r in rows2] == [r["keyframes"] for r in rows]

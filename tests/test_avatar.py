@@ -8,7 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from render.avatar import AvatarConfig, AvatarRenderer, EncodedFrame, OfflineClock
+from render.avatar import AvatarConfig, AvatarRenderer
+from render.clocks import OfflineClock
+from render.frames import EncodedFrame
 from tests.animation_fixtures import tiny_directions, tiny_generator
 
 ATLAS = {"budget": 50.0, "counts": (3,), "measure_points": 0}

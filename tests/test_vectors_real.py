@@ -21,13 +21,13 @@ def scorer():
 
 
 def test_each_control_moves_its_attribute_the_right_way_on_the_persona(face_generator, scorer):
-    from render.commands import persona_face
     from render.directions import load_directions
     from render.images import to_uint8
+    from weights.manifest import load_persona
 
     directions = load_directions()
     assert {"eyes", "mouth", "yaw"} <= set(directions.names)
-    seed, psi = persona_face()
+    seed, psi = load_persona()
     w = face_generator.w_from_seeds([seed], psi)
     std = directions.meta["score_std"]
     for name in ("eyes", "mouth", "yaw"):

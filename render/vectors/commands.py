@@ -6,8 +6,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import numpy as np
-
 CONTROLS = ("eyes", "mouth", "yaw")
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "expression-directions.md"
 PICTURE_PATH = DOC_PATH.parent / "images" / "expression-sweep.jpg"
@@ -101,6 +99,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def resolution_check(samples) -> str | None:
     """How scores at the scoring size compare with scores at full resolution on the compare rows."""
+    import numpy as np
+
     from render.vectors.scoring import scores_from_landmarks
 
     m = len(samples.landmarks_full)
@@ -128,6 +128,7 @@ def _require_mediapipe() -> None:
 
 def cmd_find(args: argparse.Namespace) -> int:
     _require_mediapipe()
+    import numpy as np
     import torch
 
     from render.directions import DIRECTIONS_DIR, ExpressionDirections
@@ -259,6 +260,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     _require_mediapipe()
+    import numpy as np
+
     from render.directions import load_directions
     from render.generator import load_generator
     from render.images import parse_seeds, save_image
@@ -329,9 +332,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                                 **{f"{c.name}_{k}": getattr(c, k) for c in fidelity.controls
                                    for k in ("values", "identity", "ear", "lip_gap")})
     if args.write:
-        from render.commands import persona_face
+        from weights.manifest import load_persona
 
-        seed = args.picture_seed if args.picture_seed is not None else persona_face()[0]
+        seed = args.picture_seed if args.picture_seed is not None else load_persona()[0]
         picture = sweep_picture(gen, directions, gen.w_from_seeds([seed], args.psi)[0].cpu().numpy())
         save_image(picture, PICTURE_PATH, quality=90)
         _write_doc_section(table, result.summary(), directions, seeds, args.steps, persona)
@@ -354,10 +357,10 @@ def _persona_check(gen, directions, scorer, score_size: int, steps: int, batch: 
                    fidelity_kw: dict | None = None):
     """The persona's own face measured like an evaluation face: a Markdown heading line and table, and the
     evaluation result (for the identity measurement)."""
-    from render.commands import persona_face
+    from weights.manifest import load_persona
     from render.vectors.evaluation import evaluate
 
-    seed, psi = persona_face()
+    seed, psi = load_persona()
     w = gen.w_from_seeds([seed], psi).cpu().numpy()
     result = evaluate(gen, directions, w, scorer, directions.meta["score_std"], score_size, steps, 0, batch,
                       controls=controls, **(fidelity_kw or {}))

@@ -1,4 +1,4 @@
-"""`ohlora render --animate` (a demo video of the streamed frames) and `ohlora bench animate`."""
+"""`ohlora bench animate`: avatar sessions streaming at once, per session frames/s, latency, CPU and memory."""
 from __future__ import annotations
 
 import asyncio
@@ -10,64 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from render.avatar import AvatarConfig, AvatarRenderer, AvatarSession, EncodedFrame, OfflineClock
-
-DEMO_SENTENCE = ["안녕", "하세요", "!", " 저는", " 오로라", "예요", ".", " 만나서", " 반가워요", "."]
-
-
-def script_demo(session: AvatarSession, seconds: float) -> None:
-    """Idle, then speak a sentence token by token, then smile: events placed on the session clock."""
-    speak_at, smile_at = 0.3 * seconds, 0.7 * seconds
-    session.answer_started(at=speak_at)
-    step = (smile_at - 0.15 * seconds - speak_at) / len(DEMO_SENTENCE)
-    for i, tok in enumerate(DEMO_SENTENCE):
-        session.token(tok, at=speak_at + i * step)
-    session.answer_ended(at=speak_at + len(DEMO_SENTENCE) * step)
-    session.set_expression("normal", "wide", "none", at=smile_at)  # the mouth direction reads "open smile"
+from render.avatar import AvatarRenderer
+from render.avatar_session import AvatarSession
 
 
-async def _collect(session: AvatarSession, count: int) -> list[EncodedFrame]:
-    out: list[EncodedFrame] = []
-    async for frame in session.frames():
-        out.append(frame)
-        if len(out) >= count:
-            break
-    return out
-
-
-def write_demo(renderer: AvatarRenderer, output: Path, seconds: float, size: int, fps: float,
-               quality: int = 90) -> int:
-    """Render a scripted demo through a session (the server's path, on an offline clock) into a video."""
-    import cv2
-    from tqdm import tqdm
-
-    count = max(1, int(round(seconds * fps)))
-    session = renderer.open_session(size=size, fps=fps, quality=quality, clock=OfflineClock())
-    script_demo(session, seconds)
-    writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
-    if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write video '{output}'; use a .mp4 or .avi file name")
-
-    async def run() -> int:
-        n = 0
-        with tqdm(total=count, desc="demo frames", unit="frame") as bar:
-            async for frame in session.frames():
-                bgr = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
-                writer.write(bgr)  # the streamed JPEG itself, decoded
-                n += 1
-                bar.update(1)
-                if n >= count:
-                    break
-        return n
-
-    try:
-        return asyncio.run(run())
-    finally:
-        writer.release()
-        session.close()
-
-
-# ---- benchmark ---------------------------------------------------------------------------------------------
 @dataclass
 class AnimateBenchRow:
     path: str
@@ -167,11 +113,45 @@ def animate_table(rows: list[AnimateBenchRow]) -> str:
     return "\n".join(lines)
 
 
-def renderer_for(args, log=print) -> AvatarRenderer:
-    """An AvatarRenderer from command-line flags (--generator, --device, --path, --seed, --psi, --directions)."""
-    cfg = AvatarConfig(generator=getattr(args, "generator", "mobilestylegan"), device=args.device, path=args.path,
-                       seed=args.seed, psi=0.7 if args.psi is None else args.psi, directions=str(args.directions) if args.directions else None,
-                       refine=False)
-    renderer = AvatarRenderer(cfg, log=log)
-    renderer._load()
-    return renderer
+def animate_doc(renderer: AvatarRenderer, path: str, seconds: float, table: str) -> str:
+    """The `animate-<path>` section of docs/benchmarks.md."""
+    lines = [f"`ohlora bench animate --path {path} --seconds {seconds:g}`: simulated sessions, each "
+             "asking for 30 frames/s and streaming an answer at ~15 tokens/s with expression changes; a consumer "
+             "per session pulls its frames on the session clock. Frames/s is what each session received (a "
+             "render loop that falls behind skips frames rather than queueing them); latency runs from the "
+             "loop taking a frame to its JPEG being ready; CPU share is process CPU time over wall time × cores.",
+             f"Load average of the machine when the run ended: {load_average()} (other jobs share these cores).",
+             "", table]
+    atlas = getattr(renderer.source, "atlases", {}).get(renderer.seed)
+    if atlas is not None:
+        per = ", ".join(f"{n} {len(a)} ({m})" for n, a, m in zip(atlas.names, atlas.axes, atlas.modes))
+        how = f"one grid over all controls ({'×'.join(str(len(a)) for a in atlas.axes)})"
+        lines += ["", f"Atlas: {atlas.count} keyframes; coordinates per control {per}; {how}. Its error against "
+                      "exact renders: `ohlora bench atlas` (section below)."]
+        for key, what in (("measured_timeline", "control points a streamed conversation visits (idle, blinks, "
+                                                "speech, expression changes; random times of a scripted minute)"),
+                          ("measured", "uniformly random control points over the full ranges (worst case: all "
+                                       "controls far from rest at once)")):
+            for size, m in sorted(atlas.meta.get(key, {}).items(), key=lambda kv: int(kv[0])):
+                lines.append(f"- {size}², {m['points']} {what}: mean absolute error of atlas frames vs exact "
+                             f"renders **{m['atlas']:.2f}/255** (worst point {m['atlas_max']:.2f}); a plain "
+                             f"cross-fade of the same keyframes: {m['crossfade']:.2f}/255.")
+        errs = atlas.meta.get("axis_error")
+        if errs:
+            lines.append("- Per control, midpoint error along its own axis (chosen interpolation vs cross-fade): "
+                         + ", ".join(f"{n} {e:.2f} vs {c:.2f}" for n, e, c in
+                                     zip(atlas.names, errs, atlas.meta.get("axis_crossfade_error", errs))) + ".")
+        meta = getattr(renderer.walk.directions, "meta", {}) or {}
+        where = Path(renderer.cfg.directions).name if renderer.cfg.directions else \
+            f"the committed weights/directions/{renderer.cfg.generator}.safetensors"
+        lines.append(f"- Directions: {where}" + (f" ({meta['method']})" if meta.get("method") else "")
+                     + f"; face: seed {renderer.seed}.")
+    return "\n".join(lines)
+
+
+def load_average() -> str:
+    """The machine's load averages when measured (other jobs may share its cores)."""
+    try:
+        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"

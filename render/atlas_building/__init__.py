@@ -1,0 +1,1 @@
+"""Offline: planning, building and measuring the keyframe atlas (serving imports it only to build a missing atlas)."""
