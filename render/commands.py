@@ -160,13 +160,16 @@ def cmd_render(args: argparse.Namespace) -> int:
             lo, hi = directions.ranges[name]
             if not lo <= value <= hi:
                 print(f"note: --{name} {value:g} is outside the usable range {lo:g}…{hi:g}; clamped")
-    gen = load_generator(args.generator, args.device, args.dtype)
-    psi = 0.7 if args.psi is None else args.psi
+    # the user's inputs are read before the generator loads: a mistake is reported at once
     if args.seeds:
         seeds = parse_seeds(args.seeds)
         cols, rows = parse_grid(args.grid) if args.grid else (min(len(seeds), 8), -(-len(seeds) // 8))
         if len(seeds) > cols * rows:
             raise ValueError(f"{len(seeds)} seeds do not fit a {cols}x{rows} grid")
+    w_given = _load_w(args.w)[:1] if args.w is not None else None  # rendered as given: no truncation
+    gen = load_generator(args.generator, args.device, args.dtype)
+    psi = 0.7 if args.psi is None else args.psi
+    if args.seeds:
         size = args.size or 256
         tiles = []
         from tqdm import tqdm
@@ -177,8 +180,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         save_image(sheet, args.output, args.quality)
         print(f"wrote {args.output} ({len(seeds)} faces, {sheet.shape[1]}x{sheet.shape[0]})")
         return 0
-    if args.w is not None:
-        w = _load_w(args.w)[:1]  # rendered as given: no truncation
+    if w_given is not None:
+        w = w_given
         what = f"w from {args.w}"
     else:
         if args.seed is None:
