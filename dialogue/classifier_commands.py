@@ -87,7 +87,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"calibrated threshold {cal['threshold']:.3f} on val: {cal['validation']}")
             print(f"saved {save_retrieval_threshold(cal)}")
         body = retrieval_report(evaluate_retrieval(store, now, args.split))
-        if args.split == "test":  # the written test is the figure; the earlier test split follows for comparison
+        if args.split == "test":  # the written test is the figure; the generated test split follows for comparison
             body = ("### Written test set (`dialogue/data/written/heldout/memory.jsonl`, an independent writer)\n\n"
                     f"{body}\n\n### Earlier test split (`dialogue/data/memory_cases.jsonl`)\n\n"
                     f"{retrieval_report(evaluate_retrieval(store, now, 'test_templated'))}")
