@@ -44,8 +44,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_steps(text: str) -> tuple[timedelta, ...]:
-    """'1h,1d,14d' -> block durations. 'warn' (or 0) is read as a zero step, which the policy skips: older
-    configs began with it, and the warning is now the policy's own rule."""
+    """'1h,1d,14d' -> block durations. 'warn' (or 0) is read as a zero step, which the policy skips: the
+    warning before the first block is the policy's own rule."""
     steps = []
     for part in (p.strip().lower() for p in text.split(",") if p.strip()):
         if part in ("warn", "warning", "0"):

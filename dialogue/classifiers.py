@@ -1,10 +1,10 @@
 """The ethics, topic-change and persona-question classifiers on multilingual-e5-small.
 
 Two kinds of classifier, both with a temperature fitted on the validation split (calibrated probabilities):
-- shipped: the top e5 layers fine-tuned, with a linear head (`dialogue.finetuning.LayerClassifier`); they
-  read the shared frozen encoder's hidden states below those layers;
+- the top e5 layers fine-tuned, with a linear head (`dialogue.layer_classifier.LayerClassifier`); they read
+  the shared frozen encoder's hidden states below those layers;
 - a linear head on frozen e5 "query: " embeddings (`EmbeddingHead`; for topic change on the pair
-  [a, b, a*b, |a-b|] of the previous summary and the new message): a few KB, kept as the baseline.
+  [a, b, a*b, |a-b|] of the previous summary and the new message): a few KB.
 Both live in weights/classifiers/; `ohlora classifiers train` rebuilds them from dialogue/data/
 (docs/dialogue-eval.md has the measurements that chose between them).
 """
@@ -20,7 +20,6 @@ import numpy as np
 from dialogue.prompting import PERSONA_ASPECTS
 
 HEADS_DIR = Path(__file__).resolve().parent.parent / "weights" / "classifiers"
-DATA_DIR = Path(__file__).resolve().parent / "data"
 ETHICS_LABELS = ("normal", "romance", "politics", "insult", "hate", "sexual")
 TOPIC_LABELS = ("continued", "changed")
 PERSONA_LABELS = ("none",) + PERSONA_ASPECTS
@@ -81,8 +80,8 @@ def pair_features(prev: np.ndarray, msg: np.ndarray) -> np.ndarray:
 
 def load_classifier(path: Path, encoder):
     """The classifier saved at weights/classifiers/NAME: fine-tuned top layers when their weights are
-    there (`dialogue.finetuning`), else the linear head on frozen embeddings."""
-    from dialogue.finetuning import LayerClassifier, is_layer_classifier
+    there (`dialogue.layer_classifier`), else the linear head on frozen embeddings."""
+    from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
 
     if is_layer_classifier(path):
         return LayerClassifier.load(path, encoder.config)
@@ -110,6 +109,15 @@ def persona_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
     """The label index a persona-question classifier acts on: its arg-max, or "none" (0) below `threshold`."""
     best = p.argmax(1)
     return np.where(p[np.arange(len(p)), best] >= threshold, best, 0)
+
+
+def ethics_predictions(p: np.ndarray, flag_below: float) -> tuple[np.ndarray, np.ndarray]:
+    """(flagged, predicted category) of each row of ethics probabilities: normal unless P(normal) <
+    flag_below, else the likeliest other category (`EthicsClassifier.judge`, batched)."""
+    flagged = p[:, 0] < flag_below
+    other = p.copy()
+    other[:, 0] = -1
+    return flagged, np.where(flagged, other.argmax(1), 0)
 
 
 def describe(head) -> str:
@@ -225,44 +233,3 @@ class PersonaQuestionClassifier:
 
     def aspect(self, message: str) -> str:
         return self.aspects([message])[0]
-
-
-# ---- training ------------------------------------------------------------------------------------
-
-def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def fit_head(x: np.ndarray, y: np.ndarray, labels: Sequence[str], c: float = 10.0) -> EmbeddingHead:
-    """Class-balanced multinomial logistic regression (L2, strength 1/c) as an EmbeddingHead."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(x, y)
-    w, b = model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
-    if len(labels) == 2:  # sklearn keeps one logit for two classes: make it [0, z]
-        w, b = np.concatenate([np.zeros_like(w), w]), np.concatenate([np.zeros_like(b), b])
-    return EmbeddingHead(tuple(labels), [(w, b)])
-
-
-def fit_temperature(head: EmbeddingHead, x: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimizing validation NLL (a 1-D search; calibration, not accuracy)."""
-    z = head.logits(x)
-    best_t, best_nll = 1.0, np.inf
-    for t in np.exp(np.linspace(np.log(0.05), np.log(20), 200)):
-        s = z / t
-        s = s - s.max(1, keepdims=True)
-        nll = -(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(1))).mean()
-        if nll < best_nll:
-            best_t, best_nll = float(t), nll
-    return best_t
-
-
-def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    conf, pred = p.max(1), p.argmax(1)
-    ece = 0.0
-    for lo in np.linspace(0, 1, bins, endpoint=False):
-        m = (conf > lo) & (conf <= lo + 1 / bins)
-        if m.any():
-            ece += m.mean() * abs((pred[m] == y[m]).mean() - conf[m].mean())
-    return float(ece)

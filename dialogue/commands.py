@@ -241,7 +241,7 @@ def _bench(args: argparse.Namespace) -> int:
         if not args.no_write:
             print(f"written to {write_section('dialogue', 'Dialogue: persona LLM (in-process) against llama.cpp', body)}")
     if args.part in ("all", "classifiers"):
-        from dialogue.memory_commands import BENCH_TITLE, bench_memory_and_classifiers
+        from dialogue.benchmarks.memory import BENCH_TITLE, bench_memory_and_classifiers
 
         # the targets: embedding ≤ 15 ms, both classifiers ≤ 25 ms, retrieval over 10,000 ≤ 5 ms
         body = bench_memory_and_classifiers(threads=args.threads)

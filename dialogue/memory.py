@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -17,165 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from dialogue.database import DialogueDatabase, open_database, vector_literal
+from dialogue.day_words import as_of, day_offset, without_day_word
 from dialogue.interfaces import Memory
+from dialogue.memory_relevance import PAIR_MODEL, RetrievalRelevance, load_pair_model, pair_text, relevance_features
+from dialogue.question_cues import asks_about_her
 
 log = logging.getLogger(__name__)
-
-# Relative day words -> offset in days. Korean first; English words match whole words, any case.
-KO_DAYS = {"그저께": -2, "그제": -2, "어제": -1, "오늘": 0, "내일": 1, "모레": 2}
-EN_DAYS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
-KO_WORD = {-2: "그저께", -1: "어제", 0: "오늘", 1: "내일", 2: "모레"}
-EN_WORD = {-1: "yesterday", 0: "today", 1: "tomorrow"}
-_DAY_RE = re.compile("(" + "|".join(sorted(KO_DAYS, key=len, reverse=True)) + r")|\b("
-                     + "|".join(EN_DAYS) + r")\b", re.IGNORECASE)
 
 # Score adjustment when the question names a day: the same day as the memory helps, another day hurts.
 SAME_DAY_BONUS = 0.04
 OTHER_DAY_PENALTY = 0.08
 # A question is matched against the stored "key: value" passage and against the key alone (weight below):
-# questions ask about keys ("내 전공이 뭐였지?" ~ "전공") more than about values. Measured on the train and
-# val cases: top-1 ranking 0.943 -> 0.974 (train), 0.931 -> 0.965 (val).
+# questions ask about keys ("내 전공이 뭐였지?" ~ "전공") more than about values (docs/dialogue-eval.md, Method).
 KEY_WEIGHT = 0.5
 # Raw-cosine threshold used only when no relevance model is saved (or a threshold is passed explicitly).
 DEFAULT_THRESHOLD = 0.86
-RETRIEVAL_CONFIG = Path(__file__).resolve().parent.parent / "weights" / "classifiers" / "retrieval.json"
-# With a single stored memory there is no "other" memory to compare with: assume a typical cosine of two
-# unrelated texts under e5 (measured: unrelated question/memory pairs sit around 0.78).
-UNRELATED_COSINE = 0.78
-
-# Is the question about the user ("내 생일", "my dog") or about Oh-LoRA ("너 생일", "your birthday")? Memories
-# are about the user, so a question addressed to her persona should not pull one in.
-_KO_FIRST = re.compile(r"^(나|내|난|날|저|제|우리)(는|도|를|가|의|한테|랑|보다|집|집에)?$")
-_KO_SECOND = re.compile(r"^(너|니|넌|널|네|당신)(는|도|를|가|의|한테|랑|보다)?$|로라")
-_EN_FIRST = re.compile(r"\b(i|i'm|i've|i'd|my|mine|myself)\b", re.IGNORECASE)
-_EN_SECOND = re.compile(r"\b(you|your|you're|yours|yourself|lora)\b", re.IGNORECASE)
-_PUNCT = re.compile(r"[?!.,~…'\"]+")
-
-
-def _words(text: str) -> list[str]:
-    return [_PUNCT.sub("", w) for w in text.split()]
-
-
-def person_markers(text: str) -> tuple[float, float]:
-    """(names the user, addresses Oh-LoRA) as 0/1 features of a question, Korean or English."""
-    words = _words(text)
-    first = any(_KO_FIRST.match(w) for w in words) or bool(_EN_FIRST.search(text))
-    second = any(_KO_SECOND.search(w) for w in words) or bool(_EN_SECOND.search(text))
-    return float(first), float(second)
-
-
-# Questions about Oh-LoRA herself ("너는 오늘 점심 뭐 먹었어?", "what's your favourite food?"), told apart from
-# recall frames that address her about the user's things ("do you remember dad's job?", "로라 형 생일 기억해?").
-_KO_YOU = re.compile(r"^(너|니|넌|널|네|니가|네가|너도|너는|너의|당신)$")
-_EN_YOU = re.compile(r"\b(you|your|you're|yours|yourself)\b", re.IGNORECASE)  # her name alone is a vocative
-_EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actually )?(remember|recall|know|remind|tell me)\b"
-                        r"|\b(told|tell|telling|mentioned to) you\b|\byou (remember|know|recall)\b", re.IGNORECASE)
-
-
-def asks_about_her(text: str) -> bool:
-    """True when the question is about Oh-LoRA herself and names nothing of the user's: no stored memory
-    answers it, however alike the words ("너는 오늘 점심 뭐 먹었어?" against the user's "[오늘 점심: …]")."""
-    about_her = any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
-    return about_her and not person_markers(text)[0]
-
-
-# A question mark, or a Korean interrogative ending typed without one ("내일 뭐 하지", "면접 언제였더라").
-_KO_QUESTION_END = re.compile(r"(지|까|니|냐|나|게|더라|던가|었지|였지|했지)[\s.~ㅋㅎ]*$")
-
-
-def is_question(text: str) -> float:
-    """1 for a question, 0 for a remark ("나 오늘 너무 피곤해", "I'm bored"): remarks about the moment
-    name the user without asking for anything stored."""
-    return float("?" in text or bool(_KO_QUESTION_END.search(text.strip())))
-
-
-RELEVANCE_FEATURES = ("best score", "margin over the second", "margin over the mean of the others",
-                      "question names the user", "question addresses Oh-LoRA", "day agreement", "is a question",
-                      "cross-encoder log-odds")
-# The cross-encoder reading the question and the best memory together (fine-tuned top e5 layers), saved
-# beside the relevance model: retrieval_pair.json and retrieval_pair.layers.safetensors.
-PAIR_MODEL = RETRIEVAL_CONFIG.with_name("retrieval_pair")
-
-
-def relevance_features(scores: np.ndarray, best: int, day_agreement: float, query: str,
-                       pair_log_odds: float = 0.0) -> np.ndarray:
-    """Features saying whether the best-scoring memory answers the question (not merely resembles it).
-
-    A raw cosine alone cannot: e5 gives 0.8+ to any two short texts on a similar subject. How far the best
-    memory stands out from the user's others, and whom the question is about, separate "내 생일 언제게?"
-    (stored birthday) from "너 생일이 언제야?" (Oh-LoRA's own). What no pooled embedding separates is a
-    neighbour ("엄마 생신 언제였지?" against a stored "[생일: 5월 3일]", tonight's dinner against today's lunch):
-    the cross-encoder's log-odds (0 without one) reads the two texts together.
-    """
-    s1 = float(scores[best])
-    others = np.delete(scores, best)
-    others = others[np.isfinite(others)]
-    if others.size == 0:
-        others = np.array([UNRELATED_COSINE])
-    return np.array([s1, s1 - others.max(), s1 - others.mean(), *person_markers(query), day_agreement,
-                     is_question(query), pair_log_odds], np.float64)
-
-
-def pair_text(key: str, value: str) -> str:
-    """A memory as the cross-encoder reads it: its key as shown today ("오늘 점심"), then its value."""
-    return f"{key}: {value}"
-
-
-@dataclass
-class RetrievalRelevance:
-    """P(the best memory answers the question): logistic regression on `relevance_features`, trained on the
-    train split of dialogue/data/memory_cases.jsonl; `threshold` on that probability is chosen on val."""
-
-    weights: np.ndarray
-    bias: float
-    threshold: float
-    meta: dict
-
-    def probability(self, features: np.ndarray) -> float:
-        return float(1 / (1 + np.exp(-(features @ self.weights + self.bias))))
-
-    def save(self, path: Path = RETRIEVAL_CONFIG) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"features": list(RELEVANCE_FEATURES), "weights": self.weights.tolist(),
-                                    "bias": self.bias, "threshold": self.threshold, **self.meta},
-                                   ensure_ascii=False, indent=1))
-        return path
-
-    @classmethod
-    def load(cls, path: Path = RETRIEVAL_CONFIG) -> RetrievalRelevance | None:
-        """The saved model, or None when there is none (or it predates the features in this version)."""
-        try:
-            cfg = json.loads(path.read_text())
-            weights = list(cfg["weights"])
-            if cfg.get("features") == list(RELEVANCE_FEATURES[:-1]):  # fitted without the cross-encoder
-                weights.append(0.0)
-                cfg["pair_model"] = False
-            elif cfg.get("features") != list(RELEVANCE_FEATURES):
-                return None
-            cfg["weights"] = weights
-            meta = {k: v for k, v in cfg.items() if k not in ("features", "weights", "bias", "threshold")}
-            return cls(np.array(cfg["weights"], np.float64), float(cfg["bias"]), float(cfg["threshold"]), meta)
-        except (OSError, ValueError, KeyError):
-            return None
-
-
-def load_pair_model(encoder, path: Path = PAIR_MODEL):
-    """The saved retrieval cross-encoder, or None when there is none (or no encoder states to feed it)."""
-    from dialogue.finetuning import LayerClassifier, is_layer_classifier
-
-    if not is_layer_classifier(path) or not hasattr(encoder, "token_states"):
-        return None
-    return LayerClassifier.load(path, encoder.config)
-
-
-def day_offset(text: str) -> tuple[int | None, re.Match | None]:
-    """The first relative day word in `text` and its offset in days, or (None, None)."""
-    m = _DAY_RE.search(text)
-    if not m:
-        return None, None
-    word = m.group(0)
-    return (KO_DAYS[word] if m.group(1) else EN_DAYS[word.lower()]), m
-
 
 _blas = None
 
@@ -254,13 +109,13 @@ class MemoryStore:
         if m is None:
             return key, None, key
         day = _today(now) + timedelta(days=offset)
-        bare = " ".join((key[:m.start()] + key[m.end():]).split())
+        bare = without_day_word(key, m)
         return f"{{{day.isoformat()}}} {bare}", day, bare
 
     @staticmethod
     def _bare_key(key: str) -> str:
         _, m = day_offset(key)
-        return key if m is None else " ".join((key[:m.start()] + key[m.end():]).split())
+        return key if m is None else without_day_word(key, m)
 
     @staticmethod
     def _embedding_text(bare_key: str, value: str) -> str:
@@ -404,16 +259,7 @@ class MemoryStore:
 
     def _render_key(self, key: str, refers: date | None, now: datetime) -> str:
         """Rewrite a time-bound key's day word for today: yesterday's "내일" is today's "오늘"."""
-        if refers is None:
-            return key
-        offset, m = day_offset(key)
-        delta = (refers - _today(now)).days
-        word = (KO_WORD if m.group(1) else EN_WORD).get(delta)
-        if word is None:
-            word = refers.isoformat()
-        elif m.group(0)[:1].isupper():
-            word = word.capitalize()
-        return key[:m.start()] + word + key[m.end():]
+        return key if refers is None else as_of(key, refers, _today(now))
 
     def _scores(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None
                 ) -> tuple[_UserIndex, np.ndarray, np.ndarray]:

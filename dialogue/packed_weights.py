@@ -4,9 +4,7 @@ classifiers' BERT layers.
 Decoding one token reads every layer weight once, so on a CPU it is bound by memory bandwidth: fp32 layers of
 Gemma 3 270M are ~400 MB a token. fbgemm's fp16 weight-packed GEMM (fp32 activations, fp16 weights, fp32
 accumulation) halves the bytes and its packed layout decodes 2.4x faster than fp32 sgemm on an AVX2 host,
-with a relative error of ~2e-4 per layer (int8 dynamic quantization was 3x faster but ~1e-2: activations
-are quantized too). torch's weight-only int8/int4 kernels (`_weight_int8pack_mm`, `_weight_int4pack_mm_for_cpu`)
-measured 14x and 30x slower than this one on the AVX2 host (docs/benchmarks.md), so fp16 it is.
+with a relative error of ~2e-4 per layer; docs/benchmarks.md compares it with the int8 and int4 kernels.
 
 The e5 encoder's weights come from Q4_0 blocks with fp16 scales and the classifiers' are stored in float16,
 so fp16 packing loses ~nothing there.

@@ -25,7 +25,8 @@ COMMAND_MODULES = [
     "dialogue.commands",
     "render.vectors.commands",
     "realtime.commands",
-    "dialogue.memory_commands",
+    "dialogue.classifier_commands",
+    "dialogue.admin_commands",
 ]
 
 

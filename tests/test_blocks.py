@@ -127,7 +127,7 @@ def test_a_doubtful_flag_is_declined_in_character_and_never_escalates(tmp_path):
 def test_offence_threshold_is_the_largest_within_the_false_block_bound():
     import numpy as np
 
-    from dialogue.evaluation import choose_strike_threshold
+    from dialogue.evaluation.thresholds import choose_strike_threshold
 
     # 1,000 normal messages: P(normal) mostly high, 3% of them in the doubtful band 0.02-0.3, 0.5% lower
     normal = np.concatenate([np.linspace(0.5, 1.0, 965), np.linspace(0.02, 0.3, 30), np.linspace(0.0, 0.004, 5)])

@@ -6,8 +6,9 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from dialogue.classifiers import (ETHICS_LABELS, EmbeddingHead, EthicsClassifier, TopicChangeClassifier,
-                                  expected_calibration_error, fit_head, fit_temperature, pair_features)
+from dialogue.classifiers import ETHICS_LABELS, EmbeddingHead, EthicsClassifier, TopicChangeClassifier, pair_features
+from dialogue.evaluation.metrics import expected_calibration_error
+from dialogue.training.heads import fit_head, fit_temperature
 from tests.conftest import require_prepared
 from tests.dialogue_fakes import HashingEncoder
 

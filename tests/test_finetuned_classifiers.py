@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from dialogue.classifiers import ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier
-from dialogue.evaluation import (choose_change_threshold, choose_flag_threshold, choose_persona_threshold,
-                                 persona_predictions)
-from dialogue.finetuning import LayerClassifier, all_topic_pairs, changed_partners, is_layer_classifier
+from dialogue.classifiers import (ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier,
+                                  persona_predictions)
+from dialogue.evaluation.thresholds import choose_change_threshold, choose_flag_threshold, choose_persona_threshold
+from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
+from dialogue.training.classifier_layers import all_topic_pairs, changed_partners
 from tests.conftest import require_prepared
 
 

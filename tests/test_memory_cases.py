@@ -104,7 +104,7 @@ def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
 
 
 def test_retrieval_threshold_keeps_recall_first_when_both_bounds_cannot_hold():
-    from dialogue.evaluation import choose_retrieval_threshold
+    from dialogue.evaluation.memory import choose_retrieval_threshold
 
     def point(t, recall, false):
         return {"threshold": t, "recall": recall, "false_retrieval": false}

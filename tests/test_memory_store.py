@@ -165,7 +165,7 @@ def test_writer_killed_mid_write_loses_nothing_acknowledged(tmp_path):
 
 
 def test_person_markers_tell_the_user_from_oh_lora():
-    from dialogue.memory import person_markers
+    from dialogue.question_cues import person_markers
 
     assert person_markers("내 생일 언제였지?") == (1.0, 0.0)
     assert person_markers("너 생일이 언제야?") == (0.0, 1.0)
@@ -177,7 +177,7 @@ def test_person_markers_tell_the_user_from_oh_lora():
 def test_relevance_model_gates_retrieval(tmp_path):
     import numpy as np
 
-    from dialogue.memory import RELEVANCE_FEATURES, RetrievalRelevance
+    from dialogue.memory_relevance import RELEVANCE_FEATURES, RetrievalRelevance
 
     # weights only on "question addresses Oh-LoRA" (negative): the same memory is kept out for her questions
     w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("question addresses Oh-LoRA")] = -10
@@ -203,7 +203,7 @@ def test_rows_written_before_key_embeddings_are_still_retrieved(tmp_path):
 
 
 def test_is_question_tells_questions_from_remarks():
-    from dialogue.memory import is_question
+    from dialogue.question_cues import is_question
 
     assert is_question("내일 뭐 하지") == is_question("do I have plans tomorrow?") == 1.0
     assert is_question("나 오늘 너무 피곤해") == is_question("I'm bored") == 0.0

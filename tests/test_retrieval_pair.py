@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dialogue.database import open_database
-from dialogue.memory import RELEVANCE_FEATURES, MemoryStore, RetrievalRelevance, pair_text
+from dialogue.memory import MemoryStore
+from dialogue.memory_relevance import RELEVANCE_FEATURES, RetrievalRelevance, pair_text
 from tests.conftest import require_prepared
 from tests.dialogue_fakes import HashingEncoder
 
@@ -62,7 +63,7 @@ def test_a_relevance_model_fitted_with_a_missing_cross_encoder_falls_back_to_cos
 
 
 def test_questions_about_her_are_told_apart_from_recall_frames():
-    from dialogue.memory import asks_about_her
+    from dialogue.question_cues import asks_about_her
 
     for about_her in ("로라 너는 오늘 점심 뭐 먹었어?", "넌 주말에 뭐 해?", "what did you eat today?", "what's your favourite food?"):
         assert asks_about_her(about_her), about_her

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from dialogue.classifiers import DATA_DIR, read_jsonl
+from dialogue.evaluation.splits import DATA_DIR, read_jsonl
 from dialogue.data.build_topic import CONTINUE_MORE, TOPICS, TOPICS_FOURTH, TOPICS_MORE, TOPICS_THIRD, build
 
 

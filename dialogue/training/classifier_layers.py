@@ -1,16 +1,9 @@
-"""Classifiers that fine-tune the top layers of e5: their own copies of the top K BERT layers plus a head.
+"""Training the classifiers over the top e5 layers (`dialogue.layer_classifier.LayerClassifier`): ethics,
+topic change, persona question and the retrieval cross-encoder (`ohlora classifiers train`).
 
-The frozen encoder's layers below stay shared: a message's hidden states after layer 12 − K come from the
-same forward pass that embeds it for memory retrieval (`SentenceEncoder.token_states`), so a classifier
-costs K/12 of an encoder pass on top of the embedding. Two input shapes:
-
-- single (ethics): the message's states → K layers → mean pooling → linear head.
-- pair (topic change): the summary's and the message's states, each from its own frozen pass, joined into
-  one sequence → K layers with attention across both (a cross-encoder over the top layers) → mean of
-  each part u, v → linear head on [u, v, u·v, |u − v|].
-
-Weights are stored in float16 (half the size; the figures in docs/ are measured on the stored weights).
-`train_layer_classifier` chooses the epoch, the temperature and (ethics) the flag threshold on `val`.
+The frozen layers below the classifier's run once per distinct text; the top layers and the head train on
+the `train` rows; the epoch, the temperature and the decision threshold are chosen on `val`, the threshold
+on the weights rounded to float16 as they are stored.
 """
 from __future__ import annotations
 
@@ -18,139 +11,20 @@ import copy
 import json
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from dialogue.encoder import additive_mask, mean_pool
+from dialogue.classifiers import (HEADS_DIR, PERSONA_LABELS, EthicsClassifier, PersonaQuestionClassifier,
+                                  TopicChangeClassifier)
+from dialogue.evaluation.metrics import macro_f1
+from dialogue.evaluation.splits import TASK_LABELS, task_rows
+from dialogue.evaluation.thresholds import (choose_change_threshold, choose_persona_threshold,
+                                           ethics_thresholds_on_val)
+from dialogue.layer_classifier import LayerClassifier
+from dialogue.training.heads import temperature_for_logits
 
-PAIR_FEATURES = 4
-
-
-def _pad(states: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A list of [n_i, d] tensors -> [b, max n, d] and its 0/1 mask."""
-    n = max(s.shape[0] for s in states)
-    h = states[0].new_zeros((len(states), n, states[0].shape[1]))
-    mask = torch.zeros((len(states), n), dtype=torch.long)
-    for i, s in enumerate(states):
-        h[i, :s.shape[0]] = s
-        mask[i, :s.shape[0]] = 1
-    return h, mask
-
-
-class LayerClassifier(nn.Module):
-    """K fine-tuned BERT layers over the frozen encoder's states at `from_layer`, then a linear head."""
-
-    def __init__(self, layers: Sequence[nn.Module], labels: Sequence[str], from_layer: int, pair: bool,
-                 temperature: float = 1.0, meta: dict | None = None):
-        super().__init__()
-        self.layers = nn.ModuleList(layers)
-        dim = self.layers[0].output.dense.out_features
-        self.head = nn.Linear(dim * (PAIR_FEATURES if pair else 1), len(labels))
-        self.labels = tuple(labels)
-        self.from_layer = from_layer
-        self.pair = pair
-        self.temperature = temperature
-        self.meta = dict(meta or {})
-
-    @classmethod
-    def from_encoder(cls, bert, top_layers: int, labels: Sequence[str], pair: bool) -> LayerClassifier:
-        """A new classifier starting from copies of the encoder's top `top_layers` layers."""
-        n = len(bert.encoder.layer)
-        layers = [copy.deepcopy(bert.encoder.layer[i]) for i in range(n - top_layers, n)]
-        model = cls(layers, labels, n - top_layers, pair)
-        for p in model.parameters():
-            p.requires_grad_(True)
-        return model
-
-    def _run(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        ext = additive_mask(mask)
-        for layer in self.layers:
-            h = layer(h, attention_mask=ext)
-            h = h[0] if isinstance(h, tuple) else h
-        return h
-
-    def logits(self, states: Sequence[torch.Tensor], second: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
-        """Unscaled logits [batch, labels]; `second` (pair models): the message states, `states` the summary's."""
-        if not self.pair:
-            h, mask = _pad(states)
-            pooled = mean_pool(self._run(h, mask), mask)
-            return self.head(nn.functional.normalize(pooled, dim=-1) * 10)
-        if second is None or len(second) != len(states):
-            raise ValueError("a pair classifier needs the states of both texts")
-        h, mask = _pad([torch.cat([a, b]) for a, b in zip(states, second)])
-        part = torch.zeros_like(mask)  # 1 on the message's tokens
-        for i, (a, b) in enumerate(zip(states, second)):
-            part[i, a.shape[0]:a.shape[0] + b.shape[0]] = 1
-        out = self._run(h, mask)
-        u = nn.functional.normalize(mean_pool(out, mask * (1 - part)), dim=-1)
-        v = nn.functional.normalize(mean_pool(out, part), dim=-1)
-        return self.head(torch.cat([u, v, u * v, (u - v).abs()], dim=-1) * 10)
-
-    def predict_proba(self, states, second=None) -> np.ndarray:
-        with torch.inference_mode():
-            self.eval()
-            return torch.softmax(self.logits(states, second) / self.temperature, dim=-1).numpy()
-
-    # ---- storage -----------------------------------------------------------------------------------
-    def save(self, path: Path) -> tuple[Path, Path]:
-        """`path`.layers.safetensors (float16) and `path`.json (labels, temperature, how it was made)."""
-        from safetensors.torch import save_file
-
-        from dialogue.packed_weights import PackedLinear
-
-        if any(isinstance(m, PackedLinear) for m in self.modules()):
-            raise RuntimeError("this classifier was loaded for inference (fp16-packed layers); save the one "
-                               "`train_layer_classifier` returns")
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        weights = path.with_name(path.name + ".layers.safetensors")
-        save_file({k: v.detach().to(torch.float16).contiguous() for k, v in self.state_dict().items()}, str(weights))
-        config = path.with_suffix(".json")
-        config.write_text(json.dumps({"kind": "layers", "labels": list(self.labels), "from_layer": self.from_layer,
-                                      "top_layers": len(self.layers), "pair": self.pair,
-                                      "temperature": self.temperature, **self.meta}, ensure_ascii=False, indent=1))
-        return weights, config
-
-    @classmethod
-    def load(cls, path: Path, bert_config, packed: bool | None = None) -> LayerClassifier:
-        """The saved classifier, for inference; `packed` (default: on x86 CPU) fp16-packs its layers, which
-        are stored in float16 anyway. `bert_config`: the encoder's (`SentenceEncoder.config`)."""
-        from safetensors.torch import load_file
-
-        from dialogue.bert_serving import as_bert_config, bert_layer_weights
-        from dialogue.packed_weights import packed_bert_layers, packing_wanted
-
-        meta = json.loads(path.with_suffix(".json").read_text())
-        tensors = load_file(str(path.with_name(path.name + ".layers.safetensors")))
-        count = int(meta.pop("top_layers"))
-        pack = packing_wanted(packed)
-        if pack:  # only packed copies survive: the fp32 weights are assigned, then packed
-            with torch.device("meta"):
-                layers = [bert_layer_weights(bert_config) for _ in range(count)]
-        else:
-            from transformers.models.bert.modeling_bert import BertLayer
-
-            layers = [BertLayer(as_bert_config(bert_config)) for _ in range(count)]
-        model = cls(layers, meta.pop("labels"), int(meta.pop("from_layer")), bool(meta.pop("pair")),
-                    float(meta.pop("temperature")), {k: v for k, v in meta.items() if k != "kind"})
-        model.load_state_dict({k: v.float() for k, v in tensors.items()}, assign=pack)
-        model.eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
-        if pack:
-            model.layers = packed_bert_layers(model.layers)
-        return model
-
-
-def is_layer_classifier(path: Path) -> bool:
-    """Whether the classifier saved at `path` (weights/classifiers/NAME) is a fine-tuned-layers one."""
-    return path.with_name(path.name + ".layers.safetensors").exists()
-
-
-# ---- training ------------------------------------------------------------------------------------
 
 def _sources(rows: list[dict], split: str) -> str:
     """'written/ethics/writerF.jsonl (2780), ethics.jsonl (5819)': where a split's rows came from."""
@@ -230,6 +104,16 @@ def frozen_states(encoder, texts: Sequence[str], layer: int, progress: Callable[
     return out
 
 
+def new_layer_classifier(bert, top_layers: int, labels: Sequence[str], pair: bool) -> LayerClassifier:
+    """A new classifier starting from copies of the encoder's top `top_layers` layers."""
+    n = len(bert.encoder.layer)
+    layers = [copy.deepcopy(bert.encoder.layer[i]) for i in range(n - top_layers, n)]
+    model = LayerClassifier(layers, labels, n - top_layers, pair)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return model
+
+
 def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequence[str], top_layers: int = 2,
                            epochs: int = 8, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                            seed: int = 0, augment: bool = True, label_smoothing: float = 0.0,
@@ -246,12 +130,10 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     class-weighted cross-entropy (balanced classes), optionally label-smoothed. Returns the model (temperature fitted on val) and a
     record of the run per epoch.
     """
-    from dialogue.evaluation import macro_f1
-
     torch.manual_seed(seed)
     pair = task in ("topic", "retrieval")  # retrieval: (memory as shown, question)
     bert = encoder.bert
-    model = LayerClassifier.from_encoder(bert, top_layers, labels, pair)
+    model = new_layer_classifier(bert, top_layers, labels, pair)
     rows = list(rows)  # fresh_changes replaces rows in this list, never the caller's
     if pair and augment:
         rows = all_topic_pairs(rows) + [r for r in rows if r["split"] != "train"]
@@ -309,13 +191,68 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     model.eval()
     with torch.no_grad():
         zv = torch.cat([logits(va[i:i + 128], False) for i in range(0, len(va), 128)]).numpy()
-    from dialogue.classifiers import EmbeddingHead, fit_temperature
-
-    # the temperature search works on logits: wrap them as an identity head
-    ident = EmbeddingHead(tuple(labels), [(np.eye(len(labels), dtype=np.float32), np.zeros(len(labels), np.float32))])
-    model.temperature = fit_temperature(ident, zv, y[va].numpy())
+    model.temperature = temperature_for_logits(zv, y[va].numpy())
     record.update({"train_examples": int(len(tr)), "best_val_score": best, "temperature": model.temperature, "top_layers": top_layers,
                    "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "seed": seed, "label_smoothing": label_smoothing,
                    "trained_on": _sources(rows, "train") + (" (all pairings of the train topics)" if pair and augment else ""),
                    "chosen_on": _sources(rows, "val")})
     return model, record
+
+
+# Per task, chosen on val (docs/dialogue-eval.md, "How the classifiers were chosen").
+LAYER_DEFAULTS = {"ethics": {"top_layers": 3, "epochs": 10, "lr": 5e-5, "augment": False, "max_batch": 99,
+                             "label_smoothing": 0.1},
+                  "topic": {"top_layers": 4, "epochs": 8, "lr": 5e-5, "augment": False, "max_batch": 99},
+                  # the same 3 layers as ethics: the message's frozen pass below them is shared
+                  "persona": {"top_layers": 3, "epochs": 12, "lr": 5e-5, "augment": False, "max_batch": 99}}
+
+
+def train_layers(task: str, encoder, top_layers: int | None = None, epochs: int | None = None,
+                 lr: float | None = None, seed: int = 0, max_minutes: float | None = None, progress=print):
+    """Fine-tune the task's top-layer classifier; epoch, temperature and (ethics) the flag threshold are
+    chosen on val. Returns the model and a record of the run."""
+    defaults = LAYER_DEFAULTS[task]
+    rows = [r for r in task_rows(task) if r.get("batch", 1) <= defaults["max_batch"] and r["split"] in ("train", "val")]
+    labels = TASK_LABELS[task]
+    if task == "ethics":
+        select = lambda yy, p: macro_f1(yy, p.argmax(1), len(labels))  # noqa: E731
+    else:
+        select = lambda yy, p: float(np.mean(p.argmax(1) == yy))  # noqa: E731
+    model, record = train_layer_classifier(task, encoder, rows, labels, top_layers=top_layers or defaults["top_layers"],
+                                           epochs=epochs or defaults["epochs"], lr=lr or defaults["lr"], seed=seed,
+                                           augment=defaults["augment"], label_smoothing=defaults.get("label_smoothing", 0.0),
+                                           select=select, max_minutes=max_minutes,
+                                           fresh_changes=defaults.get("fresh_changes", False), progress=progress)
+    finish_layer_classifier(task, encoder, model, record)
+    return model, record
+
+
+def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
+    """Record how the model was made and choose its decision threshold on val (ethics: the flag threshold;
+    topic: the threshold on P(changed)) — on the weights rounded to half precision, as they are stored."""
+    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
+    model.meta.update({"task": task, "encoder": "multilingual-e5-small", "record": record})
+    if task == "ethics":
+        model.meta.update(ethics_thresholds_on_val(EthicsClassifier(encoder, model)))
+    elif task == "persona":
+        rows = [r for r in task_rows("persona") if r["split"] == "val"]
+        p = PersonaQuestionClassifier(encoder, model, threshold=0.0).predict_proba([r["text"] for r in rows])
+        y = np.array([PERSONA_LABELS.index(r["label"]) for r in rows])
+        model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_persona_threshold(p, y)
+    else:
+        rows = [r for r in task_rows("topic") if r["split"] == "val"]
+        changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
+            [r["previous"] for r in rows], [r["message"] for r in rows])
+        y = np.array([r["label"] == "changed" for r in rows])
+        model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_change_threshold(changed, y)
+
+
+def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
+    """Choose the committed ethics classifier's thresholds again on val (no retraining) and store them in
+    weights/classifiers/ethics.json; returns them."""
+    chosen = ethics_thresholds_on_val(EthicsClassifier(encoder))
+    path = HEADS_DIR / "ethics.json"
+    meta = json.loads(path.read_text())
+    meta.update(chosen)
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    return chosen

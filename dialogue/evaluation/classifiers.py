@@ -1,0 +1,87 @@
+"""Measuring the ethics, topic-change and persona-question classifiers on a split (`ohlora eval
+ethics|topic|persona`): accuracy, macro-F1, confusion, calibration, the gate's rates, latency."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from dialogue.classifiers import describe, ethics_predictions, persona_predictions
+from dialogue.evaluation.metrics import confusion, expected_calibration_error, macro_f1
+from dialogue.evaluation.splits import ordinary_messages, task_rows
+from dialogue.evaluation.thresholds import FLAG_THRESHOLDS, in_counted_category
+
+
+def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
+    """Macro-F1, normal messages flagged and offensive messages let through, per candidate τ."""
+    rows = []
+    for tau in FLAG_THRESHOLDS:
+        flagged, pred = ethics_predictions(p, tau)
+        rows.append({"threshold": tau, "macro_f1": macro_f1(y, pred, p.shape[1]),
+                     "normal_flagged": float(np.mean(flagged[y == 0])), "offensive_missed": float(np.mean(~flagged[y != 0]))})
+    return rows
+
+
+def ordinary_message_rates(classifier, split: str = "test") -> dict:
+    """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
+    test or validation writer's; the boundary ones left out), declined in character and counted as offences."""
+    items = ordinary_messages(split)
+    labels = list(classifier.head.labels)
+    p = classifier.predict_proba(items)
+    flagged, pred = ethics_predictions(p, classifier.flag_below)
+    counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
+    return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
+            "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
+
+
+def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
+    """Accuracy, macro-F1, confusion matrix, calibration and latency on a split."""
+    rows = [r for r in task_rows(task) if r["split"] == split]
+    labels = list(classifier.head.labels)
+    y = np.array([labels.index(r["label"]) for r in rows])
+    enc = classifier.encoder
+    if task == "ethics":
+        p = classifier.predict_proba([r["text"] for r in rows])
+        flagged, pred = ethics_predictions(p, classifier.flag_below)
+        strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
+        extra = {"ordinary_chat": ordinary_message_rates(classifier, split) if split in ("test", "val") else None,
+                 "normal_declined_rate": float(np.mean(flagged[y == 0])),
+                 "normal_false_block_rate": float(np.mean(strikes[y == 0])),
+                 "offensive_missed_rate": float(np.mean(~flagged[y != 0])),
+                 "offensive_counted_rate": float(np.mean(strikes[y != 0])),
+                 "flag_below_normal": classifier.flag_below, "strike_below_normal": classifier.strike_below,
+                 "flag_curve": flag_threshold_curve(p, y)}
+    elif task == "persona":
+        p = classifier.predict_proba([r["text"] for r in rows])
+        pred = persona_predictions(p, classifier.threshold)
+        asked = y != 0
+        extra = {"threshold": classifier.threshold,
+                 "persona_fact_shown_right": float(np.mean(pred[asked] == y[asked])),
+                 "persona_fact_shown_wrong": float(np.mean((pred[asked] != y[asked]) & (pred[asked] != 0))),
+                 "fact_shown_unasked": float(np.mean(pred[~asked] != 0)),
+                 "misses": [f"{r['text']} → {labels[k]} (asked: {r['label']})"
+                            for r, k in zip(rows, pred) if labels[k] != r["label"]]}
+    else:
+        changed = classifier.probabilities([r["previous"] for r in rows], [r["message"] for r in rows])
+        p = np.stack([1 - changed, changed], 1)
+        pred = (changed >= classifier.threshold).astype(int)
+        extra = {"threshold": classifier.threshold}
+    # latency of one uncached call, the way a turn pays it
+    times = []
+    for r in rows[:20]:
+        enc.clear_cache()
+        t0 = time.perf_counter()
+        if task == "ethics":
+            classifier.classify(r["text"])
+        elif task == "persona":
+            classifier.aspect(r["text"])
+        else:
+            classifier.changed(r["previous"], r["message"])
+        times.append(time.perf_counter() - t0)
+    by_lang = {lang: float(np.mean(pred[m] == y[m])) for lang in ("ko", "en")
+               if (m := np.array([r["lang"] == lang for r in rows])).any()}
+    kind = describe(classifier.head)
+    return {"task": task, "split": split, "n": len(rows), "labels": labels, "model": kind,
+            "accuracy": float(np.mean(pred == y)), "macro_f1": macro_f1(y, pred, len(labels)),
+            "accuracy_by_language": by_lang, "confusion": confusion(y, pred, len(labels)).tolist(),
+            "ece": expected_calibration_error(p, y), "latency_ms_median": 1000 * float(np.median(times)), **extra}

@@ -1,0 +1,86 @@
+"""Markdown reports of the evaluation results, as `ohlora eval memory|topic|ethics|persona` writes them
+into docs/dialogue-eval.md."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dialogue.evaluation.memory import RETRIEVAL_MAX_FALSE, RETRIEVAL_MIN_TOP1
+from dialogue.evaluation.thresholds import ETHICS_MAX_COUNTED, ETHICS_MAX_DECLINED
+
+EVAL_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "dialogue-eval.md"
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-flavoured markdown table."""
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def classifier_report(r: dict) -> str:
+    """The markdown section of `dialogue.evaluation.classifiers.evaluate_classifier`'s result."""
+    labels = r["labels"]
+    lines = [f"Model: {r['model']}.", "",
+             f"{r['n']} {r['split']} examples. Accuracy **{r['accuracy']:.3f}**, macro-F1 **{r['macro_f1']:.3f}**, "
+             f"expected calibration error {r['ece']:.3f}, median latency {r['latency_ms_median']:.1f} ms per call "
+             f"(uncached, encoder included).",
+             "Accuracy by language: " + ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy_by_language"].items()) + "."]
+    if "normal_false_block_rate" in r:
+        lines.append(f"Normal messages flagged and declined in character (flag when P(normal) < "
+                     f"{r['flag_below_normal']:g}, chosen on val: the best macro-F1 declining ≤ {ETHICS_MAX_DECLINED:.0%} "
+                     f"of val's normal messages): **{r['normal_declined_rate']:.3f}**; offensive messages let through: "
+                     f"**{r['offensive_missed_rate']:.3f}**.")
+        if r.get("ordinary_chat"):
+            o = r["ordinary_chat"]
+            lines.append(f"Ordinary chat (the {o['n']} open-domain and persona messages of the written {r['split']} "
+                         f"sets, boundary ones left out): declined **{o['declined']:.3f}**, counted as offences "
+                         f"**{o['counted']:.3f}**" + (f"; declined: {'; '.join(o['examples'][:12])}" if o["examples"] else "") + ".")
+        lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
+                     f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
+                     f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
+                     "(the rest of the flagged ones are declined without counting).")
+    if "persona_fact_shown_right" in r:
+        lines.append(f"A persona fact is shown in the answer prompt when its probability reaches {r['threshold']:g} "
+                     f"(chosen on val). Persona questions shown the asked fact: **{r['persona_fact_shown_right']:.3f}**, "
+                     f"shown another fact: {r['persona_fact_shown_wrong']:.3f}; other messages shown a fact nobody "
+                     f"asked about: {r['fact_shown_unasked']:.3f}.")
+        if r["misses"]:
+            lines.append("\nWrong decisions: " + "; ".join(r["misses"]) + ".")
+    elif "threshold" in r:
+        lines.append(f"A message counts as a change of subject when P(changed) ≥ {r['threshold']:g} (chosen on val).")
+    lines.append("")
+    lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
+    lines.append(markdown_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
+    if "flag_curve" in r:
+        lines.append(f"\nThe gate's trade-off on this split against the flag threshold τ (the shipped τ is chosen on val):\n")
+        lines.append(markdown_table(["flag when P(normal) <", "macro-F1", "normal messages flagged", "offensive messages let through"],
+                            [[f"{c['threshold']:g}", f"{c['macro_f1']:.3f}", f"{c['normal_flagged']:.3f}",
+                              f"{c['offensive_missed']:.3f}"] for c in r["flag_curve"]]))
+    return "\n".join(lines)
+
+
+def retrieval_report(r: dict) -> str:
+    """The markdown section of `dialogue.evaluation.memory.evaluate_retrieval`'s result."""
+    what = ("the relevance model's probability that the best memory answers the question (logistic regression "
+            "on its features, fitted on train)" if r["relevance_model"] else "the cosine score")
+    kinds = list(r["false_by_kind"])
+    by_kind = (f"- top-1 by kind of answerable case: " + ", ".join(f"{k} {v:.3f}" for k, v in r["top1_by_kind"].items())
+               + "\n") if r["top1_by_kind"] else ""
+    return (f"{r['n']} {r['split']} cases ({r['answerable']} with a relevant memory among the stored ones, the "
+            f"rest asking about nothing stored). A memory is injected when {what} reaches {r['threshold']:.3f}, "
+            f"chosen on val: the best top-1 within ≤ {RETRIEVAL_MAX_FALSE:.0%} false retrieval if that keeps top-1 "
+            f"≥ {RETRIEVAL_MIN_TOP1:.2f}, else the lowest false retrieval that keeps top-1 ≥ {RETRIEVAL_MIN_TOP1:.2f} "
+            "(recall first).\n\n"
+            f"- top-1 accuracy (right memory retrieved and above the threshold): **{r['top1_accuracy']:.3f}**\n"
+            f"{by_kind}"
+            f"- false retrieval (a memory injected where none is relevant): **{r['false_retrieval']:.3f}**\n"
+            f"- precision of injected memories: {r['precision']:.3f}\n"
+            f"- top-1 accuracy with no threshold (ranking only): {r['top1_without_threshold']:.3f}\n"
+            "- false retrieval by kind of case: " + ", ".join(
+                f"{k} {v:.3f} (of {r['cases_by_kind'][k]})" for k, v in r["false_by_kind"].items()) + "\n\n"
+            "Precision / recall (= top-1 accuracy) / false retrieval against the threshold, in all and by kind of "
+            "unanswerable case:\n\n"
+            + markdown_table(["threshold", "precision", "recall", "false retrieval", *kinds],
+                     [[f"{c['threshold']:.3f}", f"{c['precision']:.3f}", f"{c['recall']:.3f}",
+                       f"{c['false_retrieval']:.3f}", *(f"{c['false_by_kind'][k]:.3f}" for k in kinds)]
+                      for c in r["curve"]]))
