@@ -140,7 +140,7 @@ class InProcessLLM:
         A folder holding no role adapter is an error, not a silent run of the bare base. `packed` (default:
         wherever available, i.e. x86 CPU) decodes through fp16-packed weights."""
         from dialogue.decoder import GemmaDecoder
-        from dialogue.vocabulary import load_vocabulary
+        from dialogue.vocabulary import VOCABULARY_FILE, load_vocabulary
 
         roles = [] if adapters_dir is None else [r for r in ROLES if (adapters_dir / r / "adapter_config.json").exists()]
         if adapters_dir is not None and not roles:
@@ -149,8 +149,8 @@ class InProcessLLM:
         tokenizer = TextTokenizer.from_folder(Path(base_dir))
         decoder = GemmaDecoder.from_files(base_dir, {r: adapters_dir / r for r in roles}, packed=packed, device=device)
         vocab = None
-        if adapters_dir is not None and (adapters_dir / "vocabulary.json").exists() and not full_vocabulary:
-            vocab = load_vocabulary(adapters_dir / "vocabulary.json")
+        if adapters_dir is not None and (adapters_dir / VOCABULARY_FILE).exists() and not full_vocabulary:
+            vocab = load_vocabulary(adapters_dir / VOCABULARY_FILE)
         return cls(decoder, tokenizer, vocab, threads)
 
     @classmethod

@@ -783,7 +783,6 @@ class Composer:
                 self.add("time", "en", now, q, ans, "", summ, "calm", fact=[wd] if "day is it today" in q else [])
 
     def memory_statements(self) -> None:
-        r = self.rng
         for when_ko, key_ko, when_en, key_en in PLAN_WHEN:
             for v_ko, c_ko, v_en, c_en in PLANS:
                 now = self.now()
@@ -822,7 +821,7 @@ class Composer:
         for key_ko, vals_ko, key_en, vals_en in PROFILE:
             for v, clause in vals_ko * 3:
                 msg = self.pick([clause, f"{clause}!", f"참고로 {clause}", f"아 그리고 {clause}"])
-                ans = self.pick([f"{v}! 좋다, 기억해 둘게 😊", f"오, 그렇구나! 알려 줘서 고마워.", f"{v}, 멋지다! 잊지 않을게 ✨"])
+                ans = self.pick([f"{v}! 좋다, 기억해 둘게 😊", "오, 그렇구나! 알려 줘서 고마워.", f"{v}, 멋지다! 잊지 않을게 ✨"])
                 self.add("memory:profile", "ko", self.now(), msg, ans, f"[{key_ko}: {v}]", f"사용자가 자신의 {key_ko}를 알려 줌: {v}", "bright")
             for v, clause in vals_en * 3:
                 msg = self.pick([clause[0].upper() + clause[1:] + ".", clause[0].upper() + clause[1:] + "!", f"By the way, {clause}."])

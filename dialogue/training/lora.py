@@ -26,16 +26,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dialogue.dataset import Turn, load_turns, split, validation_split
+from dialogue.data.turns import Turn, load_turns, split, validation_split, written_turns
+from dialogue.llm_loading import ADAPTERS_DIR
 from dialogue.prompting import ROLES, completion
+from dialogue.vocabulary import VOCABULARY_FILE, build_vocabulary, load_vocabulary, save_vocabulary
 
-ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 # LoRA goes on the top 12 of 18 layers by default: the frozen bottom's hidden states are computed once per
 # example and cached, so a step runs two thirds of the network (~0.6–1 s per batch of 8 on a quiet 2-core
 # CPU). The answer role adapts all layers (ROLE_DEFAULTS); the whole `--role all` run takes about an hour.
 ADAPTED_FROM_LAYER = 6
-VOCABULARY_FILE = "vocabulary.json"
 CHECKPOINTS_DIR = ".checkpoints"  # an interrupted run's state, under the adapters folder (git-ignored)
 CHECKPOINT_VERSION = 1
 # options an interrupted run may be continued with changed: they do not change what it learns (max_minutes is the
@@ -62,7 +62,7 @@ class TrainConfig:
     max_examples: int | None = None  # a seeded subsample of the training examples (CPU budget)
     held_out_eval_limit: int = 64  # held-out examples per evaluation (the full split is used at the end)
     # train without the validation part and early-stop on it instead of the held-out split: for comparing
-    # configurations (dialogue.dataset.validation_split)
+    # configurations (dialogue.data.turns.validation_split)
     validation: bool = False
     # "generated": dialogue/data/turns.jsonl; "written": the written conversations (dialogue/data/written/turns,
     # with earlier exchanges in the answer prompt) plus the generated persona-fact turns
@@ -73,17 +73,12 @@ class TrainConfig:
     checkpoint_every: int = 50  # 0: only at evaluations
 
 
-# Per-role budgets (the committed adapters were trained with these); `ohlora train` flags override them.
+# Per-role budgets (the committed adapters were trained with these; weights/adapters/README.md says how they
+# were chosen); `ohlora train` flags override them. The answer role adapts all 18 layers: merged while
+# answering, so decoding costs the same, but a training step costs ~2x (nothing to cache below layer 0).
 ROLE_DEFAULTS = {
-    # answer: LoRA on all 18 layers. Compared on the validation part (`--validation`, 132 persona-fact turns),
-    # the top 12 layers got 74.2% of persona facts right, all 18 layers 87.1%: unseen phrasings (slang, typos,
-    # sub-aspects) are recognised better when the lower layers adapt too. Merged while answering, so decoding
-    # costs the same; a training step costs ~2x (nothing to cache below layer 0).
     "answer": dict(max_epochs=6.0, max_minutes=60.0, eval_every=30, patience=4, adapted_from_layer=0),
-    # memory: with patience 4 it stopped at 1.9 epochs on a noisy early plateau (held-out loss 0.34 vs 0.05)
     "memory": dict(max_epochs=8.0, max_minutes=12.0, eval_every=20, patience=10),
-    # expression: a 3-token classification; at patience 4 it stopped at 2.4 epochs with 61% of held-out levels
-    # right, run longer it reached 99% (held-out loss 0.21 -> 0.007 at 7.8 epochs)
     "expression": dict(max_epochs=20.0, max_minutes=20.0, eval_every=15, patience=10),
     "summary": dict(max_epochs=4.0, max_minutes=12.0, eval_every=25, patience=4),
 }
@@ -407,8 +402,6 @@ def training_turns(data: str) -> list[Turn]:
     if data == "generated":
         return load_turns()
     if data == "written":
-        from dialogue.dataset import written_turns
-
         return written_turns() + [t for t in load_turns() if t.persona_aspect]
     raise ValueError(f"unknown training data '{data}'; known: generated, written")
 
@@ -666,8 +659,6 @@ def _clean_adapter_config(folder: Path, base_dir: Path) -> None:
 def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR, data: str = "generated") -> list[int]:
     """The decoding vocabulary shared by all roles (built from the dataset once, then read back): train a new
     dataset into a new --out folder so that its words are in the vocabulary."""
-    from dialogue.vocabulary import build_vocabulary, load_vocabulary, save_vocabulary
-
     path = out_root / VOCABULARY_FILE
     if path.exists():
         return load_vocabulary(path)

@@ -1,0 +1,1 @@
+"""Offline: `ohlora bench` for the dialogue engines."""
