@@ -91,7 +91,7 @@ def _all_texts() -> list[str]:
 def test_the_tokenizer_encodes_and_decodes_as_transformers_does(base):
     from transformers import AutoTokenizer
 
-    from dialogue.llm import TextTokenizer
+    from dialogue.tokenizer import TextTokenizer
 
     reference = AutoTokenizer.from_pretrained(base)
     ours = TextTokenizer.from_folder(base)
@@ -111,7 +111,7 @@ def test_the_decoder_computes_the_logits_transformers_and_peft_compute(base):
     from transformers import AutoModelForCausalLM
 
     from dialogue.decoder import GemmaDecoder, SequenceInput
-    from dialogue.llm import TextTokenizer
+    from dialogue.tokenizer import TextTokenizer
     from dialogue.packed_weights import fp16_packing_available
     from dialogue.llm_loading import ADAPTERS_DIR
 

@@ -408,7 +408,7 @@ PHRASINGS = [
               "사용자가 오로라의 성별을 물었고, 오로라는 여자 가상 인간이라고 답함",
               "The user asked her gender; Oh-LoRA said she is a female virtual human."),
 ] + [
-    # --- second batch (fifth session): every sub-aspect above gets more askings, so that no aspect rests on
+    # --- second batch: every sub-aspect above gets more askings, so that no aspect rests on
     #     a handful of questions (the split is by message: an aspect whose few askings land outside the
     #     training split is never learnt). Appended at the end: the rows before keep their ids and splits.
     Phrasings("name",
