@@ -282,7 +282,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from dialogue.llm_loading import ADAPTERS_DIR
-    from dialogue.training.lora import StopRequests, TrainingInterrupted, train_role
+    from dialogue.training.checkpoints import StopRequests, TrainingInterrupted
+    from dialogue.training.lora import train_role
     from weights import prepared_path
 
     base = prepared_path("gemma3-270m")
@@ -343,7 +344,7 @@ class _AllRolesProgress:
     def __init__(self, out_root: Path, restart: bool) -> None:
         import json
 
-        from dialogue.training.lora import CHECKPOINTS_DIR
+        from dialogue.training.checkpoints import CHECKPOINTS_DIR
 
         self.path = out_root / CHECKPOINTS_DIR / "all-roles.json"
         if restart:
@@ -353,7 +354,7 @@ class _AllRolesProgress:
     def finished(self, cfg: TrainConfig) -> bool:
         from dataclasses import asdict
 
-        from dialogue.training.lora import config_changes
+        from dialogue.training.checkpoints import config_changes
 
         saved = self.roles.get(cfg.role)
         return saved is not None and not config_changes(saved, asdict(cfg))

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 import dialogue.training.lora as training
-from dialogue.training.lora import CheckpointMismatch, TrainConfig, TrainingInterrupted, checkpoint_path, train_role
+from dialogue.training.checkpoints import CHECKPOINTS_DIR, CheckpointMismatch, TrainingInterrupted, checkpoint_path
+from dialogue.training.lora import TrainConfig, train_role
 from tests.dialogue_tiny import save_tiny_base
 
 # 22 training examples (today's first 40 turns) in batches of 4: 6 steps an epoch, so 14 steps cross two epochs;
@@ -190,7 +191,7 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
     assert "answer: trained earlier by this interrupted" in capsys.readouterr().out
     assert calls == [("answer", False), ("memory", False), ("summary", False), ("summary", False),
                      ("expression", False)]
-    assert not (tmp_path / training.CHECKPOINTS_DIR).exists()
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()
 
     # interrupted again, then started over: every role is trained again, with its checkpoint discarded
     interrupt_in.append("memory")
@@ -198,7 +199,7 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
     calls.clear()
     assert main([*argv, "--restart"]) == 0
     assert calls == [(role, True) for role in ("answer", "memory", "summary", "expression")]
-    assert not (tmp_path / training.CHECKPOINTS_DIR).exists()
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()
 
 
 def test_train_help_states_the_trainer_defaults():
