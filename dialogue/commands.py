@@ -1,12 +1,17 @@
-"""`ohlora chat`, `ohlora train`, `ohlora eval dialogue`, `ohlora bench dialogue`."""
+"""`ohlora chat`, `ohlora train`, `ohlora eval dialogue|open`, `ohlora bench dialogue|remote`: the parsers, and
+handlers that import what they run (realtime/cli.py builds every parser on each `ohlora` call, so nothing
+heavier than the prompt layout is imported here)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialogue.prompting import ROLES
-from dialogue.training import ADAPTED_FROM_LAYER, TrainConfig
+
+if TYPE_CHECKING:
+    from dialogue.training.lora import TrainConfig
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,13 +35,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="discard the checkpoint of an interrupted run and start it over")
     train.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
                        help="steps between checkpoints besides the one at every evaluation; 0: only at evaluations "
-                            f"(default {TrainConfig.checkpoint_every})")
+                            "(default 50)")
     train.add_argument("--rank", type=int, default=8)
     train.add_argument("--lr", type=float, default=4e-4)
     train.add_argument("--seed", type=int, default=1011)
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--from-layer", type=int, default=None,
-                       help=f"put LoRA on decoder layers from this one up (default {ADAPTED_FROM_LAYER}; 0 for the answer role)")
+                       help="put LoRA on decoder layers from this one up (default 6; 0 for the answer role)")
     train.add_argument("--patience", type=int, default=None, help="evaluations without improvement before stopping")
     train.add_argument("--data", choices=["generated", "written"], default="generated",
                        help="generated (default): dialogue/data/turns.jsonl, what the committed adapters were trained "
@@ -151,8 +156,8 @@ PERSONA_EVAL_CAVEAT = (
 def _eval_open(args: argparse.Namespace) -> int:
     import json
 
-    from dialogue import open_eval
     from dialogue.data.written import WRITTEN_DIR, json_lines
+    from dialogue.evaluation import open as open_eval
 
     source = WRITTEN_DIR / f"{args.item_set}.jsonl"
     if not source.exists():
@@ -164,10 +169,8 @@ def _eval_open(args: argparse.Namespace) -> int:
     if args.step == "answers":
         import tempfile
 
-        from dialogue.conversation import (LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat, build_collaborators,
-                                           trained_prompt_shape)
-        from dialogue.llm_evaluation import load_default_llm
-        from dialogue.training import ADAPTERS_DIR
+        from dialogue.conversation import LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat, build_collaborators
+        from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
 
         items = open_eval.load_items(source)
         if args.limit:  # an even spread over the set (its files run category by category, language by language)
@@ -211,7 +214,7 @@ def _eval_open(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from dialogue.llm_evaluation import run_eval
+    from dialogue.evaluation.llm import run_eval
 
     _, body = run_eval(answer_others=None if args.full else args.answers,
                        summaries=None if args.full else args.summaries, max_turns=None if args.full else args.turns,
@@ -234,7 +237,7 @@ def _bench(args: argparse.Namespace) -> int:
     from weights.benchdoc import write_section
 
     if args.part in ("all", "llm"):
-        from dialogue.llm_bench import bench
+        from dialogue.benchmarks.llm import bench
 
         body = bench(reps=args.reps, threads=args.threads or 2, llamacpp=not args.no_llamacpp)
         print(body)
@@ -252,7 +255,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _bench_remote(args: argparse.Namespace) -> int:
-    from dialogue.remote_bench import bench_remote
+    from dialogue.benchmarks.remote import bench_remote
     from weights.benchdoc import write_section
 
     if args.url:
@@ -278,7 +281,9 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from dialogue.training import ADAPTERS_DIR, StopRequests, TrainingInterrupted, train_role
+    from dialogue.llm_loading import ADAPTERS_DIR
+    from dialogue.training.checkpoints import StopRequests, TrainingInterrupted
+    from dialogue.training.lora import train_role
     from weights import prepared_path
 
     base = prepared_path("gemma3-270m")
@@ -313,7 +318,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _role_config(args: argparse.Namespace, role: str) -> TrainConfig:
-    from dialogue.training import ROLE_DEFAULTS
+    from dialogue.training.lora import ROLE_DEFAULTS, TrainConfig
 
     opts = dict(ROLE_DEFAULTS[role])
     if args.max_minutes is not None:
@@ -339,7 +344,7 @@ class _AllRolesProgress:
     def __init__(self, out_root: Path, restart: bool) -> None:
         import json
 
-        from dialogue.training import CHECKPOINTS_DIR
+        from dialogue.training.checkpoints import CHECKPOINTS_DIR
 
         self.path = out_root / CHECKPOINTS_DIR / "all-roles.json"
         if restart:
@@ -349,7 +354,7 @@ class _AllRolesProgress:
     def finished(self, cfg: TrainConfig) -> bool:
         from dataclasses import asdict
 
-        from dialogue.training import config_changes
+        from dialogue.training.checkpoints import config_changes
 
         saved = self.roles.get(cfg.role)
         return saved is not None and not config_changes(saved, asdict(cfg))
@@ -379,7 +384,8 @@ def _experiment_folder(out: Path, data: str = "generated") -> Path:
     trained role replaces only its own. Other data gets a vocabulary built from its own words."""
     import shutil
 
-    from dialogue.training import ADAPTERS_DIR, VOCABULARY_FILE
+    from dialogue.llm_loading import ADAPTERS_DIR
+    from dialogue.vocabulary import VOCABULARY_FILE
 
     if out.resolve() == ADAPTERS_DIR.resolve():
         return ADAPTERS_DIR

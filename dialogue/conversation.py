@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import time
@@ -19,7 +18,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from dialogue import chat_prompts
 from dialogue.backends import EngineUnreachable, api_for
@@ -28,8 +26,9 @@ from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
-from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, TurnContext, answer_prompt, expression_prompt,
-                                language_of, memory_prompt, summary_prompt)
+from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
+from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext, answer_prompt,
+                                expression_prompt, language_of, memory_prompt, summary_prompt)
 from dialogue.roles import (ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
                             parse_expression_lenient, parse_memories, parse_memories_lenient)
 
@@ -88,7 +87,7 @@ class PersonaChat:
         self.history_turns = history_turns
         # memories in the answer prompt: 0, the one the relevance gate lets through (an adapter trained with a
         # single relevant memory); N, the store's N nearest, for an adapter trained to use the relevant one and
-        # say nothing of the others (dialogue.dataset.memory_line)
+        # say nothing of the others (dialogue.data.turns.memory_line)
         self.prompt_memories = prompt_memories
         self.conversations = conversations if conversations is not None else ConversationStore.in_memory()
         self.open_turns: dict[str, OpenTurn] = {}
@@ -492,9 +491,6 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
     db = open_database(database) if collaborators else None
     if backend not in ("in-process", "remote"):
         raise ValueError(f"dialogue.backend: must be in-process or remote; got {backend!r}")
-    from dialogue.prompting import ROLES
-    from dialogue.training import ADAPTERS_DIR
-
     remote_set = set()
     if backend == "remote" or remote_url:
         remote_set = {r.strip() for r in str(remote_roles).split(",") if r.strip()}
@@ -503,8 +499,6 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                              f"{','.join(ROLES)}; got {remote_roles!r}")
     llm, count, history, memories = None, None, 0, 0
     if len(remote_set) < len(ROLES):
-        from dialogue.llm_evaluation import load_default_llm
-
         llm = load_default_llm(threads=threads)
         count = llm.tokenizer.count
         history, _ = trained_prompt_shape(ADAPTERS_DIR)
@@ -518,24 +512,8 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         llm = remote if llm is None else RoleRoutedLLM({r: remote if r in remote_set else llm for r in ROLES})
         # a chat model sees earlier exchanges as messages and every recalled memory in its system prompt;
         # served adapters saw what ours were trained with
-        from dialogue.dataset import PROMPT_MEMORIES
-
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
     parts = build_collaborators(db, safety_policy) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, **parts)
-
-
-def trained_prompt_shape(adapters: Path) -> tuple[int, int]:
-    """(earlier exchanges, memories) the answer adapter saw in its prompts, from its training report's data:
-    the written conversations carry up to HISTORY_TURNS exchanges and up to PROMPT_MEMORIES stored memories,
-    relevant or not; (0, 0) for an adapter trained on the generated turns (no history, one gated memory)."""
-    from dialogue.dataset import PROMPT_MEMORIES
-
-    try:
-        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        written = report["config"].get("data") == "written"
-    except (OSError, ValueError, KeyError, TypeError):
-        written = False
-    return (HISTORY_TURNS, PROMPT_MEMORIES) if written else (0, 0)

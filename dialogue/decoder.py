@@ -1,7 +1,7 @@
 """Gemma 3 text decoder for serving: one shared base, the role adapters as LoRA side matmuls, and one forward
 pass over many sequences at once.
 
-What `ohlora serve` decodes with (training stays on transformers + peft, `dialogue.training`). Read top to
+What `ohlora serve` decodes with (training stays on transformers + peft, `dialogue.training.lora`). Read top to
 bottom it is the whole network:
 
     x = embed(ids) · √hidden

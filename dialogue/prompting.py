@@ -111,6 +111,10 @@ def needs_persona_tag(message: str) -> bool:
 
 # Earlier exchanges an answer prompt may carry (an adapter trained with them records how many it saw).
 HISTORY_TURNS = 3
+# Memories an answer prompt carries at most: live, the store's nearest ones (dialogue.memory.MemoryStore.recall);
+# in training, every stored memory of the conversation, so the adapter learns to use the one that matters and
+# to say nothing of the others.
+PROMPT_MEMORIES = 3
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from dialogue.interfaces import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS, Expression
+from dialogue.interfaces import Expression
 from dialogue.prompting import MONTHS_EN, PROMPT_MARKERS, WEEKDAYS_EN, WEEKDAYS_KO, language_of
+from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,13 @@ import logging
 import sys
 from datetime import datetime
 
-from dialogue.conversation import PersonaChat
+from dialogue.conversation import PersonaChat, build_chat_engine
 from dialogue.interfaces import TokenEvent, TurnDone
 
 DIM, RESET, BOLD = "\x1b[2m", "\x1b[0m", "\x1b[1m"
 
-def build_engine(args: argparse.Namespace) -> PersonaChat:
-    from dialogue.conversation import build_chat_engine
 
+def build_engine(args: argparse.Namespace) -> PersonaChat:
     return build_chat_engine(backend="remote" if args.remote else "in-process", remote_url=args.remote,
                              remote_models=args.remote_models, remote_api=args.remote_api,
                              remote_roles=args.remote_roles, threads=args.threads,

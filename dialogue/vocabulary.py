@@ -16,6 +16,7 @@ _PLAIN = re.compile(r"^[\u2581 A-Za-z0-9\u3131-\u318e\uac00-\ud7a3.,!?~'\"()\[\]
 _HANGUL = re.compile(r"[\u3131-\u318e\uac00-\ud7a3]")
 FREQUENT_ID_LIMIT = 30000  # Gemma's ids roughly follow piece frequency: the first 30k cover everyday Latin text
 SPECIAL = ("<end_of_turn>", "<eos>", "<start_of_turn>")
+VOCABULARY_FILE = "vocabulary.json"  # in an adapters folder, shared by its roles
 
 
 def build_vocabulary(tokenizer, texts: list[str]) -> list[int]:

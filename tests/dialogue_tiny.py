@@ -11,7 +11,7 @@ def tiny_tokenizer():
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from dialogue.dataset import DATA_PATH
+    from dialogue.data.turns import DATA_PATH
 
     chars = set(chr(c) for c in range(32, 127)) | {"\n"}
     for line in DATA_PATH.read_text(encoding="utf-8").splitlines():

@@ -93,7 +93,7 @@ def test_console_script_is_installed():
 
 def test_train_out_folder_loads_like_the_committed_adapters_and_leaves_them_alone(tmp_path):
     from dialogue.commands import _experiment_folder
-    from dialogue.training import ADAPTERS_DIR
+    from dialogue.llm_loading import ADAPTERS_DIR
 
     before = (ADAPTERS_DIR / "answer" / "adapter_model.safetensors").read_bytes()
     out = _experiment_folder(tmp_path / "exp")
@@ -108,7 +108,7 @@ def test_train_out_folder_loads_like_the_committed_adapters_and_leaves_them_alon
 
 
 def test_eval_dialogue_rejects_an_unknown_split():
-    from dialogue.llm_evaluation import run_eval
+    from dialogue.evaluation.llm import run_eval
 
     with pytest.raises(ValueError, match="validation"):
         run_eval(split_name="val")

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from dialogue.dataset import (FACT_DISTRACTOR_PERCENT, FACT_DROPPED_PERCENT, load_turns, message_key,
-                              persona_question_rows, split, validate_row, validation_split)
+from dialogue.data.persona_questions import persona_question_rows
+from dialogue.data.turns import (FACT_DISTRACTOR_PERCENT, FACT_DROPPED_PERCENT, load_turns, message_key, split,
+                                 validate_row, validation_split)
 from dialogue.prompting import PERSONA_ASPECTS, age_on, answer_prompt, persona_line, TurnContext, time_tag
 from dialogue.roles import parse_expression
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dialogue.dataset import Turn
+from dialogue.data.turns import Turn
 from dialogue.llm import Completion
-from dialogue.llm_evaluation import evaluate
+from dialogue.evaluation.llm import evaluate
 
 
 def _turn(id_: str, category: str, message: str, answer: str, memory: str = "", facts: tuple[str, ...] = (),

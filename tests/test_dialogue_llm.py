@@ -123,7 +123,7 @@ def test_event_loop_stays_responsive_while_decoding(tiny_llm):
 
 
 def test_layer_split_matches_full_forward():
-    from dialogue.training import run_layers
+    from dialogue.training.lora import run_layers
 
     tok = tiny_tokenizer()
     model = tiny_gemma(len(tok))
@@ -139,8 +139,8 @@ def test_layer_split_matches_full_forward():
 def test_training_is_seeded_and_adapters_load_back(tmp_path):
     from safetensors.torch import load_file
 
-    from dialogue.dataset import load_turns
-    from dialogue.training import TrainConfig, train_role
+    from dialogue.data.turns import load_turns
+    from dialogue.training.lora import TrainConfig, train_role
 
     base = save_tiny_base(tmp_path / "base")
     turns = load_turns()[:40] + [t for t in load_turns() if t.held_out][:8]
@@ -160,8 +160,8 @@ def test_training_is_seeded_and_adapters_load_back(tmp_path):
 
 
 def test_validation_training_early_stops_on_the_validation_part(tmp_path):
-    from dialogue.dataset import load_turns, validation_split
-    from dialogue.training import TrainConfig, role_examples, train_role
+    from dialogue.data.turns import load_turns, validation_split
+    from dialogue.training.lora import TrainConfig, role_examples, train_role
 
     base = save_tiny_base(tmp_path / "base")
     turns = load_turns()[:60] + [t for t in load_turns() if t.held_out][:8]
@@ -262,9 +262,9 @@ def test_embedding_rows_are_read_from_the_weights_file(tmp_path):
 
 
 def test_training_on_the_written_conversations_records_their_prompt_shape_for_the_live_engine(tmp_path):
-    from dialogue.conversation import trained_prompt_shape
-    from dialogue.dataset import written_turns
-    from dialogue.training import TrainConfig, role_examples, train_role
+    from dialogue.llm_loading import trained_prompt_shape
+    from dialogue.data.turns import written_turns
+    from dialogue.training.lora import TrainConfig, role_examples, train_role
 
     base = save_tiny_base(tmp_path / "base")
     turns = [t for t in written_turns() if t.history][:24]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.real_weights
 def engine():
     require_prepared("gemma3-270m")
     from dialogue.conversation import PersonaChat
-    from dialogue.llm_evaluation import ADAPTERS_DIR, load_default_llm
+    from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm
 
     for role in ("answer", "memory", "summary", "expression"):
         assert (ADAPTERS_DIR / role / "adapter_model.safetensors").exists(), f"adapter {role} is not committed"

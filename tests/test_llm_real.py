@@ -61,7 +61,7 @@ def _all_texts() -> list[str]:
     special markers, emoji and random strings."""
     import random
 
-    from dialogue.dataset import DATA_PATH
+    from dialogue.data.turns import DATA_PATH
 
     texts: set[str] = set()
 
@@ -91,7 +91,7 @@ def _all_texts() -> list[str]:
 def test_the_tokenizer_encodes_and_decodes_as_transformers_does(base):
     from transformers import AutoTokenizer
 
-    from dialogue.llm import TextTokenizer
+    from dialogue.tokenizer import TextTokenizer
 
     reference = AutoTokenizer.from_pretrained(base)
     ours = TextTokenizer.from_folder(base)
@@ -111,9 +111,9 @@ def test_the_decoder_computes_the_logits_transformers_and_peft_compute(base):
     from transformers import AutoModelForCausalLM
 
     from dialogue.decoder import GemmaDecoder, SequenceInput
-    from dialogue.llm import TextTokenizer
+    from dialogue.tokenizer import TextTokenizer
     from dialogue.packed_weights import fp16_packing_available
-    from dialogue.training import ADAPTERS_DIR
+    from dialogue.llm_loading import ADAPTERS_DIR
 
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model = PeftModel.from_pretrained(model, ADAPTERS_DIR / "answer", adapter_name="answer")
@@ -142,7 +142,7 @@ def test_the_decoder_computes_the_logits_transformers_and_peft_compute(base):
 def test_fp16_packed_weights_write_the_fp32_answers_on_held_out_prompts(base):
     from dialogue.llm import InProcessLLM
     from dialogue.packed_weights import fp16_packing_available
-    from dialogue.training import ADAPTERS_DIR
+    from dialogue.llm_loading import ADAPTERS_DIR
 
     if not fp16_packing_available(torch.device("cpu")):
         pytest.skip("this torch build has no fbgemm fp16 kernels: the fp32 path is the one that runs")

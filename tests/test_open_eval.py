@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dialogue import open_eval
+from dialogue.evaluation import open as open_eval
 from dialogue.conversation import PersonaChat
 from dialogue.database import open_database
 from tests.test_dialogue_turn import ScriptedLLM

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from dialogue.data import compose
-from dialogue.dataset import DATA_PATH, load_turns, message_key
+from dialogue.data.turns import DATA_PATH, load_turns, message_key
 from dialogue.prompting import age_on, needs_persona_tag
 
 

@@ -8,8 +8,9 @@ from dataclasses import asdict
 import pytest
 import torch
 
-import dialogue.training as training
-from dialogue.training import CheckpointMismatch, TrainConfig, TrainingInterrupted, checkpoint_path, train_role
+import dialogue.training.lora as training
+from dialogue.training.checkpoints import CHECKPOINTS_DIR, CheckpointMismatch, TrainingInterrupted, checkpoint_path
+from dialogue.training.lora import TrainConfig, train_role
 from tests.dialogue_tiny import save_tiny_base
 
 # 22 training examples (today's first 40 turns) in batches of 4: 6 steps an epoch, so 14 steps cross two epochs;
@@ -25,7 +26,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def turns():
-    from dialogue.dataset import load_turns
+    from dialogue.data.turns import load_turns
 
     return load_turns()[:40] + [t for t in load_turns() if t.held_out][:8]
 
@@ -190,7 +191,7 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
     assert "answer: trained earlier by this interrupted" in capsys.readouterr().out
     assert calls == [("answer", False), ("memory", False), ("summary", False), ("summary", False),
                      ("expression", False)]
-    assert not (tmp_path / training.CHECKPOINTS_DIR).exists()
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()
 
     # interrupted again, then started over: every role is trained again, with its checkpoint discarded
     interrupt_in.append("memory")
@@ -198,4 +199,17 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
     calls.clear()
     assert main([*argv, "--restart"]) == 0
     assert calls == [(role, True) for role in ("answer", "memory", "summary", "expression")]
-    assert not (tmp_path / training.CHECKPOINTS_DIR).exists()
+    assert not (tmp_path / CHECKPOINTS_DIR).exists()
+
+
+def test_train_help_states_the_trainer_defaults():
+    # dialogue.commands builds its parser without importing the trainer: its help text names the defaults
+    import argparse
+
+    from dialogue.commands import add_parsers
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    add_parsers(sub)
+    help_text = " ".join(sub.choices["train"].format_help().split())
+    assert f"(default {training.ADAPTED_FROM_LAYER}; 0 for the answer role)" in help_text
+    assert f"(default {training.TrainConfig.checkpoint_every})" in help_text

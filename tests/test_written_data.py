@@ -48,7 +48,7 @@ def test_a_broken_line_is_named(tmp_path, monkeypatch):
 
 def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicates():
     from dialogue.data.dedupe import dropped_ids, near_duplicates
-    from dialogue.dataset import written_turns
+    from dialogue.data.turns import written_turns
 
     turns = written_turns()
     ids = {t.id for t in turns}
@@ -65,7 +65,8 @@ def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicate
 
 
 def test_an_answer_prompt_carries_the_stored_memories_and_always_the_one_the_answer_uses():
-    from dialogue.dataset import PROMPT_MEMORIES, memory_line
+    from dialogue.data.turns import memory_line
+    from dialogue.prompting import PROMPT_MEMORIES
 
     stored = [("pet", "a cat named Nabi"), ("job", "nurse"), ("city", "Toronto"), ("food", "kimchi stew")]
     known = dict(stored) | {"plan": "dentist tomorrow"}

@@ -1,0 +1,1 @@
+"""Offline: the dialogue data (SFT turns, classifier sets, written conversations), their loaders and builders."""

@@ -408,7 +408,7 @@ PHRASINGS = [
               "사용자가 오로라의 성별을 물었고, 오로라는 여자 가상 인간이라고 답함",
               "The user asked her gender; Oh-LoRA said she is a female virtual human."),
 ] + [
-    # --- second batch (fifth session): every sub-aspect above gets more askings, so that no aspect rests on
+    # --- second batch: every sub-aspect above gets more askings, so that no aspect rests on
     #     a handful of questions (the split is by message: an aspect whose few askings land outside the
     #     training split is never learnt). Appended at the end: the rows before keep their ids and splits.
     Phrasings("name",
@@ -783,7 +783,6 @@ class Composer:
                 self.add("time", "en", now, q, ans, "", summ, "calm", fact=[wd] if "day is it today" in q else [])
 
     def memory_statements(self) -> None:
-        r = self.rng
         for when_ko, key_ko, when_en, key_en in PLAN_WHEN:
             for v_ko, c_ko, v_en, c_en in PLANS:
                 now = self.now()
@@ -822,7 +821,7 @@ class Composer:
         for key_ko, vals_ko, key_en, vals_en in PROFILE:
             for v, clause in vals_ko * 3:
                 msg = self.pick([clause, f"{clause}!", f"참고로 {clause}", f"아 그리고 {clause}"])
-                ans = self.pick([f"{v}! 좋다, 기억해 둘게 😊", f"오, 그렇구나! 알려 줘서 고마워.", f"{v}, 멋지다! 잊지 않을게 ✨"])
+                ans = self.pick([f"{v}! 좋다, 기억해 둘게 😊", "오, 그렇구나! 알려 줘서 고마워.", f"{v}, 멋지다! 잊지 않을게 ✨"])
                 self.add("memory:profile", "ko", self.now(), msg, ans, f"[{key_ko}: {v}]", f"사용자가 자신의 {key_ko}를 알려 줌: {v}", "bright")
             for v, clause in vals_en * 3:
                 msg = self.pick([clause[0].upper() + clause[1:] + ".", clause[0].upper() + clause[1:] + "!", f"By the way, {clause}."])

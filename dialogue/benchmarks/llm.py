@@ -24,6 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dialogue.llm import InProcessLLM
+from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm
 from dialogue.prompting import TurnContext, answer_prompt, expression_prompt, memory_prompt, summary_prompt
 
 # (first message, its retrieved memory, the user's next message): two turns of a conversation
@@ -37,6 +38,7 @@ NOW = datetime(2025, 11, 29, 15, 0)
 # Pause when switching engines: llama.cpp's worker threads keep polling for work for a few hundred ms after each
 # call (ggml's threadpool), and would otherwise run beside the next engine's first tokens.
 SETTLE_S = 0.5
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the llama.cpp worker runs `python -m` from here
 
 
 def _median(xs: list[float]) -> float:
@@ -87,11 +89,11 @@ class LlamaCppProcess:
     alone in its process; in one process llama.cpp's threads slowed ohlora's decoding by a third."""
 
     def __init__(self, threads: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dialogue.llm_bench", "llamacpp-worker", str(threads)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "dialogue.benchmarks.llm", "llamacpp-worker", str(threads)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True, cwd=Path(__file__).resolve().parent.parent)
+                                     text=True, cwd=REPO_ROOT)
         if self._read() != {"ready": True}:
-            raise RuntimeError("the llama.cpp worker did not start; try `python -m dialogue.llm_bench llamacpp-worker 2`")
+            raise RuntimeError("the llama.cpp worker did not start; try `python -m dialogue.benchmarks.llm llamacpp-worker 2`")
 
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
@@ -119,9 +121,9 @@ def _llamacpp_worker(threads: int) -> None:
         print(json.dumps({"first_s": first, "tps": tps, "tokens": n}), flush=True)
 
 
-def load_probe(adapters: str | None = None) -> tuple[float, float]:
+def load_probe() -> tuple[float, float]:
     """(seconds to load, resident MB after loading) of the default LLM in a fresh process."""
-    code = ("import time,torch;t=time.perf_counter();from dialogue.llm_evaluation import load_default_llm;"
+    code = ("import time,torch;t=time.perf_counter();from dialogue.llm_loading import load_default_llm;"
             "llm=load_default_llm(threads=2);llm.generate_text('answer','hi',max_new_tokens=1);"
             "t=time.perf_counter()-t;"
             "rss=int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])/1024;print(t,rss)")
@@ -153,8 +155,6 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     """The markdown section body; see the module docstring."""
     import torch
 
-    from dialogue.llm_evaluation import load_default_llm
-
     torch.set_num_threads(threads)
     llm = load_default_llm(threads=threads)
     shipped = "fp16-packed" if llm.decoder.packed else "fp32"
@@ -162,8 +162,6 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     reference = None
     if llm.decoder.packed:
         from weights import prepared_path
-
-        from dialogue.training import ADAPTERS_DIR
 
         reference = InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), ADAPTERS_DIR, threads=threads,
                                                  packed=False)
@@ -235,7 +233,6 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
         for i in range(len(CONVERSATIONS)):
             ours(reference, labels[1], i)
         post_roles(reference, labels[1])
-    if reference:
         reference.close()
     if llama:
         llama.close()
@@ -283,7 +280,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m dialogue.llm_bench llamacpp-worker THREADS (started by LlamaCppProcess)
+if __name__ == "__main__":  # python -m dialogue.benchmarks.llm llamacpp-worker THREADS (started by LlamaCppProcess)
     if sys.argv[1:2] != ["llamacpp-worker"]:
-        raise SystemExit("usage: python -m dialogue.llm_bench llamacpp-worker THREADS")
+        raise SystemExit("usage: python -m dialogue.benchmarks.llm llamacpp-worker THREADS")
     _llamacpp_worker(int(sys.argv[2]))

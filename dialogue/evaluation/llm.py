@@ -1,4 +1,4 @@
-"""`ohlora eval dialogue`: quality on the held-out split (speed: `dialogue.llm_bench`)."""
+"""`ohlora eval dialogue`: the roles' quality on the held-out split (speed: `dialogue.benchmarks.llm`)."""
 from __future__ import annotations
 
 import statistics
@@ -7,20 +7,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from dialogue.dataset import Turn, load_turns, split, validation_split
+from dialogue.data.turns import Turn, load_turns, split, validation_split
 from dialogue.llm import InProcessLLM
+from dialogue.llm_loading import load_default_llm
 from dialogue.prompting import expression_prompt, language_of, memory_prompt, summary_prompt
 from dialogue.roles import FALLBACK, answer_problem, clean_summary, parse_expression, parse_memory
-from dialogue.training import ADAPTERS_DIR
-
-
-def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
-                     adapters: Path | None = None) -> InProcessLLM:
-    """The embedded default: Gemma 3 270M with the committed role adapters (or those in `adapters`)."""
-    from weights import prepared_path
-
-    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters or ADAPTERS_DIR, threads=threads,
-                                        full_vocabulary=full_vocabulary)
 
 
 @dataclass

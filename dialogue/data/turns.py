@@ -1,4 +1,5 @@
-"""The SFT turns in dialogue/data/turns.jsonl: schema check, held-out split, per-role examples."""
+"""The SFT turns: dialogue/data/turns.jsonl (schema-checked) and the written conversations as turns; the
+held-out and validation splits; each role's prompt and target of a turn."""
 from __future__ import annotations
 
 import hashlib
@@ -7,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dialogue.interfaces import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
-from dialogue.prompting import PERSONA_ASPECTS, ROLES, TurnContext, role_prompt
+from dialogue.data.written import conversations, json_lines
+from dialogue.prompting import HISTORY_TURNS, PERSONA_ASPECTS, PROMPT_MEMORIES, ROLES, TurnContext, role_prompt
 from dialogue.roles import format_expression, parse_memory
+from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
-DATA_PATH = Path(__file__).parent / "data" / "turns.jsonl"
+DATA_PATH = Path(__file__).with_name("turns.jsonl")
 HELD_OUT_PERCENT = 10
 # A validation part of the training split, for choosing between training configurations without looking
 # at the held-out split (`ohlora train --validation`, `ohlora eval dialogue --split validation`).
@@ -132,19 +134,11 @@ def validate_row(row: dict, where: str) -> Turn:
 
 def load_turns(path: Path = DATA_PATH) -> list[Turn]:
     """All turns, schema-checked; ids must be unique."""
-    from dialogue.data.written import json_lines
-
     turns = [validate_row(row, f"{path}:{n}") for n, row in json_lines(Path(path))]
     ids = [t.id for t in turns]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: duplicate turn ids")
     return turns
-
-
-# Memories an answer prompt carries at most: live, the store's nearest ones (dialogue.memory.MemoryStore.recall);
-# in training, every stored memory of the conversation, so the adapter learns to use the one that matters and
-# to say nothing of the others.
-PROMPT_MEMORIES = 3
 
 
 def memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str) -> str:
@@ -166,8 +160,6 @@ def written_turns() -> list[Turn]:
     a fact told earlier in the conversation), and must produce every fact the user told (memory role),
     the exchange's summary and the face."""
     from dialogue.data.dedupe import dropped_ids
-    from dialogue.data.written import conversations
-    from dialogue.prompting import HISTORY_TURNS
 
     repeats = dropped_ids()  # near-duplicate exchanges (dialogue/data/dedupe.py): seen in history, not trained
     out = []
@@ -202,43 +194,3 @@ def validation_split(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
     compared on validation never see the held-out split."""
     train, _ = split(turns)
     return [t for t in train if not t.validation], [t for t in train if t.validation]
-
-
-# The memory cases' questions (dialogue/data/memory_cases.jsonl) are mostly about the user ("내 생일 기억해?",
-# "what's my major again?"): hard negatives for the persona-question classifier, which must not show her
-# birthday when the user asks about their own. These few ask about her (labelled by hand).
-MEMORY_QUESTIONS_ABOUT_HER = {
-    "how old are you, Lora?": "age", "로라 몇 살이야?": "age",
-    "when is your birthday?": "birthday", "너 생일이 언제야?": "birthday",
-    "what's your MBTI?": "mbti", "로라 너 MBTI 뭐야?": "mbti",
-    "which school do you go to?": "university", "로라는 어느 학교 다녀?": "university",
-    "what is Oh-LoRA's light?": "ability", "오로라의 빛이 뭐야?": "ability",
-}
-
-
-def persona_question_rows(turns: list[Turn], memory_cases: list[dict] | None = None) -> list[dict]:
-    """The persona-question classifier's data: each distinct message once per split, labelled with the
-    persona fact it asks about or "none". SFT turns keep their split (held-out -> test, validation -> val,
-    else train); the memory cases' questions (batches 1-3) not among the turns' messages keep theirs
-    (MEMORY_QUESTIONS_ABOUT_HER labels the few that ask about her)."""
-    rows, seen = [], set()
-    for t in turns:
-        part = "test" if t.held_out else "val" if t.validation else "train"
-        if (t.message, part) in seen:
-            continue
-        seen.add((t.message, part))
-        rows.append({"text": t.message, "label": t.persona_aspect or "none", "split": part, "lang": t.lang,
-                     "source": "turns"})
-    from dialogue.data.build_memory import NEIGHBOUR_BATCH
-
-    messages = {t.message for t in turns}
-    for case in memory_cases or []:
-        q = case["question"]
-        if case.get("batch") == NEIGHBOUR_BATCH:  # retrieval's neighbour training data, not this classifier's
-            continue
-        if q in messages or (q, case["split"]) in seen:
-            continue
-        seen.add((q, case["split"]))
-        rows.append({"text": q, "label": MEMORY_QUESTIONS_ABOUT_HER.get(q, "none"), "split": case["split"],
-                     "lang": case["lang"], "source": "memory_cases"})
-    return rows

@@ -79,7 +79,7 @@ async def _bench(url: str, reps: int, max_tokens: int, in_process: bool) -> dict
     remote_chat = PersonaChat(remote)
     local = local_chat = None
     if in_process:
-        from dialogue.llm_evaluation import load_default_llm
+        from dialogue.llm_loading import load_default_llm
 
         local = load_default_llm()
         local_chat = PersonaChat(local)

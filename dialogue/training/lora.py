@@ -2,45 +2,39 @@
 
 Seeded, with a progress bar, loss on the held-out split at every evaluation, early stopping on that loss,
 and the best adapter (not the last) written to weights/adapters/<role>/ with a training report. The
-loss runs the 262k-row LM head only on target positions: on prompt tokens it would be wasted work.
+loss runs the LM head (the persona vocabulary's rows, `dialogue.vocabulary`) only on target positions: on
+prompt tokens it would be wasted work.
 
 A run may outlast a working day, so it can be stopped and continued: it writes a checkpoint (out_root/.checkpoints/
 <role>.pt) every `checkpoint_every` steps, at every evaluation and on Ctrl-C/SIGTERM, and the next run of the role
-with the same options continues from it exactly where it stopped (same weights and report as without the stop).
+with the same options continues from it exactly where it stopped (same weights and report as without the stop;
+`dialogue.training.checkpoints`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import os
 import random
-import signal
-import threading
 import time
 from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from dialogue.dataset import Turn, load_turns, split, validation_split
+from dialogue.data.turns import Turn, load_turns, split, validation_split, written_turns
+from dialogue.llm_loading import ADAPTERS_DIR
 from dialogue.prompting import ROLES, completion
+from dialogue.training.checkpoints import (CHECKPOINT_VERSION, CheckpointMismatch, StopRequests, TrainingInterrupted,
+                                           age, checkpoint_path, read_checkpoint, remove_checkpoint, save_checkpoint)
+from dialogue.vocabulary import VOCABULARY_FILE, build_vocabulary, load_vocabulary, save_vocabulary
 
-ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
 TARGET_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 # LoRA goes on the top 12 of 18 layers by default: the frozen bottom's hidden states are computed once per
 # example and cached, so a step runs two thirds of the network (~0.6–1 s per batch of 8 on a quiet 2-core
 # CPU). The answer role adapts all layers (ROLE_DEFAULTS); the whole `--role all` run takes about an hour.
 ADAPTED_FROM_LAYER = 6
-VOCABULARY_FILE = "vocabulary.json"
-CHECKPOINTS_DIR = ".checkpoints"  # an interrupted run's state, under the adapters folder (git-ignored)
-CHECKPOINT_VERSION = 1
-# options an interrupted run may be continued with changed: they do not change what it learns (max_minutes is the
-# whole run's budget, and raising it is how one gives a stopped run more time)
-RESUMABLE_CHANGES = frozenset({"max_minutes", "threads", "checkpoint_every"})
 
 
 @dataclass
@@ -62,7 +56,7 @@ class TrainConfig:
     max_examples: int | None = None  # a seeded subsample of the training examples (CPU budget)
     held_out_eval_limit: int = 64  # held-out examples per evaluation (the full split is used at the end)
     # train without the validation part and early-stop on it instead of the held-out split: for comparing
-    # configurations (dialogue.dataset.validation_split)
+    # configurations (dialogue.data.turns.validation_split)
     validation: bool = False
     # "generated": dialogue/data/turns.jsonl; "written": the written conversations (dialogue/data/written/turns,
     # with earlier exchanges in the answer prompt) plus the generated persona-fact turns
@@ -73,17 +67,12 @@ class TrainConfig:
     checkpoint_every: int = 50  # 0: only at evaluations
 
 
-# Per-role budgets (the committed adapters were trained with these); `ohlora train` flags override them.
+# Per-role budgets (the committed adapters were trained with these; weights/adapters/README.md says how they
+# were chosen); `ohlora train` flags override them. The answer role adapts all 18 layers: merged while
+# answering, so decoding costs the same, but a training step costs ~2x (nothing to cache below layer 0).
 ROLE_DEFAULTS = {
-    # answer: LoRA on all 18 layers. Compared on the validation part (`--validation`, 132 persona-fact turns),
-    # the top 12 layers got 74.2% of persona facts right, all 18 layers 87.1%: unseen phrasings (slang, typos,
-    # sub-aspects) are recognised better when the lower layers adapt too. Merged while answering, so decoding
-    # costs the same; a training step costs ~2x (nothing to cache below layer 0).
     "answer": dict(max_epochs=6.0, max_minutes=60.0, eval_every=30, patience=4, adapted_from_layer=0),
-    # memory: with patience 4 it stopped at 1.9 epochs on a noisy early plateau (held-out loss 0.34 vs 0.05)
     "memory": dict(max_epochs=8.0, max_minutes=12.0, eval_every=20, patience=10),
-    # expression: a 3-token classification; at patience 4 it stopped at 2.4 epochs with 61% of held-out levels
-    # right, run longer it reached 99% (held-out loss 0.21 -> 0.007 at 7.8 epochs)
     "expression": dict(max_epochs=20.0, max_minutes=20.0, eval_every=15, patience=10),
     "summary": dict(max_epochs=4.0, max_minutes=12.0, eval_every=25, patience=4),
 }
@@ -244,68 +233,6 @@ def held_out_loss(model, bottom, head, encoded, pad_id: int, split_at: int, batc
     return total / max(count, 1)
 
 
-def checkpoint_path(out_root: Path, role: str) -> Path:
-    """Where an interrupted run of `role` keeps its checkpoint: beside the adapters, not inside out_root/<role>/,
-    which is replaced wholesale when the adapter is written."""
-    return out_root / CHECKPOINTS_DIR / f"{role}.pt"
-
-
-def config_changes(saved: dict, now: dict) -> dict[str, tuple]:
-    """The options (as `asdict(TrainConfig)`) that differ between two runs in a way that changes what they learn."""
-    return {k: (saved.get(k), v) for k, v in now.items() if k not in RESUMABLE_CHANGES and saved.get(k) != v}
-
-
-class CheckpointMismatch(ValueError):
-    """A role has a checkpoint, but of a run with other options or on other data: continuing it would train
-    neither run."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped a run after its checkpoint was written (a KeyboardInterrupt, so that code
-    which lets Ctrl-C through lets this through too)."""
-
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.signum = signum
-
-
-class StopRequests:
-    """Ctrl-C and SIGTERM during training only ask the run to stop: the step under way completes and a checkpoint
-    is written, so no half-applied optimizer step is ever saved. Outside `deferred()` (loading, caching) and on
-    a second signal they interrupt at once. Handlers are installed only in the main thread (Python's rule)."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.deferring = False
-        self._previous: dict = {}
-
-    def __enter__(self) -> StopRequests:
-        if threading.current_thread() is threading.main_thread():
-            for s in (signal.SIGINT, signal.SIGTERM):
-                self._previous[s] = signal.signal(s, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-        self._previous.clear()
-
-    @contextmanager
-    def deferred(self) -> Iterator[None]:
-        self.deferring = True
-        try:
-            yield
-        finally:
-            self.deferring = False
-
-    def _handle(self, signum: int, frame) -> None:
-        if not self.deferring or self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-        tqdm.write(f"{signal.Signals(signum).name}: finishing this step, then writing a checkpoint "
-                   "(press Ctrl-C again to stop at once without one)")
-
-
 def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, turns: list[Turn] | None = None,
                restart: bool = False, stop: StopRequests | None = None) -> TrainReport:
     """Train one role's adapter; write the best one and its report to out_root/<role>/.
@@ -320,7 +247,7 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
         with StopRequests() as own:
             return train_role(cfg, base_dir, out_root, turns, restart, own)
     path = checkpoint_path(out_root, cfg.role)
-    saved = _read_checkpoint(path, cfg, restart)
+    saved = read_checkpoint(path, cfg.role, asdict(cfg), restart)
     import torch
 
     torch.manual_seed(cfg.seed)
@@ -348,33 +275,8 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
         run.loop(stop)
         report = run.finish()
         _save_adapter(model, cfg.role, report, out_root, base_dir)
-        _remove_checkpoint(path)
+        remove_checkpoint(path)
     return report
-
-
-def _read_checkpoint(path: Path, cfg: TrainConfig, restart: bool) -> dict | None:
-    """The checkpoint to continue from, None to start afresh; refuses one of a run with other options."""
-    if not path.exists():
-        return None
-    if restart:
-        _remove_checkpoint(path)
-        tqdm.write(f"{cfg.role}: discarded the checkpoint of an interrupted run (--restart)")
-        return None
-    import torch
-
-    try:
-        saved = torch.load(path, weights_only=True)
-    except Exception as e:  # a truncated or foreign file: the atomic write makes this rare, but name the way out
-        raise CheckpointMismatch(f"cannot read the checkpoint {path} ({e}); add --restart to discard it") from e
-    if saved.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointMismatch(f"{path} was written by another version of the trainer; add --restart to discard it")
-    changes = config_changes(saved["config"], asdict(cfg))
-    if changes:
-        what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changes.items())
-        raise CheckpointMismatch(
-            f"{path} holds an interrupted {cfg.role} run with other options ({what}): run with the options it was "
-            "started with to continue it, or add --restart to discard it and start over")
-    return saved
 
 
 def _load_model(cfg: TrainConfig, base_dir: Path, out_root: Path, from_adapter: bool):
@@ -407,8 +309,6 @@ def training_turns(data: str) -> list[Turn]:
     if data == "generated":
         return load_turns()
     if data == "written":
-        from dialogue.dataset import written_turns
-
         return written_turns() + [t for t in load_turns() if t.persona_aspect]
     raise ValueError(f"unknown training data '{data}'; known: generated, written")
 
@@ -576,7 +476,7 @@ class _Run:
         return report
 
     def write_checkpoint(self) -> None:
-        """Everything the loop reads, written atomically: a crash mid-write leaves the previous checkpoint."""
+        """Everything the loop reads (`checkpoints.save_checkpoint` writes it atomically)."""
         import torch
 
         state = {
@@ -588,13 +488,7 @@ class _Run:
             "rng": {"plan": self.rng.getstate(), "python": random.getstate(), "torch": torch.get_rng_state()},
             "report": asdict(self.report),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        save_checkpoint(self.path, state)
 
     def restore(self, saved: dict) -> None:
         """Continue from a checkpoint: the setup before this (seeded, deterministic) rebuilt everything else."""
@@ -618,25 +512,7 @@ class _Run:
         if self.cfg.max_minutes:
             budget = f"; {saved['seconds'] / 60:.0f} of {self.cfg.max_minutes:g} training minutes used"
         tqdm.write(f"resuming {self.cfg.role} from step {self.step} of {self.total} "
-                   f"(checkpoint {_age(time.time() - saved['written_at'])} old{budget})")
-
-
-def _remove_checkpoint(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    try:
-        path.parent.rmdir()  # only when no other role's checkpoint is there
-    except OSError:
-        pass
-
-
-def _age(seconds: float) -> str:
-    if seconds < 2 * 3600:
-        n, unit = round(seconds / 60), "minute"
-    elif seconds < 2 * 86400:
-        n, unit = round(seconds / 3600), "hour"
-    else:
-        n, unit = round(seconds / 86400), "day"
-    return f"{n} {unit}{'' if n == 1 else 's'}"
+                   f"(checkpoint {age(time.time() - saved['written_at'])} old{budget})")
 
 
 def _save_adapter(model, role: str, report: TrainReport, out_root: Path, base_dir: Path) -> None:
@@ -666,8 +542,6 @@ def _clean_adapter_config(folder: Path, base_dir: Path) -> None:
 def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR, data: str = "generated") -> list[int]:
     """The decoding vocabulary shared by all roles (built from the dataset once, then read back): train a new
     dataset into a new --out folder so that its words are in the vocabulary."""
-    from dialogue.vocabulary import build_vocabulary, load_vocabulary, save_vocabulary
-
     path = out_root / VOCABULARY_FILE
     if path.exists():
         return load_vocabulary(path)

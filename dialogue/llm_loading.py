@@ -1,0 +1,32 @@
+"""The persona LLM as `ohlora serve` loads it: Gemma 3 270M with the committed role adapters
+(weights/adapters), and the prompt shape the answer adapter was trained with."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dialogue.llm import InProcessLLM
+from dialogue.prompting import HISTORY_TURNS, PROMPT_MEMORIES
+
+ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
+
+
+def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
+                     adapters: Path | None = None) -> InProcessLLM:
+    """The embedded default: Gemma 3 270M with the committed role adapters (or those in `adapters`)."""
+    from weights import prepared_path
+
+    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters or ADAPTERS_DIR, threads=threads,
+                                        full_vocabulary=full_vocabulary)
+
+
+def trained_prompt_shape(adapters: Path) -> tuple[int, int]:
+    """(earlier exchanges, memories) the answer adapter saw in its prompts, from its training report's data:
+    the written conversations carry up to HISTORY_TURNS exchanges and up to PROMPT_MEMORIES stored memories,
+    relevant or not; (0, 0) for an adapter trained on the generated turns (no history, one gated memory)."""
+    try:
+        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
+        written = report["config"].get("data") == "written"
+    except (OSError, ValueError, KeyError, TypeError):
+        written = False
+    return (HISTORY_TURNS, PROMPT_MEMORIES) if written else (0, 0)
