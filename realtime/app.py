@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .config import Config
 from .engines import Engines
-from .handlers import host_check
+from .access import host_check
 from .identity import IdentityStore
 from .metrics import ServerMetrics
 from .routes import setup_routes

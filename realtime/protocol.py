@@ -61,19 +61,14 @@ ERROR_CODES = {
 
 
 class ProtocolError(Exception):
-    """A client's mistake, answered with an `error` message; `fatal` ones close the socket."""
+    """A refusal, answered with an `error` message (`messages.error_for`); `fatal` ones close the socket.
+
+    `extra` holds the error's optional fields (limit, supported, blocked_until, retry_after_ms)."""
 
     def __init__(self, code: str, message: str, *, fatal: bool = False, **extra: Any):
         super().__init__(message)
         assert code in ERROR_CODES, code
         self.code, self.message, self.fatal, self.extra = code, message, fatal, extra
-
-    def to_message(self) -> dict:
-        return error_message(self.code, self.message, fatal=self.fatal, **self.extra)
-
-
-def error_message(code: str, message: str, *, fatal: bool = False, **extra: Any) -> dict:
-    return {"type": "error", "code": code, "message": message, "fatal": fatal, **extra}
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dialogue.interfaces import TokenEvent, TurnDone
 
+from . import messages
 from .config import Config
 from .engines import AvatarSessionLike, EncodedFrameLike, Engines
 from .metrics import RateWindow, ServerMetrics
@@ -83,7 +84,7 @@ class WebSocketSink(FrameSink):
         await self.ws.send_str(text)
 
     async def send_frame(self, frame: EncodedFrameLike) -> None:
-        matte = getattr(frame, "matte", None) if self.matte else None
+        matte = frame.matte if self.matte and isinstance(frame, MattedFrame) else None
         await self.ws.send_bytes(pack_frame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
                                             frame.flags, frame.data, matte))
 
@@ -313,12 +314,10 @@ class Session:
         except Exception as e:  # the engine failed: the turn ends with an error, the session lives
             await events.put(e)
         finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                try:
-                    await asyncio.wait_for(aclose(), CANCEL_WAIT_S)
-                except (Exception, asyncio.CancelledError):
-                    pass
+            try:
+                await asyncio.wait_for(stream.aclose(), CANCEL_WAIT_S)
+            except (Exception, asyncio.CancelledError):
+                pass
 
     async def _turn(self, turn: int, text: str, message_id: str | None) -> None:
         loop = asyncio.get_running_loop()
@@ -327,7 +326,6 @@ class Session:
         producer = asyncio.create_task(self._produce(text, events), name=f"llm-{self.id}")
         shown: list[str] = []
         next_free = loop.time()
-        ident = {"id": message_id} if message_id else {}
         t0 = time.perf_counter()
         first_token_s: float | None = None
 
@@ -341,8 +339,8 @@ class Session:
             self.avatar.token(piece)
             if first_token_s is None:
                 first_token_s = time.perf_counter() - t0
-            self.broadcast({"type": "chat.delta", "turn": turn, "index": len(shown), "text": piece,
-                            "pts_ms": self.clock_ms(), **ident})
+            self.broadcast(messages.chat_delta(turn=turn, index=len(shown), text=piece, pts_ms=self.clock_ms(),
+                                               message_id=message_id))
             shown.append(piece)
             self.metrics.tokens_sent += 1
             self.metrics.tokens_window.add()
@@ -373,30 +371,28 @@ class Session:
                 await asyncio.sleep(tail)
             if failure is not None:
                 log.error("session %s turn %d: the chat engine failed: %r", self.id, turn, failure)
-                self.broadcast({"type": "error", "code": "internal", "fatal": False,
-                                "message": f"the answer failed: {type(failure).__name__}: {failure}"})
+                self.broadcast(messages.error("internal", f"the answer failed: {type(failure).__name__}: {failure}"))
                 self._keep_shown("".join(shown))
-                self._finish(turn, "".join(shown), interrupted=True, done=None, ident=ident)
+                self._finish(turn, "".join(shown), interrupted=True, done=None, message_id=message_id)
                 self.avatar.answer_ended()
                 return
             final = done.text if done is not None and done.text else "".join(shown)
             if done is not None:
                 e = done.expression
                 self.avatar.set_expression(e.eyes, e.mouth, e.head)
-                self.broadcast({"type": "expression", "eyes": e.eyes, "mouth": e.mouth, "head": e.head,
-                                "pts_ms": self.clock_ms(), "source": "answer"})
+                self.broadcast(messages.expression(e, pts_ms=self.clock_ms()))
             self.avatar.answer_ended()
             timings = dict(done.timings) if done is not None else {}
             if first_token_s is not None:
                 timings.setdefault("server_first_token_s", round(first_token_s, 4))
             timings["server_turn_s"] = round(time.perf_counter() - t0, 4)
-            self._finish(turn, final, interrupted=False, done=done, ident=ident, timings=timings)
+            self._finish(turn, final, interrupted=False, done=done, message_id=message_id, timings=timings)
         except asyncio.CancelledError:
             shown_text = "".join(shown)
             self.avatar.cancel()
             self.metrics.turns_interrupted += 1
             self._keep_shown(shown_text)
-            self._finish(turn, shown_text, interrupted=True, done=None, ident=ident)
+            self._finish(turn, shown_text, interrupted=True, done=None, message_id=message_id)
             raise
         finally:
             producer.cancel()
@@ -408,25 +404,15 @@ class Session:
         except Exception:
             log.exception("session %s: record_interrupted failed", self.id)
 
-    def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, ident: dict,
+    def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, message_id: str | None,
                 timings: dict | None = None) -> None:
         if text:
             self.transcript.append({"role": "assistant", "text": text})
-        memory = refused = expression = None
-        summary = ""
-        if done is not None:
-            expression = asdict(done.expression)
-            summary = done.summary or ""
-            if done.memory is not None:
-                memory = {"key": done.memory.key, "value": done.memory.value}
-            if done.refused is not None:
-                r = done.refused
-                refused = {"action": r.action, "category": r.category, "message": r.message,
-                           "blocked_until": r.blocked_until.isoformat() if r.blocked_until else None}
-        self.broadcast({"type": "chat.done", "turn": turn, "text": text, "interrupted": interrupted,
-                        "expression": expression, "memory": memory, "summary": summary,
-                        "timings": {k: float(v) for k, v in (timings or {}).items()}, "refused": refused,
-                        "pts_ms": self.clock_ms(), **ident})
+        self.broadcast(messages.chat_done(
+            turn=turn, text=text, interrupted=interrupted, expression=done.expression if done else None,
+            memory=done.memory if done else None, summary=(done.summary or "") if done else "",
+            timings=timings or {}, refused=done.refused if done else None, pts_ms=self.clock_ms(),
+            message_id=message_id))
         log.info("turn done", extra={"event": "turn_done", "session": self.id, "turn": turn,
                                      "interrupted": interrupted, "chars": len(text)})
 
@@ -440,7 +426,7 @@ class Session:
             self.grace_task.cancel()
         for peer in list(self.peers):
             if peer.role != "mjpeg":
-                peer.send({"type": "error", "code": code, "message": message, "fatal": True})
+                peer.send(messages.error(code, message, fatal=True))
         await asyncio.gather(*(p.drain(0.5) for p in self.peers), return_exceptions=True)
         for peer in list(self.peers):
             peer.close()
@@ -508,12 +494,9 @@ class SessionRegistry:
         return session
 
     async def _stored_transcript(self, user: str) -> list[dict[str, str]]:
-        """The user's conversation as the chat engine stored it ([] for an engine without a store)."""
-        load = getattr(self.engines.chat, "transcript", None)
-        if load is None:
-            return []
+        """The user's conversation as the chat engine stored it."""
         try:
-            return list(await asyncio.to_thread(load, user))
+            return list(await asyncio.to_thread(self.engines.chat.transcript, user))
         except Exception as e:  # the session still opens; its history shows from here on
             log.warning("session of %s: the stored transcript could not be read (%s)", user, e)
             return []
