@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
 
 from aiohttp import web
 
+from web import WEB_DIR
+
 from . import hello
 from .access import origin_allowed, token_ok, via_trusted_proxy, watched_user
+from .peers import MJPEGSink, Peer
 from .protocol import PROTOCOL_VERSION, ProtocolError
-from .sessions import FrameSink, Peer
 from .state import STATE
 from .websocket import ChatSocket
-
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 def limit_send_buffer(request: web.Request, size: int) -> None:
@@ -47,21 +46,6 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     limit_send_buffer(request, state.cfg.stream.socket_send_buffer)
     await ChatSocket(ws, state, request).run()
     return ws
-
-
-class MJPEGSink(FrameSink):
-    BOUNDARY = "ohloraframe"
-
-    def __init__(self, response: web.StreamResponse):
-        self.response = response
-
-    async def send_message(self, text: str) -> None:  # MJPEG carries frames only
-        return None
-
-    async def send_frame(self, frame) -> None:
-        head = (f"--{self.BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.data)}\r\n"
-                f"X-Timestamp-Ms: {frame.pts_ms}\r\n\r\n").encode()
-        await self.response.write(head + frame.data + b"\r\n")
 
 
 async def mjpeg_handler(request: web.Request) -> web.StreamResponse:

@@ -10,9 +10,8 @@ from datetime import datetime
 
 from dialogue.interfaces import Expression, Memory, SafetyVerdict
 
-from .protocol import ERROR_CODES, PROTOCOL_VERSION, ProtocolError
+from .protocol import CODECS, ERROR_CODES, PROTOCOL_VERSION, ProtocolError
 
-CODECS = ["jpeg"]
 ROLES = ["chat", "viewer"]
 MJPEG_PATH = "/stream.mjpg"
 
@@ -20,7 +19,7 @@ MJPEG_PATH = "/stream.mjpg"
 def capabilities(*, max_message_bytes: int, rate_limit_per_s: float, controls: list[str], matte: bool,
                  speech_chars_per_s: float) -> dict:
     """What this server offers every client (`hello.capabilities`)."""
-    return {"versions": [PROTOCOL_VERSION], "codecs": list(CODECS), "roles": list(ROLES),
+    return {"versions": [PROTOCOL_VERSION], "codecs": sorted(CODECS), "roles": list(ROLES),
             "max_message_bytes": max_message_bytes, "rate_limit_per_s": rate_limit_per_s,
             "controls": list(controls), "matte": matte, "mjpeg": MJPEG_PATH,
             "speech_chars_per_s": speech_chars_per_s}

@@ -15,6 +15,11 @@ from typing import Any
 
 from render.frames import FLAG_INTERPOLATED, FLAG_KEYFRAME, FLAG_MATTE  # re-exported: clients read them here
 
+__all__ = ["CLIENT_TYPES", "CODECS", "CODEC_NAMES", "ERROR_CODES", "FLAG_INTERPOLATED", "FLAG_KEYFRAME", "FLAG_MATTE",
+           "FRAME_HEADER", "FRAME_MAGIC", "FRAME_VERSION", "PROTOCOL_VERSION", "RETIRED_VERSIONS", "SCHEMA_PATH",
+           "SERVER_TYPES", "FrameHeader", "ProtocolError", "dumps", "pack_frame", "parse_client_message", "schema",
+           "unpack_frame", "validate"]
+
 PROTOCOL_VERSION = 2
 # Versions this server refuses with a reason a person can act on.
 RETIRED_VERSIONS = {1: "protocol 1 named users by an id any client could type; this server speaks protocol 2, "

@@ -11,7 +11,8 @@ from aiohttp import WSMsgType, web
 from . import hello, messages
 from .access import client_address, refuse_if_blocked
 from .protocol import PROTOCOL_VERSION, ProtocolError, dumps, parse_client_message
-from .sessions import CLOSE_GOING_AWAY, CLOSE_POLICY, Peer, Session, WebSocketSink
+from .peers import CLOSE_GOING_AWAY, CLOSE_POLICY, Peer, WebSocketSink
+from .sessions import Session
 from .state import ServerState
 
 log = logging.getLogger("ohlora.realtime")

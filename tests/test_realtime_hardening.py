@@ -18,9 +18,8 @@ import pytest
 from realtime.client import ClientError, OhloraClient
 from realtime.identity import CredentialError, IdentityStore
 from realtime.metrics import ServerMetrics
-from realtime.sessions import Peer
+from realtime.peers import Peer
 from realtime.state import STATE
-from tests.realtime_fakes import FakeChatEngine
 from tests.realtime_servers import ROOT, free_port, run, serving
 
 
