@@ -81,7 +81,7 @@ async def drain(app: web.Application) -> None:
 
 async def _stop_engines(app: web.Application) -> None:
     state = app[STATE]
-    await state.engines.close()  # memories are flushed here
+    await state.engines.close()  # every exchange is stored already; this releases the chat engine's connections
     await state.engines.avatar.stop()
     log.info("stopped", extra={"event": "stopped"})
 
@@ -92,7 +92,7 @@ async def serve(app: web.Application, host: str, port: int,
 
     On the signal `/healthz` turns 503 `draining` at once (a load balancer moves new sessions away),
     answers in flight get `server.shutdown_timeout_s` to finish, every socket gets `server_shutdown`, and
-    only then does the listening socket close and the engines stop (memories flushed).
+    only then does the listening socket close and the engines stop.
     """
     state = app[STATE]
     runner = web.AppRunner(app, handle_signals=False, access_log=None,

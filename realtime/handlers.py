@@ -57,7 +57,7 @@ async def mjpeg_handler(request: web.Request) -> web.StreamResponse:
         user, by_key = watched_user(state.identity, request, state.cfg.server, request.query.get("viewer"),
                                     request.query.get("credential"))
     except ProtocolError as e:
-        raise web.HTTPUnauthorized(text=f"{e.message} (?viewer=KEY: sessions are no longer found by user name)") from None
+        raise web.HTTPUnauthorized(text=f"{e.message} (?viewer=KEY: the owner's viewer key)") from None
     session = state.registry.find(user=user)
     if session is None:
         raise web.HTTPNotFound(text="that user has no live session: open the live page first")

@@ -112,7 +112,7 @@ class ServerProcess(LoopbackListener):
             cmd += ["--set", s]
         for f in self.fake:
             cmd += ["--fake", f]
-        # glibc returning big buffers to the OS after every op doubles CPU time (NOTES.md)
+        # glibc handing big buffers back to the OS after every operation doubles the render's CPU time
         env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="17179869184")
         logs = ROOT / ".pytest_cache" if (ROOT / ".pytest_cache").exists() else Path(tempfile.gettempdir())
         self.log_path = logs / f"server-{self.port}.log"
