@@ -14,6 +14,7 @@ from aiohttp import web
 
 from .config import Config
 from .engines import Engines
+from .hello import DRAINING
 from .access import host_check
 from .identity import IdentityStore
 from .metrics import ServerMetrics
@@ -73,8 +74,7 @@ async def drain(app: web.Application) -> None:
     state.drained = asyncio.Event()
     log.info("draining", extra={"event": "draining"})
     try:
-        await state.registry.close_all("server_shutdown", "the server is shutting down; reconnect in a moment",
-                                       finish_within=state.cfg.server.shutdown_timeout_s)
+        await state.registry.close_all("server_shutdown", DRAINING, finish_within=state.cfg.server.shutdown_timeout_s)
     finally:
         state.drained.set()
 

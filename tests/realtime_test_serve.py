@@ -14,7 +14,7 @@ from pathlib import Path
 
 from realtime.app import create_app, serve_until_signalled
 from realtime.config import load_config, parse_set_flags
-from realtime.engines import Engines
+from realtime.engines import Engines, build_chat_engine, build_matte
 from realtime.logs import configure_logging
 from tests.realtime_fakes import FakeAvatarRenderer, FakeChatEngine, FakeSafetyGate
 
@@ -43,13 +43,9 @@ def build(cfg, fake: set[str], cache: Path) -> tuple[Engines, str]:
     real_avatar, real_chat = "avatar" not in fake, "chat" not in fake
     avatar = small_atlas_avatar(cfg.avatar, cache) if real_avatar else FakeAvatarRenderer()
     if real_chat:
-        from realtime.engines import build_chat_engine
-
         chat, safety = build_chat_engine(cfg.dialogue.options)
     else:
         chat, safety = FakeChatEngine(tokens=SCRIPTED, token_delay_s=0.05), FakeSafetyGate()
-    from realtime.engines import build_matte
-
     matte = build_matte()
     which = (f"engines: avatar={'real' if real_avatar else 'fake'} chat={'real' if real_chat else 'fake'} "
              f"matte={'real' if matte else 'none'}")
