@@ -14,7 +14,8 @@ from aiohttp import web
 
 from .config import Config
 from .engines import Engines
-from .handlers import host_check
+from .hello import DRAINING
+from .access import host_check
 from .identity import IdentityStore
 from .metrics import ServerMetrics
 from .routes import setup_routes
@@ -73,15 +74,14 @@ async def drain(app: web.Application) -> None:
     state.drained = asyncio.Event()
     log.info("draining", extra={"event": "draining"})
     try:
-        await state.registry.close_all("server_shutdown", "the server is shutting down; reconnect in a moment",
-                                       finish_within=state.cfg.server.shutdown_timeout_s)
+        await state.registry.close_all("server_shutdown", DRAINING, finish_within=state.cfg.server.shutdown_timeout_s)
     finally:
         state.drained.set()
 
 
 async def _stop_engines(app: web.Application) -> None:
     state = app[STATE]
-    await state.engines.close()  # memories are flushed here
+    await state.engines.close()  # every exchange is stored already; this releases the chat engine's connections
     await state.engines.avatar.stop()
     log.info("stopped", extra={"event": "stopped"})
 
@@ -92,7 +92,7 @@ async def serve(app: web.Application, host: str, port: int,
 
     On the signal `/healthz` turns 503 `draining` at once (a load balancer moves new sessions away),
     answers in flight get `server.shutdown_timeout_s` to finish, every socket gets `server_shutdown`, and
-    only then does the listening socket close and the engines stop (memories flushed).
+    only then does the listening socket close and the engines stop.
     """
     state = app[STATE]
     runner = web.AppRunner(app, handle_signals=False, access_log=None,

@@ -65,7 +65,7 @@ def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app, serve_until_signalled
     from .config import load_config, parse_set_flags
-    from .engines import EngineUnavailable, build_engines
+    from .engines import build_engines
     from .logs import configure_logging
 
     overrides = parse_set_flags(args.set)
@@ -75,11 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["server.port"] = args.port
     cfg = load_config(args.config, overrides=overrides)
     configure_logging(cfg.server.log_format, cfg.server.log_level)
-    try:
-        engines = build_engines(cfg.avatar, cfg.dialogue.options)
-    except EngineUnavailable as e:
-        print(f"ohlora serve: {e}", file=sys.stderr)
-        return 1
+    engines = build_engines(cfg.avatar, cfg.dialogue.options)
     if args.prepare:
         # Load every model and build the CPU keyframe atlas once, so the next start takes seconds.
         async def warm() -> None:

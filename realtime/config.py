@@ -20,18 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-try:  # the avatar engine owns its configuration; the server only loads it
-    from render.avatar import AvatarConfig
-except ImportError:  # render/avatar.py has not landed: the same fields, per the agreed interface
-    @dataclass
-    class AvatarConfig:  # type: ignore[no-redef]
-        generator: str = "mobilestylegan"
-        device: str = "auto"
-        path: str = "auto"
-        seed: int | None = None
-        psi: float = 0.7
-        max_batch: int = 16
-        encode_threads: int = 2
+from render.avatar import AvatarConfig  # the avatar engine owns its configuration; the server only loads it
 
 
 class ConfigError(ValueError):

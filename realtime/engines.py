@@ -1,16 +1,17 @@
-"""The two engines the server drives, as interfaces, and the factory that builds the real ones.
+"""The engines the server drives, as the protocols it calls, and the factory that builds the real ones.
 
-The avatar (`render.avatar`: AvatarRenderer → AvatarSession → EncodedFrame) and the dialogue
-(`dialogue.interfaces.ChatEngine`, plus an optional `SafetyGate`) are built by their own packages; the
-server sees only these protocols, so tests can hand it fakes and deployments can swap engines.
+The avatar (`render.avatar.AvatarRenderer` → AvatarSession → EncodedFrame), the dialogue
+(`dialogue.conversation.PersonaChat`, a `dialogue.interfaces.ChatEngine`, with its optional `SafetyGate`)
+and the matte are built by their own packages. The server calls only what these protocols name, so tests
+hand it fakes (tests/realtime_fakes.py) and deployments can swap engines.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dialogue.interfaces import ChatEngine, SafetyGate
+from dialogue.interfaces import ChatEngine, SafetyGate, TurnEvent
 
 
 class EncodedFrameLike(Protocol):
@@ -37,14 +38,23 @@ class AvatarSessionLike(Protocol):
 
 
 class AvatarRendererLike(Protocol):
+    names: tuple[str, ...]  # the direct expression controls it accepts (known once started)
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     def open_session(self, *, size: int = 256, fps: float = 30.0, quality: int = 85,
                      seed: int | None = None) -> AvatarSessionLike: ...
+    def stats(self) -> dict[str, float]: ...
 
 
-class EngineUnavailable(RuntimeError):
-    """An engine's package is missing or not prepared; the message says what to do."""
+class ServedChatEngine(ChatEngine, Protocol):
+    """A ChatEngine as the server runs it: its answers close like generators, it stores the conversation,
+    counts its failures and holds connections to release."""
+
+    def turn(self, user_id: str, message: str, now: Any = None) -> AsyncGenerator[TurnEvent, None]: ...
+    def transcript(self, user_id: str) -> list[dict[str, str]]: ...
+    def stats(self) -> dict[str, float]: ...
+    async def aclose(self) -> None: ...
 
 
 class MatteLike(Protocol):
@@ -54,35 +64,27 @@ class MatteLike(Protocol):
 @dataclass
 class Engines:
     avatar: AvatarRendererLike
-    chat: ChatEngine
+    chat: ServedChatEngine
     safety: SafetyGate | None = None
     matte: MatteLike | None = None  # cuts the face out for transparent backgrounds, when available
 
     def control_names(self) -> list[str]:
         """Names of the direct expression controls the avatar accepts (for `hello.capabilities`)."""
-        names = getattr(self.avatar, "names", None)  # known once the renderer has started
-        return list(names) if names else ["eyes", "mouth", "yaw"]
+        return list(self.avatar.names)
+
+    def stats(self) -> dict[str, dict[str, float]]:
+        """Each engine's own figures for /metrics: the renderer's (e.g. batch sizes) and the dialogue's counters."""
+        return {"render": self.avatar.stats(), "dialogue": self.chat.stats()}
 
     async def close(self) -> None:
-        """Flush memories and release models (each engine's optional close/flush)."""
-        for engine in (self.chat, self.safety):
-            for name in ("aclose", "close", "flush"):
-                fn = getattr(engine, name, None)
-                if fn is not None:
-                    result = fn()
-                    if hasattr(result, "__await__"):
-                        await result
-                    break
+        """Release the chat engine's connections (each exchange was stored before its `chat.done`)."""
+        await self.chat.aclose()
 
 
 def build_engines(avatar_cfg: Any, dialogue_options: dict[str, Any]) -> Engines:
     """The real engines: the persona chat engine from `dialogue`, the face from `render.avatar`."""
-    try:
-        from render.avatar import AvatarRenderer
-    except ImportError as e:
-        raise EngineUnavailable(
-            f"the avatar engine (render/avatar.py) is not available in this checkout ({e}); "
-            "update to a version of ohlora that has it") from None
+    from render.avatar import AvatarRenderer
+
     chat, safety = build_chat_engine(dialogue_options)
     return Engines(avatar=AvatarRenderer(avatar_cfg), chat=chat, safety=safety, matte=build_matte())
 
@@ -99,15 +101,9 @@ def build_matte() -> MatteLike | None:
         return None
 
 
-def build_chat_engine(options: dict[str, Any]) -> tuple[ChatEngine, SafetyGate | None]:
-    """The persona's ChatEngine (and its SafetyGate when the dialogue package exposes one)."""
-    try:
-        from dialogue.conversation import build_chat_engine as build
-    except ImportError as e:
-        raise EngineUnavailable(
-            f"the dialogue engine (dialogue.conversation) is not available in this checkout ({e}); "
-            "update to a version of ohlora that has it") from None
-    built = build(**options)
-    if isinstance(built, tuple):
-        return built[0], built[1]
-    return built, getattr(built, "safety", None)
+def build_chat_engine(options: dict[str, Any]) -> tuple[ServedChatEngine, SafetyGate | None]:
+    """The persona's ChatEngine from the `[dialogue]` options, and the SafetyGate it consults."""
+    from dialogue.conversation import build_chat_engine as build
+
+    chat = build(**options)
+    return chat, chat.safety

@@ -15,6 +15,11 @@ from typing import Any
 
 from render.frames import FLAG_INTERPOLATED, FLAG_KEYFRAME, FLAG_MATTE  # re-exported: clients read them here
 
+__all__ = ["CLIENT_TYPES", "CODECS", "CODEC_NAMES", "ERROR_CODES", "FLAG_INTERPOLATED", "FLAG_KEYFRAME", "FLAG_MATTE",
+           "FRAME_HEADER", "FRAME_MAGIC", "FRAME_VERSION", "PROTOCOL_VERSION", "RETIRED_VERSIONS", "SCHEMA_PATH",
+           "SERVER_TYPES", "FrameHeader", "ProtocolError", "dumps", "pack_frame", "parse_client_message", "schema",
+           "unpack_frame", "validate"]
+
 PROTOCOL_VERSION = 2
 # Versions this server refuses with a reason a person can act on.
 RETIRED_VERSIONS = {1: "protocol 1 named users by an id any client could type; this server speaks protocol 2, "
@@ -61,19 +66,14 @@ ERROR_CODES = {
 
 
 class ProtocolError(Exception):
-    """A client's mistake, answered with an `error` message; `fatal` ones close the socket."""
+    """A refusal, answered with an `error` message (`messages.error_for`); `fatal` ones close the socket.
+
+    `extra` holds the error's optional fields (limit, supported, blocked_until, retry_after_ms)."""
 
     def __init__(self, code: str, message: str, *, fatal: bool = False, **extra: Any):
         super().__init__(message)
         assert code in ERROR_CODES, code
         self.code, self.message, self.fatal, self.extra = code, message, fatal, extra
-
-    def to_message(self) -> dict:
-        return error_message(self.code, self.message, fatal=self.fatal, **self.extra)
-
-
-def error_message(code: str, message: str, *, fatal: bool = False, **extra: Any) -> dict:
-    return {"type": "error", "code": code, "message": message, "fatal": fatal, **extra}
 
 
 @dataclass(frozen=True)

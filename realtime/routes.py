@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web import WEB_DIR
+
 from . import handlers
 
 
@@ -13,4 +15,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/stream.mjpg", handlers.mjpeg_handler, name="mjpeg")
     app.router.add_get("/healthz", handlers.healthz, name="healthz")
     app.router.add_get("/metrics", handlers.metrics_handler, name="metrics")
-    app.router.add_static("/static/", handlers.WEB_DIR, name="static", append_version=False)
+    app.router.add_static("/static/", WEB_DIR, name="static", append_version=False)

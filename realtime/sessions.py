@@ -1,8 +1,7 @@
 """Sessions: one avatar session and one conversation per user, fanned out to every socket watching it.
 
-A `Session` owns an AvatarSession (frames rendered and encoded once) and the answer in flight. Each
-socket is a `Peer` with its own bounded drop-to-latest frame queue and writer task, so a slow consumer
-loses frames instead of slowing the others or growing memory. The answer's tokens are released paced
+A `Session` owns an AvatarSession (frames rendered and encoded once) and the answer in flight, and
+offers each frame to every socket watching it (a `realtime.peers.Peer` each). The answer's tokens are released paced
 to her speech (`speech_chars_per_s`) on the session clock, and a barge-in cancels the answer, closes
 the mouth, and keeps only the text that was shown.
 
@@ -18,178 +17,22 @@ import logging
 import re
 import secrets
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
 
 from dialogue.interfaces import TokenEvent, TurnDone
 
+from . import messages
 from .config import Config
-from .engines import AvatarSessionLike, EncodedFrameLike, Engines
-from .metrics import RateWindow, ServerMetrics
-from .protocol import dumps, pack_frame
+from .engines import AvatarSessionLike, Engines
+from .metrics import ServerMetrics
+from .peers import CLOSE_GOING_AWAY, MattedFrame, Peer
 
 log = logging.getLogger("ohlora.realtime")
 
-# Control messages a socket may have pending before it counts as dead (they are never dropped).
-MAX_PENDING_MESSAGES = 1000
 # How long a barge-in waits for the cancelled answer to wind down before moving on.
 CANCEL_WAIT_S = 0.1
-# A frame older than this on the session clock when its turn to be written comes is skipped: a socket
-# that stalled gets fresh frames first when it reads again.
-STALE_FRAME_MS = 500
-# Close codes (docs/protocol.md): the server goes away (shutdown, session over), or a policy error.
-CLOSE_GOING_AWAY = 1001
-CLOSE_POLICY = 1008
-CLOSE_INTERNAL = 1011
 _WORDS = re.compile(r"\S+\s*|\s+")
-
-
-@dataclass(frozen=True)
-class MattedFrame:
-    """A rendered frame plus its matte plane (computed once per frame for the sockets that asked)."""
-
-    seq: int
-    pts_ms: int
-    width: int
-    height: int
-    codec: str
-    flags: int
-    data: bytes
-    matte: bytes
-
-
-class FrameSink:
-    """Where a Peer writes: a websocket, or an MJPEG response."""
-
-    async def send_message(self, text: str) -> None:
-        """Write one serialized JSON message."""
-        raise NotImplementedError
-
-    async def send_frame(self, frame: EncodedFrameLike) -> None:
-        raise NotImplementedError
-
-    async def close(self, code: int, reason: str) -> None:
-        return None
-
-
-class WebSocketSink(FrameSink):
-    def __init__(self, ws: Any, matte: bool = False):
-        self.ws, self.matte = ws, matte
-
-    async def send_message(self, text: str) -> None:
-        await self.ws.send_str(text)
-
-    async def send_frame(self, frame: EncodedFrameLike) -> None:
-        matte = getattr(frame, "matte", None) if self.matte else None
-        await self.ws.send_bytes(pack_frame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
-                                            frame.flags, frame.data, matte))
-
-    async def close(self, code: int, reason: str) -> None:
-        await self.ws.close(code=code, message=reason.encode())
-
-
-class Peer:
-    """One socket of a session: a bounded frame queue (drop-to-latest), an ordered message queue, a writer."""
-
-    def __init__(self, sink: FrameSink, role: str, queue_frames: int, metrics: ServerMetrics,
-                 wants_matte: bool = False, clock_ms: Callable[[], int] | None = None, by_viewer_key: bool = False):
-        self.sink, self.role, self.metrics = sink, role, metrics
-        self.wants_matte = wants_matte
-        self.clock_ms = clock_ms          # the session clock, to skip frames that went stale in the queue
-        self.by_viewer_key = by_viewer_key  # joined with a shared viewer key (closed when it is revoked)
-        self.id = secrets.token_hex(4)
-        self.queue_frames = queue_frames
-        self.frames: deque[EncodedFrameLike] = deque()
-        self.messages: deque[str] = deque()  # serialized already: a message that cannot be sent fails here
-        self.wake = asyncio.Event()
-        self.frames_sent = 0
-        self.frames_dropped = 0
-        self.fps = RateWindow(window_s=2.0)
-        self.closed = asyncio.Event()
-        self.task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self._write_loop(), name=f"peer-{self.id}")
-
-    def offer_frame(self, frame: EncodedFrameLike) -> None:
-        if self.closed.is_set():
-            return
-        while len(self.frames) >= self.queue_frames:
-            self.frames.popleft()
-            self.frames_dropped += 1
-            self.metrics.frames_dropped += 1
-        self.frames.append(frame)
-        self.wake.set()
-
-    def send(self, message: dict) -> None:
-        if self.closed.is_set():
-            return
-        if len(self.messages) >= MAX_PENDING_MESSAGES:
-            log.warning("socket %s stopped reading; closing it", self.id)
-            self.close()
-            return
-        try:  # serialized now, so that a bad value fails in its sender, never in the writer task
-            text = dumps(message)
-            text.encode("utf-8")
-        except (TypeError, ValueError) as e:
-            log.error("socket %s: dropped a %s message that is not valid JSON text: %s", self.id,
-                      message.get("type"), e)
-            return
-        self.messages.append(text)
-        self.wake.set()
-
-    def close(self) -> None:
-        self.closed.set()
-        self.wake.set()
-
-    async def drain(self, timeout: float) -> None:
-        """Wait (bounded) until queued control messages are written: used before closing a socket."""
-        deadline = time.monotonic() + timeout
-        while self.messages and not self.closed.is_set() and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-
-    def _stale(self, frame: EncodedFrameLike) -> bool:
-        return self.clock_ms is not None and frame.pts_ms < self.clock_ms() - STALE_FRAME_MS
-
-    async def _write_loop(self) -> None:
-        failed = False
-        try:
-            while not self.closed.is_set():
-                await self.wake.wait()
-                self.wake.clear()
-                # Control messages first (a token must not wait behind a frame), then frames in order.
-                while self.messages and not self.closed.is_set():
-                    await self.sink.send_message(self.messages.popleft())
-                while self.frames and not self.closed.is_set() and not self.messages:
-                    frame = self.frames.popleft()
-                    if self._stale(frame):  # the socket stalled while this frame waited
-                        self.frames_dropped += 1
-                        self.metrics.frames_dropped += 1
-                        continue
-                    await self.sink.send_frame(frame)
-                    self.frames_sent += 1
-                    self.fps.add()
-                    self.metrics.frames_sent += 1
-                    self.metrics.fps_window.add()
-                if self.messages or self.frames:
-                    self.wake.set()
-        except asyncio.CancelledError:
-            pass
-        except (ConnectionError, RuntimeError) as e:
-            log.info("socket %s write failed: %s", self.id, e)
-        except Exception:  # a bug of ours: this socket closes (the client reconnects), the session goes on
-            failed = True
-            log.exception("socket %s: writing failed; closing this socket", self.id)
-        finally:
-            self.closed.set()
-        if failed:
-            try:
-                await self.sink.close(CLOSE_INTERNAL, "internal")
-            except Exception:
-                pass
 
 
 class Session:
@@ -313,12 +156,10 @@ class Session:
         except Exception as e:  # the engine failed: the turn ends with an error, the session lives
             await events.put(e)
         finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                try:
-                    await asyncio.wait_for(aclose(), CANCEL_WAIT_S)
-                except (Exception, asyncio.CancelledError):
-                    pass
+            try:
+                await asyncio.wait_for(stream.aclose(), CANCEL_WAIT_S)
+            except (Exception, asyncio.CancelledError):
+                pass
 
     async def _turn(self, turn: int, text: str, message_id: str | None) -> None:
         loop = asyncio.get_running_loop()
@@ -327,7 +168,6 @@ class Session:
         producer = asyncio.create_task(self._produce(text, events), name=f"llm-{self.id}")
         shown: list[str] = []
         next_free = loop.time()
-        ident = {"id": message_id} if message_id else {}
         t0 = time.perf_counter()
         first_token_s: float | None = None
 
@@ -341,8 +181,8 @@ class Session:
             self.avatar.token(piece)
             if first_token_s is None:
                 first_token_s = time.perf_counter() - t0
-            self.broadcast({"type": "chat.delta", "turn": turn, "index": len(shown), "text": piece,
-                            "pts_ms": self.clock_ms(), **ident})
+            self.broadcast(messages.chat_delta(turn=turn, index=len(shown), text=piece, pts_ms=self.clock_ms(),
+                                               message_id=message_id))
             shown.append(piece)
             self.metrics.tokens_sent += 1
             self.metrics.tokens_window.add()
@@ -373,30 +213,28 @@ class Session:
                 await asyncio.sleep(tail)
             if failure is not None:
                 log.error("session %s turn %d: the chat engine failed: %r", self.id, turn, failure)
-                self.broadcast({"type": "error", "code": "internal", "fatal": False,
-                                "message": f"the answer failed: {type(failure).__name__}: {failure}"})
+                self.broadcast(messages.error("internal", f"the answer failed: {type(failure).__name__}: {failure}"))
                 self._keep_shown("".join(shown))
-                self._finish(turn, "".join(shown), interrupted=True, done=None, ident=ident)
+                self._finish(turn, "".join(shown), interrupted=True, done=None, message_id=message_id)
                 self.avatar.answer_ended()
                 return
             final = done.text if done is not None and done.text else "".join(shown)
             if done is not None:
                 e = done.expression
                 self.avatar.set_expression(e.eyes, e.mouth, e.head)
-                self.broadcast({"type": "expression", "eyes": e.eyes, "mouth": e.mouth, "head": e.head,
-                                "pts_ms": self.clock_ms(), "source": "answer"})
+                self.broadcast(messages.expression(e, pts_ms=self.clock_ms()))
             self.avatar.answer_ended()
             timings = dict(done.timings) if done is not None else {}
             if first_token_s is not None:
                 timings.setdefault("server_first_token_s", round(first_token_s, 4))
             timings["server_turn_s"] = round(time.perf_counter() - t0, 4)
-            self._finish(turn, final, interrupted=False, done=done, ident=ident, timings=timings)
+            self._finish(turn, final, interrupted=False, done=done, message_id=message_id, timings=timings)
         except asyncio.CancelledError:
             shown_text = "".join(shown)
             self.avatar.cancel()
             self.metrics.turns_interrupted += 1
             self._keep_shown(shown_text)
-            self._finish(turn, shown_text, interrupted=True, done=None, ident=ident)
+            self._finish(turn, shown_text, interrupted=True, done=None, message_id=message_id)
             raise
         finally:
             producer.cancel()
@@ -408,25 +246,15 @@ class Session:
         except Exception:
             log.exception("session %s: record_interrupted failed", self.id)
 
-    def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, ident: dict,
+    def _finish(self, turn: int, text: str, *, interrupted: bool, done: TurnDone | None, message_id: str | None,
                 timings: dict | None = None) -> None:
         if text:
             self.transcript.append({"role": "assistant", "text": text})
-        memory = refused = expression = None
-        summary = ""
-        if done is not None:
-            expression = asdict(done.expression)
-            summary = done.summary or ""
-            if done.memory is not None:
-                memory = {"key": done.memory.key, "value": done.memory.value}
-            if done.refused is not None:
-                r = done.refused
-                refused = {"action": r.action, "category": r.category, "message": r.message,
-                           "blocked_until": r.blocked_until.isoformat() if r.blocked_until else None}
-        self.broadcast({"type": "chat.done", "turn": turn, "text": text, "interrupted": interrupted,
-                        "expression": expression, "memory": memory, "summary": summary,
-                        "timings": {k: float(v) for k, v in (timings or {}).items()}, "refused": refused,
-                        "pts_ms": self.clock_ms(), **ident})
+        self.broadcast(messages.chat_done(
+            turn=turn, text=text, interrupted=interrupted, expression=done.expression if done else None,
+            memory=done.memory if done else None, summary=(done.summary or "") if done else "",
+            timings=timings or {}, refused=done.refused if done else None, pts_ms=self.clock_ms(),
+            message_id=message_id))
         log.info("turn done", extra={"event": "turn_done", "session": self.id, "turn": turn,
                                      "interrupted": interrupted, "chars": len(text)})
 
@@ -440,7 +268,7 @@ class Session:
             self.grace_task.cancel()
         for peer in list(self.peers):
             if peer.role != "mjpeg":
-                peer.send({"type": "error", "code": code, "message": message, "fatal": True})
+                peer.send(messages.error(code, message, fatal=True))
         await asyncio.gather(*(p.drain(0.5) for p in self.peers), return_exceptions=True)
         for peer in list(self.peers):
             peer.close()
@@ -508,12 +336,9 @@ class SessionRegistry:
         return session
 
     async def _stored_transcript(self, user: str) -> list[dict[str, str]]:
-        """The user's conversation as the chat engine stored it ([] for an engine without a store)."""
-        load = getattr(self.engines.chat, "transcript", None)
-        if load is None:
-            return []
+        """The user's conversation as the chat engine stored it."""
         try:
-            return list(await asyncio.to_thread(load, user))
+            return list(await asyncio.to_thread(self.engines.chat.transcript, user))
         except Exception as e:  # the session still opens; its history shows from here on
             log.warning("session of %s: the stored transcript could not be read (%s)", user, e)
             return []

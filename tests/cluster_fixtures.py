@@ -62,7 +62,7 @@ class OhloraInstance:
 
     def start(self) -> "OhloraInstance":
         cmd = [sys.executable, "-m", "realtime.cli", "serve", "--config", str(self.config), "--port", str(self.port)]
-        # glibc returning big buffers to the OS after every op doubles CPU time (NOTES.md)
+        # glibc handing big buffers back to the OS after every operation doubles the render's CPU time
         env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="17179869184")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

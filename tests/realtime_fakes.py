@@ -77,6 +77,8 @@ class FakeAvatarSession:
 
 
 class FakeAvatarRenderer:
+    names = ("eyes", "mouth", "yaw")
+
     def __init__(self, noise: bool = False):
         self.noise = noise
         self.sessions: list[FakeAvatarSession] = []
@@ -90,6 +92,9 @@ class FakeAvatarRenderer:
         self.sessions.append(s)
         return s
 
+    def stats(self):
+        return {"sessions": float(len(self.sessions))}
+
 
 @dataclass
 class FakeChatEngine:
@@ -101,7 +106,7 @@ class FakeChatEngine:
     messages: list[tuple[str, str]] = field(default_factory=list)
     cancelled: int = 0
     fail: bool = False
-    flushed: bool = False
+    closed: bool = False
 
     async def turn(self, user_id, message, now=None):
         self.messages.append((user_id, message))
@@ -121,8 +126,14 @@ class FakeChatEngine:
     def record_interrupted(self, user_id, shown_text):
         self.interrupted.append((user_id, shown_text))
 
-    def flush(self):
-        self.flushed = True
+    def transcript(self, user_id):
+        return []
+
+    def stats(self):
+        return {"turns": float(len(self.messages))}
+
+    async def aclose(self):
+        self.closed = True
 
 
 class FakeSafetyGate:

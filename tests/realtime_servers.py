@@ -1,7 +1,10 @@
-"""Servers for the tests: `serving()` runs the app in this process on fake engines (a context manager that
-checks every message the server sent against the protocol schema); `ServerProcess` starts a server process
-on a free port for integration and browser tests (tests/realtime_test_serve.py: the app `ohlora serve`
-runs, on the real engines this checkout has; its first line says which ran)."""
+"""Servers for the tests.
+
+`serving()` runs the app `ohlora serve` runs in this process, on fake engines, under aiohttp's TestServer (a
+context manager that checks every message the server sent against the protocol schema). `ServerProcess`
+starts a server process on a free port for integration and browser tests (tests/realtime_test_serve.py:
+the real engines, or the fakes it is told to use); `engines` says which ran.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +13,14 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from realtime.app import create_app
 from realtime.client import OhloraClient
@@ -27,22 +32,17 @@ from tests.realtime_fakes import FakeAvatarRenderer, FakeChatEngine, FakeSafetyG
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _has(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 @dataclass
 class Served:
     base: str
     ws: str
     engines: Engines
-    runner: web.AppRunner
+    server: TestServer
     clients: list
+
+    @property
+    def app(self) -> web.Application:
+        return self.server.app
 
     def client(self, **kw) -> OhloraClient:
         c = OhloraClient(self.ws, **kw)
@@ -55,12 +55,10 @@ async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = N
                   avatar: FakeAvatarRenderer | None = None, matte=None):
     cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, **(overrides or {})})
     engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate(), matte)
-    runner = web.AppRunner(create_app(cfg, engines), shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    served = Served(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", engines, runner, [])
+    server = TestServer(create_app(cfg, engines), host="127.0.0.1")
+    await server.start_server(shutdown_timeout=2)
+    base = str(server.make_url(""))
+    served = Served(base, str(server.make_url("/ws").with_scheme("ws")), engines, server, [])
     try:
         yield served
     finally:
@@ -68,16 +66,11 @@ async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = N
             for _, msg in c.received:
                 validate(msg, "server")
         await asyncio.gather(*(c.close() for c in served.clients), return_exceptions=True)
-        await runner.cleanup()
+        await server.close()
 
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 60))
-
-
-REAL_AVATAR = _has("render.avatar")
-REAL_CHAT = _has("dialogue.conversation")
-REAL_ENGINES = REAL_AVATAR and REAL_CHAT
 
 
 def free_port() -> int:
@@ -101,11 +94,17 @@ class LoopbackListener:
 
 
 class ServerProcess(LoopbackListener):
+    """`python -m tests.realtime_test_serve` on a free port: the real engines, except those named in `fake`.
+
+    `engines` is what the server says it ran, e.g. {"avatar": "real", "chat": "real", "matte": "none"}; a
+    real engine that cannot load fails `start()` with the server's output."""
+
     def __init__(self, port: int | None = None, settings: list[str] | None = None, fake: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.settings = settings or []
         self.fake = fake
         self.proc: subprocess.Popen | None = None
+        self.engines: dict[str, str] = {}
 
     def start(self, timeout: float = 300.0) -> "ServerProcess":
         cmd = [sys.executable, "-m", "tests.realtime_test_serve", "--port", str(self.port)]
@@ -113,24 +112,35 @@ class ServerProcess(LoopbackListener):
             cmd += ["--set", s]
         for f in self.fake:
             cmd += ["--fake", f]
-        # glibc returning big buffers to the OS after every op doubles CPU time (NOTES.md)
+        # glibc handing big buffers back to the OS after every operation doubles the render's CPU time
         env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="17179869184")
-        self.log = open(ROOT / ".pytest_cache" / f"server-{self.port}.log", "w") if (ROOT / ".pytest_cache").exists() \
-            else subprocess.DEVNULL
+        logs = ROOT / ".pytest_cache" if (ROOT / ".pytest_cache").exists() else Path(tempfile.gettempdir())
+        self.log_path = logs / f"server-{self.port}.log"
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {' '.join(cmd)}")
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {' '.join(cmd)}\n{self.output()}")
             try:
                 with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as r:
                     if r.status == 200:
+                        self.engines = self._engines()
                         return self
             except OSError:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"server on port {self.port} was not healthy within {timeout:g} s")
+        raise RuntimeError(f"server on port {self.port} was not healthy within {timeout:g} s\n{self.output()}")
+
+    def output(self, tail: int = 4000) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
+
+    def _engines(self) -> dict[str, str]:
+        """The server's first line, `engines: avatar=real chat=real matte=none`, as a dict."""
+        first = self.log_path.read_text(encoding="utf-8", errors="replace").partition("\n")[0]
+        assert first.startswith("engines: "), f"the test server did not say which engines it runs: {first!r}"
+        return dict(item.split("=", 1) for item in first.removeprefix("engines: ").split())
 
     def stop(self) -> int | None:
         if self.proc is None:
@@ -142,4 +152,5 @@ class ServerProcess(LoopbackListener):
             self.proc.kill()
             code = self.proc.wait()
         self.proc = None
+        self.log.close()
         return code

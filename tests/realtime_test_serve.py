@@ -1,33 +1,25 @@
 """`python -m tests.realtime_test_serve --port N`: the server app for integration and browser tests.
 
-It runs what `ohlora serve` runs (`realtime.app.create_app`) with the real engines this checkout has:
-the real avatar (generator, directions, render loop, encoders) with a small keyframe atlas so that it
-starts in seconds on CPU, and the real chat engine. An engine that has not landed in this checkout is
-replaced by its fake from tests/realtime_fakes.py (`--fake avatar`/`--fake chat` force it); the first
-line of output says which ran.
+It runs what `ohlora serve` runs (`realtime.app.create_app`) with the real engines: the real avatar
+(generator, directions, render loop, encoders) with a small keyframe atlas so that it starts in seconds on
+CPU, and the real chat engine. Only an engine named with `--fake avatar` / `--fake chat` is replaced by its
+fake from tests/realtime_fakes.py; a real engine that cannot load stops the server with its error. The
+first line of output says which ran (tests.realtime_servers.ServerProcess.engines).
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
 from pathlib import Path
 
 from realtime.app import create_app, serve_until_signalled
 from realtime.config import load_config, parse_set_flags
-from realtime.engines import Engines
+from realtime.engines import Engines, build_chat_engine, build_matte
 from realtime.logs import configure_logging
 from tests.realtime_fakes import FakeAvatarRenderer, FakeChatEngine, FakeSafetyGate
 
 SCRIPTED = ["안녕하세요! ", "저는 ", "오로라예요. ", "오늘은 ", "날씨가 ", "정말 ", "좋네요. ", "산책하기 ", "딱 ",
             "좋은 ", "날이에요. ", "당신은 ", "오늘 ", "뭐 ", "했어요? "]
-
-
-def has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def small_atlas_avatar(cfg, cache: Path):
@@ -48,17 +40,12 @@ def small_atlas_avatar(cfg, cache: Path):
 
 
 def build(cfg, fake: set[str], cache: Path) -> tuple[Engines, str]:
-    real_avatar = "avatar" not in fake and has("render.avatar")
-    real_chat = "chat" not in fake and has("dialogue.conversation")
+    real_avatar, real_chat = "avatar" not in fake, "chat" not in fake
     avatar = small_atlas_avatar(cfg.avatar, cache) if real_avatar else FakeAvatarRenderer()
     if real_chat:
-        from realtime.engines import build_chat_engine
-
         chat, safety = build_chat_engine(cfg.dialogue.options)
     else:
         chat, safety = FakeChatEngine(tokens=SCRIPTED, token_delay_s=0.05), FakeSafetyGate()
-    from realtime.engines import build_matte
-
     matte = build_matte()
     which = (f"engines: avatar={'real' if real_avatar else 'fake'} chat={'real' if real_chat else 'fake'} "
              f"matte={'real' if matte else 'none'}")

@@ -23,7 +23,7 @@ def test_a_users_credential_and_viewer_key_share_one_affinity_key(tmp_path):
 def test_a_draining_instance_refuses_proxied_upgrades_with_503_and_tells_direct_clients_why():
     async def body():
         async with serving() as s:
-            s.runner.app[STATE].draining = True
+            s.app[STATE].draining = True
             async with aiohttp.ClientSession() as http:
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     await http.ws_connect(s.ws, headers={"X-Forwarded-For": "203.0.113.7"})

@@ -1,6 +1,5 @@
 """The probes of an outside test, one test each: takeover attempts, text that poisons a session, non-finite
-numbers, capacity taken by leavers, stale frames after a pause, foreign Host headers, drain and shutdown.
-Each one failed on the protocol-1 server and passes now."""
+numbers, capacity taken by leavers, stale frames after a pause, foreign Host headers, drain and shutdown."""
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +18,8 @@ import pytest
 from realtime.client import ClientError, OhloraClient
 from realtime.identity import CredentialError, IdentityStore
 from realtime.metrics import ServerMetrics
-from realtime.sessions import Peer
+from realtime.peers import Peer
 from realtime.state import STATE
-from tests.realtime_fakes import FakeChatEngine
 from tests.realtime_servers import ROOT, free_port, run, serving
 
 
@@ -240,7 +238,7 @@ def test_a_failing_socket_write_closes_that_socket_and_the_session_goes_on():
             await owner.connect()
             viewer = s.client(role="viewer", viewer_key=owner.viewer_key)
             await viewer.connect()
-            session = s.runner.app[STATE].registry.find(user=owner.user)
+            session = s.app[STATE].registry.find(user=owner.user)
             sink = ExplodingSink()
             bad = Peer(sink, "viewer", 2, ServerMetrics(), clock_ms=session.clock_ms)
             bad.start()
@@ -318,7 +316,7 @@ def test_a_reader_that_paused_gets_fresh_frames_first():
             await asyncio.sleep(0.3)
             c.frame_delay_s = 0.0
             await asyncio.sleep(4.2)  # it reads again
-            resumed_at = s.runner.app[STATE].registry.find(user=c.user).clock_ms()
+            resumed_at = s.app[STATE].registry.find(user=c.user).clock_ms()
             n = len(c.frames)
             await c.wait_frames(5)
             fresh = list(c.frames)[n:]

@@ -1,6 +1,6 @@
-"""The server as a process (`ohlora serve` on a free port, real engines when this checkout has them),
-driven by the Python client: a full turn, barge-in, a viewer, reconnect, bad input, a slow consumer.
-Every message the server sends is checked against the protocol schema."""
+"""The server as a process (the app `ohlora serve` runs, on a free port, with the real avatar and the real
+chat engine), driven by the Python client: a full turn, barge-in, a viewer, reconnect, bad input, a slow
+consumer. Every message the server sends is checked against the protocol schema."""
 from __future__ import annotations
 
 import asyncio
@@ -14,16 +14,24 @@ import pytest
 
 from realtime.client import ClientError, OhloraClient
 from realtime.protocol import validate
-from tests.realtime_servers import REAL_CHAT, ServerProcess
+from tests.realtime_servers import ServerProcess
 
-TURN_TIMEOUT = 180.0 if REAL_CHAT else 30.0
+TURN_TIMEOUT = 180.0
+
+
+def real_server(settings: list[str]) -> ServerProcess:
+    """A started server process that runs both real engines (a test here never passes on a fake)."""
+    s = ServerProcess(settings=settings).start()
+    if (s.engines.get("avatar"), s.engines.get("chat")) != ("real", "real"):
+        s.stop()
+        pytest.fail(f"the integration tests need the real avatar and chat engines; the server ran {s.engines}")
+    return s
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = ServerProcess(settings=["server.reconnect_grace_s=3", "server.max_message_bytes=4096",
-                                "server.rate_limit_per_s=10", "server.rate_burst=10",
-                                "stream.socket_send_buffer=65536"]).start()
+    s = real_server(["server.reconnect_grace_s=3", "server.max_message_bytes=4096", "server.rate_limit_per_s=10",
+                     "server.rate_burst=10", "stream.socket_send_buffer=65536"])
     yield s
     s.stop()
 
@@ -233,8 +241,8 @@ def test_ohlora_client_says_and_saves_frames(server, tmp_path):
 
 def test_sigterm_during_a_real_answer_drains_and_exits_zero():
     """With the real engines an answer thread is inside torch when the shutdown timeout cuts it: the
-    process used to abort (exit 134, "terminate called without an active exception")."""
-    s = ServerProcess(settings=["server.shutdown_timeout_s=0.5"]).start()
+    process must still exit 0, not abort (exit 134, "terminate called without an active exception")."""
+    s = real_server(["server.shutdown_timeout_s=0.5"])
     try:
         async def body():
             async with OhloraClient(s.ws) as c:

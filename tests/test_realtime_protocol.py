@@ -9,6 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datetime import datetime, timezone
+
+from dialogue.interfaces import Expression, Memory, SafetyVerdict
+from realtime import messages
 from realtime.protocol import (CLIENT_TYPES, ERROR_CODES, FLAG_KEYFRAME, FLAG_MATTE, FRAME_HEADER, SERVER_TYPES,
                                ProtocolError, pack_frame, parse_client_message, schema, unpack_frame, validate)
 
@@ -69,7 +73,7 @@ def test_client_mistakes_get_a_code(text, code):
         parse_client_message(text, 8192)
     assert e.value.code == code
     assert e.value.fatal == (code == "bad_version")
-    validate(e.value.to_message(), "server")
+    validate(messages.error_for(e.value), "server")
 
 
 def test_oversized_message_is_refused_before_parsing():
@@ -103,6 +107,52 @@ def test_schema_defines_every_message_and_error_code():
     assert set(defs["server.error"]["properties"]["code"]["enum"]) == set(ERROR_CODES)
 
 
+def _every_server_message() -> list[dict]:
+    """Each constructor of realtime.messages, with its optional fields both absent and present."""
+    now = datetime.now(timezone.utc)
+    offered = messages.capabilities(max_message_bytes=16384, rate_limit_per_s=20.0, controls=["eyes", "mouth"],
+                                    matte=False, speech_chars_per_s=16.0)
+    hello = dict(session="s1", user="u-1", resumed=False, clock_ms=0, size=256, fps=30.0, quality=85, matte=False,
+                 capabilities=offered, transcript=[{"role": "user", "text": "안녕"}])
+    done = dict(turn=1, text="안녕!", interrupted=False, summary="greeting", pts_ms=900)
+    blocked = SafetyVerdict("blocked", "insult", 0.9, blocked_until=now, message="잠시 쉬어요.")
+    return [
+        messages.hello(role="chat", credential="c1.x.1.y", credential_expires_at=now, viewer_key="v1.x.0.y", **hello),
+        messages.hello(role="viewer", credential=None, credential_expires_at=None, viewer_key=None, **hello),
+        messages.chat_delta(turn=1, index=0, text="안녕", pts_ms=120),
+        messages.chat_delta(turn=1, index=1, text="!", pts_ms=180, message_id="m1"),
+        messages.chat_done(expression=Expression("wide", "small", "slightly left"), memory=Memory("name", "민수", now),
+                           timings={"llm_s": 0.1}, refused=None, message_id="m1", **done),
+        messages.chat_done(expression=None, memory=None, timings={}, refused=blocked, **done),
+        messages.expression(Expression("normal", "closed", "none"), pts_ms=40),
+        messages.viewers(viewer_key="v1.x.1.y", closed=2),
+        messages.error("bad_json", "not valid JSON"),
+        messages.error("blocked", "잠시 쉬어요.", fatal=True, blocked_until=now.isoformat()),
+        messages.error("too_large", "too large", limit=4096),
+        messages.error("bad_version", "speak 2", fatal=True, supported=[2]),
+        messages.error("server_full", "full", fatal=True, retry_after_ms=60_000),
+        messages.pong(clock_ms=10),
+        messages.pong(clock_ms=10, t=1.5),
+        messages.stats(clock_ms=10, fps=29.5, frames_sent=300, frames_dropped=1, queue_depth=0, sockets=2),
+    ]
+
+
+def test_every_server_message_constructor_obeys_the_schema():
+    built = _every_server_message()
+    for message in built:
+        validate(message, "server")
+    assert {m["type"] for m in built} == set(SERVER_TYPES)
+
+
+def test_server_messages_are_built_only_in_realtime_messages():
+    """No server module writes a message as a dict literal (the client and its tools write client messages)."""
+    realtime = Path(messages.__file__).parent
+    for path in sorted(realtime.glob("*.py")):
+        if path.name in ("messages.py", "client.py", "bench.py"):
+            continue
+        assert not re.search(r"""["']type["']\s*:""", path.read_text(encoding="utf-8")), path.name
+
+
 def test_protocol_doc_describes_every_message_and_error_code():
     doc = DOC.read_text(encoding="utf-8")
     for t in set(CLIENT_TYPES) | set(SERVER_TYPES):
@@ -121,7 +171,7 @@ json_values = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=4) | 
 field_names = st.sampled_from(["type", "version", "role", "credential", "viewer_key", "size", "fps", "quality",
                                "codec", "matte", "token", "text", "id", "controls", "t", "user", "session"])
 type_names = st.sampled_from(list(CLIENT_TYPES) + ["teleport", ""])
-messages = st.builds(lambda t, extra: {"type": t, **extra}, type_names,
+client_messages = st.builds(lambda t, extra: {"type": t, **extra}, type_names,
                      st.dictionaries(field_names, json_values, max_size=5))
 
 
@@ -131,13 +181,13 @@ def _wire(message) -> str:
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(messages)
+@given(client_messages)
 def test_any_message_is_parsed_cleanly_or_refused_with_a_code(message):
     try:
         parsed = parse_client_message(_wire(message), 1 << 16)
     except ProtocolError as e:
         assert e.code in ERROR_CODES and e.code != "internal"
-        validate(e.to_message(), "server")
+        validate(messages.error_for(e), "server")
         return
     # Accepted: it obeys the schema, its text survives every later use, its numbers are finite JSON.
     validate(parsed, "client")

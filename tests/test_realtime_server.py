@@ -119,7 +119,7 @@ def test_viewers_join_by_viewer_key_or_credential_and_get_the_same_frames_read_o
             key = other.viewer_key
             await other.close()
             await asyncio.sleep(0.1)
-            registry = s.runner.app[STATE].registry
+            registry = s.app[STATE].registry
             await registry.close(registry.by_user[other.user], "session_ended", "over")
             lost = s.client(role="viewer", viewer_key=key)  # a valid key, but that user has no live session
             with pytest.raises(ClientError) as e:
@@ -252,7 +252,7 @@ def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
             fast_fps = (fast.frames_received - start[0]) / dt
             chat_fps = (chat.frames_received - start[1]) / dt
             assert fast_fps > 20 and chat_fps > 20, (fast_fps, chat_fps)
-            state = s.runner.app[__import__("realtime.state", fromlist=["STATE"]).STATE]
+            state = s.app[STATE]
             session = state.registry.find(chat.session_id)
             assert session is not None
             slow_peer = max(session.peers, key=lambda p: p.frames_dropped)
@@ -303,6 +303,8 @@ def test_healthz_and_metrics():
             assert values["ohlora_frames_sent_total"] > 0 and values["ohlora_tokens_sent_total"] == 6
             assert values["ohlora_turns_total"] == 1 and "ohlora_frames_dropped_total" in values
             assert "ohlora_queue_depth_max" in values and "ohlora_frames_delivered_per_second" in values
+            # each engine's own figures (Engines.stats)
+            assert values["ohlora_render_sessions"] == 1 and values["ohlora_dialogue_turns"] == 1
     run(body())
 
 
@@ -394,12 +396,12 @@ def test_graceful_shutdown_ends_answers_cleanly_and_flushes_memories():
             await c.connect()
             await c.say("talk forever")
             await c.wait_for("chat.delta")
-            await s.runner.cleanup()
+            await s.server.close()
             done = await c.wait_for("chat.done")
             assert done["interrupted"]
             bye = await c.wait_for("error")
             assert bye["code"] == "server_shutdown" and bye["fatal"]
-            assert chat.flushed and s.engines.avatar.stopped
+            assert chat.closed and s.engines.avatar.stopped
             assert chat.interrupted and chat.interrupted[0][1] == done["text"]
     run(body())
 

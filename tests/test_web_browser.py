@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and shutil.which("ch
 @pytest.fixture(scope="module")
 def server():
     s = ServerProcess().start()
+    assert (s.engines["avatar"], s.engines["chat"]) == ("real", "real"), f"the page tests run the real engines: {s.engines}"
     yield s
     s.stop()
 

@@ -9,7 +9,6 @@ let t = applyLanguage(lang);
 
 // Who she is talking to is the server's credential, kept here and sent back on every hello (protocol 2).
 let credential = localStorage.getItem("ohlora.credential");
-localStorage.removeItem("ohlora.user");  // protocol 1's self-chosen id: no longer an identity
 const settings = JSON.parse(localStorage.getItem("ohlora.settings") || '{"size":256,"fps":30,"quality":85}');
 const token = new URLSearchParams(location.search).get("token");
 // Behind a load balancer every socket of this browser's user, and the viewers of its OBS link, go to one server
