@@ -215,7 +215,7 @@ class PersonaQuestionClassifier:
     """Which persona fact (name, age, birthday, …) a message asks about, so the answer prompt can show it.
 
     Top e5 layers fine-tuned on the messages of dialogue/data/turns.jsonl and the questions of
-    memory_cases.jsonl (`dialogue.dataset.persona_question_rows`); a fact is shown only when its probability
+    memory_cases.jsonl (`dialogue.data.persona_questions.persona_question_rows`); a fact is shown only when its probability
     reaches `threshold` (chosen on the validation part).
     """
 

@@ -142,10 +142,7 @@ class InProcessLLM:
         from dialogue.decoder import GemmaDecoder
         from dialogue.vocabulary import VOCABULARY_FILE, load_vocabulary
 
-        roles = [] if adapters_dir is None else [r for r in ROLES if (adapters_dir / r / "adapter_config.json").exists()]
-        if adapters_dir is not None and not roles:
-            raise ValueError(f"no role adapters in {adapters_dir} (expected {'/, '.join(ROLES)}/ folders with "
-                             "adapter_config.json, as `ohlora train` writes them)")
+        roles = [] if adapters_dir is None else role_adapters(adapters_dir)
         tokenizer = TextTokenizer.from_folder(Path(base_dir))
         decoder = GemmaDecoder.from_files(base_dir, {r: adapters_dir / r for r in roles}, packed=packed, device=device)
         vocab = None
@@ -411,6 +408,15 @@ class InProcessLLM:
                     yield TextDelta(delta)
         finally:
             cancelled.set()  # the consumer stopped early (barge-in, closed socket): stop at the next step
+
+
+def role_adapters(adapters_dir: Path) -> list[str]:
+    """The roles with an adapter under `adapters_dir`; a folder holding none is the user's mistake."""
+    roles = [r for r in ROLES if (adapters_dir / r / "adapter_config.json").exists()]
+    if not roles:
+        raise ValueError(f"no role adapters in {adapters_dir} (expected {'/, '.join(ROLES)}/ folders with "
+                         "adapter_config.json, as `ohlora train` writes them)")
+    return roles
 
 
 def _this_threads_openmp(n: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dialogue.llm import InProcessLLM
+from dialogue.llm import InProcessLLM, role_adapters
 from dialogue.prompting import HISTORY_TURNS, PROMPT_MEMORIES
 
 ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "weights" / "adapters"
@@ -16,7 +16,9 @@ def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
     """The embedded default: Gemma 3 270M with the committed role adapters (or those in `adapters`)."""
     from weights import prepared_path
 
-    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters or ADAPTERS_DIR, threads=threads,
+    adapters = adapters or ADAPTERS_DIR
+    role_adapters(adapters)  # a folder without adapters is said before the base model loads
+    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters, threads=threads,
                                         full_vocabulary=full_vocabulary)
 
 

@@ -337,7 +337,7 @@ class MemoryStore:
 
     def recall(self, user_id: str, query: str, now: datetime, k: int) -> list[Memory]:
         """The k nearest live memories, best first, with no relevance gate: for an answer adapter trained to
-        use the memory that matters and ignore the others (dialogue.dataset.memory_line)."""
+        use the memory that matters and ignore the others (dialogue.data.turns.memory_line)."""
         return self.search(user_id, query, now, k)
 
     def count(self, user_id: str) -> int:

@@ -53,7 +53,9 @@ class Served:
 @contextlib.asynccontextmanager
 async def serving(overrides: dict | None = None, chat: FakeChatEngine | None = None, safety=None,
                   avatar: FakeAvatarRenderer | None = None, matte=None):
-    cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, **(overrides or {})})
+    # she speaks fast here (the pacing has tests of its own that set it): a turn takes ~0.1 s, not ~1 s
+    cfg = load_config(env={}, overrides={"server.stats_interval_s": 0.2, "stream.speech_chars_per_s": 200.0,
+                                         **(overrides or {})})
     engines = Engines(avatar or FakeAvatarRenderer(), chat or FakeChatEngine(), safety or FakeSafetyGate(), matte)
     server = TestServer(create_app(cfg, engines), host="127.0.0.1")
     await server.start_server(shutdown_timeout=2)

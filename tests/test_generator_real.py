@@ -7,6 +7,8 @@ import torch
 
 from weights import source_path
 
+pytestmark = pytest.mark.real_weights
+
 SEEDS = [0, 1, 2, 3, 7, 42, 1234, 99999]
 
 

@@ -73,6 +73,8 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Import]:
 
     def visit(node: ast.AST, lazy: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue  # for type checkers only: never runs
             inner = lazy or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             targets: list[str] = []
             if isinstance(child, ast.Import):

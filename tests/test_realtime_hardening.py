@@ -306,6 +306,7 @@ def test_sockets_per_session_are_limited():
 
 
 # --- stale frames ------------------------------------------------------------------------------------------
+@pytest.mark.slow  # seconds of real-time streaming
 def test_a_reader_that_paused_gets_fresh_frames_first():
     async def body():
         async with serving({"stream.fps": 30}) as s:

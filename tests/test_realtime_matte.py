@@ -10,6 +10,7 @@ from render.matte import SelfieMatte
 pytestmark = pytest.mark.skipif(not SelfieMatte.available(), reason="MediaPipe is not installed (extra `matte`)")
 
 
+@pytest.mark.real_weights
 def test_the_matte_covers_her_face_and_not_the_corners(face_generator):
     from render.images import to_uint8
 

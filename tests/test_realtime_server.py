@@ -227,6 +227,7 @@ def _small_buffer_socket(addr_info):
     return sock
 
 
+@pytest.mark.slow  # seconds of real-time streaming
 def test_a_slow_consumer_drops_frames_without_slowing_a_fast_one():
     async def body():
         async with serving({"stream.queue_frames": 2}, avatar=FakeAvatarRenderer(noise=True)) as s:

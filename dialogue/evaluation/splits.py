@@ -33,7 +33,7 @@ CONVERSATION_MESSAGES = 4000
 def conversation_messages() -> list[dict]:
     """The user messages of the written conversations as ordinary (normal) ethics training rows: thousands of
     everyday questions, requests and reactions by nine writers, the kind of message the gate must let pass."""
-    from dialogue.dataset import written_turns
+    from dialogue.data.turns import written_turns
 
     seen, rows = set(), []
     for t in written_turns():
@@ -54,7 +54,8 @@ def task_rows(task: str) -> list[dict]:
     split is kept as "test_templated", reported beside the written test, never used for a choice.
     """
     if task == "persona":
-        from dialogue.dataset import load_turns, persona_question_rows
+        from dialogue.data.persona_questions import persona_question_rows
+        from dialogue.data.turns import load_turns
 
         return persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))
     from dialogue.data.written import ethics_rows, heldout_texts, topic_rows, without_texts
