@@ -13,9 +13,9 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from dialogue.interfaces import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 from dialogue.prompting import (HISTORY_TURNS, SUMMARY_ANSWER_CHARS, TurnContext, age_on, language_of,
                                 school_year_on, time_tag)
+from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
 if sys.version_info >= (3, 11):
     import tomllib

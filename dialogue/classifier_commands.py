@@ -182,7 +182,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     encoder = shared_encoder()
     frozen = {s: evaluate_classifier("ethics", EthicsClassifier(encoder), s)["macro_f1"] for s in ("val", "test")}
     ft = measure_finetuning(encoder, args.top_layers, args.epochs)
-    body = (f"Ethics macro-F1 (argmax, no flag threshold for the fine-tuned model):\n\n"
+    body = ("Ethics macro-F1 (argmax, no flag threshold for the fine-tuned model):\n\n"
             + markdown_table(["model", "trainable parameters", "val", "test"],
                      [["frozen e5 + logistic regression (shipped)", "2.3 k", f"{frozen['val']:.3f}", f"{frozen['test']:.3f}"],
                       [f"top {ft['top_layers']} e5 layers fine-tuned + linear head (epoch {ft['best_epoch_on_val']} of "

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS  # the levels the expression role emits
-
 
 @dataclass(frozen=True)
 class Expression:

@@ -12,16 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dialogue.interfaces import ChatEngine, SafetyGate, TurnEvent
+from render.frames import EncodedFrame
 
-
-class EncodedFrameLike(Protocol):
-    seq: int
-    pts_ms: int
-    width: int
-    height: int
-    codec: str
-    flags: int
-    data: bytes
 
 
 class AvatarSessionLike(Protocol):
@@ -32,7 +24,7 @@ class AvatarSessionLike(Protocol):
     def cancel(self, at: float | None = None) -> None: ...
     def set_expression(self, eyes: str, mouth: str, head: str, at: float | None = None) -> None: ...
     def set_controls(self, controls: dict[str, float] | None) -> None: ...
-    def frames(self) -> AsyncIterator[EncodedFrameLike]: ...
+    def frames(self) -> AsyncIterator[EncodedFrame]: ...
     def set_watched(self, watched: bool) -> None: ...
     def close(self) -> None: ...
 

@@ -12,10 +12,10 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .engines import EncodedFrameLike
+from render.frames import EncodedFrame
+
 from .metrics import RateWindow, ServerMetrics
 from .protocol import dumps, pack_frame
 
@@ -33,19 +33,6 @@ CLOSE_INTERNAL = 1011
 
 
 
-@dataclass(frozen=True)
-class MattedFrame:
-    """A rendered frame plus its matte plane (computed once per frame for the sockets that asked)."""
-
-    seq: int
-    pts_ms: int
-    width: int
-    height: int
-    codec: str
-    flags: int
-    data: bytes
-    matte: bytes
-
 
 class FrameSink:
     """Where a Peer writes: a websocket, or an MJPEG response."""
@@ -54,7 +41,7 @@ class FrameSink:
         """Write one serialized JSON message."""
         raise NotImplementedError
 
-    async def send_frame(self, frame: EncodedFrameLike) -> None:
+    async def send_frame(self, frame: EncodedFrame) -> None:
         raise NotImplementedError
 
     async def close(self, code: int, reason: str) -> None:
@@ -68,8 +55,8 @@ class WebSocketSink(FrameSink):
     async def send_message(self, text: str) -> None:
         await self.ws.send_str(text)
 
-    async def send_frame(self, frame: EncodedFrameLike) -> None:
-        matte = frame.matte if self.matte and isinstance(frame, MattedFrame) else None
+    async def send_frame(self, frame: EncodedFrame) -> None:
+        matte = frame.matte if self.matte else None
         await self.ws.send_bytes(pack_frame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
                                             frame.flags, frame.data, matte))
 
@@ -88,7 +75,7 @@ class MJPEGSink(FrameSink):
     async def send_message(self, text: str) -> None:
         return None
 
-    async def send_frame(self, frame: EncodedFrameLike) -> None:
+    async def send_frame(self, frame: EncodedFrame) -> None:
         head = (f"--{self.BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.data)}\r\n"
                 f"X-Timestamp-Ms: {frame.pts_ms}\r\n\r\n").encode()
         await self.response.write(head + frame.data + b"\r\n")
@@ -105,7 +92,7 @@ class Peer:
         self.by_viewer_key = by_viewer_key  # joined with a shared viewer key (closed when it is revoked)
         self.id = secrets.token_hex(4)
         self.queue_frames = queue_frames
-        self.frames: deque[EncodedFrameLike] = deque()
+        self.frames: deque[EncodedFrame] = deque()
         self.messages: deque[str] = deque()  # serialized already: a message that cannot be sent fails here
         self.wake = asyncio.Event()
         self.frames_sent = 0
@@ -117,7 +104,7 @@ class Peer:
     def start(self) -> None:
         self.task = asyncio.create_task(self._write_loop(), name=f"peer-{self.id}")
 
-    def offer_frame(self, frame: EncodedFrameLike) -> None:
+    def offer_frame(self, frame: EncodedFrame) -> None:
         if self.closed.is_set():
             return
         while len(self.frames) >= self.queue_frames:
@@ -154,7 +141,7 @@ class Peer:
         while self.messages and not self.closed.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
 
-    def _stale(self, frame: EncodedFrameLike) -> bool:
+    def _stale(self, frame: EncodedFrame) -> bool:
         return self.clock_ms is not None and frame.pts_ms < self.clock_ms() - STALE_FRAME_MS
 
     async def _write_loop(self) -> None:

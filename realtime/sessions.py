@@ -13,6 +13,7 @@ in the database.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import secrets
@@ -26,7 +27,7 @@ from . import messages
 from .config import Config
 from .engines import AvatarSessionLike, Engines
 from .metrics import ServerMetrics
-from .peers import CLOSE_GOING_AWAY, MattedFrame, Peer
+from .peers import CLOSE_GOING_AWAY, Peer
 
 log = logging.getLogger("ohlora.realtime")
 
@@ -109,8 +110,7 @@ class Session:
                 if matted:  # once per frame, off the event loop, only while someone asked for it
                     try:
                         matte = await asyncio.to_thread(self.engines.matte.matte_jpeg, frame.data)
-                        frame = MattedFrame(frame.seq, frame.pts_ms, frame.width, frame.height, frame.codec,
-                                            frame.flags, frame.data, matte)
+                        frame = dataclasses.replace(frame, matte=matte)
                     except Exception as e:
                         log.warning("session %s: matte failed: %s", self.id, e)
                     for peer in matted:

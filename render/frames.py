@@ -28,6 +28,7 @@ class EncodedFrame:
     codec: str          # "jpeg"
     flags: int          # FLAG_* bits
     data: bytes         # the encoded image
+    matte: bytes | None = None  # a grey JPEG matte, added by the server for the sockets that ask for one
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:

