@@ -25,6 +25,10 @@ Why this shape and not transformers' model:
   one token of an answer being written) and runs every linear layer once on all of them; only attention is
   per sequence. Several chat sessions therefore decode for roughly the price of one
   (`dialogue.llm.InProcessLLM` schedules them).
+- **Few ops per token.** Around its four GEMMs a layer has ~35 small ops (norms, rotation, cache write,
+  attention, gelu, residuals), each a few µs of dispatch for a few hundred floats of work. One sequence's next
+  token, the step a lone user waits on, runs them as three fused C++ calls (`dialogue/decode_step.cpp`, built
+  once by the set-up); the plain torch path below computes the same and serves every other step.
 """
 from __future__ import annotations
 
@@ -169,6 +173,12 @@ class GemmaDecoder:
         self.embed_scale = torch.tensor(cfg.hidden ** 0.5, dtype=torch.float32).item()
         self._rope: dict[bool, tuple[torch.Tensor, torch.Tensor]] = {}
         self._rope_len = 0
+        # one sequence's next token through the fused C++ step (dialogue/decode_step.cpp), where it is built
+        self._fused = None
+        if self.device.type == "cpu" and dtype == torch.float32:
+            from dialogue.decode_native import decode_step
+
+            self._fused = decode_step()
 
     # --- loading --------------------------------------------------------------------------------------
 
@@ -313,6 +323,8 @@ class GemmaDecoder:
     def forward(self, batch: list[SequenceInput]) -> torch.Tensor:
         """Runs the new tokens of every sequence through the model, appending to their caches; returns the
         final-normed hidden state of each sequence's last new token, [len(batch), hidden]."""
+        if self._fused is not None and len(batch) == 1 and len(batch[0].tokens) == 1:
+            return self._next_token(batch[0])
         cfg = self.cfg
         order = sorted(range(len(batch)), key=lambda i: batch[i].role or "")  # one row range per role
         seqs = [batch[i] for i in order]
@@ -375,6 +387,34 @@ class GemmaDecoder:
         result = torch.empty_like(hidden)
         result[torch.tensor(order, device=self.device)] = hidden  # back to the caller's order
         return result
+
+
+    def _next_token(self, s: SequenceInput) -> torch.Tensor:
+        """`forward` for one sequence's single new token: the same computation, with each layer's small ops
+        fused into three C++ calls around its four GEMMs. Returns [1, hidden]."""
+        cfg, fused, spans = self.cfg, self._fused, [(s.role, 0, 1)]
+        start = s.cache.length
+        s.cache.reserve(start + 1)
+        x = (self.embedding[torch.tensor(s.tokens, dtype=torch.long)].to(self.device, self.dtype) * self.embed_scale)
+        x = x.contiguous()
+        position = torch.tensor([start])
+        rotations = {local: tuple(t.reshape(-1).contiguous() for t in self._rotation(position, local))
+                     for local in set(cfg.sliding)}
+        h = rms_norm(x, self.layers[0].input_norm, cfg.eps)
+        for li, layer in enumerate(self.layers):
+            sliding = cfg.sliding[li]
+            cos, sin = rotations[sliding]
+            lo = max(0, start - cfg.window + 1) if sliding else 0
+            qkv = self._project(layer, "qkv", h, spans)
+            attn = fused.attend(qkv, layer.qk_norm, cos, sin, s.cache.keys[li], s.cache.values[li], start, lo,
+                                cfg.heads, cfg.kv_heads, cfg.eps)
+            o = self._project(layer, "o", attn, spans)
+            h = fused.residual_norm(x, o, layer.post_attn_norm, layer.pre_ff_norm, cfg.eps)
+            down = self._project(layer, "down", fused.gelu_gate(self._project(layer, "gate_up", h, spans)), spans)
+            after = self.layers[li + 1].input_norm if li + 1 < len(self.layers) else self.final_norm
+            h = fused.residual_norm(x, down, layer.post_ff_norm, after, cfg.eps)
+        s.cache.length += 1
+        return h
 
 
 def _release_freed_memory() -> None:

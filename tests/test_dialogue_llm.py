@@ -276,3 +276,33 @@ def test_training_on_the_written_conversations_records_their_prompt_shape_for_th
     train_role(cfg, base, out_root=tmp_path / "w", turns=turns)
     assert trained_prompt_shape(tmp_path / "w") == (3, 3)  # earlier exchanges, stored memories
     assert trained_prompt_shape(tmp_path / "nowhere") == (0, 0)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_the_fused_single_token_step_computes_what_the_torch_ops_compute(packed):
+    """dialogue/decode_step.cpp, built by the set-up where a C++ compiler exists, against the plain torch path:
+    one sequence's tokens one at a time, past the sliding window, for the merged role, a side role and the bare base."""
+    import shutil
+
+    from dialogue.decoder import GemmaDecoder, SequenceInput
+
+    if shutil.which("c++") is None and shutil.which("g++") is None:
+        pytest.skip("no C++ compiler: the decoder runs the torch ops path only")
+    tok = tiny_tokenizer()
+    model = with_adapters(tiny_gemma(len(tok)), roles=("answer", "memory"))
+    decoder = GemmaDecoder.from_transformers(model, packed=packed)
+    fused = decoder._fused
+    assert fused is not None, "the fused decode step did not build: run `python -m dialogue.decode_native`"
+    for role in ("answer", "memory", None):
+        caches = [decoder.new_cache(4), decoder.new_cache(4)]  # grown while decoding, as in use
+        prompt = [5, 9, 14, 3, 22, 7]
+        outs = []
+        for fused_step, cache in zip((fused, None), caches):
+            decoder._fused = fused_step
+            hidden = [decoder.forward([SequenceInput(prompt, cache, role)])]
+            hidden += [decoder.forward([SequenceInput([10 + t], cache, role)]) for t in range(12)]  # window 8
+            outs.append(torch.cat(hidden))
+        decoder._fused = fused
+        torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5, msg=f"role {role}")
+        for name in ("keys", "values"):  # and both wrote the same cache
+            torch.testing.assert_close(getattr(caches[0], name)[:, :18], getattr(caches[1], name)[:, :18])
