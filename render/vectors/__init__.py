@@ -4,3 +4,6 @@
 `ohlora vectors eval` sweeps each control on faces not used for fitting and writes the measurement table.
 MediaPipe (the optional `vectors` extra) is needed only here, never by the server.
 """
+
+# its modules; each is imported where it is used (`from render.vectors import <module>`)
+__all__ = ["commands", "evaluation", "fidelity", "fitting", "identity", "sampling", "scoring"]
