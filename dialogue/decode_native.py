@@ -1,7 +1,7 @@
 """The fused single-token decoder step (`decode_step.cpp`), compiled once per machine with torch's C++ extension
 builder and cached in its extensions folder ($TORCH_EXTENSIONS_DIR, else ~/.cache/torch_extensions).
 
-`.ci/setup` builds it (`python -m dialogue.decode_native`, about a minute); where it cannot be built (no C++
+`.ci/setup` builds it (`python -m dialogue.decode_native`, ~20 s on 2 cores); where it cannot be built (no C++
 compiler) the decoder runs the same step as plain torch ops, a little slower, and says so once.
 """
 from __future__ import annotations
@@ -16,25 +16,26 @@ NAME = "ohlora_decode_step"
 
 log = logging.getLogger("ohlora.dialogue")
 _lock = threading.Lock()
-_loaded: dict[str, ModuleType | None] = {}
+_UNTRIED = object()
+_module: ModuleType | None | object = _UNTRIED  # the first call's outcome, kept for the process
 
 
-def decode_step(build: bool = True) -> ModuleType | None:
-    """The compiled module, built first if needed (`build`); None where it cannot be built or loaded."""
+def decode_step() -> ModuleType | None:
+    """The compiled module, built first if needed; None where it cannot be built or loaded."""
+    global _module
     with _lock:
-        if NAME in _loaded:
-            return _loaded[NAME]
-        module = None
-        try:
-            from torch.utils.cpp_extension import load
+        if _module is _UNTRIED:
+            _module = None
+            try:
+                from torch.utils.cpp_extension import load
 
-            module = load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native"], verbose=False)
-        except Exception as e:  # no compiler, or a failed build: the torch-ops path serves the same tokens
-            log.warning("the fused decode step could not be built (%s); decoding with plain torch ops",
-                        str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__)
-        if build or module is not None:
-            _loaded[NAME] = module
-        return module
+                _module = load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native"],
+                               verbose=False)
+            except Exception as e:  # no compiler, or a failed build: the torch-ops path serves the same tokens
+                reason = str(e).strip()
+                log.warning("the fused decode step could not be built (%s); decoding with plain torch ops",
+                            reason.splitlines()[-1] if reason else type(e).__name__)
+        return _module
 
 
 if __name__ == "__main__":

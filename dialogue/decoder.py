@@ -311,6 +311,13 @@ class GemmaDecoder:
         causal = kpos <= qpos
         return {False: causal, True: causal & (qpos - kpos < self.cfg.window)}
 
+    def _embed(self, ids: list[int]) -> torch.Tensor:
+        return self.embedding[torch.tensor(ids, dtype=torch.long)].to(self.device, self.dtype) * self.embed_scale
+
+    def _window_start(self, start: int, sliding: bool) -> int:
+        """The first cache row the query at position `start` attends to."""
+        return max(0, start - self.cfg.window + 1) if sliding else 0
+
     def _project(self, layer: DecoderLayer, name: str, x: torch.Tensor, spans: list[tuple[str | None, int, int]]):
         y = layer.linear[name](x)
         for role, start, end in spans:
@@ -344,7 +351,7 @@ class GemmaDecoder:
                 spans.append((s.role, row, row + n))
             row += n
         pos = torch.cat(positions).to(self.device)
-        x = (self.embedding[torch.tensor(ids, dtype=torch.long)].to(self.device, self.dtype)) * self.embed_scale
+        x = self._embed(ids)
         q_size = cfg.heads * cfg.head_dim
         group = cfg.heads // cfg.kv_heads
         rotations = {local: self._rotation(pos, local) for local in set(cfg.sliding)}
@@ -363,7 +370,7 @@ class GemmaDecoder:
                 start, n = s.cache.length, b - a
                 s.cache.keys[li, start:start + n] = k[a:b]
                 s.cache.values[li, start:start + n] = v[a:b]
-                lo = max(0, start - cfg.window + 1) if sliding else 0  # the first new query's window
+                lo = self._window_start(start, sliding)
                 keys = s.cache.keys[li, lo:start + n].transpose(0, 1)      # [kv_heads, L, d]
                 values = s.cache.values[li, lo:start + n].transpose(0, 1)
                 # the query heads sharing a key/value head are stacked as extra query rows
@@ -388,15 +395,13 @@ class GemmaDecoder:
         result[torch.tensor(order, device=self.device)] = hidden  # back to the caller's order
         return result
 
-
     def _next_token(self, s: SequenceInput) -> torch.Tensor:
         """`forward` for one sequence's single new token: the same computation, with each layer's small ops
         fused into three C++ calls around its four GEMMs. Returns [1, hidden]."""
         cfg, fused, spans = self.cfg, self._fused, [(s.role, 0, 1)]
         start = s.cache.length
         s.cache.reserve(start + 1)
-        x = (self.embedding[torch.tensor(s.tokens, dtype=torch.long)].to(self.device, self.dtype) * self.embed_scale)
-        x = x.contiguous()
+        x = self._embed(s.tokens)  # a fresh tensor: the fused calls add to it in place
         position = torch.tensor([start])
         rotations = {local: tuple(t.reshape(-1).contiguous() for t in self._rotation(position, local))
                      for local in set(cfg.sliding)}
@@ -404,7 +409,7 @@ class GemmaDecoder:
         for li, layer in enumerate(self.layers):
             sliding = cfg.sliding[li]
             cos, sin = rotations[sliding]
-            lo = max(0, start - cfg.window + 1) if sliding else 0
+            lo = self._window_start(start, sliding)
             qkv = self._project(layer, "qkv", h, spans)
             attn = fused.attend(qkv, layer.qk_norm, cos, sin, s.cache.keys[li], s.cache.values[li], start, lo,
                                 cfg.heads, cfg.kv_heads, cfg.eps)

@@ -32,8 +32,6 @@ CLOSE_POLICY = 1008
 CLOSE_INTERNAL = 1011
 
 
-
-
 class FrameSink:
     """Where a Peer writes: a websocket, or an MJPEG response."""
 

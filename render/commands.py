@@ -166,7 +166,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         cols, rows = parse_grid(args.grid) if args.grid else (min(len(seeds), 8), -(-len(seeds) // 8))
         if len(seeds) > cols * rows:
             raise ValueError(f"{len(seeds)} seeds do not fit a {cols}x{rows} grid")
-    w_given = _load_w(args.w)[:1] if args.w is not None else None  # rendered as given: no truncation
+    w = _load_w(args.w)[:1] if args.w is not None else None  # rendered as given: no truncation
     gen = load_generator(args.generator, args.device, args.dtype)
     psi = 0.7 if args.psi is None else args.psi
     if args.seeds:
@@ -180,8 +180,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         save_image(sheet, args.output, args.quality)
         print(f"wrote {args.output} ({len(seeds)} faces, {sheet.shape[1]}x{sheet.shape[0]})")
         return 0
-    if w_given is not None:
-        w = w_given
+    if w is not None:
         what = f"w from {args.w}"
     else:
         if args.seed is None:
