@@ -103,18 +103,18 @@ def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
     assert store.retrieve("e", "what did I eat for lunch today?", now).value == "kimchi stew"
 
 
-def test_retrieval_threshold_keeps_recall_first_when_both_bounds_cannot_hold():
+def test_retrieval_threshold_is_the_best_top1_within_the_false_retrieval_bound():
     from dialogue.evaluation.memory import choose_retrieval_threshold
 
     def point(t, recall, false):
         return {"threshold": t, "recall": recall, "false_retrieval": false}
 
-    # both bounds reachable: the best top-1 among points within 5% false retrieval
-    curve = [point(0.2, 0.95, 0.20), point(0.5, 0.93, 0.04), point(0.7, 0.91, 0.01)]
-    assert choose_retrieval_threshold(curve)["threshold"] == 0.5
-    # not reachable: the ≤ 5% point would forget 40% of what users said; keep top-1 ≥ 0.90 instead
-    curve = [point(0.2, 0.95, 0.30), point(0.3, 0.91, 0.22), point(0.7, 0.60, 0.05)]
-    assert choose_retrieval_threshold(curve)["threshold"] == 0.3
-    # top-1 never reaches 0.90: the best top-1 there is
-    curve = [point(0.2, 0.85, 0.30), point(0.7, 0.60, 0.05)]
-    assert choose_retrieval_threshold(curve)["threshold"] == 0.2
+    # the best top-1 among points within 25% false retrieval, not the best top-1 overall
+    curve = [point(0.2, 0.95, 0.40), point(0.4, 0.70, 0.22), point(0.7, 0.50, 0.05)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.4
+    # on a tie in top-1 the stricter threshold (fewer false retrievals)
+    curve = [point(0.3, 0.70, 0.24), point(0.4, 0.70, 0.20)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.4
+    # no point within the bound: the fewest false retrievals
+    curve = [point(0.2, 0.85, 0.60), point(0.7, 0.60, 0.30)]
+    assert choose_retrieval_threshold(curve)["threshold"] == 0.7

@@ -51,22 +51,20 @@ def _curve_thresholds(store) -> np.ndarray:
     return np.round(np.arange(0.70, 0.951, 0.01), 3)
 
 
-# the retrieval targets the gate's threshold is chosen against (on val)
-RETRIEVAL_MAX_FALSE = 0.05
-RETRIEVAL_MIN_TOP1 = 0.90
+# The gate's threshold: the best top-1 on the written validation cases whose false retrieval stays at most this.
+# An unrelated memory in the prompt is mostly ignored by the answer adapter (1.2% of held-out answers mentioned
+# one at 25% false retrieval); a relevant memory held back is always lost.
+RETRIEVAL_MAX_FALSE = 0.25
 
 
-def choose_retrieval_threshold(curve: list[dict], max_false: float = RETRIEVAL_MAX_FALSE,
-                               min_top1: float = RETRIEVAL_MIN_TOP1) -> dict:
-    """The val curve's point to ship (`dialogue.training.memory_gate.calibrate_retrieval`): best top-1 within both bounds; else recall
-    first, the lowest false retrieval keeping top-1 ≥ min_top1; else the best top-1."""
-    both = [c for c in curve if c["false_retrieval"] <= max_false and c["recall"] >= min_top1]
-    if both:
-        return max(both, key=lambda c: (c["recall"], -c["threshold"]))
-    recall_ok = [c for c in curve if c["recall"] >= min_top1]
-    if recall_ok:
-        return min(recall_ok, key=lambda c: (c["false_retrieval"], -c["recall"], -c["threshold"]))
-    return max(curve, key=lambda c: (c["recall"], -c["false_retrieval"]))
+def choose_retrieval_threshold(curve: list[dict], max_false: float = RETRIEVAL_MAX_FALSE) -> dict:
+    """The val curve's point to ship (`dialogue.training.memory_gate.calibrate_retrieval`): the best top-1
+    whose false retrieval stays ≤ max_false (the higher threshold on a tie); if none does, the lowest false
+    retrieval."""
+    within = [c for c in curve if c["false_retrieval"] <= max_false]
+    if within:
+        return max(within, key=lambda c: (c["recall"], c["threshold"]))
+    return min(curve, key=lambda c: (c["false_retrieval"], -c["recall"]))
 
 
 def evaluate_retrieval(store, now: datetime, split: str = "test") -> dict:
