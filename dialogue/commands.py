@@ -112,6 +112,33 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="answers: penalty on tokens the answer already holds (1: none)")
     p.set_defaults(func=_eval_open)
 
+    p = ev.add_parser("remember", help="what the memory role stores from free-form messages, against the facts a "
+                                       "writer listed (dialogue/data/written/*/remember.jsonl)")
+    p.add_argument("--set", dest="item_set", default="heldout", choices=["heldout", "validation"],
+                   help="heldout (default): the test writer's messages, for the figure; validation: for choices")
+    p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
+                   help="the memory role of the adapters in DIR (default: the committed weights/adapters)")
+    p.add_argument("--limit", type=int, default=None, help="the first N messages (a quick look)")
+    p.add_argument("--no-write", action="store_true",
+                   help="print only; do not update docs/dialogue-eval.md (never written for validation or --adapters)")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=_eval_remember)
+
+    p = ev.add_parser("summary", help="does the summary role say what happened in the exchange: write -> sheet -> "
+                                      "score, graded blind by two judges")
+    p.add_argument("step", choices=["write", "sheet", "score"],
+                   help="write: summaries of an open-eval transcript's exchanges; sheet: one blind sheet of one or "
+                        "more summary files and its key; score: two judges' grades per summary file")
+    p.add_argument("--transcript", type=Path, help="write: the open-eval transcript (`ohlora eval open answers`)")
+    p.add_argument("--adapters", type=Path, default=None, metavar="DIR",
+                   help="write: the summary role of the adapters in DIR (default: the committed weights/adapters)")
+    p.add_argument("--out", type=Path, help="write: the summaries file; sheet: the sheet (the key goes beside it)")
+    p.add_argument("--runs", type=Path, nargs="+", default=[], metavar="FILE", help="sheet, score: summary files")
+    p.add_argument("--key", type=Path, help="score: the key written with the sheet")
+    p.add_argument("--grades", type=Path, nargs="+", default=[], metavar="FILE", help="score: the judges' grades")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(func=_eval_summary)
+
 
 def add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dialogue", help="time to first token, decode tokens/s, where decode time goes, post-answer roles; "
@@ -230,6 +257,55 @@ def _eval(args: argparse.Namespace) -> int:
         path.write_text(f"# Dialogue evaluation\n\nWritten by `ohlora eval dialogue` ({stamp}, {machine_description()})."
                         f"\n\n{PERSONA_EVAL_CAVEAT}\n\n{body}", encoding="utf-8")
         print(f"written to {path}")
+    return 0
+
+
+def _eval_remember(args: argparse.Namespace) -> int:
+    from dialogue.evaluation.remember import extract, load_remember_set, report
+    from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm
+
+    items = load_remember_set(args.item_set)[:args.limit]  # a missing or malformed set is said before loading
+    adapters = args.adapters or ADAPTERS_DIR
+    llm = load_default_llm(threads=args.threads, adapters=args.adapters)
+    root = Path(__file__).resolve().parent.parent
+    body = report(args.item_set, extract(llm, items), adapters.resolve().relative_to(root)
+                  if adapters.resolve().is_relative_to(root) else adapters)
+    print(body)
+    if not args.no_write and args.item_set == "heldout" and args.adapters is None and args.limit is None:
+        from dialogue.evaluation.reports import EVAL_DOC
+        from weights.benchdoc import write_section
+
+        print(f"wrote {write_section('eval-remember', 'What the memory role stores (written test set)', body, EVAL_DOC)}")
+    return 0
+
+
+def _eval_summary(args: argparse.Namespace) -> int:
+    import json
+
+    from dialogue.evaluation import summaries
+
+    need = {"write": ("transcript", "out"), "sheet": ("runs", "out"), "score": ("runs", "key", "grades")}[args.step]
+    absent = [f"--{n}" for n in need if not getattr(args, n)]
+    if absent:
+        raise SystemExit(f"ohlora eval summary {args.step} needs {' and '.join(absent)}")
+    if args.step == "write":
+        if not args.transcript.exists():
+            raise SystemExit(f"no transcript at {args.transcript}: write one with `ohlora eval open answers`")
+        from dialogue.llm_loading import load_default_llm
+
+        llm = load_default_llm(threads=args.threads, adapters=args.adapters)
+        summaries.write_jsonl(summaries.summarise(llm, args.transcript), args.out)
+        print(f"wrote {args.out}")
+    elif args.step == "sheet":
+        text, key = summaries.sheet(args.runs)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        key_path = args.out.with_suffix(".key.json")
+        key_path.write_text(json.dumps(key, ensure_ascii=False, indent=0), encoding="utf-8")
+        print(f"wrote {args.out} ({len(key)} summaries) and {key_path} (keep it from the judges)")
+    else:
+        key = json.loads(args.key.read_text(encoding="utf-8"))
+        print(summaries.score(key, args.runs, args.grades))
     return 0
 
 

@@ -29,7 +29,7 @@ from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
 from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext, answer_prompt,
                                 expression_prompt, language_of, memory_prompt, summary_prompt)
-from dialogue.roles import (ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
+from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
                             parse_expression_lenient, parse_memories, parse_memories_lenient)
 
 log = logging.getLogger(__name__)
@@ -104,14 +104,15 @@ class PersonaChat:
         if close is not None:
             await close()
 
-    def _prompt(self, role: str, message: str, answer: str = "", ctx: TurnContext | None = None):
+    def _prompt(self, role: str, message: str, answer: str = "", ctx: TurnContext | None = None,
+                now: datetime | None = None):
         """The role's prompt in the form its backend speaks: our Gemma-formatted text for the adapters, chat
         messages for an instruction-tuned model (dialogue.chat_prompts)."""
         chat = api_for(self.llm, role) == "chat"
         if role == "answer":
             return chat_prompts.answer_messages(message, ctx) if chat else answer_prompt(message, ctx)
         if role == "memory":
-            return chat_prompts.memory_messages(message) if chat else memory_prompt(message)
+            return chat_prompts.memory_messages(message) if chat else memory_prompt(message, now)
         if role == "summary":
             return chat_prompts.summary_messages(message, answer) if chat else summary_prompt(message, answer)
         return chat_prompts.expression_messages(answer) if chat else expression_prompt(answer)
@@ -208,8 +209,8 @@ class PersonaChat:
             return
         if not answer and shown.strip():
             # a good beginning was shown but no continuation passed: close it rather than contradict it
-            answer = shown.rstrip() + "…"
-            yield TokenEvent("…")
+            answer = shown.rstrip() + CUT_SHORT[lang]
+            yield TokenEvent(CUT_SHORT[lang])
         elif not answer:
             answer = FALLBACK[lang]
             yield TokenEvent(answer)
@@ -316,7 +317,7 @@ class PersonaChat:
         # the three roles at once: an in-process engine decodes them in shared forward passes, a remote one in
         # parallel requests
         (raw_memory, timings["memory_s"]), (raw_summary, timings["summary_s"]), (raw_expr, timings["expression_s"]) = \
-            await asyncio.gather(self._role_text("memory", self._prompt("memory", message), 48),
+            await asyncio.gather(self._role_text("memory", self._prompt("memory", message, now=now), 48),
                                  self._role_text("summary", self._prompt("summary", message, answer), 40),
                                  self._role_text("expression", self._prompt("expression", message, answer), 20))
         memory = None

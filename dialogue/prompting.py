@@ -148,8 +148,10 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
     return past + _chat("\n".join(lines))
 
 
-def memory_prompt(message: str) -> str:
-    return _chat(f"기억할 것 / what to remember:\n{message}")
+def memory_prompt(message: str, now: datetime | None = None) -> str:
+    """The memory role's prompt; with `now`, the day it is, so that "next Friday" can be stored as its date."""
+    day = f"\n{time_tag(now, language_of(message))}" if now is not None else ""
+    return _chat(f"기억할 것 / what to remember:{day}\n{message}")
 
 
 SUMMARY_ANSWER_CHARS = 60  # the summary follows mostly from the message; a long answer only costs prefill
@@ -168,7 +170,7 @@ def role_prompt(role: str, message: str, answer: str, ctx: TurnContext) -> str:
     if role == "answer":
         return answer_prompt(message, ctx)
     if role == "memory":
-        return memory_prompt(message)
+        return memory_prompt(message, ctx.now)
     if role == "summary":
         return summary_prompt(message, answer)
     if role == "expression":

@@ -106,6 +106,12 @@ ENGINE_DOWN = {
     "ko": "앗, 미안해! 지금 잠깐 생각이 멈춰 버렸어 😅 조금 있다가 다시 말 걸어 줄래?",
     "en": "Oops, sorry! My thoughts froze for a moment 😅 Could you talk to me again in a little while?",
 }
+# A beginning was shown but no continuation passed the validator: she closes it in her own words instead of
+# stopping on a bare "…" (which reads as a broken answer) or contradicting what was shown.
+CUT_SHORT = {
+    "ko": "… 앗, 말이 꼬였어 😅",
+    "en": "… oops, I lost my words there 😅",
+}
 TOO_LONG = {
     "ko": "우와, 메시지가 너무 길어서 내가 한 번에 다 읽기 어려워! 조금만 짧게 나눠서 말해 줄래? 😊",
     "en": "Whoa, that message is too long for me to read in one go! Could you split it into shorter parts? 😊",

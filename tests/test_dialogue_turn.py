@@ -76,7 +76,8 @@ def test_wrong_weekday_is_regenerated_from_what_was_shown():
 def test_wrong_weekday_every_time_is_never_shown():
     llm = ScriptedLLM(["오늘은 월요일이야!", "월요일!", "화요일이야"])
     events = _turn(PersonaChat(llm), "오늘 무슨 요일이야?")
-    assert "요일" not in _text(events) and events[-1].text == "오늘은…"
+    # the shown beginning is closed in her words, never left on a bare "…"
+    assert "요일" not in _text(events) and events[-1].text == "오늘은… 앗, 말이 꼬였어 😅"
     llm = ScriptedLLM(["월요일이야!"] * 3)
     assert _turn(PersonaChat(llm), "오늘 무슨 요일이야?")[-1].text == FALLBACK["ko"]
 

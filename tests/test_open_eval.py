@@ -119,4 +119,4 @@ def test_a_persona_answer_counts_when_it_states_the_fact_asked_with_her_age_from
     assert not open_eval.persona_fact_hit(row("university", "en", "I study AI somewhere nice"))
     rows = [row("mbti", "en", "ENTJ, the commander!"), row("name", "ko", "몰라…")]
     text = open_eval.persona_report("heldout-persona", rows)
-    assert "facts right: 1/2 = 50.0%" in text and "`name-ko`" in text and "cut off (\"…\"): 1" in text
+    assert "facts right: 1/2 = 50.0%" in text and "`name-ko`" in text and "line): 1" in text

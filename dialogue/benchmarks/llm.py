@@ -196,7 +196,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
             async def run(role: str, prompt: str, n: int) -> None:
                 async for _ in engine.generate(role, prompt, max_new_tokens=n):
                     pass
-            await asyncio.gather(run("memory", memory_prompt(m), 48), run("summary", summary_prompt(m, answer), 40),
+            await asyncio.gather(run("memory", memory_prompt(m, NOW), 48), run("summary", summary_prompt(m, answer), 40),
                                  run("expression", expression_prompt(answer), 20))
 
         for (m, _, _), answer in zip(CONVERSATIONS, answers):

@@ -88,7 +88,7 @@ def evaluate(llm: InProcessLLM, turns: list[Turn], answer_turns: set[str] | None
                 s.persona_correct += hit
                 if not hit:
                     s.failures.append(f"{t.message} → {answer!r} (expected {', '.join(t.facts)})")
-        mem = llm.generate_text("memory", memory_prompt(t.message), max_new_tokens=24).text.strip()
+        mem = llm.generate_text("memory", memory_prompt(t.message, t.now), max_new_tokens=24).text.strip()
         parsed = parse_memory(mem)
         s.raw_valid["memory"] += (parsed is not None) or mem == ""
         s.memory_turns += 1

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from dialogue.conversation import PersonaChat, visible_summary
 from dialogue.data.written import json_lines
 from dialogue.interfaces import Memory, TurnDone
+from dialogue.roles import CUT_SHORT
 
 RUBRIC = """\
 Grade each answer ACCEPT or REJECT. Accept only if every point holds:
@@ -170,7 +171,7 @@ def persona_report(name: str, rows: list[dict]) -> str:
         k = sum(hits[i] for i in ids)
         return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
 
-    cut = sum(r["answer"].rstrip().endswith("…") for r in rows)
+    cut = sum(r["answer"].rstrip().endswith(("…", *CUT_SHORT.values())) for r in rows)
     lines = [f"# Persona facts: {name}", "",
              f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). {len(rows)} "
              f"questions about her facts from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl`, written by "
@@ -178,7 +179,7 @@ def persona_report(name: str, rows: list[dict]) -> str:
              "states the fact asked (her age from the question's date).", "",
              f"- **facts right: {pct(lambda r: True)}** (target ≥ 95%)",
              f"- Korean: {pct(lambda r: r['lang'] == 'ko')}; English: {pct(lambda r: r['lang'] == 'en')}",
-             f"- answers that end cut off (\"…\"): {cut}", "", "| fact | right |", "|---|---|"]
+             f"- answers cut off (ending on \"…\", or closed by her \"말이 꼬였어\" line): {cut}", "", "| fact | right |", "|---|---|"]
     lines += [f"| {a} | {pct(lambda r, a=a: r['aspect'] == a)} |" for a in PERSONA_FACT_WORDS
               if any(r["aspect"] == a for r in rows)]
     lines += ["", "## Misses", ""]
