@@ -87,6 +87,8 @@ def test_memory_training_thins_the_examples_that_store_nothing():
     assert sum("[job: nurse]" in c for _, c in examples) == 10
     assert examples == role_examples(turns, "memory")  # the same ones every run
     assert len(role_examples(turns, "summary")) == 100
+    # data that tells no fact at all is kept whole rather than thinned to nothing
+    assert len(role_examples(turns[10:], "memory")) == 90
 
 
 def _summary_run(path, rows):

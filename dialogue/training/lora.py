@@ -108,6 +108,8 @@ def _kept_for_training(turns: list[Turn], role: str) -> list[Turn]:
     if role != "memory":
         return turns
     told = [t for t in turns if t.target("memory")]
+    if not told:  # nothing to balance against: thinning would leave no examples at all
+        return turns
     empty = sorted((t for t in turns if not t.target("memory")),
                    key=lambda t: hashlib.sha256(t.id.encode()).hexdigest())
     keep = {t.id for t in empty[:int(len(told) * MEMORY_EMPTY_PER_FACT)]}
@@ -338,6 +340,9 @@ def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: ra
     examples = role_examples(train_turns, cfg.role)
     if cfg.max_examples and len(examples) > cfg.max_examples:
         examples = rng.sample(examples, cfg.max_examples)
+    if not examples:
+        raise ValueError(f"the {cfg.role} role has no training examples in the {cfg.data!r} data "
+                         f"({len(train_turns)} turns): check the data files (dialogue/data/) or choose another --data")
     train = encode(tokenizer, examples)
     held = encode(tokenizer, role_examples(held_turns, cfg.role))
     held_sample = held if len(held) <= cfg.held_out_eval_limit else rng.sample(held, cfg.held_out_eval_limit)
