@@ -99,6 +99,7 @@ _CHOICES = {
     "server.log_level": ("debug", "info", "warning", "error"),
     "avatar.device": ("auto", "cpu", "cuda"),
     "avatar.path": ("auto", "exact", "atlas"),
+    "avatar.blink": ("lids", "control"),
 }
 _RANGES = {
     "server.port": (0, 65535),

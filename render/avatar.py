@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -40,6 +41,9 @@ class AvatarConfig:
     # error target (docs/benchmarks.md) and each 1024² refinement render holds ~0.4 GB while it runs
     refine: bool = False
     atlas_levels: tuple[int, ...] = (256, 512)
+    # lids: a blink draws her eyelids shut over the rendered frame (render/lids.py; needs MediaPipe, the
+    # `vectors` extra); control: a blink moves the eyes control to its lower end (a squint, no closed eyes)
+    blink: str = "lids"
 
 
 def persona_seed() -> int:
@@ -59,6 +63,8 @@ class AvatarRenderer:
         self.cfg = cfg or AvatarConfig()
         if self.cfg.path not in ("auto", "exact", "atlas"):
             raise ValueError(f"unknown render path '{self.cfg.path}'; use auto, exact or atlas")
+        if self.cfg.blink not in ("lids", "control"):
+            raise ValueError(f"unknown blink '{self.cfg.blink}'; use lids or control")
         if self.cfg.max_batch < 1 or self.cfg.encode_threads < 1:
             raise ValueError("max_batch and encode_threads must be at least 1")
         self.log = log
@@ -71,6 +77,7 @@ class AvatarRenderer:
         self.loop: RenderLoop | None = None
         self._encoder: concurrent.futures.ThreadPoolExecutor | None = None
         self.path = ""
+        self.eyelids = None  # render.lids.Eyelids when blinks close the lids
 
     # exposed for tests and benchmarks that bring their own generator and directions
     def start_with(self, gen, directions, atlas_options: dict | None = None) -> None:
@@ -89,10 +96,40 @@ class AvatarRenderer:
             levels = tuple(s for s in self.cfg.atlas_levels if s <= gen.resolution) or (gen.resolution,)
             self.source = AtlasSource(self.walk, levels, self.cfg.refine, atlas_options)
             self.source.load(self.seed)
+        self.eyelids = self._eyelids()
         self._encoder = concurrent.futures.ThreadPoolExecutor(self.cfg.encode_threads, thread_name_prefix="jpeg")
-        self.loop = RenderLoop(self.source, self._encoder, self.cfg.max_batch)
+        self.loop = RenderLoop(self.source, self._encoder, self.cfg.max_batch, eyelids=self.eyelids)
         self.loop.start()
         self.log(f"avatar: {self.path} path on {gen.device.type}, face {self.seed}, controls {', '.join(self.names)}")
+
+    def _eyelids(self):
+        """The persona's eyelids, ready before the first frame; None where blinks use the eyes control."""
+        from render.lids import Eyelids
+
+        if self.cfg.blink != "lids" or "eyes" not in self.names:
+            return None
+        if not Eyelids.available():
+            self.log("avatar: MediaPipe is not installed (pip install -e '.[vectors]'): blinks squint instead of "
+                     "closing the eyes")
+            return None
+        if self.path == "exact":
+            size = min(256, self.walk.gen.resolution)
+
+            def render(seed: int, controls: np.ndarray) -> np.ndarray:
+                face = self.walk.face(seed)
+                return self.walk.render([face] * len(controls), controls, size).numpy()
+        else:
+            size = min(256, max(self.source.levels))
+
+            def render(seed: int, controls: np.ndarray) -> np.ndarray:
+                return self.source.atlases[seed].render(controls, size).numpy()
+        t0 = time.perf_counter()
+        eyelids = Eyelids(self.names, self.ranges, render, log=self.log)
+        eyelids.prepare(self.seed)
+        if self.seed not in eyelids.tables:
+            return None
+        self.log(f"avatar: blinks close her eyelids (lid table in {time.perf_counter() - t0:.1f} s)")
+        return eyelids
 
     def _load(self) -> None:
         from render.directions import load_directions
@@ -124,7 +161,8 @@ class AvatarRenderer:
         if self.path == "atlas" and size > max(self.source.levels):
             raise ValueError(f"the atlas path serves frames up to {max(self.source.levels)}²; ask for a smaller size")
         seed = self.seed if seed is None else seed
-        timeline = ExpressionTimeline(self.names, self.ranges, seed=seed, speech=self.speech)
+        timeline = ExpressionTimeline(self.names, self.ranges, seed=seed, speech=self.speech,
+                                      lid_blinks=self.eyelids is not None)
         session = AvatarSession(self.loop, timeline, size=size, fps=fps, quality=quality, seed=seed, clock=clock)
         self.loop.add(session)
         return session

@@ -129,7 +129,10 @@ class AvatarSession:
             self._seq += 1
             self._slot += 1
             self._inflight += 1
-        req.controls = self.controls_at(req.slot / self.fps)
+        t = req.slot / self.fps
+        with self._tl_lock:
+            req.controls = self.timeline.controls_list(t)
+            req.blink = self.timeline.blink(t) if self.timeline.lid_blinks else 0.0
         if req.seq % 600 == 599:  # a long session keeps only recent history
             with self._tl_lock:
                 self.timeline.forget_before(req.slot / self.fps - 10.0)

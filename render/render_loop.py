@@ -48,6 +48,7 @@ class FrameRequest:
     seq: int
     slot: int
     controls: list[float] = field(default_factory=list)
+    blink: float = 0.0  # eyelid closure in [0, 1] the renderer draws (`render.lids`), when the session's blinks use it
     taken: float = 0.0  # perf_counter when the loop took it
 
 
@@ -55,8 +56,9 @@ class RenderLoop:
     """One per device: gathers due frames of all sessions into batches, renders, hands them to encoders."""
 
     def __init__(self, source, encoder: concurrent.futures.Executor, max_batch: int = 16,
-                 lookahead_s: float = 0.1) -> None:
-        self.source, self.encoder = source, encoder
+                 lookahead_s: float = 0.1, eyelids=None) -> None:
+        """eyelids: a `render.lids.Eyelids` that closes the lids of frames whose request has a blink."""
+        self.source, self.encoder, self.eyelids = source, encoder, eyelids
         self.max_batch, self.lookahead_s = max_batch, lookahead_s
         self.sessions: list[StreamingSession] = []
         self._wake = threading.Event()
@@ -154,6 +156,8 @@ class RenderLoop:
                 continue
             try:
                 frames = self.source.render(requests)
+                if self.eyelids is not None:
+                    frames = self.eyelids.apply(requests, frames)
             except Exception as e:
                 self.failures += 1
                 for r in requests:

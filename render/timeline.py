@@ -170,9 +170,11 @@ class ExpressionTimeline:
 
     def __init__(self, names: tuple[str, ...] | list[str], ranges: dict[str, tuple[float, float]],
                  seed: int = 0, config: TimelineConfig | None = None,
-                 speech: tuple[float | None, float] | None = None):
+                 speech: tuple[float | None, float] | None = None, lid_blinks: bool = False):
         """speech: the mouth values (closed lips, open mouth) a syllable moves between; closed None means the
-        mouth's current expression, and the default is (None, 0.8 × the range's top)."""
+        mouth's current expression, and the default is (None, 0.8 × the range's top).
+        lid_blinks: the renderer closes the eyelids itself (`render.lids`) from `blink(t)`, so blinks leave
+        the eyes control alone; otherwise a blink pulls the eyes control to the bottom of its range."""
         missing = [n for n in names if n not in ranges]
         if missing:
             raise ValueError(f"no range for control(s) {', '.join(missing)}")
@@ -183,6 +185,7 @@ class ExpressionTimeline:
         self.names = tuple(names)
         self.ranges = {n: (float(ranges[n][0]), float(ranges[n][1])) for n in self.names}
         self.seed = seed
+        self.lid_blinks = bool(lid_blinks)
         self.cfg = config or TimelineConfig()
         self._base = {n: SpringTrack(self.cfg.expression_omega) for n in self.names}
         # -1..1: > 0 how far the mouth is opened toward the open value by speaking, < 0 closed toward the closed one
@@ -307,6 +310,10 @@ class ExpressionTimeline:
         self._extend_blinks(t1)
         return self._blinks[bisect.bisect_left(self._blinks, t0):bisect.bisect_left(self._blinks, t1)]
 
+    def blink(self, t: float) -> float:
+        """How far the eyelids are closed by a blink at time t: 0 open (as the expression says), 1 shut."""
+        return self._blink_closure(t)
+
     def _blink_closure(self, t: float) -> float:
         """0 = open as the expression says, 1 = fully closed."""
         cfg = self.cfg
@@ -353,7 +360,7 @@ class ExpressionTimeline:
             x = self._base[name].value(t) + self._idle_offset(name, t)
             if name == "mouth":
                 x += self._speech_offset(self._speech.value(t), x)
-            elif name == "eyes":
+            elif name == "eyes" and not self.lid_blinks:
                 x += self._blink_closure(t) * (lo - x)
             out[name] = min(max(x, lo), hi)
         return out

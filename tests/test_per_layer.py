@@ -186,6 +186,9 @@ def test_fidelity_measures_identity_and_the_change_outside_the_region():
     lines = [t for t, _, _ in fid.targets()]
     assert any(t.startswith("blink") for t in lines) and any(t.startswith("speech") for t in lines)
     assert "| eyes | -1.00 |" in fid.table()
+    # the drawn blink is measured on every neutral face; flat grey has no face, so it reads as unmeasured
+    assert fid.lids is not None and np.isnan(fid.lids.ear_shut).all() and "blink (lids shut)" in fid.table()
+    assert any(t.startswith("blink: EAR ≤ 0.1 with the lids shut") and not ok for t, _, ok in fid.targets())
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

