@@ -171,36 +171,37 @@ def _band(points: np.ndarray, inner: list[int], outer: list[int]) -> list[tuple[
 def _warp_triangles(grid: np.ndarray, origin: tuple[int, int], src: np.ndarray, dst: np.ndarray,
                     tris: np.ndarray) -> None:
     """Write into grid (pixel of the box at `origin` → source pixel) the piecewise-affine map taking the dst
-    triangles onto the src ones; pixels outside every triangle keep their value."""
+    triangles onto the src ones; pixels outside every triangle keep their value.
+
+    Each pixel's triangle comes from rasterizing the triangles' indices (outlines first, so the pixels on a
+    shared edge belong to one of its triangles, whose maps agree there); then one affine map per pixel."""
     h, w = grid.shape[:2]
-    lo = np.floor(dst.min(0)).astype(int) - np.array(origin)
-    hi = np.ceil(dst.max(0)).astype(int) + 1 - np.array(origin)
-    x0, y0 = max(lo[0], 0), max(lo[1], 0)
-    x1, y1 = min(hi[0], w), min(hi[1], h)
-    if x1 <= x0 or y1 <= y0:
+    d = dst - np.array(origin, np.float64)
+    e1, e2 = d[tris[:, 1]] - d[tris[:, 0]], d[tris[:, 2]] - d[tris[:, 0]]
+    area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    keep = np.nonzero(np.abs(area) > 1e-6)[0]  # a triangle squeezed flat (the eye's opening, shut) covers nothing
+    if not len(keep):
         return
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    p = np.stack([xs.ravel() + origin[0], ys.ravel() + origin[1]], 1).astype(np.float64)  # [P, 2] frame pixels
-    d0, d1, d2 = dst[tris[:, 0]], dst[tris[:, 1]], dst[tris[:, 2]]
-    e1, e2 = d1 - d0, d2 - d0
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]  # [T]
-    ok = np.abs(det) > 1e-9  # a triangle squeezed flat (the eye's opening, shut) covers nothing
-    det = np.where(ok, det, 1.0)
-    rel = p[:, None, :] - d0[None]  # [P, T, 2]
-    b1 = (rel[..., 0] * e2[:, 1] - rel[..., 1] * e2[:, 0]) / det
-    b2 = (e1[:, 0] * rel[..., 1] - e1[:, 1] * rel[..., 0]) / det
-    b0 = 1 - b1 - b2
-    worst = np.where(ok[None], np.minimum(np.minimum(b0, b1), b2), -np.inf)
-    best = worst.argmax(1)
-    rows = np.nonzero(worst[np.arange(len(p)), best] >= -1e-6)[0]
-    if not len(rows):
+    index = np.full((h, w), -1, np.int32)
+    polys = [np.round(d[tris[k]] * 16).astype(np.int32) for k in keep]  # 4 fractional bits
+    for k, poly in zip(keep, polys):
+        cv2.polylines(index, [poly], True, int(k), 1, cv2.LINE_8, shift=4)
+    for k, poly in zip(keep, polys):
+        cv2.fillConvexPoly(index, poly, int(k), cv2.LINE_8, shift=4)
+    ys, xs = np.nonzero(index >= 0)
+    if not len(ys):
         return
-    k = best[rows]
-    s = (b0[rows, k, None] * src[tris[k, 0]] + b1[rows, k, None] * src[tris[k, 1]]
-         + b2[rows, k, None] * src[tris[k, 2]])
-    sub = grid[y0:y1, x0:x1].reshape(-1, 2)
-    sub[rows] = s
-    grid[y0:y1, x0:x1] = sub.reshape(y1 - y0, x1 - x0, 2)
+    # barycentric coordinates in the pixel's triangle ((x, y, 1) = b @ corners), clamped into it so that a
+    # pixel on an edge never samples beyond the triangle (past a shut lid's edge, into the eye)
+    dst_h = np.concatenate([d[tris], np.ones((len(tris), 3, 1))], -1)      # [T, 3, 3] rows (x, y, 1)
+    inv = np.zeros_like(dst_h)
+    ok = np.abs(area) > 1e-6
+    inv[ok] = np.linalg.inv(dst_h[ok])
+    k = index[ys, xs]
+    p = np.stack([xs, ys, np.ones_like(xs)], 1).astype(np.float64)         # [P, 3]
+    b = np.clip(np.einsum("pi,pij->pj", p, inv[k]), 0.0, None)
+    b /= b.sum(1, keepdims=True)
+    grid[ys, xs] = np.einsum("pj,pjc->pc", b, src[tris[k]])
 
 
 # The controls that move the eyes in the frame, and how many nodes each gets in a face's lid table (0 is one).
