@@ -162,3 +162,33 @@ def test_eyelids_close_only_blinking_frames_and_a_face_without_a_mesh_keeps_stre
         threading.Event().wait(0.02)
     assert "no atlas" in eyelids.errors[2]
     assert eyelids.apply([_request(2, 1.0)], [img])[0] is img       # and it keeps streaming without lids
+
+
+@pytest.mark.real_weights
+def test_the_persona_blinks_shut_on_the_real_generator(face_generator):
+    pytest.importorskip("mediapipe")
+    from render.directions import load_directions
+    from render.face_mesh import FaceMesh
+    from render.vectors.scoring import scores_from_landmarks
+    from render.walk import LatentWalk
+    from weights.manifest import load_persona
+
+    directions = load_directions()
+    walk = LatentWalk(face_generator, directions)
+    seed = load_persona()[0]
+    face = walk.face(seed)
+    mesh = FaceMesh(refine=True)
+    table = EyelidTable.build(directions.names, directions.ranges,
+                              lambda c: walk.render([face] * len(c), c, 256).numpy(), mesh.landmarks)
+    controls = np.zeros((1, len(directions.names)), np.float32)
+    controls[0, directions.names.index("yaw")] = 0.3  # between the table's nodes: a head mid-sway
+    frame = walk.render([face], controls, 256)[0].numpy()
+    geometry = table.geometry(controls[0], 256)
+    shut = geometry.close(frame, 1.0)
+    ear_open, ear_shut = scores_from_landmarks(mesh.landmarks(np.stack([frame, shut])))["eyes"]
+    assert ear_open > 0.25 and ear_shut < 0.6 * ear_open   # the mesh sees her eyes shut
+    x0, y0, x1, y1 = geometry.box()
+    outside = np.ones(frame.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(shut[outside], frame[outside])
+    mesh.close()
