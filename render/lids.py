@@ -179,7 +179,8 @@ def _warp_triangles(grid: np.ndarray, origin: tuple[int, int], src: np.ndarray, 
     d = dst - np.array(origin, np.float64)
     e1, e2 = d[tris[:, 1]] - d[tris[:, 0]], d[tris[:, 2]] - d[tris[:, 0]]
     area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    keep = np.nonzero(np.abs(area) > 1e-6)[0]  # a triangle squeezed flat (the eye's opening, shut) covers nothing
+    ok = np.abs(area) > 1e-6  # a triangle squeezed flat (the eye's opening, shut) covers nothing
+    keep = np.nonzero(ok)[0]
     if not len(keep):
         return
     index = np.full((h, w), -1, np.int32)
@@ -195,7 +196,6 @@ def _warp_triangles(grid: np.ndarray, origin: tuple[int, int], src: np.ndarray, 
     # pixel on an edge never samples beyond the triangle (past a shut lid's edge, into the eye)
     dst_h = np.concatenate([d[tris], np.ones((len(tris), 3, 1))], -1)      # [T, 3, 3] rows (x, y, 1)
     inv = np.zeros_like(dst_h)
-    ok = np.abs(area) > 1e-6
     inv[ok] = np.linalg.inv(dst_h[ok])
     k = index[ys, xs]
     p = np.stack([xs, ys, np.ones_like(xs)], 1).astype(np.float64)         # [P, 3]

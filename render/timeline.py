@@ -312,10 +312,6 @@ class ExpressionTimeline:
 
     def blink(self, t: float) -> float:
         """How far the eyelids are closed by a blink at time t: 0 open (as the expression says), 1 shut."""
-        return self._blink_closure(t)
-
-    def _blink_closure(self, t: float) -> float:
-        """0 = open as the expression says, 1 = fully closed."""
         cfg = self.cfg
         window = cfg.blink_closed_s + 12.0 / cfg.blink_omega  # the tail after that is < 1e-4
         total = 0.0
@@ -361,7 +357,7 @@ class ExpressionTimeline:
             if name == "mouth":
                 x += self._speech_offset(self._speech.value(t), x)
             elif name == "eyes" and not self.lid_blinks:
-                x += self._blink_closure(t) * (lo - x)
+                x += self.blink(t) * (lo - x)
             out[name] = min(max(x, lo), hi)
         return out
 
