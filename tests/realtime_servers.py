@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -107,6 +108,7 @@ class ServerProcess(LoopbackListener):
         self.fake = fake
         self.proc: subprocess.Popen | None = None
         self.engines: dict[str, str] = {}
+        self.starts = 0
 
     def start(self, timeout: float = 300.0) -> "ServerProcess":
         cmd = [sys.executable, "-m", "tests.realtime_test_serve", "--port", str(self.port)]
@@ -117,7 +119,9 @@ class ServerProcess(LoopbackListener):
         # glibc handing big buffers back to the OS after every operation doubles the render's CPU time
         env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_="17179869184")
         logs = ROOT / ".pytest_cache" if (ROOT / ".pytest_cache").exists() else Path(tempfile.gettempdir())
-        self.log_path = logs / f"server-{self.port}.log"
+        # one log per start: a restart on the same port must not read (or be overwritten by) the last one's
+        self.starts += 1
+        self.log_path = logs / f"server-{self.port}-{self.starts}.log"
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -143,7 +147,11 @@ class ServerProcess(LoopbackListener):
         log = self.log_path.read_text(encoding="utf-8", errors="replace")
         line = next((s for s in log.splitlines() if s.startswith("engines: ")), None)
         assert line, f"the test server did not say which engines it runs:\n{log[-2000:]}"
-        return dict(item.split("=", 1) for item in line.removeprefix("engines: ").split())
+        # a native library's log can land on the same line (it writes to the shared fd unbuffered): read the
+        # three named fields, whatever else shares the line
+        found = dict(re.findall(r"\b(avatar|chat|matte)=(real|fake|none)\b", line))
+        assert len(found) == 3, f"the test server's engines line is unreadable: {line!r}\n{log[-2000:]}"
+        return found
 
     def stop(self) -> int | None:
         if self.proc is None:

@@ -9,6 +9,7 @@ first line of output says which ran (tests.realtime_servers.ServerProcess.engine
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def main() -> None:
     cfg = load_config(overrides={"server.port": args.port, **parse_set_flags(args.set)})
     configure_logging(cfg.server.log_format, "warning")
     engines, which = build(cfg, set(args.fake), args.cache)
-    print(which, flush=True)
+    sys.stdout.write(which + "\n")  # one write, so a native library's log cannot split the line
+    sys.stdout.flush()
     serve_until_signalled(create_app(cfg, engines), "127.0.0.1", args.port)
 
 
