@@ -46,6 +46,19 @@ def test_a_broken_line_is_named(tmp_path, monkeypatch):
         written.memory_cases()
 
 
+def test_a_second_validation_writer_lands_in_validation_and_other_tasks_files_do_not(tmp_path, monkeypatch):
+    case = {"previous": "p", "message": "m", "label": "changed", "lang": "en"}
+    for folder, name in (("topic", "w.jsonl"), ("validation", "topic.jsonl"), ("validation", "topic-writerY.jsonl"),
+                         ("validation", "topicality.jsonl"), ("heldout", "topic.jsonl")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(json.dumps(dict(case, message=f"{folder}/{name}")) + "\n",
+                                              encoding="utf-8")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    split_of = {r["message"]: r["split"] for r in written.topic_rows()}
+    assert split_of == {"topic/w.jsonl": "train", "validation/topic.jsonl": "val",
+                        "validation/topic-writerY.jsonl": "val", "heldout/topic.jsonl": "test"}
+
+
 def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicates():
     from dialogue.data.dedupe import dropped_ids, near_duplicates
     from dialogue.data.turns import written_turns

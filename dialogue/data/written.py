@@ -84,9 +84,10 @@ def task_files(task: str) -> list[tuple[Path, str]]:
     """(file, split) of every written file of a task ('ethics', 'memory', 'topic', 'open', 'persona')."""
     files = [(p, "train") for p in sorted((WRITTEN_DIR / task).glob("*.jsonl"))]
     for folder, split in SPLIT_FOLDERS.items():
-        p = WRITTEN_DIR / folder / f"{task}.jsonl"
-        if p.exists():
-            files.append((p, split))
+        # `<task>.jsonl` and any further writer's `<task>-<writer>.jsonl`
+        for p in sorted((WRITTEN_DIR / folder).glob(f"{task}*.jsonl")):
+            if p.stem == task or p.stem.startswith(task + "-"):
+                files.append((p, split))
     return files
 
 
