@@ -132,7 +132,7 @@ class AvatarSession:
         t = req.slot / self.fps
         with self._tl_lock:
             req.controls = self.timeline.controls_list(t)
-            req.blink = self.timeline.blink(t) if self.timeline.lid_blinks else 0.0
+            req.blink = self.timeline.eyelids(t) if self.timeline.lid_blinks else 0.0
         if req.seq % 600 == 599:  # a long session keeps only recent history
             with self._tl_lock:
                 self.timeline.forget_before(req.slot / self.fps - 10.0)

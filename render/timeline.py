@@ -6,7 +6,8 @@ closed form: x(τ) = g + (c1 + c2 τ) e^(−ωτ). A new target only changes the
 control values are continuous in value *and* velocity however events interleave, and any time can be
 queried in any order. Three layers add up per control:
 
-- expression base (eyes, mouth, yaw …): eases toward the level an answer asks for (`set_expression`);
+- expression base (eyes, mouth, yaw …): eases toward the level an answer asks for (`set_expression`); with
+  drawn eyelids (`lid_blinks`) the "closed" and "small" eye levels lower the lids (`eyelids(t)`) instead;
 - idle motion: a slow irregular sway of the head and a breathing rhythm (sums of incommensurate sines
   with seeded phases), and blinks at irregular intervals (a renewal process with a gamma distribution,
   now and then a double blink), each blink the spring's response to a short "closed" pulse;
@@ -28,6 +29,9 @@ from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
 # Fraction of the control's range (negative side for < 0, positive side for > 0) each level asks for.
 _EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True))
+# With drawn eyelids the narrowed levels lower the lids instead (how far shut, 0..1): the eyes control's negative
+# side is a squint that changes who she is (docs/expression-directions.md), the lids leave the rest of her alone.
+_EYE_LIDS = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
 _MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
 # Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
 _HEAD_FRACTION = dict(zip(HEAD_LEVELS, (0.75, 0.35, 0.0, -0.35, -0.75), strict=True))
@@ -43,6 +47,7 @@ class TimelineConfig:
     double_blink_p: float = 0.08
     blink_closed_s: float = 0.08     # how long the "closed" pulse lasts
     blink_omega: float = 60.0        # spring rate of the lids: a blink takes ≈ 0.2 s
+    lid_omega: float = 12.0          # lids easing into an expression's narrowed or shut eyes: ≈ 0.4 s
     expression_omega: float = 6.0    # ≈ 0.8 s to settle into a new expression
     speech_omega: float = 55.0       # fast enough for a 0.16 s syllable to reach most of its open and closed targets
     syllable_s: float = 0.16
@@ -173,8 +178,9 @@ class ExpressionTimeline:
                  speech: tuple[float | None, float] | None = None, lid_blinks: bool = False):
         """speech: the mouth values (closed lips, open mouth) a syllable moves between; closed None means the
         mouth's current expression, and the default is (None, 0.8 × the range's top).
-        lid_blinks: the renderer closes the eyelids itself (`render.lids`) from `blink(t)`, so blinks leave
-        the eyes control alone; otherwise a blink pulls the eyes control to the bottom of its range."""
+        lid_blinks: the renderer draws the eyelids itself (`render.lids`) from `eyelids(t)`: blinks and the
+        "closed" and "small" eye levels lower the lids and leave the eyes control alone; otherwise a blink pulls
+        the eyes control to the bottom of its range and those levels move it down its negative side."""
         missing = [n for n in names if n not in ranges]
         if missing:
             raise ValueError(f"no range for control(s) {', '.join(missing)}")
@@ -188,6 +194,7 @@ class ExpressionTimeline:
         self.lid_blinks = bool(lid_blinks)
         self.cfg = config or TimelineConfig()
         self._base = {n: SpringTrack(self.cfg.expression_omega) for n in self.names}
+        self._lids = SpringTrack(self.cfg.lid_omega)  # the expression's lid closure (lid_blinks only)
         # -1..1: > 0 how far the mouth is opened toward the open value by speaking, < 0 closed toward the closed one
         self._speech = SpringTrack(self.cfg.speech_omega)
         top = self.ranges["mouth"][1] if "mouth" in self.ranges else 0.0
@@ -213,8 +220,13 @@ class ExpressionTimeline:
             if value not in levels:
                 raise ValueError(f"unknown {name if name != 'yaw' else 'head'} level '{value}'; "
                                  f"use one of {', '.join(levels)}")
-            if name in self._base:
-                self._base[name].schedule(at, self._level(name, levels[value]))
+            if name not in self._base:
+                continue
+            fraction = levels[value]
+            if name == "eyes" and self.lid_blinks:
+                self._lids.schedule(at, _EYE_LIDS[value])
+                fraction = max(fraction, 0.0)
+            self._base[name].schedule(at, self._level(name, fraction))
 
     def set_targets(self, targets: dict[str, float], at: float = 0.0) -> None:
         """Ease controls toward raw values (clamped to their ranges); unnamed controls keep their target."""
@@ -261,7 +273,7 @@ class ExpressionTimeline:
         self._speech.cut(at)
         self._speech.schedule(at, 0.0)
         self._speech_cursor = at
-        for track in self._base.values():
+        for track in (*self._base.values(), self._lids):
             track.cut(at)
             track.schedule(at, 0.0)
 
@@ -277,7 +289,7 @@ class ExpressionTimeline:
 
     def forget_before(self, t: float) -> None:
         """Let go of events and blinks before t; values at times >= t stay exactly the same."""
-        for track in (*self._base.values(), self._speech):
+        for track in (*self._base.values(), self._speech, self._lids):
             track.forget_before(t)
         window = self.cfg.blink_closed_s + 12.0 / self.cfg.blink_omega + 1.0
         del self._blinks[:bisect.bisect_left(self._blinks, t - window)]
@@ -319,6 +331,12 @@ class ExpressionTimeline:
             tau = t - s
             total += _step_response(tau, cfg.blink_omega) - _step_response(tau - cfg.blink_closed_s, cfg.blink_omega)
         return min(total, 1.0)
+
+    def eyelids(self, t: float) -> float:
+        """How far the drawn eyelids are shut at time t (0 open, 1 shut): the expression's closure, and a
+        blink closing whatever is still open."""
+        held = min(max(self._lids.value(t), 0.0), 1.0)
+        return held + (1.0 - held) * self.blink(t)
 
     def _idle_offset(self, name: str, t: float) -> float:
         cfg = self.cfg

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from render.lids import LOWER_LIDS, UPPER_LIDS, EyelidTable, Eyelids, LidGeometry
-from render.timeline import ExpressionTimeline
+from render.timeline import ExpressionTimeline, TimelineConfig
 
 SIZE = 128
 SKIN, WHITE, IRIS = (205, 160, 140), (245, 245, 240), (40, 30, 30)
@@ -126,6 +126,35 @@ def test_with_lid_blinks_the_timeline_hands_the_blink_to_the_renderer():
     assert abs(lids.controls(t)["eyes"]) < 0.1                         # with lids: the expression stays
     before = lids.blink_times(0.0, 30.0)[0] - 0.05                  # just before the first blink: open
     assert lids.blink(before) == 0.0 and abs(lids.controls(before)["eyes"] - squint.controls(before)["eyes"]) < 1e-9
+
+
+def test_with_lid_blinks_narrowed_and_closed_eyes_lower_the_lids_instead_of_squinting():
+    still = TimelineConfig(blink_mean_s=1e6, blink_min_s=1e6)  # no blinks: only the expression moves the lids
+    squint = ExpressionTimeline(NAMES, RANGES, seed=5, config=still)
+    lids = ExpressionTimeline(NAMES, RANGES, seed=5, config=still, lid_blinks=True)
+    for tl in (squint, lids):
+        tl.set_expression(eyes="closed", at=1.0)
+    assert lids.eyelids(0.9) == 0.0
+    assert lids.eyelids(3.0) > 0.97                                   # shut and held
+    assert squint.controls(3.0)["eyes"] < 0.8 * RANGES["eyes"][0]      # the squint instead
+    assert abs(lids.controls(3.0)["eyes"] - squint.controls(0.9)["eyes"]) < 0.05  # eyes control left alone
+    lids.set_expression(eyes="small", at=3.0)
+    assert 0.3 < lids.eyelids(6.0) < 0.5 and lids.controls(6.0)["eyes"] > -0.05
+    lids.set_expression(eyes="wide", at=6.0)                          # widening still uses the control
+    assert lids.eyelids(9.0) < 0.01 and lids.controls(9.0)["eyes"] > 0.3 * RANGES["eyes"][1]
+    lids.set_expression(eyes="small", at=9.0)
+    lids.cancel(12.0)                                                 # barge-in opens them again
+    assert lids.eyelids(15.0) < 0.01
+
+
+def test_a_blink_from_half_shut_lids_still_shuts_them():
+    lids = ExpressionTimeline(NAMES, RANGES, seed=5, lid_blinks=True)
+    lids.set_expression(eyes="small", at=0.0)
+    start = lids.blink_times(2.0, 60.0)[0]  # the lids have settled at "small" by then
+    ts = np.arange(start, start + 0.4, 0.005)
+    assert 0.3 < lids.eyelids(start - 0.01) < 0.5
+    assert max(lids.eyelids(t) for t in ts) > 0.95
+    assert all(lids.eyelids(t) >= lids.blink(t) for t in ts)
 
 
 class _Session(SimpleNamespace):
