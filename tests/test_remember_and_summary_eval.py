@@ -89,6 +89,11 @@ def test_memory_training_thins_the_examples_that_store_nothing():
     assert len(role_examples(turns, "summary")) == 100
     # data that tells no fact at all is kept whole rather than thinned to nothing
     assert len(role_examples(turns[10:], "memory")) == 90
+    # the empty examples written beside facts ("tells" conversations) are kept before the others
+    tells = [Turn(f"t{i}", "written:tells", "en", datetime(2026, 1, 1), "", "", f"only a mood {i}", "answer", "",
+                  "summary", {"eyes": "normal", "mouth": "normal", "head": "none"}, (), ()) for i in range(100, 105)]
+    kept = [p for p, _ in role_examples(turns + tells, "memory")]
+    assert all(any(f"only a mood {i}" in p for p in kept) for i in range(100, 105))
 
 
 def _summary_run(path, rows):

@@ -101,6 +101,8 @@ class TrainReport:
 # learned to store nothing (fact recall 6% on the written validation set), so a run keeps at most this many
 # empty examples per example with facts, the same ones every run (by turn id). 1.0 stores on 4.5% of
 # validation messages that tell nothing; 0.7 recalled more but stored on half of them (docs/dialogue-eval.md).
+# The empty examples of fact-telling conversations (category "tells": moods, hypotheticals, denials written
+# beside the facts, in the same voices) are kept first: they are the ones that teach where a fact stops.
 MEMORY_EMPTY_PER_FACT = 1.0
 
 
@@ -111,7 +113,7 @@ def _kept_for_training(turns: list[Turn], role: str) -> list[Turn]:
     if not told:  # nothing to balance against: thinning would leave no examples at all
         return turns
     empty = sorted((t for t in turns if not t.target("memory")),
-                   key=lambda t: hashlib.sha256(t.id.encode()).hexdigest())
+                   key=lambda t: (not t.category.endswith(":tells"), hashlib.sha256(t.id.encode()).hexdigest()))
     keep = {t.id for t in empty[:int(len(told) * MEMORY_EMPTY_PER_FACT)]}
     return [t for t in turns if t.target("memory") or t.id in keep]
 
