@@ -32,6 +32,7 @@ _EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True
 # With drawn eyelids the narrowed levels lower the lids instead (how far shut, 0..1): the eyes control's negative
 # side is a squint that changes who she is (docs/expression-directions.md), the lids leave the rest of her alone.
 _EYE_LIDS = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
+LID_VISIBLE = 0.01  # eyelid closure below which nothing is drawn
 _MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
 # Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
 _HEAD_FRACTION = dict(zip(HEAD_LEVELS, (0.75, 0.35, 0.0, -0.35, -0.75), strict=True))
@@ -336,7 +337,10 @@ class ExpressionTimeline:
         """How far the drawn eyelids are shut at time t (0 open, 1 shut): the expression's closure, and a
         blink closing whatever is still open."""
         held = min(max(self._lids.value(t), 0.0), 1.0)
-        return held + (1.0 - held) * self.blink(t)
+        shut = held + (1.0 - held) * self.blink(t)
+        # the spring only approaches 0: below this the lid moves < 0.2 px at 512², and a frame with no lids to
+        # draw skips the warp (render.lids.Eyelids.apply)
+        return shut if shut >= LID_VISIBLE else 0.0
 
     def _idle_offset(self, name: str, t: float) -> float:
         cfg = self.cfg

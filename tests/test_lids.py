@@ -144,7 +144,7 @@ def test_with_lid_blinks_narrowed_and_closed_eyes_lower_the_lids_instead_of_squi
     assert lids.eyelids(9.0) < 0.01 and lids.controls(9.0)["eyes"] > 0.3 * RANGES["eyes"][1]
     lids.set_expression(eyes="small", at=9.0)
     lids.cancel(12.0)                                                 # barge-in opens them again
-    assert lids.eyelids(15.0) < 0.01
+    assert lids.eyelids(15.0) == 0.0                                  # exactly: an open frame draws no lids
 
 
 def test_a_blink_from_half_shut_lids_still_shuts_them():
