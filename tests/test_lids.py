@@ -193,6 +193,27 @@ def test_eyelids_close_only_blinking_frames_and_a_face_without_a_mesh_keeps_stre
     assert eyelids.apply([_request(2, 1.0)], [img])[0] is img       # and it keeps streaming without lids
 
 
+def test_held_lids_reuse_their_sample_map_and_look_the_same_as_drawn_afresh(monkeypatch):
+    monkeypatch.setattr("render.face_mesh.FaceMesh.__init__", lambda self, refine=False: None)
+    eyelids = Eyelids(NAMES, RANGES, lambda seed, controls: shifting_face(controls)[0], log=lambda s: None)
+    eyelids._mesh = SimpleNamespace(landmarks=lambda frames: np.stack([synthetic_face(0.0)[1] for _ in frames]))
+    eyelids.prepare(1)
+    img = torch.from_numpy(synthetic_face()[0])
+
+    def request(yaw, mouth, closure):
+        return SimpleNamespace(session=_Session(seed=1), controls=[0.0, mouth, yaw], blink=closure)
+    # a held half-shut lid while she speaks (the mouth moves every frame) and her head sways a little
+    frames = [(0.1 + 0.0004 * k, 0.3 * (k % 2), 0.4) for k in range(12)]
+    for yaw, mouth, closure in frames:
+        got = eyelids.apply([request(yaw, mouth, closure)], [img])[0].numpy()
+        fresh = eyelids.tables[1].geometry([0.0, mouth, yaw], img.shape[0]).close(img.numpy(), closure)
+        assert np.abs(got.astype(int) - fresh.astype(int)).max() <= 8      # sub-pixel: edge pixels only
+        assert np.abs(got.astype(int) - fresh.astype(int)).mean() < 0.05
+    assert eyelids.map_hits >= 6 and eyelids.map_misses <= 6               # the mouth is not part of the key
+    eyelids.apply([request(0.1, 0.0, 1.0)], [img])                        # another closure: another map
+    assert eyelids.map_misses <= 7
+
+
 @pytest.mark.real_weights
 def test_the_persona_blinks_shut_on_the_real_generator(face_generator):
     pytest.importorskip("mediapipe")
