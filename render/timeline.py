@@ -31,7 +31,7 @@ from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 _EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True))
 # With drawn eyelids the narrowed levels lower the lids instead (how far shut, 0..1): the eyes control's negative
 # side is a squint that changes who she is (docs/expression-directions.md), the lids leave the rest of her alone.
-_EYE_LIDS = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
+EYE_LID_CLOSURE = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
 LID_VISIBLE = 0.01  # eyelid closure below which nothing is drawn
 _MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
 # Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
@@ -225,7 +225,7 @@ class ExpressionTimeline:
                 continue
             fraction = levels[value]
             if name == "eyes" and self.lid_blinks:
-                self._lids.schedule(at, _EYE_LIDS[value])
+                self._lids.schedule(at, EYE_LID_CLOSURE[value])
                 fraction = max(fraction, 0.0)
             self._base[name].schedule(at, self._level(name, fraction))
 

@@ -9,6 +9,7 @@ from render.atlas import atlas_key
 from render.directions import load_directions
 from render.masks import composite, face_masks, outside_change, region_mask
 from render.stylegan2 import StyleGAN2Generator
+from render.timeline import EYE_LID_CLOSURE
 from render.walk import LatentWalk
 from tests.animation_fixtures import TINY, tiny_directions, tiny_generator
 
@@ -187,7 +188,11 @@ def test_fidelity_measures_identity_and_the_change_outside_the_region():
     assert any(t.startswith("blink") for t in lines) and any(t.startswith("speech") for t in lines)
     assert "| eyes | -1.00 |" in fid.table()
     # the drawn blink is measured on every neutral face; flat grey has no face, so it reads as unmeasured
-    assert fid.lids is not None and np.isnan(fid.lids.ear_shut).all() and "blink (lids shut)" in fid.table()
+    assert fid.lids is not None and np.isnan(fid.lids.ear_shut).all() and "(lids shut)" in fid.table()
+    # and so is the narrowed eye level, at the closure the live timeline draws for "small"
+    assert fid.lids.narrowed == EYE_LID_CLOSURE["small"] and np.isnan(fid.lids.ear_narrowed).all()
+    assert f'eyes "small" (lids {EYE_LID_CLOSURE["small"]:.2f})' in fid.table()
+    assert joined.lids.identity_narrowed.shape == (4,)
     assert any(t.startswith("blink: EAR ≤ 0.1 with the lids shut") and not ok for t, _, ok in fid.targets())
 
 

@@ -23,6 +23,12 @@ from dialogue.roles import parse_memories
 
 REMEMBER_KINDS = ("one_fact", "several_facts", "embedded", "plan", "other_person", "change", "preference", "nothing")
 SETS = {"validation": WRITTEN_DIR / "validation" / "remember.jsonl", "heldout": WRITTEN_DIR / "heldout" / "remember.jsonl"}
+
+
+def remember_set_files(name: str) -> list[Path]:
+    """The set's first file and any further writer's `remember-<writer>.jsonl` beside it."""
+    first = SETS[name]
+    return [first, *sorted(first.parent.glob("remember-*.jsonl"))]
 MEMORY_TOKENS = 48  # what the live turn allows the memory role (dialogue.conversation)
 
 
@@ -30,12 +36,11 @@ def load_remember_set(name: str) -> list[dict]:
     """The messages of a remember set, checked: an unknown kind or a malformed fact names its line."""
     if name not in SETS:
         raise ValueError(f"unknown set {name!r}: choose one of {', '.join(SETS)}")
-    path = SETS[name]
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the {name} remember set is written by hand "
+    if not SETS[name].exists():
+        raise FileNotFoundError(f"{SETS[name]} is missing: the {name} remember set is written by hand "
                                 "(dialogue/data/written/README.md)")
     out = []
-    for n, r in json_lines(path):
+    for path, n, r in ((p, n, r) for p in remember_set_files(name) for n, r in json_lines(p)):
         facts = r.get("remember")
         if not isinstance(r.get("message"), str) or not r["message"].strip():
             raise ValueError(f"{path}:{n}: message must be text")
@@ -47,7 +52,8 @@ def load_remember_set(name: str) -> list[dict]:
         if r.get("lang") not in ("ko", "en"):
             raise ValueError(f"{path}:{n}: lang must be ko or en")
         out.append({"id": r.get("id", f"{path.stem}-{n}"), "lang": r["lang"], "now": r.get("now", ""),
-                    "message": r["message"], "remember": [tuple(f) for f in facts], "kind": r["kind"]})
+                    "message": r["message"], "remember": [tuple(f) for f in facts], "kind": r["kind"],
+                    "source": path.name})
     return out
 
 
@@ -146,13 +152,23 @@ def figures(scored: list[Scored]) -> dict:
         rows = [s for s in scored if s.item["kind"] == kind]
         if rows:
             out[kind] = block(rows)
+    sources = sorted({s.item.get("source", "") for s in scored})
+    if len(sources) > 1:  # each writer's file apart: writers differ in what they find hard
+        for source in sources:
+            out[source] = block([s for s in scored if s.item.get("source", "") == source])
+            for lang in ("ko", "en"):
+                rows = [s for s in scored if s.item.get("source", "") == source and s.item["lang"] == lang]
+                if rows:
+                    out[f"{source} {lang}"] = block(rows)
     return out
 
 
 def report(name: str, scored: list[Scored], adapters: Path, examples: int = 12) -> str:
     """Markdown: the figures table and examples of misses (facts lost, things stored that were not said)."""
     f = figures(scored)
-    lines = [f"{len(scored)} messages of `{SETS[name].relative_to(WRITTEN_DIR.parent.parent.parent)}`, the memory "
+    files = ", ".join(f"`{p.relative_to(WRITTEN_DIR.parent.parent.parent)}`" for p in remember_set_files(name)
+                      if p.exists())
+    lines = [f"{len(scored)} messages of {files}, the memory "
              f"role of `{adapters}` (greedy, {MEMORY_TOKENS} tokens).", "",
              "| messages | facts | fact recall | precision | F1 | all facts found | exact | stored on a nothing message | unusable output |",
              "|---|---|---|---|---|---|---|---|---|"]

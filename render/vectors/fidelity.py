@@ -73,15 +73,21 @@ class ControlFidelity:
 
 @dataclass
 class LidBlink:
-    """The drawn blink on each face: eye aspect ratio (refined mesh) open and shut, identity of the shut face."""
+    """The drawn lids on each face: eye aspect ratio (refined mesh) open, shut (a blink's bottom and the "closed"
+    eye level) and narrowed (the "small" eye level's closure), and the identity of the shut and narrowed faces."""
 
     ear_open: np.ndarray  # [F]
     ear_shut: np.ndarray  # [F]
     identity: np.ndarray  # [F]
+    narrowed: float = float("nan")  # the "small" eye level's lid closure
+    ear_narrowed: np.ndarray | None = None  # [F]
+    identity_narrowed: np.ndarray | None = None  # [F]
 
     def join(self, other: "LidBlink") -> "LidBlink":
-        return LidBlink(*(np.concatenate([a, b]) for a, b in zip((self.ear_open, self.ear_shut, self.identity),
-                                                                  (other.ear_open, other.ear_shut, other.identity))))
+        cat = lambda x, y: None if x is None or y is None else np.concatenate([x, y])  # noqa: E731
+        return LidBlink(cat(self.ear_open, other.ear_open), cat(self.ear_shut, other.ear_shut),
+                        cat(self.identity, other.identity), self.narrowed, cat(self.ear_narrowed, other.ear_narrowed),
+                        cat(self.identity_narrowed, other.identity_narrowed))
 
 
 @dataclass
@@ -111,7 +117,10 @@ class FidelityResult:
                              f"{np.nanmedian(c.ear[:, j]):.3f} | {np.nanmedian(c.lip_gap[:, j]):.3f} |")
         if self.lids is not None:
             b = self.lids
-            lines.append(f"| blink (lids shut) | 1.00 | {_median(b.identity):.3f} | {_worst(b.identity):.3f} "
+            if b.identity_narrowed is not None:
+                lines.append(f"| eyes \"small\" (lids {b.narrowed:.2f}) | {b.narrowed:.2f} | {_median(b.identity_narrowed):.3f} "
+                             f"| {_worst(b.identity_narrowed):.3f} | — | — | {_median(b.ear_narrowed):.3f} (refined mesh) | |")
+            lines.append(f"| blink, eyes \"closed\" (lids shut) | 1.00 | {_median(b.identity):.3f} | {_worst(b.identity):.3f} "
                          f"| — | — | {_median(b.ear_shut):.3f} (open {_median(b.ear_open):.3f}; refined mesh) | |")
         return "\n".join(lines)
 
@@ -215,22 +224,29 @@ def measure_fidelity(result, directions, identity, label: str = "", progress: bo
 
 
 def measure_lid_blink(images: np.ndarray, identity, ref: np.ndarray, boxes) -> LidBlink:
-    """The drawn blink (render/lids.py) on neutral faces [F, S, S, 3]: EAR open and shut, shut identity."""
+    """The drawn lids (render/lids.py) on neutral faces [F, S, S, 3] as the live eye levels draw them
+    (render.timeline.EYE_LID_CLOSURE): EAR open, shut and narrowed, identity of the shut and narrowed faces."""
     from render.lids import LidGeometry
+    from render.timeline import EYE_LID_CLOSURE
     from render.vectors.scoring import FaceMeshScorer
 
+    narrowed = EYE_LID_CLOSURE["small"]
     mesh = FaceMeshScorer(refine=True)
     try:
         lm = mesh.landmarks(images)
-        shut = np.array(images, copy=True)
+        found = np.isfinite(lm).all(axis=(1, 2))
+        drawn = {c: np.array(images, copy=True) for c in (1.0, narrowed)}
         for i, (img, points) in enumerate(zip(images, lm)):
-            if np.isfinite(points).all():
-                shut[i] = LidGeometry.from_landmarks(points, img.shape[0]).close(img, 1.0)
+            if found[i]:
+                geometry = LidGeometry.from_landmarks(points, img.shape[0])
+                for c, pics in drawn.items():
+                    pics[i] = geometry.close(img, c)
         ear_open = scores_from_landmarks(lm)["eyes"]
-        ear_shut = scores_from_landmarks(mesh.landmarks(shut))["eyes"]
+        ear = {c: scores_from_landmarks(mesh.landmarks(pics))["eyes"] for c, pics in drawn.items()}
     finally:
         mesh.close()
-    found = np.isfinite(lm).all(axis=(1, 2))
-    ear_shut[~found] = np.nan
-    dist = np.linalg.norm(identity.descriptors(shut, boxes) - ref, axis=-1)
-    return LidBlink(ear_open, ear_shut, np.where(found, dist, np.nan))
+    dist = {c: np.where(found, np.linalg.norm(identity.descriptors(pics, boxes) - ref, axis=-1), np.nan)
+            for c, pics in drawn.items()}
+    for e in ear.values():
+        e[~found] = np.nan
+    return LidBlink(ear_open, ear[1.0], dist[1.0], narrowed, ear[narrowed], dist[narrowed])
