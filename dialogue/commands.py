@@ -269,7 +269,7 @@ def _eval_remember(args: argparse.Namespace) -> int:
     llm = load_default_llm(threads=args.threads, adapters=args.adapters)
     root = Path(__file__).resolve().parent.parent
     body = report(args.item_set, extract(llm, items), adapters.resolve().relative_to(root)
-                  if adapters.resolve().is_relative_to(root) else adapters)
+                  if adapters.resolve().is_relative_to(root) else adapters, stop_bias=llm.stop_bias.get("memory", 0.0))
     print(body)
     if not args.no_write and args.item_set == "heldout" and args.adapters is None and args.limit is None:
         from dialogue.evaluation.reports import EVAL_DOC

@@ -112,6 +112,11 @@ class InProcessLLM:
         # and nucleus sampling's top-p when sampling. Chosen on the validation set (docs/dialogue-eval.md).
         self.repetition_penalty = 1.0
         self.top_p = 1.0
+        # Per role, logits added to the stop tokens at the first step only: a role that writes nothing when there
+        # is nothing to say (the memory role) then speaks only when its first word beats "nothing" by that margin.
+        self.stop_bias: dict[str, float] = {}
+        self._stop_rows = sorted(self._vocab_pos[i] for i in self.stop_ids if i in self._vocab_pos) \
+            if self._vocab_pos is not None else sorted(self.stop_ids)
         self.last_stats = DecodeStats()
         self._cond = threading.Condition()
         self._pending: deque[_Generation] = deque()
@@ -169,11 +174,14 @@ class InProcessLLM:
 
     # --- the decode loop (worker thread) ------------------------------------------------------------
 
-    def _pick(self, logits, temperature: float, generator, seen: list[int] | None = None) -> int:
+    def _pick(self, logits, temperature: float, generator, seen: list[int] | None = None,
+              stop_bias: float = 0.0) -> int:
         """The next token id from one row of head logits (a copy is changed, not the row)."""
         import torch
 
         logits = logits.float().clone()
+        if stop_bias and self._stop_rows:
+            logits[self._stop_rows] += stop_bias
         if seen and self.repetition_penalty != 1.0:
             rows = sorted({self._vocab_pos.get(t, -1) for t in seen} - {-1}) if self._vocab_pos else sorted(set(seen))
             if rows:
@@ -251,7 +259,8 @@ class InProcessLLM:
             t1 = time.perf_counter()
             with torch.inference_mode():
                 logits = self.head(hidden)
-                tokens = [self._pick(row, g.temperature, g.generator, g.out if g.role == "answer" else None)
+                tokens = [self._pick(row, g.temperature, g.generator, g.out if g.role == "answer" else None,
+                                     0.0 if g.out else self.stop_bias.get(g.role, 0.0))
                           for g, row in zip(gens, logits)]
         except BaseException as e:  # surfaced to each caller, not lost in the thread
             for g in gens:

@@ -18,8 +18,26 @@ def load_default_llm(threads: int | None = None, full_vocabulary: bool = False,
 
     adapters = adapters or ADAPTERS_DIR
     role_adapters(adapters)  # a folder without adapters is said before the base model loads
-    return InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters, threads=threads,
-                                        full_vocabulary=full_vocabulary)
+    bias = role_stop_bias(adapters)
+    llm = InProcessLLM.from_pretrained(prepared_path("gemma3-270m"), adapters, threads=threads,
+                                       full_vocabulary=full_vocabulary)
+    llm.stop_bias.update(bias)
+    return llm
+
+
+def role_stop_bias(adapters: Path) -> dict[str, float]:
+    """Each role's first-step stop bias (`InProcessLLM.stop_bias`) from `<adapters>/<role>/decoding.json`
+    (`{"stop_bias": 1.5, ...}`): it belongs to the adapter it was chosen for, on validation messages."""
+    out = {}
+    for path in sorted(adapters.glob("*/decoding.json")):
+        try:
+            value = float(json.loads(path.read_text(encoding="utf-8"))["stop_bias"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}: expected {{\"stop_bias\": <number>}} ({e}); fix or remove the file") from None
+        if not -20.0 <= value <= 20.0:
+            raise ValueError(f"{path}: stop_bias {value} is outside -20..20 (logits)")
+        out[path.parent.name] = value
+    return out
 
 
 def trained_prompt_shape(adapters: Path) -> tuple[int, int]:

@@ -69,6 +69,22 @@ def test_a_repetition_penalty_steers_greedy_answers_off_the_tokens_they_already_
     assert llm.generate_text("memory", "hello", max_new_tokens=12).text == plain  # structured roles decode plainly
 
 
+def test_a_stop_bias_lets_a_role_speak_only_when_its_first_word_beats_saying_nothing():
+    tok = tiny_tokenizer()
+    llm = InProcessLLM.from_transformers(with_adapters(tiny_gemma(len(tok))), tok, vocab_ids=None, threads=1)
+    assert llm.stop_ids and llm._stop_rows
+    plain = {r: llm.generate_text(r, "hello", max_new_tokens=6) for r in ("memory", "answer")}
+    assert plain["memory"].text  # the random model does not stop at once
+    llm.stop_bias["memory"] = 1e4
+    shut = llm.generate_text("memory", "hello", max_new_tokens=6)
+    assert shut.text == "" and shut.finished and shut.tokens == 0  # nothing to remember
+    assert llm.generate_text("answer", "hello", max_new_tokens=6).text == plain["answer"].text  # other roles as before
+    logits = torch.zeros(len(tok))
+    logits[sorted(llm.stop_ids)[0]] = 1.0
+    assert llm._pick(logits, 0.0, None, stop_bias=-2.0) not in llm.stop_ids  # the first word must beat stopping
+    assert llm._pick(logits, 0.0, None) in llm.stop_ids and logits.max() == 1.0  # the row itself is left alone
+
+
 def test_top_p_samples_only_from_the_nucleus():
     tok = tiny_tokenizer()
     llm = InProcessLLM.from_transformers(tiny_gemma(len(tok)), tok, vocab_ids=None)
@@ -306,3 +322,20 @@ def test_the_fused_single_token_step_computes_what_the_torch_ops_compute(packed)
         torch.testing.assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5, msg=f"role {role}")
         for name in ("keys", "values"):  # and both wrote the same cache
             torch.testing.assert_close(getattr(caches[0], name)[:, :18], getattr(caches[1], name)[:, :18])
+
+
+def test_a_roles_stop_bias_is_read_from_its_adapter_folder_and_a_bad_file_is_named(tmp_path):
+    import json
+
+    from dialogue.llm_loading import role_stop_bias
+
+    assert role_stop_bias(tmp_path) == {}
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "decoding.json").write_text(json.dumps({"stop_bias": 1.5, "chosen": "validation"}))
+    assert role_stop_bias(tmp_path) == {"memory": 1.5}
+    (tmp_path / "memory" / "decoding.json").write_text('{"stop": 1}')
+    with pytest.raises(ValueError, match=r"memory/decoding.json: expected"):
+        role_stop_bias(tmp_path)
+    (tmp_path / "memory" / "decoding.json").write_text('{"stop_bias": 99}')
+    with pytest.raises(ValueError, match="outside"):
+        role_stop_bias(tmp_path)

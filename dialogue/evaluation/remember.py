@@ -163,13 +163,14 @@ def figures(scored: list[Scored]) -> dict:
     return out
 
 
-def report(name: str, scored: list[Scored], adapters: Path, examples: int = 12) -> str:
+def report(name: str, scored: list[Scored], adapters: Path, examples: int = 12, stop_bias: float = 0.0) -> str:
     """Markdown: the figures table and examples of misses (facts lost, things stored that were not said)."""
     f = figures(scored)
     files = ", ".join(f"`{p.relative_to(WRITTEN_DIR.parent.parent.parent)}`" for p in remember_set_files(name)
                       if p.exists())
     lines = [f"{len(scored)} messages of {files}, the memory "
-             f"role of `{adapters}` (greedy, {MEMORY_TOKENS} tokens).", "",
+             f"role of `{adapters}` (greedy, {MEMORY_TOKENS} tokens"
+             + (f", stop bias {stop_bias:g} at the first token" if stop_bias else "") + ").", "",
              "| messages | facts | fact recall | precision | F1 | all facts found | exact | stored on a nothing message | unusable output |",
              "|---|---|---|---|---|---|---|---|---|"]
     for key, b in f.items():
