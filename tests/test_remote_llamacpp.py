@@ -59,7 +59,11 @@ def test_our_adapters_as_gguf_lora_speak_as_her_on_llamacpp(engine):
     from dialogue.roles import parse_expression, parse_memories
 
     options = RemoteOptions.from_options(engine.url, "answer,memory,summary,expression")
-    pieces, done = _generate(RemoteLLM(options), "answer", answer_prompt("너 이름이 뭐야?", TurnContext(now=NOW)), 40)
+    # the prompt the live pipeline sends for this question: the persona-question classifier shows her name card
+    # (without it, the adapter of 2026-12-04 on llama.cpp's Q4 kernels says "나는 AI 작가 겸 가상 인간이야!", where
+    # the in-process decoder says her name: a near-tie that the engines' arithmetic decides differently)
+    prompt = answer_prompt("너 이름이 뭐야?", TurnContext(now=NOW, persona_aspect="name"))
+    pieces, done = _generate(RemoteLLM(options), "answer", prompt, 40)
     assert len(pieces) > 2 and done.finished, pieces  # streamed token by token, ended by <end_of_turn>
     assert "오로라" in done.text, done.text
     # the live memory prompt carries the day; the shipped memory role stores this plan in-process (it misses the
