@@ -57,3 +57,16 @@ def test_asked_persona_facts_come_through_the_classifier_and_the_answer_adapter(
     assert "virtual human" in asyncio.run(answer("Are you a robot?")).lower()
     assert "10월 11일" in asyncio.run(answer("너 생일 언제야?"))
     assert "ENTJ" in asyncio.run(answer("What's your MBTI?"))
+
+
+def test_the_memory_role_keeps_its_stop_bias_and_still_stores_a_plain_fact(engine):
+    """The committed memory adapter decodes with the stop bias chosen for it (weights/adapters/memory/decoding.json),
+    and the bias does not silence a message that plainly tells facts."""
+    from dialogue.prompting import memory_prompt
+    from dialogue.roles import parse_memories
+
+    llm = engine.llm
+    assert llm.stop_bias.get("memory", 0.0) > 0
+    now = datetime(2025, 11, 29, 15, 0)
+    told = llm.generate_text("memory", memory_prompt("I'm Jane, a nurse from Toronto", now), max_new_tokens=48).text
+    assert parse_memories(told), told
