@@ -23,13 +23,13 @@ from dialogue.roles import parse_memories
 
 REMEMBER_KINDS = ("one_fact", "several_facts", "embedded", "plan", "other_person", "change", "preference", "nothing")
 SETS = {"validation": WRITTEN_DIR / "validation" / "remember.jsonl", "heldout": WRITTEN_DIR / "heldout" / "remember.jsonl"}
+MEMORY_TOKENS = 48  # what the live turn allows the memory role (dialogue.conversation)
 
 
 def remember_set_files(name: str) -> list[Path]:
     """The set's first file and any further writer's `remember-<writer>.jsonl` beside it."""
     first = SETS[name]
     return [first, *sorted(first.parent.glob("remember-*.jsonl"))]
-MEMORY_TOKENS = 48  # what the live turn allows the memory role (dialogue.conversation)
 
 
 def load_remember_set(name: str) -> list[dict]:
