@@ -100,6 +100,7 @@ _CHOICES = {
     "avatar.device": ("auto", "cpu", "cuda"),
     "avatar.path": ("auto", "exact", "atlas"),
     "avatar.blink": ("lids", "control"),
+    "avatar.lips": ("drawn", "control"),
 }
 _RANGES = {
     "server.port": (0, 65535),

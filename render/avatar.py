@@ -44,6 +44,9 @@ class AvatarConfig:
     # lids: a blink draws her eyelids shut over the rendered frame (render/lids.py; needs MediaPipe, the
     # `vectors` extra); control: a blink moves the eyes control to its lower end (a squint, no closed eyes)
     blink: str = "lids"
+    # drawn: between syllables, and at the "closed" and "small" mouth levels, her lips are drawn shut over the
+    # frame (render/lips.py; needs MediaPipe); control: the mouth control's closing half (a grin that ages her)
+    lips: str = "drawn"
 
 
 def persona_seed() -> int:
@@ -65,6 +68,8 @@ class AvatarRenderer:
             raise ValueError(f"unknown render path '{self.cfg.path}'; use auto, exact or atlas")
         if self.cfg.blink not in ("lids", "control"):
             raise ValueError(f"unknown blink '{self.cfg.blink}'; use lids or control")
+        if self.cfg.lips not in ("drawn", "control"):
+            raise ValueError(f"unknown lips '{self.cfg.lips}'; use drawn or control")
         if self.cfg.max_batch < 1 or self.cfg.encode_threads < 1:
             raise ValueError("max_batch and encode_threads must be at least 1")
         self.log = log
@@ -78,6 +83,7 @@ class AvatarRenderer:
         self._encoder: concurrent.futures.ThreadPoolExecutor | None = None
         self.path = ""
         self.eyelids = None  # render.lids.Eyelids when blinks close the lids
+        self.lips = None  # render.lips.Lips when closed lips are drawn
 
     # exposed for tests and benchmarks that bring their own generator and directions
     def start_with(self, gen, directions, atlas_options: dict | None = None) -> None:
@@ -96,21 +102,28 @@ class AvatarRenderer:
             levels = tuple(s for s in self.cfg.atlas_levels if s <= gen.resolution) or (gen.resolution,)
             self.source = AtlasSource(self.walk, levels, self.cfg.refine, atlas_options)
             self.source.load(self.seed)
-        self.eyelids = self._eyelids()
+        self.eyelids = self._drawn("eyelids")
+        self.lips = self._drawn("lips")
         self._encoder = concurrent.futures.ThreadPoolExecutor(self.cfg.encode_threads, thread_name_prefix="jpeg")
-        self.loop = RenderLoop(self.source, self._encoder, self.cfg.max_batch, eyelids=self.eyelids)
+        self.loop = RenderLoop(self.source, self._encoder, self.cfg.max_batch, drawn=(self.eyelids, self.lips))
         self.loop.start()
         self.log(f"avatar: {self.path} path on {gen.device.type}, face {self.seed}, controls {', '.join(self.names)}")
 
-    def _eyelids(self):
-        """The persona's eyelids, ready before the first frame; None where blinks use the eyes control."""
+    def _drawn(self, feature: str):
+        """The persona's drawn eyelids or lips (render/drawn.py), ready before the first frame; None where the
+        config or a missing MediaPipe leaves blinks to the eyes control and closed lips to the mouth control."""
+        from render.drawn import DrawnFeature
         from render.lids import Eyelids
+        from render.lips import Lips
 
-        if self.cfg.blink != "lids" or "eyes" not in self.names:
+        kind, control, wanted, fallback = {
+            "eyelids": (Eyelids, "eyes", self.cfg.blink == "lids", "blinks squint instead of closing the eyes"),
+            "lips": (Lips, "mouth", self.cfg.lips == "drawn", "speech closes the lips with the mouth control"),
+        }[feature]
+        if not wanted or control not in self.names:
             return None
-        if not Eyelids.available():
-            self.log("avatar: MediaPipe is not installed (pip install -e '.[vectors]'): blinks squint instead of "
-                     "closing the eyes")
+        if not DrawnFeature.available():
+            self.log(f"avatar: MediaPipe is not installed (pip install -e '.[vectors]'): {fallback}")
             return None
         if self.path == "exact":
             size = min(256, self.walk.gen.resolution)
@@ -124,12 +137,13 @@ class AvatarRenderer:
             def render(seed: int, controls: np.ndarray) -> np.ndarray:
                 return self.source.atlases[seed].render(controls, size).numpy()
         t0 = time.perf_counter()
-        eyelids = Eyelids(self.names, self.ranges, render, log=self.log)
-        eyelids.prepare(self.seed)
-        if self.seed not in eyelids.tables:
+        drawn = kind(self.names, self.ranges, render, log=self.log)
+        drawn.prepare(self.seed)
+        if self.seed not in drawn.tables:
+            self.log(f"avatar: {fallback}")
             return None
-        self.log(f"avatar: blinks close her eyelids (lid table in {time.perf_counter() - t0:.1f} s)")
-        return eyelids
+        self.log(f"avatar: her {feature} are drawn ({feature} table in {time.perf_counter() - t0:.1f} s)")
+        return drawn
 
     def _load(self) -> None:
         from render.directions import load_directions
@@ -162,7 +176,7 @@ class AvatarRenderer:
             raise ValueError(f"the atlas path serves frames up to {max(self.source.levels)}²; ask for a smaller size")
         seed = self.seed if seed is None else seed
         timeline = ExpressionTimeline(self.names, self.ranges, seed=seed, speech=self.speech,
-                                      lid_blinks=self.eyelids is not None)
+                                      lid_blinks=self.eyelids is not None, drawn_lips=self.lips is not None)
         session = AvatarSession(self.loop, timeline, size=size, fps=fps, quality=quality, seed=seed, clock=clock)
         self.loop.add(session)
         return session

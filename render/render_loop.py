@@ -49,6 +49,7 @@ class FrameRequest:
     slot: int
     controls: list[float] = field(default_factory=list)
     blink: float = 0.0  # eyelid closure in [0, 1] the renderer draws (`render.lids`), when the session's blinks use it
+    lips: float = 0.0   # lip closure in [0, 1] the renderer draws (`render.lips`), when the session's speech uses it
     taken: float = 0.0  # perf_counter when the loop took it
 
 
@@ -56,9 +57,10 @@ class RenderLoop:
     """One per device: gathers due frames of all sessions into batches, renders, hands them to encoders."""
 
     def __init__(self, source, encoder: concurrent.futures.Executor, max_batch: int = 16,
-                 lookahead_s: float = 0.1, eyelids=None) -> None:
-        """eyelids: a `render.lids.Eyelids` that closes the lids of frames whose request has a blink."""
-        self.source, self.encoder, self.eyelids = source, encoder, eyelids
+                 lookahead_s: float = 0.1, drawn=()) -> None:
+        """drawn: features drawn over the rendered frames where their requests ask (`render.drawn.DrawnFeature`:
+        `render.lids.Eyelids` for blinks, `render.lips.Lips` for closed lips), in order."""
+        self.source, self.encoder, self.drawn = source, encoder, tuple(d for d in drawn if d is not None)
         self.max_batch, self.lookahead_s = max_batch, lookahead_s
         self.sessions: list[StreamingSession] = []
         self._wake = threading.Event()
@@ -156,8 +158,8 @@ class RenderLoop:
                 continue
             try:
                 frames = self.source.render(requests)
-                if self.eyelids is not None:
-                    frames = self.eyelids.apply(requests, frames)
+                for feature in self.drawn:
+                    frames = feature.apply(requests, frames)
             except Exception as e:
                 self.failures += 1
                 for r in requests:

@@ -7,12 +7,14 @@ control values are continuous in value *and* velocity however events interleave,
 queried in any order. Three layers add up per control:
 
 - expression base (eyes, mouth, yaw …): eases toward the level an answer asks for (`set_expression`); with
-  drawn eyelids (`lid_blinks`) the "closed" and "small" eye levels lower the lids (`eyelids(t)`) instead;
+  drawn eyelids (`lid_blinks`) the "closed" and "small" eye levels lower the lids (`eyelids(t)`) instead, and
+  with drawn lips (`drawn_lips`) the "closed" and "small" mouth levels close the lips (`lips(t)`);
 - idle motion: a slow irregular sway of the head and a breathing rhythm (sums of incommensurate sines
   with seeded phases), and blinks at irregular intervals (a renewal process with a gamma distribution,
   now and then a double blink), each blink the spring's response to a short "closed" pulse;
 - speech: every syllable of the streamed text opens the mouth toward the directions' "open" value and
-  closes it toward their "closed" value (closed lips) before the next; silence returns it to the expression.
+  closes it toward their "closed" value (closed lips) before the next, or, with drawn lips, back toward the
+  expression while the lips are drawn shut; silence returns it to the expression.
 
 Idle motion and blinks come from their own seeded streams, so events never change when the face blinks:
 after `cancel` the face is exactly back on its idle path. Values are clamped to the directions' ranges.
@@ -32,8 +34,11 @@ _EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True
 # With drawn eyelids the narrowed levels lower the lids instead (how far shut, 0..1): the eyes control's negative
 # side is a squint that changes who she is (docs/expression-directions.md), the lids leave the rest of her alone.
 EYE_LID_CLOSURE = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
-LID_VISIBLE = 0.01  # eyelid closure below which nothing is drawn
+LID_VISIBLE = 0.01  # eyelid (or lip) closure below which nothing is drawn
 _MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
+# With drawn lips the "closed" and "small" mouth levels close the lips instead (0..1): the mouth control's
+# negative side is a closed-mouth grin that ages her (docs/expression-directions.md).
+MOUTH_LIP_CLOSURE = dict(zip(MOUTH_LEVELS, (1.0, 0.5, 0.0, 0.0, 0.0), strict=True))
 # Positive yaw turns the face toward the image's left (render/directions.py); "left" is as the viewer sees it.
 _HEAD_FRACTION = dict(zip(HEAD_LEVELS, (0.75, 0.35, 0.0, -0.35, -0.75), strict=True))
 
@@ -176,12 +181,16 @@ class ExpressionTimeline:
 
     def __init__(self, names: tuple[str, ...] | list[str], ranges: dict[str, tuple[float, float]],
                  seed: int = 0, config: TimelineConfig | None = None,
-                 speech: tuple[float | None, float] | None = None, lid_blinks: bool = False):
+                 speech: tuple[float | None, float] | None = None, lid_blinks: bool = False,
+                 drawn_lips: bool = False):
         """speech: the mouth values (closed lips, open mouth) a syllable moves between; closed None means the
         mouth's current expression, and the default is (None, 0.8 × the range's top).
         lid_blinks: the renderer draws the eyelids itself (`render.lids`) from `eyelids(t)`: blinks and the
         "closed" and "small" eye levels lower the lids and leave the eyes control alone; otherwise a blink pulls
-        the eyes control to the bottom of its range and those levels move it down its negative side."""
+        the eyes control to the bottom of its range and those levels move it down its negative side.
+        drawn_lips: the renderer draws closed lips itself (`render.lips`) from `lips(t)`: between syllables and
+        at the "closed" and "small" mouth levels the lips close over the face as it is, and speech moves the
+        mouth control only between the expression and the open value."""
         missing = [n for n in names if n not in ranges]
         if missing:
             raise ValueError(f"no range for control(s) {', '.join(missing)}")
@@ -193,9 +202,11 @@ class ExpressionTimeline:
         self.ranges = {n: (float(ranges[n][0]), float(ranges[n][1])) for n in self.names}
         self.seed = seed
         self.lid_blinks = bool(lid_blinks)
+        self.drawn_lips = bool(drawn_lips) and "mouth" in self.names
         self.cfg = config or TimelineConfig()
         self._base = {n: SpringTrack(self.cfg.expression_omega) for n in self.names}
         self._lids = SpringTrack(self.cfg.lid_omega)  # the expression's lid closure (lid_blinks only)
+        self._lips = SpringTrack(self.cfg.lid_omega)  # the expression's lip closure (drawn_lips only)
         # -1..1: > 0 how far the mouth is opened toward the open value by speaking, < 0 closed toward the closed one
         self._speech = SpringTrack(self.cfg.speech_omega)
         top = self.ranges["mouth"][1] if "mouth" in self.ranges else 0.0
@@ -226,6 +237,9 @@ class ExpressionTimeline:
             fraction = levels[value]
             if name == "eyes" and self.lid_blinks:
                 self._lids.schedule(at, EYE_LID_CLOSURE[value])
+                fraction = max(fraction, 0.0)
+            if name == "mouth" and self.drawn_lips:
+                self._lips.schedule(at, MOUTH_LIP_CLOSURE[value])
                 fraction = max(fraction, 0.0)
             self._base[name].schedule(at, self._level(name, fraction))
 
@@ -274,7 +288,7 @@ class ExpressionTimeline:
         self._speech.cut(at)
         self._speech.schedule(at, 0.0)
         self._speech_cursor = at
-        for track in (*self._base.values(), self._lids):
+        for track in (*self._base.values(), self._lids, self._lips):
             track.cut(at)
             track.schedule(at, 0.0)
 
@@ -290,7 +304,7 @@ class ExpressionTimeline:
 
     def forget_before(self, t: float) -> None:
         """Let go of events and blinks before t; values at times >= t stay exactly the same."""
-        for track in (*self._base.values(), self._speech, self._lids):
+        for track in (*self._base.values(), self._speech, self._lids, self._lips):
             track.forget_before(t)
         window = self.cfg.blink_closed_s + 12.0 / self.cfg.blink_omega + 1.0
         del self._blinks[:bisect.bisect_left(self._blinks, t - window)]
@@ -342,6 +356,21 @@ class ExpressionTimeline:
         # draw skips the warp (render.lids.Eyelids.apply)
         return shut if shut >= LID_VISIBLE else 0.0
 
+    def lips(self, t: float) -> float:
+        """How far the drawn lips are closed at time t (0 as the mouth control has them, 1 shut): shut between
+        syllables, opened by each syllable, and the expression's closure while she is silent; always 0 unless
+        the timeline was made with drawn_lips."""
+        if not self.drawn_lips:
+            return 0.0
+        s = self._speech.value(t)
+        held = min(max(self._lips.value(t), 0.0), 1.0)
+        # the speech spring reaches 60-80% of its closing target in a syllable's closing part, so the lips are
+        # fully shut from half of it; a syllable's opening parts lips that the expression holds shut
+        between = min(max(-s / (0.5 * self.cfg.speech_close), 0.0), 1.0) if self.cfg.speech_close > 0 else 0.0
+        opened = min(max(2.0 * s, 0.0), 1.0)
+        shut = max(held * (1.0 - opened), between)
+        return shut if shut >= LID_VISIBLE else 0.0
+
     def _idle_offset(self, name: str, t: float) -> float:
         cfg = self.cfg
         if name == "yaw":
@@ -362,7 +391,7 @@ class ExpressionTimeline:
         (-1, closed), (0, x), (1, open), so the mouth stays smooth in velocity where s crosses 0; its bend
         is limited so that the mouth still moves one way as s rises."""
         opened = max(self.speech_open, x)
-        closed = x if self.speech_closed is None else min(self.speech_closed, x)
+        closed = x if self.speech_closed is None or self.drawn_lips else min(self.speech_closed, x)
         a = 0.5 * (opened - closed)
         b = min(max(0.5 * (opened + closed) - x, -0.5 * a), 0.5 * a)
         return s * a + s * s * b

@@ -12,7 +12,10 @@ moved), per control at its range ends and halfway to them:
   (the plain mesh reads a shut eye as nearly open: 0.22 against 0.29). The eyes control's lower end, the
   blink before the lids, is still in the per-control table;
 - speech: the inner-lip gap (over the mouth's width) at the mouth values speech moves between
-  (`meta["speech"]` of the directions, else the range ends).
+  (`meta["speech"]` of the directions, else the range ends). Served speech closes the lips by drawing them
+  shut over the frame (render/lips.py), so that is measured too: on every neutral face, the gap with the lips
+  drawn shut, and the identity of that face; the speech target then pairs it with the open end. Both ends are
+  read with the refined mesh there (MediaPipe's lip model; the per-control table uses the plain mesh).
 
 The targets are issue 19's; each line of `targets()` says whether it is met on these faces.
 """
@@ -40,6 +43,14 @@ def _median(x: np.ndarray) -> float:
 def _worst(x: np.ndarray) -> float:
     x = np.asarray(x, np.float64)
     return float(np.max(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")
+
+
+def _speech_target(target: str, closed: np.ndarray, opened: np.ndarray) -> tuple[str, str, bool]:
+    """(target, measured, met) for speech: lips closed (gap ≤ SPEECH_CLOSED) and open (≥ SPEECH_OPEN) on one face."""
+    both = (np.nan_to_num(closed, nan=1) <= SPEECH_CLOSED) & (np.nan_to_num(opened, nan=0) >= SPEECH_OPEN)
+    share = float(np.mean(both))
+    return (target, f"{share:.0%} of faces (closed: {np.mean(closed <= SPEECH_CLOSED):.0%}, median {_median(closed):.3f}; "
+                    f"open: {np.mean(opened >= SPEECH_OPEN):.0%}, median {_median(opened):.3f})", share >= FACE_SHARE)
 
 
 def speech_values(directions) -> tuple[float, float]:
@@ -91,6 +102,23 @@ class LidBlink:
 
 
 @dataclass
+class DrawnLips:
+    """The drawn lips on each face (refined mesh): inner-lip gap of the neutral face, with its lips drawn shut
+    (speech between syllables and the "closed" mouth level), and at the mouth control's open speech value; the
+    identity of the shut face."""
+
+    gap_neutral: np.ndarray  # [F]
+    gap_shut: np.ndarray  # [F]
+    gap_open: np.ndarray  # [F]
+    identity: np.ndarray  # [F]
+
+    def join(self, other: "DrawnLips") -> "DrawnLips":
+        return DrawnLips(*(np.concatenate([a, b]) for a, b in zip(
+            (self.gap_neutral, self.gap_shut, self.gap_open, self.identity),
+            (other.gap_neutral, other.gap_shut, other.gap_open, other.identity))))
+
+
+@dataclass
 class FidelityResult:
     controls: list[ControlFidelity]
     faces: int
@@ -98,6 +126,7 @@ class FidelityResult:
     speech: tuple[float, float]
     labels: list[str] = field(default_factory=list)  # what the faces are, for the summary
     lids: LidBlink | None = None
+    lips: DrawnLips | None = None
 
     def control(self, name: str) -> ControlFidelity:
         return next(c for c in self.controls if c.name == name)
@@ -122,6 +151,11 @@ class FidelityResult:
                              f"| {_worst(b.identity_narrowed):.3f} | — | — | {_median(b.ear_narrowed):.3f} (refined mesh) | |")
             lines.append(f"| blink, eyes \"closed\" (lids shut) | 1.00 | {_median(b.identity):.3f} | {_worst(b.identity):.3f} "
                          f"| — | — | {_median(b.ear_shut):.3f} (open {_median(b.ear_open):.3f}; refined mesh) | |")
+        if self.lips is not None:
+            m = self.lips
+            lines.append(f"| mouth \"closed\", between syllables (lips drawn shut) | 0.00 | {_median(m.identity):.3f} | "
+                         f"{_worst(m.identity):.3f} | — | — | | {_median(m.gap_shut):.3f} (neutral "
+                         f"{_median(m.gap_neutral):.3f}; refined mesh) |")
         return "\n".join(lines)
 
     def targets(self) -> list[tuple[str, str, bool]]:
@@ -152,16 +186,15 @@ class FidelityResult:
             share = float(np.mean(np.nan_to_num(ear, nan=1) <= BLINK_EAR))
             out.append((f"blink: EAR ≤ {BLINK_EAR} at eyes {self.blink_value:+.2f} on ≥ {FACE_SHARE:.0%}",
                         f"{share:.0%} of faces (median EAR {np.nanmedian(ear):.3f})", share >= FACE_SHARE))
+        if self.lips is not None:
+            out.append(_speech_target(f"speech: lip gap ≤ {SPEECH_CLOSED} with the lips drawn shut and ≥ {SPEECH_OPEN} "
+                                      f"at mouth {self.speech[1]:+.2f} on ≥ {FACE_SHARE:.0%} (refined mesh)",
+                                      self.lips.gap_shut, self.lips.gap_open))
         if "mouth" in names:
             m = self.control("mouth")
-            closed, opened = m.at(m.lip_gap, self.speech[0]), m.at(m.lip_gap, self.speech[1])
-            both = (np.nan_to_num(closed, nan=1) <= SPEECH_CLOSED) & (np.nan_to_num(opened, nan=0) >= SPEECH_OPEN)
-            share = float(np.mean(both))
-            out.append((f"speech: lip gap ≤ {SPEECH_CLOSED} at mouth {self.speech[0]:+.2f} and ≥ {SPEECH_OPEN} at "
-                        f"{self.speech[1]:+.2f} on ≥ {FACE_SHARE:.0%}",
-                        f"{share:.0%} of faces (closed: {np.mean(closed <= SPEECH_CLOSED):.0%}, median "
-                        f"{np.nanmedian(closed):.3f}; open: {np.mean(opened >= SPEECH_OPEN):.0%}, median "
-                        f"{np.nanmedian(opened):.3f})", share >= FACE_SHARE))
+            out.append(_speech_target(f"speech with the mouth control alone: lip gap ≤ {SPEECH_CLOSED} at mouth "
+                                      f"{self.speech[0]:+.2f} and ≥ {SPEECH_OPEN} at {self.speech[1]:+.2f} on ≥ "
+                                      f"{FACE_SHARE:.0%}", m.at(m.lip_gap, self.speech[0]), m.at(m.lip_gap, self.speech[1])))
         return out
 
     def targets_table(self) -> str:
@@ -180,8 +213,9 @@ class FidelityResult:
             controls.append(ControlFidelity(a.name, a.values, cat(a.identity, b.identity), cat(a.outside, b.outside),
                                             cat(a.ear, b.ear), cat(a.lip_gap, b.lip_gap)))
         lids = self.lids.join(other.lids) if self.lids is not None and other.lids is not None else None
+        lips = self.lips.join(other.lips) if self.lips is not None and other.lips is not None else None
         return FidelityResult(controls, self.faces + other.faces, self.blink_value, self.speech,
-                              self.labels + other.labels, lids)
+                              self.labels + other.labels, lids, lips)
 
 
 def measure_fidelity(result, directions, identity, label: str = "", progress: bool = True) -> FidelityResult:
@@ -218,9 +252,37 @@ def measure_fidelity(result, directions, identity, label: str = "", progress: bo
         controls.append(ControlFidelity(rep.name, values, ident, outside, scores["eyes"], scores["lip_gap"]))
     bar.close()
     lo = directions.ranges["eyes"][0] if "eyes" in directions.names else float("nan")
+    lips = None
+    if "mouth" in directions.names:
+        m = next(c for c in result.controls if c.name == "mouth")
+        opened = m.images[:, int(np.argmin(np.abs(m.values - speech_values(directions)[1])))]
+        lips = measure_drawn_lips(base_img, opened, identity, ref, boxes)
     return FidelityResult(controls, result.faces, lo,
                           speech_values(directions) if "mouth" in directions.names else (np.nan, np.nan),
-                          [label] * result.faces, measure_lid_blink(base_img, identity, ref, boxes))
+                          [label] * result.faces, measure_lid_blink(base_img, identity, ref, boxes), lips)
+
+
+def measure_drawn_lips(images: np.ndarray, opened: np.ndarray, identity, ref: np.ndarray, boxes) -> DrawnLips:
+    """The drawn lips (render/lips.py) shut on neutral faces [F, S, S, 3], and the same faces at the mouth's open
+    speech value [F, S, S, 3]: inner-lip gaps (refined mesh) and the identity of the shut faces."""
+    from render.lips import LipGeometry
+    from render.vectors.scoring import FaceMeshScorer
+
+    mesh = FaceMeshScorer(refine=True)
+    try:
+        lm = mesh.landmarks(images)
+        found = np.isfinite(lm).all(axis=(1, 2))
+        shut = np.array(images, copy=True)
+        for i, (img, points) in enumerate(zip(images, lm)):
+            if found[i]:
+                shut[i] = LipGeometry.from_landmarks(points, img.shape[0]).close(img, 1.0)
+        gap = {k: scores_from_landmarks(mesh.landmarks(pics) if k != "neutral" else lm)["lip_gap"]
+               for k, pics in (("neutral", images), ("shut", shut), ("open", opened))}
+    finally:
+        mesh.close()
+    dist = np.where(found, np.linalg.norm(identity.descriptors(shut, boxes) - ref, axis=-1), np.nan)
+    gap["shut"][~found] = np.nan
+    return DrawnLips(gap["neutral"], gap["shut"], gap["open"], dist)
 
 
 def measure_lid_blink(images: np.ndarray, identity, ref: np.ndarray, boxes) -> LidBlink:
