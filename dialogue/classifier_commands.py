@@ -38,8 +38,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona", "retrieval"],
                    help="all: ethics, topic and persona; retrieval: the memory cross-encoder (then run "
                         "`ohlora eval memory --calibrate` to refit the relevance gate on it)")
-    p.add_argument("--kind", default="layers", choices=["layers", "linear"],
-                   help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5")
+    p.add_argument("--kind", default="layers", choices=["layers", "linear", "ngrams"],
+                   help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5; "
+                        "ngrams (ethics): the character n-gram head mixed with the committed layers, chosen on val")
     p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.training.classifier_layers.LAYER_DEFAULTS)")
     p.add_argument("--epochs", type=int, default=None, help="default: per task")
     p.add_argument("--lr", type=float, default=None)
@@ -119,7 +120,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from dialogue.classifiers import HEADS_DIR
+    from dialogue.classifiers import HEADS_DIR, ngram_files
     from dialogue.encoder import shared_encoder
     from dialogue.training.classifier_layers import train_layers
     from dialogue.training.heads import train_head
@@ -146,6 +147,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("ethics thresholds chosen on val: " + ", ".join(f"{k} {v:g}" for k, v in chosen.items())
               + f" -> {HEADS_DIR / 'ethics.json'}")
         return 0
+    if args.kind == "ngrams":
+        from dialogue.training.ngram_head import train_ethics_ngrams
+
+        if args.task != "ethics":
+            raise SystemExit("--kind ngrams applies to --task ethics")
+        head, report = train_ethics_ngrams(encoder)
+        chosen = report["chosen"]
+        print(f"ethics: {'layers alone' if chosen is None else f'n-grams {chosen}'} (val macro-F1 "
+              f"{report['val_macro_f1']:.3f}, layers alone {report['layers_alone']:.3f}); thresholds "
+              + ", ".join(f"{k} {v:g}" for k, v in report["thresholds"].items()) + f" -> {HEADS_DIR}")
+        return 0
     for task in (["ethics", "topic", "persona"] if args.task == "all" else [args.task]):
         if task == "persona" and args.kind != "layers":
             raise SystemExit("the persona-question classifier is fine-tuned layers only (--kind layers)")
@@ -157,6 +169,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                                          args.max_minutes)
             weights, _ = model.save(path)
             linear.unlink(missing_ok=True)
+            if task == "ethics" and any(f.exists() for f in ngram_files(path)):
+                # its weight and the thresholds were chosen for the previous layers: fit it again
+                for stale in ngram_files(path):
+                    stale.unlink(missing_ok=True)
+                print("ethics: the n-gram head was removed (chosen for the previous layers); refit it with "
+                      "`ohlora classifiers train --task ethics --kind ngrams`")
             print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
                   f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}, count as "
                                                 f"an offence below {model.meta['strike_below_normal']:g}"

@@ -73,6 +73,80 @@ class EmbeddingHead:
         return cls(labels, layers, float(meta.pop("temperature")), meta)
 
 
+@dataclass
+class CharNgramHead:
+    """A class-balanced logistic regression on TF-IDF character n-grams within words (scikit-learn's
+    `char_wb` analyzer, lower-cased, sublinear tf): the spelling the e5 layers smooth away — "ㅅㅂ",
+    spaced-out insults, "존맛" and "개웃겨" as praise. The ethics classifier mixes its log-probabilities with
+    the fine-tuned layers' (`weight`, chosen on val; docs/dialogue-eval.md)."""
+
+    labels: tuple[str, ...]
+    ngram_range: tuple[int, int]
+    vocabulary: list[str]
+    idf: np.ndarray        # [V]
+    coef: np.ndarray       # [labels, V]
+    intercept: np.ndarray  # [labels]
+    weight: float = 0.5    # of its log-probabilities in the mix
+    meta: dict = field(default_factory=dict)
+    _vectorizer: object = field(default=None, repr=False, compare=False)
+
+    def _features(self, texts: Sequence[str]):
+        if self._vectorizer is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            vec = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), lowercase=True,
+                                  sublinear_tf=True, vocabulary={g: i for i, g in enumerate(self.vocabulary)},
+                                  dtype=np.float32)
+            vec.idf_ = self.idf.astype(np.float64)
+            self._vectorizer = vec
+        return self._vectorizer.transform(list(texts))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        z = np.asarray(self._features(texts) @ self.coef.T) + self.intercept
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def save(self, path: Path) -> None:
+        """NAME.ngrams.safetensors (idf, coef, intercept) and NAME.ngrams.json (labels, vocabulary, weight)."""
+        from safetensors.numpy import save_file
+
+        tensors, config = ngram_files(path)
+        # contiguous: scikit-learn's coefficients can be Fortran-ordered, and safetensors writes memory order
+        save_file({"idf": np.ascontiguousarray(self.idf, np.float32), "coef": np.ascontiguousarray(self.coef, np.float16),
+                   "intercept": np.ascontiguousarray(self.intercept, np.float32)}, str(tensors))
+        config.write_text(json.dumps(
+            {"labels": list(self.labels), "ngram_range": list(self.ngram_range), "weight": self.weight,
+             **self.meta, "vocabulary": self.vocabulary}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: Path) -> CharNgramHead | None:
+        """The head saved beside weights/classifiers/NAME, or None when there is none."""
+        from safetensors.numpy import load_file
+
+        tensors, config = ngram_files(path)
+        if not tensors.exists() or not config.exists():
+            return None
+        t = load_file(str(tensors))
+        meta = json.loads(config.read_text())
+        labels, rng, vocab, weight = (meta.pop(k) for k in ("labels", "ngram_range", "vocabulary", "weight"))
+        return cls(tuple(labels), (int(rng[0]), int(rng[1])), vocab, t["idf"], t["coef"].astype(np.float32),
+                   t["intercept"], float(weight), meta)
+
+
+def ngram_files(path: Path) -> tuple[Path, Path]:
+    """(tensors, config) of the n-gram head beside weights/classifiers/NAME: NAME.ngrams.safetensors, .json."""
+    return path.with_name(path.name + ".ngrams.safetensors"), path.with_name(path.name + ".ngrams.json")
+
+
+def mix_probabilities(p: np.ndarray, q: np.ndarray, weight: float) -> np.ndarray:
+    """The normalized weighted geometric mean of two classifiers' probabilities: p^(1-weight) q^weight."""
+    z = (1.0 - weight) * np.log(np.clip(p, 1e-9, None)) + weight * np.log(np.clip(q, 1e-9, None))
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def pair_features(prev: np.ndarray, msg: np.ndarray) -> np.ndarray:
     """Symmetric-aware features of two unit vectors (the classic sentence-pair recipe)."""
     return np.concatenate([prev, msg, prev * msg, np.abs(prev - msg)], axis=1)
@@ -147,8 +221,14 @@ class EthicsClassifier:
     blocks, so the classifier's doubtful calls never escalate against a user.
     """
 
-    def __init__(self, encoder=None, head=None):
+    def __init__(self, encoder=None, head=None, ngrams: CharNgramHead | None | bool = None):
+        """ngrams: a `CharNgramHead` mixed into the probabilities; None = the committed one when the committed
+        head is used (`weights/classifiers/ethics.ngrams.*`, if present), False = none."""
+        committed = head is None
         self.encoder, self.head = _encoder_and_head(encoder, head, "ethics")
+        if ngrams is None:
+            ngrams = CharNgramHead.load(HEADS_DIR / "ethics") if committed else None
+        self.ngrams = ngrams or None
         # flag a message when P(normal) falls below this (chosen on validation, see docs/dialogue-eval.md)
         self.flag_below = float(self.head.meta.get("flag_below_normal", 0.5))
         self.strike_below = min(self.flag_below, float(self.head.meta.get("strike_below_normal", self.flag_below)))
@@ -156,8 +236,12 @@ class EthicsClassifier:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         if isinstance(self.head, EmbeddingHead):
-            return self.head.predict_proba(self.encoder.encode(texts, "query"))
-        return _message_probabilities(self.encoder, self.head, texts)
+            p = self.head.predict_proba(self.encoder.encode(texts, "query"))
+        else:
+            p = _message_probabilities(self.encoder, self.head, texts)
+        if self.ngrams is not None and texts:
+            p = mix_probabilities(p, self.ngrams.predict_proba(texts), self.ngrams.weight)
+        return p
 
     def judge(self, text: str) -> EthicsJudgement:
         """The category (normal unless flagged), its probability, and whether it counts as an offence."""

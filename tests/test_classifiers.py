@@ -69,6 +69,37 @@ def test_ethics_classifier_flags_only_below_normal_threshold():
     assert clf.classify("anything")[0] == "normal"
 
 
+def test_character_ngram_head_reads_spelling_round_trips_and_mixes_into_the_ethics_classifier(tmp_path):
+    from dialogue.classifiers import CharNgramHead, mix_probabilities
+    from dialogue.training.ngram_head import fit_ngram_head
+
+    normal = ["존맛탱 ㅋㅋ", "개웃겨 진짜", "오늘 날씨 좋다", "떡볶이 먹을래", "영화 보러 가자", "산책 가고 싶어"] * 4
+    insult = ["ㅅㅂ 꺼져", "시 발 놈아", "ㅂㅅ아 닥쳐", "꺼져 ㅅㅂ", "닥쳐 병 신아", "ㅅ ㅂ 바보"] * 4
+    others = [f"{t} {i}" for i, t in enumerate(["누구 뽑아", "사귀자", "혐오", "야한"] * 6)]
+    texts = normal + insult + others
+    y = np.array([0] * len(normal) + [3] * len(insult) + [2, 1, 4, 5] * 6)
+    head = fit_ngram_head(texts, y, (1, 3), 4.0)
+    p = head.predict_proba(["ㅅㅂ 진짜 꺼져", "존맛 떡볶이"])
+    assert p[0].argmax() == 3 and p[1].argmax() == 0          # spelling the e5 layers smooth away
+    head.weight = 0.4
+    head.save(tmp_path / "ethics")
+    again = CharNgramHead.load(tmp_path / "ethics")
+    assert again.weight == 0.4 and again.vocabulary == head.vocabulary
+    assert np.allclose(again.predict_proba(["ㅅㅂ 꺼져"]), head.predict_proba(["ㅅㅂ 꺼져"]), atol=1e-3)  # fp16 coef
+    assert CharNgramHead.load(tmp_path / "missing") is None
+    flat = np.full((1, 6), 1 / 6)
+    assert np.allclose(mix_probabilities(flat, again.predict_proba(["ㅅㅂ 꺼져"]), 0.0), flat)
+    enc = HashingEncoder()
+    uniform = EmbeddingHead(ETHICS_LABELS, [(np.zeros((6, enc.dim), np.float32), np.zeros(6, np.float32))],
+                            meta={"flag_below_normal": 0.2})
+    assert EthicsClassifier(enc, uniform).ngrams is None      # a head of one's own: no committed n-grams mixed in
+    again.weight = 1.0                                          # the mix is then the n-gram head's own call
+    mixed = EthicsClassifier(enc, uniform, ngrams=again)
+    assert np.allclose(mixed.predict_proba(["ㅅㅂ 꺼져"]), again.predict_proba(["ㅅㅂ 꺼져"]), atol=1e-5)
+    assert mixed.classify("ㅅㅂ 꺼져")[0] == "insult"
+    assert mixed.classify("존맛 떡볶이")[0] == "normal"
+
+
 # ---- integration: the committed heads on the real encoder ----------------------------------------
 
 @pytest.fixture(scope="module")
