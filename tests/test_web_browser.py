@@ -86,6 +86,25 @@ def test_the_face_moves_and_a_message_streams_in(page, server):
         page.screenshot(path=str(SCREENSHOT))
 
 
+def test_her_mouth_opens_and_closes_while_she_speaks(page, server):
+    # between syllables her lips are drawn shut over the frame (render/lips.py), at a syllable her mouth opens
+    # through the mouth direction: teeth show and disappear in the mouth's box while the answer streams
+    page.goto(server.base + "/")
+    wait_live(page)
+    send(page, "오늘 뭐 했는지 길게 얘기해 줘")
+    page.wait_for_function("document.querySelector('.msg.assistant .text')?.textContent.length > 0", timeout=60_000)
+    teeth = []
+    for _ in range(40):
+        px = canvas_pixels(page)
+        h, w = px.shape[:2]
+        mouth = px[int(0.66 * h):int(0.82 * h), int(0.36 * w):int(0.64 * w), :3]
+        teeth.append(int(((mouth.min(-1) > 150) & (mouth.max(-1) - mouth.min(-1) < 60)).sum()))  # light, not pink
+        page.wait_for_timeout(50)
+    print("teeth pixels per screenshot:", teeth)
+    assert max(teeth) > 0.0005 * h * w, f"her mouth never opened: {teeth}"
+    assert min(teeth) < 0.35 * max(teeth), f"her lips never closed: {teeth}"
+
+
 def test_stop_interrupts_her(page, server):
     page.goto(server.base + "/")
     wait_live(page)
