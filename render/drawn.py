@@ -301,23 +301,30 @@ class DrawnFeature:
         self._building.add(seed)
         threading.Thread(target=self.prepare, args=(seed,), name=f"{self.TABLE.FEATURE}-{seed}", daemon=True).start()
 
+    def draw(self, req, frame: np.ndarray) -> np.ndarray:
+        """One frame (uint8 [S, S, 3]) with the feature drawn if its request asks for it; the same array when
+        not (nothing asked, or the face's table is not ready: it is then built in the background). Thread-safe:
+        the render loop calls it from its encoder threads."""
+        closure = getattr(req, self.FIELD, 0.0)
+        if closure <= 0.0:
+            return frame
+        table = self.tables.get(req.session.seed)
+        if table is None:
+            if req.session.seed not in self.errors:
+                self._prepare_later(req.session.seed)
+            return frame
+        return remap_box(frame, *self._sample_map(req.session.seed, table, req.controls, frame.shape[0], closure))
+
     def apply(self, requests, frames: list) -> list:
         """The frames (uint8 [S, S, 3] tensors, request order) with the feature drawn where asked."""
         import torch
 
         out = list(frames)
         for i, req in enumerate(requests):
-            closure = getattr(req, self.FIELD, 0.0)
-            if closure <= 0.0:
-                continue
-            table = self.tables.get(req.session.seed)
-            if table is None:
-                if req.session.seed not in self.errors:
-                    self._prepare_later(req.session.seed)
-                continue
             frame = out[i].numpy()
-            out[i] = torch.from_numpy(remap_box(frame, *self._sample_map(req.session.seed, table, req.controls,
-                                                                         frame.shape[0], closure)))
+            drawn = self.draw(req, frame)
+            if drawn is not frame:
+                out[i] = torch.from_numpy(drawn)
         return out
 
     def _sample_map(self, seed: int, table: FeatureTable, controls, size: int, closure: float) -> tuple:

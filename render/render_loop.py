@@ -158,8 +158,6 @@ class RenderLoop:
                 continue
             try:
                 frames = self.source.render(requests)
-                for feature in self.drawn:
-                    frames = feature.apply(requests, frames)
             except Exception as e:
                 self.failures += 1
                 for r in requests:
@@ -172,6 +170,9 @@ class RenderLoop:
     def _encode(self, req: FrameRequest, rgb: np.ndarray) -> None:
         s = req.session
         try:
+            # drawn eyelids and lips are per frame work like the JPEG: on the encoder threads, not the loop's
+            for feature in self.drawn:
+                rgb = feature.draw(req, rgb)
             data = encode_jpeg(rgb, s.quality)
         except Exception as e:
             s.fail(f"encode failed: {e}", req.seq)
