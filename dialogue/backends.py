@@ -7,6 +7,11 @@ Two wire modes (`RemoteOptions.api`):
 - "chat": POST {url}/chat/completions with messages, for an instruction-tuned model without our adapters:
   the persona travels in a system prompt (dialogue.chat_prompts).
 
+A role with a first-step stop bias (`weights/adapters/<role>/decoding.json`, e.g. the memory role's: stop at once
+rather than store a daydream) is asked in "completions" mode for its first token alone with that bias on the
+end-of-turn token (`logit_bias`), then, unless that token ended the turn, for the rest without it: the same
+decoding the in-process model does (`InProcessLLM.stop_bias`).
+
 Both stream `text/event-stream` lines `data: {json}` whose `choices[0].text` (completions) or
 `choices[0].delta.content` (chat) is the next piece, then `data: [DONE]`. A stream that ends without
 [DONE] (the engine died) is an error, not a short answer.
@@ -85,9 +90,14 @@ class RemoteLLM:
     """`LLMBackend` over an OpenAI-compatible engine. `prompt` is text in "completions" mode and a list of
     chat messages ({"role", "content"}) in "chat" mode."""
 
-    def __init__(self, options: RemoteOptions) -> None:
+    def __init__(self, options: RemoteOptions, stop_bias: dict[str, float] | None = None,
+                 stop_token_id: int | None = None) -> None:
+        """stop_bias: per role, logits added to the end-of-turn token (`stop_token_id` in the served model's
+        vocabulary) at the first step only; "completions" mode (the served adapters are ours)."""
         self.options = options
         self.api = options.api
+        self.stop_bias = dict(stop_bias or {}) if stop_token_id is not None else {}
+        self.stop_token_id = stop_token_id
         self._session = None  # aiohttp.ClientSession, made in the loop that uses it
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -116,7 +126,7 @@ class RemoteLLM:
         self._session = None
 
     def _request(self, role: str, prompt: str | list[dict[str, str]], max_new_tokens: int, temperature: float,
-                 seed: int | None) -> tuple[str, dict[str, Any]]:
+                 seed: int | None, stop_bias: float = 0.0) -> tuple[str, dict[str, Any]]:
         if role not in self.options.models:
             raise LLMBackendError(f"no remote model configured for role '{role}'")
         body: dict[str, Any] = {"model": self.options.models[role], "max_tokens": max_new_tokens,
@@ -132,13 +142,40 @@ class RemoteLLM:
             raise LLMBackendError("remote_api = \"completions\" needs a text prompt, got chat messages")
         body["prompt"] = prompt
         body["stop"] = [END]
+        if stop_bias:
+            body["logit_bias"] = {str(self.stop_token_id): stop_bias}
         return f"{self.options.url}/completions", body
 
     async def generate(self, role: str, prompt: str | list[dict[str, str]], *, max_new_tokens: int = 64,
                        temperature: float = 0.0, seed: int | None = None) -> AsyncIterator[GenerationEvent]:
+        bias = self.stop_bias.get(role, 0.0) if self.api == "completions" else 0.0
+        if not bias or max_new_tokens < 2:
+            async for event in self._stream(role, prompt, max_new_tokens, temperature, seed):
+                yield event
+            return
+        t0 = time.perf_counter()
+        first = ""
+        async for event in self._stream(role, prompt, 1, temperature, seed, bias):
+            if isinstance(event, TextDelta):
+                first += event.text
+        first_s = time.perf_counter() - t0
+        if not first:  # the biased first token ended the turn
+            yield Completion("", 0, True, {"total_s": first_s})
+            return
+        yield TextDelta(first)
+        async for event in self._stream(role, prompt + first, max_new_tokens - 1, temperature, seed):
+            if isinstance(event, TextDelta):
+                yield event
+            else:
+                timings = dict(event.timings, first_token_s=first_s, total_s=time.perf_counter() - t0)
+                yield Completion(first + event.text, event.tokens + 1, event.finished, timings)
+
+    async def _stream(self, role: str, prompt: str | list[dict[str, str]], max_new_tokens: int, temperature: float,
+                      seed: int | None, stop_bias: float = 0.0) -> AsyncIterator[GenerationEvent]:
+        """One request to the engine, streamed: its text pieces, then a Completion."""
         import aiohttp
 
-        url, body = self._request(role, prompt, max_new_tokens, temperature, seed)
+        url, body = self._request(role, prompt, max_new_tokens, temperature, seed, stop_bias)
         t0 = time.perf_counter()
         first: float | None = None
         pieces: list[str] = []

@@ -26,7 +26,7 @@ from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
-from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
+from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape
 from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext, answer_prompt,
                                 expression_prompt, language_of, memory_prompt, summary_prompt)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
@@ -459,6 +459,23 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
     return found
 
 
+def _end_of_turn_id(llm) -> int | None:
+    """The end-of-turn token's id in Gemma 3's vocabulary (the served adapters' base), from the in-process
+    model's tokenizer or the prepared one; None (no stop bias on the engine) when neither is here."""
+    from dialogue.prompting import END
+
+    if llm is not None:
+        return llm.tokenizer.token_id(END)
+    try:
+        from dialogue.tokenizer import TextTokenizer
+        from weights import prepared_path
+
+        return TextTokenizer.from_folder(prepared_path("gemma3-270m")).token_id(END)
+    except Exception as e:  # a remote-only machine without the base model's files
+        log.warning("the served roles decode without their stop bias: no Gemma tokenizer here (%s)", e)
+        return None
+
+
 def build_chat_engine(backend: str = "in-process", remote_url: str | None = None,
                       remote_models: str = "answer,memory,summary,expression", remote_api: str = "completions",
                       remote_roles: str = "answer,memory,summary,expression",
@@ -508,8 +525,11 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
     if remote_set:
         from dialogue.backends import RemoteLLM, RemoteOptions, RoleRoutedLLM
 
-        remote = RemoteLLM(RemoteOptions.from_options(remote_url, remote_models, remote_api, remote_connect_timeout_s,
-                                                      remote_read_timeout_s, remote_max_connections))
+        options = RemoteOptions.from_options(remote_url, remote_models, remote_api, remote_connect_timeout_s,
+                                             remote_read_timeout_s, remote_max_connections)
+        # served adapters ("completions") keep the first-step stop bias they were chosen with
+        bias = role_stop_bias(ADAPTERS_DIR) if remote_api == "completions" else {}
+        remote = RemoteLLM(options, bias, _end_of_turn_id(llm) if bias else None)
         llm = remote if llm is None else RoleRoutedLLM({r: remote if r in remote_set else llm for r in ROLES})
         # a chat model sees earlier exchanges as messages and every recalled memory in its system prompt;
         # served adapters saw what ours were trained with

@@ -95,6 +95,37 @@ def test_streams_sse_chunks_and_sends_the_role_model():
     assert "Authorization" not in seen[0]["headers"]
 
 
+def _biased(first_token: str):
+    """An engine whose first token is `first_token` when asked for one token with a logit bias."""
+    async def handler(request):
+        body = await request.json()
+        if body.get("logit_bias"):
+            return await _stream(request, [first_token] if first_token else [])
+        return await _stream(request, ["오늘 ", "날씨: 맑음]"])
+    return handler
+
+
+def test_a_role_with_a_stop_bias_asks_its_first_token_with_the_bias_then_the_rest_without():
+    async def go(first_token, role="memory"):
+        async with StandIn(_biased(first_token)) as engine:
+            llm = RemoteLLM(_options(engine.url), stop_bias={"memory": 0.6}, stop_token_id=106)
+            try:
+                return [ev async for ev in llm.generate(role, "PROMPT", max_new_tokens=9)], engine.requests
+            finally:
+                await llm.aclose()
+
+    events, seen = asyncio.run(go("["))
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["[", "오늘 ", "날씨: 맑음]"]
+    assert events[-1].text == "[오늘 날씨: 맑음]" and events[-1].tokens == 3
+    first, rest = (r["body"] for r in seen)
+    assert first["logit_bias"] == {"106": 0.6} and first["max_tokens"] == 1 and first["prompt"] == "PROMPT"
+    assert "logit_bias" not in rest and rest["max_tokens"] == 8 and rest["prompt"] == "PROMPT["
+    events, seen = asyncio.run(go(""))           # the biased first token ended the turn: nothing to store
+    assert len(seen) == 1 and events[-1].text == "" and events[-1].finished
+    events, seen = asyncio.run(go("[", role="answer"))   # a role without a bias: one plain request
+    assert len(seen) == 1 and "logit_bias" not in seen[0]["body"] and seen[0]["body"]["max_tokens"] == 9
+
+
 def test_api_key_comes_from_the_environment_and_is_never_shown():
     options = _options("http://127.0.0.1:1/v1", env={API_KEY_ENV: "sk-secret"})
     assert options.api_key == "sk-secret" and "sk-secret" not in repr(options)

@@ -68,8 +68,17 @@ def test_our_adapters_as_gguf_lora_speak_as_her_on_llamacpp(engine):
     assert "오로라" in done.text, done.text
     # the live memory prompt carries the day; the shipped memory role stores this plan in-process (it misses the
     # Korean "나 내일 친구랑 카페 가기로 했어": docs/dialogue-eval.md, the memory role)
-    _, memory = _generate(RemoteLLM(options), "memory", memory_prompt("I'm going to a cafe with a friend tomorrow", NOW), 48)
+    told = memory_prompt("I'm going to a cafe with a friend tomorrow", NOW)
+    _, memory = _generate(RemoteLLM(options), "memory", told, 48)
     assert parse_memories(memory.text), memory.text
+    # the memory role's first-step stop bias travels as logit_bias on <end_of_turn>: the engine honours it (a huge
+    # one stops at once), and with the committed bias the plain fact is still stored, as in process
+    from dialogue.llm_loading import ADAPTERS_DIR, role_stop_bias
+
+    _, stopped = _generate(RemoteLLM(options, stop_bias={"memory": 20.0}, stop_token_id=106), "memory", told, 48)
+    assert stopped.text == "" and stopped.finished, stopped.text
+    _, biased = _generate(RemoteLLM(options, stop_bias=role_stop_bias(ADAPTERS_DIR), stop_token_id=106), "memory", told, 48)
+    assert parse_memories(biased.text) == parse_memories(memory.text), (biased.text, memory.text)
     _, expression = _generate(RemoteLLM(options), "expression", expression_prompt("우와, 정말 신난다! 😊"), 20)
     assert parse_expression(expression.text) is not None, expression.text
 
