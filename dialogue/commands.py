@@ -228,6 +228,12 @@ def _eval_open(args: argparse.Namespace) -> int:
         sheet.write_text(open_eval.grading_sheet(rows), encoding="utf-8")
         print(f"grading sheet for {len(rows)} answers -> {sheet}")
         return 0
+    if args.step == "score" and rows and all("aspect" in r for r in rows) and not args.grades:
+        # questions about her facts are scored by the fact they must state: again, e.g. after a scoring fix
+        body = open_eval.persona_report(name, rows, scored_again=True)
+        print(body)
+        transcript.with_name(f"{stem}.md").write_text(body, encoding="utf-8")
+        return 0
     if len(args.grades) < 2:
         raise ValueError("score needs two judges' grade files: --grades A.jsonl B.jsonl")
     result = open_eval.score(rows, [open_eval.read_grades(g) for g in args.grades])

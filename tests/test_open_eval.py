@@ -115,6 +115,11 @@ def test_a_persona_answer_counts_when_it_states_the_fact_asked_with_her_age_from
     assert open_eval.persona_fact_hit(row("age", "ko", "나 22살이야!"))  # 2003-10-11 -> 22 in May 2026
     assert not open_eval.persona_fact_hit(row("age", "ko", "나 23살이야!"))
     assert open_eval.persona_fact_hit(row("age", "en", "I'm 23 now!", now="2026-10-11T09:00"))  # her birthday
+    # her birth year answers an age question only when it asks for the year
+    born = dict(row("age", "en", "October 11, 2003!"), message="what year were you born?")
+    assert open_eval.persona_fact_hit(born)
+    assert open_eval.persona_fact_hit(dict(row("age", "ko", "나는 2003년생이야!"), message="몇 년생이야"))
+    assert not open_eval.persona_fact_hit(dict(born, message="how old are you right now?"))
     assert open_eval.persona_fact_hit(row("nature", "ko", "나는 가상인간이야"))
     assert not open_eval.persona_fact_hit(row("university", "en", "I study AI somewhere nice"))
     rows = [row("mbti", "en", "ENTJ, the commander!"), row("name", "ko", "몰라…")]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -151,19 +152,27 @@ PERSONA_FACT_WORDS = {
 _KO_TENS = {1: "하나", 2: "둘", 3: "셋", 4: "넷", 5: "다섯", 6: "여섯", 7: "일곱", 8: "여덟", 9: "아홉"}
 
 
+# An age question that asks for her birth year ("몇 년생이야", "what year were you born?") is answered by it.
+_ASKS_BIRTH_YEAR = re.compile(r"년생|몇\s*년|what year|which year|year .*born|born in", re.IGNORECASE)
+BIRTH_YEAR_WORDS = (("2003년", "03년생"), ("2003",))
+
+
 def persona_fact_hit(row: dict) -> bool:
     """Does the answer to a question about her fact `row['aspect']` state that fact?"""
     from dialogue.prompting import age_on
 
     age = age_on(datetime.fromisoformat(row["now"]).date())
     words = PERSONA_FACT_WORDS[row["aspect"]][0 if row["lang"] == "ko" else 1]
+    if row["aspect"] == "age" and _ASKS_BIRTH_YEAR.search(row["message"]):
+        words = words + BIRTH_YEAR_WORDS[0 if row["lang"] == "ko" else 1]
     answer = row["answer"].lower()
     return any(w.format(age=age, age_ko=_KO_TENS.get(age - 20, "")).lower() in answer for w in words
                if "{age_ko}" not in w or 21 <= age <= 29)
 
 
-def persona_report(name: str, rows: list[dict]) -> str:
-    """Persona facts on freshly written questions (target >= 95%), by fact and language, misses listed."""
+def persona_report(name: str, rows: list[dict], scored_again: bool = False) -> str:
+    """Persona facts on freshly written questions (target >= 95%), by fact and language, misses listed;
+    scored_again: the answers are an earlier run's transcript, scored now (`ohlora eval open score`)."""
     hits = {r["id"]: persona_fact_hit(r) for r in rows}
 
     def pct(sel) -> str:
@@ -173,10 +182,12 @@ def persona_report(name: str, rows: list[dict]) -> str:
 
     cut = sum(r["answer"].rstrip().endswith(("…", *CUT_SHORT.values())) for r in rows)
     lines = [f"# Persona facts: {name}", "",
-             f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). {len(rows)} "
+             (f"Scored again by `ohlora eval open score` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}) from the "
+              "answers of an earlier `ohlora eval open answers` run. " if scored_again else
+              f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). ") + f"{len(rows)} "
              f"questions about her facts from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl`, written by "
              "a writer who wrote none of the training data, through the live pipeline; an answer counts when it "
-             "states the fact asked (her age from the question's date).", "",
+             "states the fact asked (her age from the question's date, or her birth year when it asks for that).", "",
              f"- **facts right: {pct(lambda r: True)}** (target ≥ 95%)",
              f"- Korean: {pct(lambda r: r['lang'] == 'ko')}; English: {pct(lambda r: r['lang'] == 'en')}",
              f"- answers cut off (ending on \"…\", or closed by her \"말이 꼬였어\" line): {cut}", "", "| fact | right |", "|---|---|"]
