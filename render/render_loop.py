@@ -70,6 +70,7 @@ class RenderLoop:
         self.latencies: collections.deque[float] = collections.deque(maxlen=20000)  # taken -> encoded, s
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=20000)
         self.failures = 0
+        self.draw_failures = 0  # frames sent without a drawn feature because drawing it failed
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="render-loop", daemon=True)
@@ -172,7 +173,10 @@ class RenderLoop:
         try:
             # drawn eyelids and lips are per frame work like the JPEG: on the encoder threads, not the loop's
             for feature in self.drawn:
-                rgb = feature.draw(req, rgb)
+                try:
+                    rgb = feature.draw(req, rgb)
+                except Exception:  # a frame without its drawn lids or lips beats a frame that never comes
+                    self.draw_failures += 1
             data = encode_jpeg(rgb, s.quality)
         except Exception as e:
             s.fail(f"encode failed: {e}", req.seq)

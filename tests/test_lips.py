@@ -175,3 +175,22 @@ def test_the_persona_closes_her_lips_on_the_real_generator(face_generator):
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(shut[outside], frame[outside])
     mesh.close()
+
+
+def test_a_drawing_that_fails_still_delivers_the_frame():
+    import concurrent.futures
+
+    from render.render_loop import FrameRequest, RenderLoop
+
+    class Broken:
+        def draw(self, req, frame):
+            raise RuntimeError("mesh table corrupt")
+
+    delivered, failed = [], []
+    session = SimpleNamespace(quality=80, fps=30.0, deliver=delivered.append, fail=lambda msg, seq: failed.append(msg))
+    source = SimpleNamespace(interpolated=False)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        loop = RenderLoop(source, pool, drawn=(Broken(), None))
+        req = FrameRequest(session, 0, 0, [0.0, 0.0, 0.0], lips=1.0, taken=0.0)
+        loop._encode(req, synthetic_mouth()[0])
+    assert len(delivered) == 1 and not failed and loop.draw_failures == 1
