@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from dialogue import chat_prompts
 from dialogue.backends import EngineUnreachable, api_for
+from dialogue.calculator import solve as solve_calculation
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
@@ -75,8 +76,10 @@ class PersonaChat:
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
-                 conversations: ConversationStore | None = None) -> None:
+                 conversations: ConversationStore | None = None, calculator: bool = True) -> None:
+        """calculator: answer plain arithmetic questions exactly (`dialogue.calculator`) instead of by the model."""
         self.llm = llm
+        self.calculator = calculator
         self.memory = memory
         self.topics = topics
         self.safety = safety
@@ -141,6 +144,17 @@ class PersonaChat:
                 yield TokenEvent(piece)
             self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
+            return
+        calculation = solve_calculation(message) if self.calculator else None
+        if calculation is not None:  # the 270M model cannot do sums: she answers those exactly
+            text = calculation.answer(lang, message)
+            for piece in spoken_pieces(text):
+                timings.setdefault("first_token_s", time.perf_counter() - t0)
+                yield TokenEvent(piece)
+            timings["answer_s"] = time.perf_counter() - t0
+            done = await self._after_answer(user_id, message, text, now, timings)
+            timings["turn_s"] = time.perf_counter() - t0
+            yield done
             return
 
         ctx, memory = self._context(user_id, message, now)
