@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from dialogue import chat_prompts
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
+from dialogue.clock import answer as clock_answer
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
@@ -76,10 +77,11 @@ class PersonaChat:
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
-                 conversations: ConversationStore | None = None, calculator: bool = True) -> None:
-        """calculator: answer plain arithmetic questions exactly (`dialogue.calculator`) instead of by the model."""
+                 conversations: ConversationStore | None = None, exact_answers: bool = True) -> None:
+        """exact_answers: a message that only asks for a sum (`dialogue.calculator`) or the date or time
+        (`dialogue.clock`) is answered exactly instead of by the model."""
         self.llm = llm
-        self.calculator = calculator
+        self.exact_answers = exact_answers
         self.memory = memory
         self.topics = topics
         self.safety = safety
@@ -145,9 +147,8 @@ class PersonaChat:
             self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
             return
-        calculation = solve_calculation(message) if self.calculator else None
-        if calculation is not None:  # the 270M model cannot do sums: she answers those exactly
-            text = calculation.answer(lang, message)
+        text = self._exact_answer(message, lang, now) if self.exact_answers else None
+        if text is not None:  # the 270M model gets sums and dates wrong: she answers those exactly
             for piece in spoken_pieces(text):
                 timings.setdefault("first_token_s", time.perf_counter() - t0)
                 yield TokenEvent(piece)
@@ -274,6 +275,14 @@ class PersonaChat:
             return verdict
         verdict = self.safety.check_user_message(user_id, message, now)
         return verdict if verdict.action in ("decline", "warn", "refuse", "blocked") else None
+
+    @staticmethod
+    def _exact_answer(message: str, lang: str, now: datetime) -> str | None:
+        """Her answer from the calculator or the clock when the message only asks for a sum or the date or time."""
+        calculation = solve_calculation(message)
+        if calculation is not None:
+            return calculation.answer(lang, message)
+        return clock_answer(message, now)
 
     def _too_long(self, message: str) -> bool:
         if len(message) > MAX_MESSAGE_CHARS * 4:

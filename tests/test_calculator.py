@@ -46,7 +46,7 @@ def test_her_answer_to_a_sum_skips_the_answer_model_but_not_the_roles_after_it()
     assert isinstance(done, TurnDone) and "391" in done.text
     assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == done.text
     assert "answer" not in [role for role, _ in llm.prompts] and done.summary == "사용자가 곱셈을 물음"
-    off = PersonaChat(ScriptedLLM(["몰라 ㅠㅠ"]), calculator=False)
+    off = PersonaChat(ScriptedLLM(["몰라 ㅠㅠ"]), exact_answers=False)
 
     async def go_off():
         return [ev async for ev in off.turn("u1", "17 곱하기 23 얼마임?", datetime(2026, 5, 2, 21, 10))]

@@ -268,7 +268,7 @@ def test_chat_mode_turn_carries_the_persona_and_parses_a_general_models_roles():
         async with StandIn(handler) as remote:
             engine = PersonaChat(RemoteLLM(_options(remote.url, models="chat-model", api="chat")), history_turns=3)
             first = [ev async for ev in engine.turn("u", "나 떡볶이 좋아해. 너는 뭐 좋아해?", NOW)]
-            second = [ev async for ev in engine.turn("u", "오늘 무슨 요일이야?", NOW)]
+            second = [ev async for ev in engine.turn("u", "너는 매운 것도 잘 먹어?", NOW)]
             await engine.aclose()
             return first, second, remote.requests, engine
 

@@ -1,0 +1,139 @@
+"""Questions about the date and the time answered from the clock, in her voice, without the LLM.
+
+The answer model sees the date in its prompt and still adds to it ("오늘 2월 17일 화요일이야! 오늘이 월요일이니까 …",
+"how many days till your birthday?" → "today is my birthday!"; docs/open-eval/README.md). A message that only asks
+what day, date, time or year it is, which weekday tomorrow or the day after is, how long until midnight, or how
+many days until her birthday is answered here from the turn's time; a message with anything more in it goes to
+the model as before.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import date, datetime, timedelta
+
+from dialogue.prompting import BIRTHDAY, MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_KO
+
+# words around the question that do not change it
+_LEAD = r"(?:그럼|근데|혹시|아|야|오로라야|로라야|so|hey|btw|ok|okay|um|uh|wait|oh)?[\s,]*"
+_END_KO = r"(?:이야|야|이지|지|이더라|더라|임|이에요|예요|에요|인가요|일까|냐|이냐|였지|였더라|니)?"
+_LEFT_KO = r"남았(?:어|어요|지|나|니|냐|을까|는지)?"
+_TAIL = r"[\s?!.~ㅋㅎ…]*"
+
+
+def _ya(word: str) -> str:
+    """The word with the copula its last syllable takes: "화요일이야", "10시야"."""
+    last = word[-1]
+    final = (ord(last) - 0xAC00) % 28 if "가" <= last <= "힣" else 0
+    return word + ("이야" if final else "야")
+
+
+def _ko_weekday(day: date) -> str:
+    return WEEKDAYS_KO[day.weekday()]
+
+
+def _ko_time(now: datetime) -> str:
+    half = "오전" if now.hour < 12 else "오후"
+    hour = now.hour % 12 or 12
+    return f"{half} {hour}시" + (f" {now.minute}분" if now.minute else "")
+
+
+def _en_time(now: datetime) -> str:
+    hour = now.hour % 12 or 12
+    return f"{hour}:{now.minute:02d} {'am' if now.hour < 12 else 'pm'}"
+
+
+def _days_to_birthday(today: date) -> int:
+    next_one = BIRTHDAY.replace(year=today.year)
+    if next_one < today:
+        next_one = BIRTHDAY.replace(year=today.year + 1)
+    return (next_one - today).days
+
+
+def _pick(options: tuple[str, ...], message: str) -> str:
+    return options[zlib.crc32(message.encode("utf-8")) % len(options)]
+
+
+def _until_midnight(now: datetime, lang: str) -> str:
+    left = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo) - now
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    if lang == "ko":
+        span = (f"{hours}시간 " if hours else "") + (f"{minutes}분" if minutes or not hours else "")
+        return f"자정까지 {span.strip()} 남았어! ⏰"
+    span = " and ".join(p for p in (f"{hours} hour{'s' * (hours != 1)}" if hours else "",
+                                     f"{minutes} minute{'s' * (minutes != 1)}" if minutes or not hours else "") if p)
+    return f"{span} till midnight! ⏰"
+
+
+def answer(message: str, now: datetime) -> str | None:
+    """Her answer when the message only asks about the date or time, else None (the model answers)."""
+    text = message.strip()
+    if not text or len(text) > 80:
+        return None
+    today = now.date()
+    ko_rules = (
+        (rf"(?:오늘|지금)\s*(?:이|은)?\s*(?:몇\s*월\s*)?며칠{_END_KO}",
+         lambda: _pick((f"오늘은 {today.month}월 {today.day}일 {_ya(_ko_weekday(today))}! 📅",
+                        f"{today.month}월 {today.day}일, {_ko_weekday(today)}! 📅"), text)),
+        (rf"(?:오늘|지금)\s*(?:이|은)?\s*무슨\s*요일{_END_KO}",
+         lambda: f"오늘은 {_ya(_ko_weekday(today))}! ({today.month}월 {today.day}일) 📅"),
+        (rf"(내일\s*모레|모레|내일)\s*(?:은|는)?\s*무슨\s*요일{_END_KO}", None),
+        (rf"지금\s*몇\s*시{_END_KO}", lambda: f"지금은 {_ya(_ko_time(now))}! ⏰"),
+        (rf"(?:올해|지금)\s*(?:가|는|은)?\s*(?:몇\s*년(?:도)?|몇년도?){_END_KO}",
+         lambda: f"올해는 {today.year}년이야! 📅"),
+        (rf"자정까지\s*(?:얼마나|몇\s*시간)\s*{_LEFT_KO}", lambda: _until_midnight(now, "ko")),
+        (rf"(?:너|네|니|오로라|로라)\s*(?:의)?\s*생일\s*(?:까지)?\s*(?:며칠|얼마나)\s*{_LEFT_KO}", "birthday"),
+    )
+    en_rules = (
+        (r"what(?:'?s| is)\s+(?:the\s+)?(?:date|today'?s\s+date)(?:\s+today)?", "date_en"),
+        (r"what\s+(?:day|date)\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
+        (r"what\s+day\s+of\s+the\s+week\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
+        (r"what\s+time\s+is\s+it(?:\s+now)?", "time_en"),
+        (r"what\s+year\s+is\s+it(?:\s+now)?", "year_en"),
+        (r"how\s+long\s+(?:till|until|'?til)\s+midnight", "midnight_en"),
+        (r"how\s+many\s+days\s+(?:till|until|'?til|to)\s+your\s+birthday", "birthday_en"),
+    )
+    birthday = (today.month, today.day) == (BIRTHDAY.month, BIRTHDAY.day)
+    text_out = _answer_ko(text, now, ko_rules) or _answer_en(text, now, en_rules)
+    if text_out and birthday and "생일" not in text_out and "birthday" not in text_out and "date" not in text.lower() \
+            and "time" not in text.lower() and "시" not in text:
+        text_out += " 그리고 오늘 내 생일이야! 🎂" if re.search("[가-힣]", text_out) else " And it's my birthday today! 🎂"
+    return text_out
+
+
+def _answer_ko(text: str, now: datetime, ko_rules) -> str | None:
+    today = now.date()
+    for pattern, make in ko_rules:
+        m = re.fullmatch(_LEAD + pattern + _TAIL, text, re.IGNORECASE)
+        if not m:
+            continue
+        if make is None:  # the weekday of tomorrow or the day after
+            ahead = 1 if re.fullmatch(r"내일", m.group(1)) else 2
+            day = today + timedelta(days=ahead)
+            word = re.sub(r"\s+", " ", m.group(1))
+            return f"{word}{'은' if word == '내일' else '는'} {day.month}월 {day.day}일 {_ya(_ko_weekday(day))}! 📅"
+        if make == "birthday":
+            days = _days_to_birthday(today)
+            return ("오늘이 내 생일이야! 🎂 10월 11일!" if days == 0 else
+                    f"내 생일(10월 11일)까지 {days}일 남았어! 🎂")
+        return make()
+    return None
+
+
+def _answer_en(text: str, now: datetime, en_rules) -> str | None:
+    today = now.date()
+    for pattern, kind in en_rules:
+        if not re.fullmatch(_LEAD + pattern + _TAIL, text, re.IGNORECASE):
+            continue
+        if kind == "date_en":
+            return f"It's {WEEKDAYS_EN[today.weekday()]}, {MONTHS_EN[today.month - 1]} {today.day}! 📅"
+        if kind == "time_en":
+            return f"It's {_en_time(now)}! ⏰"
+        if kind == "year_en":
+            return f"It's {today.year}! 📅"
+        if kind == "midnight_en":
+            return _until_midnight(now, "en")
+        days = _days_to_birthday(today)
+        return ("Today is my birthday! 🎂 October 11!" if days == 0 else
+                f"{days} day{'s' * (days != 1)} till my birthday (October 11)! 🎂")
+    return None

@@ -1,0 +1,51 @@
+"""Questions that only ask for the date or the time, answered from the turn's clock (dialogue/clock.py)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from dialogue.clock import answer
+from dialogue.conversation import PersonaChat
+from tests.test_dialogue_turn import ScriptedLLM
+
+TUE = datetime(2026, 2, 17, 21, 30)  # a Tuesday evening
+
+
+@pytest.mark.parametrize("message, words", [
+    ("오늘 며칠이야?", ["2월 17일", "화요일"]), ("오늘 무슨 요일이더라", ["화요일"]), ("지금 몇 시야", ["오후 9시 30분"]),
+    ("그럼 내일 모레는 무슨 요일이야?", ["내일 모레는", "2월 19일 목요일"]), ("내일 무슨 요일이야", ["내일은", "수요일"]),
+    ("올해 몇 년이지?", ["2026년"]), ("자정까지 얼마나 남았어?", ["2시간 30분"]), ("너 생일까지 며칠 남았어?", ["236일"]),
+    ("what's the date today?", ["Tuesday, February 17"]), ("what time is it now?", ["9:30 pm"]),
+    ("what year is it now?", ["2026"]), ("how long till midnight", ["2 hours and 30 minutes"]),
+    ("so how many days till your birthday?", ["236 days"]),
+])
+def test_a_date_or_time_question_is_answered_from_the_clock(message, words):
+    text = answer(message, TUE)
+    assert text is not None and all(w in text for w in words), text
+
+
+def test_on_her_birthday_she_says_so():
+    assert "오늘이 내 생일" in answer("너 생일까지 며칠 남았어?", datetime(2026, 10, 11, 9, 0))
+    assert "내 생일" in answer("오늘 며칠이야?", datetime(2026, 10, 11, 9, 0))
+    assert "birthday" in answer("what day is it", datetime(2026, 10, 11, 9, 0))
+    assert "생일" not in answer("오늘 며칠이야?", datetime(2026, 10, 12, 9, 0))
+
+
+@pytest.mark.parametrize("message", [
+    "오늘 며칠 쉬어?", "지금 몇 시에 만나?", "오늘 무슨 요일인데 이렇게 피곤하지", "what time is it in london",
+    "what day is your birthday", "is it the weekend yet? I've lost track of time", "내일 몇 시에 일어나야 할지 정해줘",
+    "오늘 몇 명 왔어?", "what's the date of the exam", "안녕", "",
+])
+def test_anything_more_goes_to_the_model(message):
+    assert answer(message, TUE) is None
+
+
+def test_the_turn_answers_from_the_clock_without_the_answer_model():
+    llm = ScriptedLLM([])
+
+    async def go():
+        return [ev async for ev in PersonaChat(llm).turn("u1", "오늘 며칠이야?", TUE)]
+    done = asyncio.run(go())[-1]
+    assert "2월 17일" in done.text and "answer" not in [role for role, _ in llm.prompts]
