@@ -70,7 +70,8 @@ class OhloraClient:
                  quality: int | None = None, token: str | None = None, matte: bool = False,
                  origin: str | None = None, headers: dict[str, str] | None = None,
                  save_frames: Path | None = None, frame_delay_s: float = 0.0, keep_frames: int = 64,
-                 stale_frame_ms: float | None = 1000.0, affinity: str | None = None):
+                 stale_frame_ms: float | None = 1000.0, affinity: str | None = None,
+                 utc_offset_min: int | None = None):
         self.url, self.role = url, role
         # Sent as ?affinity= so that a load balancer pins this user (and their viewers) to one instance;
         # by default the user field of the credential or viewer key (realtime.identity.affinity_key).
@@ -78,8 +79,8 @@ class OhloraClient:
         self.credential, self.viewer_key = credential, viewer_key
         self.user: str | None = None
         self.session_id: str | None = None
-        self.params = {k: v for k, v in {"size": size, "fps": fps, "quality": quality, "token": token}.items()
-                       if v is not None}
+        self.params = {k: v for k, v in {"size": size, "fps": fps, "quality": quality, "token": token,
+                                         "utc_offset_min": utc_offset_min}.items() if v is not None}
         if matte:
             self.params["matte"] = True
         self.origin = origin

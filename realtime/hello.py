@@ -9,7 +9,7 @@ session read-only. Every refusal is a fatal ProtocolError.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 
@@ -103,6 +103,8 @@ async def chat_session(state: ServerState, request: web.Request, message: dict,
                                        int(message.get("quality", session.quality)))
         except ValueError as e:
             raise ProtocolError("bad_message", f"cannot change the stream: {e}") from None
+    if "utc_offset_min" in message:  # schema-checked: -840 … 840
+        session.time_zone = timezone(timedelta(minutes=int(message["utc_offset_min"])))
     return session, resumed, state.identity.issue(user)
 
 

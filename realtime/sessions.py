@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from dialogue.interfaces import TokenEvent, TurnDone
 
@@ -53,6 +53,12 @@ class Session:
         self.closed = False
         self.created = time.monotonic()
         self.left_at: float | None = None  # when its last chat socket left (None while one is attached)
+        # the chat client's time zone (hello.utc_offset_min): her dates and times are the user's, not the server's
+        self.time_zone: tzinfo | None = None
+
+    def now(self) -> datetime:
+        """The time now where the user is (the chat client's time zone), else where the server is."""
+        return datetime.now(self.time_zone) if self.time_zone is not None else datetime.now().astimezone()
 
     # --- sockets -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -146,7 +152,7 @@ class Session:
         return True
 
     async def _produce(self, text: str, events: asyncio.Queue) -> None:
-        stream = self.engines.chat.turn(self.user, text, datetime.now().astimezone())
+        stream = self.engines.chat.turn(self.user, text, self.now())
         try:
             async for event in stream:
                 await events.put(event)

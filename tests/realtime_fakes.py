@@ -95,12 +95,14 @@ class FakeChatEngine:
     token_delay_s: float = 0.01
     interrupted: list[tuple[str, str]] = field(default_factory=list)
     messages: list[tuple[str, str]] = field(default_factory=list)
+    times: list = field(default_factory=list)  # the `now` each turn was given
     cancelled: int = 0
     fail: bool = False
     closed: bool = False
 
     async def turn(self, user_id, message, now=None):
         self.messages.append((user_id, message))
+        self.times.append(now)
         try:
             for tok in self.tokens:
                 await asyncio.sleep(self.token_delay_s)

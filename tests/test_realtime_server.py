@@ -52,6 +52,24 @@ def test_full_turn_streams_paced_tokens_frames_expression_and_done():
     run(body())
 
 
+def test_her_clock_is_the_users_time_zone_from_hello():
+    async def body():
+        chat = FakeChatEngine(token_delay_s=0.0)
+        async with serving({}, chat=chat) as s:
+            seoul = s.client(utc_offset_min=540)
+            await seoul.connect()
+            await seoul.turn("오늘 며칠이야?")
+            plain = s.client()
+            await plain.connect()
+            await plain.turn("지금 몇 시야")
+            bad = s.client(utc_offset_min=5000)
+            with pytest.raises(ClientError, match="bad_message"):
+                await bad.connect()
+        assert chat.times[0].utcoffset().total_seconds() == 9 * 3600      # the user's, not the server's
+        assert chat.times[1].utcoffset() == chat.times[1].astimezone().utcoffset()  # no offset sent: the server's
+    run(body())
+
+
 def test_cancel_stops_the_answer_and_keeps_only_the_shown_text():
     async def body():
         chat = FakeChatEngine(tokens=[f"단어{i} " for i in range(40)], token_delay_s=0.05)

@@ -134,8 +134,10 @@ function showViewerLink(key) {
 }
 
 const connection = new Connection({
+  // utc_offset_min: her "today" and "now" are the user's (getTimezoneOffset is minutes west of UTC)
   hello: () => ({ role: "chat", ...(credential ? { credential } : {}), size: settings.size,
-                  fps: settings.fps, quality: settings.quality, ...(token ? { token } : {}) }),
+                  fps: settings.fps, quality: settings.quality, utc_offset_min: -new Date().getTimezoneOffset(),
+                  ...(token ? { token } : {}) }),
   onMessage,
   onFrame: (frame) => player.push(frame),
   onStatus: setStatus,
