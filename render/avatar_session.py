@@ -133,7 +133,7 @@ class AvatarSession:
         with self._tl_lock:
             req.controls = self.timeline.controls_list(t)
             req.blink = self.timeline.eyelids(t) if self.timeline.lid_blinks else 0.0
-            req.lips = self.timeline.lips(t) if self.timeline.drawn_lips else 0.0
+            req.lips = self.timeline.lips(t)  # 0 unless the timeline draws lips
         if req.seq % 600 == 599:  # a long session keeps only recent history
             with self._tl_lock:
                 self.timeline.forget_before(req.slot / self.fps - 10.0)

@@ -26,8 +26,6 @@ RING_POINTS = 20
 # Sample maps kept for reuse (≤ ~0.2 MB each at 512²) and the step their controls and closure are rounded to.
 MAP_CACHE = 64
 MAP_STEP = 0.005
-# closure below which nothing is drawn (the timeline's springs only approach 0)
-VISIBLE = 0.01
 
 
 @dataclass
@@ -314,18 +312,6 @@ class DrawnFeature:
                 self._prepare_later(req.session.seed)
             return frame
         return remap_box(frame, *self._sample_map(req.session.seed, table, req.controls, frame.shape[0], closure))
-
-    def apply(self, requests, frames: list) -> list:
-        """The frames (uint8 [S, S, 3] tensors, request order) with the feature drawn where asked."""
-        import torch
-
-        out = list(frames)
-        for i, req in enumerate(requests):
-            frame = out[i].numpy()
-            drawn = self.draw(req, frame)
-            if drawn is not frame:
-                out[i] = torch.from_numpy(drawn)
-        return out
 
     def _sample_map(self, seed: int, table: FeatureTable, controls, size: int, closure: float) -> tuple:
         """The frame's sample map, for controls and closure rounded to MAP_STEP (at most 0.08° of head turn

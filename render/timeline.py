@@ -353,7 +353,7 @@ class ExpressionTimeline:
         held = min(max(self._lids.value(t), 0.0), 1.0)
         shut = held + (1.0 - held) * self.blink(t)
         # the spring only approaches 0: below this the lid moves < 0.2 px at 512², and a frame with no lids to
-        # draw skips the warp (render.lids.Eyelids.apply)
+        # draw skips the warp (render.drawn.DrawnFeature.draw)
         return shut if shut >= LID_VISIBLE else 0.0
 
     def lips(self, t: float) -> float:

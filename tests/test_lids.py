@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from render.lids import LOWER_LIDS, UPPER_LIDS, EyelidTable, Eyelids, LidGeometry
 from render.timeline import ExpressionTimeline, TimelineConfig
@@ -179,18 +178,17 @@ def test_eyelids_close_only_blinking_frames_and_a_face_without_a_mesh_keeps_stre
     eyelids._mesh = SimpleNamespace(landmarks=lambda frames: np.stack([synthetic_face(0.0)[1] for _ in frames]))
     eyelids.prepare(1)
     assert 1 in eyelids.tables
-    img = torch.from_numpy(synthetic_face()[0])
-    frames = [img, img, img]
-    out = eyelids.apply([_request(1, 0.0), _request(1, 1.0), _request(2, 1.0)], frames)
+    img = synthetic_face()[0]
+    out = [eyelids.draw(r, img) for r in (_request(1, 0.0), _request(1, 1.0), _request(2, 1.0))]
     assert out[0] is img and out[2] is img                          # no blink; a face whose table is not ready
-    assert dark(out[1].numpy()) <= 0.05 * dark(img.numpy())
+    assert dark(out[1]) <= 0.05 * dark(img)
     assert built.wait(5)
     for _ in range(100):
         if 2 in eyelids.errors:
             break
         threading.Event().wait(0.02)
     assert "no atlas" in eyelids.errors[2]
-    assert eyelids.apply([_request(2, 1.0)], [img])[0] is img       # and it keeps streaming without lids
+    assert eyelids.draw(_request(2, 1.0), img) is img               # and it keeps streaming without lids
 
 
 def test_held_lids_reuse_their_sample_map_and_look_the_same_as_drawn_afresh(monkeypatch):
@@ -198,19 +196,19 @@ def test_held_lids_reuse_their_sample_map_and_look_the_same_as_drawn_afresh(monk
     eyelids = Eyelids(NAMES, RANGES, lambda seed, controls: shifting_face(controls)[0], log=lambda s: None)
     eyelids._mesh = SimpleNamespace(landmarks=lambda frames: np.stack([synthetic_face(0.0)[1] for _ in frames]))
     eyelids.prepare(1)
-    img = torch.from_numpy(synthetic_face()[0])
+    img = synthetic_face()[0]
 
     def request(yaw, mouth, closure):
         return SimpleNamespace(session=_Session(seed=1), controls=[0.0, mouth, yaw], blink=closure)
     # a held half-shut lid while she speaks (the mouth moves every frame) and her head sways a little
     frames = [(0.1 + 0.0004 * k, 0.3 * (k % 2), 0.4) for k in range(12)]
     for yaw, mouth, closure in frames:
-        got = eyelids.apply([request(yaw, mouth, closure)], [img])[0].numpy()
-        fresh = eyelids.tables[1].geometry([0.0, mouth, yaw], img.shape[0]).close(img.numpy(), closure)
+        got = eyelids.draw(request(yaw, mouth, closure), img)
+        fresh = eyelids.tables[1].geometry([0.0, mouth, yaw], img.shape[0]).close(img, closure)
         assert np.abs(got.astype(int) - fresh.astype(int)).max() <= 8      # sub-pixel: edge pixels only
         assert np.abs(got.astype(int) - fresh.astype(int)).mean() < 0.05
     assert eyelids.map_hits >= 6 and eyelids.map_misses <= 6               # the mouth is not part of the key
-    eyelids.apply([request(0.1, 0.0, 1.0)], [img])                        # another closure: another map
+    eyelids.draw(request(0.1, 0.0, 1.0), img)                             # another closure: another map
     assert eyelids.map_misses <= 7
 
 

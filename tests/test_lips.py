@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from render.lips import INNER_LOWER, INNER_UPPER, MOUTH_CORNERS, OUTER_LOWER, OUTER_UPPER, LipGeometry, Lips, LipTable
 from render.timeline import ExpressionTimeline, TimelineConfig
@@ -138,13 +137,12 @@ def test_lips_are_drawn_only_on_frames_that_ask_and_after_the_eyelids(monkeypatc
     lips = Lips(NAMES, RANGES, lambda seed, controls: moving_mouth(controls)[0], log=lambda s: None)
     lips._mesh = SimpleNamespace(landmarks=lambda frames: np.stack([synthetic_mouth()[1] for _ in frames]))
     lips.prepare(1)
-    img = torch.from_numpy(synthetic_mouth()[0])
+    img = synthetic_mouth()[0]
 
     def request(closure, blink=0.0):
         return SimpleNamespace(session=_Session(seed=1), controls=[0.0, 0.0, 0.0], blink=blink, lips=closure)
-    out = lips.apply([request(0.0, blink=1.0), request(1.0)], [img, img])
-    assert out[0] is img                                     # a blink alone is not the lips' business
-    assert teeth(out[1].numpy()) <= 0.03 * teeth(img.numpy())
+    assert lips.draw(request(0.0, blink=1.0), img) is img     # a blink alone is not the lips' business
+    assert teeth(lips.draw(request(1.0), img)) <= 0.03 * teeth(img)
 
 
 @pytest.mark.real_weights
