@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from render.vectors.scoring import scores_from_landmarks
+from render.vectors.scoring import FaceMeshScorer, scores_from_landmarks
 
 IDENTITY_LIMIT = {"eyes": 0.15, "mouth": 0.15, "yaw": 0.30}  # every face, at the range ends
 IDENTITY_MEDIAN = {"eyes": 0.10, "mouth": 0.10}
@@ -252,63 +252,67 @@ def measure_fidelity(result, directions, identity, label: str = "", progress: bo
         controls.append(ControlFidelity(rep.name, values, ident, outside, scores["eyes"], scores["lip_gap"]))
     bar.close()
     lo = directions.ranges["eyes"][0] if "eyes" in directions.names else float("nan")
-    lips = None
-    if "mouth" in directions.names:
-        m = next(c for c in result.controls if c.name == "mouth")
-        opened = m.images[:, int(np.argmin(np.abs(m.values - speech_values(directions)[1])))]
-        lips = measure_drawn_lips(base_img, opened, identity, ref, boxes)
+    # one refined mesh (its eye and lip models read drawn lids and lips) and one read of the neutral faces for both
+    mesh = FaceMeshScorer(refine=True)
+    try:
+        lm = mesh.landmarks(base_img)
+        lids = measure_lid_blink(base_img, lm, mesh, identity, ref, boxes)
+        lips = None
+        if "mouth" in directions.names:
+            m = next(c for c in result.controls if c.name == "mouth")
+            opened = m.images[:, int(np.argmin(np.abs(m.values - speech_values(directions)[1])))]
+            lips = measure_drawn_lips(base_img, lm, opened, mesh, identity, ref, boxes)
+    finally:
+        mesh.close()
     return FidelityResult(controls, result.faces, lo,
                           speech_values(directions) if "mouth" in directions.names else (np.nan, np.nan),
-                          [label] * result.faces, measure_lid_blink(base_img, identity, ref, boxes), lips)
+                          [label] * result.faces, lids, lips)
 
 
-def measure_drawn_lips(images: np.ndarray, opened: np.ndarray, identity, ref: np.ndarray, boxes) -> DrawnLips:
-    """The drawn lips (render/lips.py) shut on neutral faces [F, S, S, 3], and the same faces at the mouth's open
-    speech value [F, S, S, 3]: inner-lip gaps (refined mesh) and the identity of the shut faces."""
+def _draw_on_faces(images: np.ndarray, lm: np.ndarray, geometry, closures) -> dict[float, np.ndarray]:
+    """Copies of the faces [F, S, S, 3] with a drawn feature (a `render.drawn.DrawnGeometry` class, placed by
+    the faces' landmarks `lm`) closed by each closure; a face without landmarks stays as it is."""
+    drawn = {c: np.array(images, copy=True) for c in closures}
+    for i, (img, points) in enumerate(zip(images, lm)):
+        if np.isfinite(points).all():
+            placed = geometry.from_landmarks(points, img.shape[0])
+            for c, pics in drawn.items():
+                pics[i] = placed.close(img, c)
+    return drawn
+
+
+def _identity_where_found(identity, pics: np.ndarray, boxes, ref: np.ndarray, found: np.ndarray) -> np.ndarray:
+    return np.where(found, np.linalg.norm(identity.descriptors(pics, boxes) - ref, axis=-1), np.nan)
+
+
+def measure_drawn_lips(images: np.ndarray, lm: np.ndarray, opened: np.ndarray, mesh, identity, ref: np.ndarray,
+                       boxes) -> DrawnLips:
+    """The drawn lips (render/lips.py) shut on neutral faces [F, S, S, 3] (their refined-mesh landmarks `lm`),
+    and the same faces at the mouth's open speech value [F, S, S, 3]: inner-lip gaps read by `mesh` (refined)
+    and the identity of the shut faces."""
     from render.lips import LipGeometry
-    from render.vectors.scoring import FaceMeshScorer
 
-    mesh = FaceMeshScorer(refine=True)
-    try:
-        lm = mesh.landmarks(images)
-        found = np.isfinite(lm).all(axis=(1, 2))
-        shut = np.array(images, copy=True)
-        for i, (img, points) in enumerate(zip(images, lm)):
-            if found[i]:
-                shut[i] = LipGeometry.from_landmarks(points, img.shape[0]).close(img, 1.0)
-        gap = {k: scores_from_landmarks(mesh.landmarks(pics) if k != "neutral" else lm)["lip_gap"]
-               for k, pics in (("neutral", images), ("shut", shut), ("open", opened))}
-    finally:
-        mesh.close()
-    dist = np.where(found, np.linalg.norm(identity.descriptors(shut, boxes) - ref, axis=-1), np.nan)
-    gap["shut"][~found] = np.nan
-    return DrawnLips(gap["neutral"], gap["shut"], gap["open"], dist)
+    found = np.isfinite(lm).all(axis=(1, 2))
+    shut = _draw_on_faces(images, lm, LipGeometry, (1.0,))[1.0]
+    gap_shut = scores_from_landmarks(mesh.landmarks(shut))["lip_gap"]
+    gap_shut[~found] = np.nan
+    return DrawnLips(scores_from_landmarks(lm)["lip_gap"], gap_shut,
+                     scores_from_landmarks(mesh.landmarks(opened))["lip_gap"],
+                     _identity_where_found(identity, shut, boxes, ref, found))
 
 
-def measure_lid_blink(images: np.ndarray, identity, ref: np.ndarray, boxes) -> LidBlink:
-    """The drawn lids (render/lids.py) on neutral faces [F, S, S, 3] as the live eye levels draw them
-    (render.timeline.EYE_LID_CLOSURE): EAR open, shut and narrowed, identity of the shut and narrowed faces."""
+def measure_lid_blink(images: np.ndarray, lm: np.ndarray, mesh, identity, ref: np.ndarray, boxes) -> LidBlink:
+    """The drawn lids (render/lids.py) on neutral faces [F, S, S, 3] (their refined-mesh landmarks `lm`) as the
+    live eye levels draw them (render.timeline.EYE_LID_CLOSURE): EAR open, shut and narrowed (read by `mesh`,
+    refined), identity of the shut and narrowed faces."""
     from render.lids import LidGeometry
     from render.timeline import EYE_LID_CLOSURE
-    from render.vectors.scoring import FaceMeshScorer
 
     narrowed = EYE_LID_CLOSURE["small"]
-    mesh = FaceMeshScorer(refine=True)
-    try:
-        lm = mesh.landmarks(images)
-        found = np.isfinite(lm).all(axis=(1, 2))
-        drawn = {c: np.array(images, copy=True) for c in (1.0, narrowed)}
-        for i, (img, points) in enumerate(zip(images, lm)):
-            if found[i]:
-                geometry = LidGeometry.from_landmarks(points, img.shape[0])
-                for c, pics in drawn.items():
-                    pics[i] = geometry.close(img, c)
-        ear_open = scores_from_landmarks(lm)["eyes"]
-        ear = {c: scores_from_landmarks(mesh.landmarks(pics))["eyes"] for c, pics in drawn.items()}
-    finally:
-        mesh.close()
-    dist = {c: np.where(found, np.linalg.norm(identity.descriptors(pics, boxes) - ref, axis=-1), np.nan)
-            for c, pics in drawn.items()}
+    found = np.isfinite(lm).all(axis=(1, 2))
+    drawn = _draw_on_faces(images, lm, LidGeometry, (1.0, narrowed))
+    ear = {c: scores_from_landmarks(mesh.landmarks(pics))["eyes"] for c, pics in drawn.items()}
     for e in ear.values():
         e[~found] = np.nan
-    return LidBlink(ear_open, ear[1.0], dist[1.0], narrowed, ear[narrowed], dist[narrowed])
+    dist = {c: _identity_where_found(identity, pics, boxes, ref, found) for c, pics in drawn.items()}
+    return LidBlink(scores_from_landmarks(lm)["eyes"], ear[1.0], dist[1.0], narrowed, ear[narrowed], dist[narrowed])
