@@ -65,75 +65,68 @@ def _until_midnight(now: datetime, lang: str) -> str:
     return f"{span} till midnight! ⏰"
 
 
+# (pattern, kind): a message that is one of these and nothing more (give or take a lead word and punctuation)
+_RULES = tuple((re.compile(_LEAD + "(?:" + pattern + ")" + _TAIL, re.IGNORECASE), kind) for pattern, kind in (
+    (rf"(?:오늘|지금)\s*(?:이|은)?\s*(?:몇\s*월\s*)?며칠{_END_KO}", "date_ko"),
+    (rf"(?:오늘|지금)\s*(?:이|은)?\s*무슨\s*요일{_END_KO}", "weekday_ko"),
+    (rf"(내일\s*모레|모레|내일)\s*(?:은|는)?\s*무슨\s*요일{_END_KO}", "ahead_ko"),
+    (rf"지금\s*몇\s*시{_END_KO}", "time_ko"),
+    (rf"(?:올해|지금)\s*(?:가|는|은)?\s*(?:몇\s*년(?:도)?|몇년도?){_END_KO}", "year_ko"),
+    (rf"자정까지\s*(?:얼마나|몇\s*시간)\s*{_LEFT_KO}", "midnight_ko"),
+    (rf"(?:너|네|니|오로라|로라)\s*(?:의)?\s*생일\s*(?:까지)?\s*(?:며칠|얼마나)\s*{_LEFT_KO}", "birthday_ko"),
+    (r"what(?:'?s| is)\s+(?:the\s+)?(?:date|today'?s\s+date)(?:\s+today)?", "date_en"),
+    (r"what\s+(?:day|date)\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
+    (r"what\s+day\s+of\s+the\s+week\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
+    (r"what\s+time\s+is\s+it(?:\s+now)?", "time_en"),
+    (r"what\s+year\s+is\s+it(?:\s+now)?", "year_en"),
+    (r"how\s+long\s+(?:till|until|'?til)\s+midnight", "midnight_en"),
+    (r"how\s+many\s+days\s+(?:till|until|'?til|to)\s+your\s+birthday", "birthday_en"),
+))
+# the answers that name the day also say, on her birthday, that it is
+_NAMES_THE_DAY = {"date_ko", "weekday_ko", "ahead_ko", "year_ko", "date_en", "year_en"}
+
+
 def answer(message: str, now: datetime) -> str | None:
     """Her answer when the message only asks about the date or time, else None (the model answers)."""
     text = message.strip()
     if not text or len(text) > 80:
         return None
-    today = now.date()
-    ko_rules = (
-        (rf"(?:오늘|지금)\s*(?:이|은)?\s*(?:몇\s*월\s*)?며칠{_END_KO}",
-         lambda: _pick((f"오늘은 {today.month}월 {today.day}일 {_ya(_ko_weekday(today))}! 📅",
-                        f"{today.month}월 {today.day}일, {_ko_weekday(today)}! 📅"), text)),
-        (rf"(?:오늘|지금)\s*(?:이|은)?\s*무슨\s*요일{_END_KO}",
-         lambda: f"오늘은 {_ya(_ko_weekday(today))}! ({today.month}월 {today.day}일) 📅"),
-        (rf"(내일\s*모레|모레|내일)\s*(?:은|는)?\s*무슨\s*요일{_END_KO}", None),
-        (rf"지금\s*몇\s*시{_END_KO}", lambda: f"지금은 {_ya(_ko_time(now))}! ⏰"),
-        (rf"(?:올해|지금)\s*(?:가|는|은)?\s*(?:몇\s*년(?:도)?|몇년도?){_END_KO}",
-         lambda: f"올해는 {today.year}년이야! 📅"),
-        (rf"자정까지\s*(?:얼마나|몇\s*시간)\s*{_LEFT_KO}", lambda: _until_midnight(now, "ko")),
-        (rf"(?:너|네|니|오로라|로라)\s*(?:의)?\s*생일\s*(?:까지)?\s*(?:며칠|얼마나)\s*{_LEFT_KO}", "birthday"),
-    )
-    en_rules = (
-        (r"what(?:'?s| is)\s+(?:the\s+)?(?:date|today'?s\s+date)(?:\s+today)?", "date_en"),
-        (r"what\s+(?:day|date)\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
-        (r"what\s+day\s+of\s+the\s+week\s+is\s+(?:it|today)(?:\s+today)?", "date_en"),
-        (r"what\s+time\s+is\s+it(?:\s+now)?", "time_en"),
-        (r"what\s+year\s+is\s+it(?:\s+now)?", "year_en"),
-        (r"how\s+long\s+(?:till|until|'?til)\s+midnight", "midnight_en"),
-        (r"how\s+many\s+days\s+(?:till|until|'?til|to)\s+your\s+birthday", "birthday_en"),
-    )
-    birthday = (today.month, today.day) == (BIRTHDAY.month, BIRTHDAY.day)
-    text_out = _answer_ko(text, now, ko_rules) or _answer_en(text, now, en_rules)
-    if text_out and birthday and "생일" not in text_out and "birthday" not in text_out and "date" not in text.lower() \
-            and "time" not in text.lower() and "시" not in text:
-        text_out += " 그리고 오늘 내 생일이야! 🎂" if re.search("[가-힣]", text_out) else " And it's my birthday today! 🎂"
-    return text_out
-
-
-def _answer_ko(text: str, now: datetime, ko_rules) -> str | None:
-    today = now.date()
-    for pattern, make in ko_rules:
-        m = re.fullmatch(_LEAD + pattern + _TAIL, text, re.IGNORECASE)
-        if not m:
+    for rule, kind in _RULES:
+        m = rule.fullmatch(text)
+        if m is None:
             continue
-        if make is None:  # the weekday of tomorrow or the day after
-            ahead = 1 if re.fullmatch(r"내일", m.group(1)) else 2
-            day = today + timedelta(days=ahead)
-            word = re.sub(r"\s+", " ", m.group(1))
-            return f"{word}{'은' if word == '내일' else '는'} {day.month}월 {day.day}일 {_ya(_ko_weekday(day))}! 📅"
-        if make == "birthday":
-            days = _days_to_birthday(today)
-            return ("오늘이 내 생일이야! 🎂 10월 11일!" if days == 0 else
-                    f"내 생일(10월 11일)까지 {days}일 남았어! 🎂")
-        return make()
+        reply = _reply(kind, m, now, text)
+        if kind in _NAMES_THE_DAY and _days_to_birthday(now.date()) == 0:
+            reply += " 그리고 오늘 내 생일이야! 🎂" if kind.endswith("_ko") else " And it's my birthday today! 🎂"
+        return reply
     return None
 
 
-def _answer_en(text: str, now: datetime, en_rules) -> str | None:
+def _reply(kind: str, m: re.Match, now: datetime, text: str) -> str:
     today = now.date()
-    for pattern, kind in en_rules:
-        if not re.fullmatch(_LEAD + pattern + _TAIL, text, re.IGNORECASE):
-            continue
-        if kind == "date_en":
-            return f"It's {WEEKDAYS_EN[today.weekday()]}, {MONTHS_EN[today.month - 1]} {today.day}! 📅"
-        if kind == "time_en":
-            return f"It's {_en_time(now)}! ⏰"
-        if kind == "year_en":
-            return f"It's {today.year}! 📅"
-        if kind == "midnight_en":
-            return _until_midnight(now, "en")
-        days = _days_to_birthday(today)
-        return ("Today is my birthday! 🎂 October 11!" if days == 0 else
-                f"{days} day{'s' * (days != 1)} till my birthday (October 11)! 🎂")
-    return None
+    if kind == "date_ko":
+        return _pick((f"오늘은 {today.month}월 {today.day}일 {_ya(_ko_weekday(today))}! 📅",
+                      f"{today.month}월 {today.day}일, {_ko_weekday(today)}! 📅"), text)
+    if kind == "weekday_ko":
+        return f"오늘은 {_ya(_ko_weekday(today))}! ({today.month}월 {today.day}일) 📅"
+    if kind == "ahead_ko":  # the weekday of tomorrow or the day after
+        word = re.sub(r"\s+", " ", m.group(1))
+        day = today + timedelta(days=1 if word == "내일" else 2)
+        return f"{word}{'은' if word == '내일' else '는'} {day.month}월 {day.day}일 {_ya(_ko_weekday(day))}! 📅"
+    if kind == "time_ko":
+        return f"지금은 {_ya(_ko_time(now))}! ⏰"
+    if kind == "year_ko":
+        return f"올해는 {today.year}년이야! 📅"
+    if kind in ("midnight_ko", "midnight_en"):
+        return _until_midnight(now, kind[-2:])
+    if kind == "date_en":
+        return f"It's {WEEKDAYS_EN[today.weekday()]}, {MONTHS_EN[today.month - 1]} {today.day}! 📅"
+    if kind == "time_en":
+        return f"It's {_en_time(now)}! ⏰"
+    if kind == "year_en":
+        return f"It's {today.year}! 📅"
+    days = _days_to_birthday(today)
+    if kind == "birthday_ko":
+        return "오늘이 내 생일이야! 🎂 10월 11일!" if days == 0 else f"내 생일(10월 11일)까지 {days}일 남았어! 🎂"
+    return ("Today is my birthday! 🎂 October 11!" if days == 0 else
+            f"{days} day{'s' * (days != 1)} till my birthday (October 11)! 🎂")

@@ -31,6 +31,8 @@ def test_on_her_birthday_she_says_so():
     assert "내 생일" in answer("오늘 며칠이야?", datetime(2026, 10, 11, 9, 0))
     assert "birthday" in answer("what day is it", datetime(2026, 10, 11, 9, 0))
     assert "생일" not in answer("오늘 며칠이야?", datetime(2026, 10, 12, 9, 0))
+    assert "birthday" in answer("what's the date today?", datetime(2026, 10, 11, 9, 0))   # every answer naming the day
+    assert "birthday" not in answer("how long till midnight", datetime(2026, 10, 11, 22, 0))  # not a countdown
 
 
 @pytest.mark.parametrize("message", [
