@@ -39,9 +39,7 @@ class Calculation:
     unit: str = ""   # e.g. "°F"
 
     def value_text(self) -> str:
-        if float(self.value).is_integer():
-            return f"{int(self.value):,}{self.unit}"
-        return f"{self.value:,.4f}".rstrip("0").rstrip(".") + self.unit
+        return _show(self.value) + self.unit
 
     def answer(self, lang: str, message: str = "") -> str:
         """Her reply: the value first, the calculation beside it (one of a few phrasings, fixed per message)."""
@@ -52,12 +50,18 @@ class Calculation:
         return forms[zlib.crc32(message.encode("utf-8")) % len(forms)]
 
 
+_SIGNS = {"*": "×", "/": "÷"}  # how she writes the operators
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
 def _show(x: float) -> str:
-    return Calculation("", x).value_text()
+    """A number as she writes it: thousands separated, at most four decimals, no trailing zeros."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.4f}".rstrip("0").rstrip(".")
 
 
 def _safe_eval(expr: str) -> float | None:
@@ -173,6 +177,5 @@ def solve(message: str) -> Calculation | None:
     rest = symbolic[:best.start()] + " " + symbolic[best.end():]
     if value is None or not _only_filler(rest):
         return None
-    shown = re.sub(r"\s*([+\-*/])\s*", lambda o: f" {'×' if o.group(1) == '*' else '÷' if o.group(1) == '/' else o.group(1)} ",
-                   expr.replace(",", ""))
+    shown = re.sub(r"\s*([+\-*/])\s*", lambda o: f" {_SIGNS.get(o.group(1), o.group(1))} ", expr.replace(",", ""))
     return Calculation(re.sub(r"\s+", " ", shown).strip(), value)
