@@ -110,6 +110,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "N nearest, ungated); default: the server's (LIVE_PROMPT_MEMORIES)")
     p.add_argument("--repetition-penalty", type=float, default=None,
                    help="answers: penalty on tokens the answer already holds (1: none)")
+    p.add_argument("--full-vocabulary", action="store_true",
+                   help="answers: decode through Gemma's whole 262,144-row LM head instead of the persona vocabulary's")
+    p.add_argument("--answer-max-tokens", type=int, default=None, metavar="N",
+                   help="answers: the most tokens an answer may run to (default: the server's, ANSWER_MAX_TOKENS)")
     p.set_defaults(func=_eval_open)
 
     p = ev.add_parser("remember", help="what the memory role stores from free-form messages, against the facts a "
@@ -196,13 +200,14 @@ def _eval_open(args: argparse.Namespace) -> int:
     if args.step == "answers":
         import tempfile
 
-        from dialogue.conversation import LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat, build_collaborators
+        from dialogue.conversation import (ANSWER_MAX_TOKENS, LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat,
+                                           build_collaborators)
         from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
 
         items = open_eval.load_items(source)
         if args.limit:  # an even spread over the set (its files run category by category, language by language)
             items = items[::max(1, len(items) // args.limit)][:args.limit]
-        llm = load_default_llm(adapters=args.adapters)
+        llm = load_default_llm(adapters=args.adapters, full_vocabulary=args.full_vocabulary)
         with tempfile.TemporaryDirectory() as tmp:  # the items' memories and offences go to a throwaway database
             history, _ = trained_prompt_shape(args.adapters or ADAPTERS_DIR)
             memories = LIVE_PROMPT_MEMORIES if args.prompt_memories is None else args.prompt_memories
@@ -210,6 +215,7 @@ def _eval_open(args: argparse.Namespace) -> int:
             decoding.apply(llm)
             engine = PersonaChat(llm, count_tokens=llm.tokenizer.count,
                                  history_turns=history, prompt_memories=memories, temperature=decoding.temperature,
+                                 answer_max_tokens=args.answer_max_tokens or ANSWER_MAX_TOKENS,
                                  **build_collaborators(str(Path(tmp) / "eval.sqlite3")))
             rows = open_eval.answer_items(items, engine)
         transcript.parent.mkdir(parents=True, exist_ok=True)

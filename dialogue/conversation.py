@@ -29,10 +29,11 @@ from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQues
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape
-from dialogue.prompting import (HISTORY_TURNS, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext, answer_prompt,
-                                expression_prompt, language_of, memory_prompt, summary_prompt)
-from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, parse_expression,
-                            parse_expression_lenient, parse_memories, parse_memories_lenient)
+from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
+                                answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt)
+from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
+                            fact_completion, parse_expression, parse_expression_lenient, parse_memories,
+                            parse_memories_lenient)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ MAX_MESSAGE_TOKENS = 160
 ANSWER_MAX_TOKENS = 72
 CHAT_ANSWER_MAX_TOKENS = 120  # a general model's tokenizer and style: one to three sentences need more room
 ANSWER_RETRIES = 2
-_HOLD = re.compile(r"[<(\[]|\S+$")  # text that may still turn into a marker or an unchecked word
+# Text that may still turn into a marker or an unchecked word, and a month still waiting for its day ("오늘 12월 "):
+# held back until the validator has seen the whole date, so a wrong one is never half shown.
+_HOLD = re.compile(r"[<(\[]|(?:\d{1,2}월|\b(?:" + "|".join(MONTHS_EN) + r"))\s*\S*$|\S+$")
 # A word or number at the very end of streamed text may still grow ("October 1" -> "October 11"): the
 # validator judges only what precedes it, so a date or time is never rejected half-written.
 _GROWING = re.compile(r"[^\W_]+$")
@@ -77,10 +80,15 @@ class PersonaChat:
     def __init__(self, llm: LLMBackend, memory: MemoryProvider | None = None, topics: TopicDetector | None = None,
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
-                 conversations: ConversationStore | None = None, exact_answers: bool = True) -> None:
+                 conversations: ConversationStore | None = None, exact_answers: bool = True,
+                 answer_max_tokens: int = ANSWER_MAX_TOKENS) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`) or the date or time
-        (`dialogue.clock`) is answered exactly instead of by the model."""
+        (`dialogue.clock`) is answered exactly instead of by the model. answer_max_tokens: the most tokens an
+        answer from the in-process model may run to (a chat API gets CHAT_ANSWER_MAX_TOKENS)."""
+        if answer_max_tokens < 8:
+            raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
+        self.answer_max_tokens = answer_max_tokens
         self.exact_answers = exact_answers
         self.memory = memory
         self.topics = topics
@@ -165,9 +173,16 @@ class PersonaChat:
         answer = ""
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
         unreachable = False
+        problem = None
         for attempt in range(ANSWER_RETRIES + 1):
             if attempt and chat and shown.strip():
                 break  # a chat API cannot continue a shown beginning: it is closed below instead
+            if problem and shown.strip():
+                # a day the model got wrong (her birthday, today's date): the retry goes on from the right one
+                fact = fact_completion(shown, problem, now)
+                if fact:
+                    shown += fact
+                    yield TokenEvent(fact)
             held = ""
             problem = None
             # first try greedy; retries sample, so they do not repeat the same mistake
@@ -175,7 +190,7 @@ class PersonaChat:
             prompt = self._prompt("answer", message, ctx=ctx)
             try:
                 gen = self.llm.generate("answer", prompt if chat else prompt + shown,
-                                        max_new_tokens=CHAT_ANSWER_MAX_TOKENS if chat else ANSWER_MAX_TOKENS,
+                                        max_new_tokens=CHAT_ANSWER_MAX_TOKENS if chat else self.answer_max_tokens,
                                         temperature=temperature, seed=attempt)
                 async with contextlib.aclosing(gen):
                     async for ev in gen:

@@ -22,10 +22,12 @@ class ScriptedLLM:
         self.answers = list(answers)
         self.fixed = {"memory": memory, "summary": summary, "expression": expression}
         self.prompts: list[tuple[str, str]] = []
+        self.max_new_tokens: dict[str, int] = {}
         self.closed = 0
 
     async def generate(self, role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None):
         self.prompts.append((role, prompt))
+        self.max_new_tokens[role] = max_new_tokens
         text = self.answers.pop(0) if role == "answer" else self.fixed[role]
         if isinstance(text, Exception):
             raise text
@@ -67,19 +69,36 @@ def test_leaked_marker_is_regenerated_before_the_user_sees_it():
 
 
 def test_wrong_weekday_is_regenerated_from_what_was_shown():
-    llm = ScriptedLLM(["오늘은 월요일이야!", "토요일이야! 주말 잘 보내"])
+    llm = ScriptedLLM(["음, 월요일이야!", "토요일이야! 주말 잘 보내"])
     events = _turn(PersonaChat(llm, exact_answers=False), "오늘 무슨 요일이야?")  # the model, not the clock
+    assert _text(events) == events[-1].text == "음, 토요일이야! 주말 잘 보내"
+    assert [p for r, p in llm.prompts if r == "answer"][1].endswith("<start_of_turn>model\n음, ")
+    # where the shown text ends right where the day goes, the retry starts from the real one
+    llm = ScriptedLLM(["오늘은 월요일이야!", "이야! 주말 잘 보내"])
+    events = _turn(PersonaChat(llm, exact_answers=False), "오늘 무슨 요일이야?")
     assert _text(events) == events[-1].text == "오늘은 토요일이야! 주말 잘 보내"
-    assert [p for r, p in llm.prompts if r == "answer"][1].endswith("<start_of_turn>model\n오늘은 ")
+    assert [p for r, p in llm.prompts if r == "answer"][1].endswith("<start_of_turn>model\n오늘은 토요일")
 
 
 def test_wrong_weekday_every_time_is_never_shown():
-    llm = ScriptedLLM(["오늘은 월요일이야!", "월요일!", "화요일이야"])
+    llm = ScriptedLLM(["음, 월요일이야!", "월요일!", "화요일이야"])
     events = _turn(PersonaChat(llm, exact_answers=False), "오늘 무슨 요일이야?")  # the model, not the clock
     # the shown beginning is closed in her words, never left on a bare "…"
-    assert "요일" not in _text(events) and events[-1].text == "오늘은… 앗, 말이 꼬였어 😅"
+    assert "요일" not in _text(events) and events[-1].text == "음,… 앗, 말이 꼬였어 😅"
     llm = ScriptedLLM(["월요일이야!"] * 3)
     assert _turn(PersonaChat(llm, exact_answers=False), "오늘 무슨 요일이야?")[-1].text == FALLBACK["ko"]
+
+
+def test_the_answer_length_limit_reaches_the_model_and_is_checked():
+    from dialogue.conversation import ANSWER_MAX_TOKENS
+
+    llm = ScriptedLLM(["안녕!", "안녕!"])
+    _turn(PersonaChat(llm), "안녕")
+    assert llm.max_new_tokens["answer"] == ANSWER_MAX_TOKENS
+    _turn(PersonaChat(llm, answer_max_tokens=40), "안녕")
+    assert llm.max_new_tokens["answer"] == 40
+    with pytest.raises(ValueError, match="answer_max_tokens"):
+        PersonaChat(llm, answer_max_tokens=0)
 
 
 def test_empty_and_failing_backends_fall_back():
@@ -239,6 +258,51 @@ def test_answer_problems():
     assert answer_problem("생일은 10월 11일이야", "생일?", SAT) is None
 
 
+def test_only_days_she_claims_are_checked_against_the_calendar():
+    from dialogue.roles import calendar_problem
+
+    # SAT is Saturday 2025-11-29: claims about today, tomorrow or yesterday must hold (a day's slack for time zones)
+    assert calendar_problem("내일 12월 5일에 치과 가야지", SAT) == "claims date 12월 5일"
+    assert calendar_problem("Today is November 30, almost December!", SAT) is None
+    assert calendar_problem("어제 금요일이었잖아", SAT) is None and calendar_problem("어제 화요일이었잖아", SAT)
+    # a date with its weekday must agree with the calendar, in the year nearest to now
+    assert calendar_problem("11월 29일 금요일", SAT) == "claims weekday 금요일 for 11월 29일"
+    assert calendar_problem("Saturday, November 29 it is", SAT) is None
+    assert calendar_problem("다음 주 토요일 12월 6일에 보자", SAT) is None
+    # her birthday is October 11, whatever words carry it
+    assert calendar_problem("I was born on October 17, 2003", SAT) == "wrong birthday October 17"
+    assert calendar_problem("I was born on October 11th, 2003", SAT) is None
+    assert calendar_problem("내 생일은 10월 1일이야", SAT) == "wrong birthday 10월 1일"
+    # the user's own dates are theirs to say
+    assert calendar_problem("네 생일 3월 5일 기억하지!", SAT, "[생일: 3월 5일]") is None
+    # other dates and weekdays are free: holidays, plans, counting days
+    for text in ("크리스마스는 12월 25일이야!", "Halloween is October 31st!", "금요일에 시험 잘 봐!",
+                 "100일은 3월 9일이야, 꽃 어때?", "See you on Monday!"):
+        assert calendar_problem(text, SAT) is None, text
+
+
+def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
+    from dialogue.roles import fact_completion
+
+    assert fact_completion("I'm 22! I was born on October", "wrong birthday October 17", SAT) == " 11"
+    assert fact_completion("I'm 22! I was born on ", "wrong birthday October 17", SAT) == "October 11"
+    assert fact_completion("생일은 10월 ", "wrong birthday 10월 1일", SAT) == "11일"
+    assert fact_completion("내 생일은", "wrong birthday 10월 1일", SAT) == " 10월 11일"
+    assert fact_completion("응, 오늘 ", "claims date 12월 5일", SAT) == "11월 29일"
+    assert fact_completion("Tomorrow is", "claims weekday Monday", SAT) == " Sunday"
+    assert fact_completion("어제는 ", "claims weekday 화요일", SAT) == "금요일"
+    assert fact_completion("Hello there", "claims date March 2", SAT) is None
+    assert fact_completion("오늘은 ", "repeats itself", SAT) is None
+    # a month waits for its day before it is shown, so the wrong day never shows and the retry writes the right one
+    llm = ScriptedLLM(["I'm 22! I was born on October 17.", ", 2003! 🎂"])
+    events = _turn(PersonaChat(llm, exact_answers=False), "how old are you?")
+    assert events[-1].text == _text(events) == "I'm 22! I was born on October 11, 2003! 🎂"
+    assert "17" not in _text(events)
+    llm = ScriptedLLM(["응, 오늘 12월 5일이야!", "이야! 주말 잘 보내"])
+    events = _turn(PersonaChat(llm, exact_answers=False), "오늘 며칠이야?")
+    assert events[-1].text == _text(events) == "응, 오늘 11월 29일이야! 주말 잘 보내"
+
+
 # --- the streaming validator judges complete words and numbers only ---------------------------------------
 def test_dates_and_times_are_not_rejected_half_written():
     cases = [
@@ -271,10 +335,11 @@ def test_dates_and_times_are_not_rejected_half_written():
 
 
 def test_a_wrong_date_is_still_caught_once_its_number_is_complete():
-    llm = ScriptedLLM(["My birthday is October 1, I think.", "11! 🎂"])  # the retry continues the shown text
+    # the retry goes on from the shown text, with the right day put in (test below)
+    llm = ScriptedLLM(["My birthday is October 1, I think.", "! 🎂"])
     events = _turn(PersonaChat(llm), "When is your birthday?")
     assert "October 1," not in _text(events) and events[-1].text == "My birthday is October 11! 🎂"
-    llm = ScriptedLLM(["생일은 10월 1일이야", "11일이야!"])
+    llm = ScriptedLLM(["생일은 10월 1일이야", "이야!"])
     events = _turn(PersonaChat(llm), "생일이 언제야?")
     assert events[-1].text == "생일은 10월 11일이야!"
 

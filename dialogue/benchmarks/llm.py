@@ -2,6 +2,7 @@
 
 Rows, interleaved per repetition so that the shared machine's load falls on all of them alike:
 - ohlora as shipped (`InProcessLLM`: fp16-packed base, role adapters as LoRA side matmuls, persona head),
+- the same with Gemma's whole 262,144-row LM head (what the persona vocabulary saves),
 - ohlora with fp32 weights (the reference the packed path is checked against),
 - llama.cpp in a process of its own (`llama-cpp-python`, the `llamacpp` extra) on the same Gemma GGUF with the
   answer adapter as GGUF LoRA, greedy, the same threads;
@@ -159,6 +160,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
     llm = load_default_llm(threads=threads)
     shipped = "fp16-packed" if llm.decoder.packed else "fp32"
     head_rows = len(llm.vocab) if llm.vocab is not None else llm.decoder.cfg.vocab_size
+    full = load_default_llm(threads=threads, full_vocabulary=True) if llm.vocab is not None else None
     reference = None
     if llm.decoder.packed:
         from weights import prepared_path
@@ -173,6 +175,8 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
                     for (m1, _, m2), a1 in zip(CONVERSATIONS, answers)]
 
     labels = [f"ohlora ({shipped}, shipped)"] + (["ohlora (fp32 reference)"] if reference else [])
+    full_label = f"ohlora ({shipped}, full {full.decoder.cfg.vocab_size:,}-row head)" if full else ""
+    labels += [full_label] if full else []
     labels += ["llama.cpp"] if llama else []
     rows = {label: {"cold": [], "warm": [], "tps": [], "layers_ms": [], "head_ms": [], "post": []} for label in labels}
 
@@ -216,13 +220,17 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
         llama.answer(first_prompts[0], 4, cold=True)  # warm-up
     concurrency = {n: {"ttft": [], "tps": []} for n in sessions}
     for _ in tqdm(range(reps), desc="bench dialogue llm", unit="rep"):
-        for i in range(len(CONVERSATIONS)):  # the two engines alternate conversation by conversation
+        for i in range(len(CONVERSATIONS)):  # the engines alternate conversation by conversation
             ours(llm, labels[0], i)
+            if full:
+                ours(full, full_label, i)
             if llama:
                 time.sleep(SETTLE_S)
                 theirs(i)
                 time.sleep(SETTLE_S)
         post_roles(llm, labels[0])
+        if full:
+            post_roles(full, full_label)
         for n in sessions:
             llm.clear_prefix_cache()
             ttft, tps = _concurrent(llm, first_prompts, n, decode_tokens)
@@ -234,10 +242,12 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
             ours(reference, labels[1], i)
         post_roles(reference, labels[1])
         reference.close()
+    if full:
+        full.close()
     if llama:
         llama.close()
     llm.close()
-    del reference, llm
+    del reference, llm, full
     load_s, rss_mb = load_probe()
 
     lines = [f"Two-turn conversations ({len(CONVERSATIONS)}: Korean and English, one with a retrieved memory), greedy, "
@@ -245,7 +255,8 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
              f"{len(CONVERSATIONS)} per row. *New conversation*: the first "
              "answer with every cache cleared. *Next turn*: the second answer, whose prompt repeats the first "
              "exchange, right after the first (each engine's prompt cache holds what it read and wrote). ohlora "
-             f"decodes through its persona vocabulary's head ({head_rows} rows); llama.cpp (llama-cpp-python, in "
+             f"decodes through its persona vocabulary's head ({head_rows} rows), beside the same engine on Gemma's "
+             "whole head (interleaved with it); llama.cpp (llama-cpp-python, in "
              "a process of its own, as ohlora in this one) runs the embedded Q4_K_M GGUF with the answer adapter as GGUF LoRA and its full "
              "262,144-token head; the two alternate conversation by conversation, with a 0.5 s pause at each switch (the "
              "other engine's threads idle). The fp32 reference runs once after "
@@ -267,6 +278,12 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
                       f"(target ≤ 1.0), of a new conversation {_median(mine['cold']) / _median(theirs_['cold']):.2f}×."]
     else:
         lines += ["", "llama.cpp rows: not measured (`pip install -e '.[llamacpp]'` adds them)."]
+    if full:
+        mine, whole = rows[labels[0]], rows[full_label]
+        lines += ["", f"Persona vocabulary's head against the whole head, side by side: decode "
+                      f"**{_median(mine['tps']) / _median(whole['tps']):.2f}×** the tokens/s, LM head per token "
+                      f"{_median(mine['head_ms']):.1f} ms against {_median(whole['head_ms']):.1f} ms, first token of "
+                      f"a new conversation {_median(mine['cold']) / _median(whole['cold']):.2f}×."]
     lines += ["", "Several answers at once (one `InProcessLLM`, every session's tokens in one forward pass per step; "
                   "all started together, so the first tokens include reading every prompt):", "",
               "| answers at once | first token (median) | first token (worst) | decode tokens/s per answer | "

@@ -106,7 +106,9 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
     recorder = _RecordingMemory(store)
     engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
                          count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
-                         history_turns=engine.history_turns, prompt_memories=engine.prompt_memories)
+                         history_turns=engine.history_turns, prompt_memories=engine.prompt_memories,
+                         exact_answers=engine.exact_answers, answer_max_tokens=engine.answer_max_tokens)
+
     async def answer_all() -> list[dict]:
         # one event loop for every item: a generation thread cut short by the validator finishes on it
         rows = []
