@@ -281,6 +281,43 @@ def test_only_days_she_claims_are_checked_against_the_calendar():
         assert calendar_problem(text, SAT) is None, text
 
 
+def test_her_age_birth_year_and_mbti_are_hers():
+    from dialogue.roles import persona_problem
+
+    june = datetime(2026, 6, 12, 9, 0)  # she is 22
+    assert persona_problem("I'm 25! I was born in 2003", june, "are you older than me? I'm 2", "are you older than me?") \
+        == "wrong age 25"
+    assert persona_problem("I'm 22! I was born on October 11, 2003", june, "", "how old are you?") is None
+    assert persona_problem("나는 올해 2031년생이라 만 24살이야", june, "", "너 올해 만으로 몇이야?") == "wrong age 24"
+    assert persona_problem("나는 올해 2031년생이라", june, "", "너 올해 만으로 몇이야?") == "wrong birth year 2031"
+    assert persona_problem("10월에 만 23살 돼!", june, "", "생일에 몇 살 돼?") is None
+    assert persona_problem("나는 만 24살이야", june, "", "너 몇 살이야?") == "wrong age 24"
+    # 만 나이, 연 나이 and 세는 나이 are all hers; other people's ages are not
+    for text in ("난 22살!", "올해 23살이야", "나는 24살이야 (세는 나이로)", "동생은 17살이고 나는 22살이야",
+                 "25살이구나! 나는 22살이야", "입학할 때 만 18살이었어"):
+        assert persona_problem(text, june, "나 25살인데 너 몇 살이야?", "나 25살인데 너 몇 살이야?") is None, text
+    # ages are checked only when the message is about age: elsewhere they are a nephew's or a pet's
+    assert persona_problem("7살이면 레고 좋아할 거야!", june, "", "조카 선물 뭐 사지?") is None
+    assert persona_problem("나 INFP야!", june, "", "MBTI 뭐야?") == "wrong MBTI INFP"
+    assert persona_problem("I'm an introvert, honestly", june, "", "are you shy?") == "wrong MBTI introvert"
+    assert persona_problem("나는 ENTJ야! 너는 INFP구나", june, "난 INFP", "MBTI 뭐야?") is None
+
+
+def test_the_validator_leaves_the_written_answers_alone():
+    """Every answer the writers wrote (dated, with its message and memories) passes the calendar and persona
+    checks: they catch the model's mistakes, not ordinary talk about days and ages."""
+    from dialogue.data.turns import written_turns
+    from dialogue.roles import calendar_problem, persona_problem
+
+    checked = 0
+    for t in written_turns():
+        seen = f"{t.message} {t.context_memory}"
+        for check in (calendar_problem, persona_problem):
+            assert check(t.answer, t.now, seen, t.message) is None, (t.id, t.message, t.answer)
+        checked += 1
+    assert checked > 5000
+
+
 def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
     from dialogue.roles import fact_completion
 
@@ -293,6 +330,9 @@ def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
     assert fact_completion("어제는 ", "claims weekday 화요일", SAT) == "금요일"
     assert fact_completion("Hello there", "claims date March 2", SAT) is None
     assert fact_completion("오늘은 ", "repeats itself", SAT) is None
+    assert fact_completion("I'm ", "wrong age 25", SAT) == "22" and fact_completion("나는 ", "wrong age 30", SAT) == "22살"
+    assert fact_completion("I was born in ", "wrong birth year 1953", SAT) == "2003"
+    assert fact_completion("나 ", "wrong MBTI INFP", SAT) == "ENTJ"
     # a month waits for its day before it is shown, so the wrong day never shows and the retry writes the right one
     llm = ScriptedLLM(["I'm 22! I was born on October 17.", ", 2003! 🎂"])
     events = _turn(PersonaChat(llm, exact_answers=False), "how old are you?")
