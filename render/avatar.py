@@ -185,4 +185,6 @@ class AvatarRenderer:
         lat = sorted(self.loop.latencies) if self.loop else []
         pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: float("nan"))
         return {"latency_median_s": pick(0.5), "latency_p95_s": pick(0.95), "frames": len(lat),
-                "mean_batch": float(np.mean(self.loop.batch_sizes)) if self.loop and self.loop.batch_sizes else 0.0}
+                "mean_batch": float(np.mean(self.loop.batch_sizes)) if self.loop and self.loop.batch_sizes else 0.0,
+                # frames sent without their drawn lids or lips because drawing failed (/metrics shows it)
+                "draw_failures": float(self.loop.draw_failures) if self.loop else 0.0}

@@ -59,6 +59,8 @@ def test_each_session_gets_its_own_frames_in_order(renderer):
                                     .numpy()).mean() for o in sessions}
             assert min(dists, key=dists.get) == s.seed, dists
         s.close()
+    stats = renderer.stats()  # what /metrics exports as ohlora_render_*
+    assert stats["frames"] >= 72 and stats["draw_failures"] == 0 and stats["mean_batch"] >= 1
 
 
 def test_a_stalled_or_unwatched_session_does_not_hold_up_the_others(renderer):
