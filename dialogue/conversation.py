@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from dialogue import chat_prompts
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
+from dialogue.claims import fact_completion
 from dialogue.clock import answer as clock_answer
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.database import DialogueDatabase, open_database
@@ -32,8 +33,7 @@ from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, role_stop_bias,
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
-                            fact_completion, parse_expression, parse_expression_lenient, parse_memories,
-                            parse_memories_lenient)
+                            parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
 log = logging.getLogger(__name__)
 

@@ -259,7 +259,7 @@ def test_answer_problems():
 
 
 def test_only_days_she_claims_are_checked_against_the_calendar():
-    from dialogue.roles import calendar_problem
+    from dialogue.claims import calendar_problem
 
     # SAT is Saturday 2025-11-29: claims about today, tomorrow or yesterday must hold (a day's slack for time zones)
     assert calendar_problem("내일 12월 5일에 치과 가야지", SAT) == "claims date 12월 5일"
@@ -282,7 +282,7 @@ def test_only_days_she_claims_are_checked_against_the_calendar():
 
 
 def test_her_age_birth_year_and_mbti_are_hers():
-    from dialogue.roles import persona_problem
+    from dialogue.claims import persona_problem
 
     june = datetime(2026, 6, 12, 9, 0)  # she is 22
     assert persona_problem("I'm 25! I was born in 2003", june, "are you older than me? I'm 2", "are you older than me?") \
@@ -307,7 +307,7 @@ def test_the_validator_leaves_the_written_answers_alone():
     """Every answer the writers wrote (dated, with its message and memories) passes the calendar and persona
     checks: they catch the model's mistakes, not ordinary talk about days and ages."""
     from dialogue.data.turns import written_turns
-    from dialogue.roles import calendar_problem, persona_problem
+    from dialogue.claims import calendar_problem, persona_problem
 
     checked = 0
     for t in written_turns():
@@ -319,7 +319,7 @@ def test_the_validator_leaves_the_written_answers_alone():
 
 
 def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
-    from dialogue.roles import fact_completion
+    from dialogue.claims import fact_completion
 
     assert fact_completion("I'm 22! I was born on October", "wrong birthday October 17", SAT) == " 11"
     assert fact_completion("I'm 22! I was born on ", "wrong birthday October 17", SAT) == "October 11"

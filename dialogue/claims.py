@@ -1,0 +1,247 @@
+"""What Oh-LoRA's answers may claim about days and about herself, checked as they stream.
+
+The 270M answer model guesses dates, weekdays, her birthday, her age and her MBTI, and guesses them wrong often
+enough to matter ("I was born on October 17", "오늘 12월 5일" on November 29). The streaming validator
+(`dialogue.roles.answer_problem`) rejects such a claim with `calendar_problem` or `persona_problem` before the
+user sees it, and a retry starts from the right fact where the shown text ends at it (`fact_completion`).
+Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from dialogue.prompting import BIRTHDAY, MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_KO, age_on
+
+_DATE_KO = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
+_DATE_EN = re.compile(r"\b(" + "|".join(MONTHS_EN) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+# A date or weekday is a claim about a day relative to now when a cue stands right before it ("오늘은 3월 2일",
+# "tomorrow is Sunday", "내일 12월 5일"), with that day's offset.
+_DAY_OFFSETS = {"오늘": 0, "지금": 0, "현재": 0, "내일": 1, "어제": -1, "모레": 2,
+                "today": 0, "now": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}
+_CUE_BEFORE = re.compile(r"(?:(오늘|지금|현재|내일|어제|모레)(?:은|는|이|이야|가|도)?\s*(?:날짜는|날짜가|요일은|요일이)?|"
+                         r"\b(today|now|tonight|tomorrow|yesterday)(?:'s| is| was| will be)?)\s*(?:the\s+)?$",
+                         re.IGNORECASE)
+# A message that asks which day today, tomorrow or yesterday is ("오늘 무슨 요일이야?", "what's the date tomorrow?")
+# makes the days of its answer claims about that day, cue or not ("월요일이야!").
+_ASKS_DAY = re.compile(r"무슨\s?요일|몇\s?요일|며칠|몇\s?일|날짜|\b(?:what day|which day|what date|the date)\b",
+                       re.IGNORECASE)
+_MESSAGE_CUE = re.compile(r"오늘|지금|내일|어제|모레|\b(?:today|now|tonight|tomorrow|yesterday)\b", re.IGNORECASE)
+_WEEKDAY = re.compile("|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)))
+_WEEKDAY_AFTER = re.compile(r"\s*,?\s*(" + "|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)) + ")")
+_WEEKDAY_BEFORE = re.compile("(" + "|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)) + r")\s*,?\s*(?:the\s+)?$")
+# A date is given as her birthday when these words stand just before it, unless they are about someone else's.
+_BIRTHDAY_CUE = re.compile(r"생일|태어|\b(?:birthday|born)\b", re.IGNORECASE)
+_SOMEONE_ELSES = re.compile(r"\b(?:your|you|yours|his|her|their|mom'?s|dad'?s|brother'?s|sister'?s|friend'?s)\b|"
+                            r"(?<![가-힣])(?:너|네|당신|엄마|아빠|동생|친구|언니|오빠|누나|형)|님", re.IGNORECASE)
+CUE_CHARS = 16
+HER_BIRTHDAY = (BIRTHDAY.month, BIRTHDAY.day)
+HER_MBTI = "ENTJ"
+
+
+def _before(text: str, start: int, chars: int = CUE_CHARS) -> str:
+    """The text just before `start` within its sentence."""
+    window = text[max(0, start - chars):start]
+    return re.split(r"[.!?。\n]", window)[-1]
+
+
+def _cued_offset(text: str, start: int) -> int | None:
+    """The day a date or weekday at `start` is said to be, relative to today, from a cue right before it."""
+    m = _CUE_BEFORE.search(_before(text, start, 24))
+    return None if m is None else _DAY_OFFSETS[(m.group(1) or m.group(2)).lower()]
+
+
+def _weekday_index(name: str) -> int:
+    return WEEKDAYS_KO.index(name) if name in WEEKDAYS_KO else WEEKDAYS_EN.index(name)
+
+
+def _nearest_date(month: int, day: int, now: datetime) -> date | None:
+    """The month/day in whichever year puts it nearest to now (None: no such day)."""
+    days = []
+    for year in (now.year - 1, now.year, now.year + 1):
+        try:
+            days.append(date(year, month, day))
+        except ValueError:
+            pass
+    return min(days, key=lambda d: abs(d - now.date())) if days else None
+
+
+def _dates(text: str) -> list[tuple[int, int, int, int, str]]:
+    """(start, end, month, day, as written) of every date in the text, Korean and English."""
+    found = [(m.start(), m.end(), int(m.group(1)), int(m.group(2)), m.group(0)) for m in _DATE_KO.finditer(text)]
+    found += [(m.start(), m.end(), MONTHS_EN.index(m.group(1)) + 1, int(m.group(2)), m.group(0))
+              for m in _DATE_EN.finditer(text)]
+    return found
+
+
+def calendar_problem(text: str, now: datetime, seen: str = "", message: str = "") -> str | None:
+    """Why the days an answer names contradict the calendar or her birthday (None when they do not).
+
+    Only claims are checked: a date or weekday said to be today, tomorrow or yesterday ("오늘은 3월 2일"), a
+    date with its weekday ("Saturday, November 29"), and a date given as her birthday. Other dates are free: a
+    holiday, a plan next week, the 100th day of something. A date the message or the prompt's context gives
+    (the user's birthday in a memory) is never held against her; a day either side of a relative claim is
+    allowed for time zones. When `message` asks which day today (tomorrow, yesterday) is, the answer's days
+    are claims about that day.
+    """
+    asked = None
+    if _ASKS_DAY.search(message) and (cue := _MESSAGE_CUE.search(message)):
+        asked = _DAY_OFFSETS[cue.group(0).lower()]
+    known = {(month, day) for _, _, month, day, _ in _dates(seen)}
+    for start, end, month, day, said in _dates(text):
+        if (month, day) in known:
+            continue
+        window = _before(text, start, CUE_CHARS + 8)
+        if _BIRTHDAY_CUE.search(window) and not _SOMEONE_ELSES.search(window):
+            if (month, day) != HER_BIRTHDAY:
+                return f"wrong birthday {said}"
+            continue
+        if (month, day) == HER_BIRTHDAY:
+            continue
+        offset = _cued_offset(text, start)
+        offset = asked if offset is None else offset
+        if offset is not None:
+            if all((month, day) != ((d := now + timedelta(days=offset + k)).month, d.day) for k in (-1, 0, 1)):
+                return f"claims date {said}"
+        paired = _WEEKDAY_AFTER.match(text, end) or _WEEKDAY_BEFORE.search(text[:start])
+        when = _nearest_date(month, day, now)
+        if paired and when is not None and paired.group(1) not in seen \
+                and _weekday_index(paired.group(1)) != when.weekday():
+            return f"claims weekday {paired.group(1)} for {said}"
+    for m in _WEEKDAY.finditer(text):
+        if m.group(0) in seen:
+            continue
+        offset = _cued_offset(text, m.start())
+        if offset is None and asked is not None and not _dates(_before(text, m.start(), 24)):
+            offset = asked
+        if offset is None:
+            continue
+        if (_weekday_index(m.group(0)) - (now + timedelta(days=offset)).weekday()) % 7 not in (0, 1, 6):
+            return f"claims weekday {m.group(0)}"
+    return None
+
+
+# Her age, birth year and MBTI as she states them about herself ("I'm 25!", "나는 올해 만 24살이야", "나 INFP야").
+_AGE_CLAIMS_EN = re.compile(r"\b(I'm|I am|I'll be|I will be|I turned|I just turned|I'm turning)\s+(\d{1,2})"
+                            r"(?=\s*(?:years?\b|yrs?\b|[!.,?~]|$|\s+(?:now|this|and|but|so|already)\b))", re.IGNORECASE)
+_AGE_KO = re.compile(r"(?:만\s*)?(\d{1,2})\s*(?:살|세)(?!\s*(?:때|쯤|이하|이상|미만|차이|이었|였))")
+_BIRTH_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})\s*년생|\bI was born in (\d{4})\b", re.IGNORECASE)
+_MBTI_CLAIMS = re.compile(r"(?:\b(?:I'm an?|I am an?|I'm|my MBTI is|my type is)\s+|(?:나는|난|나|저는|내 MBTI는|제 MBTI는)\s*)"
+                          r"([EI][NS][TF][JP])(?![A-Za-z])", re.IGNORECASE)
+_INTROVERT_CLAIMS = re.compile(r"\bI'm (?:an |more of an |kind of an |a bit of an )?introvert|(?:나는|난|저는)([^.!?\n]{0,24}?)"
+                               r"(?:내향형|내향적|극I|I형)", re.IGNORECASE)
+# In Korean an age or birth year is hers unless its clause is about someone else ("너는 25살이구나", "동생은 17살").
+_SOMEONE_ELSE_KO = re.compile(r"(?<![가-힣])(?:너|넌|네가|당신|동생|남동생|언니|오빠|누나|형|엄마|아빠|친구|사람|애)|님")
+
+
+_FIRST_PERSON_KO = re.compile(r"나는|난|나도|저는|저도|내 나이|제 나이")
+
+
+def _hers(text: str, start: int) -> bool:
+    return not _SOMEONE_ELSE_KO.search(_before(text, start, 12))
+
+
+# Her age and birth year are checked only in answers to a message about her age: elsewhere a number of years is
+# mostly someone else's (a nephew, a pet, the user).
+_ASKS_AGE = re.compile(r"나이|몇 ?살|살이야|살이에요|연세|년생|언니|누나|오빠|동생|만으로|몇이야|"
+                       r"\b(?:age|how old|years old|older|younger|born|what year|twenties|teen)", re.IGNORECASE)
+
+
+def persona_problem(text: str, now: datetime, seen: str = "", message: str = "") -> str | None:
+    """Why an answer misstates her own age, birth year or MBTI (None when it does not): the facts she knows
+    are not left to the model's guess. Ages and years the message or context give (the user's own) are not hers."""
+    if not _ASKS_AGE.search(message):
+        return _mbti_problem(text)
+    age = age_on(now.date())
+    for m in _AGE_CLAIMS_EN.finditer(text):
+        allowed = {age, age + 1} if re.search(r"will|'ll|turning", m.group(1), re.IGNORECASE) else {age}
+        if int(m.group(2)) not in allowed:  # "I'm 25" is hers even when the user just said they are 25
+            return f"wrong age {m.group(2)}"
+    for m in _AGE_KO.finditer(text):
+        said = int(m.group(1))
+        # "만 N살" is her age in full years; without 만, 연 나이 and 세는 나이 are hers too
+        allowed = {age} if m.group(0).startswith("만") else {age, now.year - BIRTHDAY.year, now.year - BIRTHDAY.year + 1}
+        if re.match(r"\s*(?:이\s*)?(?:돼|될|되)", text[m.end():]):  # the age she turns next ("만 22살 돼!")
+            allowed.add(age + 1)
+        echoed = m.group(1) in seen and not _FIRST_PERSON_KO.search(_before(text, m.start(), 12))  # "25살이구나!"
+        if not echoed and _hers(text, m.start()) and said not in allowed:
+            return f"wrong age {said}"
+    for m in _BIRTH_YEAR.finditer(text):
+        said = m.group(1) or m.group(2)
+        if said not in seen and _hers(text, m.start()) and int(said) not in (BIRTHDAY.year, BIRTHDAY.year % 100):
+            return f"wrong birth year {said}"
+    return _mbti_problem(text)
+
+
+def _mbti_problem(text: str) -> str | None:
+    for m in _MBTI_CLAIMS.finditer(text):
+        if m.group(1).upper() != HER_MBTI:
+            return f"wrong MBTI {m.group(1)}"
+    for m in _INTROVERT_CLAIMS.finditer(text):
+        if not (m.group(1) and _SOMEONE_ELSE_KO.search(m.group(1))):  # "나는 네가 내향형인 줄 알았어" is not about her
+            return "wrong MBTI introvert"
+    return None
+
+
+_BIRTHDAY_SLOT_EN = re.compile(r"(?:\b(?:birthday|born)\b(?: is| was| on| falls on)*|\bOctober|\bOct\.?)\s*$", re.IGNORECASE)
+_BIRTHDAY_SLOT_KO = re.compile(r"(?:생일은|생일이|태어난 날은|10월)\s*$")
+
+
+_DAY_SLOT_KO = re.compile(r"(오늘|내일|어제|모레)(?:은|는|이|도|이야|이|,)?\s*$")
+_DAY_SLOT_EN = re.compile(r"\b(today|tomorrow|yesterday)(?: is| was|'s|,)?\s*$", re.IGNORECASE)
+
+
+def birthday_completion(shown: str) -> str | None:
+    """The words that complete a shown beginning about to state her birthday ("… born on October" → "11"), or
+    None: a retry continues from them instead of guessing the day again."""
+    if _BIRTHDAY_SLOT_KO.search(shown):
+        body = "11일" if re.search(r"10월\s*$", shown) else "10월 11일"
+    elif _BIRTHDAY_SLOT_EN.search(shown):
+        body = "11" if re.search(r"\b(?:October|Oct\.?)\s*$", shown, re.IGNORECASE) else "October 11"
+    else:
+        return None
+    return _joined(shown, body)
+
+
+def _joined(shown: str, body: str) -> str:
+    return body if shown[-1:].isspace() or not shown else " " + body
+
+
+_AGE_SLOT_EN = re.compile(r"\b(?:I'm|I am)\s*$", re.IGNORECASE)
+_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만)\s*$")
+_BIRTH_YEAR_SLOT = re.compile(r"(\bborn in|나는|난|저는)\s*$", re.IGNORECASE)
+_MBTI_SLOT = re.compile(r"(?:\b(?:I'm an?|I am an?|my MBTI is|my type is)|(?:나는|난|나|저는|내 MBTI는|제 MBTI는))\s*$",
+                        re.IGNORECASE)
+
+
+def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
+    """What a retry writes first after the validator rejected one of her facts the model kept getting wrong: her
+    birthday after "born on", her age after "I'm", her MBTI after "나는", the real date or weekday after "오늘은" /
+    "tomorrow is"; None when the shown text does not end where that fact goes (the retry then samples again)."""
+    if problem.startswith("wrong birthday"):
+        return birthday_completion(shown)
+    if problem.startswith("wrong age"):
+        if _AGE_SLOT_EN.search(shown):
+            return _joined(shown, str(age_on(now.date())))
+        return _joined(shown, f"{age_on(now.date())}살") if _AGE_SLOT_KO.search(shown) else None
+    if problem.startswith("wrong birth year"):
+        if re.search(r"(?:올해|지금은?|만)\s*$", shown):  # "나는 올해 " goes on with her age
+            return _joined(shown, f"{age_on(now.date())}살")
+        slot = _BIRTH_YEAR_SLOT.search(shown)
+        if slot is None:
+            return None
+        return _joined(shown, str(BIRTHDAY.year) if slot.group(1).lower() == "born in" else f"{BIRTHDAY.year}년생")
+    if problem.startswith("wrong MBTI") and not problem.endswith("introvert"):
+        return _joined(shown, HER_MBTI) if _MBTI_SLOT.search(shown) else None
+    if not problem.startswith(("claims date", "claims weekday")):
+        return None
+    slot = _DAY_SLOT_KO.search(shown) or _DAY_SLOT_EN.search(shown)
+    if slot is None:
+        return None
+    day = now + timedelta(days=_DAY_OFFSETS[slot.group(1).lower()])
+    korean = slot.re is _DAY_SLOT_KO
+    if problem.startswith("claims date"):
+        body = f"{day.month}월 {day.day}일" if korean else f"{MONTHS_EN[day.month - 1]} {day.day}"
+    else:
+        body = (WEEKDAYS_KO if korean else WEEKDAYS_EN)[day.weekday()]
+    return _joined(shown, body)
