@@ -278,7 +278,7 @@ def bench(reps: int = 3, decode_tokens: int = 40, threads: int = 2, sessions: tu
                       f"(target ≤ 1.0), of a new conversation {_median(mine['cold']) / _median(theirs_['cold']):.2f}×."]
     else:
         lines += ["", "llama.cpp rows: not measured (`pip install -e '.[llamacpp]'` adds them)."]
-    if full:
+    if full_label:
         mine, whole = rows[labels[0]], rows[full_label]
         lines += ["", f"Persona vocabulary's head against the whole head, side by side: decode "
                       f"**{_median(mine['tps']) / _median(whole['tps']):.2f}×** the tokens/s, LM head per token "
