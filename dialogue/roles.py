@@ -121,6 +121,7 @@ TOO_LONG = {
     "en": "Whoa, that message is too long for me to read in one go! Could you split it into shorter parts? 😊",
 }
 
+
 def _repeats(text: str) -> bool:
     # the same 6+ character chunk three times, or one sentence said twice, is a degenerate loop
     if re.search(r"(.{6,}?)\1\1", text):
