@@ -27,15 +27,17 @@ _CUE_BEFORE = re.compile(r"(?:(오늘|지금|현재|내일|어제|모레)(?:은|
 _ASKS_DAY = re.compile(r"무슨\s?요일|몇\s?요일|며칠|몇\s?일|날짜|\b(?:what day|which day|what date|the date)\b",
                        re.IGNORECASE)
 _MESSAGE_CUE = re.compile(r"오늘|지금|내일|어제|모레|\b(?:today|now|tonight|tomorrow|yesterday)\b", re.IGNORECASE)
-_WEEKDAY = re.compile("|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)))
-_WEEKDAY_AFTER = re.compile(r"\s*,?\s*(" + "|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)) + ")")
-_WEEKDAY_BEFORE = re.compile("(" + "|".join((*WEEKDAYS_KO, *WEEKDAYS_EN)) + r")\s*,?\s*(?:the\s+)?$")
+_WEEKDAY_NAMES = "|".join((*WEEKDAYS_KO, *WEEKDAYS_EN))
+_WEEKDAY = re.compile(_WEEKDAY_NAMES)
+_WEEKDAY_AFTER = re.compile(rf"\s*,?\s*({_WEEKDAY_NAMES})")
+_WEEKDAY_BEFORE = re.compile(rf"({_WEEKDAY_NAMES})\s*,?\s*(?:the\s+)?$")
 # A date is given as her birthday when these words stand just before it, unless they are about someone else's.
 _BIRTHDAY_CUE = re.compile(r"생일|태어|\b(?:birthday|born)\b", re.IGNORECASE)
 _SOMEONE_ELSES = re.compile(r"\b(?:your|you|yours|his|her|their|mom'?s|dad'?s|brother'?s|sister'?s|friend'?s)\b|"
                             r"(?<![가-힣])(?:너|네|당신|엄마|아빠|동생|친구|언니|오빠|누나|형)|님", re.IGNORECASE)
 CUE_CHARS = 16
 HER_BIRTHDAY = (BIRTHDAY.month, BIRTHDAY.day)
+HER_MONTH_KO, HER_MONTH_EN = f"{BIRTHDAY.month}월", MONTHS_EN[BIRTHDAY.month - 1]
 HER_MBTI = "ENTJ"
 
 
@@ -128,12 +130,10 @@ _AGE_KO = re.compile(r"(?:만\s*)?(\d{1,2})\s*(?:살|세)(?!\s*(?:때|쯤|이하
 _BIRTH_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})\s*년생|\bI was born in (\d{4})\b", re.IGNORECASE)
 _MBTI_CLAIMS = re.compile(r"(?:\b(?:I'm an?|I am an?|I'm|my MBTI is|my type is)\s+|(?:나는|난|나|저는|내 MBTI는|제 MBTI는)\s*)"
                           r"([EI][NS][TF][JP])(?![A-Za-z])", re.IGNORECASE)
-_INTROVERT_CLAIMS = re.compile(r"\bI'm (?:an |more of an |kind of an |a bit of an )?introvert|(?:나는|난|저는)([^.!?\n]{0,24}?)"
-                               r"(?:내향형|내향적|극I|I형)", re.IGNORECASE)
+_INTROVERT_CLAIMS = re.compile(r"\bI'm (?:an |more of an |kind of an |a bit of an )?introvert|"
+                               r"(?:나는|난|저는)([^.!?\n]{0,24}?)(?:내향형|내향적|극I|I형)", re.IGNORECASE)
 # In Korean an age or birth year is hers unless its clause is about someone else ("너는 25살이구나", "동생은 17살").
 _SOMEONE_ELSE_KO = re.compile(r"(?<![가-힣])(?:너|넌|네가|당신|동생|남동생|언니|오빠|누나|형|엄마|아빠|친구|사람|애)|님")
-
-
 _FIRST_PERSON_KO = re.compile(r"나는|난|나도|저는|저도|내 나이|제 나이")
 
 
@@ -183,10 +183,12 @@ def _mbti_problem(text: str) -> str | None:
     return None
 
 
-_BIRTHDAY_SLOT_EN = re.compile(r"(?:\b(?:birthday|born)\b(?: is| was| on| falls on)*|\bOctober|\bOct\.?)\s*$", re.IGNORECASE)
-_BIRTHDAY_SLOT_KO = re.compile(r"(?:생일은|생일이|태어난 날은|10월)\s*$")
-
-
+# Where the shown text ends right before her birthday, its month, or a day said to be today, tomorrow or yesterday.
+_HER_MONTH_SLOT_KO = re.compile(rf"{HER_MONTH_KO}\s*$")
+_HER_MONTH_SLOT_EN = re.compile(rf"\b(?:{HER_MONTH_EN}|{HER_MONTH_EN[:3]}\.?)\s*$", re.IGNORECASE)
+_BIRTHDAY_SLOT_KO = re.compile(rf"(?:생일은|생일이|태어난 날은|{HER_MONTH_KO})\s*$")
+_BIRTHDAY_SLOT_EN = re.compile(rf"(?:\b(?:birthday|born)\b(?: is| was| on| falls on)*|\b{HER_MONTH_EN}|"
+                               rf"\b{HER_MONTH_EN[:3]}\.?)\s*$", re.IGNORECASE)
 _DAY_SLOT_KO = re.compile(r"(오늘|내일|어제|모레)(?:은|는|이|도|이야|이|,)?\s*$")
 _DAY_SLOT_EN = re.compile(r"\b(today|tomorrow|yesterday)(?: is| was|'s|,)?\s*$", re.IGNORECASE)
 
@@ -195,9 +197,11 @@ def birthday_completion(shown: str) -> str | None:
     """The words that complete a shown beginning about to state her birthday ("… born on October" → "11"), or
     None: a retry continues from them instead of guessing the day again."""
     if _BIRTHDAY_SLOT_KO.search(shown):
-        body = "11일" if re.search(r"10월\s*$", shown) else "10월 11일"
+        day = f"{BIRTHDAY.day}일"
+        body = day if _HER_MONTH_SLOT_KO.search(shown) else f"{HER_MONTH_KO} {day}"
     elif _BIRTHDAY_SLOT_EN.search(shown):
-        body = "11" if re.search(r"\b(?:October|Oct\.?)\s*$", shown, re.IGNORECASE) else "October 11"
+        day = str(BIRTHDAY.day)
+        body = day if _HER_MONTH_SLOT_EN.search(shown) else f"{HER_MONTH_EN} {day}"
     else:
         return None
     return _joined(shown, body)

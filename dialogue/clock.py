@@ -127,6 +127,8 @@ def _reply(kind: str, m: re.Match, now: datetime, text: str) -> str:
         return f"It's {today.year}! 📅"
     days = _days_to_birthday(today)
     if kind == "birthday_ko":
-        return "오늘이 내 생일이야! 🎂 10월 11일!" if days == 0 else f"내 생일(10월 11일)까지 {days}일 남았어! 🎂"
-    return ("Today is my birthday! 🎂 October 11!" if days == 0 else
-            f"{days} day{'s' * (days != 1)} till my birthday (October 11)! 🎂")
+        when = f"{BIRTHDAY.month}월 {BIRTHDAY.day}일"
+        return f"오늘이 내 생일이야! 🎂 {when}!" if days == 0 else f"내 생일({when})까지 {days}일 남았어! 🎂"
+    when = f"{MONTHS_EN[BIRTHDAY.month - 1]} {BIRTHDAY.day}"
+    return (f"Today is my birthday! 🎂 {when}!" if days == 0 else
+            f"{days} day{'s' * (days != 1)} till my birthday ({when})! 🎂")

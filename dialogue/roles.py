@@ -132,10 +132,9 @@ def _repeats(text: str) -> bool:
 
 def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True) -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,
-    or naming a day that contradicts the clock or her birthday (`calendar_problem`), or misstating her age, birth
-    year or MBTI (`persona_problem`); when `final`, also in the
-    wrong language (a
-    beginning such as "ENTJ, …" is not yet an English answer to a Korean message)."""
+    naming a day that contradicts the clock or her birthday (`calendar_problem`), or misstating her age, birth
+    year or MBTI (`persona_problem`); when `final`, also in the wrong language (a beginning such as "ENTJ, …"
+    is not yet an English answer to a Korean message)."""
     text = answer.strip()
     if not text:
         return "empty"
@@ -145,8 +144,8 @@ def answer_problem(answer: str, message: str, now: datetime, context: str = "", 
         return "repeats itself"
     if len(text) > 400:
         return "too long"
-    problem = (calendar_problem(text, now, message + " " + context, message)
-               or persona_problem(text, now, message + " " + context, message))
+    seen = f"{message} {context}"
+    problem = calendar_problem(text, now, seen, message) or persona_problem(text, now, seen, message)
     if problem:
         return problem
     if final and language_of(text) != language_of(message) and language_of(message) == "ko" \
