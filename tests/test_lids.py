@@ -11,6 +11,7 @@ import pytest
 
 from render.lids import LOWER_LIDS, UPPER_LIDS, EyelidTable, Eyelids, LidGeometry
 from render.timeline import ExpressionTimeline, TimelineConfig
+from tests.drawn_fixtures import recorded_faces
 
 SIZE = 128
 SKIN, WHITE, IRIS = (205, 160, 140), (245, 245, 240), (40, 30, 30)
@@ -75,15 +76,7 @@ def shifting_face(controls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_the_lid_table_follows_the_head_between_its_nodes():
-    landmarks_of: dict[bytes, np.ndarray] = {}
-
-    def render(controls):
-        frames, lms = shifting_face(controls)
-        for f, l in zip(frames, lms):
-            landmarks_of[f.tobytes()] = l
-        return frames
-
-    table = EyelidTable.build(NAMES, RANGES, render, lambda frames: np.stack([landmarks_of[f.tobytes()] for f in frames]))
+    table = EyelidTable.build(NAMES, RANGES, *recorded_faces(shifting_face))
     assert table.size == SIZE and set(table.axes) == {"eyes", "yaw"} and 0.0 in table.axes["yaw"]
     for yaw in (0.0, 0.37, -1.2):  # on a node and between nodes
         img, lm = synthetic_face(6.0 * yaw)

@@ -10,6 +10,7 @@ import pytest
 
 from render.lips import INNER_LOWER, INNER_UPPER, MOUTH_CORNERS, OUTER_LOWER, OUTER_UPPER, LipGeometry, Lips, LipTable
 from render.timeline import ExpressionTimeline, TimelineConfig
+from tests.drawn_fixtures import recorded_faces
 
 SIZE = 128
 SKIN, LIP, TEETH = (205, 160, 140), (190, 60, 70), (250, 250, 245)
@@ -74,15 +75,7 @@ def moving_mouth(controls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_the_lip_table_follows_the_mouth_and_the_head_between_its_nodes():
-    landmarks_of: dict[bytes, np.ndarray] = {}
-
-    def render(controls):
-        frames, lms = moving_mouth(controls)
-        for f, l in zip(frames, lms):
-            landmarks_of[f.tobytes()] = l
-        return frames
-
-    table = LipTable.build(NAMES, RANGES, render, lambda frames: np.stack([landmarks_of[f.tobytes()] for f in frames]))
+    table = LipTable.build(NAMES, RANGES, *recorded_faces(moving_mouth))
     assert set(table.axes) == {"mouth", "yaw"} and 0.0 in table.axes["mouth"]
     for mouth, yaw in ((0.0, 0.0), (0.5, 0.37), (1.4, -1.1)):  # on a node and between nodes
         img, lm = synthetic_mouth(8.0 + 6.0 * mouth, 5.0 * yaw)
