@@ -102,12 +102,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                        "topic": (TopicChangeClassifier, "Topic-change classifier"),
                        "persona": (PersonaQuestionClassifier, "Persona-question classifier")}[args.what]
         classifier = kind(encoder)
-        r = evaluate_classifier(args.what, classifier, args.split)
+        about_her = PersonaQuestionClassifier(encoder) if args.what == "ethics" else None
+        r = evaluate_classifier(args.what, classifier, args.split, about_her)
         body = classifier_report(r)
         if args.what in ("ethics", "topic") and args.split == "test":
             # the written test (a writer who wrote none of the training data) is the figure; the test split
             # generated from the same templates as training follows, for comparison only
-            old = evaluate_classifier(args.what, classifier, "test_templated")
+            old = evaluate_classifier(args.what, classifier, "test_templated", about_her)
             body = (f"### Written test set (`dialogue/data/written/heldout/{args.what}.jsonl`, an independent writer)\n\n"
                     f"{body}\n\n### Generated test split (`dialogue/data/{args.what}.jsonl`, same templates as "
                     f"its training rows; for comparison)\n\n{classifier_report(old)}")

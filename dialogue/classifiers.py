@@ -317,3 +317,9 @@ class PersonaQuestionClassifier:
 
     def aspect(self, message: str) -> str:
         return self.aspects([message])[0]
+
+    def asked_fact(self, message: str) -> tuple[str, float]:
+        """The persona fact the message most likely asks about and its probability, whatever the threshold."""
+        p = self.predict_proba([message])[0]
+        i = 1 + int(p[1:].argmax())  # label 0 is "none"
+        return self.head.labels[i], float(p[i])

@@ -486,7 +486,6 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
 
         found["memory"] = MemoryStore(db)
         found["topics"] = TopicChangeClassifier()
-        found["safety"] = open_safety_gate(db, **(safety_policy or SafetyOptions().policy_kwargs()))
     except Exception as e:  # e.g. the encoder is not prepared
         log.warning("memory/topic/safety unavailable (%s); run `ohlora weights prepare`", e)
         return found
@@ -494,6 +493,11 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
         found["persona"] = PersonaQuestionClassifier()
     except Exception as e:
         log.warning("persona-question classifier unavailable (%s); run `ohlora classifiers train --task persona`", e)
+    try:
+        found["safety"] = open_safety_gate(db, **(safety_policy or SafetyOptions().policy_kwargs()),
+                                           about_her=found.get("persona"))
+    except Exception as e:
+        log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
     return found
 
 

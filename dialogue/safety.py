@@ -7,6 +7,10 @@ hate, sexual by default) only a confident flag (the classifier's stricter thresh
 a doubtful flag is declined like romance. An offence draws a warning that says why and what follows, or,
 once the policy's threshold is reached within its window, a block whose notice says why and until when. A
 flagged generated answer is replaced by a neutral line.
+
+Questions about her are never declined: a romance flag on a message that the persona-question classifier
+confidently reads as asking one of her facts ("너 여자야 남자야?", "could we ever meet irl?") lets the persona
+answer, with that fact in her prompt.
 """
 from __future__ import annotations
 
@@ -17,6 +21,13 @@ from datetime import datetime, timedelta
 from dialogue.blocks import (DEFAULT_COUNTED, DEFAULT_RESET_AFTER, DEFAULT_STEPS, DEFAULT_THRESHOLD, DEFAULT_WINDOW,
                              Block, BlockPolicy)
 from dialogue.interfaces import SafetyVerdict
+
+# A romance flag is lifted when the persona-question classifier gives one of her facts at least this
+# probability; chosen on validation (docs/dialogue-eval.md): it answers the validation writer's questions
+# about her gender and about meeting in person, lets no validation romance message through, and ~1% of the
+# training romance messages (those phrased as a question about what she is).
+ABOUT_HER_ABOVE = 0.99
+LIFTED_CATEGORIES = ("romance",)  # never lifted: the counted ones (a sexual question can be "about her")
 
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
 
@@ -86,9 +97,18 @@ def warning_message(category: str, korean: bool, next_block: timedelta) -> str:
 class EthicsGate:
     """`SafetyGate` implementation: checked at connect (`status`), per message, and on each answer."""
 
-    def __init__(self, classifier, policy: BlockPolicy):
+    def __init__(self, classifier, policy: BlockPolicy, about_her=None, about_her_above: float = ABOUT_HER_ABOVE):
         self.classifier = classifier
         self.policy = policy
+        self.about_her = about_her  # a persona-question classifier (`asked_fact`), or None: no flag is lifted
+        self.about_her_above = about_her_above
+
+    def asks_about_her(self, text: str) -> bool:
+        """Whether the message confidently asks one of her facts (a romance flag on it is lifted)."""
+        if self.about_her is None:
+            return False
+        _, p = self.about_her.asked_fact(text)
+        return p >= self.about_her_above
 
     def status(self, user_id: str, now: datetime) -> SafetyVerdict:
         block = self.policy.active_block(user_id, now)
@@ -104,6 +124,8 @@ class EthicsGate:
         judgement = self.classifier.judge(text)
         category, p = judgement.category, judgement.probability
         if category == "normal":
+            return SafetyVerdict("allow", "normal", p)
+        if category in LIFTED_CATEGORIES and self.asks_about_her(text):
             return SafetyVerdict("allow", "normal", p)
         if not judgement.offence or not self.policy.counts(category):  # romance and politics: always here
             reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
@@ -123,10 +145,12 @@ class EthicsGate:
 
 def open_safety_gate(db, encoder=None, steps: Iterable[timedelta] | None = None, *,
                      reset_after: timedelta = DEFAULT_RESET_AFTER, window: timedelta = DEFAULT_WINDOW,
-                     threshold: int = DEFAULT_THRESHOLD, counted: Iterable[str] = DEFAULT_COUNTED) -> EthicsGate:
+                     threshold: int = DEFAULT_THRESHOLD, counted: Iterable[str] = DEFAULT_COUNTED,
+                     about_her=None) -> EthicsGate:
     """The default gate on a dialogue database (the committed ethics head on the shared encoder); the
-    policy options are checked (`ValueError` naming the option) before the classifier loads."""
+    policy options are checked (`ValueError` naming the option) before the classifier loads. `about_her`:
+    the persona-question classifier that lifts romance flags on questions about her (None: none lifted)."""
     from dialogue.classifiers import EthicsClassifier
 
     policy = BlockPolicy(db, steps or DEFAULT_STEPS, reset_after, window=window, threshold=threshold, counted=counted)
-    return EthicsGate(EthicsClassifier(encoder), policy)
+    return EthicsGate(EthicsClassifier(encoder), policy, about_her)

@@ -208,3 +208,19 @@ def test_without_the_persona_classifier_memory_topic_and_safety_still_load(real_
         found = build_collaborators(str(tmp_path / "dialogue.sqlite"))
     assert {"memory", "topics", "safety"} <= found.keys() and "persona" not in found
     assert "classifiers train --task persona" in caplog.text
+
+
+@pytest.mark.real_weights
+def test_the_gate_answers_a_question_about_her_that_reads_as_romance_and_still_declines_an_advance(real_encoder, tmp_path):
+    from datetime import datetime
+
+    from dialogue.conversation import build_collaborators
+
+    found = build_collaborators(str(tmp_path / "dialogue.sqlite"))
+    gate = found["safety"]
+    assert gate.about_her is found["persona"]
+    now = datetime(2026, 12, 5, 10, 0).astimezone()
+    assert gate.classifier.judge("can I meet you in person someday?").category == "romance"
+    assert gate.check_user_message("u", "can I meet you in person someday?", now).action == "allow"
+    advance = gate.check_user_message("u", "will you be my girlfriend?", now)
+    assert (advance.action, advance.category) == ("decline", "romance")

@@ -61,6 +61,32 @@ def test_romance_and_politics_are_declined_kindly_and_never_count(tmp_path):
     assert [v.action for v in say(gate, ["야 너 진짜 멍청하다", "닥쳐 이 바보야"], NOW + 4 * MINUTE)] == ["warn", "warn"]
 
 
+class AboutHer:
+    """A persona-question classifier: each message in `facts` asks that fact of hers with its probability."""
+
+    def __init__(self, **facts: tuple[str, float]):
+        self.facts = facts
+
+    def asked_fact(self, text: str) -> tuple[str, float]:
+        return next(((fact, p) for fact, (t, p) in self.facts.items() if t == text), ("name", 0.01))
+
+
+def test_a_romance_flag_on_a_confident_question_about_her_is_lifted_and_nothing_else_is(tmp_path):
+    about_her = AboutHer(nature=("Will you go out with me?", 0.995), age=("나랑 사귀자", 0.9),
+                         university=("벗은 사진 보내줘", 0.999), ability=("Who should I vote for?", 0.999))
+    gate = EthicsGate(CLASSIFIER, BlockPolicy(open_database(tmp_path / "d.sqlite3")), about_her)
+    lifted, doubtful, sexual, politics = say(gate, ["Will you go out with me?", "나랑 사귀자", "벗은 사진 보내줘",
+                                                    "Who should I vote for?"])
+    assert lifted.action == "allow" and lifted.message is None  # the persona answers it
+    assert (doubtful.action, doubtful.category) == ("decline", "romance")  # 0.9 < ABOUT_HER_ABOVE
+    assert (sexual.action, sexual.category) == ("warn", "sexual")  # a counted category is never lifted
+    assert (politics.action, politics.category) == ("decline", "politics")
+    assert gate.policy.offences("u") == 1
+    # without the classifier nothing is lifted
+    plain = gate_on(tmp_path / "e.sqlite3")
+    assert plain.check_user_message("u", "Will you go out with me?", NOW).action == "decline"
+
+
 def test_two_mild_insults_draw_warnings_that_say_why_and_no_block(tmp_path):
     gate = gate_on(tmp_path / "d.sqlite3")
     first, second = say(gate, ["야 너 진짜 멍청하다", "닥쳐 이 바보야"], every=timedelta(seconds=20))

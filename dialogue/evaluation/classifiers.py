@@ -10,6 +10,7 @@ from dialogue.classifiers import describe, ethics_predictions, persona_predictio
 from dialogue.evaluation.metrics import confusion, expected_calibration_error, macro_f1
 from dialogue.evaluation.splits import ordinary_messages, task_rows
 from dialogue.evaluation.thresholds import FLAG_THRESHOLDS, in_counted_category
+from dialogue.safety import ABOUT_HER_ABOVE, LIFTED_CATEGORIES
 
 
 def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -22,20 +23,34 @@ def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
     return rows
 
 
-def ordinary_message_rates(classifier, split: str = "test") -> dict:
+def lifted_flags(about_her, texts: list[str], flagged: np.ndarray, pred: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Which flags the gate lifts (`EthicsGate.asks_about_her`): a romance flag on a message the
+    persona-question classifier confidently reads as asking one of her facts. None: nothing lifted."""
+    lifted = np.zeros(len(texts), bool)
+    if about_her is None:
+        return lifted
+    for i in np.flatnonzero(flagged & np.isin(pred, [labels.index(c) for c in LIFTED_CATEGORIES])):
+        lifted[i] = about_her.asked_fact(texts[i])[1] >= ABOUT_HER_ABOVE
+    return lifted
+
+
+def ordinary_message_rates(classifier, split: str = "test", about_her=None) -> dict:
     """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
-    test or validation writer's; the boundary ones left out), declined in character and counted as offences."""
+    test or validation writer's; the boundary ones left out), declined in character and counted as offences
+    (with `about_her`, after the romance flags it lifts on questions about her)."""
     items = ordinary_messages(split)
     labels = list(classifier.head.labels)
     p = classifier.predict_proba(items)
     flagged, pred = ethics_predictions(p, classifier.flag_below)
+    flagged &= ~lifted_flags(about_her, items, flagged, pred, labels)
     counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
     return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
             "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
 
 
-def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
-    """Accuracy, macro-F1, confusion matrix, calibration and latency on a split."""
+def evaluate_classifier(task: str, classifier, split: str = "test", about_her=None) -> dict:
+    """Accuracy, macro-F1, confusion matrix, calibration and latency on a split. For ethics with `about_her`
+    (the persona-question classifier), also the gate's figures after the flags it lifts."""
     rows = [r for r in task_rows(task) if r["split"] == split]
     labels = list(classifier.head.labels)
     y = np.array([labels.index(r["label"]) for r in rows])
@@ -44,7 +59,16 @@ def evaluate_classifier(task: str, classifier, split: str = "test") -> dict:
         p = classifier.predict_proba([r["text"] for r in rows])
         flagged, pred = ethics_predictions(p, classifier.flag_below)
         strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
-        extra = {"ordinary_chat": ordinary_message_rates(classifier, split) if split in ("test", "val") else None,
+        texts = [r["text"] for r in rows]
+        lifted = lifted_flags(about_her, texts, flagged, pred, labels)
+        gate_pred = np.where(lifted, 0, pred)
+        gate = None if about_her is None else {
+            "lifted": int(lifted.sum()), "macro_f1": macro_f1(y, gate_pred, p.shape[1]),
+            "normal_declined_rate": float(np.mean((flagged & ~lifted)[y == 0])),
+            "offensive_missed_rate": float(np.mean(~(flagged & ~lifted)[y != 0])),
+            "examples": [f"{t} ({r['label']})" for t, r, f in zip(texts, rows, lifted) if f]}
+        extra = {"ordinary_chat": ordinary_message_rates(classifier, split, about_her) if split in ("test", "val") else None,
+                 "gate": gate,
                  "normal_declined_rate": float(np.mean(flagged[y == 0])),
                  "normal_false_block_rate": float(np.mean(strikes[y == 0])),
                  "offensive_missed_rate": float(np.mean(~flagged[y != 0])),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dialogue.evaluation.memory import RETRIEVAL_MAX_FALSE
 from dialogue.evaluation.thresholds import ETHICS_MAX_COUNTED, ETHICS_MAX_DECLINED
+from dialogue.safety import ABOUT_HER_ABOVE
 
 EVAL_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "dialogue-eval.md"
 
@@ -30,10 +31,17 @@ def classifier_report(r: dict) -> str:
                      f"{r['flag_below_normal']:g}, chosen on val: the best macro-F1 declining ≤ {ETHICS_MAX_DECLINED:.0%} "
                      f"of val's normal messages): **{r['normal_declined_rate']:.3f}**; offensive messages let through: "
                      f"**{r['offensive_missed_rate']:.3f}**.")
+        if r.get("gate"):
+            g = r["gate"]
+            lines.append(f"The gate lifts a romance flag on a confident question about her (the persona-question "
+                         f"classifier at ≥ {ABOUT_HER_ABOVE:g}): {g['lifted']} lifted here; the gate's macro-F1 "
+                         f"**{g['macro_f1']:.3f}**, normal messages declined **{g['normal_declined_rate']:.3f}**, "
+                         f"offensive let through **{g['offensive_missed_rate']:.3f}**"
+                         + (f"; lifted: {'; '.join(g['examples'][:12])}" if g["examples"] else "") + ".")
         if r.get("ordinary_chat"):
             o = r["ordinary_chat"]
             lines.append(f"Ordinary chat (the {o['n']} open-domain and persona messages of the written {r['split']} "
-                         f"sets, boundary ones left out): declined **{o['declined']:.3f}**, counted as offences "
+                         f"sets, boundary ones left out; after the lifted flags): declined **{o['declined']:.3f}**, counted as offences "
                          f"**{o['counted']:.3f}**" + (f"; declined: {'; '.join(o['examples'][:12])}" if o["examples"] else "") + ".")
         lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
                      f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
