@@ -29,6 +29,12 @@ from dialogue.interfaces import SafetyVerdict
 ABOUT_HER_ABOVE = 0.99
 LIFTED_CATEGORIES = ("romance",)  # never lifted: the counted ones (a sexual question can be "about her")
 
+
+def lifts_flag(category: str, text: str, about_her, above: float = ABOUT_HER_ABOVE) -> bool:
+    """Whether the gate lifts a flag of `category` on `text`: a romance flag on a message that the
+    persona-question classifier `about_her` (None: nothing is lifted) confidently reads as asking one of her facts."""
+    return category in LIFTED_CATEGORIES and about_her is not None and about_her.asked_fact(text)[1] >= above
+
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
 
 # What she says when a message crosses a line: kind, brief, never answering an insult in kind.
@@ -103,12 +109,6 @@ class EthicsGate:
         self.about_her = about_her  # a persona-question classifier (`asked_fact`), or None: no flag is lifted
         self.about_her_above = about_her_above
 
-    def asks_about_her(self, text: str) -> bool:
-        """Whether the message confidently asks one of her facts (a romance flag on it is lifted)."""
-        if self.about_her is None:
-            return False
-        _, p = self.about_her.asked_fact(text)
-        return p >= self.about_her_above
 
     def status(self, user_id: str, now: datetime) -> SafetyVerdict:
         block = self.policy.active_block(user_id, now)
@@ -125,7 +125,7 @@ class EthicsGate:
         category, p = judgement.category, judgement.probability
         if category == "normal":
             return SafetyVerdict("allow", "normal", p)
-        if category in LIFTED_CATEGORIES and self.asks_about_her(text):
+        if lifts_flag(category, text, self.about_her, self.about_her_above):
             return SafetyVerdict("allow", "normal", p)
         if not judgement.offence or not self.policy.counts(category):  # romance and politics: always here
             reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]

@@ -10,7 +10,7 @@ from dialogue.classifiers import describe, ethics_predictions, persona_predictio
 from dialogue.evaluation.metrics import confusion, expected_calibration_error, macro_f1
 from dialogue.evaluation.splits import ordinary_messages, task_rows
 from dialogue.evaluation.thresholds import FLAG_THRESHOLDS, in_counted_category
-from dialogue.safety import ABOUT_HER_ABOVE, LIFTED_CATEGORIES
+from dialogue.safety import lifts_flag
 
 
 def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -24,14 +24,8 @@ def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
 
 
 def lifted_flags(about_her, texts: list[str], flagged: np.ndarray, pred: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Which flags the gate lifts (`EthicsGate.asks_about_her`): a romance flag on a message the
-    persona-question classifier confidently reads as asking one of her facts. None: nothing lifted."""
-    lifted = np.zeros(len(texts), bool)
-    if about_her is None:
-        return lifted
-    for i in np.flatnonzero(flagged & np.isin(pred, [labels.index(c) for c in LIFTED_CATEGORIES])):
-        lifted[i] = about_her.asked_fact(texts[i])[1] >= ABOUT_HER_ABOVE
-    return lifted
+    """Which of the flagged messages the gate lifts (`dialogue.safety.lifts_flag`)."""
+    return np.array([bool(f) and lifts_flag(labels[k], t, about_her) for t, f, k in zip(texts, flagged, pred)], bool)
 
 
 def ordinary_message_rates(classifier, split: str = "test", about_her=None) -> dict:
