@@ -105,12 +105,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         about_her = PersonaQuestionClassifier(encoder) if args.what == "ethics" else None
         r = evaluate_classifier(args.what, classifier, args.split, about_her)
         body = classifier_report(r)
-        if args.what in ("ethics", "topic") and args.split == "test":
+        if args.what in ("ethics", "topic", "persona") and args.split == "test":
             # the written test (a writer who wrote none of the training data) is the figure; the test split
             # generated from the same templates as training follows, for comparison only
             old = evaluate_classifier(args.what, classifier, "test_templated", about_her)
-            body = (f"### Written test set (`dialogue/data/written/heldout/{args.what}.jsonl`, an independent writer)\n\n"
-                    f"{body}\n\n### Generated test split (`dialogue/data/{args.what}.jsonl`, same templates as "
+            written = (f"`dialogue/data/written/heldout/{args.what}.jsonl`" if args.what != "persona" else
+                       "`dialogue/data/written/heldout/persona.jsonl`, with the same writer's memory questions and "
+                       "fact-telling messages as messages that ask nothing of hers")
+            generated = (f"`dialogue/data/{args.what}.jsonl`" if args.what != "persona" else
+                         "the generated SFT turns' messages and memory questions")
+            body = (f"### Written test set ({written}, an independent writer)\n\n"
+                    f"{body}\n\n### Generated test split ({generated}, same templates as "
                     f"its training rows; for comparison)\n\n{classifier_report(old)}")
     print(f"## {title}\n\n{body}")
     if not args.no_write:

@@ -163,6 +163,10 @@ def test_shipped_persona_question_classifier_finds_the_asked_fact(real_encoder):
              "어느 대학교 다녀?": "university", "이름이 뭐야?": "name"}
     assert persona.aspects(list(asked)) == list(asked.values())
     assert persona.aspects(["내일 친구랑 카페 가기로 했어", "I had pasta for lunch today"]) == ["", ""]
+    # the user's own facts are not hers; a question about her may ride on the user's fact
+    assert persona.aspects(["내 MBTI 기억나?", "do you remember where I work?", "I'm 27. how about you?"]) == ["", "", "age"]
+    # an advance is not a question about what she is: the gate's romance flag on it stays (ABOUT_HER_ABOVE)
+    assert persona.asked_fact("could we date? I'm serious")[1] < 0.99
 
 
 def test_fused_packed_bert_layers_compute_what_the_transformers_layers_do():

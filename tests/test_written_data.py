@@ -12,8 +12,9 @@ from dialogue.data.written import WrittenDataError, normalized
 
 def test_every_written_file_loads_with_its_writer_split():
     ethics, topic, memory = written.ethics_rows(), written.topic_rows(), written.memory_cases()
-    assert ethics and topic and memory
-    for rows in (ethics, topic, memory):
+    persona = written.persona_questions()
+    assert ethics and topic and memory and persona
+    for rows in (ethics, topic, memory, persona):
         for r in rows:
             expected = {"heldout": "test", "validation": "val"}.get(r["source"].split("/")[0], "train")
             assert r["split"] == expected, r["source"]
@@ -24,7 +25,7 @@ def test_every_written_file_loads_with_its_writer_split():
 
 def test_no_test_or_validation_text_is_a_training_text():
     for rows, key in ((written.ethics_rows(), "text"), (written.topic_rows(), "message"),
-                      (written.memory_cases(), "question")):
+                      (written.memory_cases(), "question"), (written.persona_questions(), "text")):
         train = {normalized(r[key]) for r in rows if r["split"] == "train"}
         leaked = [r[key] for r in rows if r["split"] != "train" and normalized(r[key]) in train]
         assert not leaked, leaked[:10]
@@ -57,6 +58,31 @@ def test_a_second_validation_writer_lands_in_validation_and_other_tasks_files_do
     split_of = {r["message"]: r["split"] for r in written.topic_rows()}
     assert split_of == {"topic/w.jsonl": "train", "validation/topic.jsonl": "val",
                         "validation/topic-writerY.jsonl": "val", "heldout/topic.jsonl": "test"}
+
+
+def test_persona_questions_take_the_held_out_writers_questions_about_the_user_as_asking_nothing_of_hers(tmp_path, monkeypatch):
+    rows = {("persona", "w.jsonl"): [{"text": "몇 년생이야?", "aspect": "age", "lang": "ko"},
+                                      {"text": "guess my MBTI", "aspect": "none", "lang": "en"}],
+            ("validation", "persona.jsonl"): [{"id": "v1", "message": "what's your MBTI?", "aspect": "mbti", "lang": "en"}],
+            ("validation", "memory.jsonl"): [
+                {"memories": [["mbti", "ISFJ"]], "question": "what's my MBTI?", "answer": ["mbti", "ISFJ"],
+                 "lang": "en", "kind": "direct"},
+                {"memories": [["job", "nurse"]], "question": "what's yours?", "answer": None, "lang": "en",
+                 "kind": "unrelated"}],  # an unrelated question may be one about her: not taken
+            ("validation", "remember.jsonl"): [
+                {"id": "r1", "message": "I'm 27 and a nurse", "remember": [["age", "27"]], "lang": "en", "kind": "one_fact"},
+                {"id": "r2", "message": "how old are you?", "remember": [], "lang": "en", "kind": "nothing"}]}
+    for (folder, name), lines in rows.items():
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    got = {(r["text"], r["label"], r["split"]) for r in written.persona_questions()}
+    assert got == {("몇 년생이야?", "age", "train"), ("guess my MBTI", "none", "train"), ("what's your MBTI?", "mbti", "val"),
+                   ("what's my MBTI?", "none", "val"), ("I'm 27 and a nurse", "none", "val")}
+    (tmp_path / "persona" / "w.jsonl").write_text(json.dumps({"text": "hi", "aspect": "hobby", "lang": "en"}) + "\n",
+                                                  encoding="utf-8")
+    with pytest.raises(WrittenDataError, match=r"w\.jsonl:1: aspect must be one of none, name"):
+        written.persona_questions()
 
 
 def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicates():

@@ -119,6 +119,36 @@ def topic_rows() -> list[dict]:
     return _without_heldout_text(out, "message")
 
 
+def persona_questions() -> list[dict]:
+    """{"text", "label", "lang", "kind", "split", "source"}: messages labelled with the fact of hers they ask
+    about (dialogue.prompting.PERSONA_ASPECTS) or "none". The training writers' `persona/` files hold both; the
+    validation and test writers' questions about her (`persona.jsonl`) come with, as "none", their memory
+    cases' direct and associative questions (about the user's own facts; the other kinds include questions
+    about her) and their fact-telling messages (`remember*.jsonl`; the "nothing" kind left out, for the same
+    reason)."""
+    from dialogue.prompting import PERSONA_ASPECTS
+
+    labels = ("none", *PERSONA_ASPECTS)
+    out = []
+    for path, split in task_files("persona"):
+        for n, r in json_lines(path):
+            key, label = ("text", r.get("aspect")) if split == "train" else ("message", r.get("aspect"))
+            _need(isinstance(r.get(key), str) and r[key].strip(), path, n, f"{key} must be a non-empty string")
+            _need(label in labels, path, n, f"aspect must be one of {', '.join(labels)}")
+            _lang(r, path, n)
+            out.append({"text": r[key], "label": label, "lang": r["lang"], "kind": r.get("kind") or "",
+                        "split": split, "source": path.parent.name + "/" + path.name})
+    for task, key in (("memory", "question"), ("remember", "message")):
+        for path, split in task_files(task):
+            if split == "train":
+                continue
+            for n, r in json_lines(path):
+                if r.get("kind") in ("direct", "associative") if task == "memory" else r.get("kind") != "nothing":
+                    out.append({"text": r[key], "label": "none", "lang": r["lang"], "kind": task, "split": split,
+                                "source": path.parent.name + "/" + path.name})
+    return _without_heldout_text(out, "text")
+
+
 def memory_cases() -> list[dict]:
     """Retrieval cases in the format of dialogue/data/memory_cases.jsonl, with "kind", "split" and "source"."""
     out = []

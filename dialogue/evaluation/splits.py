@@ -49,17 +49,26 @@ def conversation_messages() -> list[dict]:
 def task_rows(task: str) -> list[dict]:
     """A classifier's labelled rows ({"text" or "previous"+"message", "label", "split", "lang", ...}).
 
-    Ethics and topic: the written data (dialogue/data/written: train, val and test by writer) plus the
-    generated rows of dialogue/data/<task>.jsonl. Those train on their train and val splits; their test
-    split is kept as "test_templated", reported beside the written test, never used for a choice.
+    Ethics, topic and persona: the written data (dialogue/data/written: train, val and test by writer) plus
+    the generated rows (dialogue/data/<task>.jsonl; persona: the generated SFT turns' messages and the memory
+    cases' questions). Those train on their train and val splits; their test split is kept as
+    "test_templated", reported beside the written test, never used for a choice.
     """
+    from dialogue.data.written import ethics_rows, heldout_texts, persona_questions, topic_rows, without_texts
+
     if task == "persona":
         from dialogue.data.persona_questions import persona_question_rows
         from dialogue.data.turns import load_turns
 
-        return persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))
-    from dialogue.data.written import ethics_rows, heldout_texts, topic_rows, without_texts
-
+        written = persona_questions()
+        generated = [dict(r, split="test_templated" if r["split"] == "test" else "train")
+                     for r in persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))]
+        # advances ("could we date? I'm serious") ask none of her facts; the gate lifts a romance flag only on a
+        # confident question about her, so they train as "none" (writer F's stay out: they measure the lift)
+        advances = [{"text": r["text"], "label": "none", "split": "train", "lang": r["lang"],
+                     "source": "ethics.jsonl (romance)"}
+                    for r in read_jsonl(DATA_DIR / "ethics.jsonl") if r["label"] == "romance" and r["split"] != "test"]
+        return without_texts(generated + advances + written, "text", heldout_texts(written, "text"))
     written = ethics_rows() if task == "ethics" else topic_rows()
     if task == "ethics":
         written += conversation_messages()
