@@ -24,8 +24,8 @@ from dialogue.interfaces import SafetyVerdict
 
 # A romance flag is lifted when the persona-question classifier gives one of her facts at least this
 # probability; chosen on validation (docs/dialogue-eval.md): it answers the validation writer's questions
-# about her gender and about meeting in person, lets no validation romance message through, and ~1% of the
-# training romance messages (those phrased as a question about what she is).
+# about her gender and about meeting in person and lets no validation romance message through (nor any of
+# writer F's, which the persona-question classifier never trained on).
 ABOUT_HER_ABOVE = 0.99
 LIFTED_CATEGORIES = ("romance",)  # never lifted: the counted ones (a sexual question can be "about her")
 
