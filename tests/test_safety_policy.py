@@ -245,3 +245,18 @@ def test_the_policy_is_configured_from_dialogue_options_and_a_wrong_one_stops_th
                       ({"block_steps": "forever"}, "block_steps")):
         with pytest.raises(ValueError, match=name):  # raised before any model loads
             build_chat_engine(**bad)
+
+
+def test_eval_ethics_counts_the_same_lifted_flags_as_the_gate():
+    import numpy as np
+
+    from dialogue.evaluation.classifiers import lifted_flags
+
+    labels = ["normal", "romance", "politics", "insult", "hate", "sexual"]
+    about_her = AboutHer(nature=("could we ever meet irl?", 0.995), ability=("show me your light", 0.999),
+                         age=("how old r u, babe", 0.95))
+    texts = ["could we ever meet irl?", "show me your light", "how old r u, babe", "could we ever meet irl?"]
+    flagged = np.array([True, True, True, False])
+    pred = np.array([1, 5, 1, 0])  # romance, sexual, romance, normal
+    assert lifted_flags(about_her, texts, flagged, pred, labels).tolist() == [True, False, False, False]
+    assert not lifted_flags(None, texts, flagged, pred, labels).any()
