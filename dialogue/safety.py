@@ -35,6 +35,7 @@ def lifts_flag(category: str, text: str, about_her, above: float = ABOUT_HER_ABO
     persona-question classifier `about_her` (None: nothing is lifted) confidently reads as asking one of her facts."""
     return category in LIFTED_CATEGORIES and about_her is not None and about_her.asked_fact(text)[1] >= above
 
+
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
 
 # What she says when a message crosses a line: kind, brief, never answering an insult in kind.
@@ -103,12 +104,10 @@ def warning_message(category: str, korean: bool, next_block: timedelta) -> str:
 class EthicsGate:
     """`SafetyGate` implementation: checked at connect (`status`), per message, and on each answer."""
 
-    def __init__(self, classifier, policy: BlockPolicy, about_her=None, about_her_above: float = ABOUT_HER_ABOVE):
+    def __init__(self, classifier, policy: BlockPolicy, about_her=None):
         self.classifier = classifier
         self.policy = policy
         self.about_her = about_her  # a persona-question classifier (`asked_fact`), or None: no flag is lifted
-        self.about_her_above = about_her_above
-
 
     def status(self, user_id: str, now: datetime) -> SafetyVerdict:
         block = self.policy.active_block(user_id, now)
@@ -125,7 +124,7 @@ class EthicsGate:
         category, p = judgement.category, judgement.probability
         if category == "normal":
             return SafetyVerdict("allow", "normal", p)
-        if lifts_flag(category, text, self.about_her, self.about_her_above):
+        if lifts_flag(category, text, self.about_her):
             return SafetyVerdict("allow", "normal", p)
         if not judgement.offence or not self.policy.counts(category):  # romance and politics: always here
             reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]

@@ -132,7 +132,7 @@ def persona_questions() -> list[dict]:
     out = []
     for path, split in task_files("persona"):
         for n, r in json_lines(path):
-            key, label = ("text", r.get("aspect")) if split == "train" else ("message", r.get("aspect"))
+            key, label = "text" if split == "train" else "message", r.get("aspect")
             _need(isinstance(r.get(key), str) and r[key].strip(), path, n, f"{key} must be a non-empty string")
             _need(label in labels, path, n, f"aspect must be one of {', '.join(labels)}")
             _lang(r, path, n)

@@ -50,10 +50,10 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
     y = np.array([labels.index(r["label"]) for r in rows])
     enc = classifier.encoder
     if task == "ethics":
-        p = classifier.predict_proba([r["text"] for r in rows])
+        texts = [r["text"] for r in rows]
+        p = classifier.predict_proba(texts)
         flagged, pred = ethics_predictions(p, classifier.flag_below)
         strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
-        texts = [r["text"] for r in rows]
         lifted = lifted_flags(about_her, texts, flagged, pred, labels)
         gate_pred = np.where(lifted, 0, pred)
         gate = None if about_her is None else {
