@@ -298,17 +298,27 @@ class TopicChangeClassifier:
 class PersonaQuestionClassifier:
     """Which persona fact (name, age, birthday, …) a message asks about, so the answer prompt can show it.
 
-    Top e5 layers fine-tuned on the messages of dialogue/data/turns.jsonl and the questions of
-    memory_cases.jsonl (`dialogue.data.persona_questions.persona_question_rows`); a fact is shown only when its probability
-    reaches `threshold` (chosen on the validation part).
+    Top e5 layers fine-tuned on the generated turns' messages and memory questions and on the written questions
+    about her and their look-alikes (`ohlora classifiers train --task persona`); a fact is shown only when its
+    probability reaches `threshold` (chosen on the validation part).
     """
 
     def __init__(self, encoder=None, head=None, threshold: float | None = None):
         self.encoder, self.head = _encoder_and_head(encoder, head, "persona")
         self.threshold = float(threshold if threshold is not None else self.head.meta.get("threshold", 0.5))
+        # The ethics gate (`asked_fact`) and the answer prompt (`aspect`) both ask about the same message in one
+        # turn; the last single message's probabilities are kept so the head runs once.
+        self._last: tuple[str, np.ndarray] | None = None
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return _message_probabilities(self.encoder, self.head, list(texts))
+        texts = list(texts)
+        last = self._last
+        if len(texts) == 1 and last is not None and last[0] == texts[0]:
+            return last[1][None].copy()
+        p = _message_probabilities(self.encoder, self.head, texts)
+        if len(texts) == 1:
+            self._last = (texts[0], p[0].copy())
+        return p
 
     def aspects(self, texts: Sequence[str]) -> list[str]:
         """The asked persona fact of each message, or "" (none, or not confident enough)."""

@@ -228,3 +228,26 @@ def test_the_gate_answers_a_question_about_her_that_reads_as_romance_and_still_d
     assert gate.check_user_message("u", "can I meet you in person someday?", now).action == "allow"
     advance = gate.check_user_message("u", "will you be my girlfriend?", now)
     assert (advance.action, advance.category) == ("decline", "romance")
+
+
+def test_persona_question_classifier_runs_its_head_once_per_message_for_the_gate_and_the_prompt():
+    from dialogue.classifiers import PersonaQuestionClassifier
+
+    class Encoder:
+        def token_states(self, texts, from_layer, kind, full=False):
+            return np.zeros((len(texts), 3, 4), dtype=np.float32)
+
+    class Head:
+        labels, meta, from_layer, calls = ["none", "name", "age"], {"threshold": 0.5}, 9, 0
+
+        def predict_proba(self, states):
+            Head.calls += 1
+            return np.tile(np.array([[0.1, 0.2, 0.7]], dtype=np.float32), (len(states), 1))
+
+    persona = PersonaQuestionClassifier(Encoder(), Head())
+    assert persona.asked_fact("몇 살이야?") == ("age", pytest.approx(0.7))  # the ethics gate's question
+    assert persona.aspect("몇 살이야?") == "age"  # the answer prompt's, same message: no second head pass
+    assert Head.calls == 1
+    persona.predict_proba(["몇 살이야?"])[0, 2] = 0.0  # a caller changing its result changes nothing kept
+    assert persona.aspect("몇 살이야?") == "age" and Head.calls == 1
+    assert persona.aspect("이름이 뭐야?") == "age" and Head.calls == 2  # another message runs the head
