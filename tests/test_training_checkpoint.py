@@ -2,6 +2,7 @@
 with the adapter and report of a run that was never stopped; other data, other options and --restart."""
 from __future__ import annotations
 
+import json
 import signal
 from dataclasses import asdict
 
@@ -156,6 +157,36 @@ def test_continuing_on_other_data_or_with_other_options_is_refused(monkeypatch, 
     with pytest.raises(CheckpointMismatch, match=r"other options \(lr 0.0004 -> 0.0003\).*--restart"):
         train_role(TrainConfig(**{**RUN, "lr": 3e-4}), base, out_root=tmp_path, turns=turns)
     assert torch.load(checkpoint_path(tmp_path, "memory"), weights_only=True)["step"] == 5  # left as it was
+
+
+def _batches_trained(monkeypatch, run_training) -> list[tuple[int, ...]]:
+    """The training batches (example indices) a run steps through, in order."""
+    real, seen = training.target_loss, []
+
+    def target_loss(model, bottom, head, examples, batch, *rest):
+        if torch.is_grad_enabled():
+            seen.append(tuple(batch))
+        return real(model, bottom, head, examples, batch, *rest)
+
+    monkeypatch.setattr(training, "target_loss", target_loss)
+    run_training()
+    monkeypatch.undo()
+    return seen
+
+
+def test_a_resumed_adapter_takes_up_the_batch_order_where_it_left_it(monkeypatch, base, turns, tmp_path):
+    whole = _batches_trained(monkeypatch, lambda: train_role(TrainConfig(**{**RUN, "max_steps": 12}), base,
+                                                              out_root=tmp_path / "whole", turns=turns))
+    first = train_role(TrainConfig(**{**RUN, "max_steps": 5}), base, out_root=tmp_path / "parts", turns=turns)
+    assert first.best_step > 0  # the saved adapter is the one of its best evaluation, not of its last step
+    more = _batches_trained(monkeypatch, lambda: train_role(TrainConfig(**{**RUN, "max_steps": 4, "resume": True}),
+                                                             base, out_root=tmp_path / "parts", turns=turns))
+    assert more == whole[first.best_step:first.best_step + 4]  # the next batches, across an epoch's end
+    report = tmp_path / "parts" / "memory" / "training_report.json"
+    second = json.loads(report.read_text())
+    assert second["batches_before"] == first.best_step
+    assert training.batches_trained(report) == first.best_step + second["best_step"]  # a third run goes on from there
+    assert training.batches_trained(tmp_path / "nothing" / "training_report.json") == 0
 
 
 def test_restart_discards_the_checkpoint_and_starts_over(monkeypatch, base, turns, tmp_path, uninterrupted, capsys):

@@ -94,6 +94,8 @@ class TrainReport:
     final_held_out_loss: float = math.inf
     initial_held_out_loss: float = math.inf
     stopped_because: str = ""
+    # batches of the seeded order that the adapter this run continued from (`--resume`) had trained on
+    batches_before: int = 0
     history: list[dict] = field(default_factory=list)
 
 
@@ -290,6 +292,8 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
     run = _Run(cfg, model, data, path, rng, TrainReport(cfg.role, asdict(cfg), "gemma3-270m", len(train), len(held)),
                fingerprint)
     if saved is None:
+        if cfg.resume:
+            run.skip_batches(batches_trained(out_root / cfg.role / "training_report.json"))
         run.start()
     else:
         run.restore(saved)
@@ -299,6 +303,20 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
         _save_adapter(model, cfg.role, report, out_root, base_dir)
         remove_checkpoint(path)
     return report
+
+
+def batches_trained(report_path: Path) -> int:
+    """How many batches of the seeded order the finished adapter beside `report_path` trained on (its best
+    step, after what the adapter it continued from had seen); 0 without a report.
+
+    A continued run (`--resume`) skips that many, so it takes up the order where the adapter left it: replaying
+    the same first batches, an adapter stopped part-way through an epoch fits them again while its held-out loss
+    stands still (docs/open-eval/README.md). With other training data than the previous run's the order differs
+    anyway and the skip only moves along it."""
+    if not report_path.exists():
+        return 0
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    return int(report.get("batches_before", 0)) + int(report.get("best_step", report.get("steps", 0)))
 
 
 def _load_model(cfg: TrainConfig, base_dir: Path, out_root: Path, from_adapter: bool):
@@ -407,6 +425,14 @@ class _Run:
     def seconds(self) -> float:
         """Training seconds of the whole run, earlier sessions included."""
         return time.perf_counter() - self.t0
+
+    def skip_batches(self, n: int) -> None:
+        """Move `n` batches along the seeded training order without training on them."""
+        for _ in range(n):
+            if not self.plan:
+                self.plan = batches(self.data.train, self.cfg.batch_size, self.rng)
+            self.plan.pop()
+        self.report.batches_before = n
 
     def start(self) -> None:
         self.report.initial_held_out_loss = self.data.held_out_loss(self.model)
