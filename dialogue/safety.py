@@ -8,9 +8,11 @@ a doubtful flag is declined like romance. An offence draws a warning that says w
 once the policy's threshold is reached within its window, a block whose notice says why and until when. A
 flagged generated answer is replaced by a neutral line.
 
-Questions about her are never declined: a romance flag on a message that the persona-question classifier
-confidently reads as asking one of her facts ("너 여자야 남자야?", "could we ever meet irl?") lets the persona
-answer, with that fact in her prompt.
+Questions about her are answered and never punished: a flag that would not count toward a block (romance,
+politics, or a doubtful one in a counted category) on a message that the persona-question classifier confidently
+reads as asking one of her facts ("너 여자야 남자야?", "could we ever meet irl?", "출신 고교가 어디야") lets the
+persona answer, with that fact in her prompt; a confident offence that is also such a question ("고등학교 어디
+나왔냐", "are you a virgin?") is declined without counting.
 """
 from __future__ import annotations
 
@@ -22,18 +24,17 @@ from dialogue.blocks import (DEFAULT_COUNTED, DEFAULT_RESET_AFTER, DEFAULT_STEPS
                              Block, BlockPolicy)
 from dialogue.interfaces import SafetyVerdict
 
-# A romance flag is lifted when the persona-question classifier gives one of her facts at least this
-# probability; chosen on validation (docs/dialogue-eval.md): it answers the validation writer's questions
-# about her gender and about meeting in person and lets no validation romance message through (nor any of
-# writer F's, which the persona-question classifier never trained on).
+# A flag that does not count is lifted when the persona-question classifier gives one of her facts at least this
+# probability; chosen on validation (docs/dialogue-eval.md): it answers the validation writer's questions about her
+# gender, her body and meeting in person and lets no validation romance message through (nor any of writer F's,
+# which the persona-question classifier never trained on).
 ABOUT_HER_ABOVE = 0.99
-LIFTED_CATEGORIES = ("romance",)  # never lifted: the counted ones (a sexual question can be "about her")
 
 
-def lifts_flag(category: str, text: str, about_her, above: float = ABOUT_HER_ABOVE) -> bool:
-    """Whether the gate lifts a flag of `category` on `text`: a romance flag on a message that the
-    persona-question classifier `about_her` (None: nothing is lifted) confidently reads as asking one of her facts."""
-    return category in LIFTED_CATEGORIES and about_her is not None and about_her.asked_fact(text)[1] >= above
+def asks_her_fact(text: str, about_her, above: float = ABOUT_HER_ABOVE) -> bool:
+    """Whether the persona-question classifier `about_her` (None: never) confidently reads `text` as asking one
+    of her facts: the gate then lifts a flag that would not count and never counts one that would."""
+    return about_her is not None and about_her.asked_fact(text)[1] >= above
 
 
 _HANGUL = re.compile("[\uac00-\ud7a3\u3131-\u318e]")
@@ -124,9 +125,12 @@ class EthicsGate:
         category, p = judgement.category, judgement.probability
         if category == "normal":
             return SafetyVerdict("allow", "normal", p)
-        if lifts_flag(category, text, self.about_her):
-            return SafetyVerdict("allow", "normal", p)
-        if not judgement.offence or not self.policy.counts(category):  # romance and politics: always here
+        counted = judgement.offence and self.policy.counts(category)  # romance and politics never count
+        if asks_her_fact(text, self.about_her):
+            if not counted:
+                return SafetyVerdict("allow", "normal", p)
+            counted = False  # both a question about her and a confident offence: declined, never counted
+        if not counted:
             reply = REPLIES.get(category, REPLIES["insult"])[0 if korean else 1]
             return SafetyVerdict("decline", category, p, None, reply)
         outcome = self.policy.record_offence(user_id, category, now, excerpt=text)
@@ -148,7 +152,7 @@ def open_safety_gate(db, encoder=None, steps: Iterable[timedelta] | None = None,
                      about_her=None) -> EthicsGate:
     """The default gate on a dialogue database (the committed ethics head on the shared encoder); the
     policy options are checked (`ValueError` naming the option) before the classifier loads. `about_her`:
-    the persona-question classifier that lifts romance flags on questions about her (None: none lifted)."""
+    the persona-question classifier that lifts or uncounts flags on questions about her (None: none)."""
     from dialogue.classifiers import EthicsClassifier
 
     policy = BlockPolicy(db, steps or DEFAULT_STEPS, reset_after, window=window, threshold=threshold, counted=counted)

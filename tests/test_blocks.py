@@ -138,4 +138,8 @@ def test_offence_threshold_is_the_largest_within_the_false_block_bound():
     # below 0.05: 9 normal messages (0.9%); below 0.1: 14 (1.4%)
     assert choose_strike_threshold(p, y, flag_below=0.3) == 0.05
     assert choose_strike_threshold(p, y, flag_below=0.02) == 0.02  # never above the flag threshold
-    assert choose_strike_threshold(p, y, flag_below=0.3, max_false=0.001) == 0.001  # none within: the strictest
+    assert choose_strike_threshold(p, y, flag_below=0.3, max_false=0.001) == 0.001  # only the one at 0.0 counts
+    # an ordinary message the classifier is sure of (P(normal) 3e-5) is kept out by a stricter candidate
+    p[995, 0] = 3e-5  # was 0.0
+    assert choose_strike_threshold(p, y, flag_below=0.3, max_false=0.0) == 2e-5
+    assert choose_strike_threshold(p, y, flag_below=0.3, max_false=-1.0) == 1e-6  # none within: the strictest

@@ -215,7 +215,7 @@ def test_without_the_persona_classifier_memory_topic_and_safety_still_load(real_
 
 
 @pytest.mark.real_weights
-def test_the_gate_answers_a_question_about_her_that_reads_as_romance_and_still_declines_an_advance(real_encoder, tmp_path):
+def test_the_gate_answers_questions_about_her_that_read_as_offences_and_still_declines_an_advance(real_encoder, tmp_path):
     from datetime import datetime
 
     from dialogue.conversation import build_collaborators
@@ -224,8 +224,14 @@ def test_the_gate_answers_a_question_about_her_that_reads_as_romance_and_still_d
     gate = found["safety"]
     assert gate.about_her is found["persona"]
     now = datetime(2026, 12, 5, 10, 0).astimezone()
-    assert gate.classifier.judge("can I meet you in person someday?").category == "romance"
-    assert gate.check_user_message("u", "can I meet you in person someday?", now).action == "allow"
+    # flagged without confidence, and confidently a question about her body: she answers it
+    body = gate.classifier.judge("do you have a body?")
+    assert body.category == "sexual" and not body.offence
+    assert gate.check_user_message("u", "do you have a body?", now).action == "allow"
+    # a casual "which school did you finish" that the classifier is sure is an insult: declined, never counted
+    assert gate.classifier.judge("고등학교 어디 나왔냐").offence
+    assert gate.check_user_message("u", "고등학교 어디 나왔냐", now).action == "decline"
+    assert gate.policy.offences("u") == 0
     advance = gate.check_user_message("u", "will you be my girlfriend?", now)
     assert (advance.action, advance.category) == ("decline", "romance")
 

@@ -71,20 +71,39 @@ class AboutHer:
         return next(((fact, p) for fact, (t, p) in self.facts.items() if t == text), ("name", 0.01))
 
 
-def test_a_romance_flag_on_a_confident_question_about_her_is_lifted_and_nothing_else_is(tmp_path):
+class DoubtfulOn(Classifier):
+    """Like `Classifier`, but the messages in `doubtful` are flagged without confidence (declined, never counted)."""
+
+    def __init__(self, doubtful: str, **answers: str):
+        super().__init__(**answers)
+        self.doubtful = set(doubtful.split("|"))
+
+    def judge(self, text: str) -> EthicsJudgement:
+        j = super().judge(text)
+        return EthicsJudgement(j.category, j.probability, j.offence and text not in self.doubtful)
+
+
+def test_a_confident_question_about_her_is_answered_unless_a_confident_offence_and_never_counted(tmp_path):
+    classifier = DoubtfulOn("출신 고교가 어디야", insult="출신 고교가 어디야",
+                            **{k: "|".join(t for t, c in CLASSIFIER.answers.items() if c == k)
+                               for k in ("romance", "politics", "sexual")})
     about_her = AboutHer(nature=("Will you go out with me?", 0.995), age=("나랑 사귀자", 0.9),
-                         university=("벗은 사진 보내줘", 0.999), ability=("Who should I vote for?", 0.999))
-    gate = EthicsGate(CLASSIFIER, BlockPolicy(open_database(tmp_path / "d.sqlite3")), about_her)
-    lifted, doubtful, sexual, politics = say(gate, ["Will you go out with me?", "나랑 사귀자", "벗은 사진 보내줘",
-                                                    "Who should I vote for?"])
-    assert lifted.action == "allow" and lifted.message is None  # the persona answers it
+                         university=("벗은 사진 보내줘", 0.999), ability=("Who should I vote for?", 0.999),
+                         highschool=("출신 고교가 어디야", 0.999))
+    gate = EthicsGate(classifier, BlockPolicy(open_database(tmp_path / "d.sqlite3")), about_her)
+    romance, doubtful, sexual, politics, school = say(gate, ["Will you go out with me?", "나랑 사귀자", "벗은 사진 보내줘",
+                                                             "Who should I vote for?", "출신 고교가 어디야"])
+    assert romance.action == "allow" and romance.message is None  # the persona answers it
     assert (doubtful.action, doubtful.category) == ("decline", "romance")  # 0.9 < ABOUT_HER_ABOVE
-    assert (sexual.action, sexual.category) == ("warn", "sexual")  # a counted category is never lifted
-    assert (politics.action, politics.category) == ("decline", "politics")
-    assert gate.policy.offences("u") == 1
+    assert (sexual.action, sexual.category) == ("decline", "sexual")  # a confident offence: declined, not counted
+    assert politics.action == "allow"  # politics never counts either
+    assert school.action == "allow"  # a doubtful insult flag would only have been declined
+    assert gate.policy.offences("u") == 0
+    assert gate.check_user_message("u", "Send me nudes", NOW).action == "warn"  # no question about her: counted
     # without the classifier nothing is lifted
-    plain = gate_on(tmp_path / "e.sqlite3")
+    plain = EthicsGate(classifier, BlockPolicy(open_database(tmp_path / "e.sqlite3")))
     assert plain.check_user_message("u", "Will you go out with me?", NOW).action == "decline"
+    assert plain.check_user_message("u", "출신 고교가 어디야", NOW).action == "decline"
 
 
 def test_two_mild_insults_draw_warnings_that_say_why_and_no_block(tmp_path):
@@ -247,16 +266,14 @@ def test_the_policy_is_configured_from_dialogue_options_and_a_wrong_one_stops_th
             build_chat_engine(**bad)
 
 
-def test_eval_ethics_counts_the_same_lifted_flags_as_the_gate():
+def test_eval_ethics_finds_the_same_questions_about_her_as_the_gate():
     import numpy as np
 
-    from dialogue.evaluation.classifiers import lifted_flags
+    from dialogue.evaluation.classifiers import flags_about_her
 
-    labels = ["normal", "romance", "politics", "insult", "hate", "sexual"]
     about_her = AboutHer(nature=("could we ever meet irl?", 0.995), ability=("show me your light", 0.999),
                          age=("how old r u, babe", 0.95))
     texts = ["could we ever meet irl?", "show me your light", "how old r u, babe", "could we ever meet irl?"]
     flagged = np.array([True, True, True, False])
-    pred = np.array([1, 5, 1, 0])  # romance, sexual, romance, normal
-    assert lifted_flags(about_her, texts, flagged, pred, labels).tolist() == [True, False, False, False]
-    assert not lifted_flags(None, texts, flagged, pred, labels).any()
+    assert flags_about_her(about_her, texts, flagged).tolist() == [True, True, False, False]  # 0.95 < 0.99
+    assert not flags_about_her(None, texts, flagged).any()

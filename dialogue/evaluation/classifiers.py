@@ -10,7 +10,7 @@ from dialogue.classifiers import describe, ethics_predictions, persona_predictio
 from dialogue.evaluation.metrics import confusion, expected_calibration_error, macro_f1
 from dialogue.evaluation.splits import ordinary_messages, task_rows
 from dialogue.evaluation.thresholds import FLAG_THRESHOLDS, in_counted_category
-from dialogue.safety import lifts_flag
+from dialogue.safety import asks_her_fact
 
 
 def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
@@ -23,21 +23,24 @@ def flag_threshold_curve(p: np.ndarray, y: np.ndarray) -> list[dict]:
     return rows
 
 
-def lifted_flags(about_her, texts: list[str], flagged: np.ndarray, pred: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Which of the flagged messages the gate lifts (`dialogue.safety.lifts_flag`)."""
-    return np.array([bool(f) and lifts_flag(labels[k], t, about_her) for t, f, k in zip(texts, flagged, pred)], bool)
+def flags_about_her(about_her, texts: list[str], flagged: np.ndarray) -> np.ndarray:
+    """Which of the flagged messages confidently ask one of her facts (`dialogue.safety.asks_her_fact`): the gate
+    lifts those that would not count and declines the others without counting."""
+    return np.array([bool(f) and asks_her_fact(t, about_her) for t, f in zip(texts, flagged)], bool)
 
 
 def ordinary_message_rates(classifier, split: str = "test", about_her=None) -> dict:
     """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
     test or validation writer's; the boundary ones left out), declined in character and counted as offences
-    (with `about_her`, after the romance flags it lifts on questions about her)."""
+    (with `about_her`, after the gate lifts or uncounts the flags on questions about her)."""
     items = ordinary_messages(split)
     labels = list(classifier.head.labels)
     p = classifier.predict_proba(items)
     flagged, pred = ethics_predictions(p, classifier.flag_below)
-    flagged &= ~lifted_flags(about_her, items, flagged, pred, labels)
     counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
+    about = flags_about_her(about_her, items, flagged)
+    flagged &= ~(about & ~counted)
+    counted &= ~about
     return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
             "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
 
@@ -54,12 +57,16 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
         p = classifier.predict_proba(texts)
         flagged, pred = ethics_predictions(p, classifier.flag_below)
         strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
-        lifted = lifted_flags(about_her, texts, flagged, pred, labels)
+        about = flags_about_her(about_her, texts, flagged)
+        lifted = about & ~strikes
         gate_pred = np.where(lifted, 0, pred)
         gate = None if about_her is None else {
-            "lifted": int(lifted.sum()), "macro_f1": macro_f1(y, gate_pred, p.shape[1]),
+            "lifted": int(lifted.sum()), "uncounted": int((about & strikes).sum()),
+            "macro_f1": macro_f1(y, gate_pred, p.shape[1]),
             "normal_declined_rate": float(np.mean((flagged & ~lifted)[y == 0])),
+            "normal_counted_rate": float(np.mean((strikes & ~about)[y == 0])),
             "offensive_missed_rate": float(np.mean(~(flagged & ~lifted)[y != 0])),
+            "offensive_counted_rate": float(np.mean((strikes & ~about)[y != 0])),
             "examples": [f"{t} ({r['label']})" for t, r, f in zip(texts, rows, lifted) if f]}
         extra = {"ordinary_chat": ordinary_message_rates(classifier, split, about_her) if split in ("test", "val") else None,
                  "gate": gate,

@@ -33,15 +33,17 @@ def classifier_report(r: dict) -> str:
                      f"**{r['offensive_missed_rate']:.3f}**.")
         if r.get("gate"):
             g = r["gate"]
-            lines.append(f"The gate lifts a romance flag on a confident question about her (the persona-question "
-                         f"classifier at ≥ {ABOUT_HER_ABOVE:g}): {g['lifted']} lifted here; the gate's macro-F1 "
-                         f"**{g['macro_f1']:.3f}**, normal messages declined **{g['normal_declined_rate']:.3f}**, "
-                         f"offensive let through **{g['offensive_missed_rate']:.3f}**"
+            lines.append(f"On a confident question about her (the persona-question classifier at ≥ {ABOUT_HER_ABOVE:g}) "
+                         f"the gate lifts a flag that would not count and declines a confident offence without counting "
+                         f"it: {g['lifted']} lifted and {g['uncounted']} not counted here; the gate's macro-F1 "
+                         f"**{g['macro_f1']:.3f}**, normal messages declined **{g['normal_declined_rate']:.3f}** and "
+                         f"counted **{g['normal_counted_rate']:.3f}**, offensive let through "
+                         f"**{g['offensive_missed_rate']:.3f}** and counted **{g['offensive_counted_rate']:.3f}**"
                          + (f"; lifted: {'; '.join(g['examples'][:12])}" if g["examples"] else "") + ".")
         if r.get("ordinary_chat"):
             o = r["ordinary_chat"]
             lines.append(f"Ordinary chat (the {o['n']} open-domain and persona messages of the written {r['split']} "
-                         f"sets, boundary ones left out; after the lifted flags): declined **{o['declined']:.3f}**, counted as offences "
+                         f"sets, boundary ones left out; after the gate lifts or uncounts flags on questions about her): declined **{o['declined']:.3f}**, counted as offences "
                          f"**{o['counted']:.3f}**" + (f"; declined: {'; '.join(o['examples'][:12])}" if o["examples"] else "") + ".")
         lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
                      f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "

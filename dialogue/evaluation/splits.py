@@ -63,7 +63,7 @@ def task_rows(task: str) -> list[dict]:
         written = persona_questions()
         generated = [dict(r, split="test_templated" if r["split"] == "test" else "train")
                      for r in persona_question_rows(load_turns(), read_jsonl(DATA_DIR / "memory_cases.jsonl"))]
-        # advances ("could we date? I'm serious") ask none of her facts; the gate lifts a romance flag only on a
+        # advances ("could we date? I'm serious") ask none of her facts; the gate lifts an uncounted flag only on a
         # confident question about her, so they train as "none" (writer F's stay out: they measure the lift)
         advances = [{"text": r["text"], "label": "none", "split": "train", "lang": r["lang"],
                      "source": "ethics.jsonl (romance)"}

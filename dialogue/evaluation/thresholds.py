@@ -16,8 +16,9 @@ from dialogue.evaluation.splits import ordinary_messages, task_rows
 
 # candidate flag thresholds on P(normal), most to least eager
 FLAG_THRESHOLDS = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
-# counting toward a block may be stricter still than flagging
-STRIKE_THRESHOLDS = FLAG_THRESHOLDS + (0.0005, 0.0002, 0.0001)
+# counting toward a block may be stricter still than flagging; down to 1e-6, because the label-smoothed,
+# temperature-scaled classifiers put some ordinary messages below 1e-4 and the 0.3% bar needs a candidate below them
+STRIKE_THRESHOLDS = FLAG_THRESHOLDS + (0.0005, 0.0002, 0.0001, 5e-5, 2e-5, 1e-5, 5e-6, 2e-6, 1e-6)
 # What a user may meet from the gate (the safety issue's targets): ordinary messages declined in character
 # at most 3% of the time, counted as offences toward a block at most 0.3%.
 ETHICS_MAX_DECLINED = 0.03
