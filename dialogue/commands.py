@@ -29,8 +29,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=float)
     train.add_argument("--max-examples", type=int, help="train on a seeded subsample of this many examples")
     train.add_argument("--resume", action="store_true",
-                       help="start from the role's finished adapter and train it further (not needed to continue an "
-                            "interrupted run: that happens by itself)")
+                       help="start from the role's finished adapter and train it further, on the batches after the "
+                            "ones it was trained on (not needed to continue an interrupted run: that happens by itself)")
     train.add_argument("--restart", action="store_true",
                        help="discard the checkpoint of an interrupted run and start it over")
     train.add_argument("--checkpoint-every", type=int, default=None, metavar="STEPS",
