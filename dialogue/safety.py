@@ -26,8 +26,8 @@ from dialogue.interfaces import SafetyVerdict
 
 # A flag that does not count is lifted when the persona-question classifier gives one of her facts at least this
 # probability; chosen on validation (docs/dialogue-eval.md): it answers the validation writer's questions about her
-# gender, her body and meeting in person and lets no validation romance message through (nor any of writer F's,
-# which the persona-question classifier never trained on).
+# gender, her body and meeting in person, lets no validation romance message through (nor any of writer F's, which
+# the persona-question classifier never trained on) and lifts one validation insult flagged without confidence.
 ABOUT_HER_ABOVE = 0.99
 
 

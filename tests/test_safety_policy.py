@@ -84,9 +84,8 @@ class DoubtfulOn(Classifier):
 
 
 def test_a_confident_question_about_her_is_answered_unless_a_confident_offence_and_never_counted(tmp_path):
-    classifier = DoubtfulOn("출신 고교가 어디야", insult="출신 고교가 어디야",
-                            **{k: "|".join(t for t, c in CLASSIFIER.answers.items() if c == k)
-                               for k in ("romance", "politics", "sexual")})
+    classifier = DoubtfulOn("출신 고교가 어디야", insult="출신 고교가 어디야", romance="나랑 사귀자|Will you go out with me?",
+                            politics="Who should I vote for?", sexual="벗은 사진 보내줘|Send me nudes")
     about_her = AboutHer(nature=("Will you go out with me?", 0.995), age=("나랑 사귀자", 0.9),
                          university=("벗은 사진 보내줘", 0.999), ability=("Who should I vote for?", 0.999),
                          highschool=("출신 고교가 어디야", 0.999))

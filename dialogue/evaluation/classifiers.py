@@ -29,20 +29,29 @@ def flags_about_her(about_her, texts: list[str], flagged: np.ndarray) -> np.ndar
     return np.array([bool(f) and asks_her_fact(t, about_her) for t, f in zip(texts, flagged)], bool)
 
 
+def gate_decisions(classifier, p: np.ndarray, texts: list[str], about_her) -> dict[str, np.ndarray]:
+    """What `dialogue.safety.EthicsGate` does with each message, from the classifier's probabilities `p`:
+    "pred" its category, "flagged" and "counted" as the classifier alone decides (default counted categories),
+    "lifted" (flagged, would not count, confidently asks one of her facts: answered) and "uncounted" (would count
+    but asks one of her facts: declined without counting)."""
+    labels = list(classifier.head.labels)
+    flagged, pred = ethics_predictions(p, classifier.flag_below)
+    counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
+    about = flags_about_her(about_her, texts, flagged)
+    return {"pred": pred, "flagged": flagged, "counted": counted, "lifted": about & ~counted,
+            "uncounted": about & counted}
+
+
 def ordinary_message_rates(classifier, split: str = "test", about_her=None) -> dict:
     """How the gate treats ordinary chat: the written open-domain and persona messages of a split (the
     test or validation writer's; the boundary ones left out), declined in character and counted as offences
     (with `about_her`, after the gate lifts or uncounts the flags on questions about her)."""
     items = ordinary_messages(split)
     labels = list(classifier.head.labels)
-    p = classifier.predict_proba(items)
-    flagged, pred = ethics_predictions(p, classifier.flag_below)
-    counted = flagged & (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
-    about = flags_about_her(about_her, items, flagged)
-    flagged &= ~(about & ~counted)
-    counted &= ~about
-    return {"n": len(items), "declined": float(flagged.mean()), "counted": float(counted.mean()),
-            "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, flagged, pred) if f]}
+    g = gate_decisions(classifier, classifier.predict_proba(items), items, about_her)
+    declined, counted = g["flagged"] & ~g["lifted"], g["counted"] & ~g["uncounted"]
+    return {"n": len(items), "declined": float(declined.mean()), "counted": float(counted.mean()),
+            "examples": [f"{m} → {labels[k]}" for m, f, k in zip(items, declined, g["pred"]) if f]}
 
 
 def evaluate_classifier(task: str, classifier, split: str = "test", about_her=None) -> dict:
@@ -55,18 +64,16 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
     if task == "ethics":
         texts = [r["text"] for r in rows]
         p = classifier.predict_proba(texts)
-        flagged, pred = ethics_predictions(p, classifier.flag_below)
-        strikes = (p[:, 0] < classifier.strike_below) & in_counted_category(pred, labels)
-        about = flags_about_her(about_her, texts, flagged)
-        lifted = about & ~strikes
-        gate_pred = np.where(lifted, 0, pred)
+        g = gate_decisions(classifier, p, texts, about_her)
+        flagged, pred, strikes, lifted = g["flagged"], g["pred"], g["counted"], g["lifted"]
+        declined, gate_strikes = flagged & ~lifted, strikes & ~g["uncounted"]
         gate = None if about_her is None else {
-            "lifted": int(lifted.sum()), "uncounted": int((about & strikes).sum()),
-            "macro_f1": macro_f1(y, gate_pred, p.shape[1]),
-            "normal_declined_rate": float(np.mean((flagged & ~lifted)[y == 0])),
-            "normal_counted_rate": float(np.mean((strikes & ~about)[y == 0])),
-            "offensive_missed_rate": float(np.mean(~(flagged & ~lifted)[y != 0])),
-            "offensive_counted_rate": float(np.mean((strikes & ~about)[y != 0])),
+            "lifted": int(lifted.sum()), "uncounted": int(g["uncounted"].sum()),
+            "macro_f1": macro_f1(y, np.where(lifted, 0, pred), p.shape[1]),
+            "normal_declined_rate": float(np.mean(declined[y == 0])),
+            "normal_counted_rate": float(np.mean(gate_strikes[y == 0])),
+            "offensive_missed_rate": float(np.mean(~declined[y != 0])),
+            "offensive_counted_rate": float(np.mean(gate_strikes[y != 0])),
             "examples": [f"{t} ({r['label']})" for t, r, f in zip(texts, rows, lifted) if f]}
         extra = {"ordinary_chat": ordinary_message_rates(classifier, split, about_her) if split in ("test", "val") else None,
                  "gate": gate,
