@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from dialogue.prompting import BIRTHDAY, MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_KO, age_on
+from dialogue.prompting import BIRTHDAY, MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_KO, age_on, school_year_on
 
 _DATE_KO = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
 _DATE_EN = re.compile(r"\b(" + "|".join(MONTHS_EN) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b")
@@ -130,8 +130,14 @@ _AGE_KO = re.compile(r"(?:만\s*)?(\d{1,2})\s*(?:살|세)(?!\s*(?:때|쯤|이하
 _BIRTH_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})\s*년생|\bI was born in (\d{4})\b", re.IGNORECASE)
 _MBTI_CLAIMS = re.compile(r"(?:\b(?:I'm an?|I am an?|I'm|my MBTI is|my type is)\s+|(?:나는|난|나|저는|내 MBTI는|제 MBTI는)\s*)"
                           r"([EI][NS][TF][JP])(?![A-Za-z])", re.IGNORECASE)
-_INTROVERT_CLAIMS = re.compile(r"\bI'm (?:an |more of an |kind of an |a bit of an )?introvert|"
-                               r"(?:나는|난|저는)([^.!?\n]{0,24}?)(?:내향형|내향적|극I|I형)", re.IGNORECASE)
+# The other pole of any of her four letters (I, S, F, P) claimed of herself: "I'm more of a feeler",
+# "난 완전 즉흥형이야". Denials ("감정형은 아니고") are not claims.
+_OTHER_POLES_EN = r"introvert(?:ed)?|feeler|feeling type|perceiver|perceiving type|sensor|sensing type"
+_OTHER_POLES_KO = r"내향형|내향적|극I|I형|감정형|극F|F형|즉흥형|극P|P형|감각형|S형"
+_OTHER_POLE_CLAIMS = re.compile(
+    rf"\bI'm (?:(?:an?|more of an?|kind of an?|a bit of an?|totally an?|definitely an?|such an?) )?(?:{_OTHER_POLES_EN})\b"
+    rf"|(?:나는|난|저는)([^.!?\n]{{0,24}}?)({_OTHER_POLES_KO})(?!\s*(?:은|는|이|이랑|과|와)?\s*(?:아니|아냐|절대))",
+    re.IGNORECASE)
 # In Korean an age or birth year is hers unless its clause is about someone else ("너는 25살이구나", "동생은 17살").
 _SOMEONE_ELSE_KO = re.compile(r"(?<![가-힣])(?:너|넌|네가|당신|동생|남동생|언니|오빠|누나|형|엄마|아빠|친구|사람|애)|님")
 _FIRST_PERSON_KO = re.compile(r"나는|난|나도|저는|저도|내 나이|제 나이")
@@ -143,15 +149,26 @@ def _hers(text: str, start: int) -> bool:
 
 # Her age and birth year are checked only in answers to a message about her age: elsewhere a number of years is
 # mostly someone else's (a nephew, a pet, the user).
-_ASKS_AGE = re.compile(r"나이|몇 ?살|살이야|살이에요|연세|년생|언니|누나|오빠|동생|만으로|몇이야|"
-                       r"\b(?:age|how old|years old|older|younger|born|what year|twenties|teen)", re.IGNORECASE)
+_ASKS_AGE = re.compile(r"나이|몇 ?살|살이야|살이에요|연세|년생|언니|누나|오빠|동생|만으로|몇이야|\d0대|[이삼사]십대|"
+                       r"\b(?:age|how old|years old|older|younger|born|what year|twenties|thirties|teen|20s|30s)",
+                       re.IGNORECASE)
+# The decade of life she puts herself in ("I'm in my late twenties", "나는 30대야", "나 20대 후반이야"): she is in
+# her early twenties (21–23 over the years the conversations span), so another decade, or late twenties, is wrong.
+_DECADE_CLAIMS_EN = re.compile(r"\bI'm (?:still |already |now )?in my (early |mid-?|late )?\s*"
+                               r"(teens|twenties|thirties|forties|fifties|\d0s)\b", re.IGNORECASE)
+_DECADE_CLAIMS_KO = re.compile(r"(\d0|[이삼사오]십)\s*대\s*(초반|중반|후반)?")
+_KOREAN_COUNT = re.compile(r"연\s?나이|세는\s?나이|한국\s?나이|우리\s?나이|햇수로|빠른")
+# An age in a clause about a later or earlier time is not her age now ("2035년 생일이면 만 32살", "10년 뒤엔 30대").
+_LATER = re.compile(r"\d{4}\s*년(?!생)|뒤에?|후에|후엔|뒤엔|지나면|되면|때는?|\b(?:in \d+ years|by then|when I was)\b")
+_DECADES = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50,
+            "이십": 20, "삼십": 30, "사십": 40, "오십": 50}
 
 
 def persona_problem(text: str, now: datetime, seen: str = "", message: str = "") -> str | None:
     """Why an answer misstates her own age, birth year or MBTI (None when it does not): the facts she knows
     are not left to the model's guess. Ages and years the message or context give (the user's own) are not hers."""
     if not _ASKS_AGE.search(message):
-        return _mbti_problem(text)
+        return _school_year_problem(text, now) or _mbti_problem(text)
     age = age_on(now.date())
     for m in _AGE_CLAIMS_EN.finditer(text):
         allowed = {age, age + 1} if re.search(r"will|'ll|turning", m.group(1), re.IGNORECASE) else {age}
@@ -159,27 +176,56 @@ def persona_problem(text: str, now: datetime, seen: str = "", message: str = "")
             return f"wrong age {m.group(2)}"
     for m in _AGE_KO.finditer(text):
         said = int(m.group(1))
-        # "만 N살" is her age in full years; without 만, 연 나이 and 세는 나이 are hers too
-        allowed = {age} if m.group(0).startswith("만") else {age, now.year - BIRTHDAY.year, now.year - BIRTHDAY.year + 1}
+        # her age is in full years (PERSONA.md: 22 in 2025, 23 from 2026-10-11); 연 나이 and 세는 나이 only when
+        # the sentence says it counts that way ("세는 나이로 24살")
+        sentence = text[max(0, text.rfind(".", 0, m.start()) + 1):m.end() + 12]
+        allowed = {age, now.year - BIRTHDAY.year, now.year - BIRTHDAY.year + 1} if _KOREAN_COUNT.search(sentence) else {age}
         if re.match(r"\s*(?:이\s*)?(?:돼|될|되)", text[m.end():]):  # the age she turns next ("만 22살 돼!")
             allowed.add(age + 1)
         echoed = m.group(1) in seen and not _FIRST_PERSON_KO.search(_before(text, m.start(), 12))  # "25살이구나!"
-        if not echoed and _hers(text, m.start()) and said not in allowed:
+        if not echoed and _hers(text, m.start()) and said not in allowed and not _LATER.search(_before(text, m.start())):
             return f"wrong age {said}"
     for m in _BIRTH_YEAR.finditer(text):
         said = m.group(1) or m.group(2)
         if said not in seen and _hers(text, m.start()) and int(said) not in (BIRTHDAY.year, BIRTHDAY.year % 100):
             return f"wrong birth year {said}"
-    return _mbti_problem(text)
+    for m, decade, part in ([(m, m.group(2), m.group(1)) for m in _DECADE_CLAIMS_EN.finditer(text)] +
+                            [(m, m.group(1), m.group(2)) for m in _DECADE_CLAIMS_KO.finditer(text)
+                             if _hers(text, m.start()) and _FIRST_PERSON_KO.search(_before(text, m.start(), 12))]):
+        tens = _DECADES.get(decade.lower()) or int(decade.rstrip("sS"))
+        if tens != age // 10 * 10 or (part or "").strip() in ("late", "후반"):
+            return f"wrong age {m.group(0).strip()}"
+    return _school_year_problem(text, now) or _mbti_problem(text)
+
+
+# Her year at university as she states it ("지금 3학년이야", "I'm a third-year", "I'm in my fourth year"): the calendar
+# year's (PERSONA.md: a 3rd-year student in 2025), or the one before it until the Korean school year starts in March.
+_SCHOOL_YEAR_KO = re.compile(r"(?<![\d고중초])([1-6])\s*학년(?=\s*(?:이야|이에요|이예요|이거든|입니다|이지|이라|이고|이 ?됐|!|\.|$))")
+_SCHOOL_YEAR_EN = re.compile(r"\bI'm (?:a |in my )?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\b|"
+                             r"\bI'm (?:a |in my )?(freshman|sophomore|junior|senior)\b", re.IGNORECASE)
+_YEAR_WORDS = {"first": 1, "1st": 1, "freshman": 1, "second": 2, "2nd": 2, "sophomore": 2, "third": 3, "3rd": 3,
+               "junior": 3, "fourth": 4, "4th": 4, "senior": 4, "fifth": 5, "5th": 5}
+
+
+def _school_year_problem(text: str, now: datetime) -> str | None:
+    year = school_year_on(now.date())
+    allowed = {year, year - 1} if now.month < 3 else {year}
+    claims = [(m.group(0), int(m.group(1))) for m in _SCHOOL_YEAR_KO.finditer(text)
+              if _hers(text, m.start()) and not _LATER.search(_before(text, m.start()))]
+    claims += [(m.group(0), _YEAR_WORDS[(m.group(1) or m.group(2)).lower()]) for m in _SCHOOL_YEAR_EN.finditer(text)]
+    for said, n in claims:
+        if n not in allowed:
+            return f"wrong school year {said.strip()}"
+    return None
 
 
 def _mbti_problem(text: str) -> str | None:
     for m in _MBTI_CLAIMS.finditer(text):
         if m.group(1).upper() != HER_MBTI:
             return f"wrong MBTI {m.group(1)}"
-    for m in _INTROVERT_CLAIMS.finditer(text):
+    for m in _OTHER_POLE_CLAIMS.finditer(text):
         if not (m.group(1) and _SOMEONE_ELSE_KO.search(m.group(1))):  # "나는 네가 내향형인 줄 알았어" is not about her
-            return "wrong MBTI introvert"
+            return f"wrong MBTI pole {(m.group(2) or m.group(0).split()[-1]).lower()}"
     return None
 
 
@@ -212,7 +258,7 @@ def _joined(shown: str, body: str) -> str:
 
 
 _AGE_SLOT_EN = re.compile(r"\b(?:I'm|I am)\s*$", re.IGNORECASE)
-_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만)\s*$")
+_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만|기준으로)\s*$")
 _BIRTH_YEAR_SLOT = re.compile(r"(\bborn in|나는|난|저는)\s*$", re.IGNORECASE)
 _MBTI_SLOT = re.compile(r"(?:\b(?:I'm an?|I am an?|my MBTI is|my type is)|(?:나는|난|나|저는|내 MBTI는|제 MBTI는))\s*$",
                         re.IGNORECASE)
@@ -235,7 +281,13 @@ def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
         if slot is None:
             return None
         return _joined(shown, str(BIRTHDAY.year) if slot.group(1).lower() == "born in" else f"{BIRTHDAY.year}년생")
-    if problem.startswith("wrong MBTI") and not problem.endswith("introvert"):
+    if problem.startswith("wrong school year"):
+        year = school_year_on(now.date())
+        if re.search(r"(?:기준으로|지금은?|올해|나는|난|저는|이제)\s*$", shown):
+            return _joined(shown, f"{year}학년")
+        return _joined(shown, f"{('first', 'second', 'third', 'fourth', 'fifth')[min(year, 5) - 1]}-year") \
+            if re.search(r"\bI'm (?:a|in my)\s*$", shown, re.IGNORECASE) else None
+    if problem.startswith("wrong MBTI") and not problem.startswith("wrong MBTI pole"):
         return _joined(shown, HER_MBTI) if _MBTI_SLOT.search(shown) else None
     if not problem.startswith(("claims date", "claims weekday")):
         return None

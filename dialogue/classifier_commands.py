@@ -45,6 +45,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None, help="default: per task")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default=None, metavar="S,S,…",
+                   help="train one model per seed and ship their mean (an ensemble; thresholds chosen on val for it), "
+                        "e.g. --seeds 0,1,2")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="start no new epoch after this many minutes (a bound on a shared machine)")
@@ -171,8 +174,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         # one classifier per task: the kind not trained is removed so the loader cannot pick a stale one
         linear, layers = path.with_suffix(".safetensors"), path.with_name(task + ".layers.safetensors")
         if args.kind == "layers":
-            model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed,
-                                         args.max_minutes)
+            for stale in path.parent.glob(f"{task}-seed*"):  # members of an earlier ensemble
+                stale.unlink()
+            if args.seeds:
+                from dialogue.training.classifier_layers import train_seed_ensemble
+
+                seeds = _seed_list(args.seeds)
+                members, summary = train_seed_ensemble(task, encoder, seeds, args.top_layers, args.epochs, args.lr,
+                                                       args.max_minutes)
+                names = [f"{task}-seed{s}" for s in seeds[1:]]
+                members[0].meta["members"] = names
+                for member, name in zip(members[1:], names):
+                    member.save(path.with_name(name))
+                model, record = members[0], members[0].meta["record"]
+                print(f"{task}: {len(seeds)} seeds, val {', '.join(f'{v:.3f}' for v in summary['member_val_scores'])}"
+                      f" each, {summary['val_score']:.3f} together")
+            else:
+                model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed,
+                                             args.max_minutes)
             weights, _ = model.save(path)
             linear.unlink(missing_ok=True)
             if task == "ethics" and any(f.exists() for f in ngram_files(path)):
@@ -192,6 +211,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             layers.unlink(missing_ok=True)
             print(f"{task}: C={report['c']:g}, temperature {report['temperature']:.3f} -> {linear}")
     return 0
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"--seeds takes whole numbers separated by commas (e.g. 0,1,2), not '{text}'") from None
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--seeds needs at least two different seeds, got '{text}'")
+    return seeds
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

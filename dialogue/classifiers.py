@@ -155,10 +155,10 @@ def pair_features(prev: np.ndarray, msg: np.ndarray) -> np.ndarray:
 def load_classifier(path: Path, encoder):
     """The classifier saved at weights/classifiers/NAME: fine-tuned top layers when their weights are
     there (`dialogue.layer_classifier`), else the linear head on frozen embeddings."""
-    from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
+    from dialogue.layer_classifier import LayerEnsemble, is_layer_classifier
 
     if is_layer_classifier(path):
-        return LayerClassifier.load(path, encoder.config)
+        return LayerEnsemble.load(path, encoder.config)
     return EmbeddingHead.load(path)
 
 
@@ -198,7 +198,9 @@ def describe(head) -> str:
     """What kind of classifier a loaded head is, for reports."""
     if isinstance(head, EmbeddingHead):
         return "linear head on frozen e5 embeddings"
-    return f"top {len(head.layers)} of 12 e5 layers fine-tuned + linear head"
+    members = len(getattr(head, "members", ()))
+    kind = f"top {len(head.layers)} of 12 e5 layers fine-tuned + linear head"
+    return f"{kind}, mean of {members} seeds" if members > 1 else kind
 
 
 def _batches(n: int, size: int = 64):

@@ -133,6 +133,40 @@ class LayerClassifier(nn.Module):
         return model
 
 
+class LayerEnsemble:
+    """Several `LayerClassifier`s trained alike with different seeds, read as one: the mean of their
+    probabilities. The members share the frozen states they start from, so each adds only its own K layers.
+
+    Stored as the first member at NAME (whose NAME.json also holds the ensemble's thresholds and lists the
+    others under "members") and the others beside it as NAME-seedS.
+    """
+
+    def __init__(self, members: Sequence[LayerClassifier]):
+        first = members[0]
+        for m in members[1:]:
+            if (m.labels, m.from_layer, m.pair) != (first.labels, first.from_layer, first.pair):
+                raise ValueError("ensemble members must share labels, input layer and shape")
+        self.members = list(members)
+        self.labels, self.from_layer, self.pair = first.labels, first.from_layer, first.pair
+        self.layers, self.meta = first.layers, first.meta
+
+    def predict_proba(self, states, second=None) -> np.ndarray:
+        return np.mean([m.predict_proba(states, second) for m in self.members], axis=0)
+
+    @classmethod
+    def load(cls, path: Path, bert_config, packed: bool | None = None) -> LayerEnsemble | LayerClassifier:
+        """The classifier saved at `path`: its members when its NAME.json lists any, else the one model."""
+        first = LayerClassifier.load(path, bert_config, packed)
+        names = first.meta.get("members", [])
+        if not names:
+            return first
+        missing = [n for n in names if not is_layer_classifier(path.with_name(n))]
+        if missing:
+            raise FileNotFoundError(f"{path.name}: ensemble members {', '.join(missing)} are missing from {path.parent}; "
+                                    f"rebuild them with `ohlora classifiers train --task {path.name} --seeds …`")
+        return cls([first] + [LayerClassifier.load(path.with_name(n), bert_config, packed) for n in names])
+
+
 def is_layer_classifier(path: Path) -> bool:
     """Whether the classifier saved at `path` (weights/classifiers/NAME) is a fine-tuned-layers one."""
     return path.with_name(path.name + ".layers.safetensors").exists()

@@ -292,14 +292,36 @@ def test_her_age_birth_year_and_mbti_are_hers():
     assert persona_problem("나는 올해 2031년생이라", june, "", "너 올해 만으로 몇이야?") == "wrong birth year 2031"
     assert persona_problem("10월에 만 23살 돼!", june, "", "생일에 몇 살 돼?") is None
     assert persona_problem("나는 만 24살이야", june, "", "너 몇 살이야?") == "wrong age 24"
-    # 만 나이, 연 나이 and 세는 나이 are all hers; other people's ages are not
-    for text in ("난 22살!", "올해 23살이야", "나는 24살이야 (세는 나이로)", "동생은 17살이고 나는 22살이야",
+    # her age is 만 나이 (PERSONA.md); 연 나이 and 세는 나이 only when she says she counts that way; other people's
+    # ages are not hers
+    for text in ("난 22살!", "세는 나이로는 24살이야", "연 나이로 치면 올해 23살!", "동생은 17살이고 나는 22살이야",
                  "25살이구나! 나는 22살이야", "입학할 때 만 18살이었어"):
         assert persona_problem(text, june, "나 25살인데 너 몇 살이야?", "나 25살인데 너 몇 살이야?") is None, text
+    assert persona_problem("올해 23살이야", june, "", "너 몇 살이야?") == "wrong age 23"
+    # her year at university: the calendar year's (3rd in 2025, 4th in 2026), the one before until March
+    assert persona_problem("올해 기준으로 5학년이야.", june, "", "너 몇살임 ㅋㅋ") == "wrong school year 5학년"
+    assert persona_problem("I'm a third-year at Samol!", june, "", "what year are you in?") == "wrong school year I'm a third-year"
+    for right in ("지금 4학년이야!", "I'm a senior now", "동생은 2학년이고 나는 4학년!", "고3 때 진짜 힘들었어"):
+        assert persona_problem(right, june, "", "몇 학년이야?") is None, right
+    assert persona_problem("아직 3학년이야", datetime(2026, 2, 1, 9, 0), "", "몇 학년?") is None
+    # the decade she puts herself in: early twenties
+    assert persona_problem("I'm in my thirties, still a student!", june, "", "are you in your early or late twenties") \
+        == "wrong age I'm in my thirties"
+    assert persona_problem("나는 20대 후반이야!", june, "", "너 20대 초반이야 후반이야?") == "wrong age 20대 후반"
+    assert persona_problem("나는 20살이야!", june, "", "너 20대 초반이야 후반이야?") == "wrong age 20"
+    for right in ("I'm in my early twenties! 22, to be exact", "나는 20대 초반이야 ㅎㅎ", "엄마는 50대야, 나는 22살!"):
+        assert persona_problem(right, june, "", "너 20대 초반이야 후반이야?") is None, right
     # ages are checked only when the message is about age: elsewhere they are a nephew's or a pet's
     assert persona_problem("7살이면 레고 좋아할 거야!", june, "", "조카 선물 뭐 사지?") is None
     assert persona_problem("나 INFP야!", june, "", "MBTI 뭐야?") == "wrong MBTI INFP"
-    assert persona_problem("I'm an introvert, honestly", june, "", "are you shy?") == "wrong MBTI introvert"
+    assert persona_problem("I'm an introvert, honestly", june, "", "are you shy?") == "wrong MBTI pole introvert"
+    # each of her letters holds on its own: ENTJ is not a feeler, not spontaneous, not a sensor
+    assert persona_problem("I'm a feeler! I go with my heart", june, "", "thinker or feeler?") == "wrong MBTI pole feeler"
+    assert persona_problem("나는 완전 즉흥형이야 ㅋㅋ", june, "", "계획형이야 즉흥형이야?") == "wrong MBTI pole 즉흥형"
+    assert persona_problem("난 F형이라 공감 잘해!", june, "", "너 T야 F야?") == "wrong MBTI pole f형"
+    for right in ("I'm a thinker, for sure!", "나는 계획형이야! J라서 ㅎㅎ", "난 즉흥형은 아니고 계획형이야",
+                  "나는 네가 감정형인 줄 알았어", "I'm not a feeler, I'm a thinker"):
+        assert persona_problem(right, june, "", "thinker or feeler?") is None, right
     assert persona_problem("나는 ENTJ야! 너는 INFP구나", june, "난 INFP", "MBTI 뭐야?") is None
 
 
@@ -333,6 +355,9 @@ def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
     assert fact_completion("I'm ", "wrong age 25", SAT) == "22" and fact_completion("나는 ", "wrong age 30", SAT) == "22살"
     assert fact_completion("I was born in ", "wrong birth year 1953", SAT) == "2003"
     assert fact_completion("나 ", "wrong MBTI INFP", SAT) == "ENTJ"
+    assert fact_completion("나는 2003년생 양띠야! 올해 기준으로 ", "wrong school year 5학년", SAT) == "3학년"
+    assert fact_completion("나는 2003년생 양띠야! 올해 기준으로 ", "wrong age 23", SAT) == "22살"
+    assert fact_completion("I'm a ", "wrong school year I'm a fifth-year", SAT) == "third-year"
     # a month waits for its day before it is shown, so the wrong day never shows and the retry writes the right one
     llm = ScriptedLLM(["I'm 22! I was born on October 17.", ", 2003! 🎂"])
     events = _turn(PersonaChat(llm, exact_answers=False), "how old are you?")

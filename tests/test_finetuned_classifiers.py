@@ -8,7 +8,7 @@ import torch
 from dialogue.classifiers import (ETHICS_LABELS, HEADS_DIR, TOPIC_LABELS, EthicsClassifier, TopicChangeClassifier,
                                   persona_predictions)
 from dialogue.evaluation.thresholds import choose_change_threshold, choose_flag_threshold, choose_persona_threshold
-from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
+from dialogue.layer_classifier import LayerClassifier, LayerEnsemble, is_layer_classifier
 from dialogue.training.classifier_layers import all_topic_pairs, changed_partners
 from tests.conftest import require_prepared
 
@@ -59,6 +59,34 @@ def test_save_and_load_round_trip_in_half_precision(tmp_path):
     np.testing.assert_allclose(packed.predict_proba(states), again.predict_proba(states), atol=1e-5)
     with pytest.raises(RuntimeError, match="inference"):
         packed.save(tmp_path / "again")
+
+
+def test_a_seed_ensemble_reads_as_the_mean_of_its_members_and_loads_from_its_files(tmp_path):
+    from transformers import BertConfig
+
+    config = BertConfig(hidden_size=16, num_attention_heads=2, intermediate_size=32)
+    first, second = _tiny(pair=False), _tiny(pair=False)
+    torch.manual_seed(1)
+    second.head.reset_parameters()  # another seed's member predicts otherwise
+    states = [torch.randn(7, 16), torch.randn(4, 16)]
+    together = LayerEnsemble([first, second]).predict_proba(states)
+    np.testing.assert_allclose(together, (first.predict_proba(states) + second.predict_proba(states)) / 2, atol=1e-6)
+    assert np.allclose(together.sum(1), 1, atol=1e-5)
+    # stored as the first member, whose json lists the others, and the others beside it
+    first.meta["members"] = ["ethics-seed1"]
+    first.save(tmp_path / "ethics")
+    second.save(tmp_path / "ethics-seed1")
+    loaded = LayerEnsemble.load(tmp_path / "ethics", config)
+    assert isinstance(loaded, LayerEnsemble) and len(loaded.members) == 2 and loaded.labels == ETHICS_LABELS
+    np.testing.assert_allclose(loaded.predict_proba(states), together, atol=3e-3)
+    # a lone model loads as itself; a missing member says how to rebuild it
+    second.save(tmp_path / "topic")
+    assert isinstance(LayerEnsemble.load(tmp_path / "topic", config), LayerClassifier)
+    (tmp_path / "ethics-seed1.layers.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="--seeds"):
+        LayerEnsemble.load(tmp_path / "ethics", config)
+    with pytest.raises(ValueError, match="share"):
+        LayerEnsemble([first, _tiny(pair=True, labels=TOPIC_LABELS)])
 
 
 def test_flag_threshold_is_chosen_for_macro_f1_within_the_false_flag_bound():

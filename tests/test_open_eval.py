@@ -122,6 +122,18 @@ def test_a_persona_answer_counts_when_it_states_the_fact_asked_with_her_age_from
     assert not open_eval.persona_fact_hit(dict(born, message="how old are you right now?"))
     assert open_eval.persona_fact_hit(row("nature", "ko", "나는 가상인간이야"))
     assert not open_eval.persona_fact_hit(row("university", "en", "I study AI somewhere nice"))
+    # a question about one of her letters is answered by its pole; the other pole is a miss
+    asks = lambda aspect, lang, message, answer: dict(row(aspect, lang, answer), message=message)  # noqa: E731
+    assert open_eval.persona_fact_hit(asks("mbti", "ko", "너 E야 I야", "E야! 사람 만나는 거 좋아해 ㅎㅎ"))
+    assert not open_eval.persona_fact_hit(asks("mbti", "ko", "너 E야 I야", "I야! 조용한 게 좋아"))
+    assert open_eval.persona_fact_hit(asks("mbti", "en", "thinker or feeler?", "Definitely a thinker!"))
+    assert not open_eval.persona_fact_hit(asks("mbti", "en", "thinker or feeler?", "I'm a feeler!"))
+    assert not open_eval.persona_fact_hit(asks("mbti", "en", "what's your mbti?", "I'm an E, what a time!"))
+    assert open_eval.persona_fact_hit(asks("mbti", "ko", "계획형이야 즉흥형이야?", "완전 계획형이야 📅"))
+    # her age at her next birthday is one more; her zodiac animal follows from 2003
+    assert open_eval.persona_fact_hit(asks("age", "en", "how old on your next birthday?", "I'll be 23!"))
+    assert not open_eval.persona_fact_hit(asks("age", "en", "how old on your next birthday?", "I'll be 22!"))
+    assert open_eval.persona_fact_hit(asks("age", "ko", "무슨 띠야?", "나는 양띠야!"))
     rows = [row("mbti", "en", "ENTJ, the commander!"), row("name", "ko", "몰라…")]
     text = open_eval.persona_report("heldout-persona", rows)
     assert "facts right: 1/2 = 50.0%" in text and "`name-ko`" in text and "line): 1" in text

@@ -13,7 +13,7 @@ from dialogue.classifiers import (HEADS_DIR, EthicsClassifier, PersonaQuestionCl
 from dialogue.database import open_database
 from dialogue.encoder import SentenceEncoder, shared_encoder
 from dialogue.evaluation.reports import markdown_table
-from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
+from dialogue.layer_classifier import LayerEnsemble, is_layer_classifier
 from dialogue.memory import MemoryStore
 from dialogue.memory_relevance import pair_text
 
@@ -35,7 +35,7 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     if packed and all(is_layer_classifier(HEADS_DIR / n) for n in names):
         # the fp32 alternative, measured side by side with what ships (fp16-packed layers)
         enc32 = SentenceEncoder(packed=False)
-        heads = {n: LayerClassifier.load(HEADS_DIR / n, enc32.config, packed=False) for n in names}
+        heads = {n: LayerEnsemble.load(HEADS_DIR / n, enc32.config, packed=False) for n in names}
         setups["fp32"] = (enc32, EthicsClassifier(enc32, heads["ethics"]), TopicChangeClassifier(enc32, heads["topic"]),
                           PersonaQuestionClassifier(enc32, heads["persona"]))
     messages = ["내일 친구랑 카페 가기로 했어", "What should I do tomorrow?", "오늘 시험 끝나서 너무 신나!",

@@ -159,14 +159,42 @@ _ASKS_BIRTH_YEAR = re.compile(r"년생|몇\s*년|what year|which year|year .*bor
 BIRTH_YEAR_WORDS = (("2003년", "03년생"), ("2003",))
 
 
+# A question about one of her four letters ("너 E야 I야", "thinker or feeler?") is answered by that letter's pole
+# (either language's words count: "T야!" in a Korean answer).
+_MBTI_POLES = (
+    (re.compile(r"외향|내향|introvert|extrovert|extravert|\bE\b.*\bI\b|\bI\b.*\bE\b|[EI]야|[EI]형", re.IGNORECASE),
+     re.compile(r"외향|극E|E(?:형|야|예요|에요|이야)|extrovert|extravert|\b(?:an|I'm|I am)\s+E\b")),
+    (re.compile(r"사고형|감정형|thinker|feeler|thinking|feeling|\bT\b.*\bF\b|\bF\b.*\bT\b|[TF]야|[TF]형", re.IGNORECASE),
+     re.compile(r"사고형|극T|T(?:형|야|예요|에요|이야)|[Tt]hinker|[Tt]hinking type|\b(?:a|I'm|I am)\s+T\b")),
+    (re.compile(r"계획형|즉흥형|planner|spontaneous|judging|perceiving|\bJ\b|\bP\b|[JP]야|[JP]형", re.IGNORECASE),
+     re.compile(r"계획형|극J|J(?:형|야|예요|에요|이야)|[Pp]lanner|[Jj]udging|\b(?:a|I'm|I am)\s+J\b")),
+    (re.compile(r"직관형|감각형|intuitive|sensing|\bN\b.*\bS\b|\bS\b.*\bN\b|[NS]야|[NS]형", re.IGNORECASE),
+     re.compile(r"직관형|극N|N(?:형|야|예요|에요|이야)|[Ii]ntuitive|\b(?:an|I'm|I am)\s+N\b")),
+)
+# Her age at her next birthday ("다음 생일에 몇 살", "how old on your next birthday"): one more than today's.
+_ASKS_NEXT_BIRTHDAY = re.compile(r"다음\s*생일|생일\s*(?:지나|되면|이면)|next birthday|turning next", re.IGNORECASE)
+# Her Korean zodiac animal (2003: the goat, 양띠), which follows from her birth year.
+_ASKS_ZODIAC = re.compile(r"띠|zodiac", re.IGNORECASE)
+ZODIAC_WORDS = ("양띠", "goat", "sheep", "ram")
+
+
 def persona_fact_hit(row: dict) -> bool:
-    """Does the answer to a question about her fact `row['aspect']` state that fact?"""
+    """Does the answer to a question about her fact `row['aspect']` state that fact? A question about one MBTI
+    letter, her age at her next birthday or her zodiac animal is answered by that (docs/open-eval/README.md)."""
     from dialogue.prompting import age_on
 
     age = age_on(datetime.fromisoformat(row["now"]).date())
     words = PERSONA_FACT_WORDS[row["aspect"]][0 if row["lang"] == "ko" else 1]
-    if row["aspect"] == "age" and _ASKS_BIRTH_YEAR.search(row["message"]):
+    message = row["message"]
+    if row["aspect"] == "age" and _ASKS_BIRTH_YEAR.search(message):
         words = words + BIRTH_YEAR_WORDS[0 if row["lang"] == "ko" else 1]
+    if row["aspect"] == "age" and _ASKS_NEXT_BIRTHDAY.search(message):
+        age += 1
+    if _ASKS_ZODIAC.search(message):
+        words = words + ZODIAC_WORDS
+    if row["aspect"] == "mbti" and any(asks.search(message) and pole.search(row["answer"])
+                                       for asks, pole in _MBTI_POLES):
+        return True
     answer = row["answer"].lower()
     return any(w.format(age=age, age_ko=_KO_TENS.get(age - 20, "")).lower() in answer for w in words
                if "{age_ko}" not in w or 21 <= age <= 29)

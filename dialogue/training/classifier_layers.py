@@ -238,19 +238,56 @@ def finish_layer_classifier(task: str, encoder, model, record: dict) -> None:
     topic: the threshold on P(changed)) — on the weights rounded to half precision, as they are stored."""
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
     model.meta.update({"task": task, "encoder": "multilingual-e5-small", "record": record})
+    model.meta.update(thresholds_on_val(task, encoder, model))
+
+
+def thresholds_on_val(task: str, encoder, head) -> dict:
+    """The task's decision thresholds for `head` (a classifier or a `LayerEnsemble`), chosen on val."""
     if task == "ethics":
-        model.meta.update(ethics_thresholds_on_val(EthicsClassifier(encoder, model)))
-    elif task == "persona":
+        return ethics_thresholds_on_val(EthicsClassifier(encoder, head))
+    if task == "persona":
         rows = [r for r in task_rows("persona") if r["split"] == "val"]
-        p = PersonaQuestionClassifier(encoder, model, threshold=0.0).predict_proba([r["text"] for r in rows])
+        p = PersonaQuestionClassifier(encoder, head, threshold=0.0).predict_proba([r["text"] for r in rows])
         y = np.array([PERSONA_LABELS.index(r["label"]) for r in rows])
-        model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_persona_threshold(p, y)
+        threshold, accuracy = choose_persona_threshold(p, y)
     else:
         rows = [r for r in task_rows("topic") if r["split"] == "val"]
-        changed = TopicChangeClassifier(encoder, model, threshold=0.5).probabilities(
+        changed = TopicChangeClassifier(encoder, head, threshold=0.5).probabilities(
             [r["previous"] for r in rows], [r["message"] for r in rows])
         y = np.array([r["label"] == "changed" for r in rows])
-        model.meta["threshold"], model.meta["threshold_val_accuracy"] = choose_change_threshold(changed, y)
+        threshold, accuracy = choose_change_threshold(changed, y)
+    return {"threshold": threshold, "threshold_val_accuracy": accuracy}
+
+
+def train_seed_ensemble(task: str, encoder, seeds: Sequence[int], top_layers: int | None = None,
+                        epochs: int | None = None, lr: float | None = None, max_minutes: float | None = None,
+                        progress=print) -> tuple[list, dict]:
+    """Train the task's classifier once per seed and read them as one (`LayerEnsemble`: the mean of their
+    probabilities); the thresholds are chosen on val for the ensemble. Returns the members (the first holds
+    the ensemble's thresholds and, in meta["ensemble"], each member's and the ensemble's val score) and that
+    record."""
+    from dialogue.layer_classifier import LayerEnsemble
+
+    members, records = [], []
+    for seed in seeds:
+        progress(f"{task}: member with seed {seed} ({len(members) + 1} of {len(seeds)})")
+        model, record = train_layers(task, encoder, top_layers, epochs, lr, seed, max_minutes, progress)
+        members.append(model)
+        records.append(record)
+    ensemble = LayerEnsemble(members)
+    chosen = thresholds_on_val(task, encoder, ensemble)
+    labels = TASK_LABELS[task]
+    rows = [r for r in task_rows(task) if r["split"] == "val"]
+    if task == "ethics":  # the training's own selection score, for the ensemble as for each member
+        p = EthicsClassifier(encoder, ensemble).predict_proba([r["text"] for r in rows])
+        score = macro_f1(np.array([labels.index(r["label"]) for r in rows]), p.argmax(1), len(labels))
+    else:
+        score = chosen.get("threshold_val_accuracy")
+    summary = {"seeds": list(seeds), "member_val_scores": [r["best_val_score"] for r in records],
+               "val_score": score}
+    members[0].meta.update(chosen)
+    members[0].meta["ensemble"] = summary
+    return members, summary
 
 
 def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
