@@ -217,7 +217,8 @@ def persona_report(name: str, rows: list[dict], scored_again: bool = False) -> s
               f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). ") + f"{len(rows)} "
              f"questions about her facts from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl`, written by "
              "a writer who wrote none of the training data, through the live pipeline; an answer counts when it "
-             "states the fact asked (her age from the question's date, or her birth year when it asks for that).", "",
+             "states the fact asked (her age from the question's date, or her birth year when it asks for that; one "
+             "MBTI letter's pole when it asks for that letter; her next birthday's age; 양띠 for her 띠).", "",
              f"- **facts right: {pct(lambda r: True)}** (target ≥ 95%)",
              f"- Korean: {pct(lambda r: r['lang'] == 'ko')}; English: {pct(lambda r: r['lang'] == 'en')}",
              f"- answers cut off (ending on \"…\", or closed by her \"말이 꼬였어\" line): {cut}", "", "| fact | right |", "|---|---|"]
