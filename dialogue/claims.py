@@ -283,7 +283,7 @@ def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
         return _joined(shown, str(BIRTHDAY.year) if slot.group(1).lower() == "born in" else f"{BIRTHDAY.year}년생")
     if problem.startswith("wrong school year"):
         year = school_year_on(now.date())
-        if re.search(r"(?:기준으로|지금은?|올해|나는|난|저는|이제)\s*$", shown):
+        if re.search(r"(?:기준으로|지금은?|올해|나는|난|저는|이제|대학교?|인공지능학과)\s*$", shown):
             return _joined(shown, f"{year}학년")
         return _joined(shown, f"{('first', 'second', 'third', 'fourth', 'fifth')[min(year, 5) - 1]}-year") \
             if re.search(r"\bI'm (?:a|in my)\s*$", shown, re.IGNORECASE) else None

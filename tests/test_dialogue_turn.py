@@ -356,6 +356,7 @@ def test_a_retry_after_a_wrong_day_goes_on_from_the_right_one():
     assert fact_completion("I was born in ", "wrong birth year 1953", SAT) == "2003"
     assert fact_completion("나 ", "wrong MBTI INFP", SAT) == "ENTJ"
     assert fact_completion("나는 2003년생 양띠야! 올해 기준으로 ", "wrong school year 5학년", SAT) == "3학년"
+    assert fact_completion("나는 대학교 ", "wrong school year 1학년", SAT) == "3학년"
     assert fact_completion("나는 2003년생 양띠야! 올해 기준으로 ", "wrong age 23", SAT) == "22살"
     assert fact_completion("I'm a ", "wrong school year I'm a fifth-year", SAT) == "third-year"
     # a month waits for its day before it is shown, so the wrong day never shows and the retry writes the right one
