@@ -1,7 +1,7 @@
 """What Oh-LoRA's answers may claim about days and about herself, checked as they stream.
 
-The 270M answer model guesses dates, weekdays, her birthday, her age and her MBTI, and guesses them wrong often
-enough to matter ("I was born on October 17", "오늘 12월 5일" on November 29). The streaming validator
+The 270M answer model guesses dates, weekdays, her birthday, her age, school year and MBTI, and guesses them
+wrong often enough to matter ("I was born on October 17", "오늘 12월 5일" on November 29). The streaming validator
 (`dialogue.roles.answer_problem`) rejects such a claim with `calendar_problem` or `persona_problem` before the
 user sees it, and a retry starts from the right fact where the shown text ends at it (`fact_completion`).
 Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say.
@@ -165,8 +165,10 @@ _DECADES = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fifties
 
 
 def persona_problem(text: str, now: datetime, seen: str = "", message: str = "") -> str | None:
-    """Why an answer misstates her own age, birth year or MBTI (None when it does not): the facts she knows
-    are not left to the model's guess. Ages and years the message or context give (the user's own) are not hers."""
+    """Why an answer misstates her own age (in full years), birth year, decade of life, school year or any of
+    her MBTI letters (None when it does not): the facts she knows are not left to the model's guess. Ages and
+    years the message or context give (the user's own) are not hers; ages are checked only in answers to a
+    message about age."""
     if not _ASKS_AGE.search(message):
         return _school_year_problem(text, now) or _mbti_problem(text)
     age = age_on(now.date())
@@ -200,7 +202,8 @@ def persona_problem(text: str, now: datetime, seen: str = "", message: str = "")
 
 # Her year at university as she states it ("지금 3학년이야", "I'm a third-year", "I'm in my fourth year"): the calendar
 # year's (PERSONA.md: a 3rd-year student in 2025), or the one before it until the Korean school year starts in March.
-_SCHOOL_YEAR_KO = re.compile(r"(?<![\d고중초])([1-6])\s*학년(?=\s*(?:이야|이에요|이예요|이거든|입니다|이지|이라|이고|이 ?됐|!|\.|$))")
+_SCHOOL_YEAR_KO = re.compile(r"(?<![\d고중초])([1-6])\s*학년"
+                             r"(?=\s*(?:이야|이에요|이예요|이거든|입니다|이지|이라|이고|이 ?됐|!|\.|$))")
 _SCHOOL_YEAR_EN = re.compile(r"\bI'm (?:a |in my )?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\b|"
                              r"\bI'm (?:a |in my )?(freshman|sophomore|junior|senior)\b", re.IGNORECASE)
 _YEAR_WORDS = {"first": 1, "1st": 1, "freshman": 1, "second": 2, "2nd": 2, "sophomore": 2, "third": 3, "3rd": 3,
