@@ -285,3 +285,12 @@ def test_persona_question_classifier_runs_its_head_once_per_message_for_the_gate
     persona.predict_proba(["몇 살이야?"])[0, 2] = 0.0  # a caller changing its result changes nothing kept
     assert persona.aspect("몇 살이야?") == "age" and Head.calls == 1
     assert persona.aspect("이름이 뭐야?") == "age" and Head.calls == 2  # another message runs the head
+
+
+def test_seeds_for_an_ensemble_are_checked_before_any_training():
+    from dialogue.classifier_commands import _seed_list
+
+    assert _seed_list("0,1,2") == [0, 1, 2] and _seed_list("3, 7") == [3, 7]
+    for bad in ("0", "1,1", "0,one", ""):
+        with pytest.raises(SystemExit, match="--seeds"):
+            _seed_list(bad)
