@@ -34,6 +34,40 @@ def server_available() -> bool:
         return False
 
 
+def cpu_has_amx() -> bool:
+    """Whether this CPU has Intel AMX (Sapphire Rapids and later), from /proc/cpuinfo; False where unknown."""
+    try:
+        return "amx_tile" in Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+
+
+def keep_weights_off_amx() -> bool:
+    """On a CPU with AMX, load every model with llama.cpp's extra buffer types off (returns whether it did).
+
+    llama-cpp-python 0.3.36 puts the embedded GGUF's Q4_K weights in AMX buffers on such a CPU, and the process
+    dies on the first decoded token (the server answers 200 and closes the stream). The plain CPU buffers decode
+    the same model. Elsewhere the extra buffer types (repacked weights) stay on: they are llama.cpp's fast path.
+    Must run before a model loads; `python -m dialogue.llamacpp` does it for the server.
+    """
+    if not cpu_has_amx():
+        return False
+    import llama_cpp.llama_cpp as lib
+
+    if getattr(lib.llama_model_default_params, "keeps_weights_off_amx", False):
+        return True
+    default = lib.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    params.keeps_weights_off_amx = True
+    lib.llama_model_default_params = params
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,7 +75,8 @@ def free_port() -> int:
 
 
 class LlamaCppServer:
-    """`python -m llama_cpp.server --config_file …` on a free loopback port, one model alias per role."""
+    """llama.cpp's server (`python -m dialogue.llamacpp --config_file …`: `llama_cpp.server` with the AMX guard,
+    `keep_weights_off_amx`) on a free loopback port, one model alias per role."""
 
     def __init__(self, files: LlamaCppFiles, threads: int = 2, port: int | None = None,
                  log: Path | None = None) -> None:
@@ -64,7 +99,7 @@ class LlamaCppServer:
             json.dump(self.files.server_config(self.port, self.threads), f)
         self._config = Path(name)
         out = open(self.log, "w") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--config_file", name],
+        self.proc = subprocess.Popen([sys.executable, "-m", "dialogue.llamacpp", "--config_file", name],
                                      stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -103,3 +138,16 @@ class LlamaCppServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def serve_main() -> None:
+    """`python -m dialogue.llamacpp --config_file FILE`: llama-cpp-python's server, its models kept off AMX
+    buffers on CPUs that have them (`keep_weights_off_amx`); every argument goes to `llama_cpp.server`."""
+    keep_weights_off_amx()
+    from llama_cpp.server.__main__ import main
+
+    main()
+
+
+if __name__ == "__main__":
+    serve_main()

@@ -116,3 +116,17 @@ def test_ohlora_serve_streams_her_answer_and_keeps_going_when_the_engine_dies(en
         assert "ohlora_dialogue_engine_unreachable 1" in metrics
     finally:
         server.stop()
+
+
+def test_on_a_cpu_with_amx_models_load_without_the_extra_buffer_types(monkeypatch):
+    """llama.cpp's AMX buffers crash this model on the first token; elsewhere its fast repacked buffers stay."""
+    import llama_cpp.llama_cpp as lib
+
+    import dialogue.llamacpp as llamacpp
+
+    monkeypatch.setattr(lib, "llama_model_default_params", lib.llama_model_default_params)
+    monkeypatch.setattr(llamacpp, "cpu_has_amx", lambda: False)
+    assert not llamacpp.keep_weights_off_amx() and lib.llama_model_default_params().use_extra_bufts
+    monkeypatch.setattr(llamacpp, "cpu_has_amx", lambda: True)
+    assert llamacpp.keep_weights_off_amx() and llamacpp.keep_weights_off_amx()  # once is enough, twice is harmless
+    assert lib.llama_model_default_params().use_extra_bufts is False

@@ -66,7 +66,9 @@ def cmd_llamacpp(args: argparse.Namespace) -> int:
     config = out / "server.json"
     config.write_text(json.dumps(files.server_config(args.port, args.threads), indent=2), encoding="utf-8")
     print(f"GGUF and role adapters in {out}; llama.cpp server config {config}\n\n"
-          f"  python -m llama_cpp.server --config_file {config}\n\n"
+          f"  python -m dialogue.llamacpp --config_file {config}\n\n"
+          "(llama_cpp.server with its models kept off AMX buffers, which crash on CPUs that have them; "
+          "elsewhere `python -m llama_cpp.server` is the same)\n\n"
           f"then in ohlora.toml:\n\n  [dialogue]\n  backend = \"remote\"\n"
           f"  remote_url = \"http://127.0.0.1:{args.port}/v1\"\n  remote_models = \"answer,memory,summary,expression\"")
     return 0

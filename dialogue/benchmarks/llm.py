@@ -52,8 +52,10 @@ class LlamaCppAnswers:
     def __init__(self, threads: int) -> None:
         from llama_cpp import Llama
 
+        from dialogue.llamacpp import keep_weights_off_amx
         from weights.llamacpp import prepare_llamacpp
 
+        keep_weights_off_amx()  # on an AMX CPU the default buffers crash on the first token
         files = prepare_llamacpp()
         self.model = Llama(model_path=str(files.base), lora_path=str(files.adapters["answer"]), n_ctx=2048,
                            n_threads=threads, n_threads_batch=threads, verbose=False)
