@@ -180,19 +180,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                 from dialogue.training.classifier_layers import train_seed_ensemble
 
                 seeds = _seed_list(args.seeds)
-                members, summary = train_seed_ensemble(task, encoder, seeds, args.top_layers, args.epochs, args.lr,
-                                                       args.max_minutes)
-                names = [f"{task}-seed{s}" for s in seeds[1:]]
-                members[0].meta["members"] = names
-                for member, name in zip(members[1:], names):
-                    member.save(path.with_name(name))
-                model, record = members[0], members[0].meta["record"]
+                model, summary = train_seed_ensemble(task, encoder, seeds, args.top_layers, args.epochs, args.lr,
+                                                     args.max_minutes)
+                weights, _ = model.save(path, [f"{task}-seed{s}" for s in seeds[1:]])
+                record = model.meta["record"]  # the first member's
                 print(f"{task}: {len(seeds)} seeds, val {', '.join(f'{v:.3f}' for v in summary['member_val_scores'])}"
                       f" each, {summary['val_score']:.3f} together")
             else:
                 model, record = train_layers(task, encoder, args.top_layers, args.epochs, args.lr, args.seed,
                                              args.max_minutes)
-            weights, _ = model.save(path)
+                weights, _ = model.save(path)
             linear.unlink(missing_ok=True)
             if task == "ethics" and any(f.exists() for f in ngram_files(path)):
                 # its weight and the thresholds were chosen for the previous layers: fit it again
@@ -200,8 +197,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                     stale.unlink(missing_ok=True)
                 print("ethics: the n-gram head was removed (chosen for the previous layers); refit it with "
                       "`ohlora classifiers train --task ethics --kind ngrams`")
+            first = getattr(model, "members", [model])[0]  # an ensemble reports its first member's epoch
             print(f"{task}: epoch {record['best_epoch']} (val {record['best_val_score']:.3f}), temperature "
-                  f"{model.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}, count as "
+                  f"{first.temperature:.3f}" + (f", flag below P(normal) {model.meta['flag_below_normal']:g}, count as "
                                                 f"an offence below {model.meta['strike_below_normal']:g}"
                                                 if task == "ethics" else f", threshold {model.meta['threshold']:g}")
                   + f" -> {weights} ({weights.stat().st_size / 1e6:.1f} MB)")

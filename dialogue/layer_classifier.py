@@ -153,6 +153,16 @@ class LayerEnsemble:
     def predict_proba(self, states, second=None) -> np.ndarray:
         return np.mean([m.predict_proba(states, second) for m in self.members], axis=0)
 
+    def save(self, path: Path, member_names: Sequence[str]) -> tuple[Path, Path]:
+        """The first member at `path`, listing the others, which are saved beside it as `member_names`
+        (e.g. "ethics-seed1"); returns the first member's files."""
+        if len(member_names) != len(self.members) - 1:
+            raise ValueError(f"{len(self.members) - 1} members besides the first need as many names")
+        self.meta["members"] = list(member_names)
+        for member, name in zip(self.members[1:], member_names):
+            member.save(path.with_name(name))
+        return self.members[0].save(path)
+
     @classmethod
     def load(cls, path: Path, bert_config, packed: bool | None = None) -> LayerEnsemble | LayerClassifier:
         """The classifier saved at `path`: its members when its NAME.json lists any, else the one model."""

@@ -73,9 +73,8 @@ def test_a_seed_ensemble_reads_as_the_mean_of_its_members_and_loads_from_its_fil
     np.testing.assert_allclose(together, (first.predict_proba(states) + second.predict_proba(states)) / 2, atol=1e-6)
     assert np.allclose(together.sum(1), 1, atol=1e-5)
     # stored as the first member, whose json lists the others, and the others beside it
-    first.meta["members"] = ["ethics-seed1"]
-    first.save(tmp_path / "ethics")
-    second.save(tmp_path / "ethics-seed1")
+    LayerEnsemble([first, second]).save(tmp_path / "ethics", ["ethics-seed1"])
+    assert is_layer_classifier(tmp_path / "ethics-seed1")
     loaded = LayerEnsemble.load(tmp_path / "ethics", config)
     assert isinstance(loaded, LayerEnsemble) and len(loaded.members) == 2 and loaded.labels == ETHICS_LABELS
     np.testing.assert_allclose(loaded.predict_proba(states), together, atol=3e-3)
@@ -85,6 +84,8 @@ def test_a_seed_ensemble_reads_as_the_mean_of_its_members_and_loads_from_its_fil
     (tmp_path / "ethics-seed1.layers.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="--seeds"):
         LayerEnsemble.load(tmp_path / "ethics", config)
+    with pytest.raises(ValueError, match="names"):
+        LayerEnsemble([first, second]).save(tmp_path / "again", [])
     with pytest.raises(ValueError, match="share"):
         LayerEnsemble([first, _tiny(pair=True, labels=TOPIC_LABELS)])
 

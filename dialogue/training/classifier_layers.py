@@ -261,11 +261,11 @@ def thresholds_on_val(task: str, encoder, head) -> dict:
 
 def train_seed_ensemble(task: str, encoder, seeds: Sequence[int], top_layers: int | None = None,
                         epochs: int | None = None, lr: float | None = None, max_minutes: float | None = None,
-                        progress=print) -> tuple[list, dict]:
+                        progress=print):
     """Train the task's classifier once per seed and read them as one (`LayerEnsemble`: the mean of their
-    probabilities); the thresholds are chosen on val for the ensemble. Returns the members (the first holds
-    the ensemble's thresholds and, in meta["ensemble"], each member's and the ensemble's val score) and that
-    record."""
+    probabilities); the thresholds are chosen on val for the ensemble. Returns the ensemble (its meta, the first
+    member's, holds the ensemble's thresholds and, under "ensemble", each member's and the ensemble's val score)
+    and that record."""
     from dialogue.layer_classifier import LayerEnsemble
 
     members, records = [], []
@@ -276,18 +276,18 @@ def train_seed_ensemble(task: str, encoder, seeds: Sequence[int], top_layers: in
         records.append(record)
     ensemble = LayerEnsemble(members)
     chosen = thresholds_on_val(task, encoder, ensemble)
-    labels = TASK_LABELS[task]
-    rows = [r for r in task_rows(task) if r["split"] == "val"]
     if task == "ethics":  # the training's own selection score, for the ensemble as for each member
+        labels = TASK_LABELS[task]
+        rows = [r for r in task_rows(task) if r["split"] == "val"]
         p = EthicsClassifier(encoder, ensemble).predict_proba([r["text"] for r in rows])
         score = macro_f1(np.array([labels.index(r["label"]) for r in rows]), p.argmax(1), len(labels))
     else:
-        score = chosen.get("threshold_val_accuracy")
+        score = chosen["threshold_val_accuracy"]
     summary = {"seeds": list(seeds), "member_val_scores": [r["best_val_score"] for r in records],
                "val_score": score}
-    members[0].meta.update(chosen)
-    members[0].meta["ensemble"] = summary
-    return members, summary
+    ensemble.meta.update(chosen)
+    ensemble.meta["ensemble"] = summary
+    return ensemble, summary
 
 
 def rechoose_ethics_thresholds(encoder) -> dict[str, float]:
