@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -31,6 +32,10 @@ OTHER_DAY_PENALTY = 0.08
 KEY_WEIGHT = 0.5
 # Raw-cosine threshold used only when no relevance model is saved (or a threshold is passed explicitly).
 DEFAULT_THRESHOLD = 0.86
+# The gate weighs this many of the best-ranked memories, not only the first: a relevant memory ranked second
+# ("[오늘 날씨: 비]" behind "[점심: 김치찌개]" for "우산 챙겨야 하나") is found by the cross-encoder and the relevance
+# model reading each. 3: the candidates the cross-encoder was trained on (docs/dialogue-eval.md, memory gate).
+RELEVANCE_CANDIDATES = 3
 
 _blas = None
 
@@ -298,23 +303,32 @@ class MemoryStore:
 
     def pair_log_odds(self, query: str, key: str, value: str) -> float:
         """The cross-encoder's log-odds that the memory (key as shown today) answers the question."""
+        return float(self.pair_log_odds_many(query, [(key, value)])[0])
+
+    def pair_log_odds_many(self, query: str, memories: Sequence[tuple[str, str]]) -> np.ndarray:
+        """`pair_log_odds` of several (key as shown today, value) memories for one question, in one batch."""
         layer = self.pair.from_layer
         q = self.encoder.token_states([query], layer, "query", full=True)  # cached by the turn's encoder pass
-        m = self.encoder.token_states([pair_text(key, value)], layer, "query", full=False)
-        p = float(np.clip(self.pair.predict_proba(m, q)[0, self.pair.labels.index("answers")], 1e-6, 1 - 1e-6))
-        return float(np.log(p / (1 - p)))
+        m = self.encoder.token_states([pair_text(k, v) for k, v in memories], layer, "query", full=False)
+        p = np.clip(self.pair.predict_proba(m, q * len(m))[:, self.pair.labels.index("answers")], 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
 
     def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
                       ) -> tuple[Memory | None, np.ndarray | None, float]:
-        """The best live memory, its relevance features (`relevance_features`) and its ranking score;
-        (None, None, -inf) when the user has no live memory."""
+        """The gate's candidate, its relevance features (`relevance_features`) and its ranking score; (None,
+        None, -inf) when the user has no live memory. With the relevance model and the cross-encoder, the
+        candidate is the most relevant of the RELEVANCE_CANDIDATES best-ranked memories, else the best-ranked."""
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
         if not len(scores) or not np.isfinite(scores).any():
             return None, None, -np.inf
-        best = int(np.argmax(scores))
-        memory = self._memory(idx, best, float(scores[best]), now)
-        odds = self.pair_log_odds(query, memory.key, memory.value) if self.pair is not None else 0.0
-        return memory, relevance_features(scores, best, agree[best], query, odds), float(scores[best])
+        ranked = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
+        ranked = ranked[:RELEVANCE_CANDIDATES] if self.pair is not None and self.relevance is not None else ranked[:1]
+        odds = (self.pair_log_odds_many(query, [(self._render_key(idx.keys[i], idx.refers[i], now), idx.values[i])
+                                                for i in ranked]) if self.pair is not None else np.zeros(len(ranked)))
+        features = [relevance_features(scores, i, agree[i], query, float(o)) for i, o in zip(ranked, odds)]
+        pick = 0 if len(ranked) == 1 else int(np.argmax([self.relevance.probability(f) for f in features]))
+        best = ranked[pick]
+        return self._memory(idx, best, float(scores[best]), now), features[pick], float(scores[best])
 
     def best_with_relevance(self, user_id: str, query: str, now: datetime,
                             query_embedding: np.ndarray | None = None) -> tuple[Memory | None, float]:

@@ -32,9 +32,8 @@ class _WordPair:
     labels = ("other", "answers")
 
     def predict_proba(self, memory_states, question_states):
-        m, q = memory_states[0], question_states[0]
-        hit = bool((m @ q[0] > 0.99).any())
-        return np.array([[0.1, 0.9] if hit else [0.9, 0.1]])
+        hits = [bool((m @ q[0] > 0.99).any()) for m, q in zip(memory_states, question_states)]
+        return np.array([[0.1, 0.9] if hit else [0.9, 0.1] for hit in hits])
 
 
 def test_cross_encoder_log_odds_gate_retrieval(tmp_path):
@@ -49,6 +48,23 @@ def test_cross_encoder_log_odds_gate_retrieval(tmp_path):
     assert store.retrieve("u", "저녁은 뭐 먹지?", NOW) is None
     memory, features, _ = store.best_features("u", "저녁은 뭐 먹지?", NOW)
     assert features[-1] < -2 and memory.key == "오늘 점심"
+
+
+def test_the_gate_weighs_the_memories_ranked_below_the_first(tmp_path):
+    # The rain memory shares the question's first words, the umbrella one more of its letters: ranked by cosine the
+    # umbrella memory comes first, and the cross-encoder (here: "shares the question's first bigram") finds the rain.
+    w = np.zeros(len(RELEVANCE_FEATURES)); w[RELEVANCE_FEATURES.index("cross-encoder log-odds")] = 1.0
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), _StatesEncoder(),
+                        relevance=RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True}), pair_model=_WordPair())
+    store.remember("u", "우산 챙겨야 할 곳", "노란 우산 챙겨야 하나 고민", "t", NOW)
+    store.remember("u", "날씨", "비 와", "t", NOW)
+    question = "비 와서 우산 챙겨야 하나"
+    assert [m.key for m in store.search("u", question, NOW, k=2)][0] == "우산 챙겨야 할 곳"
+    assert store.retrieve("u", question, NOW).value == "비 와"
+    # with one memory the gate decides on that one, as before
+    store.delete_user("u")
+    store.remember("u", "우산 챙겨야 할 곳", "노란 우산 챙겨야 하나 고민", "t", NOW)
+    assert store.retrieve("u", question, NOW) is None
 
 
 def test_a_relevance_model_fitted_with_a_missing_cross_encoder_falls_back_to_cosine(tmp_path):
