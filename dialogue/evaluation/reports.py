@@ -71,8 +71,11 @@ def classifier_report(r: dict) -> str:
 
 def retrieval_report(r: dict) -> str:
     """The markdown section of `dialogue.evaluation.memory.evaluate_retrieval`'s result."""
-    what = ("the relevance model's probability that the best memory answers the question (logistic regression "
-            "on its features, fitted on train)" if r["relevance_model"] else "the cosine score")
+    from dialogue.memory import RELEVANCE_CANDIDATES
+
+    what = ("the relevance model's probability that a memory answers the question (logistic regression on its "
+            f"features with the cross-encoder's, fitted on train), for the most relevant of the {RELEVANCE_CANDIDATES} "
+            "best-ranked memories," if r["relevance_model"] else "the best memory's cosine score")
     kinds = list(r["false_by_kind"])
     by_kind = ("- top-1 by kind of answerable case: " + ", ".join(f"{k} {v:.3f}" for k, v in r["top1_by_kind"].items())
                + "\n") if r["top1_by_kind"] else ""
