@@ -40,6 +40,15 @@ RELEVANCE_CANDIDATES = 3
 _blas = None
 
 
+def _best_ranked(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the k highest finite scores, best first (a partial sort: a user may have thousands)."""
+    if not len(scores):
+        return []
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return [int(i) for i in top[np.argsort(-scores[top], kind="stable")] if np.isfinite(scores[i])]
+
+
 def _single_threaded_blas():
     """A matrix-vector product is memory-bound: BLAS threads only add spin-waiting (10x slower on a busy
     2-core machine), so retrieval limits BLAS to one thread for the product."""
@@ -294,19 +303,11 @@ class MemoryStore:
                query_embedding: np.ndarray | None = None) -> list[Memory]:
         """The k best live memories for `query`, best first, with their cosine scores (no threshold)."""
         idx, scores, _ = self._scores(user_id, query, now, query_embedding)
-        if not len(scores):
-            return []
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top])]
-        return [self._memory(idx, i, float(scores[i]), now) for i in top if np.isfinite(scores[i])]
-
-    def pair_log_odds(self, query: str, key: str, value: str) -> float:
-        """The cross-encoder's log-odds that the memory (key as shown today) answers the question."""
-        return float(self.pair_log_odds_many(query, [(key, value)])[0])
+        return [self._memory(idx, i, float(scores[i]), now) for i in _best_ranked(scores, k)]
 
     def pair_log_odds_many(self, query: str, memories: Sequence[tuple[str, str]]) -> np.ndarray:
-        """`pair_log_odds` of several (key as shown today, value) memories for one question, in one batch."""
+        """The cross-encoder's log-odds that each (key as shown today, value) memory answers the question, in
+        one batch."""
         layer = self.pair.from_layer
         q = self.encoder.token_states([query], layer, "query", full=True)  # cached by the turn's encoder pass
         m = self.encoder.token_states([pair_text(k, v) for k, v in memories], layer, "query", full=False)
@@ -321,8 +322,8 @@ class MemoryStore:
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
         if not len(scores) or not np.isfinite(scores).any():
             return None, None, -np.inf
-        ranked = [int(i) for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])]
-        ranked = ranked[:RELEVANCE_CANDIDATES] if self.pair is not None and self.relevance is not None else ranked[:1]
+        weighs_several = self.pair is not None and self.relevance is not None
+        ranked = _best_ranked(scores, RELEVANCE_CANDIDATES if weighs_several else 1)
         odds = (self.pair_log_odds_many(query, [(self._render_key(idx.keys[i], idx.refers[i], now), idx.values[i])
                                                 for i in ranked]) if self.pair is not None else np.zeros(len(ranked)))
         features = [relevance_features(scores, i, agree[i], query, float(o)) for i, o in zip(ranked, odds)]

@@ -43,7 +43,7 @@ def test_cross_encoder_log_odds_gate_retrieval(tmp_path):
                         relevance=RetrievalRelevance(w, 0.0, 0.5, {"pair_model": True}), pair_model=_WordPair())
     store.remember("u", "오늘 점심", "김치찌개", "t", NOW)
     assert pair_text("오늘 점심", "김치찌개") == "오늘 점심: 김치찌개"
-    assert store.pair_log_odds("오늘 점심 뭐였지?", "오늘 점심", "김치찌개") > 2
+    assert store.pair_log_odds_many("오늘 점심 뭐였지?", [("오늘 점심", "김치찌개")])[0] > 2
     assert store.retrieve("u", "오늘 점심 뭐였지?", NOW).value == "김치찌개"
     assert store.retrieve("u", "저녁은 뭐 먹지?", NOW) is None
     memory, features, _ = store.best_features("u", "저녁은 뭐 먹지?", NOW)
