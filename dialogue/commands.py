@@ -48,6 +48,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                             "on; written: the hand-written conversations of dialogue/data/written (answer prompts "
                             "with up to 3 earlier exchanges) plus the generated persona-fact turns; train it into a "
                             "new --out folder (its vocabulary is built from the data)")
+    train.add_argument("--memory-lines", choices=["gated", "stored"], default="gated",
+                       help="with --data written, the memories an answer prompt shows: gated (default) as the live "
+                            "relevance gate does, the memory the answer uses alone and usually none otherwise; "
+                            "stored: up to 3 of the conversation's memories on every turn (for prompt_memories = 3)")
+    train.add_argument("--focus", metavar="PREFIX",
+                       help="with --data written: train on the conversations of the written turns/ files whose name "
+                            "starts with PREFIX (e.g. memory-use) plus as many other turns replayed; with --resume, "
+                            "teaches the finished adapter new files without another pass over the rest")
     train.add_argument("--validation", action="store_true",
                        help="leave the validation part of the training split out and early-stop on it (to compare "
                             "configurations with `ohlora eval dialogue --split validation`); use with --out")
@@ -376,7 +384,7 @@ def _train(args: argparse.Namespace) -> int:
 
     base = prepared_path("gemma3-270m")
     roles = ROLES if args.role == "all" else (args.role,)
-    out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out, args.data)
+    out_root = ADAPTERS_DIR if args.out is None else _experiment_folder(args.out, args.data, args.resume)
     progress = _AllRolesProgress(out_root, restart=args.restart) if args.role == "all" else None
     with StopRequests() as stop:
         for role in roles:
@@ -422,7 +430,7 @@ def _role_config(args: argparse.Namespace, role: str) -> TrainConfig:
     return TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                        threads=args.threads, max_steps=args.max_steps,
                        max_examples=args.max_examples, resume=args.resume, validation=args.validation,
-                       data=args.data, **opts)
+                       data=args.data, memory_lines=args.memory_lines, focus=args.focus, **opts)
 
 
 class _AllRolesProgress:
@@ -466,10 +474,11 @@ class _AllRolesProgress:
             pass
 
 
-def _experiment_folder(out: Path, data: str = "generated") -> Path:
+def _experiment_folder(out: Path, data: str = "generated", resume: bool = False) -> Path:
     """An adapters folder outside weights/: seeded with the committed adapters (and, for the generated data
-    they were trained on, their vocabulary) where it lacks them, so that it loads like weights/adapters and a
-    trained role replaces only its own. Other data gets a vocabulary built from its own words."""
+    or a run that continues a committed adapter, their vocabulary) where it lacks them, so that it loads like
+    weights/adapters and a trained role replaces only its own. Other data gets a vocabulary built from its own
+    words; a continued adapter keeps the rows it was trained with (new words are added to them)."""
     import shutil
 
     from dialogue.llm_loading import ADAPTERS_DIR
@@ -481,6 +490,6 @@ def _experiment_folder(out: Path, data: str = "generated") -> Path:
     for role in ROLES:
         if not (out / role).exists() and (ADAPTERS_DIR / role).exists():
             shutil.copytree(ADAPTERS_DIR / role, out / role)
-    if data == "generated" and not (out / VOCABULARY_FILE).exists():
+    if (data == "generated" or resume) and not (out / VOCABULARY_FILE).exists():
         shutil.copy2(ADAPTERS_DIR / VOCABULARY_FILE, out / VOCABULARY_FILE)
     return out

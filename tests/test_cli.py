@@ -107,6 +107,15 @@ def test_train_out_folder_loads_like_the_committed_adapters_and_leaves_them_alon
     assert (ADAPTERS_DIR / "answer" / "adapter_model.safetensors").read_bytes() == before
 
 
+def test_a_continued_adapter_keeps_the_vocabulary_it_was_trained_with(tmp_path):
+    from dialogue.commands import _experiment_folder
+    from dialogue.llm_loading import ADAPTERS_DIR
+
+    assert not (_experiment_folder(tmp_path / "fresh", "written") / "vocabulary.json").exists()  # built from its data
+    out = _experiment_folder(tmp_path / "continued", "written", resume=True)
+    assert (out / "vocabulary.json").read_bytes() == (ADAPTERS_DIR / "vocabulary.json").read_bytes()
+
+
 def test_eval_dialogue_rejects_an_unknown_split():
     from dialogue.evaluation.llm import run_eval
 

@@ -213,7 +213,7 @@ def test_train_all_goes_on_with_the_role_it_was_interrupted_in(monkeypatch, tmp_
 
     monkeypatch.setattr(training, "train_role", fake_train_role)
     monkeypatch.setattr("weights.prepared_path", lambda name: tmp_path / "base")
-    monkeypatch.setattr("dialogue.commands._experiment_folder", lambda out, data="generated": out)
+    monkeypatch.setattr("dialogue.commands._experiment_folder", lambda out, data="generated", resume=False: out)
     argv = ["train", "--role", "all", "--out", str(tmp_path)]
 
     assert main(argv) == 130
@@ -244,3 +244,28 @@ def test_train_help_states_the_trainer_defaults():
     help_text = " ".join(sub.choices["train"].format_help().split())
     assert f"(default {training.ADAPTED_FROM_LAYER}; 0 for the answer role)" in help_text
     assert f"(default {training.TrainConfig.checkpoint_every})" in help_text
+
+
+def test_a_focused_run_trains_on_the_new_files_and_as_many_replayed_turns():
+    from dialogue.data.turns import written_turns
+
+    turns = written_turns()
+    focus = training.focused_turns(turns, "memory-use", seed=3)
+    new = [t for t in focus if t.source.startswith("memory-use")]
+    assert new and len(focus) == 2 * len(new)
+    assert len({t.source for t in focus if t not in new}) > 3  # the replayed half comes from the other writers
+    assert focus == training.focused_turns(turns, "memory-use", seed=3)  # seeded
+    with pytest.raises(ValueError, match="no written turns come from a file starting with 'nosuch'"):
+        training.focused_turns(turns, "nosuch", seed=3)
+
+
+def test_new_training_answers_extend_the_persona_vocabulary_and_keep_its_rows(tmp_path):
+    from dialogue.vocabulary import VOCABULARY_FILE, load_vocabulary
+
+    vocab = [0, 1, 2, 5, 9]
+    encoded = [([7, 8, 1, 2], 2), ([7, 9, 3], 1)]  # completions: [1, 2] and [9, 3]; the prompts' 7, 8 stay out
+    got = training.covering_vocabulary(vocab, encoded, tmp_path)
+    assert got == [0, 1, 2, 3, 5, 9]
+    assert load_vocabulary(tmp_path / VOCABULARY_FILE) == got
+    assert training.covering_vocabulary(got, encoded, tmp_path / "untouched") == got
+    assert not (tmp_path / "untouched").exists()

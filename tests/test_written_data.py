@@ -117,3 +117,26 @@ def test_an_answer_prompt_carries_the_stored_memories_and_always_the_one_the_ans
     assert memory_line(stored, "job", known, "s") == memory_line(stored, "job", known, "s")  # seeded
     assert len({memory_line(stored[:3], "job", known, f"s{i}").split("]")[0] for i in range(12)}) > 1  # not always first
     assert memory_line([], None, {}, "x") == ""
+
+
+def test_a_gated_answer_prompt_shows_the_used_memory_alone_as_the_live_gate_does():
+    """Training prompts must look like live ones: the relevance gate shows one memory, the relevant one, so a
+    memory in the prompt is one to use; now and then an unrelated one gets through, which she must ignore."""
+    from dialogue.data.turns import GATE_MISTAKE_SHARE, gated_memory_line, written_turns
+
+    stored = [("pet", "a cat named Nabi"), ("job", "nurse"), ("city", "Toronto")]
+    known = dict(stored) | {"plan": "dentist tomorrow"}
+    assert gated_memory_line(stored, "job", known, "a-1") == "[job: nurse]"
+    assert gated_memory_line(stored, "plan", known, "a-1") == "[plan: dentist tomorrow]"  # told earlier
+    unused = [gated_memory_line(stored, None, known, f"t-{i}") for i in range(400)]
+    mistakes = [line for line in unused if line]
+    assert abs(len(mistakes) / 400 - GATE_MISTAKE_SHARE) < 0.07
+    assert all(line.count("[") == 1 and line in {f"[{k}: {v}]" for k, v in stored} for line in mistakes)
+    assert gated_memory_line([], None, {}, "x") == ""
+
+    gated, stored_lines = written_turns("gated"), written_turns("stored")
+    assert [t.id for t in gated] == [t.id for t in stored_lines]
+    assert all(t.context_memory.count("[") <= 1 for t in gated)
+    assert sum(bool(t.context_memory) for t in gated) < sum(bool(t.context_memory) for t in stored_lines)
+    with pytest.raises(ValueError, match="memory lines"):
+        written_turns("all")

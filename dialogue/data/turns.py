@@ -44,6 +44,7 @@ class Turn:
     expression: dict
     facts: tuple[str, ...]
     history: tuple[tuple[str, str], ...] = ()  # earlier exchanges of its conversation (written data)
+    source: str = ""  # the written file it comes from (written data)
 
     @property
     def held_out(self) -> bool:
@@ -154,11 +155,38 @@ def memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str
     return " ".join(f"[{k}: {v}]" for k, v in items)
 
 
-def written_turns() -> list[Turn]:
+# On a turn whose answer uses no memory, the share that is shown one unrelated stored memory anyway, as the live
+# relevance gate lets one through by mistake (about a quarter of the written validation cases that have no relevant
+# memory): the answer adapter must learn to leave it alone.
+GATE_MISTAKE_SHARE = 0.2
+MEMORY_LINES = ("gated", "stored")
+
+
+def gated_memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str) -> str:
+    """The memory line the live gate shows (`[dialogue] prompt_memories = 0`): the one memory the answer uses,
+    alone; on a turn that uses none, nothing, or (seeded, GATE_MISTAKE_SHARE of such turns) one unrelated stored
+    memory for the answer to ignore."""
+    if uses is not None and uses in known:
+        return f"[{uses}: {known[uses]}]"
+    rng = random.Random(f"gate:{seed}")
+    if stored and rng.random() < GATE_MISTAKE_SHARE:
+        k, v = rng.choice(stored)
+        return f"[{k}: {v}]"
+    return ""
+
+
+def written_turns(memory_lines: str = "gated") -> list[Turn]:
     """The written conversations (dialogue/data/written/turns) as training turns: each exchange sees the
     earlier ones of its conversation (at most HISTORY_TURNS), the memory its answer uses (a stored one, or
     a fact told earlier in the conversation), and must produce every fact the user told (memory role),
-    the exchange's summary and the face."""
+    the exchange's summary and the face.
+
+    `memory_lines`: "gated" shows the memories as the live relevance gate does (`gated_memory_line`: the used
+    one alone, else usually none); "stored" shows up to PROMPT_MEMORIES of the conversation's memories on every
+    turn, used or not (`memory_line`: for `prompt_memories = N`, and what the adapters before 2026-12-05 saw)."""
+    if memory_lines not in MEMORY_LINES:
+        raise ValueError(f"unknown memory lines '{memory_lines}'; known: {', '.join(MEMORY_LINES)}")
+    line = gated_memory_line if memory_lines == "gated" else memory_line
     from dialogue.data.dedupe import dropped_ids
 
     repeats = dropped_ids()  # near-duplicate exchanges (dialogue/data/dedupe.py): seen in history, not trained
@@ -175,9 +203,9 @@ def written_turns() -> list[Turn]:
             turn_id = f"{conv['id']}-{i + 1}"
             if turn_id not in repeats:
                 out.append(Turn(turn_id, f"written:{conv.get('category', '')}", conv["lang"], now,
-                                memory_line(stored, uses, known, turn_id), previous_summary, t["user"],
+                                line(stored, uses, known, turn_id), previous_summary, t["user"],
                                 t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"],
-                                (), tuple(history[-HISTORY_TURNS:])))
+                                (), tuple(history[-HISTORY_TURNS:]), conv["source"]))
             known.update({k: v for k, v in told})
             history.append((t["user"], t["answer"]))
             previous_summary = t["summary"]

@@ -61,6 +61,13 @@ class TrainConfig:
     # "generated": dialogue/data/turns.jsonl; "written": the written conversations (dialogue/data/written/turns,
     # with earlier exchanges in the answer prompt) plus the generated persona-fact turns
     data: str = "generated"
+    # how the written turns show the memories in the answer prompt (dialogue.data.turns.written_turns): "gated"
+    # as the live relevance gate does, "stored" every stored memory on every turn
+    memory_lines: str = "gated"
+    # with data "written": train on the conversations of the turns/ files whose name starts with this (e.g.
+    # "memory-use"), plus as many other turns (seeded) replayed so that what the adapter learned before holds;
+    # meant with `resume`, to teach a finished adapter what new files hold without another pass over the rest
+    focus: str | None = None
     # a checkpoint every this many steps, besides the one at every evaluation (eval_every) and on Ctrl-C/SIGTERM:
     # it matters only with sparse evaluations, where at 0.6–2.5 s a step it bounds what a crash loses to ~2 min,
     # while a write (~0.2 s for the answer role's 30 MB, fsync included) costs ~0.2% of those 50 steps
@@ -280,7 +287,7 @@ def train_role(cfg: TrainConfig, base_dir: Path, out_root: Path = ADAPTERS_DIR, 
     rng = random.Random(cfg.seed)
     tokenizer, model = _load_model(cfg, base_dir, out_root, from_adapter=cfg.resume and saved is None)
     train, held, held_sample = _encode_split(cfg, tokenizer, turns, rng)
-    vocab = persona_vocabulary(tokenizer, out_root, cfg.data)
+    vocab = covering_vocabulary(persona_vocabulary(tokenizer, out_root, cfg.data), train + held, out_root)
     fingerprint = data_fingerprint([train, held, held_sample], vocab)
     if saved is not None and saved["fingerprint"] != fingerprint:
         raise CheckpointMismatch(
@@ -344,18 +351,30 @@ def _load_model(cfg: TrainConfig, base_dir: Path, out_root: Path, from_adapter: 
     return tokenizer, model
 
 
-def training_turns(data: str) -> list[Turn]:
-    """The turns a run trains on (TrainConfig.data)."""
+def training_turns(data: str, memory_lines: str = "gated") -> list[Turn]:
+    """The turns a run trains on (TrainConfig.data, TrainConfig.memory_lines)."""
     if data == "generated":
         return load_turns()
     if data == "written":
-        return written_turns() + [t for t in load_turns() if t.persona_aspect]
+        return written_turns(memory_lines) + [t for t in load_turns() if t.persona_aspect]
     raise ValueError(f"unknown training data '{data}'; known: generated, written")
+
+
+def focused_turns(turns: list[Turn], prefix: str, seed: int) -> list[Turn]:
+    """The turns of the written files whose name starts with `prefix`, and as many of the others (seeded)."""
+    focus = [t for t in turns if t.source.startswith(prefix)]
+    if not focus:
+        files = sorted({t.source for t in turns if t.source})
+        raise ValueError(f"no written turns come from a file starting with '{prefix}'; the files are: {', '.join(files)}")
+    others = [t for t in turns if not t.source.startswith(prefix)]
+    return focus + random.Random(seed).sample(others, min(len(focus), len(others)))
 
 
 def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: random.Random):
     """Encoded training examples, held-out examples and the held-out sample evaluated during training."""
-    all_turns = turns if turns is not None else training_turns(cfg.data)
+    all_turns = turns if turns is not None else training_turns(cfg.data, cfg.memory_lines)
+    if cfg.focus:
+        all_turns = focused_turns(all_turns, cfg.focus, cfg.seed)
     train_turns, held_turns = validation_split(all_turns) if cfg.validation else split(all_turns)
     examples = role_examples(train_turns, cfg.role)
     if cfg.max_examples and len(examples) > cfg.max_examples:
@@ -590,6 +609,19 @@ def _clean_adapter_config(folder: Path, base_dir: Path) -> None:
     cfg_path.write_text(json.dumps(cfg, indent=1))
 
 
+def covering_vocabulary(vocab: list[int], encoded: list[tuple[list[int], int]], out_root: Path) -> list[int]:
+    """`vocab` with every token the examples' completions hold; when new data brings new tokens they are added
+    (and the vocabulary file in out_root rewritten), so the rows answers could already use stay as they were."""
+    have = set(vocab)
+    new = {i for ids, start in encoded for i in ids[start:]} - have
+    if not new:
+        return vocab
+    ids = sorted(have | new)
+    save_vocabulary(ids, out_root / VOCABULARY_FILE)
+    tqdm.write(f"persona vocabulary: {len(new)} tokens of the training answers added ({len(vocab)} -> {len(ids)} rows)")
+    return ids
+
+
 def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR, data: str = "generated") -> list[int]:
     """The decoding vocabulary shared by all roles (built from the dataset once, then read back): train a new
     dataset into a new --out folder so that its words are in the vocabulary."""
@@ -597,7 +629,7 @@ def persona_vocabulary(tokenizer, out_root: Path = ADAPTERS_DIR, data: str = "ge
     if path.exists():
         return load_vocabulary(path)
     texts = []
-    for t in training_turns(data):
+    for t in training_turns(data, "stored"):  # every memory a prompt may show, gated or not
         for role in ROLES:
             texts.append(completion(t.target(role)))
         texts += [t.message, t.context_memory, t.context_summary]
