@@ -20,16 +20,22 @@ from dialogue.training.classifier_layers import train_layer_classifier
 
 
 def relevance_training_set(store, rows: list[dict], now: datetime) -> tuple[np.ndarray, np.ndarray]:
-    """Features of each case's best memory (with the store's cross-encoder, if any), and whether it is the
-    right one (the relevance target)."""
+    """Features of each case's best-ranked memory (with the store's cross-encoder, if any), and whether it is
+    the right one (the relevance target). Always the cosine's first memory, whatever relevance model the store
+    holds: with one, the store would weigh several candidates and pick by the old model, and a model fitted on
+    its predecessor's picks scored worse on the written validation cases (top-1 0.688 against 0.700)."""
     x, y = [], []
-    for i, case in enumerate(rows):
-        user = f"fit{i}"
-        store_case(store, user, case, now)
-        best, features, _ = store.best_features(user, case["question"], now)
-        x.append(features)
-        y.append(case["answer"] is not None and best.value == case["answer"][1])
-        store.delete_user(user)
+    weighing, store.relevance = store.relevance, None
+    try:
+        for i, case in enumerate(rows):
+            user = f"fit{i}"
+            store_case(store, user, case, now)
+            best, features, _ = store.best_features(user, case["question"], now)
+            x.append(features)
+            y.append(case["answer"] is not None and best.value == case["answer"][1])
+            store.delete_user(user)
+    finally:
+        store.relevance = weighing
     return np.array(x), np.array(y)
 
 
