@@ -314,16 +314,17 @@ class MemoryStore:
         p = np.clip(self.pair.predict_proba(m, q * len(m))[:, self.pair.labels.index("answers")], 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
-    def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None
-                      ) -> tuple[Memory | None, np.ndarray | None, float]:
+    def best_features(self, user_id: str, query: str, now: datetime, query_embedding: np.ndarray | None = None,
+                      candidates: int | None = None) -> tuple[Memory | None, np.ndarray | None, float]:
         """The gate's candidate, its relevance features (`relevance_features`) and its ranking score; (None,
         None, -inf) when the user has no live memory. With the relevance model and the cross-encoder, the
-        candidate is the most relevant of the RELEVANCE_CANDIDATES best-ranked memories, else the best-ranked."""
+        candidate is the most relevant of the RELEVANCE_CANDIDATES best-ranked memories (`candidates` of them
+        when given; 1: the best-ranked, as the relevance model is fitted), else the best-ranked."""
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
         if not len(scores) or not np.isfinite(scores).any():
             return None, None, -np.inf
         weighs_several = self.pair is not None and self.relevance is not None
-        ranked = _best_ranked(scores, RELEVANCE_CANDIDATES if weighs_several else 1)
+        ranked = _best_ranked(scores, (candidates or RELEVANCE_CANDIDATES) if weighs_several else 1)
         odds = (self.pair_log_odds_many(query, [(self._render_key(idx.keys[i], idx.refers[i], now), idx.values[i])
                                                 for i in ranked]) if self.pair is not None else np.zeros(len(ranked)))
         features = [relevance_features(scores, i, agree[i], query, float(o)) for i, o in zip(ranked, odds)]

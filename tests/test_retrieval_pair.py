@@ -61,6 +61,8 @@ def test_the_gate_weighs_the_memories_ranked_below_the_first(tmp_path):
     question = "비 와서 우산 챙겨야 하나"
     assert [m.key for m in store.search("u", question, NOW, k=2)][0] == "우산 챙겨야 할 곳"
     assert store.retrieve("u", question, NOW).value == "비 와"
+    # the relevance model is fitted on the best-ranked memory alone (`ohlora eval memory --calibrate`)
+    assert store.best_features("u", question, NOW, candidates=1)[0].value == "노란 우산 챙겨야 하나 고민"
     # with one memory the gate decides on that one, as before
     store.delete_user("u")
     store.remember("u", "우산 챙겨야 할 곳", "노란 우산 챙겨야 하나 고민", "t", NOW)
