@@ -24,6 +24,7 @@ from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
 from dialogue.claims import fact_completion
 from dialogue.clock import answer as clock_answer
+from dialogue.her_age import answer as age_answer
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
@@ -82,9 +83,9 @@ class PersonaChat:
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
                  conversations: ConversationStore | None = None, exact_answers: bool = True,
                  answer_max_tokens: int = ANSWER_MAX_TOKENS) -> None:
-        """exact_answers: a message that only asks for a sum (`dialogue.calculator`) or the date or time
-        (`dialogue.clock`) is answered exactly instead of by the model. answer_max_tokens: the most tokens an
-        answer from the in-process model may run to (a chat API gets CHAT_ANSWER_MAX_TOKENS)."""
+        """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
+        (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
+        answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets CHAT_ANSWER_MAX_TOKENS)."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
@@ -293,11 +294,12 @@ class PersonaChat:
 
     @staticmethod
     def _exact_answer(message: str, lang: str, now: datetime) -> str | None:
-        """Her answer from the calculator or the clock when the message only asks for a sum or the date or time."""
+        """Her answer from the calculator or the clock when the message only asks for a sum, the date or time,
+        or her age."""
         calculation = solve_calculation(message)
         if calculation is not None:
             return calculation.answer(lang, message)
-        return clock_answer(message, now)
+        return clock_answer(message, now) or age_answer(message, now)
 
     def _too_long(self, message: str) -> bool:
         if len(message) > MAX_MESSAGE_CHARS * 4:
