@@ -142,6 +142,11 @@ class PersonaChat:
         self.note_message(user_id, message, now)
 
         refusal = self._gate(user_id, message, now)
+        exact = self._exact_answer(message, lang, now) if self.exact_answers else None
+        if refusal is not None and refusal.action == "decline" and exact is not None:
+            # a flag that does not count on a plain question about the date, a sum or her age ("너 고딩이야?"
+            # read as an insult) is lifted: the exact answer is what was asked for
+            refusal = None
         if refusal is not None:
             text = refusal.message or FALLBACK[lang]
             for piece in spoken_pieces(text):
@@ -156,7 +161,7 @@ class PersonaChat:
             self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
             return
-        text = self._exact_answer(message, lang, now) if self.exact_answers else None
+        text = exact
         if text is not None:  # the 270M model gets sums and dates wrong: she answers those exactly
             for piece in spoken_pieces(text):
                 timings.setdefault("first_token_s", time.perf_counter() - t0)

@@ -8,6 +8,7 @@ import pytest
 
 from dialogue.conversation import PersonaChat
 from dialogue.her_age import answer, asks_her_age
+from dialogue.interfaces import SafetyVerdict
 from tests.test_dialogue_turn import ScriptedLLM
 
 SPRING = datetime(2026, 3, 3, 14, 0)   # 22, turns 23 on October 11
@@ -87,3 +88,29 @@ def test_her_signs_follow_from_her_birthday(message, words):
                                      "우리 엄마 무슨 띠야?", "what's my zodiac sign if i was born in may"])
 def test_other_sign_questions_go_to_the_model(message):
     assert answer(message, SPRING) is None
+
+
+class DecliningGate:
+    """Flags every message; counts it (a warning) when it says so."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def status(self, user_id, now):
+        return SafetyVerdict("allow")
+
+    def check_user_message(self, user_id, text, now):
+        return SafetyVerdict(self.action, "insult", 0.99, message="그런 말은 좀 속상해.")
+
+    def check_answer(self, text):
+        return SafetyVerdict("allow")
+
+
+@pytest.mark.parametrize("action, answered", [("decline", True), ("warn", False)])
+def test_a_flag_that_does_not_count_is_lifted_from_a_plain_age_question(action, answered):
+    async def go():
+        chat = PersonaChat(ScriptedLLM([]), safety=DecliningGate(action))
+        return [ev async for ev in chat.turn("u1", "너 고딩이야?", SPRING)]
+    done = asyncio.run(go())[-1]
+    assert ("만 22살" in done.text) is answered
+    assert (done.refused is None) is answered
