@@ -82,6 +82,9 @@ _RULES = tuple((re.compile(_LEAD + "(?:" + pattern + ")" + _TAIL, re.IGNORECASE)
     (r"how\s+long\s+(?:till|until|'?til)\s+midnight", "midnight_en"),
     (r"how\s+many\s+days\s+(?:till|until|'?til|to)\s+your\s+birthday", "birthday_en"),
 ))
+# a remark that asks or requests something besides (then the model answers the whole message)
+_ASKS = re.compile(r"[?？]|(?:나|니|까|냐|지|래)[\sㅋㅎ~.]*$|어때|할까|해\s*줘|해줘|알려|뭐|어떻게|왜|언제|\b(?:what|how|why|when|should|can|could|would|will|do|does|"
+                   r"is|are|tell|help|please)\b", re.IGNORECASE)
 # the answers that name the day also say, on her birthday, that it is
 _NAMES_THE_DAY = {"date_ko", "weekday_ko", "ahead_ko", "year_ko", "date_en", "year_en"}
 
@@ -91,14 +94,24 @@ def answer(message: str, now: datetime) -> str | None:
     text = message.strip()
     if not text or len(text) > 80:
         return None
-    for rule, kind in _RULES:
-        m = rule.fullmatch(text)
-        if m is None:
-            continue
-        reply = _reply(kind, m, now, text)
-        if kind in _NAMES_THE_DAY and _days_to_birthday(now.date()) == 0:
-            reply += " 그리고 오늘 내 생일이야! 🎂" if kind.endswith("_ko") else " And it's my birthday today! 🎂"
-        return reply
+    # the question alone, or the question and one short remark that asks nothing ("staying home. how long till
+    # midnight", "what year is it now? still hungover")
+    parts = [p for p in re.split(r"(?<=[?!.])\s+", text) if p.strip()]
+    candidates = [text]
+    if len(parts) == 2:
+        for i in (0, 1):
+            remark = parts[1 - i]
+            if "?" not in remark and len(remark) <= 40 and not _ASKS.search(remark):
+                candidates.append(parts[i])
+    for candidate in candidates:
+        for rule, kind in _RULES:
+            m = rule.fullmatch(candidate)
+            if m is None:
+                continue
+            reply = _reply(kind, m, now, candidate)
+            if kind in _NAMES_THE_DAY and _days_to_birthday(now.date()) == 0:
+                reply += " 그리고 오늘 내 생일이야! 🎂" if kind.endswith("_ko") else " And it's my birthday today! 🎂"
+            return reply
     return None
 
 

@@ -51,3 +51,21 @@ def test_the_turn_answers_from_the_clock_without_the_answer_model():
         return [ev async for ev in PersonaChat(llm).turn("u1", "오늘 며칠이야?", TUE)]
     done = asyncio.run(go())[-1]
     assert "2월 17일" in done.text and "answer" not in [role for role, _ in llm.prompts]
+
+
+@pytest.mark.parametrize("message, words", [
+    ("staying home. how long till midnight", ["2 hours and 30 minutes"]),
+    ("what year is it now? still hungover from last night", ["2026"]),
+    ("아 졸려. 지금 몇 시야?", ["오후 9시 30분"]),
+])
+def test_a_date_question_beside_a_short_remark_is_answered(message, words):
+    text = answer(message, TUE)
+    assert text is not None and all(w in text for w in words), text
+
+
+@pytest.mark.parametrize("message", [
+    "what time is it? should I leave now", "지금 몇 시야? 나 늦었나", "what year is it now? can you remind me later",
+    "오늘 며칠이야? 내일 뭐 하지",
+])
+def test_a_date_question_beside_another_question_goes_to_the_model(message):
+    assert answer(message, TUE) is None
