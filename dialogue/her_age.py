@@ -32,6 +32,8 @@ _ASKS_EN = re.compile(
     r"\bin\s+your\s+twenties\b|\b(?:still\s+)?a\s+teen(?:ager)?\b", re.IGNORECASE)
 # her, by name or as "you"
 _HER_KO = re.compile(r"너|넌|니\b|네\s*나이|당신|오로라|로라|언니")
+# she, as a word of its own ("오로라 너 몇 살이야?")
+_HER_WORD_KO = re.compile(r"(?:너|넌|니|네|당신|오로라|로라|언니)?(?:님|씨)?(?:는|은|가|도|의)?[,~!]*")
 # words that may stand right before the question without naming whose age it is ("근데 정확히 몇 살?")
 _LEAD_KO = re.compile(
     r"(?:헐|대박|진짜|그럼|근데|그래서|아|오|와|이제|지금|올해|그날|정확히|혹시|대체|도대체|실례지만|만|만으로|"
@@ -74,12 +76,10 @@ def _about_her(text: str, asks_ko: re.Pattern, asks_en: re.Pattern) -> bool:
         found = asks_ko.search(text)
         if not found or _OTHER_KO.search(text):
             return False
-        if _HER_KO.search(text):
-            return True
-        # without "너" or her name, nothing but lead words may come before the question: "그럼 솜이 몇살?" is not
-        # about her
+        # nothing but lead words and her own name may stand before the question in its clause: "그럼 솜이 몇살?"
+        # and "보리 몇 살인지 너 알아?" ask someone else's age
         before = re.split(r"[.!?？~]|[ㅋㅎㅠ]{2,}", text[:found.start()])[-1].split()
-        return all(_LEAD_KO.fullmatch(word) for word in before)
+        return all(_LEAD_KO.fullmatch(word) or _HER_WORD_KO.fullmatch(word) for word in before)
     if not asks_en.search(text) or _OTHER_EN.search(text):
         return False
     # a bare question ("chinese zodiac?", "no way! how old?") is about her

@@ -48,7 +48,7 @@ def test_her_age_is_computed_from_the_date(message, now, words):
 
 @pytest.mark.parametrize("message", [
     # someone else's age, the user's own, an age in general, or hers at some past moment
-    "너 동생 몇 살이야?", "그럼 솜이 몇살?", "우리 애들 몇살이라 그랬지?", "강아지들은 사람 나이로 치면 몇살이야? 7살 강아지",
+    "너 동생 몇 살이야?", "그럼 솜이 몇살?", "응 근데 콩이 몇 살인지 너 알아?", "우리 애들 몇살이라 그랬지?", "강아지들은 사람 나이로 치면 몇살이야? 7살 강아지",
     "요즘 사람들은 몇살에 결혼해?", "너 몇살에 대학 들어갔어?", "20대 후반이면 결혼 생각 해야돼? 주변에서 자꾸 물어봄",
     "몇 살이야? 나는 28", "나 01년생인데 우리 누가 언니야?", "오 다 맞네. 내 나이도 알아?", "남친 생일이 다음주인데 뭐 사주지 20대 후반",
     "how old is my dog again?", "and how old am i", "how old were you when you started uni", "my grandma is turning 90",
