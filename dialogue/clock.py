@@ -83,8 +83,9 @@ _RULES = tuple((re.compile(_LEAD + "(?:" + pattern + ")" + _TAIL, re.IGNORECASE)
     (r"how\s+many\s+days\s+(?:till|until|'?til|to)\s+your\s+birthday", "birthday_en"),
 ))
 # a remark that asks or requests something besides (then the model answers the whole message)
-_ASKS = re.compile(r"[?？]|(?:나|니|까|냐|지|래)[\sㅋㅎ~.]*$|어때|할까|해\s*줘|해줘|알려|뭐|어떻게|왜|언제|\b(?:what|how|why|when|should|can|could|would|will|do|does|"
-                   r"is|are|tell|help|please)\b", re.IGNORECASE)
+_ASKS = re.compile(r"[?？]|(?:나|니|까|냐|지|래)[\sㅋㅎ~.]*$|어때|할까|해\s*줘|해줘|알려|뭐|어떻게|왜|언제|"
+                   r"\b(?:what|how|why|when|should|can|could|would|will|do|does|is|are|tell|help|please)\b",
+                   re.IGNORECASE)
 # the answers that name the day also say, on her birthday, that it is
 _NAMES_THE_DAY = {"date_ko", "weekday_ko", "ahead_ko", "year_ko", "date_en", "year_en"}
 

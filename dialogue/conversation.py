@@ -85,7 +85,8 @@ class PersonaChat:
                  answer_max_tokens: int = ANSWER_MAX_TOKENS) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
         (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
-        answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets CHAT_ANSWER_MAX_TOKENS)."""
+        answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets
+        CHAT_ANSWER_MAX_TOKENS)."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm

@@ -1,11 +1,13 @@
-"""Questions about her age answered from her birthday and the turn's date, in her voice, without the LLM.
+"""Questions about her age and her signs answered from her birthday and the turn's date, in her voice, without
+the LLM.
 
 Her age changes every October 11, so it cannot be learned as a fact; the answer prompt shows it, and the 270M
 model still answers "how old are you?" with her birthday, her birth year or her school year but no age ("나는
 2003년생 양띠야!", "October 11, an autumn birthday!"), or asks back. A message that plainly asks her age — how
 old she is, what year she was born, how old she turns next, whether she is in her early or late twenties, or
 whether a guessed age is right — is answered here. A message that mentions anyone else's age, the user's own,
-or her age at some past event ("몇 살에 대학 들어갔어?") goes to the model as before.
+or her age at some past event ("몇 살에 대학 들어갔어?") goes to the model as before. Her 띠 and star sign follow
+from her birthday too and are answered the same way.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import re
 import zlib
 from datetime import date, datetime
 
-from dialogue.prompting import BIRTHDAY, MONTHS_EN, language_of
+from dialogue.prompting import BIRTHDAY, MONTHS_EN, age_on, language_of
 
 _KO_TENS = ("", "열", "스물", "서른")
 _KO_ONES = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
@@ -60,8 +62,18 @@ _TWENTIES = re.compile(r"20\s*대|이십\s*대|twenties", re.IGNORECASE)
 _TEEN = re.compile(r"teen|미성년자|고딩|고등학생")
 _GUESS = re.compile(r"(?<![\d년])(1[5-9]|[2-3]\d)(?!\s*(?:년|대|\d|s\b|th\b))")
 _POLITE = re.compile(r"(?:요|세요|니까|습니까|죠)[\s?？!.~ㅎ]*$|오로라\s*(?:님|씨)|실례지만")
+_BARE_HOW_OLD = re.compile(r"(?:.{0,40}[.!?,]\s*)?how\s+old\s*(?:now|today)?[\s?!.]*", re.IGNORECASE)
 _MAX_CHARS = 80
-# her signs, from her birthday: 2003 is the year of the goat, October 11 falls under Libra
+# her signs, from her birthday (2003: the goat; October 11: Libra)
+_ANIMALS = (("쥐", "rat", "🐭"), ("소", "ox", "🐮"), ("호랑이", "tiger", "🐯"), ("토끼", "rabbit", "🐰"),
+            ("용", "dragon", "🐲"), ("뱀", "snake", "🐍"), ("말", "horse", "🐴"), ("양", "goat", "🐑"),
+            ("원숭이", "monkey", "🐵"), ("닭", "rooster", "🐔"), ("개", "dog", "🐶"), ("돼지", "pig", "🐷"))
+# (first month, first day, Korean, English, symbol) of each star sign, from Aquarius's start in January
+_STAR_SIGNS = ((1, 20, "물병자리", "Aquarius", "♒"), (2, 19, "물고기자리", "Pisces", "♓"), (3, 21, "양자리", "Aries", "♈"),
+               (4, 20, "황소자리", "Taurus", "♉"), (5, 21, "쌍둥이자리", "Gemini", "♊"), (6, 22, "게자리", "Cancer", "♋"),
+               (7, 23, "사자자리", "Leo", "♌"), (8, 23, "처녀자리", "Virgo", "♍"), (9, 23, "천칭자리", "Libra", "♎"),
+               (10, 23, "전갈자리", "Scorpio", "♏"), (11, 23, "사수자리", "Sagittarius", "♐"),
+               (12, 22, "염소자리", "Capricorn", "♑"))
 _SIGN_KO = re.compile(r"(?:무슨|몇)\s*띠|띠(?:가|는)?\s*(?:뭐|머|[?？]|$)|별자리(?:가|는)?\s*(?:뭐|머|[?？]|$)")
 _SIGN_EN = re.compile(r"\bzodiac\b|\bstar\s*sign\b|\bwhat'?s\s+(?:your|ur)\s+sign\b|\bwhats\s+(?:your|ur)\s+sign\b",
                       re.IGNORECASE)
@@ -83,8 +95,7 @@ def _about_her(text: str, asks_ko: re.Pattern, asks_en: re.Pattern) -> bool:
     if not asks_en.search(text) or _OTHER_EN.search(text):
         return False
     # a bare question ("chinese zodiac?", "no way! how old?") is about her
-    return bool(_HER_EN.search(text)) or len(text.split()) <= 3 or bool(re.fullmatch(r"(?:.{0,40}[.!?,]\s*)?how\s+old\s*(?:now|today)?[\s?!.]*",
-                                                           text, re.IGNORECASE))
+    return bool(_HER_EN.search(text)) or len(text.split()) <= 3 or bool(_BARE_HOW_OLD.fullmatch(text))
 
 
 def asks_her_age(message: str) -> bool:
@@ -96,10 +107,6 @@ def asks_her_sign(message: str) -> bool:
     """True when the message plainly asks her zodiac animal (띠) or her star sign, and nothing else besides."""
     text = message.strip()
     return not _OTHER_ASKS.search(text) and _about_her(text, _SIGN_KO, _SIGN_EN)
-
-
-def _age_on(day: date) -> int:
-    return day.year - BIRTHDAY.year - ((day.month, day.day) < (BIRTHDAY.month, BIRTHDAY.day))
 
 
 def _ko_number(n: int) -> str:
@@ -118,7 +125,7 @@ def answer(message: str, now: datetime) -> str | None:
     if not asks_her_age(message):
         return None
     today = now.date()
-    age = _age_on(today)
+    age = age_on(today)
     birthday_today = (today.month, today.day) == (BIRTHDAY.month, BIRTHDAY.day)
     passed = (today.month, today.day) > (BIRTHDAY.month, BIRTHDAY.day)
     text = message.strip()
@@ -129,10 +136,19 @@ def answer(message: str, now: datetime) -> str | None:
 
 def _sign(text: str) -> str:
     ko = language_of(text) == "ko"
-    if _ANIMAL.search(text):  # her zodiac animal, from her birth year
-        return (f"양띠야! {BIRTHDAY.year}년생이거든 🐑" if ko else
-                f"The goat (양띠 in Korean)! I was born in {BIRTHDAY.year}, the year of the goat 🐑")
-    return ("천칭자리야! 생일이 10월 11일이거든 ♎" if ko else "Libra! My birthday is October 11 ♎")
+    if _ANIMAL.search(text):  # her zodiac animal, from her birth year (2020 was the rat's)
+        animal_ko, animal_en, emoji = _ANIMALS[(BIRTHDAY.year - 2020) % 12]
+        if ko:
+            return f"{animal_ko}띠야! {BIRTHDAY.year}년생이거든 {emoji}"
+        return (f"The {animal_en} ({animal_ko}띠 in Korean)! I was born in {BIRTHDAY.year}, "
+                f"the year of the {animal_en} {emoji}")
+    sign = _STAR_SIGNS[-1][2:]  # Capricorn until Aquarius starts
+    for month, day, *names in _STAR_SIGNS:
+        if (BIRTHDAY.month, BIRTHDAY.day) >= (month, day):
+            sign = names
+    sign_ko, sign_en, symbol = sign
+    when_ko, when_en = f"{BIRTHDAY.month}월 {BIRTHDAY.day}일", f"{MONTHS_EN[BIRTHDAY.month - 1]} {BIRTHDAY.day}"
+    return f"{sign_ko}야! 생일이 {when_ko}이거든 {symbol}" if ko else f"{sign_en}! My birthday is {when_en} {symbol}"
 
 
 def _korean(text: str, today: date, age: int, birthday_today: bool, passed: bool) -> str:
