@@ -214,6 +214,18 @@ class EthicsJudgement:
     offence: bool       # flagged confidently enough to count toward warnings and blocks
 
 
+# Honorific nouns no ethics writer used, read as the plain word they stand for: the classifier took the 성 of
+# 성함 (a polite "name") for sex, and "성함이 어떻게 되세요?" counted as a sexual offence (P 0.999).
+_HONORIFICS = (("성함", "이름"), ("존함", "이름"))
+
+
+def plain_honorifics(text: str) -> str:
+    """The text with the honorific nouns of _HONORIFICS replaced by their plain words, for the ethics classifier."""
+    for honorific, plain in _HONORIFICS:
+        text = text.replace(honorific, plain)
+    return text
+
+
 class EthicsClassifier:
     """P(category | message) over normal, romance, politics, insult, hate, sexual.
 
@@ -236,7 +248,7 @@ class EthicsClassifier:
         self.strike_below = min(self.flag_below, float(self.head.meta.get("strike_below_normal", self.flag_below)))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
+        texts = [plain_honorifics(t) for t in texts]
         if isinstance(self.head, EmbeddingHead):
             p = self.head.predict_proba(self.encoder.encode(texts, "query"))
         else:

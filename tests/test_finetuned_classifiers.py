@@ -295,3 +295,15 @@ def test_seeds_for_an_ensemble_are_checked_before_any_training():
     for bad in ("0", "1,1", "0,one", ""):
         with pytest.raises(SystemExit, match="--seeds"):
             _seed_list(bad)
+
+
+@pytest.mark.real_weights
+def test_a_polite_name_question_is_not_an_offence(real_encoder):
+    from dialogue.classifiers import plain_honorifics
+
+    ethics = EthicsClassifier(real_encoder)
+    # 성함 is the polite word for a name; the classifier had read its 성 as sex and counted the question
+    for message in ("성함이 어떻게 되세요?", "안녕하세요~ 성함 여쭤봐도 될까요?", "존함이 어떻게 되세요?"):
+        assert ethics.judge(message).category == "normal", message
+    assert plain_honorifics("성함이 뭐예요") == "이름이 뭐예요"
+    assert ethics.judge("가슴 만져봐도 돼?").offence  # the words it should flag still count
