@@ -102,7 +102,7 @@ def answer(message: str, now: datetime) -> str | None:
     if len(parts) == 2:
         for i in (0, 1):
             remark = parts[1 - i]
-            if "?" not in remark and len(remark) <= 40 and not _ASKS.search(remark):
+            if len(remark) <= 40 and not _ASKS.search(remark):
                 candidates.append(parts[i])
     for candidate in candidates:
         for rule, kind in _RULES:

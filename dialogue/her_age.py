@@ -32,8 +32,6 @@ _ASKS_EN = re.compile(
     r"\bwhat\s+age\s+(?:are|r)\s+(?:you|u)\b|\b(?:what|which)\s+year\s+(?:were|was)\s+(?:you|u)\s+born\b|"
     r"\bwhen\s+were\s+(?:you|u)\s+born\b|\b(?:early|mid|late)\s+(?:or\s+(?:early|mid|late)\s+)?twenties\b|"
     r"\bin\s+your\s+twenties\b|\b(?:still\s+)?a\s+teen(?:ager)?\b", re.IGNORECASE)
-# her, by name or as "you"
-_HER_KO = re.compile(r"너|넌|니\b|네\s*나이|당신|오로라|로라|언니")
 # she, as a word of its own ("오로라 너 몇 살이야?")
 _HER_WORD_KO = re.compile(r"(?:너|넌|니|네|당신|오로라|로라|언니)?(?:님|씨)?(?:는|은|가|도|의)?[,~!]*")
 # words that may stand right before the question without naming whose age it is ("근데 정확히 몇 살?")
@@ -131,7 +129,7 @@ def answer(message: str, now: datetime) -> str | None:
     text = message.strip()
     if language_of(text) == "ko":
         return _korean(text, today, age, birthday_today, passed)
-    return _english(text, today, age, birthday_today, passed)
+    return _english(text, age, birthday_today, passed)
 
 
 def _sign(text: str) -> str:
@@ -151,6 +149,22 @@ def _sign(text: str) -> str:
     return f"{sign_ko}야! 생일이 {when_ko}이거든 {symbol}" if ko else f"{sign_en}! My birthday is {when_en} {symbol}"
 
 
+_SPANS_KO, _SPANS_EN = ("초반", "중반", "후반"), ("Early", "Mid", "Late")
+
+
+def _lead(text: str, age: int, right: str, wrong: str, teen: str, twenties: str, spans: tuple[str, str, str]) -> str:
+    """The answer's opening in one language and register: to a guessed age (`right` or `wrong`), to whether she is
+    a teenager, or to where in her twenties she is (`twenties` takes the span); "" for a plain question."""
+    guess = _GUESS.search(text)
+    if guess:
+        return right if int(guess.group(1)) == age else wrong
+    if _TEEN.search(text):
+        return teen
+    if _TWENTIES.search(text):
+        return twenties.format(spans[0 if age % 10 <= 3 else 1 if age % 10 <= 6 else 2])
+    return ""
+
+
 def _korean(text: str, today: date, age: int, birthday_today: bool, passed: bool) -> str:
     polite = bool(_POLITE.search(text))
     end, me = ("이에요", "저는") if polite else ("이야", "나는")
@@ -167,16 +181,8 @@ def _korean(text: str, today: date, age: int, birthday_today: bool, passed: bool
         return f"{when} {BIRTHDAY.month}월 {BIRTHDAY.day}일 생일이 지나면 만 {age + 1}살 {turn}! 지금은 만 {age}살{end} 🎂"
     if _BIRTH_YEAR.search(text):
         return f"{BIRTHDAY.year}년생{end}! {BIRTHDAY.month}월 {BIRTHDAY.day}일생이라 지금 만 {age}살 🎂"
-    lead = ""
-    guess = _GUESS.search(text)
-    if guess:
-        lead = ("네, 맞아요! " if polite else "응, 맞아! ") if int(guess.group(1)) == age else \
-               ("아니요, " if polite else "아니, ")
-    elif _TEEN.search(text):
-        lead = "아니요, 대학생이에요! " if polite else "아니, 대학생이야! "
-    elif _TWENTIES.search(text):
-        span = "초반" if age % 10 <= 3 else "중반" if age % 10 <= 6 else "후반"
-        lead = f"20대 {span} 맞아요! " if polite else f"20대 {span} 맞아! "
+    lead = (_lead(text, age, "네, 맞아요! ", "아니요, ", "아니요, 대학생이에요! ", "20대 {} 맞아요! ", _SPANS_KO) if polite else
+            _lead(text, age, "응, 맞아! ", "아니, ", "아니, 대학생이야! ", "20대 {} 맞아! ", _SPANS_KO))
     korean_age = ""
     if _KOREAN_AGE.search(text):
         korean_age = f" 한국식 세는 나이로는 {today.year - BIRTHDAY.year + 1}살{end}."
@@ -186,7 +192,7 @@ def _korean(text: str, today: date, age: int, birthday_today: bool, passed: bool
                   f"{lead}만 {age}살, {_ko_number(age)} 살{end}! {born}이고, {rest}{korean_age}"), text)
 
 
-def _english(text: str, today: date, age: int, birthday_today: bool, passed: bool) -> str:
+def _english(text: str, age: int, birthday_today: bool, passed: bool) -> str:
     month_day = f"{MONTHS_EN[BIRTHDAY.month - 1]} {BIRTHDAY.day}"
     born = f"{month_day}, {BIRTHDAY.year}"
     if birthday_today and _NEXT.search(text):
@@ -198,15 +204,8 @@ def _english(text: str, today: date, age: int, birthday_today: bool, passed: boo
         return f"I'll be {age + 1} on {month_day} {when}! I'm {age} until then 🎂"
     if _BIRTH_YEAR.search(text):
         return f"{BIRTHDAY.year}! I was born on {born}, so I'm {age} now 🎂"
-    lead = ""
-    guess = _GUESS.search(text)
-    if guess:
-        lead = "Yes, exactly! " if int(guess.group(1)) == age else "Not quite! "
-    elif _TEEN.search(text):
-        lead = "Nope, I'm a university student! "
-    elif _TWENTIES.search(text):
-        span = "early" if age % 10 <= 3 else "mid" if age % 10 <= 6 else "late"
-        lead = f"{span.capitalize()} twenties! "
+    lead = _lead(text, age, "Yes, exactly! ", "Not quite! ", "Nope, I'm a university student! ", "{} twenties! ",
+                 _SPANS_EN)
     rest = f"I turn {age + 1} on {month_day}" if not passed else f"I turned {age} on {month_day} this year"
     return _pick((f"{lead}I'm {age}! Born {born}, so {rest} 🎂",
                   f"{lead}I'm {age} years old, born in {BIRTHDAY.year}. {rest} 🎂"), text)
