@@ -44,7 +44,7 @@ class AvatarConfig:
     # lids: a blink draws her eyelids shut over the rendered frame (render/lids.py; needs MediaPipe, the
     # `vectors` extra); control: a blink moves the eyes control to its lower end (a squint, no closed eyes)
     blink: str = "lids"
-    # drawn: between syllables, and at the "closed" and "small" mouth levels, her lips are drawn shut over the
+    # drawn: at lip consonants, and at the "closed" and "small" mouth levels, her lips are drawn shut over the
     # frame (render/lips.py; needs MediaPipe); control: the mouth control's closing half (a grin that ages her)
     lips: str = "drawn"
 

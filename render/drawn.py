@@ -1,5 +1,5 @@
 """Features drawn over a rendered frame by an image warp: eyelids that shut in a blink (render/lids.py) and
-lips that close between syllables (render/lips.py).
+lips that close as she speaks (render/lips.py).
 
 The generator has no direction that shuts the eyes, and its closed-lips direction is a grin that ages the
 face (docs/expression-directions.md), so both are drawn the way a 2D puppet moves: points of the face

@@ -1,4 +1,5 @@
-"""Lips that close between syllables: the inner lip contours drawn together by an image warp of the mouth.
+"""Lips that close as she speaks (shut at lip consonants, part of the way between other syllables): the inner lip
+contours drawn together by an image warp of the mouth.
 
 The mouth direction opens her mouth well, but its closing half is a closed-mouth grin that ages her (at the
 closed value −1.2 the median identity distance from her neutral face is 0.37; docs/expression-directions.md),

@@ -12,9 +12,11 @@ queried in any order. Three layers add up per control:
 - idle motion: a slow irregular sway of the head and a breathing rhythm (sums of incommensurate sines
   with seeded phases), and blinks at irregular intervals (a renewal process with a gamma distribution,
   now and then a double blink), each blink the spring's response to a short "closed" pulse;
-- speech: every syllable of the streamed text opens the mouth toward the directions' "open" value and
-  closes it toward their "closed" value (closed lips) before the next, or, with drawn lips, back toward the
-  expression while the lips are drawn shut; silence returns it to the expression.
+- speech: every syllable of the streamed text opens the mouth toward the directions' "open" value, as far
+  as its vowel opens a mouth ("아" and "a" widest, "이", "으" and "i" least), and eases it part of the way back
+  before the next; the lips meet only where speech closes them: a lip consonant (ㅁ ㅂ ㅃ ㅍ, m b p) before or
+  after the vowel. Closed lips are the directions' "closed" value or, with drawn lips, lips drawn shut over the
+  face; silence returns the mouth to the expression.
 
 Idle motion and blinks come from their own seeded streams, so events never change when the face blinks:
 after `cancel` the face is exactly back on its idle path. Values are clamped to the directions' ranges.
@@ -25,6 +27,7 @@ import bisect
 import math
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
@@ -35,6 +38,7 @@ _EYE_FRACTION = dict(zip(EYE_LEVELS, (-1.0, -0.45, 0.0, 0.45, 0.85), strict=True
 # side is a squint that changes who she is (docs/expression-directions.md), the lids leave the rest of her alone.
 EYE_LID_CLOSURE = dict(zip(EYE_LEVELS, (1.0, 0.4, 0.0, 0.0, 0.0), strict=True))
 LID_VISIBLE = 0.01  # eyelid (or lip) closure below which nothing is drawn
+_DRAWN_LIPS_EASE = 0.1  # with drawn lips, speech levels within this of 0 ease the mouth control into opening
 _MOUTH_FRACTION = dict(zip(MOUTH_LEVELS, (-0.8, -0.35, 0.0, 0.5, 0.85), strict=True))
 # With drawn lips the "closed" and "small" mouth levels close the lips instead (0..1): the mouth control's
 # negative side is a closed-mouth grin that ages her (docs/expression-directions.md).
@@ -59,7 +63,8 @@ class TimelineConfig:
     syllable_s: float = 0.16
     pause_s: float = 0.2             # after . , ! ? and line breaks
     speech_open: float = 1.0         # how far a syllable opens the mouth toward the open value (0..1)
-    speech_close: float = 0.9        # how far it closes toward the closed value between syllables (0..1)
+    speech_close: float = 0.9        # how far a lip consonant closes it toward the closed value (0..1)
+    speech_relax: float = 0.3        # how far it eases toward the closed value between other syllables (0..1)
     sway: float = 0.12               # idle head sway, fraction of the yaw half-range
     breath: float = 0.05             # breathing amplitude, fraction of the control's half-range
     breath_period_s: float = 4.2
@@ -141,33 +146,84 @@ class SpringTrack:
 
 
 _PAUSE = re.compile(r"[.,!?;:…。！？\n]")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_VOWEL_GROUPS = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûü]+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)  # "I'm" and "don't" are one word
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
-def syllables(text: str) -> list[str]:
-    """Split streamed text into speech units: 's' for a syllable, 'p' for a pause.
+@dataclass(frozen=True)
+class SpeechUnit:
+    """One unit of streamed text as the mouth speaks it: a syllable, or a pause after punctuation."""
 
-    Hangul and kana/kanji: one syllable per character; Latin words: one per vowel group.
+    pause: bool = False
+    opening: float = 0.8            # how wide its vowel opens the mouth, 0..1 ("a" widest, "i" and "eu" least)
+    lips_before: bool = False       # it starts with a lip consonant (ㅁ ㅂ ㅃ ㅍ, m b p): the lips meet first
+    lips_after: bool = False        # it ends with one (받침 ㅁ ㅂ ㅍ, a final m b p): the lips meet after it
+
+
+PAUSE = SpeechUnit(pause=True, opening=0.0)
+# Hangul: a syllable is (initial, medial, final) jamo, code = 0xAC00 + (initial * 21 + medial) * 28 + final.
+_LIP_INITIALS = {6, 7, 8, 17}                   # ㅁ ㅂ ㅃ ㅍ
+_LIP_FINALS = {10, 14, 16, 17, 18, 26}          # ㄻ ㄿ ㅁ ㅂ ㅄ ㅍ
+# per medial ㅏ ㅐ ㅑ ㅒ ㅓ ㅔ ㅕ ㅖ ㅗ ㅘ ㅙ ㅚ ㅛ ㅜ ㅝ ㅞ ㅟ ㅠ ㅡ ㅢ ㅣ: open vowels widest, rounded ones
+# narrower (the lips purse rather than the jaw drop), ㅡ and ㅣ least
+_MEDIAL_OPENING = (1.0, 0.8, 1.0, 0.8, 0.8, 0.7, 0.8, 0.7, 0.55, 1.0, 0.8, 0.6, 0.55, 0.5, 0.8, 0.7, 0.5, 0.5,
+                   0.4, 0.45, 0.45)
+_LATIN_OPENING = {"a": 1.0, "o": 0.7, "e": 0.65, "u": 0.55, "i": 0.45, "y": 0.45}
+# kana whose consonant closes the lips: the m, b and p rows
+_LIP_KANA = set("まみむめもばびぶべぼぱぴぷぺぽマミムメモバビブベボパピプペポ")
+
+
+def _hangul_unit(ch: str) -> SpeechUnit:
+    code = ord(ch) - 0xAC00
+    initial, medial, final = code // 588, (code % 588) // 28, code % 28
+    return SpeechUnit(opening=_MEDIAL_OPENING[medial], lips_before=initial in _LIP_INITIALS,
+                      lips_after=final in _LIP_FINALS)
+
+
+def _latin_units(word: str) -> list[SpeechUnit]:
+    """One unit per vowel group; the consonants before a group are its onset, those after the last its coda."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if c.isascii())
+    plain = plain.replace("ph", "f")  # "phone" opens with an f, not a p
+    groups = list(_VOWEL_GROUPS.finditer(plain))
+    if len(groups) > 1 and groups[-1].group() == "e" and groups[-1].end() == len(plain) and not plain.endswith("le"):
+        groups.pop()  # a silent final e: "phone", "time"
+    if not groups:  # "hmm", "psst"
+        return [SpeechUnit(opening=0.4, lips_before=any(c in "mbp" for c in plain))]
+    units, prev = [], 0
+    for i, g in enumerate(groups):
+        onset = plain[prev:g.start()]
+        coda = plain[g.end():] if i == len(groups) - 1 else ""
+        units.append(SpeechUnit(opening=_LATIN_OPENING[g.group()[0]], lips_before=any(c in "mbp" for c in onset),
+                                lips_after=any(c in "mbp" for c in coda)))
+        prev = g.end()
+    return units
+
+
+def speech_units(text: str) -> list[SpeechUnit]:
+    """Split streamed text into what the mouth does: a `SpeechUnit` per syllable, `PAUSE` after punctuation.
+
+    Hangul: one syllable per character, read from its jamo; kana and kanji: one per character; Latin words: one
+    per vowel group, its vowel and the consonants around it read from the spelling.
     """
-    units: list[str] = []
+    units: list[SpeechUnit] = []
     for piece in re.split(r"(\s+|[.,!?;:…。！？])", text):
         if not piece:
             continue
         if _PAUSE.search(piece):
-            units.append("p")
+            units.append(PAUSE)
             continue
         for word in _WORD.findall(piece):
-            n = 0
-            for ch in word:
-                if "\uac00" <= ch <= "\ud7a3" or "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff":
-                    n += 1
-            latin = "".join(ch for ch in word if ch.isascii() or "\u00c0" <= ch <= "\u024f")
-            if latin:
-                n += max(1, len(_VOWEL_GROUPS.findall(latin)))
-            if n == 0:
-                n = max(1, len(word) // 3)
-            units.extend("s" * n)
+            n = len(units)
+            # runs of Latin letters and single Hangul, kana or kanji characters, in the order they are written
+            for run in re.findall(r"[a-zA-Z\u00c0-\u024f'’]+|.", word):
+                if run[0].isascii() or "\u00c0" <= run[0] <= "\u024f":
+                    units.extend(_latin_units(run))
+                elif "\uac00" <= run <= "\ud7a3":
+                    units.append(_hangul_unit(run))
+                elif "\u3040" <= run <= "\u30ff" or "\u4e00" <= run <= "\u9fff":
+                    units.append(SpeechUnit(lips_before=run in _LIP_KANA))
+            if len(units) == n:  # a script read here by its length only
+                units.extend([SpeechUnit()] * max(1, len(word) // 3))
     return units
 
 
@@ -188,8 +244,9 @@ class ExpressionTimeline:
         lid_blinks: the renderer draws the eyelids itself (`render.lids`) from `eyelids(t)`: blinks and the
         "closed" and "small" eye levels lower the lids and leave the eyes control alone; otherwise a blink pulls
         the eyes control to the bottom of its range and those levels move it down its negative side.
-        drawn_lips: the renderer draws closed lips itself (`render.lips`) from `lips(t)`: between syllables and
-        at the "closed" and "small" mouth levels the lips close over the face as it is, and speech moves the
+        drawn_lips: the renderer draws closed lips itself (`render.lips`) from `lips(t)`: at lip consonants (part
+        of the way between other syllables) and at the "closed" and "small" mouth levels the lips close over the
+        face as it is, and speech moves the
         mouth control only between the expression and the open value."""
         missing = [n for n in names if n not in ranges]
         if missing:
@@ -252,22 +309,29 @@ class ExpressionTimeline:
             self._base[name].schedule(at, min(max(float(value), lo), hi))
 
     def token(self, text: str, at: float) -> None:
-        """Text being spoken from time `at`: each syllable opens and half-closes the mouth."""
+        """Text being spoken from time `at`: each syllable opens the mouth as far as its vowel does and eases it
+        back; the lips meet at its lip consonants."""
         cfg = self.cfg
         start = max(at, self._speech_cursor)
         backlog = start - at
         # text arriving faster than it can be spoken: speak faster rather than lag ever further behind
         speed = 1.0 if backlog < 0.4 else min(2.0, 1.0 + (backlog - 0.4))
         cursor = start
-        for unit in syllables(text):
-            if unit == "p":
+        for unit in speech_units(text):
+            if unit.pause:
                 self._speech.schedule(cursor, 0.0)
                 cursor += cfg.pause_s / speed
                 continue
             dur = cfg.syllable_s * self._speech_rng.uniform(0.75, 1.25) / speed
-            amp = cfg.speech_open * self._speech_rng.uniform(0.75, 1.0)
-            self._speech.schedule(cursor, amp)
-            self._speech.schedule(cursor + 0.55 * dur, -cfg.speech_close)
+            # about the open value for the widest vowels (the spring reaches ~90% of its goal in a syllable)
+            amp = cfg.speech_open * self._speech_rng.uniform(0.85, 1.15) * unit.opening
+            # a lip consonant takes the first part of its syllable: the lips press together, then the vowel opens
+            onset = 0.3 * dur if unit.lips_before else 0.0
+            if unit.lips_before:
+                self._speech.schedule(cursor, -cfg.speech_close)
+            self._speech.schedule(cursor + onset, amp)
+            self._speech.schedule(cursor + onset + 0.55 * (dur - onset),
+                                  -(cfg.speech_close if unit.lips_after else cfg.speech_relax))
             cursor += dur
         if cursor > start:
             self._speech.schedule(cursor, 0.0)  # silence closes the mouth
@@ -357,9 +421,9 @@ class ExpressionTimeline:
         return shut if shut >= LID_VISIBLE else 0.0
 
     def lips(self, t: float) -> float:
-        """How far the drawn lips are closed at time t (0 as the mouth control has them, 1 shut): shut between
-        syllables, opened by each syllable, and the expression's closure while she is silent; always 0 unless
-        the timeline was made with drawn_lips."""
+        """How far the drawn lips are closed at time t (0 as the mouth control has them, 1 shut): shut at a lip
+        consonant, part of the way between other syllables, opened by each vowel, and the expression's closure
+        while she is silent; always 0 unless the timeline was made with drawn_lips."""
         if not self.drawn_lips:
             return 0.0
         s = self._speech.value(t)
@@ -389,9 +453,16 @@ class ExpressionTimeline:
     def _speech_offset(self, s: float, x: float) -> float:
         """Mouth offset for speech level s in [-1, 1] on top of the expression x: a quadratic through
         (-1, closed), (0, x), (1, open), so the mouth stays smooth in velocity where s crosses 0; its bend
-        is limited so that the mouth still moves one way as s rises."""
+        is limited so that the mouth still moves one way as s rises. With drawn lips only the opening half
+        moves the control."""
         opened = max(self.speech_open, x)
-        closed = x if self.speech_closed is None or self.drawn_lips else min(self.speech_closed, x)
+        if self.drawn_lips:
+            # the lips close by drawing, so the control only opens: s = 1 reaches the open value, s ≤ -k leaves
+            # the expression, and a parabola joins the two with matching slopes
+            k = _DRAWN_LIPS_EASE
+            ramp = 0.0 if s <= -k else (s + k) ** 2 / (4 * k) if s < k else s
+            return ramp * (opened - x)
+        closed = x if self.speech_closed is None else min(self.speech_closed, x)
         a = 0.5 * (opened - closed)
         b = min(max(0.5 * (opened + closed) - x, -0.5 * a), 0.5 * a)
         return s * a + s * s * b

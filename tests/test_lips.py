@@ -1,5 +1,5 @@
 """Drawn lips (render/lips.py): closed lips hide the teeth by warping only the mouth region, the table follows
-the mouth and the head, the timeline shuts them between syllables, and the render loop draws them."""
+the mouth and the head, the timeline shuts them at lip consonants, and the render loop draws them."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -93,16 +93,18 @@ def _speaking(seed: int = 3, lips: bool = True) -> ExpressionTimeline:
     return tl
 
 
-def test_with_drawn_lips_speech_shuts_the_lips_between_syllables_without_the_grin():
+def test_with_drawn_lips_speech_shuts_the_lips_at_lip_consonants_without_the_grin():
     drawn, grin = _speaking(), _speaking(lips=False)
     ts = np.arange(1.0, drawn.speaking_until, 0.01)
     lips = np.array([drawn.lips(t) for t in ts])
     mouth = np.array([drawn.controls(t)["mouth"] for t in ts])
     assert drawn.lips(0.5) == 0.0                               # silent before: nothing drawn
-    assert (lips > 0.95).mean() > 0.2                           # shut between syllables
+    assert (lips > 0.95).any()                                  # shut at the ㅁ of 정말
+    assert ((lips > 0.2) & (lips < 0.8)).mean() > 0.1            # part of the way between other syllables
     assert (mouth[lips == 0.0] > 0.8).any()                     # and clearly open at a syllable's peak
-    assert mouth.min() > -0.7                                   # never the closed-mouth grin at -1.2
-    assert min(grin.controls(t)["mouth"] for t in ts) < -0.9     # which the mouth control alone goes to
+    assert mouth.min() > -0.1                                   # never toward the grin at -1.2 (breathing aside)
+    assert mouth.max() > 0.9 * 1.6                              # an open vowel reaches the open value
+    assert min(grin.controls(t)["mouth"] for t in ts) < -0.8     # which the mouth control alone goes to
     assert max(grin.lips(t) for t in ts) == 0.0                 # and it draws nothing
     assert drawn.lips(drawn.speaking_until + 1.0) == 0.0         # silence afterwards: exactly nothing drawn
 

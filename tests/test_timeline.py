@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 import statistics
 
+import numpy as np
 import pytest
 
-from render.timeline import ExpressionTimeline, TimelineConfig, syllables
+from render.timeline import PAUSE, ExpressionTimeline, TimelineConfig, speech_units
 
 NAMES = ("eyes", "mouth", "yaw")
 RANGES = {"eyes": (-3.0, 2.5), "mouth": (-2.0, 3.0), "yaw": (-3.0, 3.0)}
@@ -154,9 +155,35 @@ def test_bad_input_is_a_clear_error():
 
 
 def test_syllable_count_follows_the_script():
-    assert syllables("안녕하세요") == ["s"] * 5
-    assert syllables("hello.") == ["s", "s", "p"]
-    assert syllables("  ") == []
+    assert len(speech_units("안녕하세요")) == 5 and PAUSE not in speech_units("안녕하세요")
+    assert [u.pause for u in speech_units("hello.")] == [False, False, True]
+    assert len(speech_units("I'm so happy to see you")) == 7   # a silent final e and "I'm" are one syllable each
+    assert len(speech_units("time")) == 1
+    assert speech_units("  ") == []
+
+
+def test_lips_meet_only_at_lip_consonants_and_vowels_open_the_mouth_by_their_shape():
+    # 감사합니다: 감 and 합 end with ㅁ and ㅂ; nothing in 안녕하세요 closes the lips
+    assert [u.lips_after for u in speech_units("감사합니다")] == [True, False, True, False, False]
+    assert not any(u.lips_before or u.lips_after for u in speech_units("안녕하세요"))
+    assert [u.lips_before for u in speech_units("밥 먹어")] == [True, True, False]
+    assert [u.lips_before for u in speech_units("happy phone")] == [False, True, False]   # ph is an f
+    a, i = speech_units("아이")
+    assert a.opening == 1.0 and i.opening < 0.5
+    assert speech_units("father")[0].opening > speech_units("feet")[0].opening
+
+
+def test_speech_shuts_the_lips_at_a_lip_consonant_and_only_parts_them_between_other_syllables():
+    def lips_during(text: str) -> np.ndarray:
+        tl = ExpressionTimeline(NAMES, RANGES, seed=3, config=TimelineConfig(blink_mean_s=1e6, blink_min_s=1e6),
+                                drawn_lips=True)
+        tl.answer_started(1.0)
+        tl.token(text, 1.0)
+        return np.array([tl.lips(t) for t in np.arange(1.0, tl.speaking_until, 0.005)])
+
+    assert lips_during("안녕하세요").max() < 0.8           # no lip consonant: the lips never meet
+    assert (lips_during("안녕하세요") > 0.2).any()          # but close part of the way between syllables
+    assert lips_during("엄마 밥 먹어").max() > 0.95        # ㅁ and ㅂ shut them
 
 
 def test_forgetting_old_history_changes_nothing_later():

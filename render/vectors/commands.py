@@ -81,6 +81,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "[persona], is also measured and must pass every bar and cross effect)")
     e.set_defaults(func=cmd_eval)
 
+    sp = vsub.add_parser("speech", help="her speech as served: identity and lip gap of every frame while she talks",
+                         description="Speak Korean and English sentences through an avatar session (the served "
+                                     "timeline, eyelids and lips), read every speaking frame with dlib's descriptor "
+                                     "(distance from her neutral face) and the refined face mesh (inner-lip gap), and "
+                                     "say per sentence whether her lips close and open.")
+    sp.add_argument("--directions", type=Path, default=None, help="directions file (default: the committed one)")
+    sp.add_argument("--seed", type=int, default=None, help="face (default: the persona)")
+    sp.add_argument("--path", default="auto", choices=("auto", "exact", "atlas"),
+                    help="render path, as the server's [avatar] path (auto: atlas on CPU, exact on CUDA)")
+    sp.add_argument("--size", type=int, default=256)
+    sp.add_argument("--device", default="auto")
+    sp.add_argument("--write", action="store_true",
+                    help=f"write the table into {DOC_PATH.relative_to(DOC_PATH.parents[1])}")
+    sp.set_defaults(func=cmd_speech)
+
     la = vsub.add_parser("layers", help="confine each control to a band of synthesis layers (w+ edits)",
                          description="Write a copy of a directions file whose controls act only on the synthesis "
                                      "layers of the given feature-map sizes, with new ranges and speech values. "
@@ -341,6 +356,44 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if fidelity is not None:
             _write_doc_block("fidelity", _fidelity_text(fidelity))
         print(f"updated {DOC_PATH} and {PICTURE_PATH}")
+    return 0
+
+
+def cmd_speech(args: argparse.Namespace) -> int:
+    _require_mediapipe()
+    import asyncio
+
+    from render.avatar import AvatarConfig, AvatarRenderer, persona_seed
+    from render.images import to_uint8
+    from render.vectors.identity import FaceIdentity
+    from render.vectors.scoring import FaceMeshScorer
+    from render.vectors.speech import SPEECH_SENTENCES, measure_speech, speak
+
+    seed = args.seed if args.seed is not None else persona_seed()
+    cfg = AvatarConfig(device=args.device, path=args.path, seed=seed, refine=False,
+                       directions=str(args.directions) if args.directions else None)
+    renderer = AvatarRenderer(cfg, log=lambda m: None)
+    asyncio.run(renderer.start())
+    try:
+        spoken = speak(renderer, size=args.size)
+        gen = renderer.walk.gen
+        reference = to_uint8(gen.synthesize(gen.w_from_seeds([seed], cfg.psi)), args.size)[0]
+    finally:
+        asyncio.run(renderer.stop())
+    mesh = FaceMeshScorer(refine=True)
+    try:
+        result = measure_speech(spoken, reference, FaceIdentity(), mesh)
+    finally:
+        mesh.close()
+    text = (f"Her speech as served ({renderer.path} path, {args.size}², face seed {seed}): {len(SPEECH_SENTENCES)} "
+            f"Korean and English sentences spoken word by word through an avatar session, every frame from a "
+            f"sentence's first word to its last syllable read by dlib's descriptor and the refined face mesh "
+            f"(`ohlora vectors speech`, {dt.date.today().isoformat()}).\n\n{result.table()}")
+    print(text)
+    if args.write:
+        body = (f"<!-- speech:begin (written by `ohlora vectors speech --write`) -->\n{text}\n<!-- speech:end -->")
+        _write_doc_block("speech", body, wrapped=True)
+        print(f"updated {DOC_PATH}")
     return 0
 
 
