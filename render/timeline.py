@@ -148,6 +148,7 @@ class SpringTrack:
 _PAUSE = re.compile(r"[.,!?;:…。！？\n]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)  # "I'm" and "don't" are one word
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_SCRIPT_RUNS = re.compile(r"[a-zA-Z\u00c0-\u024f'’]+|.")  # a run of Latin letters, or one other character
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def speech_units(text: str) -> list[SpeechUnit]:
         for word in _WORD.findall(piece):
             n = len(units)
             # runs of Latin letters and single Hangul, kana or kanji characters, in the order they are written
-            for run in re.findall(r"[a-zA-Z\u00c0-\u024f'’]+|.", word):
+            for run in _SCRIPT_RUNS.findall(word):
                 if run[0].isascii() or "\u00c0" <= run[0] <= "\u024f":
                     units.extend(_latin_units(run))
                 elif "\uac00" <= run <= "\ud7a3":
@@ -246,8 +247,7 @@ class ExpressionTimeline:
         the eyes control to the bottom of its range and those levels move it down its negative side.
         drawn_lips: the renderer draws closed lips itself (`render.lips`) from `lips(t)`: at lip consonants (part
         of the way between other syllables) and at the "closed" and "small" mouth levels the lips close over the
-        face as it is, and speech moves the
-        mouth control only between the expression and the open value."""
+        face as it is, and speech moves the mouth control only between the expression and the open value."""
         missing = [n for n in names if n not in ranges]
         if missing:
             raise ValueError(f"no range for control(s) {', '.join(missing)}")
@@ -451,7 +451,7 @@ class ExpressionTimeline:
         return value
 
     def _speech_offset(self, s: float, x: float) -> float:
-        """Mouth offset for speech level s in [-1, 1] on top of the expression x: a quadratic through
+        """Mouth offset for speech level s (about -1..1) on top of the expression x: a quadratic through
         (-1, closed), (0, x), (1, open), so the mouth stays smooth in velocity where s crosses 0; its bend
         is limited so that the mouth still moves one way as s rises. With drawn lips only the opening half
         moves the control."""
