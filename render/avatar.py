@@ -20,7 +20,7 @@ import numpy as np
 
 from render.avatar_session import AvatarSession
 from render.render_loop import RenderLoop
-from render.timeline import ExpressionTimeline
+from render.timeline import ExpressionTimeline, TimelineConfig
 
 DEFAULT_PERSONA_SEED = 7
 
@@ -166,8 +166,9 @@ class AvatarRenderer:
             self._encoder.shutdown(wait=False, cancel_futures=True)
 
     def open_session(self, *, size: int = 256, fps: float = 30.0, quality: int = 85, seed: int | None = None,
-                     clock=None) -> AvatarSession:
-        """A new face stream (clock: an `OfflineClock` renders every frame for a video, ignoring wall time)."""
+                     clock=None, temperament: TimelineConfig | None = None) -> AvatarSession:
+        """A new face stream (clock: an `OfflineClock` renders every frame for a video, ignoring wall time;
+        temperament: the timeline's blinks, springs and speech rhythm, default `TimelineConfig()`)."""
         if self.loop is None:
             raise RuntimeError("AvatarRenderer.open_session before start(): await renderer.start() first")
         if size > self.walk.gen.resolution:
@@ -176,7 +177,8 @@ class AvatarRenderer:
             raise ValueError(f"the atlas path serves frames up to {max(self.source.levels)}²; ask for a smaller size")
         seed = self.seed if seed is None else seed
         timeline = ExpressionTimeline(self.names, self.ranges, seed=seed, speech=self.speech,
-                                      lid_blinks=self.eyelids is not None, drawn_lips=self.lips is not None)
+                                      lid_blinks=self.eyelids is not None, drawn_lips=self.lips is not None,
+                                      config=temperament)
         session = AvatarSession(self.loop, timeline, size=size, fps=fps, quality=quality, seed=seed, clock=clock)
         self.loop.add(session)
         return session

@@ -46,16 +46,16 @@ def speak(renderer, sentences=SPEECH_SENTENCES, size: int = 256, fps: float = 25
     """Speak each sentence word by word through a new session of a started `renderer` and keep the frames from
     each sentence's first word to its last syllable. Blinks are left out unless asked for (they are measured
     by `ohlora vectors eval`)."""
-    import dataclasses
-
     import cv2
 
     from render.clocks import OfflineClock
+    from render.timeline import TimelineConfig
 
-    session = renderer.open_session(size=size, fps=fps, quality=90, seed=seed, clock=OfflineClock())
+    # no blinks: set before the session's first frame, which the render loop may take at once
+    temperament = TimelineConfig() if blinks else TimelineConfig(blink_mean_s=1e9, blink_min_s=1e9)
+    session = renderer.open_session(size=size, fps=fps, quality=90, seed=seed, clock=OfflineClock(),
+                                    temperament=temperament)
     timeline = session.timeline
-    if not blinks:
-        timeline.cfg = dataclasses.replace(timeline.cfg, blink_mean_s=1e9, blink_min_s=1e9)
     spans, t = [], 0.5
     for text in sentences:
         session.answer_started(at=t)
@@ -105,9 +105,9 @@ class SpeechResult:
 
     def table(self) -> str:
         d, g = self.identity, self.lip_gap
-        closes = [c for c, _ in self.per_sentence()]
-        opens = [o for _, o in self.per_sentence()]
-        both = sum(c and o for c, o in zip(closes, opens))
+        per = self.per_sentence()
+        closes, opens = [c for c, _ in per], [o for _, o in per]
+        both = sum(c and o for c, o in per)
         rows = [("speaking frames", f"{len(d)}"),
                 ("identity from her neutral face, median / 90th percentile / worst",
                  f"{np.nanmedian(d):.3f} / {np.nanpercentile(d, 90):.3f} / {np.nanmax(d):.3f}"),
