@@ -12,6 +12,8 @@ import math
 import threading
 from typing import AsyncIterator
 
+import numpy as np
+
 from render.clocks import WallClock
 from render.frames import EncodedFrame
 from render.render_loop import FrameRequest, RenderLoop
@@ -161,8 +163,9 @@ class AvatarSession:
     # -- the consumer's side: frames in sequence out of the reorder buffer, paced by the clock --
     async def frames(self) -> AsyncIterator[EncodedFrame]:
         """Encoded frames in order, each at its presentation time; ends when the session closes."""
-        if self._aio is None:
-            self._aio = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self._aio is not loop:  # read from another event loop than before (offline renders run one per call)
+            self._aio = loop
             self._event = asyncio.Event()
         self.render_loop.wake()
         while not self.closed:
@@ -178,6 +181,34 @@ class AvatarSession:
             if self.closed:
                 return
             yield frame
+
+    def decoded_frames(self, count: int, from_s: float = 0.0, each=None) -> list[tuple[float, np.ndarray]]:
+        """The next `count` frames from presentation time `from_s` on, each decoded from its streamed JPEG:
+        [(pts in seconds, BGR uint8 image)] (for offline renders: demo video, docs pictures, measurements; on
+        an offline clock this takes as long as the renders). With `each(pts, image)`, frames are handed to it
+        as they come and not kept."""
+        import cv2
+
+        out: list[tuple[float, np.ndarray]] = []
+        seen, from_ms = 0, round(from_s * 1000)
+
+        async def collect() -> None:
+            nonlocal seen
+            async for frame in self.frames():
+                if frame.pts_ms < from_ms:
+                    continue
+                image = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
+                if each is not None:
+                    each(frame.pts_ms / 1000, image)
+                else:
+                    out.append((frame.pts_ms / 1000, image))
+                seen += 1
+                if seen >= count:
+                    return
+
+        if count > 0:
+            asyncio.run(collect())
+        return out
 
     def _peek_ready(self) -> bool:
         with self._state:

@@ -2,7 +2,6 @@
 rendered through an avatar session on an offline clock."""
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -32,26 +31,20 @@ def write_demo(renderer: AvatarRenderer, output: Path, seconds: float, size: int
     from tqdm import tqdm
 
     count = max(1, int(round(seconds * fps)))
-    session = renderer.open_session(size=size, fps=fps, quality=quality, clock=OfflineClock())
-    script_demo(session, seconds)
     writer = cv2.VideoWriter(str(output), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write video '{output}'; use a .mp4 or .avi file name")
-
-    async def run() -> int:
-        n = 0
-        with tqdm(total=count, desc="demo frames", unit="frame") as bar:
-            async for frame in session.frames():
-                bgr = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
-                writer.write(bgr)  # the streamed JPEG itself, decoded
-                n += 1
-                bar.update(1)
-                if n >= count:
-                    break
-        return n
+    session = renderer.open_session(size=size, fps=fps, quality=quality, clock=OfflineClock())
+    script_demo(session, seconds)
 
     try:
-        return asyncio.run(run())
+        with tqdm(total=count, desc="demo frames", unit="frame") as bar:
+            def write(_pts: float, bgr: np.ndarray) -> None:
+                writer.write(bgr)  # the streamed JPEG itself, decoded
+                bar.update(1)
+
+            session.decoded_frames(count, each=write)
+        return bar.n
     finally:
         writer.release()
         session.close()

@@ -106,6 +106,17 @@ def test_session_frames_follow_the_timeline_and_the_clock(renderer):
     assert frames[1].pts_ms == 100
 
 
+def test_offline_frames_come_decoded_from_a_start_time(renderer):
+    s = renderer.open_session(size=32, fps=25, quality=95, clock=OfflineClock())
+    got = s.decoded_frames(5, from_s=0.2)  # pts 0.2 is 200 ms exactly, though 0.2 + 0.04 is not 0.24 in floats
+    assert [round(t * 1000) for t, _ in got] == [200, 240, 280, 320, 360]
+    assert all(img.shape == (32, 32, 3) and img.dtype == np.uint8 for _, img in got)
+    seen = []
+    assert s.decoded_frames(3, from_s=0.24, each=lambda t, img: seen.append((t, img.shape))) == []
+    assert seen == [(0.4, (32, 32, 3)), (0.44, (32, 32, 3)), (0.48, (32, 32, 3))]  # the session went on
+    s.close()
+
+
 def test_exact_path_renders_the_latent_walk(tmp_path):
     r = AvatarRenderer(AvatarConfig(seed=3, path="exact", max_batch=4), log=lambda s: None)
     r.start_with(tiny_generator(), tiny_directions())

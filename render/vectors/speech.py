@@ -10,7 +10,6 @@ talks, where the timeline's springs decide how far each syllable opens and wheth
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,17 +65,8 @@ def speak(renderer, sentences=SPEECH_SENTENCES, size: int = 256, fps: float = 25
         spans.append((t, timeline.speaking_until))
         t = timeline.speaking_until + GAP_S
     count = int(t * fps)
-    frames: list[tuple[float, np.ndarray]] = []
-
-    async def collect() -> None:
-        async for frame in session.frames():
-            bgr = cv2.imdecode(np.frombuffer(frame.data, np.uint8), cv2.IMREAD_COLOR)
-            frames.append((frame.pts_ms / 1000, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
-            if len(frames) >= count:
-                return
-
     try:
-        asyncio.run(collect())
+        frames = [(pts, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)) for pts, bgr in session.decoded_frames(count)]
     finally:
         session.close()
     times = np.array([f[0] for f in frames])
