@@ -31,6 +31,7 @@ from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQues
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape
+from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
@@ -373,7 +374,8 @@ class PersonaChat:
         if parsed is None:
             self.counts["memory_unusable"] += 1
             log.warning("memory role wrote %r, not '[key: value]' items; nothing stored", raw_memory[:80])
-        for key, value in parsed or []:  # "I'm Jane, a nurse from Toronto": every fact told is kept
+        # a name plainly told is kept even when the role left it out among other facts (dialogue.names)
+        for key, value in with_told_name(parsed or [], message):  # "I'm Jane, a nurse from Toronto": every fact
             memory = memory or Memory(key, value, now)
             if self.memory is not None:
                 try:

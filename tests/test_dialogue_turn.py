@@ -169,6 +169,13 @@ def test_collaborators_memory_summary_topic_and_safety():
     assert refused.refused.category == "romance" and refused.text == "마음은 고맙지만 그건 어려워."
 
 
+def test_a_told_name_the_memory_role_left_out_is_stored_with_its_facts():
+    mem = FakeMemory()
+    llm = ScriptedLLM(["Nice to meet you, Jane!"], memory="[job: nurse] [city: Toronto]")
+    _turn(PersonaChat(llm, memory=mem, topics=FakeTopics(False), safety=FakeSafety()), "I'm Jane, a nurse from Toronto")
+    assert mem.stored == [("u1", "job", "nurse"), ("u1", "city", "Toronto"), ("u1", "name", "Jane")]
+
+
 class StoreOfThree:
     """Three stored memories; `recall` returns them nearest first, `retrieve` (the gate) lets none through."""
 

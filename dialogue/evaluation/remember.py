@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dialogue.data.written import WRITTEN_DIR, json_lines
+from dialogue.names import with_told_name
 from dialogue.prompting import memory_prompt
 from dialogue.roles import parse_memories
 
@@ -106,7 +107,10 @@ class Scored:
 
 
 def score_item(item: dict, raw: str) -> Scored:
+    """The role's output as a live turn stores it (with a plainly told name it left out), against the writer's facts."""
     stored = parse_memories(raw)
+    if stored is not None:
+        stored = with_told_name(stored, item["message"])
     got = stored or []
     gold = item["remember"]
     found = sum(any(same_fact(g, s) for s in got) for g in gold)
