@@ -1,5 +1,5 @@
 """The user's name when a message plainly tells it ("my name is Aria", "I'm Ravi, 45, …", "제 이름은 이서연이고",
-"그냥 준호라고 불러"), read from the message itself.
+"저는 김지은이라고 해요"), read from the message itself.
 
 The memory role keeps most facts of a self-introduction but often drops the name when other facts come with it
 ("I'm Jane, a nurse from Toronto" → job and city): its written training turns hold 39 told names among 11,700

@@ -107,7 +107,8 @@ class Scored:
 
 
 def score_item(item: dict, raw: str) -> Scored:
-    """The role's output as a live turn stores it (with a plainly told name it left out), against the writer's facts."""
+    """The role's output with a plainly told name it left out (as a live turn stores it; an output that is not
+    [key: value] items stays unusable here), against the writer's facts."""
     stored = parse_memories(raw)
     if stored is not None:
         stored = with_told_name(stored, item["message"])
