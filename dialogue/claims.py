@@ -202,8 +202,10 @@ def persona_problem(text: str, now: datetime, seen: str = "", message: str = "")
 
 # Her year at university as she states it ("지금 3학년이야", "I'm a third-year", "I'm in my fourth year"): the calendar
 # year's (PERSONA.md: a 3rd-year student in 2025), or the one before it until the Korean school year starts in March.
+# ("본과 2학년이라고 하셨어요" reports what the user said: not hers)
 _SCHOOL_YEAR_KO = re.compile(r"(?<![\d고중초])([1-6])\s*학년"
-                             r"(?=\s*(?:이야|이에요|이예요|이거든|입니다|이지|이라|이고|이 ?됐|!|\.|$))")
+                             r"(?=\s*(?:이야|이에요|이예요|이거든|입니다|이지|이라(?!고\s*(?:하셨|했|말했|들었|그랬)|며|던)"
+                             r"|이고|이 ?됐|!|\.|$))")
 _SCHOOL_YEAR_EN = re.compile(r"\bI'm (?:a |in my )?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\b|"
                              r"\bI'm (?:a |in my )?(freshman|sophomore|junior|senior)\b", re.IGNORECASE)
 _YEAR_WORDS = {"first": 1, "1st": 1, "freshman": 1, "second": 2, "2nd": 2, "sophomore": 2, "third": 3, "3rd": 3,

@@ -192,6 +192,19 @@ PERSONA_EVAL_CAVEAT = (
     "blind by two judges: `ohlora eval open`, [open-eval/heldout-open.md](open-eval/heldout-open.md).")
 
 
+def _scored_without_judges(name: str, rows: list[dict], scored_again: bool = False) -> str | None:
+    """The report of a set whose answers are scored by what they must say (questions about her facts, whose
+    fact it is), or None for a set that needs judges."""
+    from dialogue.evaluation import open as open_eval
+    from dialogue.evaluation.ownership import ownership_report
+
+    if rows and all("aspect" in r for r in rows):
+        return open_eval.persona_report(name, rows, scored_again=scored_again)
+    if rows and all(str(r.get("category", "")).startswith("ownership:") for r in rows):
+        return ownership_report(name, rows)
+    return None
+
+
 def _eval_open(args: argparse.Namespace) -> int:
     import json
 
@@ -229,8 +242,8 @@ def _eval_open(args: argparse.Namespace) -> int:
         transcript.parent.mkdir(parents=True, exist_ok=True)
         transcript.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         print(f"{len(rows)} answers -> {transcript}")
-        if rows and all("aspect" in r for r in rows):  # questions about her facts: scored without judges
-            body = open_eval.persona_report(name, rows)
+        body = _scored_without_judges(name, rows)
+        if body:
             print(body)
             transcript.with_name(f"{stem}.md").write_text(body, encoding="utf-8")
         return 0
@@ -242,12 +255,13 @@ def _eval_open(args: argparse.Namespace) -> int:
         sheet.write_text(open_eval.grading_sheet(rows), encoding="utf-8")
         print(f"grading sheet for {len(rows)} answers -> {sheet}")
         return 0
-    if args.step == "score" and rows and all("aspect" in r for r in rows) and not args.grades:
-        # questions about her facts are scored by the fact they must state: again, e.g. after a scoring fix
-        body = open_eval.persona_report(name, rows, scored_again=True)
-        print(body)
-        transcript.with_name(f"{stem}.md").write_text(body, encoding="utf-8")
-        return 0
+    if args.step == "score" and not args.grades:
+        # sets scored by what the answer must say, again (e.g. after a scoring fix)
+        body = _scored_without_judges(name, rows, scored_again=True)
+        if body:
+            print(body)
+            transcript.with_name(f"{stem}.md").write_text(body, encoding="utf-8")
+            return 0
     if len(args.grades) < 2:
         raise ValueError("score needs two judges' grade files: --grades A.jsonl B.jsonl")
     result = open_eval.score(rows, [open_eval.read_grades(g) for g in args.grades])

@@ -20,7 +20,7 @@ from dialogue.database import DialogueDatabase, open_database, vector_literal
 from dialogue.day_words import as_of, day_offset, without_day_word
 from dialogue.interfaces import Memory
 from dialogue.memory_relevance import PAIR_MODEL, RetrievalRelevance, load_pair_model, pair_text, relevance_features
-from dialogue.question_cues import asks_about_her
+from dialogue.question_cues import asks_about_her, own_key_asked
 
 log = logging.getLogger(__name__)
 
@@ -339,11 +339,26 @@ class MemoryStore:
         Oh-LoRA herself (`asks_about_her`)."""
         if asks_about_her(query):
             return None, -np.inf
+        if query_embedding is None and (self.db.vectors or self._user_index(user_id).slots):  # encoded once
+            query_embedding = self.encoder.encode_one(query, "query")
+        asked = self._own_key_asked(user_id, query, now, query_embedding)
+        if asked is not None:  # past any threshold (a raw-cosine one may exceed 1)
+            relevance = max(1.0, self.threshold)
+            return replace(asked, score=relevance), relevance
         memory, features, score = self.best_features(user_id, query, now, query_embedding)
         if memory is None:
             return None, -np.inf
         relevance = score if self.relevance is None else self.relevance.probability(features)
         return replace(memory, score=relevance), relevance
+
+    def _own_key_asked(self, user_id: str, query: str, now: datetime,
+                       query_embedding: np.ndarray | None = None) -> Memory | None:
+        """The best-ranked of the RELEVANCE_CANDIDATES nearest memories whose key the question names as the
+        user's own ("what's my son's name?" for [son: Ethan]): such a question asks for it however its wording
+        scores (the relevance model read "do you remember my daughter's name?" at 0.36 against 0.41)."""
+        ranked = self.search(user_id, query, now, RELEVANCE_CANDIDATES, query_embedding)
+        i = own_key_asked(query, [self._bare_key(m.key) for m in ranked])
+        return None if i is None else ranked[i]
 
     def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
         """The most relevant memory when its relevance reaches the calibrated threshold, else None.

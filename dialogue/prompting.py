@@ -135,7 +135,9 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
     lines = []
     if needs_time_tag(message):
         lines.append(time_tag(ctx.now, lang))
-    persona = persona_line(ctx.now, lang, ctx.persona_aspect, with_age=needs_persona_tag(message))
+    # "how old am I?" with [age: 45] shown: her own age beside it is what she would answer with
+    about_user = bool(ctx.memory) and not ctx.persona_aspect
+    persona = persona_line(ctx.now, lang, ctx.persona_aspect, with_age=needs_persona_tag(message) and not about_user)
     if persona:
         lines.append(persona)
     if ctx.memory:

@@ -27,7 +27,8 @@ def person_markers(text: str) -> tuple[float, float]:
 
 # Questions about Oh-LoRA herself ("너는 오늘 점심 뭐 먹었어?", "what's your favourite food?"), told apart from
 # recall frames that address her about the user's things ("do you remember dad's job?", "로라 형 생일 기억해?").
-_KO_YOU = re.compile(r"^(너|니|넌|널|네|니가|네가|너도|너는|너의|당신)$")
+# her name with a particle ("로라는 어디 다녀?", "로라의 생일"); a bare "로라" or "로라야" is a vocative
+_KO_YOU = re.compile(r"^(너|니|넌|널|네|니가|네가|너도|너는|너의|당신|(오)?로라(는|도|가|의|씨는|님은))$")
 _EN_YOU = re.compile(r"\b(you|your|you're|yours|yourself)\b", re.IGNORECASE)  # her name alone is a vocative
 _EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actually )?(remember|recall|know|remind|tell me)\b"
                         r"|\b(told|tell|telling|mentioned to) you\b|\byou (remember|know|recall)\b", re.IGNORECASE)
@@ -48,3 +49,25 @@ def is_question(text: str) -> float:
     """1 for a question, 0 for a remark ("나 오늘 너무 피곤해", "I'm bored"): remarks about the moment
     name the user without asking for anything stored."""
     return float("?" in text or bool(_KO_QUESTION_END.search(text.strip())))
+
+
+# "my son's name", "what's my job again", "내 직업 뭐였지", "우리 손자 이름", "제 고향": a stored fact's key
+# right after a first-person possessive. A question in that form asks for that fact of the user's, whatever
+# the relevance model makes of its wording ("mum's birthday" or "엄마 생일" name someone else's).
+_KO_OWN = r"(?:^|[\s,.!?~])(?:내|제|우리|나의|저의|울)\s*"
+_EN_OWN = r"\bmy\s+"
+
+
+def own_key_asked(text: str, keys: list[str]) -> int | None:
+    """The index of the first of `keys` (best-ranked first) that a question names as the user's own
+    ("my son's name" for "son", "제 고향" for "고향"), or None; a remark that is no question names none."""
+    if not is_question(text):
+        return None
+    for i, key in enumerate(keys):
+        key = " ".join(key.split())
+        if not key or (key.isascii() and len(key) < 2):  # "딸" is a key; "a" is not
+            continue
+        said = re.escape(key)
+        if re.search(_EN_OWN + said + r"(?:'s|’s|s)?\b", text, re.IGNORECASE) or re.search(_KO_OWN + said, text):
+            return i
+    return None

@@ -84,6 +84,11 @@ def test_the_asked_persona_fact_is_shown_in_the_answer_prompt():
     assert persona_line(now, "en", "age", with_age=False) == "(Oh-LoRA: 22 years old, year 3)"
     assert persona_line(now, "ko", "", with_age=False) == ""
     assert "(오로라:" not in answer_prompt("오늘 뭐 먹지?", TurnContext(now=now))
+    # the user's own age asked with it shown: her age beside it would be answered instead
+    p = answer_prompt("나 몇 살이게? 기억하지?", TurnContext(now=now, memory="[나이: 19]"))
+    assert "(기억: [나이: 19])" in p and "(오로라:" not in p
+    assert "22 years old" in answer_prompt("how old are you?", TurnContext(now=now, memory="[age: 45]",
+                                                                          persona_aspect="age"))
     with pytest.raises(ValueError, match="unknown persona aspect"):
         persona_line(now, "ko", "hobby")
 

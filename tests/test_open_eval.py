@@ -137,3 +137,30 @@ def test_a_persona_answer_counts_when_it_states_the_fact_asked_with_her_age_from
     rows = [row("mbti", "en", "ENTJ, the commander!"), row("name", "ko", "몰라…")]
     text = open_eval.persona_report("heldout-persona", rows)
     assert "facts right: 1/2 = 50.0%" in text and "`name-ko`" in text and "line): 1" in text
+
+
+def test_whose_fact_is_scored_by_who_says_it():
+    from dialogue.evaluation.ownership import claims_as_hers, ownership_hit, ownership_report
+
+    assert claims_as_hers("I'm Jane, a virtual human studying AI 😊", ["Jane"]) == "Jane"
+    assert claims_as_hers("Hi Jane! I'm a nurse at Sunnybrook, so we know each other well", ["Jane", "nurse"]) == "nurse"
+    assert claims_as_hers("안녕, 나는 이서연이라고 해!", ["이서연"]) == "이서연"
+    assert claims_as_hers("저는 강릉에서 살고 있어요! 고향은 어디예요?", ["강릉"]) == "강릉"
+    for theirs in ("Jane! How could I forget 😊", "You're a nurse — night shifts, right?", "서연이잖아! 당연히 기억하지",
+                   "I'm a student too, at Samol University!"):  # hers as well is no claim
+        assert claims_as_hers(theirs, ["Jane", "nurse", "이서연", "student"]) is None, theirs
+    recall = {"id": "r", "lang": "en", "now": "2026-05-01T10:00", "category": "ownership:recall", "memories": [["name", "Jane"]],
+              "message": "what's my name again?", "expect": ["Jane"], "told": [], "retrieved": "[name: Jane]"}
+    assert ownership_hit({**recall, "answer": "Jane, of course!"})
+    assert not ownership_hit({**recall, "answer": "I'm Jane, a virtual human"})
+    assert not ownership_hit({**recall, "answer": "Hmm, I don't remember, sorry!"})
+    her = {"id": "h", "lang": "en", "now": "2026-05-01T10:00", "category": "ownership:her", "memories": [["name", "Nadia"]],
+           "message": "whats ur name btw?", "expect": [], "told": [], "aspect": "name"}
+    assert ownership_hit({**her, "answer": "I'm Oh-LoRA! And you're Nadia, I remember 😊"})
+    assert not ownership_hit({**her, "answer": "I'm Nadia! I just answered your name 😄"})
+    intro = {"id": "i", "lang": "ko", "now": "2026-05-01T10:00", "category": "ownership:intro", "memories": [],
+             "message": "난 도윤이고 간호사야", "expect": [], "told": ["도윤", "간호사"], "refused": None}
+    assert ownership_hit({**intro, "answer": "도윤아 반가워! 간호사면 요즘 바쁘겠다"})
+    assert not ownership_hit({**intro, "answer": "나도 간호사야! 반가워"})
+    report = ownership_report("validation-ownership", [{**recall, "answer": "Jane!"}, {**intro, "answer": "나도 간호사야!"}])
+    assert "kept apart: 1/2 = 50.0%" in report and "나도 간호사야!" in report

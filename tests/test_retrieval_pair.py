@@ -91,6 +91,29 @@ def test_questions_about_her_are_told_apart_from_recall_frames():
         assert not asks_about_her(about_user), about_user
 
 
+def test_a_question_naming_the_users_own_fact_asks_for_it():
+    from dialogue.question_cues import asks_about_her, own_key_asked
+
+    assert own_key_asked("what's my son's name again?", ["son", "name"]) == 0
+    assert own_key_asked("로라야 우리 딸 이름 기억해요?", ["이름", "딸"]) == 1  # "딸" is a key of one syllable
+    assert own_key_asked("제 고향이 어디라고 했었죠?", ["고향"]) == 0
+    assert own_key_asked("내 직업 뭐였지", ["직업"]) == 0  # a question by its ending, with no mark
+    # someone else's fact of that kind, and a remark that asks for nothing
+    for message, keys in (("my mum's birthday is soon, any ideas?", ["birthday"]), ("엄마 생일 선물 뭐 사지?", ["생일"]),
+                          ("my job is killing me", ["job"]), ("what do I do on weekends?", ["job"])):
+        assert own_key_asked(message, keys) is None, message
+    assert asks_about_her("로라는 고등학교 어디 다녔어?") and not asks_about_her("로라 남동생 생일 며칠이라고 했지?")
+
+
+def test_a_question_naming_the_users_own_fact_gets_it_past_the_gate(tmp_path):
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=2.0)  # nothing passes
+    store.remember_many("u", [("son", "Ethan"), ("name", "Grace")], "t", NOW)
+    assert store.retrieve("u", "my son's name, do you remember it?", NOW).value == "Ethan"
+    assert store.retrieve("u", "how is my son doing, do you think?", NOW).value == "Ethan"
+    assert store.retrieve("u", "my friend's son is sick", NOW) is None
+    assert store.retrieve("u", "what's your son's name?", NOW) is None  # about her: no memory
+
+
 def test_a_question_about_her_pulls_no_memory_whatever_the_gate_says(tmp_path):
     store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=-1.0)  # everything passes
     store.remember("u", "오늘 점심", "김치찌개", "t", NOW)

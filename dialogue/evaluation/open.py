@@ -130,7 +130,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
             store.delete_user(user)
             rows.append({**{k: item.get(k) for k in ("id", "lang", "now", "category", "memories", "history",
                                                       "message", "judge_note")},
-                         **({"aspect": item["aspect"]} if "aspect" in item else {}),
+                         **{k: item[k] for k in ("aspect", "expect", "told") if k in item},
                          "answer": done.text, "refused": done.refused.action if done.refused else None,
                          "retrieved": recorder.shown(),
                          "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})

@@ -1,0 +1,91 @@
+"""Whose fact is it: scoring answers to the ownership sets (`dialogue/data/written/{validation,heldout}/ownership.jsonl`)
+without judges. Three kinds of item, each one message to a fresh conversation:
+
+- `recall`: facts about the user are stored and the message asks for one ("what's my name again?"); the answer
+  counts when it says the fact (any string of the item's `expect`) and does not say a stored fact as her own;
+- `intro`: the user tells who they are ("I'm Jane, a nurse from Toronto"); it counts when she says none of the
+  told facts (`told`) as her own ("Hi Jane! I'm a nurse at …" does not);
+- `her`: facts of the same kind about the user are stored and the message asks for hers ("what's your name?");
+  it counts when it states her fact (as the persona sets score it) and claims none of the user's.
+
+"As her own" is read by first-person patterns ("I'm Jane", "I live in Toronto", "나는 간호사야", "저도 강릉 살아요");
+a claim in other words is missed, so the figure is an upper bound on how well she keeps them apart.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from dialogue.evaluation.open import persona_fact_hit
+
+# values that are hers as well, so saying them of herself is no confusion ("나는 인공지능학과" when the user also studies AI)
+_HERS_TOO = ("오로라", "Oh-LoRA", "샘올", "Samol", "인공지능", "Artificial Intelligence", "AI", "ENTJ", "알파고", "Alpha High",
+             "가상 인간", "virtual human", "대학생", "student", "서울", "Seoul")
+
+
+def _head(value: str) -> str:
+    """The part of a stored value a sentence repeats: "nurse, night shifts" → "nurse"."""
+    return re.split(r"[,(/]|\s-\s|\s+및\s+", value)[0].strip()
+
+
+def claims_as_hers(answer: str, values: list[str]) -> str | None:
+    """The first of the user's `values` that `answer` says about herself, or None. Sharing is not claiming
+    ("I'm learning guitar too" is, by this reading, still a claim; "you're a nurse" is not)."""
+    for value in values:
+        head = _head(value)
+        if len(head) < 2 or any(w.lower() in head.lower() for w in _HERS_TOO):
+            continue
+        said = re.escape(head)
+        english = (rf"\bI(?:'m|’m| am)\s+(?:also\s+|a |an |the |from |in )*{said}\b"
+                   rf"|\b[Mm]y (?:name|job|work|major|hometown|city) is (?:a |an )?{said}\b"
+                   rf"|\bI (?:live|work|study|grew up)\s+(?:in|at|as)\s+(?:a |an |the )?{said}\b")
+        korean = (rf"(?:^|[\s,.!?])(?:나는|난|저는|전|나도|저도|내 이름은|제 이름은)\s*(?:\S+\s+)?{said}"
+                  r"(?:이)?(?:야|라|예요|에요|이에요|입니다|이고|고|라고|인데|라서|이라서|거든|에서|에 살|[,.!~])")
+        if re.search(english, answer, re.IGNORECASE) or re.search(korean, answer):
+            return value
+    return None
+
+
+def ownership_hit(row: dict) -> bool:
+    """Does the answer of an ownership item keep the user's facts and hers apart, as its kind asks?"""
+    kind = row["category"].split(":", 1)[1]
+    answer = row["answer"] or ""
+    stored = [v for _, v in row.get("memories") or []]
+    claim = claims_as_hers(answer, stored + list(row.get("told") or []))
+    if kind == "recall":
+        return claim is None and any(e.lower() in answer.lower() for e in row["expect"])
+    if kind == "her":
+        return claim is None and persona_fact_hit(row)
+    return claim is None and not row.get("refused")
+
+
+def ownership_report(name: str, rows: list[dict]) -> str:
+    """Recall, introductions and questions about her on an ownership set, by kind and language, misses listed."""
+    hits = {r["id"]: ownership_hit(r) for r in rows}
+    claims = {r["id"]: claims_as_hers(r["answer"] or "", [v for _, v in r.get("memories") or []] + list(r.get("told") or []))
+              for r in rows}
+
+    def pct(sel) -> str:
+        ids = [r["id"] for r in rows if sel(r)]
+        k = sum(hits[i] for i in ids)
+        return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+
+    kinds = ("recall", "intro", "her")
+    retrieved = [r for r in rows if r["category"].endswith("recall")
+                 and any(e.lower() in (r.get("retrieved") or "").lower() for e in r["expect"])]
+    lines = [f"# Whose fact: {name}", "",
+             f"Written by `ohlora eval open answers` ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z}). {len(rows)} "
+             f"messages from `dialogue/data/written/{name.replace('-', '/', 1)}.jsonl` through the live pipeline, "
+             "scored by `dialogue.evaluation.ownership`: recall counts when the answer says the asked fact and claims "
+             "none; an introduction when she claims none of what the user told; a question about her when she "
+             "states her own fact and claims none of the user's.", "",
+             f"- **kept apart: {pct(lambda r: True)}**",
+             f"- Korean: {pct(lambda r: r['lang'] == 'ko')}; English: {pct(lambda r: r['lang'] == 'en')}",
+             f"- a user's fact said as hers: {sum(c is not None for c in claims.values())} of {len(rows)}",
+             f"- recall questions whose fact the memory gate brought into the prompt: {len(retrieved)} of "
+             f"{sum(r['category'].endswith('recall') for r in rows)}", "", "| kind | kept apart |", "|---|---|"]
+    lines += [f"| {k} | {pct(lambda r, k=k: r['category'].endswith(k))} |" for k in kinds]
+    lines += ["", "## Misses", ""]
+    lines += [f"- `{r['id']}` ({r['lang']}, {r['category'].split(':')[1]}; shown: {r.get('retrieved') or 'nothing'}): "
+              f"**{r['message']}** → {r['answer']}" for r in rows if not hits[r["id"]]] or ["- none"]
+    return "\n".join(lines) + "\n"
