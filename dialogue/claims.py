@@ -4,7 +4,9 @@ The 270M answer model guesses dates, weekdays, her birthday, her age, school yea
 wrong often enough to matter ("I was born on October 17", "오늘 12월 5일" on November 29). The streaming validator
 (`dialogue.roles.answer_problem`) rejects such a claim with `calendar_problem` or `persona_problem` before the
 user sees it, and a retry starts from the right fact where the shown text ends at it (`fact_completion`).
-Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say.
+Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say. A stored memory of
+the user's spoken as her own ("what's my name again?" with [name: Jane] shown → "I'm Jane, a virtual human…") is
+rejected by `memory_as_hers`.
 """
 from __future__ import annotations
 
@@ -306,3 +308,34 @@ def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
     else:
         body = (WEEKDAYS_KO if korean else WEEKDAYS_EN)[day.weekday()]
     return _joined(shown, body)
+
+
+_MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")
+# what is hers too, so saying it of herself is no confusion ("나는 인공지능학과" when the user studies AI as well)
+_HER_WORDS = ("오로라", "Oh-LoRA", "샘올", "Samol", "인공지능", "Artificial Intelligence", "AI", "ENTJ", "알파고", "Alpha High",
+              "가상 인간", "virtual human", "대학생", "student", "서울", "Seoul")
+
+
+def _first_word_group(value: str) -> str:
+    """The part of a stored value a sentence would repeat: "nurse, night shifts" → "nurse"."""
+    return re.split(r"[,(/]|\s-\s|\s+및\s+", value)[0].strip()
+
+
+def memory_as_hers(text: str, memory: str) -> str | None:
+    """Why an answer speaks a memory shown in its prompt, which is the user's, as her own fact (None when it does
+    not): "I'm Jane" or "I'm a nurse" for [name: Jane] or [job: nurse], "나는 간호사라" for [직업: 간호사], "I live in
+    Toronto" for [city: Toronto]. Sharing it is not claiming it ("I'm learning guitar too", "나도 데이식스 좋아해"), and a
+    value that is also hers ("AI", "서울") is not checked."""
+    for key, value in _MEMORY_ITEM.findall(memory):
+        head = _first_word_group(value)
+        if len(head) < 2 or any(w.lower() in head.lower() for w in _HER_WORDS):
+            continue
+        said = re.escape(head)
+        english = (rf"(?:\bI(?:'m|’m| am)\s+(?:a |an |the )?{said}\b|\b[Mm]y (?:name|job|work|major) is (?:a |an )?{said}\b"
+                   rf"|\bI (?:live|work|study)\s+(?:in|at|as)\s+(?:a |an |the )?{said}\b)(?![^.!?]*\b(?:too|as well)\b)")
+        # the value as what she is: followed by a copula or a quotative ("나는 간호사라", "난 지수야", "저는 이서연이라고")
+        korean = (rf"(?:^|[\s,.!?])(?:나는|난|저는|전|내 이름은|제 이름은)\s*{said}"
+                  r"(?:이)?(?:야|라|예요|에요|이에요|입니다|이고|고|라고|인데|라서|이라서|거든|[,.!~])")
+        if re.search(english, text) or re.search(korean, text):
+            return f"speaks the user's {key.strip()} as her own"
+    return None

@@ -47,6 +47,22 @@ ANSWER_RETRIES = 2
 # Text that may still turn into a marker or an unchecked word, and a month still waiting for its day ("오늘 12월 "):
 # held back until the validator has seen the whole date, so a wrong one is never half shown.
 _HOLD = re.compile(r"[<(\[]|(?:\d{1,2}월|\b(?:" + "|".join(MONTHS_EN) + r"))\s*\S*$|\S+$")
+# An answer that opens in the first person while a memory of the user's is in the prompt ("I'm ", "안녕, 나는 ") may be
+# about to say the user's fact as hers ("I'm Jane"): its first clause is held back until it is complete, so the
+# validator (`claims.memory_as_hers`) can reject it before any of it is shown and the retry starts afresh.
+_FIRST_PERSON_OPENER = re.compile(
+    r"^\W*(?:(?:hi|hey|hello|oh|aww|haha|안녕|앗|헐|어|오)\b[^.!?\n]{0,12}?[\s,!~]+)?"
+    r"(?:I'm|I’m|I am|my name is|I live|I work|I study|나는|난|저는|전|나도|저도|제 이름은|내 이름은)(?=\s|$)",
+    re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.!?,~\n…]|(?:\S+\s+){4}")
+
+
+def opener_pending(text: str) -> bool:
+    """Does `text` (an answer's beginning) open in the first person with its first clause still incomplete?"""
+    m = _FIRST_PERSON_OPENER.match(text)
+    return bool(m) and not _CLAUSE_END.search(text[m.end():])
+
+
 # A word or number at the very end of streamed text may still grow ("October 1" -> "October 11"): the
 # validator judges only what precedes it, so a date or time is never rejected half-written.
 _GROWING = re.compile(r"[^\W_]+$")
@@ -209,6 +225,8 @@ class PersonaChat:
                                        if judged.strip() else None)
                             if problem:
                                 break
+                            if ctx.memory and not shown.strip() and opener_pending(held):
+                                continue
                             cut = _HOLD.search(held)
                             ready, held = (held[:cut.start()], held[cut.start():]) if cut else (held, "")
                             if ready:

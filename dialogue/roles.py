@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import datetime
 
-from dialogue.claims import calendar_problem, persona_problem
+from dialogue.claims import calendar_problem, memory_as_hers, persona_problem
 from dialogue.interfaces import Expression
 from dialogue.prompting import PROMPT_MARKERS, language_of
 from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
@@ -132,8 +132,9 @@ def _repeats(text: str) -> bool:
 
 def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True) -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,
-    naming a day that contradicts the clock or her birthday (`calendar_problem`), or misstating her age, birth
-    year or MBTI (`persona_problem`); when `final`, also in the wrong language (a beginning such as "ENTJ, …"
+    naming a day that contradicts the clock or her birthday (`calendar_problem`), misstating her age, birth
+    year or MBTI (`persona_problem`), or speaking the user's memory in `context` as her own (`memory_as_hers`);
+    when `final`, also in the wrong language (a beginning such as "ENTJ, …"
     is not yet an English answer to a Korean message)."""
     text = answer.strip()
     if not text:
@@ -145,7 +146,8 @@ def answer_problem(answer: str, message: str, now: datetime, context: str = "", 
     if len(text) > 400:
         return "too long"
     seen = f"{message} {context}"
-    problem = calendar_problem(text, now, seen, message) or persona_problem(text, now, seen, message)
+    problem = (calendar_problem(text, now, seen, message) or persona_problem(text, now, seen, message)
+               or memory_as_hers(text, context))
     if problem:
         return problem
     if final and language_of(text) != language_of(message) and language_of(message) == "ko" \

@@ -176,6 +176,58 @@ def test_a_told_name_the_memory_role_left_out_is_stored_with_its_facts():
     assert mem.stored == [("u1", "job", "nurse"), ("u1", "city", "Toronto"), ("u1", "name", "Jane")]
 
 
+class StoresJane:
+    """The user told her name and job in an earlier conversation; the gate lets the name through."""
+
+    def retrieve(self, user_id, query, now):
+        return Memory("name", "Jane", now, 0.9)
+
+    def remember(self, *args):
+        pass
+
+
+def test_the_users_memory_spoken_as_hers_is_regenerated_before_any_of_it_is_shown():
+    llm = ScriptedLLM(["I'm Jane, a virtual human studying AI 😊", "Jane! How could I forget 😊"])
+    events = _turn(PersonaChat(llm, memory=StoresJane()), "what's my name again?")
+    # the first-person opener was held back until its clause was complete: nothing of the claim was shown,
+    # and the retry starts afresh
+    assert _text(events) == events[-1].text == "Jane! How could I forget 😊"
+    prompts = [p for r, p in llm.prompts if r == "answer"]
+    assert "(memory: [name: Jane])" in prompts[0] and prompts[1].endswith("<start_of_turn>model\n")
+
+
+def test_a_first_person_opener_that_claims_nothing_is_shown_once_its_clause_is_complete():
+    llm = ScriptedLLM(["I'm so glad you asked! You're Jane 😊"])
+    events = _turn(PersonaChat(llm, memory=StoresJane()), "what's my name again?")
+    assert _text(events) == events[-1].text == "I'm so glad you asked! You're Jane 😊"
+    assert len([p for r, p in llm.prompts if r == "answer"]) == 1
+
+
+def test_a_first_person_opener_is_held_only_while_its_clause_is_open():
+    from dialogue.conversation import opener_pending
+
+    for pending in ("I'm", "I'm Jane", "안녕, 나는 이서연이라고", "Hi Jane! I'm a", "저는"):
+        assert opener_pending(pending), pending
+    for released in ("I'm Jane, a", "I'm so glad you asked!", "안녕, 나는 이서연이라고 해!", "You're Jane", "Jane!", "난리 났어"):
+        assert not opener_pending(released), released
+
+
+@pytest.mark.parametrize("answer,memory,problem", [
+    ("I'm Jane, a virtual human studying AI", "[name: Jane]", "speaks the user's name as her own"),
+    ("I'm a nurse at Sunnybrook, so we know each other well", "[job: nurse, night shifts]", "speaks the user's job as her own"),
+    ("I live in Toronto!", "[city: Toronto]", "speaks the user's city as her own"),
+    ("안녕, 나는 이서연이라고 해!", "[이름: 이서연]", "speaks the user's 이름 as her own"),
+    ("나는 간호사라 밤새는 거 익숙해", "[직업: 간호사]", "speaks the user's 직업 as her own"),
+    ("You're Jane! How could I forget", "[name: Jane]", None),                  # the user's, as the user's
+    ("I'm learning guitar too, still a beginner", "[hobby: learning guitar]", None),  # shared, not claimed
+    ("나도 데이식스 좋아해 ㅎㅎ", "[좋아하는 가수: 데이식스]", None),
+    ("나는 인공지능학과에 다녀!", "[전공: 인공지능]", None),                        # hers as well
+    ("I'm Jane, a virtual human", "", None),
+])
+def test_the_users_memory_is_not_her_own(answer, memory, problem):
+    assert answer_problem(answer, "what's up", SAT, memory) == problem
+
+
 class StoreOfThree:
     """Three stored memories; `recall` returns them nearest first, `retrieve` (the gate) lets none through."""
 
