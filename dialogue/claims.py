@@ -312,11 +312,11 @@ def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
 
 _MEMORY_ITEM = re.compile(r"\[([^\[\]:\n]{1,40}):\s*([^\[\]\n]{1,80})\]")
 # what is hers too, so saying it of herself is no confusion ("나는 인공지능학과" when the user studies AI as well)
-_HER_WORDS = ("오로라", "Oh-LoRA", "샘올", "Samol", "인공지능", "Artificial Intelligence", "AI", "ENTJ", "알파고", "Alpha High",
-              "가상 인간", "virtual human", "대학생", "student", "서울", "Seoul")
+HERS_TOO = ("오로라", "Oh-LoRA", "샘올", "Samol", "인공지능", "Artificial Intelligence", "AI", "ENTJ", "알파고", "Alpha High",
+            "가상 인간", "virtual human", "대학생", "student", "서울", "Seoul")
 
 
-def _first_word_group(value: str) -> str:
+def value_head(value: str) -> str:
     """The part of a stored value a sentence would repeat: "nurse, night shifts" → "nurse"."""
     return re.split(r"[,(/]|\s-\s|\s+및\s+", value)[0].strip()
 
@@ -327,8 +327,8 @@ def memory_as_hers(text: str, memory: str) -> str | None:
     Toronto" for [city: Toronto]. Sharing it is not claiming it ("I'm learning guitar too", "나도 데이식스 좋아해"), and a
     value that is also hers ("AI", "서울") is not checked."""
     for key, value in _MEMORY_ITEM.findall(memory):
-        head = _first_word_group(value)
-        if len(head) < 2 or any(w.lower() in head.lower() for w in _HER_WORDS):
+        head = value_head(value)
+        if len(head) < 2 or any(w.lower() in head.lower() for w in HERS_TOO):
             continue
         said = re.escape(head)
         english = (rf"(?:\bI(?:'m|’m| am)\s+(?:a |an |the )?{said}\b|\b[Mm]y (?:name|job|work|major) is (?:a |an )?{said}\b"

@@ -321,6 +321,11 @@ class MemoryStore:
         candidate is the most relevant of the RELEVANCE_CANDIDATES best-ranked memories (`candidates` of them
         when given; 1: the best-ranked, as the relevance model is fitted), else the best-ranked."""
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
+        return self._candidate(idx, scores, agree, query, now, candidates)
+
+    def _candidate(self, idx: _UserIndex, scores: np.ndarray, agree: np.ndarray, query: str, now: datetime,
+                   candidates: int | None = None) -> tuple[Memory | None, np.ndarray | None, float]:
+        """`best_features` on scores already computed."""
         if not len(scores) or not np.isfinite(scores).any():
             return None, None, -np.inf
         weighs_several = self.pair is not None and self.relevance is not None
@@ -336,29 +341,23 @@ class MemoryStore:
                             query_embedding: np.ndarray | None = None) -> tuple[Memory | None, float]:
         """The best live memory and its relevance: the relevance model's probability when there is one,
         else the cosine score; (None, -inf) when the user has no live memory or the question is about
-        Oh-LoRA herself (`asks_about_her`)."""
+        Oh-LoRA herself (`asks_about_her`). A question that names one of the RELEVANCE_CANDIDATES nearest
+        memories' keys as the user's own ("what's my son's name?" for [son: Ethan], `own_key_asked`) gets it past
+        any threshold, however its wording scores (the relevance model read "do you remember my daughter's
+        name?" at 0.36 against 0.41)."""
         if asks_about_her(query):
             return None, -np.inf
-        if query_embedding is None and (self.db.vectors or self._user_index(user_id).slots):  # encoded once
-            query_embedding = self.encoder.encode_one(query, "query")
-        asked = self._own_key_asked(user_id, query, now, query_embedding)
+        idx, scores, agree = self._scores(user_id, query, now, query_embedding)
+        nearest = _best_ranked(scores, RELEVANCE_CANDIDATES)
+        asked = own_key_asked(query, [self._bare_key(idx.keys[i]) for i in nearest])
         if asked is not None:  # past any threshold (a raw-cosine one may exceed 1)
             relevance = max(1.0, self.threshold)
-            return replace(asked, score=relevance), relevance
-        memory, features, score = self.best_features(user_id, query, now, query_embedding)
+            return self._memory(idx, nearest[asked], relevance, now), relevance
+        memory, features, score = self._candidate(idx, scores, agree, query, now)
         if memory is None:
             return None, -np.inf
         relevance = score if self.relevance is None else self.relevance.probability(features)
         return replace(memory, score=relevance), relevance
-
-    def _own_key_asked(self, user_id: str, query: str, now: datetime,
-                       query_embedding: np.ndarray | None = None) -> Memory | None:
-        """The best-ranked of the RELEVANCE_CANDIDATES nearest memories whose key the question names as the
-        user's own ("what's my son's name?" for [son: Ethan]): such a question asks for it however its wording
-        scores (the relevance model read "do you remember my daughter's name?" at 0.36 against 0.41)."""
-        ranked = self.search(user_id, query, now, RELEVANCE_CANDIDATES, query_embedding)
-        i = own_key_asked(query, [self._bare_key(m.key) for m in ranked])
-        return None if i is None else ranked[i]
 
     def retrieve(self, user_id: str, query: str, now: datetime) -> Memory | None:
         """The most relevant memory when its relevance reaches the calibrated threshold, else None.

@@ -16,24 +16,17 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from dialogue.claims import HERS_TOO, value_head
 from dialogue.evaluation.open import persona_fact_hit
-
-# values that are hers as well, so saying them of herself is no confusion ("나는 인공지능학과" when the user also studies AI)
-_HERS_TOO = ("오로라", "Oh-LoRA", "샘올", "Samol", "인공지능", "Artificial Intelligence", "AI", "ENTJ", "알파고", "Alpha High",
-             "가상 인간", "virtual human", "대학생", "student", "서울", "Seoul")
-
-
-def _head(value: str) -> str:
-    """The part of a stored value a sentence repeats: "nurse, night shifts" → "nurse"."""
-    return re.split(r"[,(/]|\s-\s|\s+및\s+", value)[0].strip()
 
 
 def claims_as_hers(answer: str, values: list[str]) -> str | None:
-    """The first of the user's `values` that `answer` says about herself, or None. Sharing is not claiming
-    ("I'm learning guitar too" is, by this reading, still a claim; "you're a nurse" is not)."""
+    """The first of the user's `values` that `answer` says about herself, or None ("you're a nurse" is no claim).
+    A wider reading than the validator's `claims.memory_as_hers`, which the answers it scores have already passed:
+    "I'm learning guitar too", "나도 간호사야", "저는 강릉에서" count here."""
     for value in values:
-        head = _head(value)
-        if len(head) < 2 or any(w.lower() in head.lower() for w in _HERS_TOO):
+        head = value_head(value)
+        if len(head) < 2 or any(w.lower() in head.lower() for w in HERS_TOO):
             continue
         said = re.escape(head)
         english = (rf"\bI(?:'m|’m| am)\s+(?:also\s+|a |an |the |from |in )*{said}\b"
