@@ -122,6 +122,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="answers: decode through Gemma's whole 262,144-row LM head instead of the persona vocabulary's")
     p.add_argument("--answer-max-tokens", type=int, default=None, metavar="N",
                    help="answers: the most tokens an answer may run to (default: the server's, ANSWER_MAX_TOKENS)")
+    p.add_argument("--answer-bank", default="auto", metavar="COSINE",
+                   help="answers: the least message similarity for reusing a written answer (0: every answer "
+                        "generated); default: the server's")
     p.set_defaults(func=_eval_open)
 
     p = ev.add_parser("remember", help="what the memory role stores from free-form messages, against the facts a "
@@ -222,7 +225,7 @@ def _eval_open(args: argparse.Namespace) -> int:
         import tempfile
 
         from dialogue.conversation import (ANSWER_MAX_TOKENS, LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat,
-                                           build_collaborators)
+                                           answer_bank_threshold, build_collaborators)
         from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
 
         items = open_eval.load_items(source)
@@ -237,7 +240,8 @@ def _eval_open(args: argparse.Namespace) -> int:
             engine = PersonaChat(llm, count_tokens=llm.tokenizer.count,
                                  history_turns=history, prompt_memories=memories, temperature=decoding.temperature,
                                  answer_max_tokens=args.answer_max_tokens or ANSWER_MAX_TOKENS,
-                                 **build_collaborators(str(Path(tmp) / "eval.sqlite3")))
+                                 **build_collaborators(str(Path(tmp) / "eval.sqlite3"),
+                                                       answer_bank=answer_bank_threshold(args.answer_bank)))
             rows = open_eval.answer_items(items, engine)
         transcript.parent.mkdir(parents=True, exist_ok=True)
         transcript.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dialogue import chat_prompts
+from dialogue.answer_bank import DEFAULT_THRESHOLD as DEFAULT_BANK_THRESHOLD
+from dialogue.answer_bank import AnswerBank, ReusedAnswer
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
 from dialogue.claims import fact_completion
@@ -99,16 +101,19 @@ class PersonaChat:
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
                  conversations: ConversationStore | None = None, exact_answers: bool = True,
-                 answer_max_tokens: int = ANSWER_MAX_TOKENS) -> None:
+                 answer_max_tokens: int = ANSWER_MAX_TOKENS, answers: AnswerBank | None = None) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
         (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
         answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets
-        CHAT_ANSWER_MAX_TOKENS)."""
+        CHAT_ANSWER_MAX_TOKENS).
+        answers: written answers reused (`dialogue.answer_bank`): a message close to one a writer answered, with
+        no memory shown and not about her facts, gets that answer when it holds now and passes the validator."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
         self.answer_max_tokens = answer_max_tokens
         self.exact_answers = exact_answers
+        self.answers = answers
         self.memory = memory
         self.topics = topics
         self.safety = safety
@@ -193,6 +198,17 @@ class PersonaChat:
         ctx, memory = self._context(user_id, message, now)
         timings["context_s"] = time.perf_counter() - t0
         context_text = ctx.memory or ctx.summary
+        reused = self._written_answer(user_id, message, ctx, context_text)
+        if reused is not None:
+            for piece in spoken_pieces(reused.answer):
+                timings.setdefault("first_token_s", time.perf_counter() - t0)
+                yield TokenEvent(piece)
+            timings["answer_s"] = time.perf_counter() - t0
+            timings["reused_similarity"] = reused.similarity
+            done = await self._after_answer(user_id, message, reused.answer, now, timings)
+            timings["turn_s"] = time.perf_counter() - t0
+            yield done
+            return
         chat = api_for(self.llm, "answer") == "chat"
         answer = ""
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
@@ -325,6 +341,24 @@ class PersonaChat:
         if calculation is not None:
             return calculation.answer(lang, message)
         return clock_answer(message, now) or age_answer(message, now)
+
+    def _written_answer(self, user_id: str, message: str, ctx: TurnContext,
+                        context_text: str) -> ReusedAnswer | None:
+        """A written answer for this message (`self.answers`), when no memory is shown (the adapter was trained to
+        use it) and the message does not ask for one of her facts (the persona line answers those), and the
+        answer passes the same checks as a generated one."""
+        if self.answers is None or ctx.memory or ctx.persona_aspect:
+            return None
+        try:
+            count = getattr(self.memory, "count", None)
+            knows_user = bool(count(user_id)) if count is not None else self.memory is not None
+            reused = self.answers.best(message, ctx.now, knows_user=knows_user)
+        except Exception as e:  # without it she answers from the model
+            log.warning("answer bank lookup failed: %s", e)
+            return None
+        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text) is not None:
+            return None
+        return reused
 
     def _too_long(self, message: str) -> bool:
         if len(message) > MAX_MESSAGE_CHARS * 4:
@@ -496,10 +530,11 @@ class AnswerDecoding:
             llm.repetition_penalty, llm.top_p = self.repetition_penalty, self.top_p
 
 
-def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None) -> dict:
+def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None,
+                        answer_bank: float = DEFAULT_BANK_THRESHOLD) -> dict:
     """Conversation store, memory store, topic detector, persona-question classifier and safety gate on one
     dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the SQLite file
-    in `$OHLORA_DATA_DIR`).
+    in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never).
 
     A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
     sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
@@ -521,12 +556,34 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
         found["persona"] = PersonaQuestionClassifier()
     except Exception as e:
         log.warning("persona-question classifier unavailable (%s); run `ohlora classifiers train --task persona`", e)
+    if answer_bank > 0:
+        try:
+            from dialogue.answer_bank import AnswerBank
+
+            found["answers"] = AnswerBank.from_written(found["memory"].encoder, threshold=answer_bank)
+        except Exception as e:  # without it every answer is generated
+            log.warning("answer bank unavailable (%s); every answer comes from the model", e)
     try:
         found["safety"] = open_safety_gate(db, **(safety_policy or SafetyOptions().policy_kwargs()),
                                            about_her=found.get("persona"))
     except Exception as e:
         log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
     return found
+
+
+def answer_bank_threshold(value: float | str, chat_model: bool = False) -> float:
+    """`[dialogue] answer_bank` as a cosine: "auto" is DEFAULT_BANK_THRESHOLD, or 0 (off) when a chat model answers
+    (it was not chosen against one); 0 is off; otherwise a number in (0, 1]."""
+    if value == "auto":
+        return 0.0 if chat_model else DEFAULT_BANK_THRESHOLD
+    try:
+        threshold = float(value)
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"dialogue.answer_bank: \"auto\", 0 (never reuse a written answer) or the least message "
+                         f"similarity in (0, 1], e.g. {DEFAULT_BANK_THRESHOLD}; got {value!r}") from None
+    return threshold
 
 
 def _end_of_turn_id(llm) -> int | None:
@@ -556,12 +613,15 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                       block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
                       temperature: float | None = None, top_p: float | None = None,
                       repetition_penalty: float | None = None, prompt_memories: int | str = LIVE_PROMPT_MEMORIES,
-                      **_unknown) -> PersonaChat:
+                      answer_bank: float | str = "auto", **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options.
 
     `backend = "remote"`: the roles named in `remote_roles` run on the engine at `remote_url` (the API key
     from $OHLORA_LLM_API_KEY), the others on the small in-process model; with all four remote, no model
     loads here and the server starts in seconds.
+
+    `answer_bank`: the least similarity between a message and a written one for her to reuse its written answer
+    (`dialogue.answer_bank`); 0 never; "auto" DEFAULT_BANK_THRESHOLD for our adapters, never for a remote chat model.
     """
     # a wrong option or an unreachable database stops the start here, with its name, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
@@ -574,6 +634,8 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
     except (TypeError, ValueError):
         raise ValueError(f"dialogue.prompt_memories: 0 (the relevance gate picks one) to 8 (the nearest, ungated); "
                          f"got {prompt_memories!r}") from None
+    chat_answers = remote_api == "chat" and (backend == "remote" or bool(remote_url))
+    bank = answer_bank_threshold(answer_bank, chat_model=chat_answers)
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     db = open_database(database) if collaborators else None
@@ -605,6 +667,6 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         # served adapters saw what ours were trained with
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
-    parts = build_collaborators(db, safety_policy) if db is not None else {}
+    parts = build_collaborators(db, safety_policy, bank) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, **parts)

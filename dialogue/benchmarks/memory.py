@@ -8,6 +8,7 @@ from datetime import datetime
 import numpy as np
 import torch
 
+from dialogue.answer_bank import AnswerBank
 from dialogue.classifiers import (HEADS_DIR, EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier,
                                   describe)
 from dialogue.database import open_database
@@ -101,6 +102,11 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
         pair_only = 1000 * float(np.median(timed(enc, lambda i: store.pair_log_odds_many(query, candidates),
                                                  reps, before=warm)))
     retrieve = 1000 * float(np.median(timed(enc, ask, reps, before=warm)))
+    bank = AnswerBank.from_written(enc)
+    # in a turn the message's embedding is cached by retrieval; the lookup is the search over the written
+    # messages and the checks of the nearest ones
+    lookup = 1000 * float(np.median(timed(enc, lambda i: bank.best(msg(i), now),
+                                          reps, before=lambda i: enc.encode_one(msg(i)))))
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic),
                                                                      ("persona question", persona)))
     fp32 = med.get("fp32")
@@ -120,7 +126,9 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
                 ["the same, the memories' frozen passes not precomputed (first retrieval after a restart)",
                  f"{cold:.2f}", ""] + ([""] if fp32 else [])] if cold is not None else []),
              [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]
-             + ([""] if fp32 else [])]
+             + ([""] if fp32 else []),
+             [f"written-answer lookup over {len(bank.entries):,} written messages (message embedded; "
+              "dialogue.answer_bank)", f"{lookup:.2f}", ""] + ([""] if fp32 else [])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     weights = "fp16-packed encoder and classifier layers" if packed else "fp32 encoder and classifier layers"
     header = ["step", f"ms ({weights}, shipped)", "target"] + (["ms (fp32 layers, side by side)"] if fp32 else [])

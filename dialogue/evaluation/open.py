@@ -82,6 +82,9 @@ class _RecordingMemory:
         self.retrieved = self.store.recall(user_id, query, now, k)
         return self.retrieved
 
+    def count(self, user_id: str) -> int:
+        return self.store.count(user_id)
+
     def shown(self) -> str | None:
         """The memories the answer prompt carried, as the prompt shows them."""
         return " ".join(m.as_text() for m in self.retrieved) or None
@@ -107,7 +110,8 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
     engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
                          count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
                          history_turns=engine.history_turns, prompt_memories=engine.prompt_memories,
-                         exact_answers=engine.exact_answers, answer_max_tokens=engine.answer_max_tokens)
+                         exact_answers=engine.exact_answers, answer_max_tokens=engine.answer_max_tokens,
+                         answers=engine.answers)
 
     async def answer_all() -> list[dict]:
         # one event loop for every item: a generation thread cut short by the validator finishes on it
@@ -133,7 +137,9 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
                          **{k: item[k] for k in ("aspect", "expect", "told") if k in item},
                          "answer": done.text, "refused": done.refused.action if done.refused else None,
                          "retrieved": recorder.shown(),
-                         "first_token_s": round(done.timings.get("first_token_s", 0.0), 3)})
+                         "first_token_s": round(done.timings.get("first_token_s", 0.0), 3),
+                         **({"reused": round(done.timings["reused_similarity"], 4)}
+                            if "reused_similarity" in done.timings else {})})
         return rows
 
     return asyncio.run(answer_all())

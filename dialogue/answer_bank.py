@@ -1,0 +1,204 @@
+"""Written answers reused: the first exchange of every written conversation, found by its message.
+
+The small answer model loses the thread on everyday messages that the written conversations
+(`dialogue/data/written/turns/`) already answer well. When a message is close enough in e5 space to one a
+writer answered as her, with no stored memory in play, that written answer is served instead of a generated
+one. Only answers that carry over to a new moment are kept: no number the message does not hold, no weekday,
+month or year, no part of the day or season unless the written one fell in the same, and 존댓말 only to a
+message in 존댓말 (docs/open-eval/README.md, "Written answers reused", has how the threshold was chosen).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from dialogue.prompting import language_of
+
+log = logging.getLogger(__name__)
+
+# chosen on the 200 validation open messages (docs/open-eval/README.md, "Written answers reused")
+DEFAULT_THRESHOLD = 0.92
+
+_DIGITS = re.compile(r"\d+")
+_CODE = re.compile(r"[\[\]{}()=_<>`]|::|\.\w+\(")
+_CALENDAR = re.compile(
+    r"[월화수목금토일]요일|\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|\b(January|February|March|April|June|July|"
+    r"August|September|October|November|December)\b|\b(19|20)\d\d\b|[일이삼사오육칠팔구십]+월|작년|내년|올해|"
+    r"\b(last|next|this) year\b")
+_DAY_PARTS = (("새벽", 0, 6), ("아침", 5, 11), ("점심", 11, 15), ("오후", 12, 18), ("저녁", 17, 22), ("밤", 20, 29),
+              ("morning", 5, 12), ("afternoon", 12, 18), ("evening", 17, 23), ("tonight", 17, 29),
+              ("night", 20, 29))
+_SEASONS = (("봄", (3, 4, 5)), ("여름", (6, 7, 8)), ("가을", (9, 10, 11)), ("겨울", (12, 1, 2)),
+            ("spring", (3, 4, 5)), ("summer", (6, 7, 8)), ("autumn", (9, 10, 11)), ("fall", (9, 10, 11)),
+            ("winter", (12, 1, 2)), ("크리스마스", (12,)), ("christmas", (12,)), ("새해", (12, 1)),
+            ("new year", (12, 1)), ("연말", (11, 12)), ("설날", (1, 2)), ("추석", (9, 10)), ("장마", (6, 7)))
+_PARTICLES = "에|이|은|는|엔|을|를|새|늦|까지|마다|중|인|도|만|부터"
+_POLITE = re.compile(r"(요|니다|니까|세요|죠)[\s.!?~…ㅎㅋ^)😊🙂✨🎉🌙☀️💪]*($|[.!?]\s)")
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """One written first exchange: the message a writer imagined, her answer, and when it was set."""
+
+    message: str
+    answer: str
+    lang: str
+    written_for: datetime
+    source: str
+    category: str = ""  # the writer's: "about_user" answers ("you haven't told me yet") assume nothing is known
+
+
+@dataclass(frozen=True)
+class ReusedAnswer:
+    """A written answer picked for a message, with the cosine of the two messages."""
+
+    answer: str
+    similarity: float
+    written_message: str
+    source: str
+
+
+def polite(text: str) -> bool:
+    """Whether Korean text speaks 존댓말 (a sentence ending in 요, 니다, 세요…)."""
+    return bool(_POLITE.search(text.strip()))
+
+
+def _names(word: str, text: str) -> bool:
+    """Whether `text` says `word` as a word of its own: "밤에", "늦은 밤이라", "at night"; not "밤편지"."""
+    if word.isascii():
+        return re.search(rf"\b{word}\b", text, re.IGNORECASE) is not None
+    return re.search(rf"(?<![가-힣]){word}(?=[^가-힣]|$|{_PARTICLES})", text) is not None
+
+
+def _hour(now: datetime) -> int:
+    return now.hour if now.hour >= 5 else now.hour + 24
+
+
+def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
+    """Whether `entry`'s answer still holds for `message` at `now`: every number in it is in the message, it
+    names no weekday, month or year, a part of the day or a season it names is true now, and it is in 존댓말 only
+    when the message is."""
+    answer = entry.answer
+    # a number inside code (`lst[::-1]`) is syntax, not a fact about the moment
+    prose = " ".join(w for w in answer.split() if not _CODE.search(w))
+    if any(n not in message for n in _DIGITS.findall(prose)):
+        return False
+    if _CALENDAR.search(answer):
+        return False
+    for word, start, end in _DAY_PARTS:
+        if _names(word, answer) and not _names(word, message) and not start <= _hour(now) < end:
+            return False
+    for word, months in _SEASONS:
+        if _names(word, answer) and not _names(word, message) and now.month not in months:
+            return False
+    if entry.lang == "ko" and polite(answer) and not polite(message):
+        return False
+    return True
+
+
+def written_first_answers(exclude_messages: set[str] = frozenset()) -> list[WrittenAnswer]:
+    """The first exchange of every written conversation that starts with no stored memory (later ones lean on
+    what came before). `exclude_messages`: normalized messages left out (validation and test messages)."""
+    from dialogue.data.written import conversations, normalized
+
+    out = []
+    for conv in conversations():
+        if conv.get("memories"):
+            continue
+        first = conv["turns"][0]
+        if normalized(first["user"]) in exclude_messages:
+            continue
+        out.append(WrittenAnswer(first["user"], first["answer"].strip(), conv["lang"],
+                                 datetime.fromisoformat(conv["now"]), conv["source"], conv.get("category", "")))
+    return out
+
+
+def evaluation_messages() -> set[str]:
+    """Normalized messages of every validation and test set (a message, question or text): a written answer to
+    the same words is left out, as held-out text never trains."""
+    from dialogue.data.written import WRITTEN_DIR, json_lines, normalized
+
+    out = set()
+    for folder in ("validation", "heldout"):
+        for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
+            for _, row in json_lines(path):
+                out.update(normalized(row[k]) for k in ("message", "question", "text") if isinstance(row.get(k), str))
+    return out
+
+
+class AnswerBank:
+    """Written answers looked up by message similarity (`best`)."""
+
+    def __init__(self, entries: Sequence[WrittenAnswer], embeddings: np.ndarray, encoder,
+                 threshold: float = DEFAULT_THRESHOLD, candidates: int = 8) -> None:
+        """`embeddings`: the entries' messages as e5 queries, unit rows in `entries`' order; `encoder`: the
+        `SentenceEncoder` that made them (it embeds each new message the same way); `threshold`: the least
+        cosine between the messages; `candidates`: how many of the nearest are checked (`carries_over`)."""
+        if len(entries) != len(embeddings):
+            raise ValueError(f"{len(entries)} written answers but {len(embeddings)} embeddings")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"the answer bank's threshold is a cosine in (0, 1], got {threshold}")
+        self.entries = list(entries)
+        self.embeddings = np.asarray(embeddings, np.float32)
+        self.encoder = encoder
+        self.threshold = threshold
+        self.candidates = candidates
+
+    @classmethod
+    def from_written(cls, encoder=None, threshold: float = DEFAULT_THRESHOLD,
+                     cache: Path | None = None) -> "AnswerBank":
+        """The bank of the written conversations. Their embeddings are computed once (about 20 s on two cores)
+        and kept in `cache` (default: the weights cache), keyed by the texts and the encoder."""
+        if encoder is None:
+            from dialogue.encoder import shared_encoder
+
+            encoder = shared_encoder()
+        entries = written_first_answers(evaluation_messages())
+        digest = hashlib.sha256("\n".join([str(getattr(encoder, "source", type(encoder).__name__))]
+                                          + [e.message for e in entries]).encode()).hexdigest()[:16]
+        if cache is None:
+            from weights.manifest import cache_dir
+
+            cache = cache_dir() / "answer-bank"
+        path = Path(cache) / f"{digest}.npy"
+        try:
+            embeddings = np.load(path)
+            if embeddings.shape[0] != len(entries):
+                raise ValueError("stale")
+        except (OSError, ValueError):
+            log.info("embedding %d written answers' messages for the answer bank (once)", len(entries))
+            embeddings = encoder.encode([e.message for e in entries], kind="query", batch_size=64)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, embeddings.astype(np.float32))
+            except OSError as e:  # a read-only cache only costs the next start the same 20 s
+                log.warning("answer bank embeddings not cached (%s)", e)
+        return cls(entries, embeddings, encoder, threshold)
+
+    def best(self, message: str, now: datetime, knows_user: bool = False) -> ReusedAnswer | None:
+        """The written answer for the nearest written message in the same language that is at least `threshold`
+        alike and whose answer carries over to `message` at `now`; None when there is none. `knows_user`: she
+        has memories of this user, so answers written for a user she knew nothing about are skipped."""
+        if not self.entries or not message.strip():
+            return None
+        lang = language_of(message)
+        q = self.encoder.encode_one(message, "query")
+        sims = self.embeddings @ q
+        order = np.argsort(-sims)[: self.candidates]
+        for i in order:
+            s = float(sims[i])
+            if s < self.threshold:
+                break
+            entry = self.entries[i]
+            if knows_user and entry.category == "about_user":
+                continue
+            if entry.lang == lang and carries_over(entry, message, now):
+                return ReusedAnswer(entry.answer, s, entry.message, entry.source)
+        return None

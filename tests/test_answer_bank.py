@@ -1,0 +1,191 @@
+"""Written answers reused (dialogue.answer_bank): what carries over to a new moment, the lookup, the turn."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from dialogue.answer_bank import AnswerBank, WrittenAnswer, carries_over, polite, written_first_answers
+from dialogue.conversation import PersonaChat, answer_bank_threshold
+from dialogue.interfaces import Memory, TokenEvent, TurnDone
+from tests.dialogue_fakes import HashingEncoder
+from tests.test_dialogue_turn import ScriptedLLM
+
+SAT = datetime(2025, 11, 29, 15, 0)  # a Saturday afternoon
+
+
+def entry(message: str, answer: str, lang: str = "ko", when: datetime = SAT) -> WrittenAnswer:
+    return WrittenAnswer(message, answer, lang, when, "test.jsonl")
+
+
+def bank(*entries: WrittenAnswer, threshold: float = 0.9) -> AnswerBank:
+    enc = HashingEncoder()
+    return AnswerBank(entries, enc.encode([e.message for e in entries]), enc, threshold)
+
+
+def test_an_answer_with_a_number_the_message_does_not_hold_does_not_carry_over():
+    assert carries_over(entry("17 곱하기 23 얼마야?", "391이야!"), "17 곱하기 23 얼마야?", SAT) is False
+    assert carries_over(entry("파이썬 리스트 뒤집기", "lst[::-1] 쓰면 돼!"), "파이썬 리스트 뒤집는 법", SAT)
+    assert carries_over(entry("3시간 잤어", "3시간이면 너무 적다 ㅠ"), "나 3시간 잤어", SAT)
+
+
+def test_weekdays_months_and_years_never_carry_over():
+    for answer in ("오늘은 수요일이야!", "Happy Friday!", "See you in October!", "2025년엔 좋은 일만 가득하길!",
+                   "내년엔 졸업반이야"):
+        assert not carries_over(entry("안녕", answer), "안녕", SAT), answer
+    # "may" is a verb, not the month
+    assert carries_over(entry("can I ask?", "Of course, you may ask anything!", "en"), "can I ask?", SAT)
+
+
+def test_a_part_of_the_day_or_season_carries_over_only_when_it_is_true_now():
+    night = entry("잠이 안 와", "늦은 밤이라 그래, 따뜻한 물 한 잔 마셔 봐 🌙")
+    assert not carries_over(night, "잠이 안 와", SAT)                       # 15:00
+    assert carries_over(night, "잠이 안 와", SAT.replace(hour=23))
+    assert carries_over(night, "밤인데 잠이 안 와", SAT)                     # the message said it
+    summer = entry("더워", "여름엔 역시 냉면이지!")
+    assert not carries_over(summer, "더워", SAT) and carries_over(summer, "더워", SAT.replace(month=7))
+
+
+def test_polite_answers_go_only_to_polite_messages():
+    assert polite("저는 22살이에요!") and polite("감사합니다.") and not polite("나 22살이야!")
+    formal = entry("몇 살이에요?", "저는 스물두 살이에요 😊")
+    assert carries_over(formal, "몇 살이세요?", SAT) and not carries_over(formal, "몇 살이야?", SAT)
+    assert carries_over(entry("몇 살이야?", "스물두 살이야!"), "몇 살이세요?", SAT)  # she may speak 반말
+
+
+def test_best_finds_the_nearest_written_message_of_the_same_language_above_the_threshold():
+    b = bank(entry("비 오는 날 들을 노래 추천해 줘", "아이유 '밤편지' 어때? 빗소리랑 잘 어울려 ☔"),
+             entry("recommend a song for a rainy day", "Try 'Rain' by Taeyeon ☔", "en"),
+             entry("짜장 짬뽕 골라 줘", "짬뽕! 국물이 최고야 🔥"))
+    got = b.best("비 오는 날 들을 노래 추천해 줘!", SAT)
+    assert got is not None and got.answer.startswith("아이유") and got.similarity >= 0.9
+    assert b.best("recommend a song for a rainy day!", SAT).answer.startswith("Try")
+    assert b.best("오늘 점심 뭐 먹지", SAT) is None        # nothing close enough
+    assert b.best("", SAT) is None
+
+
+def test_best_skips_a_near_answer_that_does_not_carry_over_for_the_next_one():
+    b = bank(entry("오늘 무슨 요일이야", "오늘은 수요일이야!"), entry("오늘 무슨 요일이야?", "달력 한번 볼까? ㅎㅎ"),
+             threshold=0.8)
+    assert b.best("오늘 무슨 요일이야", SAT).answer == "달력 한번 볼까? ㅎㅎ"
+
+
+def test_a_bank_needs_one_embedding_per_answer_and_a_cosine_threshold():
+    enc = HashingEncoder()
+    with pytest.raises(ValueError, match="embeddings"):
+        AnswerBank([entry("a", "b")], np.zeros((2, enc.dim)), enc)
+    with pytest.raises(ValueError, match="threshold"):
+        AnswerBank([entry("a", "b")], np.zeros((1, enc.dim)), enc, threshold=1.5)
+
+
+def test_the_written_bank_holds_first_exchanges_without_memories_and_no_held_out_message():
+    entries = written_first_answers({"안녕처음이야너뭐하는애야"})
+    assert len(entries) > 3000
+    assert all(e.answer.strip() and e.lang in ("ko", "en") for e in entries)
+    assert "안녕 처음이야 너 뭐하는 애야?" not in {e.message for e in entries}
+
+
+def test_the_embeddings_are_cached_and_reused(tmp_path, monkeypatch):
+    import dialogue.answer_bank as ab
+
+    few = [entry("안녕", "안녕! 반가워 😊"), entry("hi", "Hi there!", "en")]
+    monkeypatch.setattr(ab, "written_first_answers", lambda exclude: few)
+    monkeypatch.setattr(ab, "evaluation_messages", lambda: set())
+    enc = HashingEncoder()
+    enc.source = "hashing"
+    first = AnswerBank.from_written(enc, cache=tmp_path)
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+
+    class Refusing(HashingEncoder):
+        def encode(self, texts, kind="query", batch_size=32):
+            if len(texts) > 1:
+                raise AssertionError("the cached embeddings should have been read")
+            return super().encode(texts, kind, batch_size)
+
+    refusing = Refusing()
+    refusing.source = "hashing"
+    again = AnswerBank.from_written(refusing, cache=tmp_path)
+    assert np.allclose(first.embeddings, again.embeddings)
+    another = Refusing()
+    another.source = "another model"  # another encoder's embeddings are never reused
+    with pytest.raises(AssertionError, match="cached"):
+        AnswerBank.from_written(another, cache=tmp_path)
+
+
+def _turn(engine, message, now=SAT, user="u1"):
+    async def go():
+        return [ev async for ev in engine.turn(user, message, now)]
+    return asyncio.run(go())
+
+
+class OneMemory:
+    def retrieve(self, user_id, query, now):
+        return Memory("반려동물", "고양이 나비", now, 0.9) if "고양이" in query else None
+
+    def remember(self, user_id, key, value, source_turn, now):
+        pass
+
+
+class AskingAboutHer:
+    def aspect(self, message):
+        return "age" if "몇 살" in message else ""
+
+
+def test_a_turn_serves_the_written_answer_without_generating_one():
+    llm = ScriptedLLM([])  # an answer from the model would fail: its script is empty
+    b = bank(entry("비 오는 날 들을 노래 추천해 줘", "아이유 '밤편지' 어때? 빗소리랑 잘 어울려 ☔"))
+    events = _turn(PersonaChat(llm, answers=b), "비 오는 날 들을 노래 추천해 줘")
+    done = events[-1]
+    assert isinstance(done, TurnDone) and done.text == "아이유 '밤편지' 어때? 빗소리랑 잘 어울려 ☔"
+    assert "".join(e.text for e in events if isinstance(e, TokenEvent)) == done.text
+    assert not [r for r, _ in llm.prompts if r == "answer"] and done.timings["reused_similarity"] >= 0.9
+    assert done.summary  # the post-answer roles still run
+
+
+def test_a_memory_shown_or_a_question_about_her_goes_to_the_model():
+    b = bank(entry("고양이가 소파를 긁어", "스크래처를 소파 옆에 둬 봐!"), entry("너 몇 살이야?", "스물세 살이야!"))
+    llm = ScriptedLLM(["나비가 또 그랬구나! 스크래처를 옆에 둬 봐", "22살이야!"])
+    engine = PersonaChat(llm, answers=b, memory=OneMemory(), persona=AskingAboutHer(), exact_answers=False)
+    assert _turn(engine, "고양이가 소파를 긁어")[-1].text.startswith("나비가")
+    assert _turn(engine, "너 몇 살이야?")[-1].text == "22살이야!"
+    assert len([r for r, _ in llm.prompts if r == "answer"]) == 2
+
+
+def test_a_written_answer_the_validator_rejects_is_not_served():
+    b = bank(entry("몇 살이야", "나는 만 25살이야!"))  # her age is 22 on this date
+    llm = ScriptedLLM(["나는 만 22살이야!"])
+    assert _turn(PersonaChat(llm, answers=b, exact_answers=False), "몇 살이야")[-1].text == "나는 만 22살이야!"
+
+
+def test_answer_bank_option():
+    assert answer_bank_threshold("auto") == pytest.approx(0.92)
+    assert answer_bank_threshold("auto", chat_model=True) == 0.0
+    assert answer_bank_threshold("0") == 0.0 and answer_bank_threshold(0.95) == 0.95
+    for bad in ("yes", 1.5, -0.1, None):
+        with pytest.raises(ValueError, match="dialogue.answer_bank"):
+            answer_bank_threshold(bad)
+
+
+def test_answers_written_for_a_stranger_are_skipped_for_a_user_she_knows():
+    b = bank(WrittenAnswer("do you know what I do for work?", "You haven't told me yet! What do you do?", "en", SAT,
+                           "test.jsonl", "about_user"))
+    assert b.best("do you know what I do for work?", SAT) is not None
+    assert b.best("do you know what I do for work?", SAT, knows_user=True) is None
+
+
+class CountingMemory(OneMemory):
+    def __init__(self, n):
+        self.n = n
+
+    def count(self, user_id):
+        return self.n
+
+
+def test_a_turn_tells_the_bank_whether_she_knows_the_user():
+    stranger = WrittenAnswer("do you know my job?", "You haven't told me yet! What do you do?", "en", SAT, "t", "about_user")
+    for stored, generated in ((0, False), (2, True)):
+        llm = ScriptedLLM(["You're a nurse, right?"])
+        done = _turn(PersonaChat(llm, answers=bank(stranger), memory=CountingMemory(stored)), "do you know my job?")[-1]
+        assert (done.text == "You're a nurse, right?") is generated
