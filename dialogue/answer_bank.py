@@ -3,9 +3,10 @@
 The small answer model loses the thread on everyday messages that the written conversations
 (`dialogue/data/written/turns/`) already answer well. When a message is close enough in e5 space to one a
 writer answered as her, with no stored memory in play, that written answer is served instead of a generated
-one. Only answers that carry over to a new moment are kept: no number the message does not hold, no weekday,
-month or year, no part of the day or season unless the written one fell in the same, and 존댓말 only to a
-message in 존댓말 (docs/open-eval/README.md, "Written answers reused", has how the threshold was chosen).
+one. Only answers that carry over are kept: none to a message that told the writer's own facts about the user,
+and none with a number the message does not hold, a weekday, month or year, a part of the day or season
+that is not true now, or 존댓말 to a message in 반말 (docs/open-eval/README.md, "Written answers reused": how
+the threshold and these rules were chosen).
 """
 from __future__ import annotations
 
@@ -105,7 +106,9 @@ def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
 
 def written_first_answers(exclude_messages: set[str] = frozenset()) -> list[WrittenAnswer]:
     """The first exchange of every written conversation that starts with no stored memory (later ones lean on
-    what came before). `exclude_messages`: normalized messages left out (validation and test messages)."""
+    what came before) and whose message tells nothing lasting about the user (an answer to "나 민지야, 간호학과
+    2학년" greets Minji and her year, whoever asks next). `exclude_messages`: normalized messages left out
+    (validation and test messages)."""
     from dialogue.data.written import conversations, normalized
 
     out = []
@@ -113,7 +116,7 @@ def written_first_answers(exclude_messages: set[str] = frozenset()) -> list[Writ
         if conv.get("memories"):
             continue
         first = conv["turns"][0]
-        if normalized(first["user"]) in exclude_messages:
+        if first.get("remember") or normalized(first["user"]) in exclude_messages:
             continue
         out.append(WrittenAnswer(first["user"], first["answer"].strip(), conv["lang"],
                                  datetime.fromisoformat(conv["now"]), conv["source"], conv.get("category", "")))

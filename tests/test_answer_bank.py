@@ -189,3 +189,17 @@ def test_a_turn_tells_the_bank_whether_she_knows_the_user():
         llm = ScriptedLLM(["You're a nurse, right?"])
         done = _turn(PersonaChat(llm, answers=bank(stranger), memory=CountingMemory(stored)), "do you know my job?")[-1]
         assert (done.text == "You're a nurse, right?") is generated
+
+
+def test_a_written_answer_to_a_message_that_told_facts_is_never_reused(monkeypatch):
+    import dialogue.data.written as written
+
+    def conv(user, answer, remember=(), memories=()):
+        return {"lang": "ko", "now": "2026-03-01T10:00", "source": "t.jsonl", "category": "greeting",
+                "memories": list(memories), "turns": [{"user": user, "answer": answer, "remember": list(remember)}]}
+
+    monkeypatch.setattr(written, "conversations", lambda: [
+        conv("안녕 나 민지야, 간호학과 2학년", "반가워 민지야! 실습 바쁘겠다 😊", [["이름", "민지"]]),
+        conv("안녕!", "안녕! 반가워 😊"),
+        conv("내 고양이 뭐였지?", "나비잖아!", memories=[["반려동물", "고양이 나비"]])])
+    assert [e.message for e in written_first_answers()] == ["안녕!"]
