@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -185,10 +185,13 @@ class AnswerBank:
                 log.warning("answer bank embeddings not cached (%s)", e)
         return cls(entries, embeddings, encoder, threshold)
 
-    def best(self, message: str, now: datetime, knows_user: bool = False) -> ReusedAnswer | None:
+    def best(self, message: str, now: datetime, knows_user: bool = False,
+             said: Collection[str] = ()) -> ReusedAnswer | None:
         """The written answer for the nearest written message in the same language that is at least `threshold`
         alike and whose answer carries over to `message` at `now`; None when there is none. `knows_user`: she
-        has memories of this user, so answers written for a user she knew nothing about are skipped."""
+        has memories of this user, so answers written for a user she knew nothing about are skipped. `said`: her
+        recent answers in this conversation, never repeated word for word (the same message twice gets the next
+        written answer, or the model's)."""
         if not self.entries or not message.strip():
             return None
         lang = language_of(message)
@@ -200,7 +203,7 @@ class AnswerBank:
             if s < self.threshold:
                 break
             entry = self.entries[i]
-            if knows_user and entry.category == "about_user":
+            if (knows_user and entry.category == "about_user") or entry.answer in said:
                 continue
             if entry.lang == lang and carries_over(entry, message, now):
                 return ReusedAnswer(entry.answer, s, entry.message, entry.source)

@@ -94,6 +94,10 @@ def spoken_pieces(text: str) -> list[str]:
     return re.findall(r"\s*\S+", text) or [text]
 
 
+# a written answer is not reused while it is among her last this many answers to the user
+UNREPEATED_ANSWERS = 20
+
+
 class PersonaChat:
     """The conversation engine shared by all users of a server (or one terminal)."""
 
@@ -352,12 +356,14 @@ class PersonaChat:
         try:
             count = getattr(self.memory, "count", None)
             knows_user = bool(count(user_id)) if count is not None else self.memory is not None
-            reused = self.answers.best(message, ctx.now, knows_user=knows_user)
+            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
+            reused = self.answers.best(message, ctx.now, knows_user=knows_user, said=said)
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
         if reused is None or answer_problem(reused.answer, message, ctx.now, context_text) is not None:
             return None
+        self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused
 
     def _too_long(self, message: str) -> bool:

@@ -203,3 +203,13 @@ def test_a_written_answer_to_a_message_that_told_facts_is_never_reused(monkeypat
         conv("안녕!", "안녕! 반가워 😊"),
         conv("내 고양이 뭐였지?", "나비잖아!", memories=[["반려동물", "고양이 나비"]])])
     assert [e.message for e in written_first_answers()] == ["안녕!"]
+
+
+def test_the_same_message_twice_does_not_get_the_same_written_answer_twice():
+    b = bank(entry("심심해", "그럼 나랑 끝말잇기 할래? 내가 먼저, 사과! 🍎"),
+             entry("심심해 ㅠ", "심심할 땐 산책 한 바퀴 어때? 바람 쐬면 기분 전환 돼 🌿"), threshold=0.6)
+    engine = PersonaChat(ScriptedLLM(["음… 그럼 좋아하는 노래 하나 추천해 줄까?"]), answers=b)
+    first, second, third = (_turn(engine, "심심해")[-1].text for _ in range(3))
+    assert len({first, second, third}) == 3  # two written answers, then the model's
+    assert third == "음… 그럼 좋아하는 노래 하나 추천해 줄까?"
+    assert engine.stats()["answers_reused"] == 2
