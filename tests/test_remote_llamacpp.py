@@ -90,7 +90,9 @@ def test_ohlora_serve_streams_her_answer_and_keeps_going_when_the_engine_dies(en
 
     server = ServerProcess(settings=["dialogue.backend=remote", f"dialogue.remote_url={engine.url}",
                                      "dialogue.remote_models=answer,memory,summary,expression",
-                                     "dialogue.remote_connect_timeout_s=2", "dialogue.remote_read_timeout_s=60"])
+                                     "dialogue.remote_connect_timeout_s=2", "dialogue.remote_read_timeout_s=60",
+                                     # every answer from the engine: a written answer would need none
+                                     "dialogue.answer_bank=0"])
     server.start(timeout=900)
     try:
         async def body():
