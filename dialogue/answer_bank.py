@@ -4,8 +4,8 @@ The small answer model loses the thread on everyday messages that the written co
 (`dialogue/data/written/turns/`) already answer well. When a message is close enough in e5 space to one a
 writer answered as her, with no stored memory in play, that written answer is served instead of a generated
 one. Only answers that carry over are kept: none to a message that told the writer's own facts about the user,
-and none with a number the message does not hold, a weekday, month or year, a part of the day or season
-that is not true now, or 존댓말 to a message in 반말 (docs/open-eval/README.md, "Written answers reused": how
+and none with a number the message does not hold, a weekday, month or year, a part of the day, season or
+weather that is not true now, or 존댓말 to a message in 반말 (docs/open-eval/README.md, "Written answers reused": how
 the threshold and these rules were chosen).
 """
 from __future__ import annotations
@@ -40,6 +40,11 @@ _SEASONS = (("봄", (3, 4, 5)), ("여름", (6, 7, 8)), ("가을", (9, 10, 11)), 
             ("spring", (3, 4, 5)), ("summer", (6, 7, 8)), ("autumn", (9, 10, 11)), ("fall", (9, 10, 11)),
             ("winter", (12, 1, 2)), ("크리스마스", (12,)), ("christmas", (12,)), ("새해", (12, 1)),
             ("new year", (12, 1)), ("연말", (11, 12)), ("설날", (1, 2)), ("추석", (9, 10)), ("장마", (6, 7)))
+# the weather of the writer's day ("오늘같이 더운 날엔…"), true only in its months
+_WEATHER = ((re.compile(r"(?<![가-힣])(더운|더워|덥|무더|폭염|후텁)|\b(so hot|hot (out|outside|today|day)|heat ?wave|"
+                        r"scorching)\b", re.IGNORECASE), (5, 6, 7, 8, 9)),
+            (re.compile(r"(?<![가-힣])(추운|추워|춥|한파|쌀쌀)|\b(freezing|chilly|so cold|cold (out|outside|today))\b",
+                        re.IGNORECASE), (10, 11, 12, 1, 2, 3, 4)))
 _PARTICLES = "에|이|은|는|엔|을|를|새|늦|까지|마다|중|인|도|만|부터"
 _POLITE = re.compile(r"(요|니다|니까|세요|죠)[\s.!?~…ㅎㅋ^)😊🙂✨🎉🌙☀️💪]*($|[.!?]\s)")
 
@@ -98,6 +103,9 @@ def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
             return False
     for word, months in _SEASONS:
         if _names(word, answer) and not _names(word, message) and now.month not in months:
+            return False
+    for said, months in _WEATHER:
+        if said.search(answer) and not said.search(message) and now.month not in months:
             return False
     if entry.lang == "ko" and polite(answer) and not polite(message):
         return False

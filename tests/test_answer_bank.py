@@ -213,3 +213,15 @@ def test_the_same_message_twice_does_not_get_the_same_written_answer_twice():
     assert len({first, second, third}) == 3  # two written answers, then the model's
     assert third == "음… 그럼 좋아하는 노래 하나 추천해 줄까?"
     assert engine.stats()["answers_reused"] == 2
+
+
+def test_the_writers_weather_carries_over_only_in_its_months():
+    hot = entry("짜장 짬뽕 골라 줘", "오늘같이 더운 날엔… 짬뽕 땀 흘리면서 먹기!")
+    assert not carries_over(hot, "짜장 짬뽕 골라 줘", SAT)                 # November
+    assert carries_over(hot, "짜장 짬뽕 골라 줘", SAT.replace(month=7))
+    assert carries_over(hot, "너무 더운데 짜장 짬뽕 골라 줘", SAT)         # the user said it
+    cold = entry("what should I drink", "It's freezing out, so a hot chocolate!", "en")
+    assert carries_over(cold, "what should I drink", SAT) and not carries_over(cold, "what should I drink",
+                                                                                SAT.replace(month=7))
+    assert carries_over(entry("what should I drink", "Hot chocolate, always!", "en"), "what should I drink",
+                        SAT.replace(month=7))  # a drink, not the weather
