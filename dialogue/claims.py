@@ -321,16 +321,24 @@ def value_head(value: str) -> str:
     return re.split(r"[,(/]|\s-\s|\s+및\s+", value)[0].strip()
 
 
+def claimable_head(value: str) -> str | None:
+    """`value_head` of one of the user's facts as a regex to look for in a claim of hers, or None when she may say
+    it of herself (shorter than two characters, or hers too: "AI", "서울")."""
+    head = value_head(value)
+    if len(head) < 2 or any(w.lower() in head.lower() for w in HERS_TOO):
+        return None
+    return re.escape(head)
+
+
 def memory_as_hers(text: str, memory: str) -> str | None:
     """Why an answer speaks a memory shown in its prompt, which is the user's, as her own fact (None when it does
     not): "I'm Jane" or "I'm a nurse" for [name: Jane] or [job: nurse], "나는 간호사라" for [직업: 간호사], "I live in
     Toronto" for [city: Toronto]. Sharing it is not claiming it ("I'm learning guitar too", "나도 데이식스 좋아해"), and a
     value that is also hers ("AI", "서울") is not checked."""
     for key, value in _MEMORY_ITEM.findall(memory):
-        head = value_head(value)
-        if len(head) < 2 or any(w.lower() in head.lower() for w in HERS_TOO):
+        said = claimable_head(value)
+        if said is None:
             continue
-        said = re.escape(head)
         english = (rf"(?:\bI(?:'m|’m| am)\s+(?:a |an |the )?{said}\b|\b[Mm]y (?:name|job|work|major) is (?:a |an )?{said}\b"
                    rf"|\bI (?:live|work|study)\s+(?:in|at|as)\s+(?:a |an |the )?{said}\b)(?![^.!?]*\b(?:too|as well)\b)")
         # the value as what she is: followed by a copula or a quotative ("나는 간호사라", "난 지수야", "저는 이서연이라고")

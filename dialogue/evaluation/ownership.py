@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from dialogue.claims import HERS_TOO, value_head
+from dialogue.claims import claimable_head
 from dialogue.evaluation.open import persona_fact_hit
 
 
@@ -25,10 +25,9 @@ def claims_as_hers(answer: str, values: list[str]) -> str | None:
     A wider reading than the validator's `claims.memory_as_hers`, which the answers it scores have already passed:
     "I'm learning guitar too", "나도 간호사야", "저는 강릉에서" count here."""
     for value in values:
-        head = value_head(value)
-        if len(head) < 2 or any(w.lower() in head.lower() for w in HERS_TOO):
+        said = claimable_head(value)
+        if said is None:
             continue
-        said = re.escape(head)
         english = (rf"\bI(?:'m|’m| am)\s+(?:also\s+|a |an |the |from |in )*{said}\b"
                    rf"|\b[Mm]y (?:name|job|work|major|hometown|city) is (?:a |an )?{said}\b"
                    rf"|\bI (?:live|work|study|grew up)\s+(?:in|at|as)\s+(?:a |an |the )?{said}\b")
@@ -39,12 +38,20 @@ def claims_as_hers(answer: str, values: list[str]) -> str | None:
     return None
 
 
+def _row_claim(row: dict) -> str | None:
+    """The user's fact (stored or told) that an ownership item's answer says as hers, or None."""
+    stored = [v for _, v in row.get("memories") or []]
+    return claims_as_hers(row["answer"] or "", stored + list(row.get("told") or []))
+
+
 def ownership_hit(row: dict) -> bool:
     """Does the answer of an ownership item keep the user's facts and hers apart, as its kind asks?"""
+    return _kept_apart(row, _row_claim(row))
+
+
+def _kept_apart(row: dict, claim: str | None) -> bool:
     kind = row["category"].split(":", 1)[1]
     answer = row["answer"] or ""
-    stored = [v for _, v in row.get("memories") or []]
-    claim = claims_as_hers(answer, stored + list(row.get("told") or []))
     if kind == "recall":
         return claim is None and any(e.lower() in answer.lower() for e in row["expect"])
     if kind == "her":
@@ -54,9 +61,8 @@ def ownership_hit(row: dict) -> bool:
 
 def ownership_report(name: str, rows: list[dict]) -> str:
     """Recall, introductions and questions about her on an ownership set, by kind and language, misses listed."""
-    hits = {r["id"]: ownership_hit(r) for r in rows}
-    claims = {r["id"]: claims_as_hers(r["answer"] or "", [v for _, v in r.get("memories") or []] + list(r.get("told") or []))
-              for r in rows}
+    claims = {r["id"]: _row_claim(r) for r in rows}
+    hits = {r["id"]: _kept_apart(r, claims[r["id"]]) for r in rows}
 
     def pct(sel) -> str:
         ids = [r["id"] for r in rows if sel(r)]
