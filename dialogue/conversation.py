@@ -582,14 +582,20 @@ def answer_bank_threshold(value: float | str, chat_model: bool = False) -> float
     (it was not chosen against one); 0 is off; otherwise a number in (0, 1]."""
     if value == "auto":
         return 0.0 if chat_model else DEFAULT_BANK_THRESHOLD
-    try:
-        threshold = float(value)
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError
-    except (TypeError, ValueError):
+    threshold = _number_within(value, float, 0.0, 1.0)
+    if threshold is None:
         raise ValueError(f"dialogue.answer_bank: \"auto\", 0 (never reuse a written answer) or the least message "
-                         f"similarity in (0, 1], e.g. {DEFAULT_BANK_THRESHOLD}; got {value!r}") from None
+                         f"similarity in (0, 1], e.g. {DEFAULT_BANK_THRESHOLD}; got {value!r}")
     return threshold
+
+
+def _number_within(value, convert, low, high):
+    """`convert(value)` when it converts and lies in [low, high], else None (a config option's number)."""
+    try:
+        number = convert(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
 
 
 def _end_of_turn_id(llm) -> int | None:
@@ -633,13 +639,10 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
                                   block_reset_after).policy_kwargs()
     decoding = AnswerDecoding.with_overrides(temperature, top_p, repetition_penalty)
-    try:
-        live_memories = int(prompt_memories)
-        if not 0 <= live_memories <= 8:
-            raise ValueError
-    except (TypeError, ValueError):
+    live_memories = _number_within(prompt_memories, int, 0, 8)
+    if live_memories is None:
         raise ValueError(f"dialogue.prompt_memories: 0 (the relevance gate picks one) to 8 (the nearest, ungated); "
-                         f"got {prompt_memories!r}") from None
+                         f"got {prompt_memories!r}")
     chat_answers = remote_api == "chat" and (backend == "remote" or bool(remote_url))
     bank = answer_bank_threshold(answer_bank, chat_model=chat_answers)
     if _unknown:
