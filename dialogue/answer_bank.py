@@ -88,9 +88,9 @@ def _hour(now: datetime) -> int:
 
 
 def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
-    """Whether `entry`'s answer still holds for `message` at `now`: every number in it is in the message, it
-    names no weekday, month or year, a part of the day or a season it names is true now, and it is in 존댓말 only
-    when the message is."""
+    """Whether `entry`'s answer still holds for `message` at `now`: every number in it (outside code) is in the
+    message, it names no weekday, month or year, a part of the day, season or weather it names is true now (or
+    the message names it too), and it is in 존댓말 only when the message is."""
     answer = entry.answer
     # a number inside code (`lst[::-1]`) is syntax, not a fact about the moment
     prose = " ".join(w for w in answer.split() if not _CODE.search(w))
