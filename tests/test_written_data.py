@@ -94,7 +94,11 @@ def test_the_written_turns_meet_the_corpus_targets_after_removing_near_duplicate
     assert not ids & dropped_ids()
     ko = sum(t.lang == "ko" for t in turns) / len(turns)
     assert len(turns) >= 8000 and ko >= 0.40 and 1 - ko >= 0.30
-    assert sum(bool(t.history) for t in turns) / len(turns) > 0.4  # many with earlier exchanges in the prompt
+    # many with earlier exchanges in the prompt: the conversations are; the answer bank's files (ids "bank-…") are
+    # single first exchanges by design, written to be reused word for word (dialogue/answer_bank.py)
+    conversations = [t for t in turns if not t.id.startswith("bank-")]
+    assert sum(bool(t.history) for t in conversations) / len(conversations) > 0.4
+    assert sum(bool(t.history) for t in turns) >= 6000
     import numpy as np
 
     unit = np.eye(4, dtype=np.float32)
