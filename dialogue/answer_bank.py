@@ -193,26 +193,40 @@ class AnswerBank:
                 log.warning("answer bank embeddings not cached (%s)", e)
         return cls(entries, embeddings, encoder, threshold)
 
-    def best(self, message: str, now: datetime, knows_user: bool = False,
-             said: Collection[str] = ()) -> ReusedAnswer | None:
-        """The written answer for the nearest written message in the same language that is at least `threshold`
-        alike and whose answer carries over to `message` at `now`; None when there is none. `knows_user`: she
-        has memories of this user, so answers written for a user she knew nothing about are skipped. `said`: her
-        recent answers in this conversation, never repeated word for word (the same message twice gets the next
-        written answer, or the model's)."""
+    def carried_over(self, message: str, now: datetime) -> list[tuple[float, WrittenAnswer]]:
+        """(cosine, entry) for the nearest written messages in the same language that are at least `threshold`
+        alike and whose answers carry over to `message` at `now`, nearest first (what `pick` chooses from)."""
         if not self.entries or not message.strip():
-            return None
+            return []
         lang = language_of(message)
         q = self.encoder.encode_one(message, "query")
         sims = self.embeddings @ q
-        order = np.argsort(-sims)[: self.candidates]
-        for i in order:
+        found = []
+        for i in np.argsort(-sims)[: self.candidates]:
             s = float(sims[i])
             if s < self.threshold:
                 break
             entry = self.entries[i]
-            if (knows_user and entry.category == "about_user") or entry.answer in said:
-                continue
             if entry.lang == lang and carries_over(entry, message, now):
-                return ReusedAnswer(entry.answer, s, entry.message, entry.source)
-        return None
+                found.append((s, entry))
+        return found
+
+    def best(self, message: str, now: datetime, knows_user: bool = False,
+             said: Collection[str] = ()) -> ReusedAnswer | None:
+        """The written answer for the nearest written message in the same language that is at least `threshold`
+        alike and whose answer carries over to `message` at `now`; None when there is none (`carried_over`, then
+        `pick`)."""
+        return pick(self.carried_over(message, now), knows_user, said)
+
+
+def pick(found: Sequence[tuple[float, WrittenAnswer]], knows_user: bool = False,
+         said: Collection[str] = ()) -> ReusedAnswer | None:
+    """The first of `AnswerBank.carried_over`'s answers she may give this user, or None. `knows_user`: she has
+    memories of this user, so answers written for a user she knew nothing about are skipped. `said`: her recent
+    answers in this conversation, never repeated word for word (the same message twice gets the next written
+    answer, or the model's)."""
+    for s, entry in found:
+        if (knows_user and entry.category == "about_user") or entry.answer in said:
+            continue
+        return ReusedAnswer(entry.answer, s, entry.message, entry.source)
+    return None

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from dialogue import chat_prompts
 from dialogue.answer_bank import DEFAULT_THRESHOLD as DEFAULT_BANK_THRESHOLD
 from dialogue.answer_bank import AnswerBank, ReusedAnswer
+from dialogue.answer_bank import pick as pick_written_answer
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
 from dialogue.claims import fact_completion
@@ -354,10 +355,13 @@ class PersonaChat:
         if self.answers is None or ctx.memory or ctx.persona_aspect:
             return None
         try:
+            found = self.answers.carried_over(message, ctx.now)
+            if not found:  # most messages: no store queried for the user's memories or recent answers
+                return None
             count = getattr(self.memory, "count", None)
             knows_user = bool(count(user_id)) if count is not None else self.memory is not None
             said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
-            reused = self.answers.best(message, ctx.now, knows_user=knows_user, said=said)
+            reused = pick_written_answer(found, knows_user=knows_user, said=said)
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
