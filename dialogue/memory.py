@@ -224,20 +224,23 @@ class MemoryStore:
         return idx
 
     def _matrix(self, rows: list[tuple]) -> np.ndarray:
-        """[n, 2 * dim] from rows ending in (embedding bytes, key embedding bytes or None); key embeddings
-        missing from rows written before schema version 3 are computed now."""
+        """[n, dim] from rows ending in (embedding bytes, key embedding bytes or None): per memory
+        (passage + KEY_WEIGHT key) / (1 + KEY_WEIGHT), so that one product with the query gives the blended
+        cosine (one row per memory: the search over a user's memories is memory-bound). Key embeddings missing
+        from rows written before schema version 3 are computed now."""
         dim = self.encoder.dim
-        matrix = np.zeros((len(rows), 2 * dim), np.float32)
+        passages = np.zeros((len(rows), dim), np.float32)
+        keys = np.zeros((len(rows), dim), np.float32)
         if rows:
-            matrix[:, :dim] = np.frombuffer(b"".join(bytes(r[-2]) for r in rows), np.float32).reshape(len(rows), dim)
+            passages[:] = np.frombuffer(b"".join(bytes(r[-2]) for r in rows), np.float32).reshape(len(rows), dim)
             missing = [i for i, r in enumerate(rows) if r[-1] is None]
             for i, r in enumerate(rows):
                 if r[-1] is not None:
-                    matrix[i, dim:] = np.frombuffer(bytes(r[-1]), np.float32)
+                    keys[i] = np.frombuffer(bytes(r[-1]), np.float32)
             if missing:
                 texts = [self._key_text(self._bare_key(rows[i][1]), rows[i][2]) for i in missing]
-                matrix[missing, dim:] = self.encoder.encode(texts, kind="query")
-        return matrix
+                keys[missing] = self.encoder.encode(texts, kind="query")
+        return (passages + np.float32(KEY_WEIGHT) * keys) / np.float32(1 + KEY_WEIGHT)
 
     @staticmethod
     def _index_of(version: tuple[int, int], rows: list[tuple], matrix: np.ndarray) -> _UserIndex:
@@ -249,11 +252,11 @@ class MemoryStore:
 
     def _similarities(self, user_id: str, q: np.ndarray) -> tuple[_UserIndex, np.ndarray]:
         """(index, similarity per memory): (passage·q + KEY_WEIGHT key·q) / (1 + KEY_WEIGHT), cosine-scaled."""
-        qq = np.concatenate([q, KEY_WEIGHT * q]).astype(np.float32) / (1 + KEY_WEIGHT)
+        q = np.asarray(q, np.float32)
         if not self.db.vectors:
             idx = self._user_index(user_id)
             with _single_threaded_blas():
-                return idx, idx.matrix @ qq
+                return idx, idx.matrix @ q
         # pgvector: one read gives the rows and both inner products; a row without its vector copies (written
         # by a process that opened before pgvector was installed) brings its bytes instead
         text = vector_literal(q)
@@ -268,7 +271,7 @@ class MemoryStore:
             if r[6] is not None and r[7] is not None:
                 scores[i] = (np.float32(r[6]) + np.float32(KEY_WEIGHT) * np.float32(r[7])) / np.float32(1 + KEY_WEIGHT)
             else:
-                scores[i] = self._matrix([r[:6] + r[8:]])[0] @ qq
+                scores[i] = self._matrix([r[:6] + r[8:]])[0] @ q
         return idx, scores
 
     def _render_key(self, key: str, refers: date | None, now: datetime) -> str:

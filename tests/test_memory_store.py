@@ -207,3 +207,18 @@ def test_is_question_tells_questions_from_remarks():
 
     assert is_question("내일 뭐 하지") == is_question("do I have plans tomorrow?") == 1.0
     assert is_question("나 오늘 너무 피곤해") == is_question("I'm bored") == 0.0
+
+
+def test_a_memory_scores_its_passage_and_key_blended(store):
+    """The search ranks by (passage·q + KEY_WEIGHT key·q) / (1 + KEY_WEIGHT), the cosines e5 was calibrated on."""
+    import numpy as np
+
+    from dialogue.memory import KEY_WEIGHT
+
+    store.remember("u", "반려동물", "고양이 나비", "t", NOW)
+    enc = store.encoder
+    q = enc.encode_one("우리 고양이 이름 뭐였지", "query")
+    passage = enc.encode_one(store._embedding_text("반려동물", "고양이 나비"), "passage")
+    key = enc.encode_one(store._key_text("반려동물", "고양이 나비"), "query")
+    expected = (float(passage @ q) + KEY_WEIGHT * float(key @ q)) / (1 + KEY_WEIGHT)
+    assert store.search("u", "우리 고양이 이름 뭐였지", NOW)[0].score == pytest.approx(expected, abs=1e-5)
