@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Collection, Sequence
@@ -112,13 +112,15 @@ def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
     return True
 
 
-def written_first_answers(exclude_messages: set[str] = frozenset()) -> list[WrittenAnswer]:
+def written_first_answers(exclude_messages: set[str] = frozenset(), variants: bool = True) -> list[WrittenAnswer]:
     """The first exchange of every written conversation that starts with no stored memory (later ones lean on
     what came before) and whose message tells nothing lasting about the user (an answer to "나 민지야, 간호학과
-    2학년" greets Minji and her year, whoever asks next). `exclude_messages`: normalized messages left out
-    (validation and test messages)."""
-    from dialogue.data.written import conversations, normalized
+    2학년" greets Minji and her year, whoever asks next). With `variants`, the same answer once more under each
+    other wording of its message (`dialogue.data.written.message_variants`). `exclude_messages`: normalized
+    messages left out (validation and test messages)."""
+    from dialogue.data.written import conversations, message_variants, normalized
 
+    other_wordings = message_variants() if variants else {}
     out = []
     for conv in conversations():
         if conv.get("memories"):
@@ -126,8 +128,11 @@ def written_first_answers(exclude_messages: set[str] = frozenset()) -> list[Writ
         first = conv["turns"][0]
         if first.get("remember") or normalized(first["user"]) in exclude_messages:
             continue
-        out.append(WrittenAnswer(first["user"], first["answer"].strip(), conv["lang"],
-                                 datetime.fromisoformat(conv["now"]), conv["source"], conv.get("category", "")))
+        entry = WrittenAnswer(first["user"], first["answer"].strip(), conv["lang"],
+                              datetime.fromisoformat(conv["now"]), conv["source"], conv.get("category", ""))
+        out.append(entry)
+        out.extend(replace(entry, message=v, source=f"{entry.source} (variant)")
+                   for v in other_wordings.get(first["user"], ()) if normalized(v) not in exclude_messages)
     return out
 
 

@@ -202,7 +202,22 @@ def test_a_written_answer_to_a_message_that_told_facts_is_never_reused(monkeypat
         conv("안녕 나 민지야, 간호학과 2학년", "반가워 민지야! 실습 바쁘겠다 😊", [["이름", "민지"]]),
         conv("안녕!", "안녕! 반가워 😊"),
         conv("내 고양이 뭐였지?", "나비잖아!", memories=[["반려동물", "고양이 나비"]])])
-    assert [e.message for e in written_first_answers()] == ["안녕!"]
+    assert [e.message for e in written_first_answers(variants=False)] == ["안녕!"]
+
+
+def test_a_first_answer_is_found_by_any_other_wording_of_its_message(monkeypatch):
+    import dialogue.data.written as written
+
+    monkeypatch.setattr(written, "conversations", lambda: [
+        {"lang": "ko", "now": "2026-03-01T10:00", "source": "t.jsonl", "category": "pick", "memories": [],
+         "turns": [{"user": "짜장 짬뽕 골라줘", "answer": "짬뽕! 국물이 최고야 🍜"}]}])
+    monkeypatch.setattr(written, "message_variants",
+                        lambda: {"짜장 짬뽕 골라줘": ["짜장이랑 짬뽕 중에 뭐 먹지", "짬뽕 vs 짜장 ㄱㄱ"]})
+    entries = written_first_answers({"짬뽕vs짜장ㄱㄱ"})  # a held-out wording is left out like a held-out message
+    assert [e.message for e in entries] == ["짜장 짬뽕 골라줘", "짜장이랑 짬뽕 중에 뭐 먹지"]
+    assert {e.answer for e in entries} == {"짬뽕! 국물이 최고야 🍜"}
+    found = bank(*entries, threshold=0.99).best("짜장이랑 짬뽕 중에 뭐 먹지", SAT)
+    assert found.answer == "짬뽕! 국물이 최고야 🍜" and found.written_message == "짜장이랑 짬뽕 중에 뭐 먹지"
 
 
 def test_the_same_message_twice_does_not_get_the_same_written_answer_twice():

@@ -31,6 +31,27 @@ def test_no_test_or_validation_text_is_a_training_text():
         assert not leaked, leaked[:10]
 
 
+def test_every_message_variant_belongs_to_a_written_first_message_of_its_language():
+    firsts = {c["turns"][0]["user"]: c["lang"] for c in written.conversations()}
+    variants = written.message_variants()
+    assert sum(map(len, variants.values())) > 5000
+    orphans = [m for m in variants if m not in firsts]
+    assert not orphans, orphans[:5]
+    from dialogue.prompting import language_of
+    wrong = [(m, v) for m, vs in variants.items() for v in vs if language_of(v) != firsts[m]]
+    assert not wrong, wrong[:5]
+
+
+def test_a_variant_without_its_message_is_named(tmp_path, monkeypatch):
+    (tmp_path / "variants").mkdir()
+    (tmp_path / "variants" / "v.jsonl").write_text(json.dumps({"message": "hi", "lang": "en", "variants": ["hey"]})
+                                                   + "\n" + json.dumps({"lang": "en", "variants": ["yo"]}) + "\n",
+                                                   encoding="utf-8")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    with pytest.raises(WrittenDataError, match=r"v\.jsonl:2: message must be text"):
+        written.message_variants()
+
+
 def test_a_broken_line_is_named(tmp_path, monkeypatch):
     (tmp_path / "ethics").mkdir()
     (tmp_path / "ethics" / "w.jsonl").write_text(json.dumps({"text": "hi", "label": "normal", "lang": "ko"}) + "\n"

@@ -4,6 +4,7 @@ Every file there was written by hand; which writer wrote it decides its split, s
 measured on text written by someone who wrote none of the training data:
 
 - `turns/`, `ethics/`, `memory/`, `topic/`: the training writers' files (split "train");
+- `variants/`: other wordings of the conversations' first messages, for the answer bank (`message_variants`);
 - `validation/<task>.jsonl`: the validation writer's (split "val": every choice is made on it);
 - `heldout/<task>.jsonl`: the test writer's (split "test": final figures only).
 
@@ -193,4 +194,20 @@ def conversations() -> list[dict]:
                 uses = t.get("uses")
                 _need(uses is None or isinstance(uses, str), path, n, "uses must be a memory key or null")
             out.append({**r, "source": path.name})
+    return out
+
+
+def message_variants() -> dict[str, list[str]]:
+    """`variants/*.jsonl`: other ways a user would type a written conversation's first message, written so that
+    the same answer fits them word for word; {the message as written in `turns/`: its variants}. The answer bank
+    (`dialogue.answer_bank`) finds a first answer by any of them; nothing trains on them."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((WRITTEN_DIR / "variants").glob("*.jsonl")):
+        for n, r in json_lines(path):
+            _lang(r, path, n)
+            _need(isinstance(r.get("message"), str) and r["message"].strip(), path, n, "message must be text")
+            variants = r.get("variants")
+            _need(isinstance(variants, list) and all(isinstance(v, str) and v.strip() for v in variants), path, n,
+                  "variants must be a list of non-empty strings")
+            out.setdefault(r["message"], []).extend(v for v in variants if v not in out.get(r["message"], ()))
     return out
