@@ -209,5 +209,6 @@ def message_variants() -> dict[str, list[str]]:
             variants = r.get("variants")
             _need(isinstance(variants, list) and all(isinstance(v, str) and v.strip() for v in variants), path, n,
                   "variants must be a list of non-empty strings")
-            out.setdefault(r["message"], []).extend(v for v in variants if v not in out.get(r["message"], ()))
+            known = out.setdefault(r["message"], [])
+            known.extend(v for v in variants if v not in known)  # a wording written twice counts once
     return out

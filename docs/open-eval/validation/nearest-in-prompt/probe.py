@@ -1,8 +1,9 @@
 """Probe: the nearest written exchanges (below the bank's serving threshold) put into the answer prompt as
-earlier exchanges. RAG_LOW (cosine floor), RAG_K (how many), RAG_MODE (history)."""
+earlier exchanges. Run from the repository root with the project's environment, e.g.
+`RAG_LOW=0.85 RAG_K=1 .venv/bin/python docs/open-eval/validation/nearest-in-prompt/probe.py eval open answers
+--set validation/open --transcript T.jsonl`; RAG_LOW: the cosine floor, RAG_K: how many exchanges."""
 import os, sys
 from dataclasses import replace
-sys.path.insert(0, "/work/main")
 import numpy as np
 from dialogue import conversation as conv
 from dialogue.answer_bank import carries_over
