@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # chosen on the 200 validation open messages (docs/open-eval/README.md, "Written answers reused")
 DEFAULT_THRESHOLD = 0.92
+# the least cosine of a written exchange shown to the adapter as an example (`AnswerBank.example`)
+EXAMPLE_THRESHOLD = 0.85
 
 _DIGITS = re.compile(r"\d+")
 _CODE = re.compile(r"[\[\]{}()=_<>`]|::|\.\w+\(")
@@ -137,13 +139,15 @@ def written_first_answers(exclude_messages: set[str] = frozenset(), variants: bo
 
 
 def evaluation_messages() -> set[str]:
-    """Normalized messages of every validation and test set (a message, question or text): a written answer to
-    the same words is left out, as held-out text never trains."""
+    """Normalized messages of every validation and test set of her answers (a message, question or text): a
+    written answer to the same words is left out, as held-out text never trains."""
     from dialogue.data.written import WRITTEN_DIR, json_lines, normalized
 
     out = set()
     for folder in ("validation", "heldout"):
         for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
+            if path.stem.startswith("crisis"):  # they measure the crisis detector, which runs before the bank
+                continue
             for _, row in json_lines(path):
                 out.update(normalized(row[k]) for k in ("message", "question", "text") if isinstance(row.get(k), str))
     return out
@@ -198,23 +202,36 @@ class AnswerBank:
                 log.warning("answer bank embeddings not cached (%s)", e)
         return cls(entries, embeddings, encoder, threshold)
 
-    def carried_over(self, message: str, now: datetime) -> list[tuple[float, WrittenAnswer]]:
+    def carried_over(self, message: str, now: datetime, least: float | None = None,
+                     query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
         """(cosine, entry) for the nearest written messages in the same language that are at least `threshold`
-        alike and whose answers carry over to `message` at `now`, nearest first (what `pick` chooses from)."""
+        (or `least`) alike and whose answers carry over to `message` at `now`, nearest first (what `pick` chooses
+        from). `query`: the message's embedding when the caller already has it."""
         if not self.entries or not message.strip():
             return []
+        least = self.threshold if least is None else least
         lang = language_of(message)
-        q = self.encoder.encode_one(message, "query")
+        q = self.encoder.encode_one(message, "query") if query is None else query
         sims = self.embeddings @ q
         found = []
         for i in np.argsort(-sims)[: self.candidates]:
             s = float(sims[i])
-            if s < self.threshold:
+            if s < least:
                 break
             entry = self.entries[i]
             if entry.lang == lang and carries_over(entry, message, now):
                 found.append((s, entry))
         return found
+
+    def example(self, message: str, now: datetime, skip: Collection[str] = (),
+                query: np.ndarray | None = None) -> tuple[str, str]:
+        """The nearest written exchange (message, answer) at least EXAMPLE_THRESHOLD alike whose answer carries
+        over and is not in `skip`, or (): shown in the answer prompt (`TurnContext.example`) when no written
+        answer is served word for word."""
+        for _, entry in self.carried_over(message, now, EXAMPLE_THRESHOLD, query):
+            if entry.answer not in skip:
+                return entry.message, entry.answer
+        return ()
 
     def best(self, message: str, now: datetime, knows_user: bool = False,
              said: Collection[str] = ()) -> ReusedAnswer | None:

@@ -21,7 +21,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        ("topic", "topic-change classifier: accuracy, macro-F1, confusion matrix, latency"),
                        ("ethics", "ethics classifier: accuracy, macro-F1, false-block rate, confusion, latency"),
                        ("persona", "persona-question classifier: which persona fact a message asks about "
-                                   "(held-out SFT turns)")):
+                                   "(held-out SFT turns)"),
+                       ("crisis", "crisis detector: people at risk of suicide or self-harm caught, look-alikes "
+                                  "(hyperbole, grief, games) left alone; the written test or validation set")):
         p = ev.add_parser(what, help=text)
         p.add_argument("--split", default="test", choices=["test", "val", "train"],
                        help="test (default): for ethics and topic the written test set, reported beside the "
@@ -35,12 +37,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cl = _subcommands(sub, "classifiers", "train the topic-change, ethics and persona-question classifiers on dialogue/data/")
     p = cl.add_parser("train", help="fine-tune the top e5 layers (or fit a linear head on frozen e5) and save the "
                                     "classifier in weights/classifiers/; epoch, temperature, thresholds chosen on val")
-    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona", "retrieval"],
+    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona", "retrieval", "crisis"],
                    help="all: ethics, topic and persona; retrieval: the memory cross-encoder (then run "
-                        "`ohlora eval memory --calibrate` to refit the relevance gate on it)")
-    p.add_argument("--kind", default="layers", choices=["layers", "linear", "ngrams"],
-                   help="layers: fine-tune the top e5 layers (shipped); linear: logistic regression on frozen e5; "
-                        "ngrams (ethics): the character n-gram head mixed with the committed layers, chosen on val")
+                        "`ohlora eval memory --calibrate` to refit the relevance gate on it); crisis: the crisis "
+                        "detector (linear heads on e5 and character n-grams, ~1 minute)")
+    p.add_argument("--kind", default=None, choices=["layers", "linear", "ngrams"],
+                   help="layers: fine-tune the top e5 layers (shipped; the default but for crisis); linear: logistic "
+                        "regression on frozen e5 (crisis: with character n-grams, shipped and its default); ngrams "
+                        "(ethics): the character n-gram head mixed with the committed layers, chosen on val")
     p.add_argument("--top-layers", type=int, default=None, help="default: per task (dialogue.training.classifier_layers.LAYER_DEFAULTS)")
     p.add_argument("--epochs", type=int, default=None, help="default: per task")
     p.add_argument("--lr", type=float, default=None)
@@ -77,7 +81,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from dialogue.evaluation.reports import EVAL_DOC
 
     encoder = shared_encoder()
-    if args.what == "memory":
+    if args.what == "crisis":
+        from dialogue.crisis import CrisisDetector
+        from dialogue.evaluation.crisis import crisis_report, evaluate_crisis, everyday_messages
+
+        if args.split == "train":
+            raise SystemExit("the crisis detector is measured on --split val or test")
+        body = crisis_report(evaluate_crisis(CrisisDetector(encoder), args.split, everyday_messages(args.split)))
+        if args.split == "test":
+            body = ("### Written test set (`dialogue/data/written/heldout/crisis.jsonl`, a writer who wrote none of "
+                    f"the training or validation messages)\n\n{body}")
+        title = "Crisis detector"
+    elif args.what == "memory":
         from dialogue.database import open_database
         from dialogue.evaluation.memory import evaluate_retrieval
         from dialogue.evaluation.reports import retrieval_report
@@ -137,6 +152,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     encoder = shared_encoder()
+    if args.task == "crisis":
+        from dialogue.training.crisis import train_crisis
+
+        if args.kind == "ngrams":
+            raise SystemExit("the crisis detector always mixes in its n-gram head: --kind linear (default) or layers")
+        detector, report = train_crisis(encoder, args.kind or "linear")
+        chosen = report["chosen"]
+        print(f"crisis: {chosen['head']}, n-grams {chosen['ngram_range']} (C {chosen['ngram_c']}, weight "
+              f"{chosen['weight']:g}), threshold {chosen['threshold']:g}: val at risk caught {report['val_caught']:.1%}, "
+              f"look-alikes read as a crisis {report['val_lookalikes_read']:.1%}"
+              f" -> {detector.head.meta['trained_on']}")
+        return 0
     if args.task == "retrieval":
         from dialogue.memory_relevance import PAIR_MODEL
         from dialogue.training.memory_gate import train_retrieval_pair
@@ -156,6 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("ethics thresholds chosen on val: " + ", ".join(f"{k} {v:g}" for k, v in chosen.items())
               + f" -> {HEADS_DIR / 'ethics.json'}")
         return 0
+    args.kind = args.kind or "layers"
     if args.kind == "ngrams":
         from dialogue.training.ngram_head import train_ethics_ngrams
 

@@ -56,6 +56,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="with --data written: train on the conversations of the written turns/ files whose name "
                             "starts with PREFIX (e.g. memory-use) plus as many other turns replayed; with --resume, "
                             "teaches the finished adapter new files without another pass over the rest")
+    train.add_argument("--examples", action="store_true",
+                       help="with --data written: show each turn the nearest written exchange of another conversation "
+                            "as an example (as the answer bank does live below its serving cosine) and train on those "
+                            "turns plus as many others replayed; meant with --resume")
     train.add_argument("--validation", action="store_true",
                        help="leave the validation part of the training split out and early-stop on it (to compare "
                             "configurations with `ohlora eval dialogue --split validation`); use with --out")
@@ -226,7 +230,7 @@ def _eval_open(args: argparse.Namespace) -> int:
 
         from dialogue.conversation import (ANSWER_MAX_TOKENS, LIVE_PROMPT_MEMORIES, AnswerDecoding, PersonaChat,
                                            answer_bank_threshold, build_collaborators)
-        from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape
+        from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, trained_prompt_shape, trained_with_examples
 
         items = open_eval.load_items(source)
         if args.limit:  # an even spread over the set (its files run category by category, language by language)
@@ -240,6 +244,7 @@ def _eval_open(args: argparse.Namespace) -> int:
             engine = PersonaChat(llm, count_tokens=llm.tokenizer.count,
                                  history_turns=history, prompt_memories=memories, temperature=decoding.temperature,
                                  answer_max_tokens=args.answer_max_tokens or ANSWER_MAX_TOKENS,
+                                 answer_examples=trained_with_examples(Path(args.adapters or ADAPTERS_DIR)),
                                  **build_collaborators(str(Path(tmp) / "eval.sqlite3"),
                                                        answer_bank=answer_bank_threshold(args.answer_bank)))
             rows = open_eval.answer_items(items, engine)
@@ -448,7 +453,8 @@ def _role_config(args: argparse.Namespace, role: str) -> TrainConfig:
     return TrainConfig(role=role, rank=args.rank, alpha=2 * args.rank, lr=args.lr, seed=args.seed,
                        threads=args.threads, max_steps=args.max_steps,
                        max_examples=args.max_examples, resume=args.resume, validation=args.validation,
-                       data=args.data, memory_lines=args.memory_lines, focus=args.focus, **opts)
+                       data=args.data, memory_lines=args.memory_lines, focus=args.focus,
+                       examples=args.examples, **opts)
 
 
 class _AllRolesProgress:

@@ -16,7 +16,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dialogue import chat_prompts
@@ -29,11 +29,13 @@ from dialogue.claims import fact_completion
 from dialogue.clock import answer as clock_answer
 from dialogue.her_age import answer as age_answer
 from dialogue.conversation_store import ConversationStore, Kind
+from dialogue.crisis import CrisisDetector, crisis_reply
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
-from dialogue.llm_loading import ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape
+from dialogue.llm_loading import (ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape,
+                                  trained_with_examples)
 from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt)
@@ -106,19 +108,28 @@ class PersonaChat:
                  safety: SafetyGate | None = None, count_tokens=None, temperature: float = 0.0,
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
                  conversations: ConversationStore | None = None, exact_answers: bool = True,
-                 answer_max_tokens: int = ANSWER_MAX_TOKENS, answers: AnswerBank | None = None) -> None:
+                 answer_max_tokens: int = ANSWER_MAX_TOKENS, answers: AnswerBank | None = None,
+                 answer_examples: bool = False, crisis: CrisisDetector | None = None) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
         (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
         answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets
         CHAT_ANSWER_MAX_TOKENS).
         answers: written answers reused (`dialogue.answer_bank`): a message close to one a writer answered, with
-        no memory shown and not about her facts, gets that answer when it holds now and passes the validator."""
+        no memory shown and not about her facts, gets that answer when it holds now and passes the validator.
+        crisis: reads a message that says the user (or someone they know) may be in danger of suicide or
+        self-harm; such a message gets her written crisis answer (`dialogue.crisis`), never the model's, even
+        during a block, unless the safety gate counts it as an offence (a misread insult or harassment).
+        answer_examples: when no written answer is served, the nearest written exchange that carries over is shown
+        in the answer prompt as an example (`TurnContext.example`); only for an adapter trained with them
+        (`dialogue.llm_loading.trained_with_examples`)."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
         self.answer_max_tokens = answer_max_tokens
         self.exact_answers = exact_answers
         self.answers = answers
+        self.answer_examples = answer_examples
+        self.crisis = crisis
         self.memory = memory
         self.topics = topics
         self.safety = safety
@@ -169,7 +180,25 @@ class PersonaChat:
         t0 = time.perf_counter()
         self.note_message(user_id, message, now)
 
-        refusal = self._gate(user_id, message, now)
+        care = self._care(message)
+        # a person at risk gets the crisis answer even during a block and whatever else the gate flags; only a
+        # message the gate counts as an offence (an insult, hate or harassment the detector misread) stays the gate's
+        blocked_before = bool(care) and self._blocked(user_id, now)
+        refusal = None if blocked_before else self._gate(user_id, message, now)
+        if care and (refusal is None or refusal.action not in ("warn", "blocked")):
+            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
+            text = crisis_reply(care, message, said)
+            for piece in spoken_pieces(text):
+                timings.setdefault("first_token_s", time.perf_counter() - t0)
+                yield TokenEvent(piece)
+            timings["answer_s"] = time.perf_counter() - t0
+            self.counts["crisis_replies"] += 1  # /metrics: ohlora_dialogue_crisis_replies
+            done = await self._after_answer(user_id, message, text, now, timings)
+            timings["turn_s"] = time.perf_counter() - t0
+            # a calm, attentive face whatever the expression role makes of the words
+            yield replace(done, expression=Expression("normal", "closed", "none"), care=care)
+            return
+
         exact = self._exact_answer(message, lang, now) if self.exact_answers else None
         if refusal is not None and refusal.action == "decline" and exact is not None:
             # a flag that does not count on a plain question about the date, a sum or her age ("너 고딩이야?"
@@ -214,6 +243,7 @@ class PersonaChat:
             timings["turn_s"] = time.perf_counter() - t0
             yield done
             return
+        ctx = self._with_example(user_id, message, ctx)
         chat = api_for(self.llm, "answer") == "chat"
         answer = ""
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
@@ -329,6 +359,19 @@ class PersonaChat:
 
     # --- steps ---------------------------------------------------------------------------------------
 
+    def _care(self, message: str) -> str:
+        """"self" / "other" when `self.crisis` reads the message as someone at risk, else ""."""
+        if self.crisis is None or not message:
+            return ""
+        try:
+            return self.crisis.assess(message)
+        except Exception as e:  # a broken detector must not break the conversation
+            log.warning("crisis detector failed: %s", e)
+            return ""
+
+    def _blocked(self, user_id: str, now: datetime) -> bool:
+        return self.safety is not None and self.safety.status(user_id, now).action == "blocked"
+
     def _gate(self, user_id: str, message: str, now: datetime) -> SafetyVerdict | None:
         if self.safety is None:
             return None
@@ -369,6 +412,19 @@ class PersonaChat:
             return None
         self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused
+
+    def _with_example(self, user_id: str, message: str, ctx: TurnContext) -> TurnContext:
+        """`ctx` with the nearest written exchange as an example (`answer_examples`), under the same conditions
+        as a written answer served word for word; unchanged when there is none."""
+        if not self.answer_examples or self.answers is None or ctx.memory or ctx.persona_aspect:
+            return ctx
+        try:
+            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
+            example = self.answers.example(message, ctx.now, skip=said)
+        except Exception as e:  # without it she answers as an adapter without examples would
+            log.warning("answer example lookup failed: %s", e)
+            return ctx
+        return replace(ctx, example=example) if example else ctx
 
     def _too_long(self, message: str) -> bool:
         if len(message) > MAX_MESSAGE_CHARS * 4:
@@ -542,9 +598,9 @@ class AnswerDecoding:
 
 def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None,
                         answer_bank: float = DEFAULT_BANK_THRESHOLD) -> dict:
-    """Conversation store, memory store, topic detector, persona-question classifier and safety gate on one
-    dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the SQLite file
-    in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never).
+    """Conversation store, memory store, topic detector, persona-question classifier, safety gate and crisis
+    detector on one dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the
+    SQLite file in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never).
 
     A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
     sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
@@ -578,6 +634,10 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
                                            about_her=found.get("persona"))
     except Exception as e:
         log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
+    try:  # without it a message about suicide is answered like any other: loud in the log
+        found["crisis"] = CrisisDetector(found["memory"].encoder)
+    except Exception as e:
+        log.error("crisis detector unavailable (%s); run `ohlora classifiers train --task crisis`", e)
     return found
 
 
@@ -660,11 +720,12 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         if not remote_set or remote_set - set(ROLES) or "answer" not in remote_set:
             raise ValueError(f"dialogue.remote_roles: the roles to run on the engine, 'answer' first among "
                              f"{','.join(ROLES)}; got {remote_roles!r}")
-    llm, count, history, memories = None, None, 0, 0
+    llm, count, history, memories, examples = None, None, 0, 0, False
     if len(remote_set) < len(ROLES):
         llm = load_default_llm(threads=threads)
         count = llm.tokenizer.count
         history, _ = trained_prompt_shape(ADAPTERS_DIR)
+        examples = trained_with_examples(ADAPTERS_DIR)
         memories = live_memories
         decoding.apply(llm)  # answers decoded here; a remote engine decodes by its own settings
     if remote_set:
@@ -679,7 +740,9 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         # a chat model sees earlier exchanges as messages and every recalled memory in its system prompt;
         # served adapters saw what ours were trained with
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
+        examples = remote_api != "chat" and trained_with_examples(ADAPTERS_DIR)
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
     parts = build_collaborators(db, safety_policy, bank) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
-                       temperature=decoding.temperature, **parts)
+                       temperature=decoding.temperature, answer_examples=examples and bool(parts.get("answers")),
+                       **parts)

@@ -75,6 +75,7 @@ class TurnDone:
     expression: Expression = field(default_factory=Expression)
     timings: dict[str, float] = field(default_factory=dict)
     refused: SafetyVerdict | None = None  # set when the turn was answered by the safety gate
+    care: str = ""  # "self" / "other" when the message read as someone at risk and she answered with a crisis line
 
 
 TurnEvent = TokenEvent | TurnDone

@@ -40,6 +40,16 @@ def role_stop_bias(adapters: Path) -> dict[str, float]:
     return out
 
 
+def trained_with_examples(adapters: Path) -> bool:
+    """Whether the answer adapter was trained with a nearby written exchange in its prompts (`ohlora train
+    --examples`, `TurnContext.example`): only such an adapter is shown one live."""
+    try:
+        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
+        return bool(report["config"].get("examples"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def trained_prompt_shape(adapters: Path) -> tuple[int, int]:
     """(earlier exchanges, memories) the answer adapter saw in its prompts, from its training report's data:
     the written conversations carry up to HISTORY_TURNS exchanges and up to PROMPT_MEMORIES stored memories,

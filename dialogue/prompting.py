@@ -128,6 +128,9 @@ class TurnContext:
     # earlier exchanges of this conversation as (user, Oh-LoRA), oldest first; with them the summary line
     # is left out (they say more than it does)
     history: tuple[tuple[str, str], ...] = ()
+    # a written exchange near this message (user, Oh-LoRA) that the answer bank would not serve word for word
+    # (`dialogue.answer_bank.AnswerBank.example`): shown for the adapter to adapt or ignore
+    example: tuple[str, str] = ()
 
 
 def answer_prompt(message: str, ctx: TurnContext) -> str:
@@ -144,6 +147,9 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
         lines.append(f"(기억: {ctx.memory})" if lang == "ko" else f"(memory: {ctx.memory})")
     elif ctx.summary and not ctx.history:
         lines.append(f"(이전 대화: {ctx.summary})" if lang == "ko" else f"(previous: {ctx.summary})")
+    if ctx.example:
+        said, answered = ctx.example
+        lines.append(f'(예시: "{said}" → "{answered}")' if lang == "ko" else f'(example: "{said}" → "{answered}")')
     lines.append(message)
     past = "".join(f"{START}user\n{user}{END}\n{START}model\n{answer}{END}\n"
                    for user, answer in ctx.history[-HISTORY_TURNS:])

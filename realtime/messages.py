@@ -54,14 +54,14 @@ def refusal(verdict: SafetyVerdict) -> dict:
 
 def chat_done(*, turn: int, text: str, interrupted: bool, expression: Expression | None, memory: Memory | None,
               summary: str, timings: dict[str, float], refused: SafetyVerdict | None, pts_ms: int,
-              message_id: str | None = None) -> dict:
+              message_id: str | None = None, care: str = "") -> dict:
     """The end of a turn: the answer as shown, and what the turn left behind."""
     return {"type": "chat.done", "turn": turn, "text": text, "interrupted": interrupted,
             "expression": ({"eyes": expression.eyes, "mouth": expression.mouth, "head": expression.head}
                            if expression is not None else None),
             "memory": {"key": memory.key, "value": memory.value} if memory is not None else None,
             "summary": summary, "timings": {k: float(v) for k, v in timings.items()},
-            "refused": refusal(refused) if refused is not None else None, "pts_ms": pts_ms,
+            "refused": refusal(refused) if refused is not None else None, "care": care or None, "pts_ms": pts_ms,
             **({"id": message_id} if message_id else {})}
 
 

@@ -260,7 +260,7 @@ class Session:
             turn=turn, text=text, interrupted=interrupted, expression=done.expression if done else None,
             memory=done.memory if done else None, summary=(done.summary or "") if done else "",
             timings=timings or {}, refused=done.refused if done else None, pts_ms=self.clock_ms(),
-            message_id=message_id))
+            message_id=message_id, care=done.care if done else ""))
         log.info("turn done", extra={"event": "turn_done", "session": self.id, "turn": turn,
                                      "interrupted": interrupted, "chars": len(text)})
 

@@ -240,3 +240,85 @@ def test_the_writers_weather_carries_over_only_in_its_months():
                                                                                 SAT.replace(month=7))
     assert carries_over(entry("what should I drink", "Hot chocolate, always!", "en"), "what should I drink",
                         SAT.replace(month=7))  # a drink, not the weather
+
+
+class PlacedEncoder:
+    """Unit vectors placed by hand: each written text's cosine with the first axis is what the test names; every
+    other text (a new message) sits on that axis."""
+
+    dim = 2
+
+    def __init__(self, cosines: dict[str, float]) -> None:
+        self.cosines = cosines
+
+    def encode(self, texts, kind="query", batch_size=32):
+        return np.array([[c, (1 - c * c) ** 0.5] for c in (self.cosines.get(t, 1.0) for t in texts)], np.float32)
+
+    def encode_one(self, text, kind="query"):
+        return self.encode([text], kind)[0]
+
+
+def placed_bank(*pairs: tuple[WrittenAnswer, float]) -> AnswerBank:
+    enc = PlacedEncoder({e.message: c for e, c in pairs})
+    return AnswerBank([e for e, _ in pairs], enc.encode([e.message for e, _ in pairs]), enc, 0.92)
+
+
+def test_an_example_is_the_nearest_carried_over_exchange_above_its_own_cosine_and_not_one_already_said():
+    near = entry("비 오는 날 노래 추천", "아이유 '밤편지' 어때? ☔")
+    nearer_but_dated = entry("비 오는 날 노래", "2019년 노래 '밤편지' 어때?")  # a year does not carry over
+    far = entry("점심 뭐 먹지", "김치찌개 어때?")
+    b = placed_bank((nearer_but_dated, 0.90), (near, 0.88), (far, 0.80))
+    assert b.best("비 오는 날 들을 노래", SAT) is None  # below the serving cosine: nothing served word for word
+    assert b.example("비 오는 날 들을 노래", SAT) == (near.message, near.answer)
+    assert b.example("비 오는 날 들을 노래", SAT, skip={near.answer}) == ()  # her own recent answer: none
+    assert placed_bank((far, 0.80)).example("비 오는 날 들을 노래", SAT) == ()
+
+
+def test_an_adapter_trained_with_examples_sees_the_nearest_written_exchange_in_its_prompt():
+    near = entry("비 오는 날 노래 추천", "아이유 '밤편지' 어때? ☔")
+    line = '(예시: "비 오는 날 노래 추천" → "아이유 \'밤편지\' 어때? ☔")'
+    llm = ScriptedLLM(["태연의 'Rain' 어때? ☔", "오늘은 '밤편지'!", "나비는 잘 있어?"])
+    engine = PersonaChat(llm, answers=placed_bank((near, 0.88)), answer_examples=True, exact_answers=False)
+    assert _turn(engine, "비 오는 날 들을 노래")[-1].text == "태연의 'Rain' 어때? ☔"
+    prompt = [p for r, p in llm.prompts if r == "answer"][-1]
+    assert line in prompt and prompt.index(line) < prompt.index("비 오는 날 들을 노래")
+    # an adapter trained without them is never shown one
+    _turn(PersonaChat(llm, answers=placed_bank((near, 0.88)), exact_answers=False), "비 오는 날 들을 노래")
+    assert "예시" not in [p for r, p in llm.prompts if r == "answer"][-1]
+    # nor is one shown beside a memory (the adapter was trained to use the memory)
+    engine = PersonaChat(llm, answers=placed_bank((near, 0.88)), answer_examples=True, memory=OneMemory(),
+                         exact_answers=False)
+    _turn(engine, "고양이랑 비 오는 날 들을 노래")
+    assert "예시" not in [p for r, p in llm.prompts if r == "answer"][-1]
+
+
+def test_training_shows_each_turn_an_exchange_of_another_conversation_and_replays_as_many_without(tmp_path):
+    import json
+
+    from dialogue.data.turns import Turn
+    from dialogue.llm_loading import trained_with_examples
+    from dialogue.training.lora import with_examples
+
+    def turn(i, message, answer, history=(), memory="", category="written:chat"):
+        return Turn(f"c{i}", category, "ko", SAT, memory, "", message, answer, "", "", {}, (), history, "w.jsonl")
+
+    own = entry("비 오는 날 노래 추천", "아이유 '밤편지' 어때? ☔")
+    other = entry("비 오는 날 들을 노래", "태연의 'Rain' 어때? ☔")
+    enc = PlacedEncoder({own.message: 0.95, other.message: 0.88})
+    b = AnswerBank([own, other], enc.encode([own.message, other.message]), enc, 0.92)
+    first = turn(1, "비 오는 날 노래 추천해 줘", own.answer)
+    later = turn(2, "비 오는 날엔 뭐 들어?", "요즘은 '밤편지'!", history=((own.message, own.answer),))
+    with_memory = turn(3, "나비 잘 있어", "응!", memory="[반려동물: 고양이 나비]")
+    about_her = turn(4, "몇 살이야", "22살!", category="persona:age")
+    out = with_examples([first, later, with_memory, about_her], seed=0, bank=b)
+    shown = {t.id: t.example for t in out if t.example}
+    # never its own conversation's answer: the written exchange of another one
+    assert shown == {"c1": (other.message, other.answer), "c2": (other.message, other.answer)}
+    assert '(예시: "비 오는 날 들을 노래" → "태연의' in out[0].prompt("answer")
+    assert len(out) == 4 and {t.id for t in out if not t.example} == {"c3", "c4"}
+
+    folder = tmp_path / "answer"
+    folder.mkdir()
+    assert not trained_with_examples(tmp_path)  # no report: an adapter that never saw one
+    (folder / "training_report.json").write_text(json.dumps({"config": {"data": "written", "examples": True}}))
+    assert trained_with_examples(tmp_path)

@@ -11,6 +11,7 @@ import torch
 from dialogue.answer_bank import AnswerBank
 from dialogue.classifiers import (HEADS_DIR, EthicsClassifier, PersonaQuestionClassifier, TopicChangeClassifier,
                                   describe)
+from dialogue.crisis import CrisisDetector
 from dialogue.database import open_database
 from dialogue.encoder import SentenceEncoder, shared_encoder
 from dialogue.evaluation.reports import markdown_table
@@ -107,6 +108,10 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     # messages and the checks of the nearest ones
     lookup = 1000 * float(np.median(timed(enc, lambda i: bank.best(msg(i), now),
                                           reps, before=lambda i: enc.encode_one(msg(i)))))
+    crisis = CrisisDetector(enc)
+    # before anything else in a turn it reads the message: its e5 embedding is then cached for the rest
+    care = 1000 * float(np.median(timed(enc, lambda i: crisis.assess(msg(i)), reps,
+                                        before=lambda i: enc.encode_one(msg(i)))))
     kinds = "; ".join(f"{name}: {describe(c.head)}" for name, c in (("ethics", ethics), ("topic change", topic),
                                                                      ("persona question", persona)))
     fp32 = med.get("fp32")
@@ -128,7 +133,9 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
              [f"first retrieval after a write (loads {memories:,} rows from SQLite)", f"{first:.1f}", ""]
              + ([""] if fp32 else []),
              [f"written-answer lookup over {len(bank.entries):,} written messages (message embedded; "
-              "dialogue.answer_bank)", f"{lookup:.2f}", ""] + ([""] if fp32 else [])]
+              "dialogue.answer_bank)", f"{lookup:.2f}", ""] + ([""] if fp32 else []),
+             ["crisis detector (message embedded; e5 head and character n-grams, dialogue.crisis)",
+              f"{care:.2f}", ""] + ([""] if fp32 else [])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     weights = "fp16-packed encoder and classifier layers" if packed else "fp32 encoder and classifier layers"
     header = ["step", f"ms ({weights}, shipped)", "target"] + (["ms (fp32 layers, side by side)"] if fp32 else [])

@@ -45,6 +45,7 @@ class Turn:
     facts: tuple[str, ...]
     history: tuple[tuple[str, str], ...] = ()  # earlier exchanges of its conversation (written data)
     source: str = ""  # the written file it comes from (written data)
+    example: tuple[str, str] = ()  # a nearby written exchange shown in the answer prompt (TurnContext.example)
 
     @property
     def held_out(self) -> bool:
@@ -78,7 +79,7 @@ class Turn:
         classifier's answer)."""
         aspect = self.training_aspect() if persona_aspect is None else persona_aspect
         return TurnContext(now=self.now, memory=self.context_memory, summary=self.context_summary,
-                           persona_aspect=aspect, history=self.history)
+                           persona_aspect=aspect, history=self.history, example=self.example)
 
     def target(self, role: str) -> str:
         if role == "answer":

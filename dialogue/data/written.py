@@ -22,6 +22,8 @@ WRITTEN_DIR = Path(__file__).resolve().parent / "written"
 SPLIT_FOLDERS = {"validation": "val", "heldout": "test"}
 ETHICS_LABELS = ("normal", "romance", "politics", "insult", "hate", "sexual")
 TOPIC_LABELS = ("continued", "changed")
+# the user at risk (`self`), someone the user knows at risk (`other`), neither (`none`): dialogue.crisis
+CRISIS_LABELS = ("none", "self", "other")
 MEMORY_KINDS = ("direct", "associative", "unrelated", "neighbour")
 LEVELS = {"eyes": ("closed", "small", "normal", "wide", "very wide"),
           "mouth": ("closed", "small", "normal", "wide", "very wide"),
@@ -92,17 +94,28 @@ def task_files(task: str) -> list[tuple[Path, str]]:
     return files
 
 
-def ethics_rows() -> list[dict]:
-    """{"text", "label", "lang", "kind", "split", "source"} for every written ethics message."""
+def _labelled_messages(task: str, labels: tuple[str, ...]) -> list[dict]:
+    """{"text", "label", "lang", "kind", "split", "source"} for every written message of a labelled-message task."""
     out = []
-    for path, split in task_files("ethics"):
+    for path, split in task_files(task):
         for n, r in json_lines(path):
             _need(isinstance(r.get("text"), str) and r["text"].strip(), path, n, "text must be a non-empty string")
-            _need(r.get("label") in ETHICS_LABELS, path, n, f"label must be one of {', '.join(ETHICS_LABELS)}")
+            _need(r.get("label") in labels, path, n, f"label must be one of {', '.join(labels)}")
             _lang(r, path, n)
             out.append({"text": r["text"], "label": r["label"], "lang": r["lang"], "kind": r.get("kind", ""),
                         "split": split, "source": path.parent.name + "/" + path.name})
     return _without_heldout_text(out, "text")
+
+
+def ethics_rows() -> list[dict]:
+    """Every written ethics message (`_labelled_messages`)."""
+    return _labelled_messages("ethics", ETHICS_LABELS)
+
+
+def crisis_rows() -> list[dict]:
+    """Every written crisis-detector message (`_labelled_messages`): `crisis/` trains,
+    `validation/crisis*.jsonl` chooses, `heldout/crisis.jsonl` is the test."""
+    return _labelled_messages("crisis", CRISIS_LABELS)
 
 
 def topic_rows() -> list[dict]:

@@ -18,7 +18,7 @@ import math
 import random
 import time
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -68,6 +68,10 @@ class TrainConfig:
     # "memory-use"), plus as many other turns (seeded) replayed so that what the adapter learned before holds;
     # meant with `resume`, to teach a finished adapter what new files hold without another pass over the rest
     focus: str | None = None
+    # with data "written": show each written turn (no memory, no fact of hers asked) the nearest written exchange
+    # of another conversation as an example (`dialogue.answer_bank.AnswerBank.example`, as served live) and
+    # train on those turns plus as many others replayed; meant with `resume`, like `focus`
+    examples: bool = False
     # a checkpoint every this many steps, besides the one at every evaluation (eval_every) and on Ctrl-C/SIGTERM:
     # it matters only with sparse evaluations, where at 0.6–2.5 s a step it bounds what a crash loses to ~2 min,
     # while a write (~0.2 s for the answer role's 30 MB, fsync included) costs ~0.2% of those 50 steps
@@ -370,11 +374,37 @@ def focused_turns(turns: list[Turn], prefix: str, seed: int) -> list[Turn]:
     return focus + random.Random(seed).sample(others, min(len(focus), len(others)))
 
 
+def with_examples(turns: list[Turn], seed: int, bank=None) -> list[Turn]:
+    """The written turns that a live answer prompt would show an example (no memory, no fact of hers asked, a
+    written exchange of another conversation near the message: `AnswerBank.example`), each with it, plus as many
+    of the other turns (seeded) replayed without one."""
+    if bank is None:
+        from dialogue.answer_bank import AnswerBank
+
+        bank = AnswerBank.from_written()
+    eligible = [t for t in turns if t.source and not t.context_memory and not t.persona_aspect]
+    queries = bank.encoder.encode([t.message for t in eligible], kind="query", batch_size=64)
+    shown, others = [], [t for t in turns if not (t.source and not t.context_memory and not t.persona_aspect)]
+    for t, q in tqdm(list(zip(eligible, queries)), desc="examples", unit="turn"):
+        # its own conversation's answers are what it is trained to write, never its example
+        own = {t.answer, t.history[0][1] if t.history else t.answer}
+        example = bank.example(t.message, t.now, skip=own, query=q)
+        if example:
+            shown.append(replace(t, example=example))
+        else:
+            others.append(t)
+    if not shown:
+        raise ValueError("no written turn has a written exchange near enough to show as an example")
+    return shown + random.Random(seed).sample(others, min(len(shown), len(others)))
+
+
 def _encode_split(cfg: TrainConfig, tokenizer, turns: list[Turn] | None, rng: random.Random):
     """Encoded training examples, held-out examples and the held-out sample evaluated during training."""
     all_turns = turns if turns is not None else training_turns(cfg.data, cfg.memory_lines)
     if cfg.focus:
         all_turns = focused_turns(all_turns, cfg.focus, cfg.seed)
+    if cfg.examples:
+        all_turns = with_examples(all_turns, cfg.seed)
     train_turns, held_turns = validation_split(all_turns) if cfg.validation else split(all_turns)
     examples = role_examples(train_turns, cfg.role)
     if cfg.max_examples and len(examples) > cfg.max_examples:

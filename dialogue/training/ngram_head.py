@@ -23,8 +23,10 @@ C_GRID = (1.0, 4.0, 16.0)
 WEIGHTS = (0.0, 0.2, 0.35, 0.5)
 
 
-def fit_ngram_head(texts: list[str], y: np.ndarray, ngram_range: tuple[int, int], c: float) -> CharNgramHead:
-    """TF-IDF character n-grams (in words, seen in ≥ 2 texts) and a class-balanced logistic regression."""
+def fit_ngram_head(texts: list[str], y: np.ndarray, ngram_range: tuple[int, int], c: float,
+                   labels: tuple[str, ...] = ETHICS_LABELS) -> CharNgramHead:
+    """TF-IDF character n-grams (in words, seen in ≥ 2 texts) and a class-balanced logistic regression; `y`
+    indexes `labels`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -32,10 +34,10 @@ def fit_ngram_head(texts: list[str], y: np.ndarray, ngram_range: tuple[int, int]
                           dtype=np.float32)
     x = vec.fit_transform(texts)
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y)
-    if list(model.classes_) != list(range(len(ETHICS_LABELS))):
-        raise ValueError("every ethics label needs training rows")
+    if list(model.classes_) != list(range(len(labels))):
+        raise ValueError(f"every label ({', '.join(labels)}) needs training rows")
     vocab = [g for g, _ in sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])]
-    return CharNgramHead(ETHICS_LABELS, ngram_range, vocab, vec.idf_.astype(np.float32),
+    return CharNgramHead(tuple(labels), ngram_range, vocab, vec.idf_.astype(np.float32),
                          model.coef_.astype(np.float32), model.intercept_.astype(np.float32),
                          meta={"c": c, "train_rows": len(texts)})
 

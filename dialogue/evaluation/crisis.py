@@ -1,0 +1,89 @@
+"""The crisis detector measured on the written validation or test messages (`ohlora eval crisis`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from dialogue.crisis import CrisisDetector
+from dialogue.data.written import CRISIS_LABELS, crisis_rows
+from dialogue.evaluation.metrics import confusion, macro_f1
+
+
+def everyday_messages(split: str) -> list[str]:
+    """Every message of the split's other written sets ("val" or "test"; open-domain, persona, memory, ownership,
+    remember, topic and ethics: chat, questions about her, insults): a crisis line must answer none of them, bar
+    the rare one labelled in the crisis file of the same split."""
+    from dialogue.data.written import WRITTEN_DIR, json_lines
+
+    folder = {"test": "heldout", "val": "validation"}[split]
+    out = []
+    for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
+        if not path.stem.startswith("crisis"):
+            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
+                    if isinstance(row.get(k), str)]
+    return list(dict.fromkeys(out))
+
+
+def predictions(p: np.ndarray, threshold: float) -> np.ndarray:
+    """Label indices: self or other (the likelier) when P(self) + P(other) reaches `threshold`, else none (the
+    rule of `CrisisDetector.assessments`)."""
+    s, o = CRISIS_LABELS.index("self"), CRISIS_LABELS.index("other")
+    risk = p[:, s] + p[:, o] >= threshold
+    return np.where(risk, np.where(p[:, s] >= p[:, o], s, o), CRISIS_LABELS.index("none"))
+
+
+def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | None = None) -> dict:
+    """Per-label precision and recall, the confusion matrix and the misses on `split`'s written crisis messages
+    ("val" or "test"), and which of the `ordinary` messages (everyday chat of the same writers) were read as a
+    crisis, listed for reading (those sets are not labelled for it)."""
+    rows = [r for r in crisis_rows() if r["split"] == split]
+    if not rows:
+        raise ValueError(f"no written crisis messages in the {split} split")
+    texts = [r["text"] for r in rows]
+    y = np.array([CRISIS_LABELS.index(r["label"]) for r in rows])
+    pred = predictions(detector.predict_proba(texts), detector.threshold)
+    n = len(CRISIS_LABELS)
+    per = {}
+    for i, label in enumerate(CRISIS_LABELS):
+        tp = int(((pred == i) & (y == i)).sum())
+        per[label] = {"count": int((y == i).sum()), "precision": tp / max(1, int((pred == i).sum())),
+                      "recall": tp / max(1, int((y == i).sum()))}
+    risk = y != 0
+    out = {"split": split, "count": len(rows), "macro_f1": macro_f1(y, pred, n), "per_label": per,
+           "confusion": confusion(y, pred, n).tolist(),
+           "at_risk_caught": float((pred[risk] != 0).mean()) if risk.any() else 0.0,
+           "none_flagged": float((pred[~risk] != 0).mean()) if (~risk).any() else 0.0,
+           "misses": [{"text": t, "label": CRISIS_LABELS[a], "read": CRISIS_LABELS[b]}
+                      for t, a, b in zip(texts, y, pred) if a != b],
+           "by_lang": {}}
+    for lang in sorted({r["lang"] for r in rows}):
+        m = np.array([r["lang"] == lang for r in rows])
+        out["by_lang"][lang] = {"count": int(m.sum()), "macro_f1": macro_f1(y[m], pred[m], n),
+                                "at_risk_caught": float((pred[m & risk] != 0).mean()) if (m & risk).any() else 0.0,
+                                "none_flagged": float((pred[m & ~risk] != 0).mean()) if (m & ~risk).any() else 0.0}
+    if ordinary:
+        read = detector.assessments(ordinary)
+        out["ordinary"] = {"count": len(ordinary), "flagged": [(t, k) for t, k in zip(ordinary, read) if k]}
+    return out
+
+
+def crisis_report(r: dict) -> str:
+    """Markdown: the figures, the confusion matrix, every miss and the ordinary messages read as a crisis."""
+    lines = [f"{r['count']} written messages ({r['split']}): macro-F1 **{r['macro_f1']:.3f}**; people at risk (self "
+             f"or other) answered with care **{r['at_risk_caught']:.1%}**; messages at no risk read as a crisis "
+             f"**{r['none_flagged']:.1%}**.", "",
+             "| label | messages | precision | recall |", "|---|---|---|---|"]
+    lines += [f"| {k} | {v['count']} | {v['precision']:.3f} | {v['recall']:.3f} |" for k, v in r["per_label"].items()]
+    lines += ["", "| language | messages | macro-F1 | at risk caught | no risk flagged |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['count']} | {v['macro_f1']:.3f} | {v['at_risk_caught']:.1%} | {v['none_flagged']:.1%} |"
+              for k, v in r["by_lang"].items()]
+    lines += ["", "Confusion (rows: the writer's label, columns: read as " + " / ".join(CRISIS_LABELS) + "): "
+              + "; ".join(f"{CRISIS_LABELS[i]} {row}" for i, row in enumerate(r["confusion"])) + ".", ""]
+    if r["misses"]:
+        lines += ["Misses:", ""] + [f"- {m['label']} read as {m['read']}: \"{m['text']}\"" for m in r["misses"]]
+    if "ordinary" in r:
+        o = r["ordinary"]
+        lines += ["", f"Messages of the same split's other written sets (open-domain, persona, memory, ownership, "
+                      f"remember, topic, ethics) read as a crisis: "
+                      f"{len(o['flagged'])} of {o['count']}" + (":" if o["flagged"] else "."), ""]
+        lines += [f"- ({k}) \"{t}\"" for t, k in o["flagged"]]
+    return "\n".join(lines)
