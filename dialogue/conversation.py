@@ -597,10 +597,11 @@ class AnswerDecoding:
 
 
 def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None,
-                        answer_bank: float = DEFAULT_BANK_THRESHOLD) -> dict:
+                        answer_bank: float = DEFAULT_BANK_THRESHOLD, crisis: bool = True) -> dict:
     """Conversation store, memory store, topic detector, persona-question classifier, safety gate and crisis
     detector on one dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the
     SQLite file in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never).
+    `crisis`: load the crisis detector (`dialogue.crisis`).
 
     A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
     sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
@@ -634,11 +635,24 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
                                            about_her=found.get("persona"))
     except Exception as e:
         log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
-    try:  # without it a message about suicide is answered like any other: loud in the log
-        found["crisis"] = CrisisDetector(found["memory"].encoder)
-    except Exception as e:
-        log.error("crisis detector unavailable (%s); run `ohlora classifiers train --task crisis`", e)
+    if crisis:
+        try:  # without it a message about suicide is answered like any other: loud in the log
+            found["crisis"] = CrisisDetector(found["memory"].encoder)
+        except Exception as e:
+            log.error("crisis detector unavailable (%s); run `ohlora classifiers train --task crisis`", e)
     return found
+
+
+def crisis_option(value: bool | str) -> bool:
+    """`[dialogue] crisis_replies` as a bool (true, false, or those words from the environment or a flag)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"dialogue.crisis_replies: true (answer people at risk with a crisis line) or false; got {value!r}")
 
 
 def answer_bank_threshold(value: float | str, chat_model: bool = False) -> float:
@@ -689,7 +703,8 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                       block_counted: str = "insult,hate,sexual", block_reset_after: str = "30d",
                       temperature: float | None = None, top_p: float | None = None,
                       repetition_penalty: float | None = None, prompt_memories: int | str = LIVE_PROMPT_MEMORIES,
-                      answer_bank: float | str = "auto", **_unknown) -> PersonaChat:
+                      answer_bank: float | str = "auto", crisis_replies: bool | str = True,
+                      **_unknown) -> PersonaChat:
     """The server's and the terminal's ChatEngine, from `[dialogue]` config options.
 
     `backend = "remote"`: the roles named in `remote_roles` run on the engine at `remote_url` (the API key
@@ -698,6 +713,8 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
 
     `answer_bank`: the least similarity between a message and a written one for her to reuse its written answer
     (`dialogue.answer_bank`); 0 never; "auto" DEFAULT_BANK_THRESHOLD for our adapters, never for a remote chat model.
+    `crisis_replies`: answer a message that reads as someone at risk of suicide or self-harm with her crisis reply
+    (`dialogue.crisis`; true by default).
     """
     # a wrong option or an unreachable database stops the start here, with its name, before any model loads
     safety_policy = SafetyOptions(block_steps, block_window, block_threshold, block_counted,
@@ -709,6 +726,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
                          f"got {prompt_memories!r}")
     chat_answers = remote_api == "chat" and (backend == "remote" or bool(remote_url))
     bank = answer_bank_threshold(answer_bank, chat_model=chat_answers)
+    crisis = crisis_option(crisis_replies)
     if _unknown:
         log.warning("ignoring unknown dialogue options: %s", ", ".join(sorted(_unknown)))
     db = open_database(database) if collaborators else None
@@ -742,7 +760,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
         examples = remote_api != "chat" and trained_with_examples(ADAPTERS_DIR)
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
-    parts = build_collaborators(db, safety_policy, bank) if db is not None else {}
+    parts = build_collaborators(db, safety_policy, bank, crisis) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, answer_examples=examples and bool(parts.get("answers")),
                        **parts)

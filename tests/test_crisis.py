@@ -127,6 +127,14 @@ def test_a_broken_detector_leaves_the_conversation_going():
     assert done.text == "안녕!" and done.care == ""
 
 
+def test_the_crisis_replies_option():
+    from dialogue.conversation import crisis_option
+
+    assert crisis_option(True) and crisis_option("on") and not crisis_option("false") and not crisis_option(False)
+    with pytest.raises(ValueError, match="dialogue.crisis_replies"):
+        crisis_option("sometimes")
+
+
 def test_chat_done_says_when_she_answered_with_care():
     from realtime import messages
 
