@@ -141,16 +141,9 @@ def written_first_answers(exclude_messages: set[str] = frozenset(), variants: bo
 def evaluation_messages() -> set[str]:
     """Normalized messages of every validation and test set of her answers (a message, question or text): a
     written answer to the same words is left out, as held-out text never trains."""
-    from dialogue.data.written import WRITTEN_DIR, json_lines, normalized
+    from dialogue.data.written import answer_set_messages, normalized
 
-    out = set()
-    for folder in ("validation", "heldout"):
-        for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
-            if path.stem.startswith("crisis"):  # they measure the crisis detector, which runs before the bank
-                continue
-            for _, row in json_lines(path):
-                out.update(normalized(row[k]) for k in ("message", "question", "text") if isinstance(row.get(k), str))
-    return out
+    return {normalized(t) for split in ("val", "test") for t in answer_set_messages(split)}
 
 
 class AnswerBank:

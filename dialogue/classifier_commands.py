@@ -83,11 +83,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     encoder = shared_encoder()
     if args.what == "crisis":
         from dialogue.crisis import CrisisDetector
-        from dialogue.evaluation.crisis import crisis_report, evaluate_crisis, everyday_messages
+        from dialogue.data.written import answer_set_messages
+        from dialogue.evaluation.crisis import crisis_report, evaluate_crisis
 
         if args.split == "train":
             raise SystemExit("the crisis detector is measured on --split val or test")
-        body = crisis_report(evaluate_crisis(CrisisDetector(encoder), args.split, everyday_messages(args.split)))
+        body = crisis_report(evaluate_crisis(CrisisDetector(encoder), args.split, answer_set_messages(args.split)))
         if args.split == "test":
             body = ("### Written test set (`dialogue/data/written/heldout/crisis.jsonl`, a writer who wrote none of "
                     f"the training or validation messages)\n\n{body}")

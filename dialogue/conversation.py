@@ -186,17 +186,12 @@ class PersonaChat:
         blocked_before = bool(care) and self._blocked(user_id, now)
         refusal = None if blocked_before else self._gate(user_id, message, now)
         if care and (refusal is None or refusal.action not in ("warn", "blocked")):
-            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
-            text = crisis_reply(care, message, said)
-            for piece in spoken_pieces(text):
-                timings.setdefault("first_token_s", time.perf_counter() - t0)
-                yield TokenEvent(piece)
-            timings["answer_s"] = time.perf_counter() - t0
             self.counts["crisis_replies"] += 1  # /metrics: ohlora_dialogue_crisis_replies
-            done = await self._after_answer(user_id, message, text, now, timings)
-            timings["turn_s"] = time.perf_counter() - t0
+            text = crisis_reply(care, message, self._recent_answers(user_id))
             # a calm, attentive face whatever the expression role makes of the words
-            yield replace(done, expression=Expression("normal", "closed", "none"), care=care)
+            async for ev in self._known_answer(user_id, message, text, now, timings, t0,
+                                               expression=Expression("normal", "closed", "none"), care=care):
+                yield ev
             return
 
         exact = self._exact_answer(message, lang, now) if self.exact_answers else None
@@ -218,15 +213,9 @@ class PersonaChat:
             self._store(user_id, text, "reply", "", now)
             yield TurnDone(text=text, expression=Expression("wide", "small", "slightly right"))
             return
-        text = exact
-        if text is not None:  # the 270M model gets sums and dates wrong: she answers those exactly
-            for piece in spoken_pieces(text):
-                timings.setdefault("first_token_s", time.perf_counter() - t0)
-                yield TokenEvent(piece)
-            timings["answer_s"] = time.perf_counter() - t0
-            done = await self._after_answer(user_id, message, text, now, timings)
-            timings["turn_s"] = time.perf_counter() - t0
-            yield done
+        if exact is not None:  # the 270M model gets sums and dates wrong: she answers those exactly
+            async for ev in self._known_answer(user_id, message, exact, now, timings, t0):
+                yield ev
             return
 
         ctx, memory = self._context(user_id, message, now)
@@ -234,14 +223,9 @@ class PersonaChat:
         context_text = ctx.memory or ctx.summary
         reused = self._written_answer(user_id, message, ctx, context_text)
         if reused is not None:
-            for piece in spoken_pieces(reused.answer):
-                timings.setdefault("first_token_s", time.perf_counter() - t0)
-                yield TokenEvent(piece)
-            timings["answer_s"] = time.perf_counter() - t0
             timings["reused_similarity"] = reused.similarity
-            done = await self._after_answer(user_id, message, reused.answer, now, timings)
-            timings["turn_s"] = time.perf_counter() - t0
-            yield done
+            async for ev in self._known_answer(user_id, message, reused.answer, now, timings, t0):
+                yield ev
             return
         ctx = self._with_example(user_id, message, ctx)
         chat = api_for(self.llm, "answer") == "chat"
@@ -359,6 +343,22 @@ class PersonaChat:
 
     # --- steps ---------------------------------------------------------------------------------------
 
+    async def _known_answer(self, user_id: str, message: str, text: str, now: datetime, timings: dict[str, float],
+                            t0: float, **done_fields) -> AsyncIterator[TurnEvent]:
+        """A turn whose whole answer is known before it streams (an exact answer, a written one, a crisis reply):
+        its spoken pieces, then the post-answer roles' `TurnDone` with `done_fields` set on it."""
+        for piece in spoken_pieces(text):
+            timings.setdefault("first_token_s", time.perf_counter() - t0)
+            yield TokenEvent(piece)
+        timings["answer_s"] = time.perf_counter() - t0
+        done = await self._after_answer(user_id, message, text, now, timings)
+        timings["turn_s"] = time.perf_counter() - t0
+        yield replace(done, **done_fields) if done_fields else done
+
+    def _recent_answers(self, user_id: str) -> set[str]:
+        """Her last UNREPEATED_ANSWERS answers to this user, never given again word for word."""
+        return {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
+
     def _care(self, message: str) -> str:
         """"self" / "other" when `self.crisis` reads the message as someone at risk, else ""."""
         if self.crisis is None or not message:
@@ -403,8 +403,7 @@ class PersonaChat:
                 return None
             count = getattr(self.memory, "count", None)
             knows_user = bool(count(user_id)) if count is not None else self.memory is not None
-            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
-            reused = pick_written_answer(found, knows_user=knows_user, said=said)
+            reused = pick_written_answer(found, knows_user=knows_user, said=self._recent_answers(user_id))
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
@@ -419,8 +418,7 @@ class PersonaChat:
         if not self.answer_examples or self.answers is None or ctx.memory or ctx.persona_aspect:
             return ctx
         try:
-            said = {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
-            example = self.answers.example(message, ctx.now, skip=said)
+            example = self.answers.example(message, ctx.now, skip=self._recent_answers(user_id))
         except Exception as e:  # without it she answers as an adapter without examples would
             log.warning("answer example lookup failed: %s", e)
             return ctx
@@ -762,5 +760,4 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
     parts = build_collaborators(db, safety_policy, bank, crisis) if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
-                       temperature=decoding.temperature, answer_examples=examples and bool(parts.get("answers")),
-                       **parts)
+                       temperature=decoding.temperature, answer_examples=examples, **parts)

@@ -10,6 +10,7 @@ her written answers (`dialogue/data/crisis_replies.toml`): care first, then a cr
 """
 from __future__ import annotations
 
+import functools
 import tomllib
 import zlib
 from collections.abc import Collection, Sequence
@@ -62,15 +63,21 @@ class CrisisDetector:
 
     def assessments(self, texts: Sequence[str]) -> list[str]:
         """For each message "self", "other" or "" (no crisis read)."""
-        p = self.predict_proba(texts)
-        s, o = CRISIS_LABELS.index("self"), CRISIS_LABELS.index("other")
-        return [("self" if row[s] >= row[o] else "other") if row[s] + row[o] >= self.threshold else ""
-                for row in p]
+        return [CRISIS_LABELS[i] if i else "" for i in crisis_predictions(self.predict_proba(texts), self.threshold)]
 
     def assess(self, message: str) -> str:
         return self.assessments([message])[0]
 
 
+def crisis_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
+    """Label indices into CRISIS_LABELS for probabilities `p` [n, 3]: self or other (the likelier) when
+    P(self) + P(other) reaches `threshold`, else none."""
+    s, o = CRISIS_LABELS.index("self"), CRISIS_LABELS.index("other")
+    risk = p[:, s] + p[:, o] >= threshold
+    return np.where(risk, np.where(p[:, s] >= p[:, o], s, o), CRISIS_LABELS.index("none"))
+
+
+@functools.cache
 def _replies() -> dict:
     with REPLIES_FILE.open("rb") as f:
         return tomllib.load(f)

@@ -40,23 +40,24 @@ def role_stop_bias(adapters: Path) -> dict[str, float]:
     return out
 
 
+def _answer_training_config(adapters: Path) -> dict:
+    """The `config` of the answer adapter's training report, or {} when there is none to read."""
+    try:
+        config = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
 def trained_with_examples(adapters: Path) -> bool:
     """Whether the answer adapter was trained with a nearby written exchange in its prompts (`ohlora train
     --examples`, `TurnContext.example`): only such an adapter is shown one live."""
-    try:
-        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        return bool(report["config"].get("examples"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+    return bool(_answer_training_config(adapters).get("examples"))
 
 
 def trained_prompt_shape(adapters: Path) -> tuple[int, int]:
     """(earlier exchanges, memories) the answer adapter saw in its prompts, from its training report's data:
     the written conversations carry up to HISTORY_TURNS exchanges and up to PROMPT_MEMORIES stored memories,
     relevant or not; (0, 0) for an adapter trained on the generated turns (no history, one gated memory)."""
-    try:
-        report = json.loads((adapters / "answer" / "training_report.json").read_text(encoding="utf-8"))
-        written = report["config"].get("data") == "written"
-    except (OSError, ValueError, KeyError, TypeError):
-        written = False
+    written = _answer_training_config(adapters).get("data") == "written"
     return (HISTORY_TURNS, PROMPT_MEMORIES) if written else (0, 0)

@@ -190,7 +190,7 @@ def test_training_chooses_on_validation_and_saves_a_detector_that_loads(tmp_path
             + [{"text": t, "label": "none", "lang": "ko", "split": s} for t in fine for s in ("train", "val")])
     monkeypatch.setattr(training, "crisis_rows", lambda: rows)
     monkeypatch.setattr(training, "ordinary_chat", lambda: ["안녕", "good morning", "뭐 해?", "I'm bored"])
-    monkeypatch.setattr(training, "everyday_messages", lambda split: ["잘 자", "see you tomorrow"])
+    monkeypatch.setattr(training, "answer_set_messages", lambda split: ["잘 자", "see you tomorrow"])
     monkeypatch.setattr(training, "NGRAM_RANGES", ((1, 3),))
     monkeypatch.setattr(training, "HEAD_PATH", tmp_path / "crisis")
     monkeypatch.setattr(crisis, "HEAD_PATH", tmp_path / "crisis")

@@ -94,6 +94,19 @@ def task_files(task: str) -> list[tuple[Path, str]]:
     return files
 
 
+def answer_set_messages(split: str) -> list[str]:
+    """Every message, question or text of the split's written sets of her answers and the classifiers that shape
+    them ("val": validation/, "test": heldout/), in file order, each once; not the crisis detector's sets (they
+    measure the detector, which reads a message before anything else does)."""
+    folder = {"val": "validation", "test": "heldout"}[split]
+    out: list[str] = []
+    for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
+        if not path.stem.startswith("crisis"):
+            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
+                    if isinstance(row.get(k), str)]
+    return list(dict.fromkeys(out))
+
+
 def _labelled_messages(task: str, labels: tuple[str, ...]) -> list[dict]:
     """{"text", "label", "lang", "kind", "split", "source"} for every written message of a labelled-message task."""
     out = []

@@ -3,44 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from dialogue.crisis import CrisisDetector
+from dialogue.crisis import CrisisDetector, crisis_predictions
 from dialogue.data.written import CRISIS_LABELS, crisis_rows
 from dialogue.evaluation.metrics import confusion, macro_f1
 
 
-def everyday_messages(split: str) -> list[str]:
-    """Every message of the split's other written sets ("val" or "test"; open-domain, persona, memory, ownership,
-    remember, topic and ethics: chat, questions about her, insults): a crisis line must answer none of them, bar
-    the rare one labelled in the crisis file of the same split."""
-    from dialogue.data.written import WRITTEN_DIR, json_lines
-
-    folder = {"test": "heldout", "val": "validation"}[split]
-    out = []
-    for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
-        if not path.stem.startswith("crisis"):
-            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
-                    if isinstance(row.get(k), str)]
-    return list(dict.fromkeys(out))
-
-
-def predictions(p: np.ndarray, threshold: float) -> np.ndarray:
-    """Label indices: self or other (the likelier) when P(self) + P(other) reaches `threshold`, else none (the
-    rule of `CrisisDetector.assessments`)."""
-    s, o = CRISIS_LABELS.index("self"), CRISIS_LABELS.index("other")
-    risk = p[:, s] + p[:, o] >= threshold
-    return np.where(risk, np.where(p[:, s] >= p[:, o], s, o), CRISIS_LABELS.index("none"))
-
-
 def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | None = None) -> dict:
     """Per-label precision and recall, the confusion matrix and the misses on `split`'s written crisis messages
-    ("val" or "test"), and which of the `ordinary` messages (everyday chat of the same writers) were read as a
-    crisis, listed for reading (those sets are not labelled for it)."""
+    ("val" or "test"), and which of the `ordinary` messages (the same split's other written sets:
+    `dialogue.data.written.answer_set_messages`) were read as a crisis, listed for reading (those sets are not
+    labelled for it)."""
     rows = [r for r in crisis_rows() if r["split"] == split]
     if not rows:
         raise ValueError(f"no written crisis messages in the {split} split")
     texts = [r["text"] for r in rows]
     y = np.array([CRISIS_LABELS.index(r["label"]) for r in rows])
-    pred = predictions(detector.predict_proba(texts), detector.threshold)
+    pred = crisis_predictions(detector.predict_proba(texts), detector.threshold)
     n = len(CRISIS_LABELS)
     per = {}
     for i, label in enumerate(CRISIS_LABELS):

@@ -18,9 +18,9 @@ from itertools import product
 import numpy as np
 
 from dialogue.classifiers import mix_probabilities, ngram_files
-from dialogue.crisis import HEAD_PATH, CrisisDetector
-from dialogue.evaluation.crisis import everyday_messages, predictions
-from dialogue.data.written import CRISIS_LABELS, conversations, crisis_rows, ethics_rows, normalized
+from dialogue.crisis import HEAD_PATH, CrisisDetector, crisis_predictions
+from dialogue.data.written import (CRISIS_LABELS, answer_set_messages, conversations, crisis_rows, ethics_rows,
+                                   normalized)
 from dialogue.training.heads import fit_head, fit_temperature
 from dialogue.training.ngram_head import fit_ngram_head
 
@@ -70,7 +70,8 @@ def train_crisis(encoder, kind: str = "linear", progress=print) -> tuple[CrisisD
     texts = [r["text"] for r in train] + ordinary_chat()
     y = np.array([CRISIS_LABELS.index(r["label"]) for r in train] + [0] * (len(texts) - len(train)))
     labelled = {normalized(r["text"]) for r in val}
-    everyday = [t for t in everyday_messages("val") if normalized(t) not in labelled]
+    # the validation writers' other sets (chat, questions about her, insults): a crisis line answers none of them
+    everyday = [t for t in answer_set_messages("val") if normalized(t) not in labelled]
     val_texts = [r["text"] for r in val] + everyday
     val_y = np.array([CRISIS_LABELS.index(r["label"]) for r in val] + [0] * len(everyday))
     n_val = len(val)
@@ -78,7 +79,7 @@ def train_crisis(encoder, kind: str = "linear", progress=print) -> tuple[CrisisD
     def best_threshold(p: np.ndarray) -> tuple[tuple[float, float], float]:
         scored = []
         for t in THRESHOLDS:
-            pred = predictions(p, t)
+            pred = crisis_predictions(p, t)
             scored.append((score(val_y[:n_val], pred[:n_val], pred[n_val:]), -abs(t - 0.5), t))
         f, _, t = max(scored)
         return f, float(t)

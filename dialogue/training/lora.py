@@ -382,9 +382,12 @@ def with_examples(turns: list[Turn], seed: int, bank=None) -> list[Turn]:
         from dialogue.answer_bank import AnswerBank
 
         bank = AnswerBank.from_written()
-    eligible = [t for t in turns if t.source and not t.context_memory and not t.persona_aspect]
+    # written turns with no memory shown and no fact of hers asked: where the live bank shows an example
+    eligible, others = [], []
+    for t in turns:
+        (eligible if t.source and not t.context_memory and not t.persona_aspect else others).append(t)
     queries = bank.encoder.encode([t.message for t in eligible], kind="query", batch_size=64)
-    shown, others = [], [t for t in turns if not (t.source and not t.context_memory and not t.persona_aspect)]
+    shown = []
     for t, q in tqdm(list(zip(eligible, queries)), desc="examples", unit="turn"):
         # its own conversation's answers are what it is trained to write, never its example
         own = {t.answer, t.history[0][1] if t.history else t.answer}
