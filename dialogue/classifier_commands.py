@@ -90,8 +90,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise SystemExit("the crisis detector is measured on --split val or test")
         body = crisis_report(evaluate_crisis(CrisisDetector(encoder), args.split, answer_set_messages(args.split)))
         if args.split == "test":
-            body = ("### Written test set (`dialogue/data/written/heldout/crisis.jsonl`, a writer who wrote none of "
-                    f"the training or validation messages)\n\n{body}")
+            body = ("### Written test sets (`dialogue/data/written/heldout/crisis*.jsonl`, two writers, each of whom "
+                    f"wrote none of the training or validation messages)\n\n{body}")
         title = "Crisis detector"
     elif args.what == "memory":
         from dialogue.database import open_database

@@ -204,3 +204,42 @@ def test_training_chooses_on_validation_and_saves_a_detector_that_loads(tmp_path
     assert loaded.assess("죽고 싶어") == "self" and loaded.assess("오늘 점심 뭐 먹지") == ""
     with pytest.raises(ValueError, match="'layers' or 'linear'"):
         training.train_crisis(enc, "forest")
+
+
+def test_ordinary_chat_leaves_out_conversation_messages_that_speak_of_dying_but_not_ordinary_words(monkeypatch):
+    import dialogue.training.crisis as training
+
+    turns = ["what are you studying?", "whats a skill everyone should learn", "the deadline is friday",
+             "i want to die", "다 끝내고 싶어", "kill me now", "오늘 점심 뭐 먹지"]
+    monkeypatch.setattr(training, "conversations", lambda: [{"turns": [{"user": t} for t in turns]}])
+    monkeypatch.setattr(training, "ethics_rows", lambda: [
+        {"text": "go die in a fire", "split": "train", "label": "insult"},  # an insult, not a user at risk
+        {"text": "I'd kill for a pizza", "split": "train", "label": "normal"},
+        {"text": "test message", "split": "test", "label": "normal"}])
+    chat = training.ordinary_chat()
+    assert chat == sorted(chat)
+    assert {"what are you studying?", "whats a skill everyone should learn", "the deadline is friday",
+            "오늘 점심 뭐 먹지", "go die in a fire", "I'd kill for a pizza"} == set(chat)
+
+
+def test_the_evaluation_reads_each_writers_file_apart(monkeypatch):
+    import dialogue.evaluation.crisis as evaluation
+
+    rows = [{"text": "죽고 싶어", "label": "self", "lang": "ko", "split": "test", "source": "heldout/crisis.jsonl"},
+            {"text": "배고파 죽겠다", "label": "none", "lang": "ko", "split": "test", "source": "heldout/crisis.jsonl"},
+            {"text": "I want to die", "label": "self", "lang": "en", "split": "test",
+             "source": "heldout/crisis-writerB.jsonl"},
+            {"text": "lunch?", "label": "none", "lang": "en", "split": "test", "source": "heldout/crisis-writerB.jsonl"}]
+    monkeypatch.setattr(evaluation, "crisis_rows", lambda: rows)
+
+    class Reads:  # reads only the Korean message at risk
+        threshold = 0.5
+
+        def predict_proba(self, texts):
+            return np.array([[0.0, 1.0, 0.0] if t == "죽고 싶어" else [1.0, 0.0, 0.0] for t in texts])
+
+    r = evaluation.evaluate_crisis(Reads(), "test")
+    assert r["by_source"]["heldout/crisis.jsonl"]["at_risk_caught"] == 1.0
+    assert r["by_source"]["heldout/crisis-writerB.jsonl"]["at_risk_caught"] == 0.0
+    assert r["at_risk_caught"] == 0.5
+    assert "`heldout/crisis-writerB.jsonl` | 2 |" in evaluation.crisis_report(r)

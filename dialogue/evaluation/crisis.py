@@ -32,12 +32,14 @@ def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | 
            "none_flagged": float((pred[~risk] != 0).mean()) if (~risk).any() else 0.0,
            "misses": [{"text": t, "label": CRISIS_LABELS[a], "read": CRISIS_LABELS[b]}
                       for t, a, b in zip(texts, y, pred) if a != b],
-           "by_lang": {}}
-    for lang in sorted({r["lang"] for r in rows}):
-        m = np.array([r["lang"] == lang for r in rows])
-        out["by_lang"][lang] = {"count": int(m.sum()), "macro_f1": macro_f1(y[m], pred[m], n),
-                                "at_risk_caught": float((pred[m & risk] != 0).mean()) if (m & risk).any() else 0.0,
-                                "none_flagged": float((pred[m & ~risk] != 0).mean()) if (m & ~risk).any() else 0.0}
+           "by_lang": {}, "by_source": {}}
+    # per language, and per writer's file: a writer added later is read apart from those read before
+    for key, group in (("by_lang", "lang"), ("by_source", "source")):
+        for value in sorted({r[group] for r in rows}):
+            m = np.array([r[group] == value for r in rows])
+            out[key][value] = {"count": int(m.sum()), "macro_f1": macro_f1(y[m], pred[m], n),
+                               "at_risk_caught": float((pred[m & risk] != 0).mean()) if (m & risk).any() else 0.0,
+                               "none_flagged": float((pred[m & ~risk] != 0).mean()) if (m & ~risk).any() else 0.0}
     if ordinary:
         read = detector.assessments(ordinary)
         out["ordinary"] = {"count": len(ordinary), "flagged": [(t, k) for t, k in zip(ordinary, read) if k]}
@@ -54,6 +56,10 @@ def crisis_report(r: dict) -> str:
     lines += ["", "| language | messages | macro-F1 | at risk caught | no risk flagged |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {v['count']} | {v['macro_f1']:.3f} | {v['at_risk_caught']:.1%} | {v['none_flagged']:.1%} |"
               for k, v in r["by_lang"].items()]
+    if len(r.get("by_source", {})) > 1:
+        lines += ["", "| writer's file | messages | macro-F1 | at risk caught | no risk flagged |", "|---|---|---|---|---|"]
+        lines += [f"| `{k}` | {v['count']} | {v['macro_f1']:.3f} | {v['at_risk_caught']:.1%} | "
+                  f"{v['none_flagged']:.1%} |" for k, v in r["by_source"].items()]
     lines += ["", "Confusion (rows: the writer's label, columns: read as " + " / ".join(CRISIS_LABELS) + "): "
               + "; ".join(f"{CRISIS_LABELS[i]} {row}" for i, row in enumerate(r["confusion"])) + ".", ""]
     if r["misses"]:

@@ -2,8 +2,8 @@
 
 Trained on the written crisis messages (`dialogue/data/written/crisis/`: people at risk, people worried about
 someone, and the look-alikes: hyperbole, grief, games, news) plus ordinary written chat as "none" (the training
-conversations' messages and the ethics training messages, less any that speak of dying or self-harm, which are
-left to the writers' labels). The embedding head's C, the n-gram head's range and C, their mix and the threshold on
+conversations' messages, less any that speak of dying or self-harm, which are left to the writers' labels, and
+every ethics training message). The embedding head's C, the n-gram head's range and C, their mix and the threshold on
 P(self) + P(other) are chosen on validation (`score`): the most people at risk caught among the validation writer's
 messages, then the fewest look-alikes read as a crisis, among the candidates that read at most
 EVERYDAY_FALSE_ALARMS of the validation writers' other messages as one (open-domain, persona, memory, ownership,
@@ -11,7 +11,6 @@ remember, topic and ethics: 2,300 messages; the one of them at risk is labelled 
 """
 from __future__ import annotations
 
-import random
 import re
 from itertools import product
 
@@ -32,18 +31,19 @@ NGRAM_C = (1.0, 4.0)
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.85)
 THRESHOLDS = tuple(np.round(np.arange(0.2, 0.96, 0.05), 2))
 EVERYDAY_FALSE_ALARMS = 0.005  # the most of the validation everyday messages a candidate may read as a crisis
-ORDINARY_CHAT = 12000  # ordinary written messages added as "none" (seeded sample of ~21,000)
-# words of dying, disappearing or self-harm: an ordinary message that has one is not assumed to be "none"
-_RISK_WORDS = re.compile(r"죽|자살|사라지|없어지|끝내|자해|그었|손목|뛰어내|die|dying|dead|suicid|kill|end it|"
-                         r"disappear|unalive|cut(ting)? myself|hurt myself|kms|self.?harm", re.IGNORECASE)
+# words of dying, disappearing or self-harm: a conversation message that has one is not assumed to be "none"
+# (English ones as whole words: "studying", "skill" and "deadline" are ordinary)
+_RISK_WORDS = re.compile(r"죽|자살|사라지|없어지|끝내|자해|그었|손목|뛰어내|\b(die[sd]?|dying|dead|suicid\w*|kill\w*|"
+                         r"end it|disappear\w*|unalive|cut(ting)? myself|hurt myself|kms|self.?harm)\b", re.IGNORECASE)
 
 
-def ordinary_chat(limit: int = ORDINARY_CHAT, seed: int = 0) -> list[str]:
-    """Ordinary training messages (written conversations, ethics training rows) with no word of dying."""
-    texts = {t["user"] for c in conversations() for t in c["turns"]}
+def ordinary_chat() -> list[str]:
+    """Ordinary training messages as "none", sorted: the written conversations' messages with no word of dying
+    and every ethics training message (written to test the ethics gate, normal or offensive, none of them a user
+    at risk; their hyperbole, games and insults about the dead are the look-alikes the detector must pass)."""
+    texts = {t["user"] for c in conversations() for t in c["turns"] if not _RISK_WORDS.search(t["user"])}
     texts |= {r["text"] for r in ethics_rows() if r["split"] == "train"}
-    pool = sorted(t for t in texts if not _RISK_WORDS.search(t))
-    return random.Random(seed).sample(pool, min(limit, len(pool)))
+    return sorted(texts)
 
 
 def score(y: np.ndarray, pred: np.ndarray, everyday: np.ndarray) -> tuple[float, float]:
