@@ -84,11 +84,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.what == "crisis":
         from dialogue.crisis import CrisisDetector
         from dialogue.data.written import answer_set_messages
-        from dialogue.evaluation.crisis import crisis_report, evaluate_crisis
+        from dialogue.evaluation.crisis import (crisis_context_report, crisis_report, evaluate_crisis,
+                                                evaluate_crisis_context)
 
         if args.split == "train":
             raise SystemExit("the crisis detector is measured on --split val or test")
-        body = crisis_report(evaluate_crisis(CrisisDetector(encoder), args.split, answer_set_messages(args.split)))
+        detector = CrisisDetector(encoder)
+        body = crisis_report(evaluate_crisis(detector, args.split, answer_set_messages(args.split)))
+        body += "\n\n#### Read in context\n\n" + crisis_context_report(evaluate_crisis_context(detector, args.split))
         if args.split == "test":
             body = ("### Written test sets (`dialogue/data/written/heldout/crisis*.jsonl`, two writers, each of whom "
                     f"wrote none of the training or validation messages)\n\n{body}")

@@ -29,7 +29,7 @@ from dialogue.claims import fact_completion
 from dialogue.clock import answer as clock_answer
 from dialogue.her_age import answer as age_answer
 from dialogue.conversation_store import ConversationStore, Kind
-from dialogue.crisis import CrisisDetector, crisis_reply
+from dialogue.crisis import CrisisDetector, crisis_reply, is_crisis_reply
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
@@ -99,6 +99,11 @@ def spoken_pieces(text: str) -> list[str]:
 
 # a written answer is not reused while it is among her last this many answers to the user
 UNREPEATED_ANSWERS = 20
+# the crisis detector reads a message with the user's messages of up to this many exchanges before it (chosen on
+# the written validation conversations: docs/dialogue-eval.md, "Crisis messages read in context"), asked within
+# CRISIS_CONTEXT_WINDOW of it and after her last crisis answer (what came before that has had its answer)
+CRISIS_CONTEXT_EXCHANGES = 2
+CRISIS_CONTEXT_WINDOW = timedelta(minutes=30)
 
 
 class PersonaChat:
@@ -180,7 +185,7 @@ class PersonaChat:
         t0 = time.perf_counter()
         self.note_message(user_id, message, now)
 
-        care = self._care(message)
+        care = self._care(user_id, message, now)
         # a person at risk gets the crisis answer even during a block and whatever else the gate flags; only a
         # message the gate counts as an offence (an insult, hate or harassment the detector misread) stays the gate's
         blocked_before = bool(care) and self._blocked(user_id, now)
@@ -359,15 +364,27 @@ class PersonaChat:
         """Her last UNREPEATED_ANSWERS answers to this user, never given again word for word."""
         return {answer.strip() for _, answer in self.conversations.history(user_id, UNREPEATED_ANSWERS)}
 
-    def _care(self, message: str) -> str:
-        """"self" / "other" when `self.crisis` reads the message as someone at risk, else ""."""
+    def _care(self, user_id: str, message: str, now: datetime) -> str:
+        """"self" / "other" when `self.crisis` reads the message, after the user's recent messages
+        (`_crisis_context`), as someone at risk, else ""."""
         if self.crisis is None or not message:
             return ""
         try:
-            return self.crisis.assess(message)
+            return self.crisis.assess(message, self._crisis_context(user_id, now))
         except Exception as e:  # a broken detector must not break the conversation
             log.warning("crisis detector failed: %s", e)
             return ""
+
+    def _crisis_context(self, user_id: str, now: datetime) -> list[str]:
+        """The user's messages of the last CRISIS_CONTEXT_EXCHANGES exchanges asked within CRISIS_CONTEXT_WINDOW,
+        oldest first, none from before her last crisis answer."""
+        earlier: list[str] = []
+        now = now.astimezone()  # the store's times are aware; a naive `now` is local time
+        for ex in reversed(self.conversations.recent(user_id, CRISIS_CONTEXT_EXCHANGES)):
+            if is_crisis_reply(ex.answer) or now - ex.asked_at > CRISIS_CONTEXT_WINDOW:
+                break
+            earlier.insert(0, ex.message)
+        return earlier
 
     def _blocked(self, user_id: str, now: datetime) -> bool:
         return self.safety is not None and self.safety.status(user_id, now).action == "blocked"

@@ -5,7 +5,9 @@ line. `CrisisDetector` reads a message as `self` (the user at risk), `other` (so
 a logistic regression on the message's e5 embedding (the one memory retrieval reuses; fine-tuned top layers also
 load) mixed with one on character n-grams (the spelling that tells "죽고 싶다" from "죽겠다"), both fitted on written
 messages (`dialogue/data/written/crisis/`) and a threshold chosen on the validation writer's
-(`ohlora classifiers train --task crisis`; docs/dialogue-eval.md, "Crisis messages"). `crisis_reply` gives one of
+(`ohlora classifiers train --task crisis`; docs/dialogue-eval.md, "Crisis messages"). The conversation has it read a
+message after the user's recent messages (`in_context`), where a plan often follows the distress it answers.
+`crisis_reply` gives one of
 her written answers (`dialogue/data/crisis_replies.toml`): care first, then a crisis line for the user's language.
 """
 from __future__ import annotations
@@ -65,8 +67,21 @@ class CrisisDetector:
         """For each message "self", "other" or "" (no crisis read)."""
         return [CRISIS_LABELS[i] if i else "" for i in crisis_predictions(self.predict_proba(texts), self.threshold)]
 
-    def assess(self, message: str) -> str:
-        return self.assessments([message])[0]
+    def assess(self, message: str, earlier: Sequence[str] = ()) -> str:
+        """"self", "other" or "" for `message`, read together with the user's `earlier` messages of the same
+        conversation (oldest first): "그래서 약 좀 모아뒀어" says something else after "요즘 다 의미 없어" than after
+        "비타민 떨어졌어" (docs/dialogue-eval.md, "Crisis messages read in context")."""
+        return self.assessments([in_context(message, earlier)])[0]
+
+
+def in_context(message: str, earlier: Sequence[str] = ()) -> str:
+    """The text the detector reads for `message` after the user's `earlier` messages: one line each, oldest first."""
+    return "\n".join([*(m.strip() for m in earlier if m.strip()), message.strip()])
+
+
+def is_crisis_reply(text: str) -> bool:
+    """Whether `text` is one of her written crisis answers (a conversation after one is read afresh)."""
+    return text.strip() in {r for kind in _replies().values() for pool in kind.values() for r in pool}
 
 
 def crisis_predictions(p: np.ndarray, threshold: float) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 
 from dialogue.classifiers import EmbeddingHead
 from dialogue.conversation import PersonaChat
-from dialogue.crisis import CRISIS_LABELS, CrisisDetector, crisis_reply
+from dialogue.crisis import CRISIS_LABELS, CrisisDetector, crisis_reply, in_context, is_crisis_reply
 from dialogue.data.written import CRISIS_LABELS as WRITTEN_LABELS
 from dialogue.data.written import WrittenDataError, crisis_rows
 from dialogue.interfaces import SafetyVerdict, TokenEvent, TurnDone
@@ -62,9 +62,12 @@ class ReadsCrisis:
         self.kind = kind
         self.asked = []
 
-    def assess(self, message):
-        self.asked.append(message)
-        return self.kind if "사라지고" in message or "goodbye" in message else ""
+    def assess(self, message, earlier=()):
+        text = in_context(message, earlier)
+        self.asked.append(text)
+        if "사라지고" in text or "goodbye" in text or ("의미 없어" in text and "약" in message):
+            return self.kind
+        return ""
 
 
 class CountingGate:
@@ -84,10 +87,44 @@ class CountingGate:
         return SafetyVerdict("decline", "romance", "나는 연애는 안 해") if "사랑" in message else SafetyVerdict("allow")
 
 
-def _turn(engine, message, user="u1"):
+def _turn(engine, message, user="u1", now=None):
     async def go():
-        return [ev async for ev in engine.turn(user, message, NOW)]
+        return [ev async for ev in engine.turn(user, message, now or NOW)]
     return asyncio.run(go())
+
+
+def test_a_message_is_read_with_the_users_recent_messages_since_her_last_crisis_answer():
+    from datetime import timedelta
+
+    detector = ReadsCrisis()
+    engine = PersonaChat(ScriptedLLM(["그랬구나, 무슨 일 있었어?", "비타민 좋지!", "그렇구나"]), crisis=detector)
+    assert _turn(engine, "요즘 잠도 못 자고 다 의미 없어")[-1].care == ""
+    # the same words after that are a plan: read with the message before, she answers with care
+    plan = _turn(engine, "그래서 약 좀 모아뒀어", now=NOW + timedelta(minutes=2))[-1]
+    assert plan.care == "self" and "109" in plan.text and is_crisis_reply(plan.text)
+    assert detector.asked[-1] == "요즘 잠도 못 자고 다 의미 없어\n그래서 약 좀 모아뒀어"
+    # after her crisis answer the next message is read afresh, not with what she has already answered
+    assert _turn(engine, "비타민 약 사러 가야겠다", now=NOW + timedelta(minutes=3))[-1].care == ""
+    assert detector.asked[-1] == "비타민 약 사러 가야겠다"
+    # another user's conversation, and a message long after the last one, are read alone
+    other = PersonaChat(ScriptedLLM(["그랬구나", "좋아!"]), crisis=ReadsCrisis())
+    _turn(other, "요즘 잠도 못 자고 다 의미 없어")
+    assert _turn(other, "약 좀 모아뒀어", now=NOW + timedelta(hours=2))[-1].care == ""
+    assert not is_crisis_reply("그랬구나, 무슨 일 있었어?")
+
+
+def test_written_context_conversations_are_checked(tmp_path, monkeypatch):
+    import dialogue.data.written as written
+    from dialogue.data.written import crisis_context_rows
+
+    rows = crisis_context_rows("val")
+    assert len(rows) >= 100 and {r["label"] for r in rows} == set(CRISIS_LABELS) and all(r["history"] for r in rows)
+    (tmp_path / "validation").mkdir()
+    (tmp_path / "validation" / "crisis_context.jsonl").write_text(
+        json.dumps({"history": "요즘 힘들어", "message": "약 모아뒀어", "label": "self", "lang": "ko"}))
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    with pytest.raises(WrittenDataError, match="history must be a list"):
+        crisis_context_rows("val")
 
 
 def test_a_crisis_message_gets_her_crisis_answer_never_the_model_and_never_counts_against_the_user():
@@ -120,7 +157,7 @@ def test_an_offence_the_detector_misreads_stays_the_gates_and_a_block_never_hide
 
 def test_a_broken_detector_leaves_the_conversation_going():
     class Broken:
-        def assess(self, message):
+        def assess(self, message, earlier=()):
             raise RuntimeError("no head")
 
     done = _turn(PersonaChat(ScriptedLLM(["안녕!"]), crisis=Broken()), "안녕")[-1]

@@ -131,6 +131,26 @@ def crisis_rows() -> list[dict]:
     return _labelled_messages("crisis", CRISIS_LABELS)
 
 
+def crisis_context_rows(split: str) -> list[dict]:
+    """{"history": [{"user", "answer"}], "message", "label", "lang", "kind"}: short written conversations whose
+    earlier turns decide what the last message means, labelled for the crisis detector (none, self, other), read
+    with its context (`validation/crisis_context.jsonl` for "val", `heldout/crisis_context.jsonl` for "test")."""
+    folder = {"val": "validation", "test": "heldout"}[split]
+    path = WRITTEN_DIR / folder / "crisis_context.jsonl"
+    out = []
+    for n, r in json_lines(path):
+        _need(isinstance(r.get("message"), str) and r["message"].strip(), path, n, "message must be a non-empty string")
+        _need(r.get("label") in CRISIS_LABELS, path, n, f"label must be one of {', '.join(CRISIS_LABELS)}")
+        history = r.get("history")
+        _need(isinstance(history, list) and all(isinstance(h, dict) and isinstance(h.get("user"), str)
+                                                and isinstance(h.get("answer"), str) for h in history),
+              path, n, 'history must be a list of {"user": ..., "answer": ...} exchanges')
+        _lang(r, path, n)
+        out.append({"history": history, "message": r["message"], "label": r["label"], "lang": r["lang"],
+                    "kind": r.get("kind", "")})
+    return out
+
+
 def topic_rows() -> list[dict]:
     """{"previous", "message", "label", "lang", "kind", "history", "split", "source"} per written case."""
     out = []

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dialogue.crisis import CrisisDetector, crisis_predictions
-from dialogue.data.written import CRISIS_LABELS, crisis_rows
+from dialogue.crisis import CrisisDetector, crisis_predictions, in_context
+from dialogue.data.written import CRISIS_LABELS, crisis_context_rows, crisis_rows
 from dialogue.evaluation.metrics import confusion, macro_f1
 
 
@@ -70,4 +70,45 @@ def crisis_report(r: dict) -> str:
                       f"remember, topic, ethics) read as a crisis: "
                       f"{len(o['flagged'])} of {o['count']}" + (":" if o["flagged"] else "."), ""]
         lines += [f"- ({k}) \"{t}\"" for t, k in o["flagged"]]
+    return "\n".join(lines)
+
+
+def evaluate_crisis_context(detector: CrisisDetector, split: str, exchanges: int = 2) -> dict:
+    """The written conversations whose earlier turns decide what the last message means
+    (`crisis_context_rows`), each last message read alone and read after the user's messages of up to `exchanges`
+    exchanges before it, as the live conversation reads it (`PersonaChat._crisis_context`)."""
+    rows = crisis_context_rows(split)
+    y = np.array([CRISIS_LABELS.index(r["label"]) for r in rows])
+    risk = y != 0
+    out = {"split": split, "count": len(rows), "at_risk": int(risk.sum()), "exchanges": exchanges}
+    earlier = [[h["user"] for h in r["history"][-exchanges:]] if exchanges else [] for r in rows]
+    langs = {lang: np.array([r["lang"] == lang for r in rows]) for lang in ("ko", "en")}
+    for name, texts in (("alone", [r["message"] for r in rows]),
+                        ("in_context", [in_context(r["message"], e) for r, e in zip(rows, earlier)])):
+        pred = crisis_predictions(detector.predict_proba(texts), detector.threshold)
+        out[name] = {"at_risk_caught": float((pred[risk] != 0).mean()) if risk.any() else 0.0,
+                     "none_flagged": float((pred[~risk] != 0).mean()) if (~risk).any() else 0.0,
+                     "by_lang": {lang: float((pred[risk & m] != 0).mean()) if (risk & m).any() else 0.0
+                                 for lang, m in langs.items()},
+                     "misses": [{"history": [h["user"] for h in r["history"]], "text": r["message"],
+                                 "label": CRISIS_LABELS[a], "read": CRISIS_LABELS[b]}
+                                for r, a, b in zip(rows, y, pred) if a != b]}
+    return out
+
+
+def crisis_context_report(r: dict) -> str:
+    """Markdown: the conversations' last messages caught and flagged, alone and in context, and the misses in context."""
+    a, c = r["alone"], r["in_context"]
+    lines = [f"{r['count']} written conversations ({r['split']}; {r['at_risk']} whose last message is someone at "
+             f"risk), the last message read alone and after the user's messages of up to {r['exchanges']} exchanges "
+             "before it (as the live conversation reads it):", "",
+             "| read | at risk caught | Korean | English | no risk read as a crisis |", "|---|---|---|---|---|",
+             f"| alone | {a['at_risk_caught']:.1%} | {a['by_lang']['ko']:.1%} | {a['by_lang']['en']:.1%} | "
+             f"{a['none_flagged']:.1%} |",
+             f"| **in context** | **{c['at_risk_caught']:.1%}** | {c['by_lang']['ko']:.1%} | {c['by_lang']['en']:.1%} | "
+             f"**{c['none_flagged']:.1%}** |", ""]
+    if c["misses"]:
+        lines += ["Misses in context (earlier messages › the message):", ""]
+        lines += [f"- {m['label']} read as {m['read']}: " + " › ".join(f'"{t}"' for t in [*m["history"], m["text"]])
+                  for m in c["misses"]]
     return "\n".join(lines)
