@@ -29,7 +29,7 @@ from dialogue.claims import fact_completion
 from dialogue.clock import answer as clock_answer
 from dialogue.her_age import answer as age_answer
 from dialogue.conversation_store import ConversationStore, Kind
-from dialogue.crisis import CrisisDetector, crisis_reply, is_crisis_reply
+from dialogue.crisis import CONTEXT_EXCHANGES, CrisisDetector, crisis_reply, is_crisis_reply
 from dialogue.database import DialogueDatabase, open_database
 from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQuestions, SafetyGate, SafetyVerdict,
                                  TokenEvent, TopicDetector, TurnDone, TurnEvent)
@@ -99,10 +99,8 @@ def spoken_pieces(text: str) -> list[str]:
 
 # a written answer is not reused while it is among her last this many answers to the user
 UNREPEATED_ANSWERS = 20
-# the crisis detector reads a message with the user's messages of up to this many exchanges before it (chosen on
-# the written validation conversations: docs/dialogue-eval.md, "Crisis messages read in context"), asked within
-# CRISIS_CONTEXT_WINDOW of it and after her last crisis answer (what came before that has had its answer)
-CRISIS_CONTEXT_EXCHANGES = 2
+# the crisis detector's earlier messages (dialogue.crisis.CONTEXT_EXCHANGES) are those asked within this of the
+# message and after her last crisis answer (what came before that has had its answer)
 CRISIS_CONTEXT_WINDOW = timedelta(minutes=30)
 
 
@@ -376,11 +374,11 @@ class PersonaChat:
             return ""
 
     def _crisis_context(self, user_id: str, now: datetime) -> list[str]:
-        """The user's messages of the last CRISIS_CONTEXT_EXCHANGES exchanges asked within CRISIS_CONTEXT_WINDOW,
+        """The user's messages of the last CONTEXT_EXCHANGES exchanges asked within CRISIS_CONTEXT_WINDOW,
         oldest first, none from before her last crisis answer."""
         earlier: list[str] = []
         now = now.astimezone()  # the store's times are aware; a naive `now` is local time
-        for ex in reversed(self.conversations.recent(user_id, CRISIS_CONTEXT_EXCHANGES)):
+        for ex in reversed(self.conversations.recent(user_id, CONTEXT_EXCHANGES)):
             if is_crisis_reply(ex.answer) or now - ex.asked_at > CRISIS_CONTEXT_WINDOW:
                 break
             earlier.insert(0, ex.message)

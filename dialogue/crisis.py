@@ -29,6 +29,9 @@ from dialogue.prompting import language_of
 CRISIS_LABELS = ("none", "self", "other")
 REPLIES_FILE = Path(__file__).resolve().parent / "data" / "crisis_replies.toml"
 HEAD_PATH = HEADS_DIR / "crisis"
+# a message is read after the user's messages of up to this many exchanges before it (chosen on the written
+# validation conversations: docs/dialogue-eval.md, "Crisis messages read in context")
+CONTEXT_EXCHANGES = 2
 
 
 class CrisisDetector:
@@ -81,7 +84,7 @@ def in_context(message: str, earlier: Sequence[str] = ()) -> str:
 
 def is_crisis_reply(text: str) -> bool:
     """Whether `text` is one of her written crisis answers (a conversation after one is read afresh)."""
-    return text.strip() in {r for kind in _replies().values() for pool in kind.values() for r in pool}
+    return text.strip() in _reply_texts()
 
 
 def crisis_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
@@ -96,6 +99,11 @@ def crisis_predictions(p: np.ndarray, threshold: float) -> np.ndarray:
 def _replies() -> dict:
     with REPLIES_FILE.open("rb") as f:
         return tomllib.load(f)
+
+
+@functools.cache
+def _reply_texts() -> frozenset[str]:
+    return frozenset(r for kind in _replies().values() for pool in kind.values() for r in pool)
 
 
 def crisis_reply(kind: str, message: str, said: Collection[str] = ()) -> str:

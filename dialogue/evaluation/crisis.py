@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from dialogue.crisis import CrisisDetector, crisis_predictions, in_context
+from dialogue.crisis import CONTEXT_EXCHANGES, CrisisDetector, crisis_predictions, in_context
 from dialogue.data.written import CRISIS_LABELS, crisis_context_rows, crisis_rows
 from dialogue.evaluation.metrics import confusion, macro_f1
+
+
+def _read_share(pred: np.ndarray, mask: np.ndarray) -> float:
+    """The share of the messages under `mask` read as a crisis (0 when there are none)."""
+    return float((pred[mask] != 0).mean()) if mask.any() else 0.0
 
 
 def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | None = None) -> dict:
@@ -28,8 +33,8 @@ def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | 
     risk = y != 0
     out = {"split": split, "count": len(rows), "macro_f1": macro_f1(y, pred, n), "per_label": per,
            "confusion": confusion(y, pred, n).tolist(),
-           "at_risk_caught": float((pred[risk] != 0).mean()) if risk.any() else 0.0,
-           "none_flagged": float((pred[~risk] != 0).mean()) if (~risk).any() else 0.0,
+           "at_risk_caught": _read_share(pred, risk),
+           "none_flagged": _read_share(pred, ~risk),
            "misses": [{"text": t, "label": CRISIS_LABELS[a], "read": CRISIS_LABELS[b]}
                       for t, a, b in zip(texts, y, pred) if a != b],
            "by_lang": {}, "by_source": {}}
@@ -38,8 +43,8 @@ def evaluate_crisis(detector: CrisisDetector, split: str, ordinary: list[str] | 
         for value in sorted({r[group] for r in rows}):
             m = np.array([r[group] == value for r in rows])
             out[key][value] = {"count": int(m.sum()), "macro_f1": macro_f1(y[m], pred[m], n),
-                               "at_risk_caught": float((pred[m & risk] != 0).mean()) if (m & risk).any() else 0.0,
-                               "none_flagged": float((pred[m & ~risk] != 0).mean()) if (m & ~risk).any() else 0.0}
+                               "at_risk_caught": _read_share(pred, m & risk),
+                               "none_flagged": _read_share(pred, m & ~risk)}
     if ordinary:
         read = detector.assessments(ordinary)
         out["ordinary"] = {"count": len(ordinary), "flagged": [(t, k) for t, k in zip(ordinary, read) if k]}
@@ -73,7 +78,8 @@ def crisis_report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def evaluate_crisis_context(detector: CrisisDetector, split: str, exchanges: int = 2) -> dict:
+def evaluate_crisis_context(detector: CrisisDetector, split: str,
+                            exchanges: int = CONTEXT_EXCHANGES) -> dict:
     """The written conversations whose earlier turns decide what the last message means
     (`crisis_context_rows`), each last message read alone and read after the user's messages of up to `exchanges`
     exchanges before it, as the live conversation reads it (`PersonaChat._crisis_context`)."""
@@ -86,10 +92,9 @@ def evaluate_crisis_context(detector: CrisisDetector, split: str, exchanges: int
     for name, texts in (("alone", [r["message"] for r in rows]),
                         ("in_context", [in_context(r["message"], e) for r, e in zip(rows, earlier)])):
         pred = crisis_predictions(detector.predict_proba(texts), detector.threshold)
-        out[name] = {"at_risk_caught": float((pred[risk] != 0).mean()) if risk.any() else 0.0,
-                     "none_flagged": float((pred[~risk] != 0).mean()) if (~risk).any() else 0.0,
-                     "by_lang": {lang: float((pred[risk & m] != 0).mean()) if (risk & m).any() else 0.0
-                                 for lang, m in langs.items()},
+        out[name] = {"at_risk_caught": _read_share(pred, risk),
+                     "none_flagged": _read_share(pred, ~risk),
+                     "by_lang": {lang: _read_share(pred, risk & m) for lang, m in langs.items()},
                      "misses": [{"history": [h["user"] for h in r["history"]], "text": r["message"],
                                  "label": CRISIS_LABELS[a], "read": CRISIS_LABELS[b]}
                                 for r, a, b in zip(rows, y, pred) if a != b]}
