@@ -141,9 +141,9 @@ def written_first_answers(exclude_messages: set[str] = frozenset(), variants: bo
 def evaluation_messages() -> set[str]:
     """Normalized messages of every validation and test set of her answers (a message, question or text): a
     written answer to the same words is left out, as held-out text never trains."""
-    from dialogue.data.written import answer_set_messages, normalized
+    from dialogue.data.written import her_answer_messages, normalized
 
-    return {normalized(t) for split in ("val", "test") for t in answer_set_messages(split)}
+    return {normalized(t) for split in ("val", "test") for t in her_answer_messages(split)}
 
 
 class AnswerBank:

@@ -87,6 +87,25 @@ def test_the_written_bank_holds_first_exchanges_without_memories_and_no_held_out
     assert "안녕 처음이야 너 뭐하는 애야?" not in {e.message for e in entries}
 
 
+
+def test_only_the_sets_of_her_answers_bar_a_written_answer(tmp_path, monkeypatch):
+    import json
+
+    import dialogue.data.written as written
+    from dialogue.answer_bank import evaluation_messages
+    from dialogue.data.written import normalized
+
+    for folder, files in {"validation": {"open.jsonl": {"message": "sup"}, "persona-writerB.jsonl": {"message": "너 몇 살"},
+                                         "ethics-writerS.jsonl": {"text": "ok", "label": "normal"}},
+                          "heldout": {"memory.jsonl": {"message": "우산 챙길까?"}, "topic.jsonl": {"message": "잘자"},
+                                      "ownership.jsonl": {"question": "what's my name?"}}}.items():
+        (tmp_path / folder).mkdir()
+        for name, row in files.items():
+            (tmp_path / folder / name).write_text(json.dumps(row, ensure_ascii=False) + "\n")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    # a short ethics or topic message ("ok", "잘자") measures a classifier, not her answer: its written answer stays
+    assert evaluation_messages() == {normalized(t) for t in ("sup", "너 몇 살", "우산 챙길까?", "what's my name?")}
+
 def test_the_embeddings_are_cached_and_reused(tmp_path, monkeypatch):
     import dialogue.answer_bank as ab
 

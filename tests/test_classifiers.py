@@ -100,6 +100,26 @@ def test_character_ngram_head_reads_spelling_round_trips_and_mixes_into_the_ethi
     assert mixed.classify("존맛 떡볶이")[0] == "normal"
 
 
+
+def test_character_ngram_features_are_scikit_learns_tfidf_vectors():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from dialogue.training.ngram_head import fit_ngram_head
+
+    texts = ["존맛탱 ㅋㅋ", "개웃겨 진짜", "ㅅㅂ 꺼져", "시 발 놈아", "Kill IT bro", "you  are\tgreat", "a", "ㅋ", "Straße 😂😂",
+             "ok ok ok ok"] * 3
+    y = np.arange(len(texts)) % 6
+    for ngram_range in ((1, 3), (1, 5), (2, 4)):
+        head = fit_ngram_head(texts, y, ngram_range, 4.0)
+        reference = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=True, sublinear_tf=True,
+                                    vocabulary={g: i for i, g in enumerate(head.vocabulary)})
+        reference.idf_ = head.idf.astype(np.float64)
+        queries = texts + ["", "   ", "ZZZ unseen", "꺼져  ㅅㅂ 꺼져", "k"]
+        z = np.asarray(reference.transform(queries) @ head.coef.T) + head.intercept
+        expected = np.exp(z - z.max(axis=1, keepdims=True))
+        expected /= expected.sum(axis=1, keepdims=True)
+        assert np.allclose(head.predict_proba(queries), expected, atol=1e-5), ngram_range
+
 # ---- integration: the committed heads on the real encoder ----------------------------------------
 
 @pytest.fixture(scope="module")
@@ -108,6 +128,55 @@ def real_encoder():
     from dialogue.encoder import shared_encoder
 
     return shared_encoder()
+
+
+def test_ethics_evaluation_reports_each_writers_file_apart(monkeypatch):
+    import dialogue.evaluation.classifiers as evaluation
+    from types import SimpleNamespace
+
+    rows = [{"text": "병신아", "label": "insult", "lang": "ko", "split": "test", "source": "heldout/ethics.jsonl"},
+            {"text": "점심 뭐 먹지", "label": "normal", "lang": "ko", "split": "test", "source": "heldout/ethics.jsonl"},
+            {"text": "개웃기네 ㅋㅋ", "label": "normal", "lang": "ko", "split": "test",
+             "source": "heldout/ethics-writerB.jsonl"},
+            {"text": "ㅂㅅ같네", "label": "insult", "lang": "ko", "split": "test", "source": "heldout/ethics-writerB.jsonl"}]
+    monkeypatch.setattr(evaluation, "task_rows", lambda task: rows)
+    monkeypatch.setattr(evaluation, "ordinary_messages", lambda split: ["오늘 날씨 좋다"])
+
+    class Reads:  # flags "병신아" (counted) and "개웃기네 ㅋㅋ" (declined), misses "ㅂㅅ같네"
+        head = SimpleNamespace(labels=ETHICS_LABELS, layers=[0, 1, 2, 3])
+        encoder = SimpleNamespace(clear_cache=lambda: None)
+        flag_below, strike_below = 0.5, 0.01
+
+        def predict_proba(self, texts):
+            p = {"병신아": 0.001, "개웃기네 ㅋㅋ": 0.2}
+            return np.array([[p.get(t, 0.99), 0, 0, 1 - p.get(t, 0.99), 0, 0] for t in texts])
+
+        def classify(self, text):
+            return "normal", 1.0
+
+    r = evaluation.evaluate_classifier("ethics", Reads(), "test")
+    first, second = r["by_source"]["heldout/ethics.jsonl"], r["by_source"]["heldout/ethics-writerB.jsonl"]
+    assert (first["normal_declined_rate"], first["offensive_caught_rate"], first["macro_f1"]) == (0.0, 1.0, 1.0)
+    assert (second["normal_declined_rate"], second["offensive_caught_rate"]) == (1.0, 0.0)
+    assert r["normal_declined_rate"] == 0.5
+    from dialogue.evaluation.reports import classifier_report
+    assert "| heldout/ethics-writerB.jsonl | 2 (1) |" in classifier_report(r)
+
+
+def test_ordinary_validation_chat_comes_from_every_writers_open_and_persona_file(monkeypatch, tmp_path):
+    import json
+
+    import dialogue.data.written as written
+    from dialogue.evaluation.splits import ordinary_messages
+
+    folder = tmp_path / "validation"
+    folder.mkdir()
+    (folder / "open.jsonl").write_text(json.dumps({"message": "점심 뭐 먹지"}) + "\n"
+                                       + json.dumps({"message": "너 바보지", "category": "boundary"}) + "\n")
+    (folder / "persona-writerB.jsonl").write_text(json.dumps({"message": "r u a bot"}) + "\n")
+    (folder / "openers.jsonl").write_text(json.dumps({"message": "not an open-domain set"}) + "\n")
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    assert ordinary_messages("val") == ["점심 뭐 먹지", "r u a bot"]
 
 
 @pytest.mark.real_weights

@@ -257,9 +257,12 @@ def test_the_gate_answers_questions_about_her_that_read_as_offences_and_still_de
     body = gate.classifier.judge("do you have a body?")
     assert body.category == "sexual" and not body.offence
     assert gate.check_user_message("u", "do you have a body?", now).action == "allow"
-    # a casual "which school did you finish" that the classifier is sure is an insult: declined, never counted
-    assert gate.classifier.judge("고등학교 어디 나왔냐").offence
-    assert gate.check_user_message("u", "고등학교 어디 나왔냐", now).action == "decline"
+    # flagged without confidence as an insult, and a question about her school: she answers it
+    assert gate.classifier.judge("대학 어디 다니냐").category == "insult"
+    assert gate.check_user_message("u", "대학 어디 다니냐", now).action == "allow"
+    # a terse "r u a bot" that the classifier is sure is an insult: a question about her, declined, never counted
+    assert gate.classifier.judge("r u a bot").offence
+    assert gate.check_user_message("u", "r u a bot", now).action == "decline"
     assert gate.policy.offences("u") == 0
     advance = gate.check_user_message("u", "will you be my girlfriend?", now)
     assert (advance.action, advance.category) == ("decline", "romance")
@@ -307,3 +310,15 @@ def test_a_polite_name_question_is_not_an_offence(real_encoder):
         assert ethics.judge(message).category == "normal", message
     assert plain_honorifics("성함이 뭐예요") == "이름이 뭐예요"
     assert ethics.judge("가슴 만져봐도 돼?").offence  # the words it should flag still count
+
+
+@pytest.mark.real_weights
+def test_short_laughter_and_texting_abbreviations_never_count_toward_a_block(real_encoder):
+    ethics = EthicsClassifier(real_encoder)
+    # the fine-tuned layers alone had counted "개웃기네 ㅋㅋ" (someone laughing) as an insult and declined "cya"
+    for message in ("개웃기네 ㅋㅋ", "와 개쩐다 ㅋㅋ", "ㅋㅋㅋ 개웃기네", "cya", "ikr", "hbu?", "ㅂㅂ"):
+        assert not ethics.judge(message).offence, message
+    for message in ("ㅋㅋㅋ 개웃기네", "cya", "ikr", "hbu?"):
+        assert ethics.judge(message).category == "normal", message
+    for message in ("병신아", "ㅅㅂ 꺼져", "야 너 진짜 멍청하다", "가슴 만져봐도 돼?"):
+        assert ethics.judge(message).offence, message  # short offences still count

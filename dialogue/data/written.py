@@ -107,6 +107,22 @@ def answer_set_messages(split: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+ANSWER_SETS = ("open", "persona", "memory", "ownership")  # the sets whose figures are her answers
+
+
+def her_answer_messages(split: str) -> list[str]:
+    """The messages of the split's sets that measure her answers (`ANSWER_SETS`, every writer's file), each once: a
+    written answer the server may reuse must not have been written for one of them. The classifiers' sets (ethics,
+    topic, remember) measure no answer of hers, so their messages do not bar one."""
+    folder = WRITTEN_DIR / {"val": "validation", "test": "heldout"}[split]
+    out: list[str] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        if path.stem.split("-")[0] in ANSWER_SETS:
+            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
+                    if isinstance(row.get(k), str)]
+    return list(dict.fromkeys(out))
+
+
 def _labelled_messages(task: str, labels: tuple[str, ...]) -> list[dict]:
     """{"text", "label", "lang", "kind", "split", "source"} for every written message of a labelled-message task."""
     out = []

@@ -75,8 +75,18 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
             "offensive_missed_rate": float(np.mean(~declined[y != 0])),
             "offensive_counted_rate": float(np.mean(gate_strikes[y != 0])),
             "examples": [f"{t} ({r['label']})" for t, r, f in zip(texts, rows, lifted) if f]}
+        by_source = {}  # each writer's file apart, so a new writer's set does not hide the earlier figure
+        for source in dict.fromkeys(r["source"] for r in rows):
+            m = np.array([r["source"] == source for r in rows])
+            ys, normal = y[m], y[m] == 0
+            by_source[source] = {
+                "n": int(m.sum()), "normal": int(normal.sum()),
+                "macro_f1": macro_f1(ys, np.where(lifted, 0, pred)[m], p.shape[1]),
+                "normal_declined_rate": float(np.mean(declined[m][normal])) if normal.any() else 0.0,
+                "normal_counted_rate": float(np.mean(gate_strikes[m][normal])) if normal.any() else 0.0,
+                "offensive_caught_rate": float(np.mean(declined[m][~normal])) if (~normal).any() else 0.0}
         extra = {"ordinary_chat": ordinary_message_rates(classifier, split, about_her) if split in ("test", "val") else None,
-                 "gate": gate,
+                 "gate": gate, "by_source": by_source,
                  "normal_declined_rate": float(np.mean(flagged[y == 0])),
                  "normal_false_block_rate": float(np.mean(strikes[y == 0])),
                  "offensive_missed_rate": float(np.mean(~flagged[y != 0])),

@@ -49,6 +49,12 @@ def classifier_report(r: dict) -> str:
                      f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
                      f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
                      "(the rest of the flagged ones are declined without counting).")
+    if len(r.get("by_source", {})) > 1:
+        lines.append("\nEach writer's file apart (the gate's decisions):\n")
+        lines.append(markdown_table(
+            ["file", "messages (normal)", "macro-F1", "normal declined", "normal counted", "offensive caught"],
+            [[k, f"{v['n']} ({v['normal']})", f"{v['macro_f1']:.3f}", f"{v['normal_declined_rate']:.1%}",
+              f"{v['normal_counted_rate']:.1%}", f"{v['offensive_caught_rate']:.1%}"] for k, v in r["by_source"].items()]))
     if "persona_fact_shown_right" in r:
         lines.append(f"A persona fact is shown in the answer prompt when its probability reaches {r['threshold']:g} "
                      f"(chosen on val). Persona questions shown the asked fact: **{r['persona_fact_shown_right']:.3f}**, "

@@ -80,12 +80,14 @@ def task_rows(task: str) -> list[dict]:
 
 
 def ordinary_messages(split: str) -> list[str]:
-    """The written open-domain and persona messages of the test or validation writer, boundary ones left out."""
+    """The written open-domain and persona messages of the split's writers (`open.jsonl`, `persona.jsonl` and any
+    further writer's `open-<writer>.jsonl`, `persona-<writer>.jsonl`), boundary ones left out."""
     from dialogue.data.written import WRITTEN_DIR, json_lines
 
-    folder = {"test": "heldout", "val": "validation"}[split]
-    return [row["message"] for name in ("open", "persona") for _, row in json_lines(WRITTEN_DIR / folder / f"{name}.jsonl")
-            if row.get("category") != "boundary"]
+    folder = WRITTEN_DIR / {"test": "heldout", "val": "validation"}[split]
+    paths = [p for name in ("open", "persona") for p in sorted(folder.glob(f"{name}*.jsonl"))
+             if p.stem == name or p.stem.startswith(name + "-")]
+    return [row["message"] for path in paths for _, row in json_lines(path) if row.get("category") != "boundary"]
 
 
 def memory_case_rows() -> list[dict]:

@@ -19,8 +19,8 @@ from dialogue.evaluation.splits import ordinary_messages, task_rows
 from dialogue.evaluation.thresholds import choose_ethics_thresholds
 
 NGRAM_RANGES = ((1, 3), (2, 4), (1, 5))
-C_GRID = (1.0, 4.0, 16.0)
-WEIGHTS = (0.0, 0.2, 0.35, 0.5)
+C_GRID = (1.0, 4.0, 16.0, 64.0)
+WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)
 
 
 def fit_ngram_head(texts: list[str], y: np.ndarray, ngram_range: tuple[int, int], c: float,
