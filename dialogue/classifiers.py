@@ -92,12 +92,12 @@ class CharNgramHead:
     intercept: np.ndarray  # [labels]
     weight: float = 0.5    # of its log-probabilities in the mix
     meta: dict = field(default_factory=dict)
-    _vectorizer: dict | None = field(default=None, repr=False, compare=False)  # n-gram → vocabulary index
+    _ngram_index: dict | None = field(default=None, repr=False, compare=False)  # n-gram → vocabulary index
 
     def _index(self) -> dict[str, int]:
-        if self._vectorizer is None:
-            self._vectorizer = {g: i for i, g in enumerate(self.vocabulary)}
-        return self._vectorizer
+        if self._ngram_index is None:
+            self._ngram_index = {g: i for i, g in enumerate(self.vocabulary)}
+        return self._ngram_index
 
     def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(vocabulary indices, values) of one text's TF-IDF vector: what scikit-learn's fitted vectorizer gives

@@ -99,11 +99,13 @@ def answer_set_messages(split: str) -> list[str]:
     them ("val": validation/, "test": heldout/), in file order, each once; not the crisis detector's sets (they
     measure the detector, which reads a message before anything else does)."""
     folder = {"val": "validation", "test": "heldout"}[split]
-    out: list[str] = []
-    for path in sorted((WRITTEN_DIR / folder).glob("*.jsonl")):
-        if not path.stem.startswith("crisis"):
-            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
-                    if isinstance(row.get(k), str)]
+    return _messages_of(p for p in sorted((WRITTEN_DIR / folder).glob("*.jsonl")) if not p.stem.startswith("crisis"))
+
+
+def _messages_of(paths) -> list[str]:
+    """Every message, question or text of the files, in order, each once."""
+    out = [row[k] for path in paths for _, row in json_lines(path) for k in ("message", "question", "text")
+           if isinstance(row.get(k), str)]
     return list(dict.fromkeys(out))
 
 
@@ -114,13 +116,7 @@ def her_answer_messages(split: str) -> list[str]:
     """The messages of the split's sets that measure her answers (`ANSWER_SETS`, every writer's file), each once: a
     written answer the server may reuse must not have been written for one of them. The classifiers' sets (ethics,
     topic, remember) measure no answer of hers, so their messages do not bar one."""
-    folder = WRITTEN_DIR / {"val": "validation", "test": "heldout"}[split]
-    out: list[str] = []
-    for path in sorted(folder.glob("*.jsonl")):
-        if path.stem.split("-")[0] in ANSWER_SETS:
-            out += [row[k] for _, row in json_lines(path) for k in ("message", "question", "text")
-                    if isinstance(row.get(k), str)]
-    return list(dict.fromkeys(out))
+    return _messages_of(path for task in ANSWER_SETS for path, in_split in task_files(task) if in_split == split)
 
 
 def _labelled_messages(task: str, labels: tuple[str, ...]) -> list[dict]:

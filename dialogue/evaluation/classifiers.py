@@ -67,9 +67,10 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
         g = gate_decisions(classifier, p, texts, about_her)
         flagged, pred, strikes, lifted = g["flagged"], g["pred"], g["counted"], g["lifted"]
         declined, gate_strikes = flagged & ~lifted, strikes & ~g["uncounted"]
+        gate_pred = np.where(lifted, 0, pred)  # what the gate decides: a lifted flag is answered as normal
         gate = None if about_her is None else {
             "lifted": int(lifted.sum()), "uncounted": int(g["uncounted"].sum()),
-            "macro_f1": macro_f1(y, np.where(lifted, 0, pred), p.shape[1]),
+            "macro_f1": macro_f1(y, gate_pred, p.shape[1]),
             "normal_declined_rate": float(np.mean(declined[y == 0])),
             "normal_counted_rate": float(np.mean(gate_strikes[y == 0])),
             "offensive_missed_rate": float(np.mean(~declined[y != 0])),
@@ -81,7 +82,7 @@ def evaluate_classifier(task: str, classifier, split: str = "test", about_her=No
             ys, normal = y[m], y[m] == 0
             by_source[source] = {
                 "n": int(m.sum()), "normal": int(normal.sum()),
-                "macro_f1": macro_f1(ys, np.where(lifted, 0, pred)[m], p.shape[1]),
+                "macro_f1": macro_f1(ys, gate_pred[m], p.shape[1]),
                 "normal_declined_rate": float(np.mean(declined[m][normal])) if normal.any() else 0.0,
                 "normal_counted_rate": float(np.mean(gate_strikes[m][normal])) if normal.any() else 0.0,
                 "offensive_caught_rate": float(np.mean(declined[m][~normal])) if (~normal).any() else 0.0}

@@ -82,11 +82,9 @@ def task_rows(task: str) -> list[dict]:
 def ordinary_messages(split: str) -> list[str]:
     """The written open-domain and persona messages of the split's writers (`open.jsonl`, `persona.jsonl` and any
     further writer's `open-<writer>.jsonl`, `persona-<writer>.jsonl`), boundary ones left out."""
-    from dialogue.data.written import WRITTEN_DIR, json_lines
+    from dialogue.data.written import json_lines, task_files
 
-    folder = WRITTEN_DIR / {"test": "heldout", "val": "validation"}[split]
-    paths = [p for name in ("open", "persona") for p in sorted(folder.glob(f"{name}*.jsonl"))
-             if p.stem == name or p.stem.startswith(name + "-")]
+    paths = [path for name in ("open", "persona") for path, in_split in task_files(name) if in_split == split]
     return [row["message"] for path in paths for _, row in json_lines(path) if row.get("category") != "boundary"]
 
 
