@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dialogue.evaluation.memory import RETRIEVAL_MAX_FALSE
-from dialogue.evaluation.thresholds import ETHICS_MAX_COUNTED, ETHICS_MAX_DECLINED
+from dialogue.evaluation.thresholds import ETHICS_COUNT_BUDGET, ETHICS_MAX_DECLINED
 from dialogue.safety import ABOUT_HER_ABOVE
 
 EVAL_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "dialogue-eval.md"
@@ -46,7 +46,7 @@ def classifier_report(r: dict) -> str:
                          f"sets, boundary ones left out; after the gate lifts or uncounts flags on questions about her): declined **{o['declined']:.3f}**, counted as offences "
                          f"**{o['counted']:.3f}**" + (f"; declined: {'; '.join(o['examples'][:12])}" if o["examples"] else "") + ".")
         lines.append(f"Normal messages counted as offences toward warnings and blocks (an insult, hate or sexual "
-                     f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_MAX_COUNTED:.1%}): "
+                     f"flag with P(normal) < {r['strike_below_normal']:g}, chosen on val for ≤ {ETHICS_COUNT_BUDGET:.1%}): "
                      f"**{r['normal_false_block_rate']:.3f}**; offensive messages counted: {r['offensive_counted_rate']:.3f} "
                      "(the rest of the flagged ones are declined without counting).")
     if len(r.get("by_source", {})) > 1:

@@ -23,6 +23,9 @@ STRIKE_THRESHOLDS = FLAG_THRESHOLDS + (0.0005, 0.0002, 0.0001, 5e-5, 2e-5, 1e-5,
 # at most 3% of the time, counted as offences toward a block at most 0.3%.
 ETHICS_MAX_DECLINED = 0.03
 ETHICS_MAX_COUNTED = 0.003
+# The offence threshold is chosen to count at most a third of that on validation: fresh writers' test sets have counted
+# more ordinary messages than validation did (0.2-0.9% against 0-0.1%), and a counted message warns an innocent user.
+ETHICS_COUNT_BUDGET = 0.001
 # candidate thresholds on P(changed) (after the temperature)
 CHANGE_THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 … 0.8
 
@@ -60,13 +63,13 @@ def choose_strike_threshold(p: np.ndarray, y: np.ndarray, flag_below: float, max
 def choose_ethics_thresholds(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Both thresholds on P(normal), chosen on validation probabilities (the head's meta keys): the flag
     threshold with the best macro-F1 among those declining ≤ ETHICS_MAX_DECLINED of normal messages, the
-    offence threshold the most eager one below it counting ≤ ETHICS_MAX_COUNTED."""
+    offence threshold the most eager one below it counting ≤ ETHICS_COUNT_BUDGET."""
     n = p.shape[1]
     ok = [t for t in FLAG_THRESHOLDS if float(np.mean(p[y == 0, 0] < t)) <= ETHICS_MAX_DECLINED]
     flag = max(ok, key=lambda t: (macro_f1(y, ethics_predictions(p, t)[1], n), -t)) if ok else min(FLAG_THRESHOLDS)
     counted = in_counted_category(ethics_predictions(p, flag)[1], ETHICS_LABELS)
     return {"flag_below_normal": flag,
-            "strike_below_normal": choose_strike_threshold(p, y, flag, ETHICS_MAX_COUNTED, counted)}
+            "strike_below_normal": choose_strike_threshold(p, y, flag, ETHICS_COUNT_BUDGET, counted)}
 
 
 def in_counted_category(pred: np.ndarray, labels) -> np.ndarray:
