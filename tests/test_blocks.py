@@ -143,3 +143,22 @@ def test_offence_threshold_is_the_largest_within_the_false_block_bound():
     p[995, 0] = 3e-5  # was 0.0
     assert choose_strike_threshold(p, y, flag_below=0.3, max_false=0.0) == 2e-5
     assert choose_strike_threshold(p, y, flag_below=0.3, max_false=-1.0) == 1e-6  # none within: the strictest
+
+
+def test_the_chosen_offence_threshold_counts_at_most_a_tenth_of_a_percent_of_validation_normal_messages():
+    import numpy as np
+
+    from dialogue.evaluation.thresholds import ETHICS_COUNT_BUDGET, choose_ethics_thresholds
+
+    # 1,000 normal messages, 2 of them confidently misread as insults (P(normal) 0.0009 and 0.003, like "ㅂㅂ");
+    # 300 insults, most far below
+    normal = np.concatenate([np.linspace(0.6, 1.0, 998), [0.0009, 0.003]])
+    insults = np.concatenate([np.linspace(1e-6, 4e-4, 280), np.linspace(0.001, 0.02, 20)])
+    p = np.zeros((1300, 6))
+    p[:, 0] = np.concatenate([normal, insults])
+    p[:, 3] = 1 - p[:, 0]  # the other mass on "insult", a counted category
+    y = np.array([0] * 1000 + [3] * 300)
+    chosen = choose_ethics_thresholds(p, y)
+    counted = (p[:, 0] < chosen["strike_below_normal"]) & (y == 0)
+    assert counted.mean() <= ETHICS_COUNT_BUDGET and counted.sum() == 1  # one in 1,000 is within the budget
+    assert chosen["strike_below_normal"] <= 0.002 and (p[y == 3, 0] < chosen["strike_below_normal"]).mean() > 0.9
