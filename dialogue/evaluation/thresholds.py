@@ -23,9 +23,9 @@ STRIKE_THRESHOLDS = FLAG_THRESHOLDS + (0.0005, 0.0002, 0.0001, 5e-5, 2e-5, 1e-5,
 # at most 3% of the time, counted as offences toward a block at most 0.3%.
 ETHICS_MAX_DECLINED = 0.03
 ETHICS_MAX_COUNTED = 0.003
-# The offence threshold is chosen to count at most a third of that on validation: fresh writers' test sets have counted
-# more ordinary messages than validation did (0.2-0.9% against 0-0.1%), and a counted message warns an innocent user.
-ETHICS_COUNT_BUDGET = 0.001
+# The offence threshold is chosen to count at most a third of that on validation (0.1%): fresh writers' test sets have
+# counted more ordinary messages than validation did (0.2-0.9% against 0-0.1%), and a counted message warns an innocent user.
+ETHICS_COUNT_BUDGET = ETHICS_MAX_COUNTED / 3
 # candidate thresholds on P(changed) (after the temperature)
 CHANGE_THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(25))  # 0.2 … 0.8
 
