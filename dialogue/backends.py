@@ -147,7 +147,10 @@ class RemoteLLM:
         return f"{self.options.url}/completions", body
 
     async def generate(self, role: str, prompt: str | list[dict[str, str]], *, max_new_tokens: int = 64,
-                       temperature: float = 0.0, seed: int | None = None) -> AsyncIterator[GenerationEvent]:
+                       temperature: float = 0.0, seed: int | None = None,
+                       opening: str | None = None) -> AsyncIterator[GenerationEvent]:
+        # `opening` is not enforced here: the served chat models follow the message's language themselves, and
+        # a completions server would need our tokenizer's rows for a logit bias
         bias = self.stop_bias.get(role, 0.0) if self.api == "completions" else 0.0
         if not bias or max_new_tokens < 2:
             async for event in self._stream(role, prompt, max_new_tokens, temperature, seed):

@@ -209,6 +209,8 @@ def _scored_without_judges(name: str, rows: list[dict], scored_again: bool = Fal
         return open_eval.persona_report(name, rows, scored_again=scored_again)
     if rows and all(str(r.get("category", "")).startswith("ownership:") for r in rows):
         return ownership_report(name, rows)
+    if rows and all(r.get("category") == "language-switch" for r in rows):
+        return open_eval.language_report(name, rows)
     return None
 
 

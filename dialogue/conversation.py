@@ -38,7 +38,8 @@ from dialogue.llm_loading import (ADAPTERS_DIR, load_default_llm, role_stop_bias
                                   trained_with_examples)
 from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
-                                answer_prompt, expression_prompt, language_of, memory_prompt, summary_prompt)
+                                answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
+                                summary_prompt)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
@@ -253,7 +254,8 @@ class PersonaChat:
             try:
                 gen = self.llm.generate("answer", prompt if chat else prompt + shown,
                                         max_new_tokens=CHAT_ANSWER_MAX_TOKENS if chat else self.answer_max_tokens,
-                                        temperature=temperature, seed=attempt)
+                                        temperature=temperature, seed=attempt,
+                                        opening=None if shown.strip() else answer_opening(message, ctx.history))
                 async with contextlib.aclosing(gen):
                     async for ev in gen:
                         if isinstance(ev, TextDelta):

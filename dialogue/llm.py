@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from dialogue.prompting import ROLES
+from dialogue.prompting import ROLES, has_letters, opens_other_language
 from dialogue.tokenizer import IncrementalDetokenizer, TextTokenizer
 
 if TYPE_CHECKING:
@@ -50,7 +50,10 @@ GenerationEvent = TextDelta | Completion
 
 class LLMBackend(Protocol):
     def generate(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
-                 seed: int | None = None) -> AsyncIterator[GenerationEvent]: ...
+                 seed: int | None = None, opening: str | None = None) -> AsyncIterator[GenerationEvent]:
+        """`opening` ('ko' / 'en'): the language the text must open in (`dialogue.prompting.answer_opening`);
+        a backend that cannot steer its first token ignores it."""
+        ...
 
 
 @dataclass
@@ -81,6 +84,10 @@ class _Generation:
     error: BaseException | None = None
     cache: object = None
     stats: DecodeStats = field(default_factory=DecodeStats)
+    # head rows banned until the first token with a letter (an opening in the wrong language), and the token ids
+    # that hold no letter (digits, punctuation, emoji), after which the ban still holds
+    opening_ban: object = None
+    letterless: frozenset[int] = frozenset()
 
 
 class InProcessLLM:
@@ -127,6 +134,8 @@ class InProcessLLM:
         # conversation's next answer prompt repeats its earlier exchanges): (role, tokens, cache).
         self._prefixes: list[tuple[str, list[int], object]] = []
         self.prefix_cache_bytes = int(prefix_cache_mb * 2**20)
+        self._opening_rows: dict[str, object] = {}  # per language, the head rows that would open in the other
+        self._letterless: frozenset[int] | None = None  # token ids with no letter (they open no language)
 
     @property
     def adapters(self) -> frozenset[str]:
@@ -175,11 +184,14 @@ class InProcessLLM:
     # --- the decode loop (worker thread) ------------------------------------------------------------
 
     def _pick(self, logits, temperature: float, generator, seen: list[int] | None = None,
-              stop_bias: float = 0.0) -> int:
-        """The next token id from one row of head logits (a copy is changed, not the row)."""
+              stop_bias: float = 0.0, banned=None) -> int:
+        """The next token id from one row of head logits (a copy is changed, not the row); `banned` head rows
+        are never picked."""
         import torch
 
         logits = logits.float().clone()
+        if banned is not None:
+            logits[banned] = float("-inf")
         if stop_bias and self._stop_rows:
             logits[self._stop_rows] += stop_bias
         if seen and self.repetition_penalty != 1.0:
@@ -260,8 +272,12 @@ class InProcessLLM:
             with torch.inference_mode():
                 logits = self.head(hidden)
                 tokens = [self._pick(row, g.temperature, g.generator, g.out if g.role == "answer" else None,
-                                     0.0 if g.out else self.stop_bias.get(g.role, 0.0))
+                                     0.0 if g.out else self.stop_bias.get(g.role, 0.0),
+                                     g.opening_ban)
                           for g, row in zip(gens, logits)]
+                for g, token in zip(gens, tokens):
+                    if g.opening_ban is not None and token not in g.letterless:
+                        g.opening_ban = None  # the answer has opened in its language: nothing is banned from here
         except BaseException as e:  # surfaced to each caller, not lost in the thread
             for g in gens:
                 g.error = e
@@ -338,8 +354,28 @@ class InProcessLLM:
         if g.on_done is not None:
             g.on_done()
 
+    def opening_rows(self, lang: str):
+        """The head rows whose token would open an answer to a `lang` message in the other language (computed
+        once per language: every row's text read through the tokenizer, 0.1 s for the persona head)."""
+        import torch
+
+        if lang not in ("ko", "en"):
+            raise ValueError(f"opening must be 'ko' or 'en', got {lang!r}")
+        if lang not in self._opening_rows:
+            texts = self._head_texts()
+            rows = [i for i, (_, text) in enumerate(texts) if opens_other_language(text, lang)]
+            self._opening_rows[lang] = torch.tensor(rows, dtype=torch.long, device=self.device)
+            if self._letterless is None:
+                self._letterless = frozenset(t for t, text in texts if not has_letters(text))
+        return self._opening_rows[lang]
+
+    def _head_texts(self) -> list[tuple[int, str]]:
+        """(token id, its text) of every head row, in row order."""
+        ids = self.vocab.tolist() if self.vocab is not None else range(self.decoder.cfg.vocab_size)
+        return [(int(t), self.tokenizer.decode([int(t)])) for t in ids]
+
     def _submit(self, role: str, prompt: str, max_new_tokens: int, temperature: float, seed: int | None,
-                on_token, cancelled: threading.Event, on_done=None) -> _Generation:
+                on_token, cancelled: threading.Event, on_done=None, opening: str | None = None) -> _Generation:
         import torch
 
         if self._closed:
@@ -349,6 +385,9 @@ class InProcessLLM:
             raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         g = _Generation(role, list(ids), max_new_tokens, temperature, generator, on_token, cancelled, on_done)
+        if opening is not None:
+            g.opening_ban = self.opening_rows(opening)
+            g.letterless = self._letterless
         with self._cond:
             self._pending.append(g)
             self._start_worker()
@@ -356,23 +395,23 @@ class InProcessLLM:
         return g
 
     def decode_tokens(self, role: str, prompt: str, max_new_tokens: int, temperature: float, seed: int | None,
-                      on_token, cancelled: threading.Event) -> tuple[list[int], bool]:
+                      on_token, cancelled: threading.Event, opening: str | None = None) -> tuple[list[int], bool]:
         """Greedy (or sampled) decoding; calls on_token(id) per token (in the worker thread). Blocks until the
         generation ends; returns (ids, finished)."""
-        g = self._submit(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled)
+        g = self._submit(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled, opening=opening)
         g.done.wait()
         if g.error is not None:
             raise g.error
         return g.out, g.finished
 
     def generate_text(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
-                      seed: int | None = None) -> Completion:
+                      seed: int | None = None, opening: str | None = None) -> Completion:
         """Blocking generation (evaluation, benchmarks, the post-answer roles in a worker)."""
         t0 = time.perf_counter()
         first: list[float] = []
         ids, finished = self.decode_tokens(role, prompt, max_new_tokens, temperature, seed,
                                            lambda _t: first or first.append(time.perf_counter()),
-                                           threading.Event())
+                                           threading.Event(), opening)
         return self._completion(ids, finished, t0, first[0] if first else None)
 
     def _completion(self, ids: list[int], finished: bool, t0: float, first: float | None) -> Completion:
@@ -385,7 +424,7 @@ class InProcessLLM:
         return Completion(self.tokenizer.decode(ids), len(ids), finished, timings)
 
     async def generate(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
-                       seed: int | None = None) -> AsyncIterator[GenerationEvent]:
+                       seed: int | None = None, opening: str | None = None) -> AsyncIterator[GenerationEvent]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         cancelled = threading.Event()
@@ -397,7 +436,7 @@ class InProcessLLM:
             loop.call_soon_threadsafe(queue.put_nowait, ("token", time.perf_counter()))
 
         g = self._submit(role, prompt, max_new_tokens, temperature, seed, on_token, cancelled,
-                         on_done=lambda: loop.call_soon_threadsafe(queue.put_nowait, ("done", None)))
+                         on_done=lambda: loop.call_soon_threadsafe(queue.put_nowait, ("done", None)), opening=opening)
         detok = IncrementalDetokenizer(self.tokenizer)
         first: float | None = None
         try:

@@ -46,6 +46,29 @@ def language_of(text: str) -> str:
     return "ko" if ko and ko * 3 >= en else "en"
 
 
+def opens_other_language(text: str, lang: str) -> bool:
+    """Whether `text` (one token's text) would open an answer to a `lang` message in the other language:
+    any Hangul for 'en'; Latin letters without Hangul for 'ko'."""
+    if lang == "en":
+        return bool(_HANGUL.search(text))
+    return bool(_LATIN.search(text)) and not _HANGUL.search(text)
+
+
+def has_letters(text: str) -> bool:
+    """Whether `text` holds a Hangul or Latin letter (digits, punctuation, spaces and emoji open no language)."""
+    return bool(_HANGUL.search(text) or _LATIN.search(text))
+
+
+def answer_opening(message: str, history: list[tuple[str, str]]) -> str | None:
+    """The language her answer must open in when the user has just switched languages (the message's, where
+    the last exchange's message was in the other one), else None. The 270M model follows the language of the
+    earlier exchanges in its prompt, so a user who switches would otherwise be answered in the old one."""
+    if not history:
+        return None
+    lang = language_of(message)
+    return lang if language_of(history[-1][0]) != lang else None
+
+
 def part_of_day(now: datetime, lang: str) -> str:
     h = now.hour
     ko = ("새벽", "아침", "낮", "오후", "저녁", "밤")

@@ -85,6 +85,26 @@ def test_a_stop_bias_lets_a_role_speak_only_when_its_first_word_beats_saying_not
     assert llm._pick(logits, 0.0, None) in llm.stop_ids and logits.max() == 1.0  # the row itself is left alone
 
 
+def test_an_opening_language_steers_the_answer_until_its_first_letter():
+    tok = tiny_tokenizer()
+    allowed = [tok.convert_tokens_to_ids(c) for c in "가나다라abcd12!"]
+    llm = InProcessLLM.from_transformers(tiny_gemma(len(tok)), tok, vocab_ids=allowed)
+
+    def first_letter(text: str) -> int:
+        return next(i for i, c in enumerate(text) if c.isalpha())
+
+    plain = llm.generate_text("answer", "hello", max_new_tokens=8).text
+    en = llm.generate_text("answer", "hello", max_new_tokens=8, opening="en").text
+    ko = llm.generate_text("answer", "hello", max_new_tokens=8, opening="ko").text
+    assert en[first_letter(en)] in "abcd" and ko[first_letter(ko)] in "가나다라"
+    assert plain[first_letter(plain)] in (en[first_letter(en)], ko[first_letter(ko)])  # one of them was steered
+    # digits and punctuation open no language; after the first letter nothing is banned
+    opened = first_letter(en) + 1
+    assert llm.generate_text("answer", "hello" + en[:opened], max_new_tokens=8 - opened).text == en[opened:]
+    with pytest.raises(ValueError, match="'ko' or 'en'"):
+        llm.generate_text("answer", "hello", max_new_tokens=2, opening="fr")
+
+
 def test_top_p_samples_only_from_the_nucleus():
     tok = tiny_tokenizer()
     llm = InProcessLLM.from_transformers(tiny_gemma(len(tok)), tok, vocab_ids=None)

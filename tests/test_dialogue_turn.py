@@ -23,10 +23,13 @@ class ScriptedLLM:
         self.fixed = {"memory": memory, "summary": summary, "expression": expression}
         self.prompts: list[tuple[str, str]] = []
         self.max_new_tokens: dict[str, int] = {}
+        self.openings: list[str | None] = []  # the opening language asked of each answer
         self.closed = 0
 
-    async def generate(self, role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None):
+    async def generate(self, role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None, opening=None):
         self.prompts.append((role, prompt))
+        if role == "answer":
+            self.openings.append(opening)
         self.max_new_tokens[role] = max_new_tokens
         text = self.answers.pop(0) if role == "answer" else self.fixed[role]
         if isinstance(text, Exception):
@@ -443,7 +446,7 @@ def test_dates_and_times_are_not_rejected_half_written():
             llm = ScriptedLLM([answer])
             llm_pieces = [answer[i:i + size] for i in range(0, len(answer), size)]
 
-            async def generate(role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None, _p=llm_pieces,
+            async def generate(role, prompt, *, max_new_tokens=64, temperature=0.0, seed=None, opening=None, _p=llm_pieces,
                                _llm=llm):
                 if role != "answer":
                     yield Completion(_llm.fixed[role], 1)
@@ -493,6 +496,30 @@ def test_an_adapter_trained_with_history_sees_the_earlier_exchanges():
     _turn(engine, "또 왔어")
     assert [p for r, p in plain.prompts if r == "answer"][1].startswith("<start_of_turn>user\n")
     assert "안녕<end_of_turn>" not in [p for r, p in plain.prompts if r == "answer"][1]
+
+
+def test_a_user_who_switches_language_is_answered_in_the_new_one():
+    llm = ScriptedLLM(["반가워!", "Nice, what did you order?", "오 좋다!", "응 맛있겠다"])
+    engine = PersonaChat(llm, history_turns=3)
+    _turn(engine, "안녕! 나 방금 점심 먹었어")
+    _turn(engine, "sorry my korean keyboard broke lol, the pasta was so good")
+    _turn(engine, "다시 한국어 됨 ㅋㅋ")
+    _turn(engine, "디저트도 먹을까")
+    # no earlier exchange: nothing to steer; a switch: the answer opens in the message's language; the same
+    # language as the exchange before: the model is left alone
+    assert llm.openings == [None, "en", "ko", None]
+
+
+def test_the_opening_language_follows_the_last_exchanges_message():
+    from dialogue.prompting import answer_opening, opens_other_language
+
+    assert answer_opening("what about you?", [("점심 뭐 먹었어?", "김밥!")]) == "en"
+    assert answer_opening("너는?", [("hi", "hey!"), ("what's up", "not much")]) == "ko"
+    assert answer_opening("너는?", [("hi", "hey!"), ("점심 먹었어?", "응!")]) is None
+    assert answer_opening("hello", []) is None
+    assert opens_other_language("안녕", "en") and not opens_other_language(" Hi", "en")
+    assert opens_other_language(" Sure", "ko") and not opens_other_language("IU노래", "ko")
+    assert not opens_other_language("ㅋㅋ", "ko") and not opens_other_language("😊", "en")
 
 
 def test_every_fact_the_memory_role_writes_is_stored():

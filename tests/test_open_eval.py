@@ -164,3 +164,20 @@ def test_whose_fact_is_scored_by_who_says_it():
     assert not ownership_hit({**intro, "answer": "나도 간호사야! 반가워"})
     report = ownership_report("validation-ownership", [{**recall, "answer": "Jane!"}, {**intro, "answer": "나도 간호사야!"}])
     assert "kept apart: 1/2 = 50.0%" in report and "나도 간호사야!" in report
+
+
+def test_the_language_switch_set_is_scored_by_the_answers_language():
+    from dialogue.data.written import WRITTEN_DIR
+    from dialogue.prompting import language_of
+
+    items = open_eval.load_items(WRITTEN_DIR / "heldout" / "switch.jsonl")
+    assert len(items) == 80 and {i["lang"] for i in items} == {"ko", "en"}
+    # every earlier exchange is in the other language: the set measures a switch, nothing else
+    assert all(language_of(h["user"]) != i["lang"] for i in items for h in i["history"])
+    rows = [{"id": "a", "lang": "en", "message": "what about u?", "answer": "I love autumn 🍂"},
+            {"id": "b", "lang": "en", "message": "fav season?", "answer": "Autumn! 가을이 최고야"},
+            {"id": "c", "lang": "ko", "message": "너는?", "answer": "나는 가을! IU 노래 들으면서 산책해"},
+            {"id": "d", "lang": "ko", "message": "추천해줘", "answer": "Try 'La La Land'!"}]
+    assert [open_eval.in_message_language(r) for r in rows] == [True, False, True, False]
+    report = open_eval.language_report("heldout-switch", rows)
+    assert "| 2 | 1 (50.0%) |" in report and "- b:" in report and "- d:" in report and "- a:" not in report

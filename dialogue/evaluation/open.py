@@ -25,6 +25,7 @@ from tqdm import tqdm
 from dialogue.conversation import PersonaChat, visible_summary
 from dialogue.data.written import json_lines
 from dialogue.interfaces import Memory, TurnDone
+from dialogue.prompting import language_of
 from dialogue.roles import CUT_SHORT
 
 RUBRIC = """\
@@ -234,6 +235,35 @@ def persona_report(name: str, rows: list[dict], scored_again: bool = False) -> s
     lines += [f"- `{r['id']}` ({r['lang']}, {r['aspect']}, {r['now'][:10]}): **{r['message']}** → {r['answer']}"
               for r in rows if not hits[r["id"]]] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+def in_message_language(row: dict) -> bool:
+    """Whether the answer is in the language of its message: no Hangul in an answer to an English message;
+    mostly Hangul (`language_of`) in an answer to a Korean one."""
+    answer = row.get("answer") or ""
+    if row["lang"] == "en":
+        return not _HANGUL.search(answer)
+    return language_of(answer) == "ko"
+
+
+def language_report(name: str, rows: list[dict]) -> str:
+    """Answers in the language of their message, by language, with every miss listed (the language-switch
+    set: the earlier exchanges in one language, the message in the other)."""
+    lines = [f"## {name}: answers in the language of the message", "",
+             "| message | answers | in its language |", "|---|---|---|"]
+    for lang in ("en", "ko"):
+        sub = [r for r in rows if r["lang"] == lang]
+        if sub:
+            ok = sum(map(in_message_language, sub))
+            lines.append(f"| {lang} after {'Korean' if lang == 'en' else 'English'} exchanges | {len(sub)} | "
+                         f"{ok} ({ok / len(sub):.1%}) |")
+    misses = [r for r in rows if not in_message_language(r)]
+    if misses:
+        lines += ["", "Misses:", ""] + [f"- {r['id']}: \"{r['message']}\" → \"{r['answer']}\"" for r in misses]
+    return "\n".join(lines)
 
 
 def grading_sheet(rows: list[dict], seed: int = 0) -> str:
