@@ -170,10 +170,11 @@ def test_the_language_switch_set_is_scored_by_the_answers_language():
     from dialogue.data.written import WRITTEN_DIR
     from dialogue.prompting import language_of
 
-    items = open_eval.load_items(WRITTEN_DIR / "heldout" / "switch.jsonl")
-    assert len(items) == 80 and {i["lang"] for i in items} == {"ko", "en"}
-    # every earlier exchange is in the other language: the set measures a switch, nothing else
-    assert all(language_of(h["user"]) != i["lang"] for i in items for h in i["history"])
+    for folder, n in (("heldout", 80), ("validation", 60)):
+        items = open_eval.load_items(WRITTEN_DIR / folder / "switch.jsonl")
+        assert len(items) == n and {i["lang"] for i in items} == {"ko", "en"}
+        # every earlier exchange is in the other language: the set measures a switch, nothing else
+        assert all(language_of(h["user"]) != i["lang"] for i in items for h in i["history"])
     rows = [{"id": "a", "lang": "en", "message": "what about u?", "answer": "I love autumn 🍂"},
             {"id": "b", "lang": "en", "message": "fav season?", "answer": "Autumn! 가을이 최고야"},
             {"id": "c", "lang": "ko", "message": "너는?", "answer": "나는 가을! IU 노래 들으면서 산책해"},
