@@ -59,14 +59,29 @@ def has_letters(text: str) -> bool:
     return bool(_HANGUL.search(text) or _LATIN.search(text))
 
 
+# An English message needs this many Latin words to count as a switch: "ok", "lol" or "👍" in a Korean chat is not one.
+SWITCH_MIN_WORDS = 3
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def decided_language(text: str) -> str | None:
+    """'ko' for a message with Hangul (and not mostly Latin), 'en' for one of at least SWITCH_MIN_WORDS Latin words
+    and no Hangul, else None (emoji, "ok", a number: no language of its own)."""
+    if _HANGUL.search(text):
+        return "ko" if language_of(text) == "ko" else None
+    return "en" if len(_LATIN_WORD.findall(text)) >= SWITCH_MIN_WORDS else None
+
+
 def answer_opening(message: str, history: list[tuple[str, str]]) -> str | None:
     """The language her answer must open in when the user has just switched languages (the message's, where
-    the last exchange's message was in the other one), else None. The 270M model follows the language of the
-    earlier exchanges in its prompt, so a user who switches would otherwise be answered in the old one."""
-    if not history:
-        return None
-    lang = language_of(message)
-    return lang if language_of(history[-1][0]) != lang else None
+    the last earlier exchange in a decided language was in the other one), else None. The 270M model follows
+    the language of the earlier exchanges in its prompt, so a user who switches would otherwise be answered in
+    the old one."""
+    lang = decided_language(message)
+    # an exchange's language: its message's, or where that is too short ("hey hey"), the message with her answer's
+    earlier = next((d for d in (decided_language(m) or decided_language(f"{m} {a}") for m, a in reversed(history))
+                    if d is not None), None)
+    return lang if lang is not None and earlier is not None and earlier != lang else None
 
 
 def part_of_day(now: datetime, lang: str) -> str:

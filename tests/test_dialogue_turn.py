@@ -517,6 +517,11 @@ def test_the_opening_language_follows_the_last_exchanges_message():
     assert answer_opening("너는?", [("hi", "hey!"), ("what's up", "not much")]) == "ko"
     assert answer_opening("너는?", [("hi", "hey!"), ("점심 먹었어?", "응!")]) is None
     assert answer_opening("hello", []) is None
+    # a Korean chat's "ok", "lol" or emoji is no switch; nor does one make the next Korean message one
+    assert answer_opening("ok lol", [("점심 뭐 먹었어?", "김밥!")]) is None
+    assert answer_opening("👍", [("점심 뭐 먹었어?", "김밥!")]) is None
+    assert answer_opening("저녁은?", [("점심 뭐 먹었어?", "김밥!"), ("ok", "ㅋㅋ 응!")]) is None
+    assert answer_opening("오늘 뭐 했어?", [("hey hey", "hey! what's up?")]) == "ko"  # short, but an English exchange
     assert opens_other_language("안녕", "en") and not opens_other_language(" Hi", "en")
     assert opens_other_language(" Sure", "ko") and not opens_other_language("IU노래", "ko")
     assert not opens_other_language("ㅋㅋ", "ko") and not opens_other_language("😊", "en")
