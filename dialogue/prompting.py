@@ -54,6 +54,11 @@ def opens_other_language(text: str, lang: str) -> bool:
     return bool(_LATIN.search(text)) and not _HANGUL.search(text)
 
 
+def has_hangul(text: str) -> bool:
+    """Whether `text` holds a Hangul syllable or jamo (ㅋㅋ counts)."""
+    return bool(_HANGUL.search(text))
+
+
 def has_letters(text: str) -> bool:
     """Whether `text` holds a Hangul or Latin letter (digits, punctuation, spaces and emoji open no language)."""
     return bool(_HANGUL.search(text) or _LATIN.search(text))

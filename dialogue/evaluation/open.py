@@ -25,7 +25,7 @@ from tqdm import tqdm
 from dialogue.conversation import PersonaChat, visible_summary
 from dialogue.data.written import json_lines
 from dialogue.interfaces import Memory, TurnDone
-from dialogue.prompting import language_of
+from dialogue.prompting import has_hangul, language_of
 from dialogue.roles import CUT_SHORT
 
 RUBRIC = """\
@@ -237,15 +237,12 @@ def persona_report(name: str, rows: list[dict], scored_again: bool = False) -> s
     return "\n".join(lines) + "\n"
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-
-
 def in_message_language(row: dict) -> bool:
     """Whether the answer is in the language of its message: no Hangul in an answer to an English message;
     mostly Hangul (`language_of`) in an answer to a Korean one."""
     answer = row.get("answer") or ""
     if row["lang"] == "en":
-        return not _HANGUL.search(answer)
+        return not has_hangul(answer)
     return language_of(answer) == "ko"
 
 
