@@ -51,8 +51,8 @@ GenerationEvent = TextDelta | Completion
 class LLMBackend(Protocol):
     def generate(self, role: str, prompt: str, *, max_new_tokens: int = 64, temperature: float = 0.0,
                  seed: int | None = None, opening: str | None = None) -> AsyncIterator[GenerationEvent]:
-        """`opening` ('ko' / 'en'): the language the text must open in (`dialogue.prompting.answer_opening`);
-        a backend that cannot steer its first token ignores it."""
+        """`opening` ('ko' / 'en'): the language the text must open in; 'en-only': no Hangul anywhere in it
+        (`dialogue.prompting.answer_opening`); a backend that cannot steer its tokens ignores it."""
         ...
 
 
@@ -88,6 +88,7 @@ class _Generation:
     # that hold no letter (digits, punctuation, emoji), after which the ban still holds
     opening_ban: object = None
     letterless: frozenset[int] = frozenset()
+    ban_holds: bool = False  # 'en-only': the ban holds for the whole text
 
 
 class InProcessLLM:
@@ -276,7 +277,7 @@ class InProcessLLM:
                                      g.opening_ban)
                           for g, row in zip(gens, logits)]
                 for g, token in zip(gens, tokens):
-                    if g.opening_ban is not None and token not in g.letterless:
+                    if g.opening_ban is not None and not g.ban_holds and token not in g.letterless:
                         g.opening_ban = None  # the answer has opened in its language: nothing is banned from here
         except BaseException as e:  # surfaced to each caller, not lost in the thread
             for g in gens:
@@ -360,7 +361,7 @@ class InProcessLLM:
         import torch
 
         if lang not in ("ko", "en"):
-            raise ValueError(f"opening must be 'ko' or 'en', got {lang!r}")
+            raise ValueError(f"opening must be 'ko', 'en' or 'en-only', got {lang!r}")
         if lang not in self._opening_rows:
             texts = self._head_texts()
             rows = [i for i, (_, text) in enumerate(texts) if opens_other_language(text, lang)]
@@ -386,8 +387,11 @@ class InProcessLLM:
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         g = _Generation(role, list(ids), max_new_tokens, temperature, generator, on_token, cancelled, on_done)
         if opening is not None:
-            g.opening_ban = self.opening_rows(opening)
+            if opening not in ("ko", "en", "en-only"):
+                raise ValueError(f"opening must be 'ko', 'en' or 'en-only', got {opening!r}")
+            g.opening_ban = self.opening_rows(opening.removesuffix("-only"))
             g.letterless = self._letterless
+            g.ban_holds = opening == "en-only"
         with self._cond:
             self._pending.append(g)
             self._start_worker()

@@ -77,16 +77,24 @@ def decided_language(text: str) -> str | None:
     return "en" if len(_LATIN_WORD.findall(text)) >= SWITCH_MIN_WORDS else None
 
 
+_NAMES_KOREAN = re.compile(r"korean|hangu?e?l|in korea\b", re.IGNORECASE)
+
+
 def answer_opening(message: str, history: list[tuple[str, str]]) -> str | None:
     """The language her answer must open in when the user has just switched languages (the message's, where
-    the last earlier exchange in a decided language was in the other one), else None. The 270M model follows
-    the language of the earlier exchanges in its prompt, so a user who switches would otherwise be answered in
-    the old one."""
+    the last earlier exchange in a decided language was in the other one; 'en-only': English with no Hangul
+    anywhere), else None. The 270M model follows the language of the earlier exchanges in its prompt, so a user
+    who switches would otherwise be answered in the old one."""
     lang = decided_language(message)
     # an exchange's language: its message's, or where that is too short ("hey hey"), the message with her answer's
     earlier = next((d for d in (decided_language(m) or decided_language(f"{m} {a}") for m, a in reversed(history))
                     if d is not None), None)
-    return lang if lang is not None and earlier is not None and earlier != lang else None
+    if lang is None or earlier is None or earlier == lang:
+        return None
+    # an English answer drifts back into Korean after its first words ("Gwangalli! 바다 보면서…"), so it holds no
+    # Hangul at all, unless the message asks about Korean ("how do u say cheers in korean?")
+    return "en-only" if lang == "en" and not _NAMES_KOREAN.search(message) else lang
+
 
 
 def part_of_day(now: datetime, lang: str) -> str:

@@ -101,8 +101,12 @@ def test_an_opening_language_steers_the_answer_until_its_first_letter():
     # digits and punctuation open no language; after the first letter nothing is banned
     opened = first_letter(en) + 1
     assert llm.generate_text("answer", "hello" + en[:opened], max_new_tokens=8 - opened).text == en[opened:]
-    with pytest.raises(ValueError, match="'ko' or 'en'"):
-        llm.generate_text("answer", "hello", max_new_tokens=2, opening="fr")
+    # 'en-only': no Hangul anywhere in the text
+    only = llm.generate_text("answer", "hello", max_new_tokens=8, opening="en-only").text
+    assert set(en) & set("가나다라") and only and not set(only) & set("가나다라")
+    for bad in ("fr", "ko-only"):
+        with pytest.raises(ValueError, match="'ko', 'en' or 'en-only'"):
+            llm.generate_text("answer", "hello", max_new_tokens=2, opening=bad)
 
 
 def test_top_p_samples_only_from_the_nucleus():

@@ -502,18 +502,20 @@ def test_a_user_who_switches_language_is_answered_in_the_new_one():
     llm = ScriptedLLM(["반가워!", "Nice, what did you order?", "오 좋다!", "응 맛있겠다"])
     engine = PersonaChat(llm, history_turns=3)
     _turn(engine, "안녕! 나 방금 점심 먹었어")
-    _turn(engine, "sorry my korean keyboard broke lol, the pasta was so good")
+    _turn(engine, "sorry my keyboard broke lol, the pasta was so good")
     _turn(engine, "다시 한국어 됨 ㅋㅋ")
     _turn(engine, "디저트도 먹을까")
     # no earlier exchange: nothing to steer; a switch: the answer opens in the message's language; the same
     # language as the exchange before: the model is left alone
-    assert llm.openings == [None, "en", "ko", None]
+    assert llm.openings == [None, "en-only", "ko", None]
 
 
 def test_the_opening_language_follows_the_last_exchanges_message():
     from dialogue.prompting import answer_opening, opens_other_language
 
-    assert answer_opening("what about you?", [("점심 뭐 먹었어?", "김밥!")]) == "en"
+    # an English answer holds no Hangul at all, unless the message asks about Korean
+    assert answer_opening("what about you?", [("점심 뭐 먹었어?", "김밥!")]) == "en-only"
+    assert answer_opening("how do u say cheers in korean?", [("건배!", "ㅋㅋ 건배~")]) == "en"
     assert answer_opening("너는?", [("hi", "hey!"), ("what's up", "not much")]) == "ko"
     assert answer_opening("너는?", [("hi", "hey!"), ("점심 먹었어?", "응!")]) is None
     assert answer_opening("hello", []) is None
