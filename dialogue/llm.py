@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import threading
 import time
 import weakref
@@ -84,11 +85,10 @@ class _Generation:
     error: BaseException | None = None
     cache: object = None
     stats: DecodeStats = field(default_factory=DecodeStats)
-    # head rows banned until the first token with a letter (an opening in the wrong language), and the token ids
-    # that hold no letter (digits, punctuation, emoji), after which the ban still holds
+    # head rows banned until the first token with a letter (an opening in the wrong language; digits, punctuation
+    # and emoji open none), or for the whole text ('en-only')
     opening_ban: object = None
-    letterless: frozenset[int] = frozenset()
-    ban_holds: bool = False  # 'en-only': the ban holds for the whole text
+    ban_holds: bool = False
 
 
 class InProcessLLM:
@@ -135,8 +135,6 @@ class InProcessLLM:
         # conversation's next answer prompt repeats its earlier exchanges): (role, tokens, cache).
         self._prefixes: list[tuple[str, list[int], object]] = []
         self.prefix_cache_bytes = int(prefix_cache_mb * 2**20)
-        self._opening_rows: dict[str, object] = {}  # per language, the head rows that would open in the other
-        self._letterless: frozenset[int] | None = None  # token ids with no letter (they open no language)
 
     @property
     def adapters(self) -> frozenset[str]:
@@ -277,7 +275,7 @@ class InProcessLLM:
                                      g.opening_ban)
                           for g, row in zip(gens, logits)]
                 for g, token in zip(gens, tokens):
-                    if g.opening_ban is not None and not g.ban_holds and token not in g.letterless:
+                    if g.opening_ban is not None and not g.ban_holds and token not in self._scripts[1]:
                         g.opening_ban = None  # the answer has opened in its language: nothing is banned from here
         except BaseException as e:  # surfaced to each caller, not lost in the thread
             for g in gens:
@@ -355,25 +353,18 @@ class InProcessLLM:
         if g.on_done is not None:
             g.on_done()
 
-    def opening_rows(self, lang: str):
-        """The head rows whose token would open an answer to a `lang` message in the other language (computed
-        once per language: every row's text read through the tokenizer, 0.1 s for the persona head)."""
+    @functools.cached_property
+    def _scripts(self) -> tuple[dict[str, object], frozenset[int]]:
+        """Per message language ('ko', 'en'), the head rows whose token would open its answer in the other
+        language; and the token ids that hold no letter (they open no language). Every head row's text is read
+        through the tokenizer once, at the first switch of language (0.1 s for the persona head)."""
         import torch
 
-        if lang not in ("ko", "en"):
-            raise ValueError(f"opening must be 'ko', 'en' or 'en-only', got {lang!r}")
-        if lang not in self._opening_rows:
-            texts = self._head_texts()
-            rows = [i for i, (_, text) in enumerate(texts) if opens_other_language(text, lang)]
-            self._opening_rows[lang] = torch.tensor(rows, dtype=torch.long, device=self.device)
-            if self._letterless is None:
-                self._letterless = frozenset(t for t, text in texts if not has_letters(text))
-        return self._opening_rows[lang]
-
-    def _head_texts(self) -> list[tuple[int, str]]:
-        """(token id, its text) of every head row, in row order."""
         ids = self.vocab.tolist() if self.vocab is not None else range(self.decoder.cfg.vocab_size)
-        return [(int(t), self.tokenizer.decode([int(t)])) for t in ids]
+        texts = [self.tokenizer.decode([int(t)]) for t in ids]
+        rows = {lang: torch.tensor([i for i, text in enumerate(texts) if opens_other_language(text, lang)],
+                                   dtype=torch.long, device=self.device) for lang in ("ko", "en")}
+        return rows, frozenset(int(t) for t, text in zip(ids, texts) if not has_letters(text))
 
     def _submit(self, role: str, prompt: str, max_new_tokens: int, temperature: float, seed: int | None,
                 on_token, cancelled: threading.Event, on_done=None, opening: str | None = None) -> _Generation:
@@ -389,8 +380,7 @@ class InProcessLLM:
         if opening is not None:
             if opening not in ("ko", "en", "en-only"):
                 raise ValueError(f"opening must be 'ko', 'en' or 'en-only', got {opening!r}")
-            g.opening_ban = self.opening_rows(opening.removesuffix("-only"))
-            g.letterless = self._letterless
+            g.opening_ban = self._scripts[0][opening.removesuffix("-only")]
             g.ban_holds = opening == "en-only"
         with self._cond:
             self._pending.append(g)

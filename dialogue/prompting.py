@@ -96,7 +96,6 @@ def answer_opening(message: str, history: list[tuple[str, str]]) -> str | None:
     return "en-only" if lang == "en" and not _NAMES_KOREAN.search(message) else lang
 
 
-
 def part_of_day(now: datetime, lang: str) -> str:
     h = now.hour
     ko = ("새벽", "아침", "낮", "오후", "저녁", "밤")

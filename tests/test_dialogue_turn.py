@@ -505,8 +505,8 @@ def test_a_user_who_switches_language_is_answered_in_the_new_one():
     _turn(engine, "sorry my keyboard broke lol, the pasta was so good")
     _turn(engine, "다시 한국어 됨 ㅋㅋ")
     _turn(engine, "디저트도 먹을까")
-    # no earlier exchange: nothing to steer; a switch: the answer opens in the message's language; the same
-    # language as the exchange before: the model is left alone
+    # no earlier exchange: nothing to steer; a switch: the answer is held to the message's language (an English one
+    # holds no Hangul at all, a Korean one opens in Hangul); the same language as the exchange before: left alone
     assert llm.openings == [None, "en-only", "ko", None]
 
 
