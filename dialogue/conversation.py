@@ -36,6 +36,7 @@ from dialogue.interfaces import (Expression, Memory, MemoryProvider, PersonaQues
 from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.llm_loading import (ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape,
                                   trained_with_examples)
+from dialogue.memory_values import checked_memories
 from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
@@ -507,8 +508,10 @@ class PersonaChat:
         if parsed is None:
             self.counts["memory_unusable"] += 1
             log.warning("memory role wrote %r, not '[key: value]' items; nothing stored", raw_memory[:80])
-        # a name plainly told is kept even when the role left it out among other facts (dialogue.names)
-        for key, value in with_told_name(parsed or [], message):  # "I'm Jane, a nurse from Toronto": every fact
+        # a name plainly told is kept even when the role left it out among other facts (dialogue.names); dates
+        # and ages are made to agree with the message (dialogue.memory_values: the role counts days badly)
+        told = checked_memories(with_told_name(parsed or [], message), message, now.date())
+        for key, value in told:  # "I'm Jane, a nurse from Toronto": every fact
             memory = memory or Memory(key, value, now)
             if self.memory is not None:
                 try:

@@ -25,6 +25,11 @@ def day_offset(text: str) -> tuple[int | None, re.Match | None]:
     return (KO_DAYS[word] if m.group(1) else EN_DAYS[word.lower()]), m
 
 
+def day_offsets(text: str) -> set[int]:
+    """Every day offset the relative day words in `text` name ("내일 … 오늘 저녁부터" -> {1, 0})."""
+    return {KO_DAYS[m.group(0)] if m.group(1) else EN_DAYS[m.group(0).lower()] for m in _DAY_RE.finditer(text)}
+
+
 def without_day_word(text: str, match: re.Match) -> str:
     """`text` without the day word `match` (from `day_offset`), spaces normalized."""
     return " ".join((text[:match.start()] + text[match.end():]).split())

@@ -551,6 +551,24 @@ def test_every_fact_the_memory_role_writes_is_stored():
     assert parse_memories("I will remember [a: b]") is None and parse_memories("[a:]") is None
 
 
+def test_a_stored_date_is_the_day_the_message_names_not_the_roles_count():
+    class Store:
+        def __init__(self):
+            self.kept = []
+
+        def retrieve(self, *a):
+            return None
+
+        def remember(self, user, key, value, source, now):
+            self.kept.append((key, value))
+
+    store = Store()  # SAT is Saturday 2025-11-29: "next Monday" is December 1st, not the role's 8th
+    llm = ScriptedLLM(["이사 준비 힘내!"], memory="[이사: 2025년 12월 8일 (월)] [나이: 38살]")
+    done = _turn(PersonaChat(llm, memory=store), "다음주 월요일에 이사해 ㅠ 스물세살에 벌써 세번째")[-1]
+    assert store.kept == [("이사", "2025년 12월 1일 월요일"), ("나이", "23살")]
+    assert done.memory.value == "2025년 12월 1일 월요일"
+
+
 def test_answer_decoding_options_are_checked_and_reach_the_backend():
     from dialogue.conversation import AnswerDecoding
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dialogue.data.written import WRITTEN_DIR, json_lines
+from dialogue.memory_values import checked_memories
 from dialogue.names import with_told_name
 from dialogue.prompting import memory_prompt
 from dialogue.roles import parse_memories
@@ -91,6 +92,20 @@ def same_fact(gold: tuple[str, str], stored: tuple[str, str]) -> bool:
     return _dice(gv, sv) >= 0.5 or (_dice(gk, sk) >= 0.6 and _dice(gv, sv) >= 0.25)
 
 
+_KO_DAY = re.compile(r"(\d{1,2})월\s*(\d{1,2})일")
+_EN_DAY = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+                     r"\s+(\d{1,2})\b")
+_ISO_DAY = re.compile(r"\d{4}-(\d{2})-(\d{2})")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def days_named(text: str) -> set[tuple[int, int]]:
+    """The (month, day) pairs a text writes ("2025년 9월 7일", "August 23, 2025", "2025-09-07")."""
+    out = {(int(m), int(d)) for m, d in _KO_DAY.findall(text)} | {(int(m), int(d)) for m, d in _ISO_DAY.findall(text)}
+    return out | {(_MONTHS.index(m) + 1, int(d)) for m, d in _EN_DAY.findall(text)}
+
+
 @dataclass
 class Scored:
     item: dict
@@ -100,18 +115,30 @@ class Scored:
     right: int       # stored items matching one of the writer's facts
 
     @property
+    def stored_days(self) -> set[tuple[int, int]]:
+        return set().union(*(days_named(v) for _, v in self.stored or []))
+
+    @property
+    def written_days(self) -> set[tuple[int, int]]:
+        return set().union(*(days_named(v) for _, v in self.item["remember"]))
+
+    @property
     def exact(self) -> bool:
         """Every fact found and nothing else stored."""
         stored = self.stored or []
         return self.found == len(self.item["remember"]) and self.right == len(stored)
 
 
-def score_item(item: dict, raw: str) -> Scored:
-    """The role's output with a plainly told name it left out (as a live turn stores it; an output that is not
-    [key: value] items stays unusable here), against the writer's facts."""
+def score_item(item: dict, raw: str, checked: bool = True) -> Scored:
+    """The role's output as a live turn stores it (with a plainly told name it left out and, unless `checked` is
+    False, its dates and ages made to agree with the message; an output that is not [key: value] items stays
+    unusable here), against the writer's facts."""
     stored = parse_memories(raw)
     if stored is not None:
         stored = with_told_name(stored, item["message"])
+        if checked:
+            when = _when(item)
+            stored = checked_memories(stored, item["message"], when.date() if when else None)
     got = stored or []
     gold = item["remember"]
     found = sum(any(same_fact(g, s) for s in got) for g in gold)
@@ -149,7 +176,10 @@ def figures(scored: list[Scored]) -> dict:
                 "nothing_messages": len(nothing),
                 "all_found": sum(s.found == len(s.item["remember"]) for s in told) / len(told) if told else 0.0,
                 "exact": sum(s.exact for s in rows) / len(rows) if rows else 0.0,
-                "unparsable": sum(s.stored is None for s in rows)}
+                "unparsable": sum(s.stored is None for s in rows),
+                # of the messages whose writer dated a fact and where a day was stored: the same day
+                "dates_compared": len(dated := [s for s in rows if s.stored_days and s.written_days]),
+                "dates_right": sum(bool(s.stored_days & s.written_days) for s in dated)}
     out = {"all": block(scored)}
     for lang in ("ko", "en"):
         out[lang] = block([s for s in scored if s.item["lang"] == lang])
@@ -176,19 +206,25 @@ def report(name: str, scored: list[Scored], adapters: Path, examples: int = 12, 
     lines = [f"{len(scored)} messages of {files}, the memory "
              f"role of `{adapters}` (greedy, {MEMORY_TOKENS} tokens"
              + (f", stop bias {stop_bias:g} at the first token" if stop_bias else "") + ").", "",
-             "| messages | facts | fact recall | precision | F1 | all facts found | exact | stored on a nothing message | unusable output |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| messages | facts | fact recall | precision | F1 | all facts found | exact | stored on a nothing message | unusable output | dated facts: the written day |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for key, b in f.items():
         lines.append(f"| {key} ({b['messages']}) | {b['facts']} | {b['recall']:.1%} | {b['precision']:.1%} | "
                      f"{b['f1']:.3f} | {b['all_found']:.1%} | {b['exact']:.1%} | "
-                     f"{b['stored_on_nothing']:.1%} of {b['nothing_messages']} | {b['unparsable']} |")
+                     f"{b['stored_on_nothing']:.1%} of {b['nothing_messages']} | {b['unparsable']} | "
+                     f"{b['dates_right']} of {b['dates_compared']} |")
+    raw = figures([score_item(s.item, s.raw, checked=False) for s in scored])["all"]
+    lines += ["", f"The role's own output, before its dates and ages are made to agree with the message "
+              f"(`dialogue.memory_values`): recall {raw['recall']:.1%}, precision {raw['precision']:.1%}, F1 "
+              f"{raw['f1']:.3f}, the written day {raw['dates_right']} of {raw['dates_compared']}."]
     lost = [s for s in scored if s.found < len(s.item["remember"])]
     extra = [s for s in scored if s.stored and s.right < len(s.stored)]
     for title, rows in (("Facts lost", lost), ("Stored though not said (or not matched)", extra)):
         lines += ["", f"{title} ({len(rows)} messages), first {min(examples, len(rows))}:", ""]
         for s in rows[:examples]:
             want = " ".join(f"[{k}: {v}]" for k, v in s.item["remember"]) or "nothing"
-            lines.append(f"- {s.item['message']!r} → `{s.raw or '(nothing)'}` (written: {want})")
+            kept = " ".join(f"[{k}: {v}]" for k, v in s.stored) if s.stored is not None else s.raw
+            lines.append(f"- {s.item['message']!r} → `{kept or '(nothing)'}` (written: {want})")
     return "\n".join(lines)
 
 

@@ -1,0 +1,192 @@
+"""What the memory role stores, checked against the message it came from.
+
+The role turns "다음주 월요일에 이사해" into a date itself, and a 270M model counts days badly: on the validation
+writers' messages more than half of the dates it wrote were wrong ("2026년 3월 1일" for the Monday after
+2026-02-04), and Korean age words came out as other numbers ("스물세살" → "38살"). The day a message names
+relative to its turn ("담주 금요일", "next friday", "다음달 7일", "지난달") and an age it states are worked out
+here, and the stored value is made to agree: its date is replaced by the one the message names, an age by
+the message's, and an item holding a number the message never gave (an age no one stated, "27278888" as a
+phone number) is dropped.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dialogue.day_words import day_offsets
+from dialogue.prompting import MONTHS_EN, WEEKDAYS_EN, WEEKDAYS_KO
+
+__all__ = ["Named", "named_time", "stated_ages", "checked_memories"]
+
+_KO_DAY = "월화수목금토일"
+_EN_DAY = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Named:
+    """What a message names relative to its turn: a day, the Monday of a week, or the first day of a month."""
+
+    day: date
+    unit: str  # "day" | "week" | "month"
+
+    def text(self, lang: str) -> str:
+        d = self.day
+        if self.unit == "month":
+            return f"{d.year}년 {d.month}월" if lang == "ko" else f"{MONTHS_EN[d.month - 1]} {d.year}"
+        if self.unit == "week":
+            return (f"{d.year}년 {d.month}월 {d.day}일 주" if lang == "ko"
+                    else f"the week of {MONTHS_EN[d.month - 1]} {d.day}, {d.year}")
+        return (f"{d.year}년 {d.month}월 {d.day}일 {WEEKDAYS_KO[d.weekday()]}" if lang == "ko"
+                else f"{WEEKDAYS_EN[d.weekday()]}, {MONTHS_EN[d.month - 1]} {d.day}, {d.year}")
+
+
+def _month_start(day: date, shift: int) -> date:
+    y, m = divmod(day.year * 12 + day.month - 1 + shift, 12)
+    return date(y, m + 1, 1)
+
+
+_KO_WEEK = r"(?P<week>이번\s?주|금주|다음\s?주|담\s?주|차주|지난\s?주|저번\s?주)"
+_KO_WEEKDAY = re.compile(rf"(?:{_KO_WEEK}\s*)?(?<!매주 )(?<![가-힣])(?P<wd>[{_KO_DAY}])요일(?!마다)")
+_KO_WEEK_ONLY = re.compile(_KO_WEEK + r"(?!\s*[월화수목금토일]요일)")
+_KO_MONTH = re.compile(r"(?P<rel>이번\s?달|이달|다음\s?달|담\s?달|지난\s?달|저번\s?달)(?:\s*(?P<d>\d{1,2})\s?일)?")
+_EN_WEEKDAY = re.compile(r"(?<!every )\b(?:(?P<rel>this|next|last)\s+)?(?P<wd>" + "|".join(_EN_DAY) + r")\b(?!s)",
+                         re.IGNORECASE)
+_EN_WEEK = re.compile(r"\b(?P<rel>this|next|last)\s+week\b", re.IGNORECASE)
+_EN_MONTH = re.compile(r"\b(?P<rel>this|next|last)\s+month\b", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"\d{1,2}\s?월|\b\d{1,2}/\d{1,2}\b|\b(?:" + "|".join(MONTHS_EN) + r")\b", re.IGNORECASE)
+_WEEK_SHIFT = {"이번": 0, "금주": 0, "다음": 7, "담": 7, "차주": 7, "지난": -7, "저번": -7}
+
+
+def _week_shift(word: str) -> int:
+    return next(v for k, v in _WEEK_SHIFT.items() if word.startswith(k))
+
+
+def named_time(message: str, today: date) -> Named | None:
+    """The one day, week or month `message` names relative to `today`, or None when it names none or several
+    different ones (then no stored date is touched). A weekday alone is the next one to come; "next friday"
+    is the Friday of next week; "매주 월요일", "every monday" name no one day."""
+    if _ABSOLUTE.search(message):  # "4월 둘째주 토요일", "on May 3rd": the weekday belongs to that date
+        return None
+    found: set[Named] = set()
+    monday = today - timedelta(days=today.weekday())
+    for m in _KO_WEEKDAY.finditer(message):
+        idx = _KO_DAY.index(m.group("wd"))
+        if m.group("week"):
+            found.add(Named(monday + timedelta(days=_week_shift(m.group("week")) + idx), "day"))
+        else:
+            found.add(Named(today + timedelta(days=(idx - today.weekday() - 1) % 7 + 1), "day"))
+    for m in _KO_WEEK_ONLY.finditer(message):
+        found.add(Named(monday + timedelta(days=_week_shift(m.group("week"))), "week"))
+    for m in _KO_MONTH.finditer(message):
+        rel = m.group("rel")
+        first = _month_start(today, 0 if rel.startswith(("이번", "이달")) else 1 if rel.startswith(("다음", "담")) else -1)
+        if m.group("d"):
+            try:
+                found.add(Named(first.replace(day=int(m.group("d"))), "day"))
+            except ValueError:  # "다음 달 31일" in a 30-day month: no day to name
+                return None
+        else:
+            found.add(Named(first, "month"))
+    for m in _EN_WEEKDAY.finditer(message):
+        idx = _EN_DAY.index(m.group("wd").lower())
+        rel = (m.group("rel") or "").lower()
+        if rel == "next":
+            found.add(Named(monday + timedelta(days=7 + idx), "day"))
+        elif rel == "last":
+            found.add(Named(today - timedelta(days=(today.weekday() - idx - 1) % 7 + 1), "day"))
+        else:
+            found.add(Named(today + timedelta(days=(idx - today.weekday() - 1) % 7 + 1), "day"))
+    for m in _EN_WEEK.finditer(message):
+        found.add(Named(monday + timedelta(days={"this": 0, "next": 7, "last": -7}[m.group("rel").lower()]), "week"))
+    for m in _EN_MONTH.finditer(message):
+        found.add(Named(_month_start(today, {"this": 0, "next": 1, "last": -1}[m.group("rel").lower()]), "month"))
+    if not found:
+        found = {Named(today + timedelta(days=offset), "day") for offset in day_offsets(message)}
+    return found.pop() if len(found) == 1 else None
+
+
+# A date as the role writes one: "2025년 7월 22일 (화)", "2025년 7월 22일 화요일", "2025년 9월",
+# "Saturday, August 26, 2025", "July 11, 2025", "2025-07-11".
+_KO_DATE = re.compile(rf"(?:\d{{4}}년\s*)?\d{{1,2}}월(?:\s*\d{{1,2}}일)?(?:\s*\(?[{_KO_DAY}]\)?(?:요일)?(?![가-힣]))?")
+_EN_DATE = re.compile(r"(?:(?:" + "|".join(d.capitalize() for d in _EN_DAY) + r"),?\s+)?\b(?:" + "|".join(MONTHS_EN)
+                      + r")(?:\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?|\s+\d{4})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dated(value: str) -> re.Match | None:
+    return _ISO_DATE.search(value) or _KO_DATE.search(value) or _EN_DATE.search(value)
+
+
+def _agrees(written: str, named: Named) -> bool:
+    """Whether a date as the role wrote it says what `named` says (to its precision: "2025년 9월" agrees with a
+    day in September; a day agrees with a named week it falls in, not with a named month)."""
+    month = next((i + 1 for i, name in enumerate(MONTHS_EN) if name in written), None)
+    nums = [int(n) for n in re.findall(r"\d+", written)]
+    year = next((n for n in nums if n >= 1000), None)
+    if month is None:
+        small = [n for n in nums if n < 1000]
+        month, day = (small + [None, None])[:2]
+    else:
+        day = next((n for n in nums if n < 1000), None)
+    d = named.day
+    if month != d.month or (year is not None and year != d.year):
+        return named.unit == "week" and day is not None and _in_week(year or d.year, month, day, d)
+    if day is None:
+        return True
+    return named.unit == "day" and day == d.day or named.unit == "week" and _in_week(year or d.year, month, day, d)
+
+
+def _in_week(year: int, month: int | None, day: int, monday: date) -> bool:
+    try:
+        return month is not None and 0 <= (date(year, month, day) - monday).days < 7
+    except ValueError:
+        return False
+
+
+_KO_TENS = {"스무": 20, "스물": 20, "서른": 30, "마흔": 40, "쉰": 50, "예순": 60, "일흔": 70, "여든": 80, "아흔": 90, "열": 10}
+_KO_ONES = {"하나": 1, "한": 1, "둘": 2, "두": 2, "셋": 3, "세": 3, "넷": 4, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7,
+            "여덟": 8, "아홉": 9}
+_KO_AGE = re.compile("(?P<tens>" + "|".join(_KO_TENS) + ")(?P<ones>" + "|".join(sorted(_KO_ONES, key=len, reverse=True))
+                     + r")?\s?살")
+_DIGIT_AGE = re.compile(r"(?<!\d)(?P<n>\d{1,3})\s?(?:살|세(?!기)|years? old|yo\b|y/o)", re.IGNORECASE)
+_EN_SELF_AGE = re.compile(r"\b(?:i'?m|i am|im|turned|turning|age|aged)\s+(?P<n>\d{1,2})\b|(?:^|,\s*)(?P<m>\d{2})(?=\s*(?:,|$|and\b|\.))",
+                          re.IGNORECASE)
+
+
+def stated_ages(message: str) -> set[int]:
+    """The ages a message states ("스물세살", "서른일곱살", "34살", "I'm 34", "…, 27")."""
+    ages = {(_KO_TENS[m.group("tens")] + (_KO_ONES[m.group("ones")] if m.group("ones") else 0)) for m in _KO_AGE.finditer(message)}
+    ages |= {int(m.group("n")) for m in _DIGIT_AGE.finditer(message)}
+    ages |= {int(m.group("n") or m.group("m")) for m in _EN_SELF_AGE.finditer(message)}
+    return ages
+
+
+_AGE_KEY = re.compile(r"^(?:나이|연령|age)$", re.IGNORECASE)
+_AGE_VALUE = re.compile(r"^\s*(?P<n>\d{1,3})\s*(?P<unit>살|세|years? old)?\s*$", re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
+
+def checked_memories(items: list[tuple[str, str]], message: str, today: date | None) -> list[tuple[str, str]]:
+    """`items` ([key, value] pairs the role wrote for `message`) made to agree with the message: a date the
+    message names relative to `today` replaces the date the role wrote, the one age the message states replaces
+    the role's under an age key, and an item with an age or a long number the message never gave is dropped."""
+    named = named_time(message, today) if today is not None else None
+    ages = stated_ages(message)
+    digits = re.sub(r"\D", "", message)
+    out = []
+    for key, value in items:
+        m = _AGE_VALUE.match(value)
+        if m and (_AGE_KEY.match(key.strip()) or m.group("unit")):
+            n = int(m.group("n"))
+            if n not in ages and len(ages) == 1 and _AGE_KEY.match(key.strip()):
+                value = value[:m.start("n")] + str(next(iter(ages))) + value[m.end("n"):]
+            elif n not in ages and m.group("n") not in digits:
+                continue  # an age no one stated (someone else's, or the user's misread)
+        if any(n not in digits for n in _LONG_NUMBER.findall(value)):
+            continue
+        if named is not None and (d := _dated(value)) is not None and not _agrees(d.group(0), named):
+            lang = "ko" if re.search("[가-힣]", value) else "en"
+            value = value[:d.start()] + named.text(lang) + value[d.end():]
+        out.append((key, value))
+    return out
