@@ -94,3 +94,30 @@ def test_a_long_number_the_message_never_gave_is_dropped():
 def test_without_a_day_only_ages_and_numbers_are_checked():
     assert checked_memories([("이사", "2026년 3월 1일"), ("나이", "38살")], "스물세살이고 다음주 월요일 이사", None) == [
         ("이사", "2026년 3월 1일"), ("나이", "23살")]
+
+
+@pytest.mark.parametrize("item, message, stored", [
+    (("다음 주 화요일 일정", "건강검진"), "다음 주 화요일에 건강검진 있어", ("일정", "2026년 2월 10일 화요일 건강검진")),
+    (("면접", "다음 주 목요일"), "나 다음주 목요일에 면접있음", ("면접", "2026년 2월 12일 목요일")),
+    (("직업", "마케팅팀 (다음 주 월요일부터)"), "저 다음주 월요일부터 새 회사 출근해요", ("직업", "마케팅팀 (2026년 2월 9일 월요일)")),
+    (("이번 주말 일정", "경주 여행"), "이번 주말에 경주 여행 가", ("일정", "2026년 2월 7일 주말 경주 여행")),
+    (("schedule", "job interview next Monday"), "job interview next monday!!", ("schedule", "job interview Monday, February 9, 2026")),
+    (("son", "starting kindergarten next week"), "my son starts kindergarten next week", ("son", "starting kindergarten the week of February 9, 2026")),
+    (("trip", "flying to Lisbon on Friday, February 13, 2026"), "flying to lisbon next friday", ("trip", "flying to Lisbon on Friday, February 13, 2026")),
+])
+def test_relative_words_the_role_copied_become_the_date_they_name(item, message, stored):
+    # stored as "다음 주 목요일", the interview would still be "next Thursday" a week later
+    assert checked_memories([item], message, WED) == [stored]
+
+
+def test_the_week_and_month_after_next():
+    assert named_time("다다음 주 월요일에 수술 날짜 잡혔어", WED) == Named(date(2026, 2, 16), "day")
+    assert named_time("다다음달에 이사 가", WED) == Named(date(2026, 4, 1), "month")
+    assert named_time("지지난주에 퇴사했어", WED) == Named(date(2026, 1, 19), "week")
+
+
+def test_a_date_the_message_gives_itself_wins_over_its_weekday():
+    assert named_time("4월 둘째주 토요일에 결혼식", WED) is None
+    assert named_time("my sister's wedding is on saturday march 14", WED) is None
+    assert named_time("the 3rd of march, a friday", WED) is None
+    assert named_time("I may move next month", WED) == Named(date(2026, 3, 1), "month")
