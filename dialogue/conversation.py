@@ -41,6 +41,7 @@ from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
                                 summary_prompt)
+from dialogue.recall import recall_answer
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
@@ -226,6 +227,13 @@ class PersonaChat:
         ctx, memory = self._context(user_id, message, now)
         timings["context_s"] = time.perf_counter() - t0
         context_text = ctx.memory or ctx.summary
+        # asked for a fact of theirs she has ("do you remember my name?"): she says it, as the gate brought it in
+        recalled = None if memory is None else recall_answer(message, memory.key, memory.value, lang)
+        if recalled is not None:
+            timings["recalled"] = 1.0
+            async for ev in self._known_answer(user_id, message, recalled, now, timings, t0):
+                yield ev
+            return
         reused = self._written_answer(user_id, message, ctx, context_text)
         if reused is not None:
             timings["reused_similarity"] = reused.similarity

@@ -34,11 +34,16 @@ _EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actu
                         r"|\b(told|tell|telling|mentioned to) you\b|\byou (remember|know|recall)\b", re.IGNORECASE)
 
 
+def names_her(text: str) -> bool:
+    """True when the text asks or says something of Oh-LoRA herself ("너는 …", "로라는 …", "are you …"), beyond
+    the recall frames that address her about the user's things ("do you remember my name?")."""
+    return any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
+
+
 def asks_about_her(text: str) -> bool:
     """True when the question is about Oh-LoRA herself and names nothing of the user's: no stored memory
     answers it, however alike the words ("너는 오늘 점심 뭐 먹었어?" against the user's "[오늘 점심: …]")."""
-    about_her = any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
-    return about_her and not person_markers(text)[0]
+    return names_her(text) and not person_markers(text)[0]
 
 
 # A question mark, or a Korean interrogative ending typed without one ("내일 뭐 하지", "면접 언제였더라").

@@ -189,9 +189,21 @@ class StoresJane:
         pass
 
 
+def test_asked_for_a_fact_she_has_she_says_it_without_the_model():
+    llm = ScriptedLLM([])
+    events = _turn(PersonaChat(llm, memory=StoresJane()), "what's my name again?")
+    assert _text(events) == events[-1].text == "You're Jane! 😊"
+    assert not [p for r, p in llm.prompts if r == "answer"]
+    # someone else's name, or how she knows it: the model answers
+    llm = ScriptedLLM(["Hmm, I don't think you told me her name yet!"])
+    assert _text(_turn(PersonaChat(llm, memory=StoresJane()), "what's my mom's name again?")).startswith("Hmm")
+    llm = ScriptedLLM(["You told me last week, Jane!"])
+    assert _text(_turn(PersonaChat(llm, memory=StoresJane()), "wait how do you know my name")).startswith("You told")
+
+
 def test_the_users_memory_spoken_as_hers_is_regenerated_before_any_of_it_is_shown():
     llm = ScriptedLLM(["I'm Jane, a virtual human studying AI 😊", "Jane! How could I forget 😊"])
-    events = _turn(PersonaChat(llm, memory=StoresJane()), "what's my name again?")
+    events = _turn(PersonaChat(llm, memory=StoresJane()), "hey it's me again, did you miss me?")
     # the first-person opener was held back until its clause was complete: nothing of the claim was shown,
     # and the retry starts afresh
     assert _text(events) == events[-1].text == "Jane! How could I forget 😊"
@@ -201,7 +213,7 @@ def test_the_users_memory_spoken_as_hers_is_regenerated_before_any_of_it_is_show
 
 def test_a_first_person_opener_that_claims_nothing_is_shown_once_its_clause_is_complete():
     llm = ScriptedLLM(["I'm so glad you asked! You're Jane 😊"])
-    events = _turn(PersonaChat(llm, memory=StoresJane()), "what's my name again?")
+    events = _turn(PersonaChat(llm, memory=StoresJane()), "hey it's me again, did you miss me?")
     assert _text(events) == events[-1].text == "I'm so glad you asked! You're Jane 😊"
     assert len([p for r, p in llm.prompts if r == "answer"]) == 1
 

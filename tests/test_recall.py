@@ -1,0 +1,60 @@
+"""A question asking for a fact of the user's she has stored is answered with it (dialogue.recall): only when
+the question asks for the very thing the memory's key names, never for a neighbour or a question about her."""
+from __future__ import annotations
+
+import pytest
+
+from dialogue.recall import asked_slots, key_slot, recall_answer, recall_opening
+
+
+@pytest.mark.parametrize("message, key, value, lang, opening", [
+    ("hey! do you remember my name? it's been a while lol", "name", "Priya", "en", "You're Priya!"),
+    ("what did I say my name was", "name", "Hugo", "en", "You're Hugo!"),
+    ("Do you remember what I do for a living?", "job", "pharmacist", "en", "You're a pharmacist!"),
+    ("whats my job lol", "job", "architect", "en", "You're an architect!"),
+    ("do u remember where i live", "city", "Sacramento", "en", "You live in Sacramento!"),
+    ("bet you forgot where i grew up", "hometown", "Galway", "en", "You're from Galway!"),
+    ("how old am i, according to you?", "age", "45", "en", "You're 45!"),
+    ("whats my cats name", "cat", "Pickles", "en", "Your cat is Pickles!"),
+    ("what's my fave food again", "favourite food", "pho", "en", "Your favourite food is pho!"),
+    ("ok testing u. what's my dog called?", "pet", "a dog named Biscuit", "en", "Your pet is a dog named Biscuit!"),
+    ("나 무슨 일 한다고 했는지 기억나?", "직업", "소방관", "ko", "당연하지, 소방관이잖아!"),
+    ("내가 몇 살이라고 했더라", "나이", "27", "ko", "당연하지, 27살이잖아!"),
+    ("우리집 고양이 이름 뭐였게 ㅋㅋ", "고양이", "치즈", "ko", "당연하지, 치즈잖아!"),
+    ("로라야, 우리 손자 이름이 뭐라고 했었죠? 나이 드니 자꾸 까먹네요", "손자", "민준", "ko", "그럼요, 민준이요!"),
+    ("저희 강아지 이름 생각나세요?", "강아지", "뽀삐", "ko", "그럼요, 뽀삐요!"),
+])
+def test_a_question_for_the_stored_fact_opens_with_it(message, key, value, lang, opening):
+    assert recall_opening(message, key, value, lang) == opening
+
+
+@pytest.mark.parametrize("message, key, value", [
+    ("what's my mom's name again?", "name", "Jane"),                # someone else's name
+    ("do you remember my dog's name?", "pet", "a cat named Nabi"),  # another animal
+    ("우리 엄마 직업이 뭐였는지 기억해?", "직업", "간호사"),            # mum's job, the user's stored
+    ("what's my favourite Arctic Monkeys song, do you know?", "favourite band", "Arctic Monkeys"),
+    ("내가 지원하려던 대학 이름 기억나?", "학교", "고3"),               # a school applied to, not the one attended
+    ("which high school did I go to?", "school", "UCLA"),
+    ("how old are you anyway?", "age", "41"),                       # questions about her
+    ("로라는 고등학교 어디 다녔어? 난 대성고 나왔잖아", "고등학교", "대성고"),
+    ("barre chords sound buzzy no matter what I do", "job", "chef"),  # no question for a fact
+    ("I'm a nurse, and you?", "job", "nurse"),
+    ("my name and my job, do you remember both?", "name", "Jane"),  # two things asked
+    ("wait how do you know my name", "name", "Tom"),                 # how she knows, not what
+])
+def test_no_opening_for_a_neighbour_her_or_no_recall(message, key, value):
+    assert recall_opening(message, key, value, "en") is None
+
+
+def test_slots():
+    assert asked_slots("내 남친 이름 기억함??") == {"boyfriend"}
+    assert key_slot("남자친구", "준호") == "boyfriend"
+    assert key_slot("반려동물", "강아지 콩이") == "dog" and key_slot("pet", "a hamster") is None
+    assert key_slot("엄마 직업", "간호사") is None  # someone's job, not the user's nor a person
+    assert asked_slots("오늘 날씨 좋다") == set()
+
+
+def test_the_whole_answer_is_the_opening_and_an_emoji():
+    assert recall_answer("우리집 고양이 이름 뭐였게 ㅋㅋ", "고양이", "치즈", "ko") == "당연하지, 치즈잖아! 🐱"
+    assert recall_answer("hey! do you remember my name?", "name", "Priya", "en") == "You're Priya! 😊"
+    assert recall_answer("what's my mom's name?", "name", "Priya", "en") is None
