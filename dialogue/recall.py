@@ -126,20 +126,14 @@ def _batchim(word: str) -> bool:
     return last in "013678"
 
 
+_EN_SAYS = {"name": "You're {v}!", "age": "You're {v}!", "home": "You live in {v}!", "hometown": "You're from {v}!",
+            "highschool": "You went to {v}!", "school": "You go to {v}!", "major": "You study {v}!"}
+
+
 def _en_opening(slot: str, key: str, value: str) -> str:
     v = value.strip()
-    if slot in ("name", "age"):
-        return f"You're {v}!"
-    if slot == "home":
-        return f"You live in {v}!"
-    if slot == "hometown":
-        return f"You're from {v}!"
-    if slot == "highschool":
-        return f"You went to {v}!"
-    if slot == "school":
-        return f"You go to {v}!"
-    if slot == "major":
-        return f"You study {v}!"
+    if slot in _EN_SAYS:
+        return _EN_SAYS[slot].format(v=v)
     if slot == "job" and len(v.split()) <= 4 and not re.match(r"(?:a|an|the|works?|working|at|in|for)\b", v, re.I):
         return f"You're {'an' if v[:1].lower() in 'aeiou' else 'a'} {v}!"
     return f"Your {key.strip()} is {v}!"
