@@ -65,6 +65,13 @@ _ASKS_RECALL = re.compile(r"\b(?:remember|recall|forgot|forget|guess|told you|te
 _EN_ASKS = re.compile(r"\b(?:who|what|whats|where|when|which|how)\b", re.IGNORECASE)
 # a school the user applied to or dreams of is not the one stored ("내가 지원하려던 대학", "my first choice")
 _NOT_CURRENT_SCHOOL = re.compile(r"지원|원서|가고 ?싶|목표|first choice|appl(?:y|ied)|dream|wanted to", re.IGNORECASE)
+# Texting's second person ("what's ur name", "how old r u") asks about her, once the recall frames that address
+# her about the user's things are set aside ("do u remember where i live", "bet you forgot", "according to you").
+_RECALL_FRAME_EN = re.compile(r"\b(?:do|did|can|could|would|will) (?:you|u|ya) (?:still |even |actually )?(?:remember|recall|know)\b"
+                              r"|\b(?:told|tell|telling|asked|mentioned to) (?:you|u|ya)\b|\b(?:you|u|ya) (?:remember|know|recall|forgot)\b"
+                              r"|\baccording to (?:you|u)\b|\bif (?:you|u) forgot\b|\b(?:testing|quiz(?:zing)?) (?:you|u)\b", re.IGNORECASE)
+_TEXTING_YOU = re.compile(r"\b(?:u|ur|urs|ya|yourself|you|your|you're|yours)\b", re.IGNORECASE)
+_TALKING_TO = re.compile(r"\bwho am i (?:talking|speaking|chatting|texting)\b", re.IGNORECASE)
 _ASKS_HOW = re.compile(r"\bhow (?:do|did|would) (?:you|u) know\b|어떻게 알", re.IGNORECASE)  # the source, not the fact
 _POLITE = re.compile(r"(?:요|죠|세요|까요|니다|습니까|나요)[\s?!.~ㅋㅎ^]*$")
 
@@ -82,6 +89,23 @@ def _favourite_noun(text: str) -> str | None:
     return rest[0] if rest else None
 
 
+# A person or pet is recalled by name only: "what's my sister's name?" with [sister: Maya] is answered, "what does my
+# brother do?" or "누나 이름" with [누나: 미국 유학 중] are not (the stored value is another fact about them).
+_ASKS_NAME = re.compile(r"\bname\b|\bcalled\b|\bwho(?:'s| is| was)?\b|이름|누구", re.IGNORECASE)
+_PAST_HOME = re.compile(r"살았|이사 ?오기 ?전|예전에|전에 살|\blived\b|\bused to\b|\bbefore\b", re.IGNORECASE)
+
+
+def _name_like(value: str) -> bool:
+    """A name as stored ("Maya", "Pepper, a border collie", "수진", "강아지 두부"), not a description ("lives in
+    Ohio", "미국 유학 중")."""
+    head = value.split(",")[0].strip()
+    words = head.split()
+    if re.search("[가-힣]", head):
+        words = [w for w in words if not _relations_in(w)]  # "강아지 두부" → "두부"
+        return len(words) == 1 and len(words[0]) <= 5 and not re.search(r"(?:중|함|임|음|다|요)$", words[0])
+    return 1 <= len(words) <= 2 and all(w[:1].isupper() for w in words)
+
+
 def asked_slots(message: str) -> set[str]:
     """What of the user's own facts `message` asks for: a relation ("son", "dog"), "fav:<noun>", or a slot of
     `_SLOTS`; empty when it is no recall question."""
@@ -89,18 +113,21 @@ def asked_slots(message: str) -> set[str]:
             or _ASKS_HOW.search(message):
         return set()
     # about her ("how old are you?", "로라는 고등학교 어디 다녔어? 난 대성고"), or naming nothing of the user's
-    about_her = asks_about_her(message) or (re.search("[가-힣]", message) is not None and names_her(message))
+    about_her = (asks_about_her(message) or (re.search("[가-힣]", message) is not None and names_her(message))
+                 or _TEXTING_YOU.search(_RECALL_FRAME_EN.sub(" ", message)) is not None or _TALKING_TO.search(message))
     if about_her or not (person_markers(message)[0] or _ASKS_RECALL.search(message) or re.search("저희|우리", message)):
         return set()
     relations = _relations_in(message)
     if relations:
-        return relations
+        return relations if _ASKS_NAME.search(message) else set()
     if (noun := _favourite_noun(message)) is not None:
         return {f"fav:{noun}"}
     low = message.lower()
     slots = {slot for slot, (asks, _) in _SLOTS.items() if re.search(asks, low)}
     if _NOT_CURRENT_SCHOOL.search(message):
         slots -= {"school", "highschool", "major"}
+    if _PAST_HOME.search(message):
+        slots -= {"home"}
     return {"highschool"} if "highschool" in slots else slots
 
 
@@ -146,6 +173,13 @@ def recall_opening(message: str, key: str, value: str, lang: str) -> str | None:
     slot, asked = key_slot(key, value), asked_slots(message)
     if slot is None or asked != {slot} or not value.strip():  # two things asked: which one is not known
         return None
+    if slot in _RELATIONS:
+        named = re.search(r"\b(?:named|called)\s+([A-Z][\w'-]*)", value)  # "[pet: a dog named Biscuit]"
+        value = named.group(1) if named else value
+        if not _name_like(value):
+            return None
+        if key.strip().lower() in ("pet", "pets"):
+            key = slot
     if lang != "ko":
         return _en_opening(slot, key, value)
     v = value.strip() + ("살" if slot == "age" and value.strip().isdigit() else "")

@@ -17,7 +17,7 @@ from dialogue.recall import asked_slots, key_slot, recall_answer, recall_opening
     ("how old am i, according to you?", "age", "45", "en", "You're 45!"),
     ("whats my cats name", "cat", "Pickles", "en", "Your cat is Pickles!"),
     ("what's my fave food again", "favourite food", "pho", "en", "Your favourite food is pho!"),
-    ("ok testing u. what's my dog called?", "pet", "a dog named Biscuit", "en", "Your pet is a dog named Biscuit!"),
+    ("ok testing u. what's my dog called?", "pet", "a dog named Biscuit", "en", "Your dog is Biscuit!"),
     ("나 무슨 일 한다고 했는지 기억나?", "직업", "소방관", "ko", "당연하지, 소방관이잖아!"),
     ("내가 몇 살이라고 했더라", "나이", "27", "ko", "당연하지, 27살이잖아!"),
     ("우리집 고양이 이름 뭐였게 ㅋㅋ", "고양이", "치즈", "ko", "당연하지, 치즈잖아!"),
@@ -58,3 +58,27 @@ def test_the_whole_answer_is_the_opening_and_an_emoji():
     assert recall_answer("우리집 고양이 이름 뭐였게 ㅋㅋ", "고양이", "치즈", "ko") == "당연하지, 치즈잖아! 🐱"
     assert recall_answer("hey! do you remember my name?", "name", "Priya", "en") == "You're Priya! 😊"
     assert recall_answer("what's my mom's name?", "name", "Priya", "en") is None
+
+
+@pytest.mark.parametrize("message, key, value", [
+    ("hey who am i talking to? what's ur name", "name", "Carmen"),  # texting's "ur": her name
+    ("how old r u? ur like my age right", "age", "16"),
+])
+def test_texting_second_person_asks_about_her(message, key, value):
+    assert recall_answer(message, key, value, "en") is None
+
+
+def test_recall_frames_in_texting_still_ask_about_the_user():
+    assert recall_answer("do u remember where i live", "city", "Leeds", "en") == "You live in Leeds! 🏠"
+    assert recall_answer("ok testing u. what's my dog called?", "dog", "Biscuit", "en") == "Your dog is Biscuit! 🐶"
+
+
+@pytest.mark.parametrize("message, key, value", [
+    ("what's my mom's name again?", "mom", "lives in Ohio"),       # another fact about her, not her name
+    ("우리 누나 이름 기억나?", "누나", "미국에서 유학 중"),
+    ("which company does my brother work for?", "brother", "Jake"),  # not his name that is asked
+    ("나 이사 오기 전에 어디 살았다고 했지?", "사는 곳", "부산 해운대"),  # where the user lived before
+])
+def test_a_person_by_name_only_and_where_the_user_lives_now(message, key, value):
+    lang = "ko" if any("가" <= c <= "힣" for c in message) else "en"
+    assert recall_answer(message, key, value, lang) is None
