@@ -73,7 +73,8 @@ _RECALL_FRAME_EN = re.compile(r"\b(?:do|did|can|could|would|will) (?:you|u|ya) (
 _TEXTING_YOU = re.compile(r"\b(?:u|ur|urs|ya|yourself|you|your|you're|yours)\b", re.IGNORECASE)
 _TALKING_TO = re.compile(r"\bwho am i (?:talking|speaking|chatting|texting)\b", re.IGNORECASE)
 _ASKS_HOW = re.compile(r"\bhow (?:do|did|would) (?:you|u) know\b|어떻게 알", re.IGNORECASE)  # the source, not the fact
-_POLITE = re.compile(r"(?:요|죠|세요|까요|니다|습니까|나요)[\s?!.~ㅋㅎ^]*$")
+# 존댓말: a polite ending, or an honorific verb anywhere ("기억하시려나", "말씀드렸었죠")
+_POLITE = re.compile(r"(?:요|죠|세요|까요|니다|습니까|나요)[\s?!.~ㅋㅎ^]*$|(?:하|이|으|드|주|계|보|아|가|오)시(?:려나|나|죠|는지|겠|던가)|말씀|셨")
 
 
 def _relations_in(text: str) -> set[str]:

@@ -82,3 +82,9 @@ def test_recall_frames_in_texting_still_ask_about_the_user():
 def test_a_person_by_name_only_and_where_the_user_lives_now(message, key, value):
     lang = "ko" if any("가" <= c <= "힣" for c in message) else "en"
     assert recall_answer(message, key, value, lang) is None
+
+
+def test_polite_when_the_message_is_honorific_anywhere():
+    assert recall_answer("내가 우리 손자 이름 얘기했었나요? 기억하시려나", "손자", "준우", "ko") == "그럼요, 준우요! 😊"
+    assert recall_answer("우리 딸 이름 기억하시나", "딸", "은정", "ko") == "그럼요, 은정이요! 😊"
+    assert recall_answer("내 여친 이름 기억하지?", "여자친구", "수진", "ko") == "당연하지, 수진이잖아! 😊"
