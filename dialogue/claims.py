@@ -6,7 +6,8 @@ wrong often enough to matter ("I was born on October 17", "오늘 12월 5일" on
 user sees it, and a retry starts from the right fact where the shown text ends at it (`fact_completion`).
 Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say. A stored memory of
 the user's spoken as her own ("what's my name again?" with [name: Jane] shown → "I'm Jane, a virtual human…") is
-rejected by `memory_as_hers`.
+rejected by `memory_as_hers`. A greeting or farewell for another time of day ("Good morning!" at 9 pm, "잘 자!" to
+someone arriving at noon) is rejected by `greeting_problem`.
 """
 from __future__ import annotations
 
@@ -123,6 +124,69 @@ def calendar_problem(text: str, now: datetime, seen: str = "", message: str = ""
         if (_weekday_index(m.group(0)) - (now + timedelta(days=offset)).weekday()) % 7 not in (0, 1, 6):
             return f"claims weekday {m.group(0)}"
     return None
+
+
+# Greetings and farewells that name a time of day, and the local hours they fit. "Good night's sleep", "잘 잤어?",
+# "have a good morning tomorrow" are no greetings.
+_TIME_GREETINGS = (
+    ("morning", re.compile(r"\bgood morning\b|^\W*morning\b|좋은 아침|굿모닝|\bhow(?:'s| is| was) your morning\b",
+                           re.IGNORECASE), lambda h: 4 <= h < 12),
+    ("afternoon", re.compile(r"\bgood afternoon\b|\bhow(?:'s| is) your afternoon\b", re.IGNORECASE), lambda h: 12 <= h < 18),
+    ("evening", re.compile(r"\bgood evening\b|좋은 저녁|\bhow(?:'s| is) your evening\b", re.IGNORECASE), lambda h: h >= 16 or h < 2),
+    ("night", re.compile(r"\bgood ?night\b(?!['’]s)|\bnight night\b|\bsleep (?:well|tight)\b|\bsweet dreams\b|굿나잇|좋은 꿈"
+                         r"|잘 ?자(?:요|라)?(?=[\s!~.♡❤😴🌙💤ㅎㅋ]|$)|푹 ?자(?:요|라)?(?=[\s!~.♡❤😴🌙💤ㅎㅋ]|$)", re.IGNORECASE),
+     lambda h: h >= 19 or h < 6),
+)
+# The same time of day in the user's own words: a reply in kind is fine ("gm, night shift starts soon" → "Morning!")
+_USERS_OWN = {"morning": re.compile(r"\bgm\b|morning|아침|굿모닝", re.IGNORECASE),
+              "afternoon": re.compile(r"afternoon|오후", re.IGNORECASE),
+              "evening": re.compile(r"evening|저녁", re.IGNORECASE),
+              "night": re.compile(r"\bgn\b|night|잘 ?자|굿나잇|잘게", re.IGNORECASE)}
+_SLEEP_WORDS = re.compile(r"잘게|자러|잘래|자야|잠|낮잠|졸려|눕|\b(?:nap|sleep|bed|tired|gn|goodnight|good night)\b", re.IGNORECASE)
+_WISHED_AHEAD = re.compile(r"\b(?:tomorrow|have a|wish you a)\b|내일|되길|보내", re.IGNORECASE)
+
+
+def greeting_problem(text: str, now: datetime, message: str = "") -> str | None:
+    """Why a greeting or farewell in the answer does not fit the hour `now` (None when none is wrong): "Good
+    morning!" at 9 pm, "good night" to someone arriving at noon. One the user's message uses itself is fine
+    (a night-shift worker's "good morning" at 7 pm), and so is a good night to a user going to sleep or napping."""
+    for kind, said, fits in _TIME_GREETINGS:
+        m = said.search(text)
+        if m is None or fits(now.hour) or _USERS_OWN[kind].search(message):
+            continue
+        if kind == "night" and _SLEEP_WORDS.search(message):
+            continue
+        if _WISHED_AHEAD.search(text[max(0, m.start() - 24):m.end() + 8]):
+            continue
+        return f"greets for the {kind} at {now.hour:02d}:{now.minute:02d} ({m.group(0).strip()!r})"
+    return None
+
+
+_LEAVING = re.compile(r"\b(?:gn|bye|cya|gotta (?:go|run)|talk (?:to you )?(?:tomorrow|later)|see (?:you|ya))\b"
+                      r"|잘게|잘 ?자|이따 봐|내일 봐|갈게|ㅂㅂ|바이", re.IGNORECASE)
+
+
+def greeting_completion(problem: str, now: datetime, lang: str, shown: str = "", message: str = "") -> str | None:
+    """What a retry writes first after a greeting for another hour was rejected: the hour's greeting ("Good
+    evening!" for a "Good morning!" at 9 pm; to a user who is leaving, the hour's farewell), or the hour's word
+    after a shown "… Good " / "좋은 "; None when something else was shown."""
+    m = re.match(r"greets for the (\w+)", problem)
+    if m is None:
+        return None
+    ko, hour = lang == "ko", now.hour
+    word = ("아침", "morning") if 4 <= hour < 12 else ("오후", "afternoon") if hour < 18 else ("저녁", "evening")
+    said, leaving, night = shown.strip(), _LEAVING.search(message) is not None, hour >= 19 or hour < 6
+    if said.endswith(("Good", "좋은")):  # "Evening! Good " went on to "night": the hour's word instead
+        if leaving:
+            return ("꿈 꿔!" if night else "하루 보내!") if said.endswith("좋은") else ("night!" if night else "day!")
+        return f"{word[0] if ko else word[1]}!"
+    if said:
+        return None
+    if leaving or m.group(1) == "night":  # a farewell, for the hour
+        if night:
+            return "잘 자!" if ko else "Good night!"
+        return "좋은 하루 보내!" if ko else "Have a good day!"
+    return f"좋은 {word[0]}!" if ko else f"Good {word[1]}!"
 
 
 # Her age, birth year and MBTI as she states them about herself ("I'm 25!", "나는 올해 만 24살이야", "나 INFP야").
@@ -271,10 +335,13 @@ _MBTI_SLOT = re.compile(r"(?:\b(?:I'm an?|I am an?|my MBTI is|my type is)|(?:나
                         re.IGNORECASE)
 
 
-def fact_completion(shown: str, problem: str, now: datetime) -> str | None:
+def fact_completion(shown: str, problem: str, now: datetime, lang: str = "ko", message: str = "") -> str | None:
     """What a retry writes first after the validator rejected one of her facts the model kept getting wrong: her
     birthday after "born on", her age after "I'm", her MBTI after "나는", the real date or weekday after "오늘은" /
-    "tomorrow is"; None when the shown text does not end where that fact goes (the retry then samples again)."""
+    "tomorrow is", the hour's greeting at the start of an answer in `lang`; None when the shown text does not end
+    where that fact goes (the retry then samples again)."""
+    if problem.startswith("greets for"):
+        return greeting_completion(problem, now, lang, shown, message)
     if problem.startswith("wrong birthday"):
         return birthday_completion(shown)
     if problem.startswith("wrong age"):

@@ -211,6 +211,8 @@ def _scored_without_judges(name: str, rows: list[dict], scored_again: bool = Fal
         return ownership_report(name, rows)
     if rows and all(r.get("category") == "language-switch" for r in rows):
         return open_eval.language_report(name, rows)
+    if rows and all(str(r.get("category", "")).startswith("greeting-hour:") for r in rows):
+        return open_eval.greeting_report(name, rows)
     return None
 
 

@@ -263,6 +263,28 @@ def language_report(name: str, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def greeting_report(name: str, rows: list[dict]) -> str:
+    """Answers that greet or say goodbye for another time of day (`claims.greeting_problem` at the item's
+    hour), by kind of message, with every one listed (the greeting-hour sets)."""
+    from dialogue.claims import greeting_problem
+
+    def wrong(r: dict) -> str | None:
+        return greeting_problem(r["answer"], datetime.fromisoformat(r["now"]), r["message"]) if r.get("now") else None
+
+    lines = [f"## {name}: greetings for another time of day", "",
+             "| kind | answers | a greeting for another hour |", "|---|---|---|"]
+    for kind in sorted({r["category"] for r in rows}):
+        sub = [r for r in rows if r["category"] == kind]
+        bad = sum(wrong(r) is not None for r in sub)
+        lines.append(f"| {kind.split(':', 1)[-1]} | {len(sub)} | {bad} |")
+    bad = [r for r in rows if wrong(r) is not None]
+    lines.append(f"| all | {len(rows)} | {len(bad)} ({len(bad) / max(1, len(rows)):.1%}) |")
+    if bad:
+        lines += ["", "Misses:", ""] + [f"- {r['id']} ({r['now'][11:16]}): \"{r['message']}\" → \"{r['answer']}\""
+                                        for r in bad]
+    return "\n".join(lines)
+
+
 def grading_sheet(rows: list[dict], seed: int = 0) -> str:
     """What a judge sees: the rubric, then each item (shuffled) with its context and her answer only."""
     order = list(rows)
