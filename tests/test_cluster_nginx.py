@@ -4,8 +4,9 @@ What runs: the real CLI and server, the real dialogue engine (PersonaChat with i
 policy, MemoryStore with the e5 encoder and relevance gate, ConversationStore), all on one PostgreSQL database
 from tests/database_fixtures.py, and the real avatar (CPU keyframe atlas, at 5 frames/s). Only the LLM's
 words are scripted: the instances reach it as `[dialogue] remote_url`, an OpenAI-compatible server in this
-process (tests/scripted_completions.py) that writes `[이름: 민수]` when the user says their name and answers
-"당연하지, 너는 민수잖아!" only when the answer prompt holds that memory.
+process (tests/scripted_completions.py) that writes `[이름: 민수]` when the user says their name. Asked "내 이름 뭐야?",
+she answers "당연하지, 민수잖아! 😊" from the memory the gate brings in (dialogue.recall), so only when it came back
+from PostgreSQL.
 
 Scenario: a user tells her their name through nginx and gets `chat.done`; another user earns a block; the
 instance serving them is SIGKILLed; the user reconnects through nginx, lands on the other instance, gets the
@@ -41,7 +42,7 @@ SECRET = "one identity secret for every instance behind the balancer"
 TELL = "안녕! 내 이름은 민수야. 기억해 줘"
 ASK = "내 이름 뭐야?"
 LONG = "긴 이야기 하나 해 줘"
-REMEMBERED = "당연하지, 너는 민수잖아!"
+REMEMBERED = "당연하지, 민수잖아! 😊"  # dialogue.recall, from the stored [이름: 민수]
 INSULTS = ["너 진짜 멍청하고 쓸모없는 쓰레기야", "닥쳐 이 바보 멍청이야", "넌 진짜 역겹고 한심한 쓰레기 같아"]
 
 
@@ -53,8 +54,6 @@ def scripted_llm(role: str, prompt: str) -> tuple[str, float]:
         return "사용자가 인사하고 이야기를 나눔", 0.0
     if role == "expression":
         return "wide / wide / none", 0.0
-    if "(기억: [이름: 민수])" in prompt:
-        return REMEMBERED, 0.0
     if LONG in prompt:
         return "옛날 옛적에 바닷가 작은 마을에 별을 좋아하는 아이가 살았어. 매일 밤 하늘을 보며 이야기를 지었지.", 0.25
     if "내 이름은 민수" in prompt:
@@ -169,7 +168,7 @@ def test_a_killed_instance_loses_nothing_acknowledged_and_a_draining_one_hands_o
         assert where is survivor and hello["user"] == minsu.user
         assert [(t["role"], t["text"]) for t in hello["transcript"]] == [("user", TELL), ("assistant", told["text"])]
         _, answer = await again.turn(ASK, timeout=120)
-        assert answer["text"] == REMEMBERED, llm.asked("answer")[-1]  # the memory came from PostgreSQL
+        assert answer["text"] == REMEMBERED  # the memory came from PostgreSQL
         await again.close()
         stored = await asyncio.to_thread(export, minsu.user, database)
         assert [(m["key"], m["value"]) for m in stored["memories"]] == [("이름", "민수")]
