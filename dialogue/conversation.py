@@ -249,7 +249,7 @@ class PersonaChat:
         for attempt in range(ANSWER_RETRIES + 1):
             if attempt and chat and shown.strip():
                 break  # a chat API cannot continue a shown beginning: it is closed below instead
-            if problem and (shown.strip() or (problem.startswith("greets for") and not chat)):
+            if problem and (shown.strip() or not chat):
                 # a day the model got wrong (her birthday, today's date, the hour's greeting): the retry goes on
                 # from the right one
                 fact = fact_completion(shown, problem, now, lang, message)

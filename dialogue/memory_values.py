@@ -71,6 +71,16 @@ def _week_shift(word: str) -> int:
     return next(v for k, v in _WEEK_SHIFT.items() if word.startswith(k))
 
 
+def _next_weekday(today: date, idx: int) -> date:
+    """The next day (after today) that is weekday `idx` (Monday 0)."""
+    return today + timedelta(days=(idx - today.weekday() - 1) % 7 + 1)
+
+
+def _last_weekday(today: date, idx: int) -> date:
+    """The last day (before today) that was weekday `idx`."""
+    return today - timedelta(days=(today.weekday() - idx - 1) % 7 + 1)
+
+
 def named_time(message: str, today: date) -> Named | None:
     """The one day, week or month `message` names relative to `today`, or None when it names none or several
     different ones (then no stored date is touched). A weekday alone is the next one to come; "next friday"
@@ -84,7 +94,7 @@ def named_time(message: str, today: date) -> Named | None:
         if m.group("week"):
             found.add(Named(monday + timedelta(days=_week_shift(m.group("week")) + idx), "day"))
         else:
-            found.add(Named(today + timedelta(days=(idx - today.weekday() - 1) % 7 + 1), "day"))
+            found.add(Named(_next_weekday(today, idx), "day"))
     for m in _KO_WEEK_ONLY.finditer(message):
         found.add(Named(monday + timedelta(days=_week_shift(m.group("week"))), "week"))
     for m in _KO_WEEKEND.finditer(message):
@@ -106,9 +116,9 @@ def named_time(message: str, today: date) -> Named | None:
         if rel == "next":
             found.add(Named(monday + timedelta(days=7 + idx), "day"))
         elif rel == "last":
-            found.add(Named(today - timedelta(days=(today.weekday() - idx - 1) % 7 + 1), "day"))
+            found.add(Named(_last_weekday(today, idx), "day"))
         else:
-            found.add(Named(today + timedelta(days=(idx - today.weekday() - 1) % 7 + 1), "day"))
+            found.add(Named(_next_weekday(today, idx), "day"))
     for m in _EN_WEEK.finditer(message):
         found.add(Named(monday + timedelta(days={"this": 0, "next": 7, "last": -7}[m.group("rel").lower()]), "week"))
     for m in _EN_WEEKEND.finditer(message):
@@ -210,17 +220,15 @@ def _dated_item(key: str, value: str, named: Named) -> tuple[str, str]:
     in_key, in_value = _relative_spans(key), _relative_spans(value)
     if not in_key and not in_value:
         return key, value
-    if _dated(value) is None:
-        if in_value:
-            first = in_value[0]
-            value = _without_spans(value[:first.start()] + "\0" + value[first.end():],
-                                   [m for m in _RELATIVE.finditer(value[:first.start()] + "\0" + value[first.end():])
-                                    if m.start() > first.start()] if len(in_value) > 1 else [])
-            value = value.replace("\0", named.text(lang))
-        else:
-            value = f"{named.text(lang)} {value}"
-    else:
+    if _dated(value) is not None:
         value = _without_spans(value, in_value)
+    elif in_value:  # the first relative words become the date, any later ones go
+        first = in_value[0]
+        marked = value[:first.start()] + "\0" + value[first.end():]
+        later = [m for m in _RELATIVE.finditer(marked) if m.start() > first.start()] if len(in_value) > 1 else []
+        value = _without_spans(marked, later).replace("\0", named.text(lang))
+    else:
+        value = f"{named.text(lang)} {value}"
     key = _without_spans(key, in_key) or ("일정" if lang == "ko" else "plan")
     return key, value
 
@@ -240,10 +248,10 @@ def checked_memories(items: list[tuple[str, str]], message: str, today: date | N
     digits = re.sub(r"\D", "", message)
     out = []
     for key, value in items:
-        m = _AGE_VALUE.match(value)
-        if m and (_AGE_KEY.match(key.strip()) or m.group("unit")):
+        m, age_key = _AGE_VALUE.match(value), _AGE_KEY.match(key.strip()) is not None
+        if m and (age_key or m.group("unit")):
             n = int(m.group("n"))
-            if n not in ages and len(ages) == 1 and _AGE_KEY.match(key.strip()):
+            if n not in ages and len(ages) == 1 and age_key:
                 value = value[:m.start("n")] + str(next(iter(ages))) + value[m.end("n"):]
             elif n not in ages and m.group("n") not in digits:
                 continue  # an age no one stated (someone else's, or the user's misread)

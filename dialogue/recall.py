@@ -167,10 +167,8 @@ def _en_opening(slot: str, key: str, value: str) -> str:
     return f"Your {key.strip()} is {v}!"
 
 
-def recall_opening(message: str, key: str, value: str, lang: str) -> str | None:
-    """The beginning of her answer when `message` asks for the fact [key: value] of the user's, in `lang`
-    ("You're Priya!", "당연하지, 소방관이잖아!", polite "그럼요, 민준이요!"; the model's next token brings its own
-    space); None when it asks for something else."""
+def _recalled(message: str, key: str, value: str, lang: str) -> tuple[str, str] | None:
+    """(slot, the sentence that says the fact) when `message` asks for the fact [key: value] of the user's."""
     slot, asked = key_slot(key, value), asked_slots(message)
     if slot is None or asked != {slot} or not value.strip():  # two things asked: which one is not known
         return None
@@ -182,11 +180,18 @@ def recall_opening(message: str, key: str, value: str, lang: str) -> str | None:
         if key.strip().lower() in ("pet", "pets"):
             key = slot
     if lang != "ko":
-        return _en_opening(slot, key, value)
+        return slot, _en_opening(slot, key, value)
     v = value.strip() + ("살" if slot == "age" and value.strip().isdigit() else "")
     if _POLITE.search(message.strip()):
-        return f"그럼요, {v}{'이요' if _batchim(v) else '요'}!"
-    return f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}!"
+        return slot, f"그럼요, {v}{'이요' if _batchim(v) else '요'}!"
+    return slot, f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}!"
+
+
+def recall_opening(message: str, key: str, value: str, lang: str) -> str | None:
+    """The sentence that says the fact [key: value] when `message` asks for it, in `lang` ("You're Priya!",
+    "당연하지, 소방관이잖아!", polite "그럼요, 민준이요!"); None when it asks for something else."""
+    found = _recalled(message, key, value, lang)
+    return None if found is None else found[1]
 
 
 _EMOJI = {"name": "😊", "job": "💪", "age": "🎂", "home": "🏠", "hometown": "🏡", "highschool": "🏫", "school": "🏫",
@@ -196,7 +201,8 @@ _EMOJI = {"name": "😊", "job": "💪", "age": "🎂", "home": "🏠", "hometow
 def recall_answer(message: str, key: str, value: str, lang: str) -> str | None:
     """Her whole answer when `message` asks for the fact [key: value] of the user's: the recall opening and an
     emoji ("You're Priya! 😊", "당연하지, 치즈잖아! 🐱"); None when it asks for something else."""
-    opening = recall_opening(message, key, value, lang)
-    if opening is None:
+    found = _recalled(message, key, value, lang)
+    if found is None:
         return None
-    return f"{opening} {_EMOJI.get(key_slot(key, value) or '', '😊')}"
+    slot, said = found
+    return f"{said} {_EMOJI.get(slot, '😊')}"

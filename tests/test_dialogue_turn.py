@@ -541,18 +541,21 @@ def test_the_opening_language_follows_the_last_exchanges_message():
     assert not opens_other_language("ㅋㅋ", "ko") and not opens_other_language("😊", "en")
 
 
+class KeepsWhatIsTold:
+    """A memory store that retrieves nothing and keeps every (key, value) the turn stores, in order."""
+
+    def __init__(self):
+        self.kept = []
+
+    def retrieve(self, *a):
+        return None
+
+    def remember(self, user, key, value, source, now):
+        self.kept.append((key, value))
+
+
 def test_every_fact_the_memory_role_writes_is_stored():
-    class Store:
-        def __init__(self):
-            self.kept = []
-
-        def retrieve(self, *a):
-            return None
-
-        def remember(self, user, key, value, source, now):
-            self.kept.append((key, value))
-
-    store = Store()
+    store = KeepsWhatIsTold()
     llm = ScriptedLLM(["Nice to meet you, Jane!"], memory="[name: Jane] [job: nurse] [hometown: Toronto]")
     done = _turn(PersonaChat(llm, memory=store), "I'm Jane, a nurse from Toronto")[-1]
     assert store.kept == [("name", "Jane"), ("job", "nurse"), ("hometown", "Toronto")]
@@ -564,17 +567,7 @@ def test_every_fact_the_memory_role_writes_is_stored():
 
 
 def test_a_stored_date_is_the_day_the_message_names_not_the_roles_count():
-    class Store:
-        def __init__(self):
-            self.kept = []
-
-        def retrieve(self, *a):
-            return None
-
-        def remember(self, user, key, value, source, now):
-            self.kept.append((key, value))
-
-    store = Store()  # SAT is Saturday 2025-11-29: "next Monday" is December 1st, not the role's 8th
+    store = KeepsWhatIsTold()  # SAT is Saturday 2025-11-29: "next Monday" is December 1st, not the role's 8th
     llm = ScriptedLLM(["이사 준비 힘내!"], memory="[이사: 2025년 12월 8일 (월)] [나이: 38살]")
     done = _turn(PersonaChat(llm, memory=store), "다음주 월요일에 이사해 ㅠ 스물세살에 벌써 세번째")[-1]
     assert store.kept == [("이사", "2025년 12월 1일 월요일"), ("나이", "23살")]

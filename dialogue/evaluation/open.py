@@ -268,16 +268,13 @@ def greeting_report(name: str, rows: list[dict]) -> str:
     hour), by kind of message, with every one listed (the greeting-hour sets)."""
     from dialogue.claims import greeting_problem
 
-    def wrong(r: dict) -> str | None:
-        return greeting_problem(r["answer"], datetime.fromisoformat(r["now"]), r["message"]) if r.get("now") else None
-
+    bad = [r for r in rows if r.get("now")
+           and greeting_problem(r["answer"], datetime.fromisoformat(r["now"]), r["message"]) is not None]
     lines = [f"## {name}: greetings for another time of day", "",
              "| kind | answers | a greeting for another hour |", "|---|---|---|"]
     for kind in sorted({r["category"] for r in rows}):
-        sub = [r for r in rows if r["category"] == kind]
-        bad = sum(wrong(r) is not None for r in sub)
-        lines.append(f"| {kind.split(':', 1)[-1]} | {len(sub)} | {bad} |")
-    bad = [r for r in rows if wrong(r) is not None]
+        lines.append(f"| {kind.split(':', 1)[-1]} | {sum(r['category'] == kind for r in rows)} | "
+                     f"{sum(r['category'] == kind for r in bad)} |")
     lines.append(f"| all | {len(rows)} | {len(bad)} ({len(bad) / max(1, len(rows)):.1%}) |")
     if bad:
         lines += ["", "Misses:", ""] + [f"- {r['id']} ({r['now'][11:16]}): \"{r['message']}\" → \"{r['answer']}\""
