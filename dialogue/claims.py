@@ -7,7 +7,8 @@ user sees it, and a retry starts from the right fact where the shown text ends a
 Only claims are checked: a holiday's date, a plan next week or a nephew's age are free to say. A stored memory of
 the user's spoken as her own ("what's my name again?" with [name: Jane] shown → "I'm Jane, a virtual human…") is
 rejected by `memory_as_hers`. A greeting or farewell for another time of day ("Good morning!" at 9 pm, "잘 자!" to
-someone arriving at noon) is rejected by `greeting_problem`.
+someone arriving at noon) is rejected by `greeting_problem`, and her birthday month dropped into an answer about
+something else ("10월 초쯤이면 딱이지" about naengmyeon in August) by `stray_month_problem`.
 """
 from __future__ import annotations
 
@@ -126,6 +127,31 @@ def calendar_problem(text: str, now: datetime, seen: str = "", message: str = ""
     return None
 
 
+# Her birthday month is the month the training data names most, so the model drops it into answers about
+# anything ("10월 초면 얼굴이 더 부을 거야" in November, "10월 1일 수아랑 1년이면" to a 100th-day plan in August). It
+# stands only where October is in play: her birthday, a month the message, memory or earlier exchanges name, a
+# message about when or about autumn, or a date now within reach (September, October).
+_HER_MONTH = re.compile(rf"(?<!\d){BIRTHDAY.month}\s*월|\b{HER_MONTH_EN}\b", re.IGNORECASE)
+_OCTOBER_IN_PLAY = re.compile(rf"(?<!\d){BIRTHDAY.month}\s*월|\b{HER_MONTH_EN}\b|언제|몇\s*월|가을|단풍|할로윈|추석|"
+                              r"한글날|개천절|\b(?:when|what month|autumn|fall|halloween|foliage)\b", re.IGNORECASE)
+
+
+def stray_month_problem(text: str, now: datetime, seen: str = "") -> str | None:
+    """Why the answer names her birthday month out of nowhere (None when it does not): October said of something
+    the conversation never tied to October, outside her birthday and months when October is near."""
+    if now.month in (BIRTHDAY.month - 1, BIRTHDAY.month) or _OCTOBER_IN_PLAY.search(seen):
+        return None
+    for m in _HER_MONTH.finditer(text):
+        if not text[m.end():].strip():  # "October" as the text streams: its day ("11") may be next
+            continue
+        sentence = re.split(r"[.!?。\n]", text[:m.start()])[-1] + text[m.start():m.end() + 12]
+        if _BIRTHDAY_CUE.search(sentence) or str(BIRTHDAY.year) in sentence \
+                or re.match(r"\s*(?:11\s*일|11(?:th)?\b)", text[m.end():]):
+            continue
+        return f"names {m.group(0)} out of nowhere"
+    return None
+
+
 # Greetings and farewells that name a time of day, and the local hours they fit. "Good night's sleep", "잘 잤어?",
 # "have a good morning tomorrow" are no greetings.
 _TIME_GREETINGS = (
@@ -207,6 +233,8 @@ _OTHER_POLE_CLAIMS = re.compile(
 # In Korean an age or birth year is hers unless its clause is about someone else ("너는 25살이구나", "동생은 17살").
 _SOMEONE_ELSE_KO = re.compile(r"(?<![가-힣])(?:너|넌|네가|당신|동생|남동생|언니|오빠|누나|형|엄마|아빠|친구|사람|애)|님")
 _FIRST_PERSON_KO = re.compile(r"나는|난|나도|저는|저도|내 나이|제 나이")
+# a sentence that opens with the claim, after at most a yes ("응, 2019년생이라"): hers
+_OPENS_CLAIM = re.compile(r"[\W_]*(?:응|어|맞아|그럼|네|yes|yeah|yep)?[\W_]*", re.IGNORECASE)
 
 
 def _hers(text: str, start: int) -> bool:
@@ -215,7 +243,7 @@ def _hers(text: str, start: int) -> bool:
 
 # Her age and birth year are checked only in answers to a message about her age: elsewhere a number of years is
 # mostly someone else's (a nephew, a pet, the user).
-_ASKS_AGE = re.compile(r"나이|몇 ?살|살이야|살이에요|연세|년생|언니|누나|오빠|동생|만으로|몇이야|\d0대|[이삼사]십대|"
+_ASKS_AGE = re.compile(r"나이|몇 ?살|살이야|살이에요|살 ?먹|연세|년생|언니|누나|오빠|동생|만으로|몇이야|\d0대|[이삼사]십대|"
                        r"\b(?:age|how old|years old|older|younger|born|what year|twenties|thirties|teen|20s|30s)",
                        re.IGNORECASE)
 # The decade of life she puts herself in ("I'm in my late twenties", "나는 30대야", "나 20대 후반이야"): she is in
@@ -236,6 +264,13 @@ def persona_problem(text: str, now: datetime, seen: str = "", message: str = "")
     years the message or context give (the user's own) are not hers; ages are checked only in answers to a
     message about age."""
     if not _ASKS_AGE.search(message):
+        # a birth year said as hers ("나는 2019년생", "응, 2019년생이라…", "I was born in 2019") is checked anywhere
+        for m in _BIRTH_YEAR.finditer(text):
+            said = m.group(1) or m.group(2)
+            before = _before(text, m.start(), 12)
+            if (m.group(2) or _FIRST_PERSON_KO.search(before) or _OPENS_CLAIM.fullmatch(before)) \
+                    and said not in seen and int(said) not in (BIRTHDAY.year, BIRTHDAY.year % 100):
+                return f"wrong birth year {said}"
         return _school_year_problem(text, now) or _mbti_problem(text)
     age = age_on(now.date())
     for m in _AGE_CLAIMS_EN.finditer(text):
@@ -329,7 +364,8 @@ def _joined(shown: str, body: str) -> str:
 
 
 _AGE_SLOT_EN = re.compile(r"\b(?:I'm|I am)\s*$", re.IGNORECASE)
-_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만|기준으로)\s*$")
+_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만|기준으로)\s*$|^\W*(?:응|어|맞아|그럼)[\s,!~]*$")
+_YES_OPENING = re.compile(r"\W*(?:응|어|맞아|그럼)[\s,!~]*")  # "응, " with nothing said yet
 _BIRTH_YEAR_SLOT = re.compile(r"(\bborn in|나는|난|저는)\s*$", re.IGNORECASE)
 _MBTI_SLOT = re.compile(r"(?:\b(?:I'm an?|I am an?|my MBTI is|my type is)|(?:나는|난|나|저는|내 MBTI는|제 MBTI는))\s*$",
                         re.IGNORECASE)
@@ -349,7 +385,8 @@ def fact_completion(shown: str, problem: str, now: datetime, lang: str = "ko", m
             return _joined(shown, str(age_on(now.date())))
         return _joined(shown, f"{age_on(now.date())}살") if _AGE_SLOT_KO.search(shown) else None
     if problem.startswith("wrong birth year"):
-        if re.search(r"(?:올해|지금은?|만)\s*$", shown):  # "나는 올해 " goes on with her age
+        if re.search(r"(?:올해|지금은?|만)\s*$", shown) or _YES_OPENING.fullmatch(shown):
+            # "나는 올해 " or a bare "응, " goes on with her age
             return _joined(shown, f"{age_on(now.date())}살")
         slot = _BIRTH_YEAR_SLOT.search(shown)
         if slot is None:

@@ -41,7 +41,7 @@ from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
                                 summary_prompt)
-from dialogue.recall import recall_answer
+from dialogue.recall import asks_to_be_reminded, recall_answer, recall_from
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
@@ -52,6 +52,9 @@ MAX_MESSAGE_TOKENS = 160
 ANSWER_MAX_TOKENS = 72
 CHAT_ANSWER_MAX_TOKENS = 120  # a general model's tokenizer and style: one to three sentences need more room
 ANSWER_RETRIES = 2
+# the nearest memories a question asking to be reminded of something is read against, past the gate
+RECALL_CANDIDATES = 5
+RECALL_CONVERSATION_TURNS = 6  # and the exchanges of this conversation it may have been said in
 # Text that may still turn into a marker or an unchecked word, and a month still waiting for its day ("오늘 12월 "):
 # held back until the validator has seen the whole date, so a wrong one is never half shown.
 _HOLD = re.compile(r"[<(\[]|(?:\d{1,2}월|\b(?:" + "|".join(MONTHS_EN) + r"))\s*\S*$|\S+$")
@@ -229,6 +232,8 @@ class PersonaChat:
         context_text = ctx.memory or ctx.summary
         # asked for a fact of theirs she has ("do you remember my name?"): she says it, as the gate brought it in
         recalled = None if memory is None else recall_answer(message, memory.key, memory.value, lang)
+        if recalled is None:
+            recalled = self._recalled(user_id, message, ctx, now, lang)
         if recalled is not None:
             timings["recalled"] = 1.0
             async for ev in self._known_answer(user_id, message, recalled, now, timings, t0):
@@ -243,6 +248,7 @@ class PersonaChat:
         ctx = self._with_example(user_id, message, ctx)
         chat = api_for(self.llm, "answer") == "chat"
         answer = ""
+        earlier = " ".join(f"{u} {a}" for u, a in ctx.history)
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
         unreachable = False
         problem = None
@@ -271,7 +277,8 @@ class PersonaChat:
                         if isinstance(ev, TextDelta):
                             held += ev.text
                             judged = complete_part(shown + held)
-                            problem = (answer_problem(judged, message, now, context_text, final=False)
+                            problem = (answer_problem(judged, message, now, context_text, final=False,
+                                                      earlier=earlier)
                                        if judged.strip() else None)
                             if problem:
                                 break
@@ -294,7 +301,7 @@ class PersonaChat:
                 log.warning("answer generation failed: %s", e)
                 problem = "backend error"
             full = shown + (held if not problem else "")
-            problem = problem or answer_problem(full, message, now, context_text)
+            problem = problem or answer_problem(full, message, now, context_text, earlier=earlier)
             if problem is None:
                 if held:
                     timings.setdefault("first_token_s", time.perf_counter() - t0)
@@ -434,10 +441,28 @@ class PersonaChat:
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
-        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text) is not None:
+        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text,
+                                            earlier=" ".join(f"{u} {a}" for u, a in ctx.history)) is not None:
             return None
         self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused
+
+    def _recalled(self, user_id: str, message: str, ctx: TurnContext, now: datetime, lang: str) -> str | None:
+        """Her answer to a question asking to be reminded of something the user told her, read from the user's
+        RECALL_CANDIDATES nearest memories whatever the gate made of them (`dialogue.recall.recall_from`): the
+        memory that holds what the question names, or that she has not been told it; None when the model should
+        answer."""
+        if self.memory is None or not asks_to_be_reminded(message, loosely=True):
+            return None
+        try:
+            memories = self.memory.recall(user_id, message, now, RECALL_CANDIDATES)
+        except Exception as e:  # a broken store must not break the conversation
+            log.warning("memory lookup for a recall question failed: %s", e)
+            return None
+        said = self.conversations.history(user_id, max(self.history_turns, RECALL_CONVERSATION_TURNS))
+        found = recall_from(message, [(m.key, m.value) for m in memories], lang,
+                            earlier=" ".join(f"{u} {a}" for u, a in said))
+        return None if found is None else found[0]
 
     def _with_example(self, user_id: str, message: str, ctx: TurnContext) -> TurnContext:
         """`ctx` with the nearest written exchange as an example (`answer_examples`), under the same conditions

@@ -8,6 +8,12 @@ names (its slot: name, job, age, where the user lives, hometown, school, major, 
 by relation), so a neighbour ("my mum's job" with the user's own job stored, "my dog's name" with a cat stored)
 gets none and the model answers as before. The model is not asked to go on after it: on the validation recall
 questions its continuations undid the answer as often as not ("당연하지, 민지잖아! 근데 내 이름은 지민이야").
+
+Any other stored fact is said back the same way when the question names it and nothing else ("나 면접 언제라고
+했지?" with [면접: 다음 주 화요일 오후 2시] → "당연하지, 다음 주 화요일 오후 2시잖아! 😊"). A question that asks to be
+reminded (`asks_to_be_reminded`) is read against the user's nearest memories whatever the gate made of them
+(`recall_from`), and when it names something none of them holds ("토플 시험 언제라고 했지?" with only a 토익 date stored)
+she says she has not been told, instead of the model passing the neighbour off as the answer.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ import re
 
 from dialogue.question_cues import asks_about_her, is_question, names_her, person_markers
 
-__all__ = ["asked_slots", "key_slot", "recall_answer", "recall_opening"]
+__all__ = ["asked_slots", "asks_to_be_reminded", "key_slot", "recall_answer", "recall_from", "recall_opening"]
 
 _KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
 
@@ -107,6 +113,9 @@ def _name_like(value: str) -> bool:
     return 1 <= len(words) <= 2 and all(w[:1].isupper() for w in words)
 
 
+_SOMEONE_OF_THEIRS = re.compile("(?:" + "|".join(en for en, _ in _RELATIONS.values()) + r")'s\s+(?!name\b)[a-z]+")
+
+
 def asked_slots(message: str) -> set[str]:
     """What of the user's own facts `message` asks for: a relation ("son", "dog"), "fav:<noun>", or a slot of
     `_SLOTS`; empty when it is no recall question."""
@@ -118,12 +127,14 @@ def asked_slots(message: str) -> set[str]:
                  or _TEXTING_YOU.search(_RECALL_FRAME_EN.sub(" ", message)) is not None or _TALKING_TO.search(message))
     if about_her or not (person_markers(message)[0] or _ASKS_RECALL.search(message) or re.search("저희|우리", message)):
         return set()
+    low = message.lower()
     relations = _relations_in(message)
     if relations:
+        if _SOMEONE_OF_THEIRS.search(low):  # "my son's teacher's name": not the son's
+            return set()
         return relations if _ASKS_NAME.search(message) else set()
     if (noun := _favourite_noun(message)) is not None:
         return {f"fav:{noun}"}
-    low = message.lower()
     slots = {slot for slot, (asks, _) in _SLOTS.items() if re.search(asks, low)}
     if _NOT_CURRENT_SCHOOL.search(message):
         slots -= {"school", "highschool", "major"}
@@ -198,11 +209,183 @@ _EMOJI = {"name": "😊", "job": "💪", "age": "🎂", "home": "🏠", "hometow
           "major": "📚", "dog": "🐶", "cat": "🐱"}
 
 
+# Any other stored fact is recalled when the question names it and nothing else: every word of substance in the
+# question ("면접", "dentist", "trip") is in the memory's key or value, so a neighbour ("토플 시험 언제라고 했지?" with
+# [토익: 6월 8일], "when's my eye doctor appointment?" with a dentist appointment stored) names a word it lacks.
+_RECALL_WORDS_EN = {
+    "what", "whats", "what's", "when", "whens", "when's", "where", "wheres", "where's", "who", "whos", "who's",
+    "which", "how", "hows", "how's", "often", "time", "times", "day", "days", "date", "again", "remember", "remind",
+    "recall", "forgot", "forget", "know", "me", "my", "mine", "i", "im", "i'm", "i'll", "id", "did", "do", "does",
+    "you", "u", "ya", "your", "the", "a", "an", "that", "this", "is", "was", "are", "were", "be", "it", "its", "it's",
+    "tell", "told", "say", "said", "mention", "mentioned", "thing", "lol", "lmao", "omg", "ugh", "wait", "right",
+    "bet", "hey", "so", "oh", "ok", "okay", "please", "pls", "plz", "again?", "of", "for", "to", "at", "on", "in",
+    "with", "and", "or", "about", "going", "go", "get", "got", "have", "has", "had", "kind", "name", "names",
+    "called", "call", "gotta", "need", "needs", "set", "alarm", "losing", "track", "just", "still", "even",
+    "actually", "we", "we're", "were", "our", "us", "gonna", "will", "would", "can", "could", "should", "up",
+    "coming", "next", "start", "starting", "supposed", "exactly", "think", "thought", "sure", "quick", "real",
+    "am", "new", "due", "drive", "meet", "meets", "text", "him", "her", "them", "buy", "bought", "leave", "leaves",
+}
+_RECALL_WORDS_KO = re.compile(
+    r"^(?:나|난|내|내가|제|제가|저|저는|나의|우리|울|저희|혹시|그|거|그거|언제|언제야|언제였|언제라|뭐|뭐였|뭔|무슨|어디|어디서|어디로|누구|"
+    r"몇|몇시|며칠|무엇|기억|기억나|기억해|알지|알아|까먹|잊|했|했지|했었|했더|했는|라고|다고|이라|였|였지|였더|더라|"
+    r"이름|성함|날짜|시간|요일|ㅋ+|ㅎ+|아|야|좀|다시|또|진짜|그때|말|말했|얘기|얘기했|가|간|갔|한|하|할|본|보|있|있다|"
+    r"붙었|샀|산|탄|뛴|뛰|요즘|최근|요새|시험|예약|일정|약속|과목|종류)")
+# a Korean word's particle or copula ending ("면접은", "출발이었지", "과목이라고", "시였는지")
+_KO_ENDING = re.compile(r"(?:이었는지|였는지|이었지|이라고|이었|라고|다고|였|인지|는지|이야|이지|"
+                        r"은|는|이|가|을|를|의|도|랑|이랑|에|에서|으로|로|한테|께|까지|부터|마다|야|지|요)$")
+_RECALL_CUE = re.compile(r"\b(?:remember|recall|remind|forgot|again|told you|tell you|mentioned|did i (?:say|tell))\b|"
+                         r"기억|까먹|잊|라고 ?했|다고 ?했|였더라|였지|엿지|엿더라|더라|였는지|알지", re.IGNORECASE)
+
+
+def _content_words(message: str) -> list[str]:
+    """The words of substance in a recall question, lowercased, particles and question words left out."""
+    words = []
+    for w in re.findall(r"[a-z0-9가-힣'$.,]+", message.lower()):
+        w = w.strip("'.,?")
+        if not w or w.isdigit():
+            continue
+        if re.search("[가-힣]", w):
+            if _RECALL_WORDS_KO.match(w) and not re.match(r"^(?:내|제|우리|울|저희)\S+", w):
+                continue
+            w = re.sub(r"^(?:내|제|우리|울|저희)(?=\S{2,})", "", w)
+            for _ in range(2):
+                w = _KO_ENDING.sub("", w) if len(w) > 2 else w
+            if _RECALL_WORDS_KO.fullmatch(w) or len(w) < 2:  # one syllable ("집", "새", "키") says too little
+                continue
+        else:
+            w = re.sub(r"'s$", "", w)
+            if w in _RECALL_WORDS_EN or len(w) < 2:
+                continue
+        words.append(w)
+    return words
+
+
+def _word_runs(text: str, n: int) -> list[list[str]]:
+    words = re.findall(r"[a-z]+", text)
+    return [words[i:i + n] for i in range(len(words) - n + 1)]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one inserted, dropped or changed letter ("roomate" / "roommate")."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _covered(word: str, memory: str) -> bool:
+    if word in memory or _relations_in(word) & _relations_in(memory):  # "엄마" / [어머니 생신: …]
+        return True
+    if 2 <= len(word) <= 4 and word.isalpha() and word.isascii():  # "PT" / "physical therapy", "SAT" as is
+        initials = "".join(w[0] for w in re.findall(r"[a-z]+", memory))
+        if word in initials and any("".join(w[0] for w in run) == word for run in _word_runs(memory, len(word))):
+            return True
+    if re.search("[가-힣]", word):  # a Korean word with an ending left on ("마감일", "출근하는", "먹는") by its stem
+        if len(word) == 2 and word[1] in "는은을던":
+            return word[0] in memory
+        return len(word) >= 3 and word[:2] in memory
+    stem = word[:5] if len(word) >= 6 else word.rstrip("s")  # "allergic" / "allergy"
+    return len(stem) >= 4 and stem in memory or any(
+        len(m) >= 5 and (m.startswith(word[:5]) or word.startswith(m[:5]) or len(word) >= 6 and _one_edit(word, m))
+        for m in re.findall(r"[a-z]+", memory))
+
+
+def _named_fact(message: str, key: str, value: str, lang: str) -> str | None:
+    """The value of [key: value] said back when `message` asks to be reminded of it, naming nothing else."""
+    if not _RECALL_CUE.search(message) and not (is_question(message) and _EN_ASKS.search(message)) \
+            and not _EN_ASKS.match(message.strip()):
+        return None
+    if _ASKS_HOW.search(message) or asks_about_her(message) or _TALKING_TO.search(message):
+        return None
+    memory = f"{key} {value}".lower()
+    words = _content_words(message)
+    if not words or not all(_covered(w, memory) for w in words):
+        return None
+    v = value.strip().rstrip(".!")
+    if lang != "ko":
+        v = re.sub(r"^(?:to|at|in|on)\s+", "", v, flags=re.IGNORECASE)
+        v = re.sub(r"\b(?:my|our)\b", "your", re.sub(r"\bmine\b", "yours", v))  # "at my place" said back
+        return f"{v[:1].upper()}{v[1:]}! You told me 😊"
+    v = re.sub(r"(?<=[가-힣])(?:으로|로)$", "", v)  # "분당으로" said back as the place
+    if re.search(r"(?:음|함|임|됨|중)$", v) and key.strip() not in v:  # [글루텐: 못 먹음]
+        v = f"{key.strip()} {v}"
+    if _POLITE.search(message.strip()):
+        return f"그럼요, {v}{'이요' if _batchim(v) else '요'}! 😊"
+    return f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}! 😊"
+
+
+# A question that asks to be reminded of something of the user's ("나 면접 언제라고 했지?", "what's my boss's name
+# again?", "remind me when my flight is"), as opposed to asking about the day or about her.
+_KO_ASKS = re.compile(r"언제|뭐|뭔|무슨|어디|누구|몇|며칠|어느|이름|성함")
+_KO_REMINDED = re.compile(r"(?:라고|다고|냐고)\s?(?:했|그랬|말했)|기억|까먹|잊어|알지|아시죠|맞혀|맞춰")
+_KO_WAS = re.compile(r"(?:였|이었|엿)(?:지|더라|는지|던가|나)|더라")
+_KO_MINE = re.compile(r"(?<![가-힣])(?:나|내|내가|제|제가|우리|울|저희)(?![가-힣])|(?<![가-힣])(?:내|우리|저희)[가-힣]")
+_EN_REMINDED = re.compile(r"\b(?:remember|recall|remind me|(?:you|u|ya) forgot|did (?:you|u) forget|again|"
+                          r"did i (?:tell|say|mention)|i told (?:you|u)|what did i (?:say|tell)|i mentioned)\b", re.IGNORECASE)
+_EN_ASKS_FOR = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|wheres|where's|who|whos|who's|which|"
+                          r"how old|how often|how many|how much|how long|name)\b", re.IGNORECASE)
+_EN_MINE = re.compile(r"\b(?:my|i|me|mine|i'm|im)\b", re.IGNORECASE)
+_EN_POSSESSIVE = re.compile(r"\bmy\b", re.IGNORECASE)
+_REMINISCING = re.compile(r"\bremember (?:when|that time|how) (?:we|you|i)\b|\bremember me\b", re.IGNORECASE)
+_NOT_TOLD = {"ko": "음, 그건 아직 못 들은 것 같아 🤔 알려 주면 꼭 기억해 둘게!",
+             "polite": "음, 그건 아직 못 들은 것 같아요 🤔 알려 주시면 꼭 기억해 둘게요!",
+             "en": "Hmm, I don't think you've told me that yet 🤔 Tell me and I'll remember it!"}
+
+
+def asks_to_be_reminded(message: str, loosely: bool = False) -> bool:
+    """Whether `message` asks her for something the user told her before, by what it was ("나 면접 언제라고
+    했지?", "what's my boss's name again?"): not about her, not reminiscing ("remember when we…"). `loosely`:
+    also a Korean "…였더라?" that does not say whose ("토익 시험 날짜 언제였더라?", but also "오늘 무슨
+    요일이더라"), for a recall that needs a memory holding every word the question names."""
+    if asks_about_her(message) or _REMINISCING.search(message):
+        return False
+    if re.search("[가-힣]", message):
+        return bool((_KO_REMINDED.search(message) or _KO_WAS.search(message) and (loosely or _KO_MINE.search(message)))
+                    and _KO_ASKS.search(message))
+    return bool(_EN_REMINDED.search(message) and _EN_ASKS_FOR.search(message) and _EN_MINE.search(message))
+
+
+def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
+                earlier: str = "") -> tuple[str, tuple[str, str] | None] | None:
+    """Her answer to a question asking to be reminded of something (`asks_to_be_reminded`), from the user's
+    `memories` (key, value; best-ranked first): (the answer, the memory it says) when exactly one memory holds
+    what the question names; (she has not been told, None) when the question names something none of them
+    holds, at least one word of it or a person of theirs nowhere in them ("토플 시험 언제라고 했지?" with only
+    [토익: 6월 8일], "우리 엄마 알레르기 뭐였지?" with the user's own allergy) and nowhere in the `earlier`
+    exchanges; None otherwise (the model answers)."""
+    if not asks_to_be_reminded(message, loosely=True):
+        return None
+    found = {}
+    for key, value in memories:
+        answer = recall_answer(message, key, value, lang)
+        if answer is not None:
+            found.setdefault(answer, (key, value))
+    if len(found) == 1:
+        return next(iter(found.items()))
+    words = _content_words(message)
+    if found or not words or not asks_to_be_reminded(message):
+        return None
+    held = " ".join(f"{k} {v}".lower() for k, v in memories)
+    covered = [_covered(w, held) for w in words]
+    if any(covered) and not any(_relations_in(w) and not c for w, c in zip(words, covered)):
+        return None  # part of it is stored: the model may still use it
+    # said in this conversation, or a question about what was said in it ("whats the korean title again?")
+    if earlier.strip() and (any(_covered(w, earlier.lower()) for w in words)
+                            or not (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message))):
+        return None
+    polite = lang == "ko" and _POLITE.search(message.strip())
+    return _NOT_TOLD["polite" if polite else lang if lang == "ko" else "en"], None
+
+
 def recall_answer(message: str, key: str, value: str, lang: str) -> str | None:
     """Her whole answer when `message` asks for the fact [key: value] of the user's: the recall opening and an
-    emoji ("You're Priya! 😊", "당연하지, 치즈잖아! 🐱"); None when it asks for something else."""
+    emoji ("You're Priya! 😊", "당연하지, 치즈잖아! 🐱"), or any other stored fact the question names and asks to be
+    reminded of ("나 면접 언제라고 했지?" → "당연하지, 다음 주 화요일 오후 2시잖아! 😊"); None when it asks for
+    something else."""
     found = _recalled(message, key, value, lang)
     if found is None:
-        return None
+        return None if key_slot(key, value) is not None and asked_slots(message) else _named_fact(message, key, value, lang)
     slot, said = found
     return f"{said} {_EMOJI.get(slot, '😊')}"

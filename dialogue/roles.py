@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import datetime
 
-from dialogue.claims import calendar_problem, greeting_problem, memory_as_hers, persona_problem
+from dialogue.claims import calendar_problem, greeting_problem, memory_as_hers, persona_problem, stray_month_problem
 from dialogue.interfaces import Expression
 from dialogue.prompting import PROMPT_MARKERS, language_of
 from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
@@ -130,11 +130,13 @@ def _repeats(text: str) -> bool:
     return len(sentences) != len(set(sentences))
 
 
-def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True) -> str | None:
+def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True,
+                   earlier: str = "") -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,
     naming a day that contradicts the clock or her birthday (`calendar_problem`), misstating her age, birth
-    year or MBTI (`persona_problem`), speaking the user's memory in `context` as her own (`memory_as_hers`), or
-    greeting for another time of day (`greeting_problem`);
+    year or MBTI (`persona_problem`), speaking the user's memory in `context` as her own (`memory_as_hers`),
+    greeting for another time of day (`greeting_problem`), or naming her birthday month where nothing in the
+    message, `context` or the `earlier` exchanges brought it up (`stray_month_problem`);
     when `final`, also in the wrong language (a beginning such as "ENTJ, …"
     is not yet an English answer to a Korean message)."""
     text = answer.strip()
@@ -148,7 +150,8 @@ def answer_problem(answer: str, message: str, now: datetime, context: str = "", 
         return "too long"
     seen = f"{message} {context}"
     problem = (calendar_problem(text, now, seen, message) or persona_problem(text, now, seen, message)
-               or memory_as_hers(text, context) or greeting_problem(text, now, message))
+               or memory_as_hers(text, context) or greeting_problem(text, now, message)
+               or stray_month_problem(text, now, f"{seen} {earlier}"))
     if problem:
         return problem
     if final and language_of(text) != language_of(message) and language_of(message) == "ko" \

@@ -269,6 +269,23 @@ def test_an_adapter_trained_on_several_memories_gets_the_nearest_ones_ungated():
     assert "(기억:" not in [p for r, p in llm.prompts if r == "answer"][0]
 
 
+def test_a_question_naming_a_stored_fact_is_answered_from_the_store_past_the_gate():
+    llm = ScriptedLLM(["내일 치과? 10월에 가자!"])
+    engine = PersonaChat(llm, memory=StoreOfThree())  # the gate lets nothing through
+    assert _turn(engine, "나 내일 일정 뭐라고 했더라?")[-1].text == "당연하지, 치과잖아! 😊"
+    assert _turn(engine, "나 피부과 예약 언제라고 했지?")[-1].text.startswith("음, 그건 아직 못 들은 것 같아")
+    assert [r for r, _ in llm.prompts if r == "answer"] == []  # neither needed the model
+    # a question that names what the conversation itself said goes to the model
+    engine = PersonaChat(ScriptedLLM(["응, 그거!", "피부과 목요일이라고 했잖아!"]), memory=StoreOfThree())
+    _turn(engine, "나 목요일에 피부과 가")
+    assert _turn(engine, "나 피부과 예약 언제라고 했지?")[-1].text != engine_not_told("ko")
+
+
+def engine_not_told(lang):
+    from dialogue.recall import _NOT_TOLD
+    return _NOT_TOLD[lang]
+
+
 class FakePersonaQuestions:
     def aspect(self, message):
         return "nature" if "human" in message else ""

@@ -88,3 +88,60 @@ def test_polite_when_the_message_is_honorific_anywhere():
     assert recall_answer("내가 우리 손자 이름 얘기했었나요? 기억하시려나", "손자", "준우", "ko") == "그럼요, 준우요! 😊"
     assert recall_answer("우리 딸 이름 기억하시나", "딸", "은정", "ko") == "그럼요, 은정이요! 😊"
     assert recall_answer("내 여친 이름 기억하지?", "여자친구", "수진", "ko") == "당연하지, 수진이잖아! 😊"
+
+
+@pytest.mark.parametrize("message, key, value, lang, answer", [
+    ("나 면접 언제라고 했지?", "면접", "다음 주 화요일 오후 2시", "ko", "당연하지, 다음 주 화요일 오후 2시잖아! 😊"),
+    ("치과 예약 몇 시라고 했었지", "치과", "목요일 오후 4시", "ko", "당연하지, 목요일 오후 4시잖아! 😊"),
+    ("엄마 생신 며칠이라고 했는지 기억하고 있어?", "어머니 생신", "4월 12일", "ko", "당연하지, 4월 12일이잖아! 😊"),
+    ("할머니 수술 날짜 언제라고 했는지 기억해요?", "할머니 수술", "다음 주 월요일", "ko", "그럼요, 다음 주 월요일이요! 😊"),
+    ("나 어디로 이사 간다고 했더라", "이사", "다음 주 토요일 분당으로", "ko", "당연하지, 다음 주 토요일 분당이잖아! 😊"),
+    ("what time was my dentist thing again?", "dentist appointment", "Thursday 3pm", "en", "Thursday 3pm! You told me 😊"),
+    ("Where am I moving to, remember?", "moving", "to Denver at the end of June", "en",
+     "Denver at the end of June! You told me 😊"),
+    ("Do you remember what I'm allergic to?", "allergy", "peanuts", "en", "Peanuts! You told me 😊"),
+    ("whats my landlords name, i gotta text him", "landlord", "Mr. Patel", "en", "Mr. Patel! You told me 😊"),
+    ("remind me which days i have PT?", "knee injury", "physical therapy Wednesdays", "en",
+     "Physical therapy Wednesdays! You told me 😊"),                                 # initials
+    ("whats my roomate's name again", "roommate", "Tyler", "en", "Tyler! You told me 😊"),  # a typo
+    ("remind me what time my housewarming is lol", "housewarming", "Saturday at 6, at my place", "en",
+     "Saturday at 6, at your place! You told me 😊"),                                # said back as theirs
+])
+def test_a_question_naming_a_stored_fact_is_answered_with_it(message, key, value, lang, answer):
+    assert recall_answer(message, key, value, lang) == answer
+
+
+@pytest.mark.parametrize("message, key, value", [
+    ("토플 시험 언제라고 했지?", "토익", "6월 8일"),                   # another exam
+    ("나 피부과 예약 언제였더라?", "치과", "다음 주 월요일 오전 10시"),     # another appointment
+    ("중간고사 언제라고 했는지 기억나?", "기말고사", "6월 15일 자료구조"),
+    ("우리 엄마 알레르기 뭐였는지 기억해?", "알레르기", "새우"),            # someone else's allergy
+    ("강릉 여행 언제 간다고 했었지?", "부산 여행", "다음 달 첫째 주"),
+    ("when's my eye doctor appointment?", "dentist appointment", "Tuesday 9am"),
+    ("when's my Microsoft interview again?", "interview", "Amazon, Friday 1pm"),
+    ("where's my best friend moving to, do you remember?", "moving", "to Portland on the 30th"),
+    ("what's my son's teacher's name?", "son", "Ethan"),               # someone of the son's
+    ("my dentist appointment is on thursday", "dentist appointment", "Thursday 3pm"),  # told, not asked
+    ("how do you know when my dentist appointment is?", "dentist appointment", "Thursday 3pm"),
+])
+def test_a_neighbour_of_a_stored_fact_gets_no_recall(message, key, value):
+    lang = "ko" if any("가" <= ch <= "힣" for ch in message) else "en"
+    assert recall_answer(message, key, value, lang) is None
+
+
+def test_recall_reads_every_nearest_memory_and_says_when_she_was_not_told():
+    from dialogue.recall import asks_to_be_reminded, recall_from
+
+    held = [("토익", "6월 8일"), ("동생", "수빈")]
+    assert recall_from("토익 시험 언제였더라?", held, "ko") == ("당연하지, 6월 8일이잖아! 😊", ("토익", "6월 8일"))
+    assert recall_from("토플 시험 언제라고 했지?", held, "ko")[1] is None        # another exam: not told
+    assert recall_from("우리 엄마 알레르기 뭐였는지 기억해?", [("알레르기", "새우")], "ko")[1] is None  # someone else's
+    assert recall_from("제 피부과 예약 언제라고 했었죠?", [("치과", "월요일")], "ko")[0].endswith("기억해 둘게요!")
+    assert recall_from("when's my eye doctor appointment again?", [("dentist", "Tuesday 9am")], "en")[1] is None
+    assert recall_from("토익 점수 잘 나왔어!", held, "ko") is None               # no question
+    assert recall_from("what day is it again?", held, "en") is None               # not the user's
+    assert recall_from("remember when we talked about dogs?", held, "en") is None
+    # named in the conversation so far: the model answers from it
+    assert recall_from("토플 시험 언제라고 했지?", held, "ko", earlier="나 토플 토요일에 봐 / 화이팅!") is None
+    assert asks_to_be_reminded("나 면접 언제라고 했지?") and not asks_to_be_reminded("오늘 무슨 요일이더라")
+    assert not asks_to_be_reminded("너 생일 언제라고 했지?")                     # about her
