@@ -41,8 +41,8 @@ from dialogue.names import with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
                                 summary_prompt)
-from dialogue.recall import asks_to_be_reminded, recall_answer, recall_from
-from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
+from dialogue.recall import asks_to_be_reminded, asks_what_she_knows, known_facts_answer, recall_answer, recall_from
+from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, minor_problem,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
 log = logging.getLogger(__name__)
@@ -280,6 +280,8 @@ class PersonaChat:
                             problem = (answer_problem(judged, message, now, context_text, final=False,
                                                       earlier=earlier)
                                        if judged.strip() else None)
+                            if attempt == ANSWER_RETRIES and minor_problem(problem):
+                                problem = None
                             if problem:
                                 break
                             if ctx.memory and not shown.strip() and opener_pending(held):
@@ -302,6 +304,8 @@ class PersonaChat:
                 problem = "backend error"
             full = shown + (held if not problem else "")
             problem = problem or answer_problem(full, message, now, context_text, earlier=earlier)
+            if attempt == ANSWER_RETRIES and minor_problem(problem):
+                problem = None
             if problem is None:
                 if held:
                     timings.setdefault("first_token_s", time.perf_counter() - t0)
@@ -450,15 +454,18 @@ class PersonaChat:
     def _recalled(self, user_id: str, message: str, ctx: TurnContext, now: datetime, lang: str) -> str | None:
         """Her answer to a question asking to be reminded of something the user told her, read from the user's
         RECALL_CANDIDATES nearest memories whatever the gate made of them (`dialogue.recall.recall_from`): the
-        memory that holds what the question names, or that she has not been told it; None when the model should
-        answer."""
-        if self.memory is None or not asks_to_be_reminded(message, loosely=True):
+        memory that holds what the question names, or that she has not been told it; to a question what she knows
+        about the user, those memories said back; None when the model should answer."""
+        knows = asks_what_she_knows(message)
+        if self.memory is None or not (knows or asks_to_be_reminded(message, loosely=True)):
             return None
         try:
             memories = self.memory.recall(user_id, message, now, RECALL_CANDIDATES)
         except Exception as e:  # a broken store must not break the conversation
             log.warning("memory lookup for a recall question failed: %s", e)
             return None
+        if knows:
+            return known_facts_answer(message, [(m.key, m.value) for m in memories], lang)
         said = self.conversations.history(user_id, max(self.history_turns, RECALL_CONVERSATION_TURNS))
         found = recall_from(message, [(m.key, m.value) for m in memories], lang,
                             earlier=" ".join(f"{u} {a}" for u, a in said))

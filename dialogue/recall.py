@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import re
 
+from dialogue.prompting import MONTHS_EN, WEEKDAYS_EN
 from dialogue.question_cues import asks_about_her, is_question, names_her, person_markers
 
-__all__ = ["asked_slots", "asks_to_be_reminded", "key_slot", "recall_answer", "recall_from", "recall_opening"]
+__all__ = ["asked_slots", "asks_to_be_reminded", "asks_what_she_knows", "key_slot", "known_facts_answer", "recall_answer",
+           "recall_from", "recall_opening"]
 
-_KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
+_KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|들|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
 
 
 def _ko(*words: str) -> str:
@@ -37,7 +39,8 @@ def _en(*words: str) -> str:
 # People and pets by relation: a question naming one asks about that one ("my son's name", "우리 딸 이름").
 _RELATIONS = {
     "son": (_en("son"), _ko("아들")), "daughter": (_en("daughter"), _ko("딸")),
-    "wife": (_en("wife"), _ko("아내", "와이프", "부인")), "husband": (_en("husband"), _ko("남편")),
+    "wife": (_en("wife"), _ko("아내", "와이프", "부인", "집사람", "안사람", "마누라")),
+    "husband": (_en("husband"), _ko("남편", "신랑")),
     "girlfriend": (_en("girlfriend", "gf"), _ko("여자친구", "여친")),
     "boyfriend": (_en("boyfriend", "bf"), _ko("남자친구", "남친")),
     "grandson": (_en("grandson"), _ko("손자")), "granddaughter": (_en("granddaughter"), _ko("손녀")),
@@ -45,6 +48,7 @@ _RELATIONS = {
     "father": (_en("dad", "father", "daddy"), _ko("아빠", "아버지", "아버님")),
     "sister": (_en("sister", "sis"), _ko("언니", "누나", "여동생")),
     "brother": (_en("brother", "bro"), _ko("형", "오빠", "남동생")),
+    "sibling": (_en("sibling"), _ko("동생")),
     "roommate": (_en("roommate", "flatmate"), _ko("룸메", "룸메이트")),
     "dog": (_en("dogs?", "puppy", "doggo", "pup"), _ko("강아지", "댕댕이", "개")),
     "cat": (_en("cats?", "kitty", "kitten"), _ko("고양이", "냥이")),
@@ -52,7 +56,9 @@ _RELATIONS = {
 # What a question asks of the user's own facts, and the keys the memory role writes for each.
 _SLOTS = {
     "name": (r"\bmy name\b|\bwho am i\b|\bwhat(?:'s| is| was)? ?my name\b|(?:^|[^가-힣])(?:내|제|나의|저의)\s*(?:이름|성함)"
-             r"|(?:나|내가|저|제가)\s*누구|^\s*(?:이름|성함)", r"^(?:name|first name|이름|성함)$"),
+             r"|(?:나|내가|저|제가)\s*누구(?:게|야|지|일까|냐|예요|에요|죠|였|인지)?(?=[\s?!~.,ㅋㅎ]*(?:$|이름|맞혀|맞춰|기억))"
+             r"|^\s*(?:이름|성함)",
+             r"^(?:name|first name|이름|성함)$"),
     "job": (r"\bjob\b|\bdo for (?:work|a living)\b|\bwhat (?:do|did) i do\b|\b(?:remember|know|recall) what i do\b"
             r"|\bwhere (?:do|did) i work\b"
             r"|\bwork as\b|직업|무슨 ?일|뭔 ?일|어디서 일|일한다|일하는지|직장|회사 어디",
@@ -60,7 +66,8 @@ _SLOTS = {
     "age": (r"\bhow old\b|\bmy age\b|몇 ?살|나이", r"^(?:age|나이)$"),
     "home": (r"\bwhere (?:do )?i live\b|\blive in\b|\bwhere i live\b|\bwhat city\b|어디 ?살|어디 ?산|사는 ?(?:곳|데|도시)|산다고",
              r"^(?:city|home|residence|location|lives|live|도시|거주지|사는 곳|지역|동네)$"),
-    "hometown": (r"\bgrew up\b|\bfrom originally\b|\bwhere am i from\b|\bhometown\b|고향", r"^(?:hometown|고향|출신)$"),
+    "hometown": (r"\bgr[eo]w up\b|\bgrown up\b|\bfrom originally\b|\boriginally from\b|\bwhere (?:am i|i'm|im|i am) "
+                 r"(?:originally )?from\b|\bhometown\b|고향", r"^(?:hometown|고향|출신)$"),
     "highschool": (r"\bhigh ?school\b|고등학교|고교", r"^(?:high ?school|고등학교|고교)$"),
     "school": (r"\b(?:school|university|college|uni)\b|학교|대학", r"^(?:school|university|college|uni|학교|대학|대학교)$"),
     "major": (r"\bmajor\b|\bstudy(?:ing)?\b|전공", r"^(?:major|field of study|전공)$"),
@@ -224,12 +231,13 @@ _RECALL_WORDS_EN = {
     "actually", "we", "we're", "were", "our", "us", "gonna", "will", "would", "can", "could", "should", "up",
     "coming", "next", "start", "starting", "supposed", "exactly", "think", "thought", "sure", "quick", "real",
     "am", "new", "due", "drive", "meet", "meets", "text", "him", "her", "them", "buy", "bought", "leave", "leaves",
+    "happening", "happens", "planned",
 }
 _RECALL_WORDS_KO = re.compile(
     r"^(?:나|난|내|내가|제|제가|저|저는|나의|우리|울|저희|혹시|그|거|그거|언제|언제야|언제였|언제라|뭐|뭐였|뭔|무슨|어디|어디서|어디로|누구|"
     r"몇|몇시|며칠|무엇|기억|기억나|기억해|알지|알아|까먹|잊|했|했지|했었|했더|했는|라고|다고|이라|였|였지|였더|더라|"
     r"이름|성함|날짜|시간|요일|ㅋ+|ㅎ+|아|야|좀|다시|또|진짜|그때|말|말했|얘기|얘기했|가|간|갔|한|하|할|본|보|있|있다|"
-    r"붙었|샀|산|탄|뛴|뛰|요즘|최근|요새|시험|예약|일정|약속|과목|종류)")
+    r"붙었|샀|산|탄|뛴|뛰|요즘|최근|요새|시험|예약|과목|종류)")
 # a Korean word's particle or copula ending ("면접은", "출발이었지", "과목이라고", "시였는지")
 _KO_ENDING = re.compile(r"(?:이었는지|였는지|이었지|이라고|이었|라고|다고|였|인지|는지|이야|이지|"
                         r"은|는|이|가|을|를|의|도|랑|이랑|에|에서|으로|로|한테|께|까지|부터|마다|야|지|요)$")
@@ -237,10 +245,26 @@ _RECALL_CUE = re.compile(r"\b(?:remember|recall|remind|forgot|again|told you|tel
                          r"기억|까먹|잊|라고 ?했|다고 ?했|였더라|였지|엿지|엿더라|더라|였는지|알지", re.IGNORECASE)
 
 
+# Words that place a question in time ("내일", "이번 주", "tomorrow"): they count when a memory holds them ("what's
+# happening tomorrow?" with [tomorrow: sister's wedding]) and are no sign of a neighbour when none does.
+_TIME_WORDS = {"오늘", "내일", "모레", "어제", "이번", "다음", "지난", "지난번", "주", "주에", "주말", "이번주", "다음주", "날",
+               "올해", "작년", "내년", "today", "tomorrow", "yesterday", "tonight", "week", "weekend", "day", "last",
+               "year", "month"}
+# Words people use for the same stored thing ("알바" for [아르바이트: …], "sport" for [workout: …])
+_SAME_THING = (("알바", "아르바이트"), ("약속", "일정"), ("운동", "헬스"), ("sport", "workout", "exercise"))
+
+
+def _asking_part(message: str) -> str:
+    """The sentences of `message` that ask ("what's happening tomorrow again? my brain is mush" → the first)."""
+    sentences = [p for p in re.split(r"(?<=[?!.])\s+", message) if p.strip()]
+    asking = [p for p in sentences if _RECALL_CUE.search(p) or _EN_ASKS.search(p) or _KO_ASKS.search(p)]
+    return " ".join(asking) or message
+
+
 def _content_words(message: str) -> list[str]:
     """The words of substance in a recall question, lowercased, particles and question words left out."""
     words = []
-    for w in re.findall(r"[a-z0-9가-힣'$.,]+", message.lower()):
+    for w in re.findall(r"[a-z0-9가-힣'$.,]+", _asking_part(message).lower()):
         w = w.strip("'.,?")
         if not w or w.isdigit():
             continue
@@ -248,9 +272,13 @@ def _content_words(message: str) -> list[str]:
             if _RECALL_WORDS_KO.match(w) and not re.match(r"^(?:내|제|우리|울|저희)\S+", w):
                 continue
             w = re.sub(r"^(?:내|제|우리|울|저희)(?=\S{2,})", "", w)
+            if len(w) == 2 and w[1] in "이가은는을를":  # a one-syllable noun and its particle ("꿈이", "차는")
+                w = w[0]
+            elif len(w) == 1 or _RECALL_WORDS_KO.fullmatch(w):  # one syllable alone ("새", "첫") says too little
+                continue
             for _ in range(2):
                 w = _KO_ENDING.sub("", w) if len(w) > 2 else w
-            if _RECALL_WORDS_KO.fullmatch(w) or len(w) < 2:  # one syllable ("집", "새", "키") says too little
+            if _RECALL_WORDS_KO.fullmatch(w) or not w:
                 continue
         else:
             w = re.sub(r"'s$", "", w)
@@ -278,6 +306,8 @@ def _one_edit(a: str, b: str) -> bool:
 def _covered(word: str, memory: str) -> bool:
     if word in memory or _relations_in(word) & _relations_in(memory):  # "엄마" / [어머니 생신: …]
         return True
+    if any(word in same and any(other in memory for other in same) for same in _SAME_THING):
+        return True
     if 2 <= len(word) <= 4 and word.isalpha() and word.isascii():  # "PT" / "physical therapy", "SAT" as is
         initials = "".join(w[0] for w in re.findall(r"[a-z]+", memory))
         if word in initials and any("".join(w[0] for w in run) == word for run in _word_runs(memory, len(word))):
@@ -301,8 +331,16 @@ def _named_fact(message: str, key: str, value: str, lang: str) -> str | None:
         return None
     memory = f"{key} {value}".lower()
     words = _content_words(message)
-    if not words or not all(_covered(w, memory) for w in words):
+    if not any(_covered(w, memory) for w in words) \
+            or not all(_covered(w, memory) for w in words if w not in _TIME_WORDS):
         return None
+    if any(w in _TIME_WORDS and not _covered(w, memory) for w in words) \
+            and any(t in _TIME_WORDS for t in re.findall(r"[a-z가-힣]+", memory)):
+        return None  # "작년에 어디로 여행 갔다고 했지?" with [여행 계획: 다음 달 오사카]: another time
+    if lang != "ko" and re.search(r"\bwho(?:'s| is| was)?\b", message, re.IGNORECASE) and not any(
+            w[:1].isupper() and w.lower() not in message.lower() and w not in MONTHS_EN and w not in WEEKDAYS_EN
+            for w in re.findall(r"[A-Za-z]+", value)):
+        return None  # "who am I going to Lisbon with?" with [trip: Lisbon in June]: no one in it
     v = value.strip().rstrip(".!")
     if lang != "ko":
         v = re.sub(r"^(?:to|at|in|on)\s+", "", v, flags=re.IGNORECASE)
@@ -364,8 +402,16 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
             found.setdefault(answer, (key, value))
     if len(found) == 1:
         return next(iter(found.items()))
-    words = _content_words(message)
-    if found or not words or not asks_to_be_reminded(message):
+    if found or not asks_to_be_reminded(message):
+        return None
+    polite = lang == "ko" and _POLITE.search(message.strip())
+    not_told = _NOT_TOLD["polite" if polite else lang if lang == "ko" else "en"], None
+    asked = asked_slots(message)
+    if asked & set(_RELATIONS) and _ASKS_NAME.search(message) and any(
+            (key_slot(k, v) in asked or _relations_in(v) & asked) and not _name_like(v) for k, v in memories):
+        return not_told  # "우리 고양이들 이름 뭐였지?" with [반려동물: 고양이 두 마리]: the name was never said
+    words = [w for w in _content_words(message) if w not in _TIME_WORDS]
+    if not words:
         return None
     held = " ".join(f"{k} {v}".lower() for k, v in memories)
     covered = [_covered(w, held) for w in words]
@@ -375,8 +421,43 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     if earlier.strip() and (any(_covered(w, earlier.lower()) for w in words)
                             or not (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message))):
         return None
+    return not_told
+
+
+_ASKS_WHAT_SHE_KNOWS = re.compile(
+    r"나에\s?(?:대해|대해서|관해|관해서)\s?(?:뭐|뭘|아는|알고|기억|얼마나)|저에\s?(?:대해|대해서|관해)\s?(?:뭐|뭘|아는|알고|기억)|"
+    r"\bwhat (?:do|did) (?:you|u) (?:know|remember) about me\b|\bwhat have i told (?:you|u)\b|"
+    r"\btell me (?:what|everything) (?:you|u) (?:know|remember) about me\b", re.IGNORECASE)
+KNOWN_FACTS_SAID = 4  # the most stored facts one answer lists
+
+
+def asks_what_she_knows(message: str) -> bool:
+    """Whether `message` asks what she knows about the user ("나에 대해 뭐 기억나는 거 있어?", "what do you know
+    about me so far?")."""
+    return bool(_ASKS_WHAT_SHE_KNOWS.search(message))
+
+
+def known_facts_answer(message: str, memories: list[tuple[str, str]], lang: str) -> str:
+    """Her answer to `asks_what_she_knows`: the user's stored facts (key, value; at most KNOWN_FACTS_SAID, in the
+    order given) said back as theirs, or that she knows nothing yet."""
     polite = lang == "ko" and _POLITE.search(message.strip())
-    return _NOT_TOLD["polite" if polite else lang if lang == "ko" else "en"], None
+    items = [(k.strip(), v.strip().rstrip(".!")) for k, v in memories[:KNOWN_FACTS_SAID] if k.strip() and v.strip()]
+    if lang == "ko":
+        if not items:
+            return ("아직 저에 대해 말씀해 주신 게 없는 것 같아요! 알려 주시면 꼭 기억할게요 😊" if polite
+                    else "아직 나한테 알려 준 게 없는 것 같아! 너에 대해 얘기해 줘 😊")
+        if len(items) == 1:
+            (k, v), = items
+            only = f"{k}{'이' if _batchim(k) else '가'} {v}{'이라는' if _batchim(v) else '라는'} 것만"
+            return f"지금은 {only} 알아요! 더 알려 주세요 😊" if polite else f"지금은 {only} 알아! 더 알려 줘 😊"
+        said = ", ".join(f"{k}{'은' if _batchim(k) else '는'} {v}" for k, v in items)
+        return f"{said}! 다 기억하고 있{'어요' if polite else '지'} 😊"
+    if not items:
+        return "You haven't told me much yet! Tell me about yourself 😊"
+    parts = [f"your {k} is {re.sub(r'^(?:my|our) ', 'your ', v)}" for k, v in items]
+    if len(parts) == 1:
+        return f"So far I only know {parts[0]}! Tell me more 😊"
+    return f"I know {', '.join(parts[:-1])} and {parts[-1]}! 😊"
 
 
 def recall_answer(message: str, key: str, value: str, lang: str) -> str | None:
@@ -386,6 +467,12 @@ def recall_answer(message: str, key: str, value: str, lang: str) -> str | None:
     something else."""
     found = _recalled(message, key, value, lang)
     if found is None:
-        return None if key_slot(key, value) is not None and asked_slots(message) else _named_fact(message, key, value, lang)
+        asked = asked_slots(message)
+        # a slot asked of a memory that fills another, or a person's name ("you remember my son's name?" with
+        # [kids: one son, 6]): the slot answers or nothing does
+        if asked and (key_slot(key, value) is not None or "name" in asked
+                      or asked & set(_RELATIONS) and _ASKS_NAME.search(message)):
+            return None
+        return _named_fact(message, key, value, lang)
     slot, said = found
     return f"{said} {_EMOJI.get(slot, '😊')}"

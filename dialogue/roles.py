@@ -130,6 +130,12 @@ def _repeats(text: str) -> bool:
     return len(sentences) != len(set(sentences))
 
 
+def minor_problem(problem: str | None) -> bool:
+    """Whether `problem` is one the last retry may show rather than cut the answer short: her birthday month
+    out of place is a lesser fault than an answer that breaks off ("…앗, 말이 꼬였어")."""
+    return bool(problem) and problem.startswith("names ") and problem.endswith("out of nowhere")
+
+
 def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True,
                    earlier: str = "") -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,

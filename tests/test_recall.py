@@ -145,3 +145,64 @@ def test_recall_reads_every_nearest_memory_and_says_when_she_was_not_told():
     assert recall_from("토플 시험 언제라고 했지?", held, "ko", earlier="나 토플 토요일에 봐 / 화이팅!") is None
     assert asks_to_be_reminded("나 면접 언제라고 했지?") and not asks_to_be_reminded("오늘 무슨 요일이더라")
     assert not asks_to_be_reminded("너 생일 언제라고 했지?")                     # about her
+
+
+@pytest.mark.parametrize("message, memories, lang, expected", [
+    ("what sport did I tell you I do?", [("workout", "climbing three times a week")], "en",
+     "Climbing three times a week! You told me 😊"),                                # the same thing, another word
+    ("나 무슨 알바 한다고 했지", [("아르바이트", "편의점 야간")], "ko", "당연하지, 편의점 야간이잖아! 😊"),
+    ("내 꿈이 뭐라고 했었지?", [("꿈", "카페 창업")], "ko", "당연하지, 카페 창업이잖아! 😊"),   # a one-syllable noun
+    ("우리 집사람 이름이 뭐였는지 기억나요?", [("아내 이름", "윤미경")], "ko", "그럼요, 윤미경이요! 😊"),
+    ("do you remember where I'm originally from?", [("hometown", "Manila")], "en", "You're from Manila! 🏡"),
+    ("what's happening tomorrow again? my brain is mush", [("tomorrow", "sister's wedding")], "en",
+     "Sister's wedding! You told me 😊"),                                             # the asking sentence only
+])
+def test_recall_reads_what_the_question_names(message, memories, lang, expected):
+    from dialogue.recall import recall_from
+
+    assert recall_from(message, memories, lang)[0] == expected
+
+
+@pytest.mark.parametrize("message, memories, lang", [
+    ("작년에 내가 어디로 여행 갔다고 했었지?", [("여행 계획", "다음 달 오사카")], "ko"),   # another time
+    ("who am I going to Lisbon with again?", [("trip", "Lisbon in June")], "en"),      # no one in it
+    ("나 이번 주에 무슨 날인지 알지?", [("생일", "10월 27일")], "ko"),                  # for the model to work out
+])
+def test_no_recall_and_no_not_told_when_the_memory_only_half_answers(message, memories, lang):
+    from dialogue.recall import recall_from
+
+    assert recall_from(message, memories, lang) is None
+
+
+@pytest.mark.parametrize("message, memories, lang", [
+    ("우리 고양이들 이름 뭐였지?", [("반려동물", "고양이 두 마리")], "ko"),      # the cats, never their names
+    ("you remember my son's name?", [("kids", "one son, 6")], "en"),
+    ("내 동생은 몇 살이라고 했지?", [("나이", "29")], "ko"),                   # the sibling's age, not the user's
+])
+def test_not_told_when_only_a_neighbour_is_stored(message, memories, lang):
+    from dialogue.recall import recall_from
+
+    assert recall_from(message, memories, lang)[1] is None
+
+
+def test_what_she_knows_about_the_user():
+    from dialogue.recall import asks_what_she_knows, known_facts_answer
+
+    assert asks_what_she_knows("나에 대해 뭐 기억나는 거 있어?") and asks_what_she_knows("what do you know about me so far?")
+    assert not asks_what_she_knows("what do you know about black holes?")
+    assert known_facts_answer("나에 대해 아는 거 다 말해봐", [("이름", "서연"), ("직업", "간호사"), ("근무", "3교대")], "ko") \
+        == "이름은 서연, 직업은 간호사, 근무는 3교대! 다 기억하고 있지 😊"
+    assert known_facts_answer("what do you know about me?", [("name", "Priya"), ("hometown", "Leicester")], "en") \
+        == "I know your name is Priya and your hometown is Leicester! 😊"
+    assert known_facts_answer("what do you know about me?", [], "en").startswith("You haven't told me much yet")
+
+
+def test_who_in_a_question_about_a_plan_and_a_slot_word_in_a_key_still_recall():
+    from dialogue.recall import asked_slots, known_facts_answer, recall_from
+
+    assert asked_slots("나 누구 결혼식 간다고 했었는지 기억나니") == set() and asked_slots("나 누구게~? 이름 맞혀봐") == {"name"}
+    assert recall_from("나 누구 결혼식 간다고 했었는지 기억나니", [("결혼식", "5월 25일 친구 결혼식 축가")], "ko")[1] \
+        == ("결혼식", "5월 25일 친구 결혼식 축가")
+    assert recall_from("when do i start the new job again", [("job start", "Monday the 4th at Deloitte")], "en")[0] \
+        == "Monday the 4th at Deloitte! You told me 😊"
+    assert known_facts_answer("나에 대해 아는 거 다 말해봐", [("이름", "서연")], "ko") == "지금은 이름이 서연이라는 것만 알아! 더 알려 줘 😊"

@@ -70,3 +70,31 @@ def test_after_a_bare_yes_the_retry_says_her_age():
     assert fact_completion("응, ", "wrong age 17", now, "ko") == "22살"
     assert fact_completion("응, ", "wrong birth year 2019", now, "ko") == "22살"
     assert fact_completion("나는 ", "wrong birth year 2019", now, "ko") == "2003년생"
+
+
+def test_the_last_retry_may_keep_a_stray_october_rather_than_break_off():
+    import asyncio
+
+    from dialogue.conversation import ANSWER_RETRIES, PersonaChat
+    from dialogue.llm import Completion, TextDelta
+
+    class AlwaysOctober:
+        def __init__(self):
+            self.calls = 0
+
+        async def generate(self, role, prompt, **kw):
+            self.calls += 1
+            pieces = ["여름엔 ", "냉면이지! ", "10월 ", "초쯤이면 ", "딱이야"]
+            shown = "".join(pieces[:2])
+            for piece in pieces[2:] if prompt.endswith(shown) else pieces:  # a retry goes on from the shown text
+                yield TextDelta(piece)
+            yield Completion("", {})
+
+    llm = AlwaysOctober()
+    engine = PersonaChat(llm)
+
+    async def go():
+        return [ev async for ev in engine.turn("u1", "여름엔 냉면이지", datetime(2026, 8, 8, 14))][-1]
+
+    done = asyncio.run(go())
+    assert llm.calls >= ANSWER_RETRIES + 1 and "말이 꼬였어" not in done.text and "10월" in done.text
