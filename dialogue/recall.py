@@ -366,6 +366,7 @@ _EN_ASKS_FOR = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|where
                           r"how old|how often|how many|how much|how long|name)\b", re.IGNORECASE)
 _EN_MINE = re.compile(r"\b(?:my|i|me|mine|i'm|im)\b", re.IGNORECASE)
 _EN_POSSESSIVE = re.compile(r"\bmy\b", re.IGNORECASE)
+_YOURS = re.compile(r"\b(?:your|ur|yours|urs)\b", re.IGNORECASE)
 _REMINISCING = re.compile(r"\bremember (?:when|that time|how) (?:we|you|i)\b|\bremember me\b", re.IGNORECASE)
 _NOT_TOLD = {"ko": "음, 그건 아직 못 들은 것 같아 🤔 알려 주면 꼭 기억해 둘게!",
              "polite": "음, 그건 아직 못 들은 것 같아요 🤔 알려 주시면 꼭 기억해 둘게요!",
@@ -377,7 +378,8 @@ def asks_to_be_reminded(message: str, loosely: bool = False) -> bool:
     했지?", "what's my boss's name again?"): not about her, not reminiscing ("remember when we…"). `loosely`:
     also a Korean "…였더라?" that does not say whose ("토익 시험 날짜 언제였더라?", but also "오늘 무슨
     요일이더라"), for a recall that needs a memory holding every word the question names."""
-    if asks_about_her(message) or _REMINISCING.search(message):
+    if asks_about_her(message) or _REMINISCING.search(message) \
+            or _YOURS.search(message) and not _EN_POSSESSIVE.search(message):  # "when's your birthday? I wanna remember it"
         return False
     if re.search("[가-힣]", message):
         return bool((_KO_REMINDED.search(message) or _KO_WAS.search(message) and (loosely or _KO_MINE.search(message)))

@@ -206,3 +206,11 @@ def test_who_in_a_question_about_a_plan_and_a_slot_word_in_a_key_still_recall():
     assert recall_from("when do i start the new job again", [("job start", "Monday the 4th at Deloitte")], "en")[0] \
         == "Monday the 4th at Deloitte! You told me 😊"
     assert known_facts_answer("나에 대해 아는 거 다 말해봐", [("이름", "서연")], "ko") == "지금은 이름이 서연이라는 것만 알아! 더 알려 줘 😊"
+
+
+def test_a_question_about_her_that_says_remember_is_not_a_recall():
+    from dialogue.recall import asks_to_be_reminded, recall_from
+
+    assert not asks_to_be_reminded("when's your birthday? I wanna remember it")
+    assert recall_from("when's your birthday? I wanna remember it", [], "en") is None
+    assert asks_to_be_reminded("what's my mom's name again? your memory is better than mine")
