@@ -231,13 +231,13 @@ _RECALL_WORDS_EN = {
     "actually", "we", "we're", "were", "our", "us", "gonna", "will", "would", "can", "could", "should", "up",
     "coming", "next", "start", "starting", "supposed", "exactly", "think", "thought", "sure", "quick", "real",
     "am", "new", "due", "drive", "meet", "meets", "text", "him", "her", "them", "buy", "bought", "leave", "leaves",
-    "happening", "happens", "planned",
+    "happening", "happens", "planned", "plan", "plans", "schedule", "stuff",
 }
 _RECALL_WORDS_KO = re.compile(
     r"^(?:나|난|내|내가|제|제가|저|저는|나의|우리|울|저희|혹시|그|거|그거|언제|언제야|언제였|언제라|뭐|뭐였|뭔|무슨|어디|어디서|어디로|누구|"
     r"몇|몇시|며칠|무엇|기억|기억나|기억해|알지|알아|까먹|잊|했|했지|했었|했더|했는|라고|다고|이라|였|였지|였더|더라|"
     r"이름|성함|날짜|시간|요일|ㅋ+|ㅎ+|아|야|좀|다시|또|진짜|그때|말|말했|얘기|얘기했|가|간|갔|한|하|할|본|보|있|있다|"
-    r"붙었|샀|산|탄|뛴|뛰|요즘|최근|요새|시험|예약|과목|종류)")
+    r"붙었|샀|산|탄|뛴|뛰|요즘|최근|요새|시험|예약|과목|종류|계획)")
 # a Korean word's particle or copula ending ("면접은", "출발이었지", "과목이라고", "시였는지")
 _KO_ENDING = re.compile(r"(?:이었는지|였는지|이었지|이라고|이었|라고|다고|였|인지|는지|이야|이지|"
                         r"은|는|이|가|을|를|의|도|랑|이랑|에|에서|으로|로|한테|께|까지|부터|마다|야|지|요)$")
@@ -324,8 +324,10 @@ def _covered(word: str, memory: str) -> bool:
 
 def _named_fact(message: str, key: str, value: str, lang: str) -> str | None:
     """The value of [key: value] said back when `message` asks to be reminded of it, naming nothing else."""
-    if not _RECALL_CUE.search(message) and not (is_question(message) and _EN_ASKS.search(message)) \
-            and not _EN_ASKS.match(message.strip()):
+    # asked to be reminded, or asked for something of theirs ("what time's my flight?", "내 알레르기 뭐야?"); not
+    # any question a memory has words for ("how am I supposed to get to work today" with [commute: cycles to work])
+    if not _RECALL_CUE.search(message) and not ((is_question(message) or _EN_ASKS.match(message.strip()))
+                                                and (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message))):
         return None
     if _ASKS_HOW.search(message) or asks_about_her(message) or _TALKING_TO.search(message):
         return None
@@ -365,6 +367,13 @@ _EN_REMINDED = re.compile(r"\b(?:remember|recall|remind me|(?:you|u|ya) forgot|d
 _EN_ASKS_FOR = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|wheres|where's|who|whos|who's|which|"
                           r"how old|how often|how many|how much|how long|name)\b", re.IGNORECASE)
 _EN_MINE = re.compile(r"\b(?:my|i|me|mine|i'm|im)\b", re.IGNORECASE)
+_EN_WH = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|wheres|where's|who|whos|who's|which|how)\b",
+                    re.IGNORECASE)
+_KO_ASKED_BACK = re.compile(r"(?:라고|다고)\s?(?:했|그랬|말했)|(?:였|이었|엿)(?:지|더라|는지|던가)|더라|기억(?:나|해|하|남|함)"
+                            r"(?:니|냐|요|세요|시나요|하나)?[\s?!~.ㅋㅎ]*$")
+_TELLS = re.compile(r"(?:내|제|나의|저의)\s?(?:이름|직업|나이|고향)(?:은|는)\s?\S+?(?:이야|야|예요|이에요|입니다|이고|고|임)(?![가-힣])"
+                    r"|기억해\s?(?:줘|줄래|둬|두|주세요|놔|주라)|\bmy name(?:'s| is) \w+|\bremember (?:this|that|it)\b",
+                    re.IGNORECASE)
 _EN_POSSESSIVE = re.compile(r"\bmy\b", re.IGNORECASE)
 _YOURS = re.compile(r"\b(?:your|ur|yours|urs)\b", re.IGNORECASE)
 _REMINISCING = re.compile(r"\bremember (?:when|that time|how) (?:we|you|i)\b|\bremember me\b", re.IGNORECASE)
@@ -381,10 +390,12 @@ def asks_to_be_reminded(message: str, loosely: bool = False) -> bool:
     if asks_about_her(message) or _REMINISCING.search(message) \
             or _YOURS.search(message) and not _EN_POSSESSIVE.search(message):  # "when's your birthday? I wanna remember it"
         return False
+    if _TELLS.search(message):  # "내 이름은 민수야. 기억해 줘": a fact to keep, not one to give back
+        return False
     if re.search("[가-힣]", message):
         return bool((_KO_REMINDED.search(message) or _KO_WAS.search(message) and (loosely or _KO_MINE.search(message)))
-                    and _KO_ASKS.search(message))
-    return bool(_EN_REMINDED.search(message) and _EN_ASKS_FOR.search(message) and _EN_MINE.search(message))
+                    and _KO_ASKS.search(message) and (is_question(message) or _KO_ASKED_BACK.search(message)))
+    return bool(_EN_REMINDED.search(message) and _EN_WH.search(message) and _EN_MINE.search(message))
 
 
 def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
@@ -395,7 +406,7 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     holds, at least one word of it or a person of theirs nowhere in them ("토플 시험 언제라고 했지?" with only
     [토익: 6월 8일], "우리 엄마 알레르기 뭐였지?" with the user's own allergy) and nowhere in the `earlier`
     exchanges; None otherwise (the model answers)."""
-    if not asks_to_be_reminded(message, loosely=True):
+    if not (asks_to_be_reminded(message, loosely=True) or asked_slots(message)):
         return None
     found = {}
     for key, value in memories:
@@ -404,7 +415,7 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
             found.setdefault(answer, (key, value))
     if len(found) == 1:
         return next(iter(found.items()))
-    if found or not asks_to_be_reminded(message):
+    if found or _TELLS.search(message):
         return None
     polite = lang == "ko" and _POLITE.search(message.strip())
     not_told = _NOT_TOLD["polite" if polite else lang if lang == "ko" else "en"], None
@@ -412,6 +423,8 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     if asked & set(_RELATIONS) and _ASKS_NAME.search(message) and any(
             (key_slot(k, v) in asked or _relations_in(v) & asked) and not _name_like(v) for k, v in memories):
         return not_told  # "우리 고양이들 이름 뭐였지?" with [반려동물: 고양이 두 마리]: the name was never said
+    if not asks_to_be_reminded(message):
+        return None
     words = [w for w in _content_words(message) if w not in _TIME_WORDS]
     if not words:
         return None

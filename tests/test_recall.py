@@ -214,3 +214,21 @@ def test_a_question_about_her_that_says_remember_is_not_a_recall():
     assert not asks_to_be_reminded("when's your birthday? I wanna remember it")
     assert recall_from("when's your birthday? I wanna remember it", [], "en") is None
     assert asks_to_be_reminded("what's my mom's name again? your memory is better than mine")
+
+
+def test_a_slot_question_reads_the_store_and_a_plain_question_is_no_recall():
+    from dialogue.recall import recall_answer, recall_from
+
+    assert recall_from("where did I grow up?", [("name", "Hannah"), ("hometown", "Leeds")], "en")[0] == "You're from Leeds! 🏡"
+    assert recall_from("what's my weekend plan again", [("weekend", "camping with friends")], "en")[0] \
+        == "Camping with friends! You told me 😊"
+    # a question the memory has words for but that asks for advice, not to be reminded
+    assert recall_answer("how am I supposed to get to work today", "commute", "cycles to work", "en") is None
+
+
+def test_a_fact_told_with_remember_it_is_not_a_question():
+    from dialogue.recall import asks_to_be_reminded, recall_from
+
+    assert not asks_to_be_reminded("안녕! 내 이름은 민수야. 기억해 줘")
+    assert recall_from("안녕! 내 이름은 민수야. 기억해 줘", [], "ko") is None
+    assert not asks_to_be_reminded("my name is Jane, remember it!")
