@@ -123,6 +123,9 @@ def _name_like(value: str) -> bool:
 _SOMEONE_OF_THEIRS = re.compile("(?:" + "|".join(en for en, _ in _RELATIONS.values()) + r")'s\s+(?!name\b)[a-z]+")
 
 
+_SOMEONE_NAMED = re.compile(r"\b(?:does|did|is|was|has|will)\s+(?!I\b)[A-Z][a-z]+\b|\b(?!I\b)[A-Z][a-z]+'s\s+(?:job|age|name)\b")
+
+
 def asked_slots(message: str) -> set[str]:
     """What of the user's own facts `message` asks for: a relation ("son", "dog"), "fav:<noun>", or a slot of
     `_SLOTS`; empty when it is no recall question."""
@@ -133,6 +136,8 @@ def asked_slots(message: str) -> set[str]:
     about_her = (asks_about_her(message) or (re.search("[가-힣]", message) is not None and names_her(message))
                  or _TEXTING_YOU.search(_RECALL_FRAME_EN.sub(" ", message)) is not None or _TALKING_TO.search(message))
     if about_her or not (person_markers(message)[0] or _ASKS_RECALL.search(message) or re.search("저희|우리", message)):
+        return set()
+    if _SOMEONE_NAMED.search(message):  # "what does Josh do for work?": Josh's, not the user's
         return set()
     low = message.lower()
     relations = _relations_in(message)
@@ -324,10 +329,11 @@ def _covered(word: str, memory: str) -> bool:
 
 def _named_fact(message: str, key: str, value: str, lang: str) -> str | None:
     """The value of [key: value] said back when `message` asks to be reminded of it, naming nothing else."""
-    # asked to be reminded, or asked for something of theirs ("what time's my flight?", "내 알레르기 뭐야?"); not
-    # any question a memory has words for ("how am I supposed to get to work today" with [commute: cycles to work])
-    if not _RECALL_CUE.search(message) and not ((is_question(message) or _EN_ASKS.match(message.strip()))
-                                                and (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message))):
+    # asked to be reminded, or asked what something of theirs is ("what time's my flight?", "when was the eye
+    # doctor?"); not asked for advice a memory has words for ("how am I supposed to get to work today" with
+    # [commute: cycles to work])
+    if _ASKS_ADVICE.search(message) or not (_RECALL_CUE.search(message) or is_question(message)
+                                            or _EN_ASKS.match(message.strip())):
         return None
     if _ASKS_HOW.search(message) or asks_about_her(message) or _TALKING_TO.search(message):
         return None
@@ -376,6 +382,8 @@ _TELLS = re.compile(r"(?:내|제|나의|저의)\s?(?:이름|직업|나이|고향
                     re.IGNORECASE)
 _EN_POSSESSIVE = re.compile(r"\bmy\b", re.IGNORECASE)
 _YOURS = re.compile(r"\b(?:your|ur|yours|urs)\b", re.IGNORECASE)
+_ASKS_ADVICE = re.compile(r"\b(?:supposed to|should i|shall i|can i|could i|do i need|how (?:do|can|should|would) i)\b|"
+                          r"해야\s?(?:돼|되|할까|하나|하지)|할까|어떡해|어떻게 해", re.IGNORECASE)
 _REMINISCING = re.compile(r"\bremember (?:when|that time|how) (?:we|you|i)\b|\bremember me\b", re.IGNORECASE)
 _NOT_TOLD = {"ko": "음, 그건 아직 못 들은 것 같아 🤔 알려 주면 꼭 기억해 둘게!",
              "polite": "음, 그건 아직 못 들은 것 같아요 🤔 알려 주시면 꼭 기억해 둘게요!",

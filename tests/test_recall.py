@@ -232,3 +232,12 @@ def test_a_fact_told_with_remember_it_is_not_a_question():
     assert not asks_to_be_reminded("안녕! 내 이름은 민수야. 기억해 줘")
     assert recall_from("안녕! 내 이름은 민수야. 기억해 줘", [], "ko") is None
     assert not asks_to_be_reminded("my name is Jane, remember it!")
+
+
+def test_first_person_questions_recall_and_someone_elses_do_not():
+    from dialogue.recall import asked_slots, recall_answer
+
+    assert recall_answer("what am I allergic to, do you know?", "allergy", "peanuts", "en") == "Peanuts! You told me 😊"
+    assert recall_answer("What kind of bike did I get?", "new bike", "Trek Domane", "en") == "Trek Domane! You told me 😊"
+    assert asked_slots("what does Josh do for work, remember?") == set()
+    assert recall_answer("what does Josh do for work, remember?", "job", "nurse", "en") is None
