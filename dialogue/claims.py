@@ -364,8 +364,8 @@ def _joined(shown: str, body: str) -> str:
 
 
 _AGE_SLOT_EN = re.compile(r"\b(?:I'm|I am)\s*$", re.IGNORECASE)
-_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만|기준으로)\s*$|^\W*(?:응|어|맞아|그럼)[\s,!~]*$")
 _YES_OPENING = re.compile(r"\W*(?:응|어|맞아|그럼)[\s,!~]*")  # "응, " with nothing said yet
+_AGE_SLOT_KO = re.compile(r"(?:나는|난|저는|나이는|올해|지금은?|만|기준으로)\s*$|^" + _YES_OPENING.pattern + "$")
 _BIRTH_YEAR_SLOT = re.compile(r"(\bborn in|나는|난|저는)\s*$", re.IGNORECASE)
 _MBTI_SLOT = re.compile(r"(?:\b(?:I'm an?|I am an?|my MBTI is|my type is)|(?:나는|난|나|저는|내 MBTI는|제 MBTI는))\s*$",
                         re.IGNORECASE)

@@ -43,7 +43,7 @@ from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT
                                 summary_prompt)
 from dialogue.recall import (asked_slots, asks_to_be_reminded, asks_what_she_knows, known_facts_answer, recall_answer,
                              recall_from)
-from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary, minor_problem,
+from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 
 log = logging.getLogger(__name__)
@@ -240,7 +240,8 @@ class PersonaChat:
             async for ev in self._known_answer(user_id, message, recalled, now, timings, t0):
                 yield ev
             return
-        reused = self._written_answer(user_id, message, ctx, context_text)
+        earlier = " ".join(f"{u} {a}" for u, a in ctx.history)  # the exchanges the prompt shows
+        reused = self._written_answer(user_id, message, ctx, context_text, earlier)
         if reused is not None:
             timings["reused_similarity"] = reused.similarity
             async for ev in self._known_answer(user_id, message, reused.answer, now, timings, t0):
@@ -249,7 +250,6 @@ class PersonaChat:
         ctx = self._with_example(user_id, message, ctx)
         chat = api_for(self.llm, "answer") == "chat"
         answer = ""
-        earlier = " ".join(f"{u} {a}" for u, a in ctx.history)
         shown = ""  # what the user has seen; a retry continues from it (nothing shown is ever taken back)
         unreachable = False
         problem = None
@@ -279,10 +279,8 @@ class PersonaChat:
                             held += ev.text
                             judged = complete_part(shown + held)
                             problem = (answer_problem(judged, message, now, context_text, final=False,
-                                                      earlier=earlier)
+                                                      earlier=earlier, last_try=attempt == ANSWER_RETRIES)
                                        if judged.strip() else None)
-                            if attempt == ANSWER_RETRIES and minor_problem(problem):
-                                problem = None
                             if problem:
                                 break
                             if ctx.memory and not shown.strip() and opener_pending(held):
@@ -304,9 +302,8 @@ class PersonaChat:
                 log.warning("answer generation failed: %s", e)
                 problem = "backend error"
             full = shown + (held if not problem else "")
-            problem = problem or answer_problem(full, message, now, context_text, earlier=earlier)
-            if attempt == ANSWER_RETRIES and minor_problem(problem):
-                problem = None
+            problem = problem or answer_problem(full, message, now, context_text, earlier=earlier,
+                                                last_try=attempt == ANSWER_RETRIES)
             if problem is None:
                 if held:
                     timings.setdefault("first_token_s", time.perf_counter() - t0)
@@ -429,8 +426,8 @@ class PersonaChat:
             return calculation.answer(lang, message)
         return clock_answer(message, now) or age_answer(message, now)
 
-    def _written_answer(self, user_id: str, message: str, ctx: TurnContext,
-                        context_text: str) -> ReusedAnswer | None:
+    def _written_answer(self, user_id: str, message: str, ctx: TurnContext, context_text: str,
+                        earlier: str = "") -> ReusedAnswer | None:
         """A written answer for this message (`self.answers`), when no memory is shown (the adapter was trained to
         use it) and the message does not ask for one of her facts (the persona line answers those), and the
         answer passes the same checks as a generated one."""
@@ -446,8 +443,7 @@ class PersonaChat:
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
-        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text,
-                                            earlier=" ".join(f"{u} {a}" for u, a in ctx.history)) is not None:
+        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text, earlier=earlier) is not None:
             return None
         self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused

@@ -121,8 +121,6 @@ def _name_like(value: str) -> bool:
 
 
 _SOMEONE_OF_THEIRS = re.compile("(?:" + "|".join(en for en, _ in _RELATIONS.values()) + r")'s\s+(?!name\b)[a-z]+")
-
-
 _SOMEONE_NAMED = re.compile(r"\b(?:does|did|is|was|has|will)\s+(?!I\b)[A-Z][a-z]+\b|\b(?!I\b)[A-Z][a-z]+'s\s+(?:job|age|name)\b")
 
 
@@ -204,10 +202,14 @@ def _recalled(message: str, key: str, value: str, lang: str) -> tuple[str, str] 
             key = slot
     if lang != "ko":
         return slot, _en_opening(slot, key, value)
-    v = value.strip() + ("살" if slot == "age" and value.strip().isdigit() else "")
+    return slot, _said_back_ko(value.strip() + ("살" if slot == "age" and value.strip().isdigit() else ""), message)
+
+
+def _said_back_ko(v: str, message: str) -> str:
+    """A stored value said back in Korean, 존댓말 to a polite message: "당연하지, 치즈잖아!", "그럼요, 민준이요!"."""
     if _POLITE.search(message.strip()):
-        return slot, f"그럼요, {v}{'이요' if _batchim(v) else '요'}!"
-    return slot, f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}!"
+        return f"그럼요, {v}{'이요' if _batchim(v) else '요'}!"
+    return f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}!"
 
 
 def recall_opening(message: str, key: str, value: str, lang: str) -> str | None:
@@ -357,9 +359,7 @@ def _named_fact(message: str, key: str, value: str, lang: str) -> str | None:
     v = re.sub(r"(?<=[가-힣])(?:으로|로)$", "", v)  # "분당으로" said back as the place
     if re.search(r"(?:음|함|임|됨|중)$", v) and key.strip() not in v:  # [글루텐: 못 먹음]
         v = f"{key.strip()} {v}"
-    if _POLITE.search(message.strip()):
-        return f"그럼요, {v}{'이요' if _batchim(v) else '요'}! 😊"
-    return f"당연하지, {v}{'이잖아' if _batchim(v) else '잖아'}! 😊"
+    return f"{_said_back_ko(v, message)} 😊"
 
 
 # A question that asks to be reminded of something of the user's ("나 면접 언제라고 했지?", "what's my boss's name
@@ -370,8 +370,6 @@ _KO_WAS = re.compile(r"(?:였|이었|엿)(?:지|더라|는지|던가|나)|더라
 _KO_MINE = re.compile(r"(?<![가-힣])(?:나|내|내가|제|제가|우리|울|저희)(?![가-힣])|(?<![가-힣])(?:내|우리|저희)[가-힣]")
 _EN_REMINDED = re.compile(r"\b(?:remember|recall|remind me|(?:you|u|ya) forgot|did (?:you|u) forget|again|"
                           r"did i (?:tell|say|mention)|i told (?:you|u)|what did i (?:say|tell)|i mentioned)\b", re.IGNORECASE)
-_EN_ASKS_FOR = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|wheres|where's|who|whos|who's|which|"
-                          r"how old|how often|how many|how much|how long|name)\b", re.IGNORECASE)
 _EN_MINE = re.compile(r"\b(?:my|i|me|mine|i'm|im)\b", re.IGNORECASE)
 _EN_WH = re.compile(r"\b(?:what|whats|what's|when|whens|when's|where|wheres|where's|who|whos|who's|which|how)\b",
                     re.IGNORECASE)
@@ -414,7 +412,8 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     holds, at least one word of it or a person of theirs nowhere in them ("토플 시험 언제라고 했지?" with only
     [토익: 6월 8일], "우리 엄마 알레르기 뭐였지?" with the user's own allergy) and nowhere in the `earlier`
     exchanges; None otherwise (the model answers)."""
-    if not (asks_to_be_reminded(message, loosely=True) or asked_slots(message)):
+    asked = asked_slots(message)
+    if not (asked or asks_to_be_reminded(message, loosely=True)):
         return None
     found = {}
     for key, value in memories:
@@ -427,7 +426,6 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
         return None
     polite = lang == "ko" and _POLITE.search(message.strip())
     not_told = _NOT_TOLD["polite" if polite else lang if lang == "ko" else "en"], None
-    asked = asked_slots(message)
     if asked & set(_RELATIONS) and _ASKS_NAME.search(message) and any(
             (key_slot(k, v) in asked or _relations_in(v) & asked) and not _name_like(v) for k, v in memories):
         return not_told  # "우리 고양이들 이름 뭐였지?" with [반려동물: 고양이 두 마리]: the name was never said

@@ -130,21 +130,22 @@ def _repeats(text: str) -> bool:
     return len(sentences) != len(set(sentences))
 
 
-def minor_problem(problem: str | None) -> bool:
+def _minor(problem: str) -> bool:
     """Whether `problem` is one the last retry may show rather than cut the answer short: her birthday month
     out of place is a lesser fault than an answer that breaks off ("…앗, 말이 꼬였어")."""
-    return bool(problem) and problem.startswith("names ") and problem.endswith("out of nowhere")
+    return problem.startswith("names ") and problem.endswith("out of nowhere")
 
 
 def answer_problem(answer: str, message: str, now: datetime, context: str = "", final: bool = True,
-                   earlier: str = "") -> str | None:
+                   earlier: str = "", last_try: bool = False) -> str | None:
     """Why an answer must not be shown (None when it is fine): empty, repeating, leaking prompt markers,
     naming a day that contradicts the clock or her birthday (`calendar_problem`), misstating her age, birth
     year or MBTI (`persona_problem`), speaking the user's memory in `context` as her own (`memory_as_hers`),
     greeting for another time of day (`greeting_problem`), or naming her birthday month where nothing in the
     message, `context` or the `earlier` exchanges brought it up (`stray_month_problem`);
     when `final`, also in the wrong language (a beginning such as "ENTJ, …"
-    is not yet an English answer to a Korean message)."""
+    is not yet an English answer to a Korean message). On the `last_try` a stray birthday month is let through:
+    a lesser fault than an answer that breaks off ("…앗, 말이 꼬였어")."""
     text = answer.strip()
     if not text:
         return "empty"
@@ -159,7 +160,7 @@ def answer_problem(answer: str, message: str, now: datetime, context: str = "", 
                or memory_as_hers(text, context) or greeting_problem(text, now, message)
                or stray_month_problem(text, now, f"{seen} {earlier}"))
     if problem:
-        return problem
+        return None if last_try and _minor(problem) else problem
     if final and language_of(text) != language_of(message) and language_of(message) == "ko" \
             and not re.search("[가-힣]", text):
         return "wrong language"
