@@ -6,7 +6,9 @@ writer answered as her, with no stored memory in play, that written answer is se
 one. Only answers that carry over are kept: none to a message that told the writer's own facts about the user,
 and none with a number the message does not hold, a weekday, month or year, a part of the day, season or
 weather that is not true now, or 존댓말 to a message in 반말 (docs/open-eval/README.md, "Written answers reused": how
-the threshold and these rules were chosen).
+the threshold and these rules were chosen). When no written message is that close, the answer-fit cross-encoder
+(`AnswerFit`) reads the message, after the exchange before it, with each answer of the nearest written messages,
+and the one that fits best is served when it fits well enough (docs/open-eval/answer-fit/).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Collection, Sequence
 
 import numpy as np
 
+from dialogue.names import told_name
 from dialogue.prompting import language_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,13 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.92
 # the least cosine of a written exchange shown to the adapter as an example (`AnswerBank.example`)
 EXAMPLE_THRESHOLD = 0.85
+# the answer-fit cross-encoder's labels (`dialogue.training.answer_fit`)
+FIT_LABELS = ("other", "fits")
+FIT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "classifiers" / "answer_fit"
+# with the answer-fit model, the least cosine of a candidate's written message to the user's when none is
+# DEFAULT_THRESHOLD alike (docs/open-eval/answer-fit/: chosen on the validation open messages)
+FIT_FLOOR = 0.86
+FIT_MAX_CHARS = 160
 
 _DIGITS = re.compile(r"\d+")
 _CODE = re.compile(r"[\[\]{}()=_<>`]|::|\.\w+\(")
@@ -71,6 +81,21 @@ class ReusedAnswer:
     similarity: float
     written_message: str
     source: str
+    fit: float | None = None  # P(fits) from the answer-fit model, when one chose it
+
+
+def fit_text(text: str, chars: int = FIT_MAX_CHARS) -> str:
+    """`text` as the answer-fit cross-encoder reads it: its first `chars` characters (the top layers' cost grows
+    with the length of the pair)."""
+    return text[:chars]
+
+
+def asked_text(message: str, previous: tuple[str, str] | None = None) -> str:
+    """What the answer-fit cross-encoder reads as asked: the message, after the exchange before it when there
+    is one (user's message, her answer, one per line; the earlier lines shortened)."""
+    if previous is None:
+        return fit_text(message)
+    return f"{fit_text(previous[0], FIT_MAX_CHARS // 2)}\n{fit_text(previous[1], FIT_MAX_CHARS // 2)}\n{fit_text(message)}"
 
 
 def polite(text: str) -> bool:
@@ -138,6 +163,37 @@ def written_first_answers(exclude_messages: set[str] = frozenset(), variants: bo
     return out
 
 
+def written_telling_messages(exclude_messages: set[str] = frozenset()) -> list[str]:
+    """The first messages of the written conversations without stored memories that tell her something lasting
+    about the user ("나 민지야, 간호학과 2학년"): the ones `written_first_answers` leaves out. A message more like
+    one of these than like any message of the bank is the user telling about themself (`AnswerBank.carried_over`).
+    `exclude_messages`: normalized messages left out (validation and test messages)."""
+    from dialogue.data.written import conversations, normalized
+
+    return [c["turns"][0]["user"] for c in conversations() if not c.get("memories") and c["turns"][0].get("remember")
+            and normalized(c["turns"][0]["user"]) not in exclude_messages]
+
+
+def _embedded(texts: list[str], encoder, cache: Path, what: str) -> np.ndarray:
+    """e5 query embeddings of `texts`, computed once and kept in `cache`, keyed by the texts and the encoder."""
+    digest = hashlib.sha256("\n".join([str(getattr(encoder, "source", type(encoder).__name__))] + texts).encode()
+                            ).hexdigest()[:16]
+    path = Path(cache) / f"{digest}.npy"
+    try:
+        embeddings = np.load(path)
+        if embeddings.shape[0] != len(texts):
+            raise ValueError("stale")
+    except (OSError, ValueError):
+        log.info("embedding %d %s for the answer bank (once)", len(texts), what)
+        embeddings = encoder.encode(texts, kind="query", batch_size=64)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, embeddings.astype(np.float32))
+        except OSError as e:  # a read-only cache only costs the next start the same seconds
+            log.warning("answer bank embeddings not cached (%s)", e)
+    return embeddings
+
+
 def evaluation_messages() -> set[str]:
     """Normalized messages of every validation and test set of her answers (a message, question or text): a
     written answer to the same words is left out, as held-out text never trains."""
@@ -146,66 +202,160 @@ def evaluation_messages() -> set[str]:
     return {normalized(t) for split in ("val", "test") for t in her_answer_messages(split)}
 
 
+class AnswerFit:
+    """The answer-fit cross-encoder (`dialogue.training.answer_fit`): P(a written answer fits what was asked),
+    reading the message, after the exchange before it, and the answer together over the top e5 layers.
+
+    The frozen layers' states of every answer the bank may serve are computed once (`prepare`, a few minutes on
+    two cores) and read from a cache file, so a turn runs only the message's pass and the top layers."""
+
+    def __init__(self, encoder, model, threshold: float) -> None:
+        if not 0.0 <= threshold < 1.0:
+            raise ValueError(f"the answer-fit threshold is a probability in [0, 1), got {threshold}")
+        self.encoder, self.model, self.threshold = encoder, model, threshold
+        self._rows: dict[str, int] = {}
+        self._states = self._offsets = None
+
+    @classmethod
+    def load(cls, encoder, path: Path = FIT_MODEL) -> "AnswerFit | None":
+        """The saved model with its threshold, or None when there is none (or no encoder states to feed it)."""
+        from dialogue.layer_classifier import LayerClassifier, is_layer_classifier
+
+        if not is_layer_classifier(path) or not hasattr(encoder, "token_states"):
+            return None
+        model = LayerClassifier.load(path, encoder.config)
+        return cls(encoder, model, float(model.meta.get("threshold", 0.5)))
+
+    def prepare(self, answers: Sequence[str], cache: Path) -> None:
+        """The frozen states of `answers` (as `fit_text` cuts them), computed once and kept in `cache` (float16,
+        memory-mapped), keyed by the texts, the encoder and the layer."""
+        import torch
+        from tqdm import tqdm
+
+        texts = sorted({fit_text(a) for a in answers}, key=lambda t: (len(t), t))  # one order, whatever the hash seed
+        layer = self.model.from_layer
+        digest = hashlib.sha256("\n".join([str(getattr(self.encoder, "source", type(self.encoder).__name__)),
+                                           str(layer)] + texts).encode()).hexdigest()[:16]
+        states_path, offsets_path = (Path(cache) / f"fit-{digest}.{part}.npy" for part in ("states", "offsets"))
+        try:
+            states, offsets = np.load(states_path, mmap_mode="r"), np.load(offsets_path)
+            if len(offsets) != len(texts) + 1 or offsets[-1] != len(states):
+                raise ValueError("stale")
+        except (OSError, ValueError):
+            parts = []
+            with torch.inference_mode():
+                for i in tqdm(range(0, len(texts), 32), desc="answer-fit states of the written answers (once)",
+                              unit="batch", mininterval=5):
+                    _, kept = self.encoder._forward(texts[i:i + 32], "query", layer)
+                    parts.extend(t.to(torch.float16).numpy() for t in kept[layer])
+            offsets = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+            states = np.concatenate(parts)
+            try:
+                states_path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(states_path, states)
+                np.save(offsets_path, offsets)
+            except OSError as e:  # a read-only cache costs the next start the same minutes
+                log.warning("answer-fit states not cached (%s)", e)
+        self._rows = {t: i for i, t in enumerate(texts)}
+        self._states, self._offsets = states, offsets
+
+    def _answer_states(self, answers: Sequence[str]) -> list:
+        import torch
+
+        texts = [fit_text(t) for t in answers]
+        missing = [t for t in texts if t not in self._rows]
+        computed = dict(zip(missing, self.encoder.token_states(missing, self.model.from_layer, "query", full=False)))
+        out = []
+        for t in texts:
+            if t in computed:
+                out.append(computed[t])
+            else:
+                i = self._rows[t]
+                out.append(torch.from_numpy(np.asarray(self._states[self._offsets[i]:self._offsets[i + 1]],
+                                                       np.float32)))
+        return out
+
+    def probabilities(self, message: str, answers: Sequence[str],
+                      previous: tuple[str, str] | None = None) -> np.ndarray:
+        """P(fits) of each answer to `message` after the `previous` exchange, in one batch."""
+        if not answers:
+            return np.zeros(0)
+        asked = asked_text(message, previous)
+        # a bare message was embedded in full by the turn's classifiers: its states are cached
+        q = self.encoder.token_states([asked], self.model.from_layer, "query", full=previous is None)
+        a = self._answer_states(answers)
+        return self.model.predict_proba(q * len(a), a)[:, self.model.labels.index("fits")]
+
+
 class AnswerBank:
-    """Written answers looked up by message similarity (`best`)."""
+    """Written answers looked up by message similarity (`ranked`, `best`); below the nearest ones, chosen by how
+    well they fit (`AnswerFit`)."""
 
     def __init__(self, entries: Sequence[WrittenAnswer], embeddings: np.ndarray, encoder,
-                 threshold: float = DEFAULT_THRESHOLD, candidates: int = 8) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, candidates: int = 8, fit: AnswerFit | None = None,
+                 fit_floor: float = FIT_FLOOR, telling: np.ndarray | None = None) -> None:
         """`embeddings`: the entries' messages as e5 queries, unit rows in `entries`' order; `encoder`: the
         `SentenceEncoder` that made them (it embeds each new message the same way); `threshold`: the least
-        cosine between the messages; `candidates`: how many of the nearest are checked (`carries_over`)."""
+        cosine between the messages; `candidates`: how many of the nearest are checked (`carries_over`).
+        `fit`: the answer-fit model; with it, when no message is `threshold` alike, the `candidates` nearest
+        messages at least `fit_floor` alike are candidates and the one whose answer fits best is served, when it
+        fits well enough, to a user she knows nothing about. `telling`: embeddings of written messages that tell
+        about the user (`written_telling_messages`): a message nearer to one of them than to any of the bank's
+        gets only answers at least `threshold` alike."""
         if len(entries) != len(embeddings):
             raise ValueError(f"{len(entries)} written answers but {len(embeddings)} embeddings")
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"the answer bank's threshold is a cosine in (0, 1], got {threshold}")
+        for name, value in (("threshold", threshold), ("fit floor", fit_floor)):
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"the answer bank's {name} is a cosine in (0, 1], got {value}")
         self.entries = list(entries)
         self.embeddings = np.asarray(embeddings, np.float32)
         self.encoder = encoder
         self.threshold = threshold
         self.candidates = candidates
+        self.fit = fit
+        self.fit_floor = fit_floor
+        self.telling = None if telling is None else np.asarray(telling, np.float32)
 
     @classmethod
     def from_written(cls, encoder=None, threshold: float = DEFAULT_THRESHOLD,
-                     cache: Path | None = None) -> "AnswerBank":
-        """The bank of the written conversations. Their embeddings are computed once (about 20 s on two cores)
-        and kept in `cache` (default: the weights cache), keyed by the texts and the encoder."""
+                     cache: Path | None = None, fit: bool = True) -> "AnswerBank":
+        """The bank of the written conversations, with the saved answer-fit model when `fit` and there is one.
+        Their embeddings are computed once (about 20 s on two cores) and kept in `cache` (default: the weights
+        cache), keyed by the texts and the encoder."""
         if encoder is None:
             from dialogue.encoder import shared_encoder
 
             encoder = shared_encoder()
-        entries = written_first_answers(evaluation_messages())
-        digest = hashlib.sha256("\n".join([str(getattr(encoder, "source", type(encoder).__name__))]
-                                          + [e.message for e in entries]).encode()).hexdigest()[:16]
+        held_out = evaluation_messages()
+        entries = written_first_answers(held_out)
         if cache is None:
             from weights.manifest import cache_dir
 
             cache = cache_dir() / "answer-bank"
-        path = Path(cache) / f"{digest}.npy"
-        try:
-            embeddings = np.load(path)
-            if embeddings.shape[0] != len(entries):
-                raise ValueError("stale")
-        except (OSError, ValueError):
-            log.info("embedding %d written answers' messages for the answer bank (once)", len(entries))
-            embeddings = encoder.encode([e.message for e in entries], kind="query", batch_size=64)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, embeddings.astype(np.float32))
-            except OSError as e:  # a read-only cache only costs the next start the same 20 s
-                log.warning("answer bank embeddings not cached (%s)", e)
-        return cls(entries, embeddings, encoder, threshold)
+        embeddings = _embedded([e.message for e in entries], encoder, cache, "written answers' messages")
+        answer_fit = AnswerFit.load(encoder) if fit else None
+        telling = None
+        if answer_fit is not None:
+            answer_fit.prepare([e.answer for e in entries], cache)
+            telling = _embedded(written_telling_messages(held_out), encoder, cache, "messages telling about the user")
+        return cls(entries, embeddings, encoder, threshold, fit=answer_fit, telling=telling)
 
     def carried_over(self, message: str, now: datetime, least: float | None = None,
                      query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
-        """(cosine, entry) for the nearest written messages in the same language that are at least `threshold`
-        (or `least`) alike and whose answers carry over to `message` at `now`, nearest first (what `pick` chooses
-        from). `query`: the message's embedding when the caller already has it."""
+        """(cosine, entry) for the nearest written messages in the same language that are at least `least` alike
+        (default: `threshold`, or `fit_floor` with a fit model) and whose answers carry over to `message` at
+        `now`, nearest first (what `ranked` chooses from). `query`: the message's embedding when the caller
+        already has it."""
         if not self.entries or not message.strip():
             return []
-        least = self.threshold if least is None else least
         lang = language_of(message)
         q = self.encoder.encode_one(message, "query") if query is None else query
         sims = self.embeddings @ q
+        if least is None:
+            least = self.threshold
+            if self.fit is not None and not (self.telling is not None and len(self.telling)
+                                             and float((self.telling @ q).max()) > float(sims.max())):
+                least = self.fit_floor
         found = []
         for i in np.argsort(-sims)[: self.candidates]:
             s = float(sims[i])
@@ -226,22 +376,35 @@ class AnswerBank:
                 return entry.message, entry.answer
         return ()
 
-    def best(self, message: str, now: datetime, knows_user: bool = False,
-             said: Collection[str] = ()) -> ReusedAnswer | None:
-        """The written answer for the nearest written message in the same language that is at least `threshold`
-        alike and whose answer carries over to `message` at `now`; None when there is none (`carried_over`, then
-        `pick`)."""
-        return pick(self.carried_over(message, now), knows_user, said)
+    def ranked(self, found: Sequence[tuple[float, WrittenAnswer]], message: str, knows_user: bool = False,
+               said: Collection[str] = (), previous: tuple[str, str] | None = None) -> list[ReusedAnswer]:
+        """The answers of `carried_over`'s `found` she may give this user (`usable`), best first: those of
+        messages at least `threshold` alike, nearest first; when there is none, a fit model is loaded and she
+        knows nothing about the user (`knows_user` false) and the message does not tell the user's name, those of
+        the messages down to `fit_floor` that fit at least its threshold, best fit first (the model read against the nearest message did worse on validation:
+        docs/open-eval/answer-fit/). `previous`: the exchange before the message in this conversation, if any."""
+        found = usable(found, knows_user, said)
+        near = [ReusedAnswer(e.answer, s, e.message, e.source) for s, e in found if s >= self.threshold]
+        # written for a user she knew nothing about: below the nearest they would pass over what she knows
+        found = [(s, e) for s, e in found if s < self.threshold]
+        if near or self.fit is None or not found or knows_user or told_name(message) is not None:
+            return near
+        fits = self.fit.probabilities(message, [e.answer for _, e in found], previous)
+        order = [i for i in np.argsort(-fits, kind="stable") if fits[i] >= self.fit.threshold]
+        return [ReusedAnswer(found[i][1].answer, found[i][0], found[i][1].message, found[i][1].source,
+                             float(fits[i])) for i in order]
+
+    def best(self, message: str, now: datetime, knows_user: bool = False, said: Collection[str] = (),
+             previous: tuple[str, str] | None = None) -> ReusedAnswer | None:
+        """The first of `ranked` for `message` at `now`, or None when no written answer is close and fits."""
+        found = self.ranked(self.carried_over(message, now), message, knows_user, said, previous)
+        return found[0] if found else None
 
 
-def pick(found: Sequence[tuple[float, WrittenAnswer]], knows_user: bool = False,
-         said: Collection[str] = ()) -> ReusedAnswer | None:
-    """The first of `AnswerBank.carried_over`'s answers she may give this user, or None. `knows_user`: she has
-    memories of this user, so answers written for a user she knew nothing about are skipped. `said`: her recent
-    answers in this conversation, never repeated word for word (the same message twice gets the next written
-    answer, or the model's)."""
-    for s, entry in found:
-        if (knows_user and entry.category == "about_user") or entry.answer in said:
-            continue
-        return ReusedAnswer(entry.answer, s, entry.message, entry.source)
-    return None
+def usable(found: Sequence[tuple[float, WrittenAnswer]], knows_user: bool = False,
+           said: Collection[str] = ()) -> list[tuple[float, WrittenAnswer]]:
+    """Those of `AnswerBank.carried_over`'s answers she may give this user. `knows_user`: she has memories of
+    this user, so answers written for a user she knew nothing about are skipped. `said`: her recent answers in
+    this conversation, never repeated word for word (the same message twice gets another written answer, or
+    the model's)."""
+    return [(s, e) for s, e in found if not (knows_user and e.category == "about_user") and e.answer not in said]

@@ -37,10 +37,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cl = _subcommands(sub, "classifiers", "train the topic-change, ethics and persona-question classifiers on dialogue/data/")
     p = cl.add_parser("train", help="fine-tune the top e5 layers (or fit a linear head on frozen e5) and save the "
                                     "classifier in weights/classifiers/; epoch, temperature, thresholds chosen on val")
-    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona", "retrieval", "crisis"],
+    p.add_argument("--task", default="all", choices=["all", "ethics", "topic", "persona", "retrieval", "crisis",
+                                                       "answer_fit"],
                    help="all: ethics, topic and persona; retrieval: the memory cross-encoder (then run "
                         "`ohlora eval memory --calibrate` to refit the relevance gate on it); crisis: the crisis "
-                        "detector (linear heads on e5 and character n-grams, ~1 minute)")
+                        "detector (linear heads on e5 and character n-grams, ~1 minute); answer_fit: whether a "
+                        "written answer fits a message (the answer bank's choice; ~45 minutes on two cores)")
     p.add_argument("--kind", default=None, choices=["layers", "linear", "ngrams"],
                    help="layers: fine-tune the top e5 layers (shipped; the default but for crisis); linear: logistic "
                         "regression on frozen e5 (crisis: with character n-grams, shipped and its default); ngrams "
@@ -167,6 +169,23 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{chosen['weight']:g}), threshold {chosen['threshold']:g}: val at risk caught {report['val_caught']:.1%}, "
               f"look-alikes read as a crisis {report['val_lookalikes_read']:.1%}"
               f" -> {detector.head.meta['trained_on']}")
+        return 0
+    if args.task == "answer_fit":
+        import json
+
+        from dialogue.answer_bank import FIT_MODEL
+        from dialogue.training.answer_fit import train_answer_fit
+
+        model, record = train_answer_fit(encoder, args.top_layers or 2, args.epochs or 2, args.lr or 5e-5, args.seed,
+                                         args.max_minutes)
+        try:  # the serving threshold was chosen on the validation open messages for the committed model
+            model.meta["threshold"] = json.loads(FIT_MODEL.with_suffix(".json").read_text())["threshold"]
+        except (OSError, ValueError, KeyError):
+            model.meta["threshold"] = 0.5
+        weights, _ = model.save(FIT_MODEL)
+        print(f"answer fit: epoch {record['best_epoch']} (ROC AUC on the conversations held apart "
+              f"{record['best_val_score']:.3f}) -> {weights}; serving threshold {model.meta['threshold']:g}, kept "
+              f"from the model before: choose it again on the validation open messages (docs/open-eval/answer-fit/)")
         return 0
     if args.task == "retrieval":
         from dialogue.memory_relevance import PAIR_MODEL

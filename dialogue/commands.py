@@ -127,8 +127,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--answer-max-tokens", type=int, default=None, metavar="N",
                    help="answers: the most tokens an answer may run to (default: the server's, ANSWER_MAX_TOKENS)")
     p.add_argument("--answer-bank", default="auto", metavar="COSINE",
-                   help="answers: the least message similarity for reusing a written answer (0: every answer "
-                        "generated); default: the server's")
+                   help="answers: the least message similarity for reusing the nearest written answer (0: every "
+                        "answer generated); default (auto): the server's, the answer-fit model choosing among the "
+                        "nearest")
     p.set_defaults(func=_eval_open)
 
     p = ev.add_parser("remember", help="what the memory role stores from free-form messages, against the facts a "
@@ -250,7 +251,8 @@ def _eval_open(args: argparse.Namespace) -> int:
                                  answer_max_tokens=args.answer_max_tokens or ANSWER_MAX_TOKENS,
                                  answer_examples=trained_with_examples(Path(args.adapters or ADAPTERS_DIR)),
                                  **build_collaborators(str(Path(tmp) / "eval.sqlite3"),
-                                                       answer_bank=answer_bank_threshold(args.answer_bank)))
+                                                       answer_bank=answer_bank_threshold(args.answer_bank),
+                                                       answer_fit=args.answer_bank == "auto"))
             rows = open_eval.answer_items(items, engine)
         transcript.parent.mkdir(parents=True, exist_ok=True)
         transcript.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

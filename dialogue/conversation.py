@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from dialogue import chat_prompts
 from dialogue.answer_bank import DEFAULT_THRESHOLD as DEFAULT_BANK_THRESHOLD
 from dialogue.answer_bank import AnswerBank, ReusedAnswer
-from dialogue.answer_bank import pick as pick_written_answer
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
 from dialogue.claims import fact_completion
@@ -244,6 +243,8 @@ class PersonaChat:
         reused = self._written_answer(user_id, message, ctx, context_text, earlier)
         if reused is not None:
             timings["reused_similarity"] = reused.similarity
+            if reused.fit is not None:
+                timings["reused_fit"] = reused.fit
             async for ev in self._known_answer(user_id, message, reused.answer, now, timings, t0):
                 yield ev
             return
@@ -439,11 +440,14 @@ class PersonaChat:
                 return None
             count = getattr(self.memory, "count", None)
             knows_user = bool(count(user_id)) if count is not None else self.memory is not None
-            reused = pick_written_answer(found, knows_user=knows_user, said=self._recent_answers(user_id))
+            ranked = self.answers.ranked(found, message, knows_user=knows_user, said=self._recent_answers(user_id),
+                                         previous=ctx.history[-1] if ctx.history else None)
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
-        if reused is None or answer_problem(reused.answer, message, ctx.now, context_text, earlier=earlier) is not None:
+        reused = next((r for r in ranked
+                       if answer_problem(r.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
+        if reused is None:
             return None
         self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused
@@ -653,10 +657,13 @@ class AnswerDecoding:
 
 
 def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None,
-                        answer_bank: float = DEFAULT_BANK_THRESHOLD, crisis: bool = True) -> dict:
+                        answer_bank: float = DEFAULT_BANK_THRESHOLD, crisis: bool = True,
+                        answer_fit: bool = True) -> dict:
     """Conversation store, memory store, topic detector, persona-question classifier, safety gate and crisis
     detector on one dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the
-    SQLite file in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never).
+    SQLite file in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never);
+    `answer_fit`: instead, the written answer that fits best among the nearest ones is reused, when it fits well
+    enough (the answer-fit model, `dialogue.answer_bank.AnswerFit`; without its weights `answer_bank` applies).
     `crisis`: load the crisis detector (`dialogue.crisis`).
 
     A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
@@ -683,7 +690,7 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
         try:
             from dialogue.answer_bank import AnswerBank
 
-            found["answers"] = AnswerBank.from_written(found["memory"].encoder, threshold=answer_bank)
+            found["answers"] = AnswerBank.from_written(found["memory"].encoder, threshold=answer_bank, fit=answer_fit)
         except Exception as e:  # without it every answer is generated
             log.warning("answer bank unavailable (%s); every answer comes from the model", e)
     try:
@@ -767,8 +774,10 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
     from $OHLORA_LLM_API_KEY), the others on the small in-process model; with all four remote, no model
     loads here and the server starts in seconds.
 
-    `answer_bank`: the least similarity between a message and a written one for her to reuse its written answer
-    (`dialogue.answer_bank`); 0 never; "auto" DEFAULT_BANK_THRESHOLD for our adapters, never for a remote chat model.
+    `answer_bank`: the least similarity between a message and a written one for her to reuse its written answer,
+    the nearest first (`dialogue.answer_bank`); 0 never; "auto" for our adapters the written answer the answer-fit
+    model finds fits best among the nearest ones (DEFAULT_BANK_THRESHOLD without its weights), never for a remote
+    chat model.
     `crisis_replies`: answer a message that reads as someone at risk of suicide or self-harm with her crisis reply
     (`dialogue.crisis`; true by default).
     """
@@ -816,6 +825,6 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
         examples = remote_api != "chat" and trained_with_examples(ADAPTERS_DIR)
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
-    parts = build_collaborators(db, safety_policy, bank, crisis) if db is not None else {}
+    parts = build_collaborators(db, safety_policy, bank, crisis, answer_fit=answer_bank == "auto") if db is not None else {}
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, answer_examples=examples, **parts)

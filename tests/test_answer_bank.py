@@ -341,3 +341,153 @@ def test_training_shows_each_turn_an_exchange_of_another_conversation_and_replay
     assert not trained_with_examples(tmp_path)  # no report: an adapter that never saw one
     (folder / "training_report.json").write_text(json.dumps({"config": {"data": "written", "examples": True}}))
     assert trained_with_examples(tmp_path)
+
+
+class KeywordFit:
+    """An answer-fit model that trusts an answer holding a word of the message; it records what it was asked."""
+
+    threshold = 0.5
+
+    def __init__(self):
+        self.asked = []
+
+    def probabilities(self, message, answers, previous=None):
+        self.asked.append((message, previous))
+        words = set(message.split())
+        return np.array([0.9 if words & set(a.split()) else 0.1 for a in answers])
+
+
+def fitted_bank(*entries: WrittenAnswer, threshold: float = 0.9, floor: float = 0.5,
+                telling: tuple[str, ...] = ()) -> tuple[AnswerBank, KeywordFit]:
+    enc, fit = HashingEncoder(), KeywordFit()
+    return AnswerBank(entries, enc.encode([e.message for e in entries]), enc, threshold, fit=fit, fit_floor=floor,
+                      telling=enc.encode(list(telling)) if telling else None), fit
+
+
+def test_below_the_nearest_nothing_is_served_to_a_user_she_knows_or_to_one_telling_about_themself():
+    fitting = entry("오늘 저녁 치킨 먹어도 될까", "오늘 하루쯤은 치킨 먹어도 돼! 내일 다시 달리자 💪")
+    b, fit = fitted_bank(fitting)
+    assert b.best("오늘 점심 치킨 먹어도 돼", SAT, knows_user=True) is None  # written for a stranger
+    assert b.best("내 이름은 민지야 오늘 저녁 치킨 먹어도 될까", SAT) is None  # 0.78 alike, but she is meeting Minji
+    assert fit.asked == []
+    # the message is more like a written self-introduction than like any message of the bank
+    b, fit = fitted_bank(fitting, telling=("나는 민지야 간호학과 2학년",))
+    assert b.best("오늘 점심 치킨 먹어도 돼", SAT) is not None  # 0.06 to it, 0.65 to the bank's
+    b, fit = fitted_bank(fitting, telling=("오늘 점심 치킨 먹어도 돼 나는",))  # 0.91 to it
+    assert b.best("오늘 점심 치킨 먹어도 돼", SAT) is None and fit.asked == []
+
+
+def test_a_written_message_close_enough_is_still_answered_as_written_without_the_fit_model():
+    b, fit = fitted_bank(entry("오늘 점심 치킨 먹었어", "무슨 치킨이었어? 양념파야?"))
+    assert b.best("오늘 점심 치킨 먹었어", SAT).answer == "무슨 치킨이었어? 양념파야?"
+    assert fit.asked == []
+
+
+def test_below_the_nearest_the_answer_that_fits_is_served_not_the_nearer_message_s():
+    b, fit = fitted_bank(entry("오늘 점심 치킨 먹었어", "무슨 치킨이었어? 양념파야?"),            # cosine 0.73
+                         entry("오늘 저녁 치킨 먹어도 될까", "오늘 하루쯤은 치킨 먹어도 돼! 내일 다시 달리자 💪"))  # 0.65
+    got = b.best("오늘 점심 치킨 먹어도 돼", SAT)
+    assert got is not None and got.answer.startswith("오늘 하루쯤은") and got.fit == pytest.approx(0.9)
+    assert fit.asked == [("오늘 점심 치킨 먹어도 돼", None)]
+
+
+def test_below_the_nearest_no_written_answer_is_served_when_none_fits():
+    b, _ = fitted_bank(entry("오늘 점심 치킨 먹었어", "무슨 치킨이었어? 양념파야?"))
+    assert b.best("오늘 점심 치킨 먹었음", SAT) is None  # 0.86 alike, but the answer shares no word
+    assert b.best("오늘 점심 치킨 먹었음", SAT, previous=None) is None
+
+
+def test_the_fit_model_reads_the_exchange_before_the_message():
+    b, fit = fitted_bank(entry("그럼 뭐 먹을까", "그럼 뭐 먹을지 같이 골라 보자!"))
+    b.best("그럼 뭐 먹지", SAT, previous=("다이어트 중이야", "멋지다! 응원할게"))
+    assert fit.asked == [("그럼 뭐 먹지", ("다이어트 중이야", "멋지다! 응원할게"))]
+
+
+def test_a_turn_after_an_exchange_hands_that_exchange_to_the_fit_model():
+    b, fit = fitted_bank(entry("그럼 뭐 먹을까", "그럼 뭐 먹을지 같이 골라 보자!"))
+    llm = ScriptedLLM(["다이어트 중이구나! 응원할게 💪"])
+    engine = PersonaChat(llm, answers=b, exact_answers=False, history_turns=2)
+    _turn(engine, "나 다이어트 시작했어")
+    done = _turn(engine, "그럼 뭐 먹지")[-1]
+    assert done.text == "그럼 뭐 먹을지 같이 골라 보자!" and done.timings["reused_fit"] == pytest.approx(0.9)
+    assert fit.asked[-1] == ("그럼 뭐 먹지", ("나 다이어트 시작했어", "다이어트 중이구나! 응원할게 💪"))
+
+
+class StatesEncoder:
+    """Token states of a text: a fixed random [len, 16] tensor per text; counts the texts it ran."""
+
+    source = "states"
+
+    def __init__(self):
+        self.ran = 0
+
+    @staticmethod
+    def state(text):
+        import hashlib
+
+        import torch
+
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        return torch.from_numpy(np.random.default_rng(seed).standard_normal((len(text) % 7 + 2, 16)).astype(np.float32))
+
+    def _forward(self, texts, kind, upto):
+        self.ran += len(texts)
+        return None, {upto: [self.state(t) for t in texts]}
+
+    def token_states(self, texts, layer, kind="query", full=True):
+        self.ran += len(texts)
+        return [self.state(t) for t in texts]
+
+
+def test_answer_fit_reads_its_prepared_answer_states_as_it_would_compute_them(tmp_path):
+    from dialogue.answer_bank import FIT_LABELS, AnswerFit
+    from tests.test_finetuned_classifiers import _tiny
+
+    model = _tiny(pair=True, labels=FIT_LABELS)
+    answers = ["짬뽕! 국물이 최고야 🔥", "Try 'Rain' by Taeyeon ☔", "x" * 400]
+    enc = StatesEncoder()
+    fit = AnswerFit(enc, model, 0.5)
+    fit.prepare(answers, tmp_path)
+    got = fit.probabilities("짜장 짬뽕 골라 줘", answers)
+    s = StatesEncoder.state
+    want = model.predict_proba([s("짜장 짬뽕 골라 줘")] * 3, [s(a[:160]) for a in answers])[:, 1]  # cut as fit_text cuts
+    np.testing.assert_allclose(got, want, atol=2e-3)  # stored in float16
+    again = AnswerFit(StatesEncoder(), model, 0.5)
+    again.prepare(answers[::-1], tmp_path)
+    assert again.encoder.ran == 0  # read from the cache file
+    np.testing.assert_allclose(again.probabilities("짜장 짬뽕 골라 줘", answers[:1]), got[:1], atol=1e-6)
+    # an answer that was not prepared is computed when asked for
+    new = again.probabilities("짜장 짬뽕 골라 줘", ["짜장! 달달한 게 최고"], previous=("배고파", "뭐 먹고 싶어?"))
+    np.testing.assert_allclose(new, model.predict_proba([s("배고파\n뭐 먹고 싶어?\n짜장 짬뽕 골라 줘")],
+                                                        [s("짜장! 달달한 게 최고")])[:, 1], atol=1e-5)
+    with pytest.raises(ValueError, match="threshold"):
+        AnswerFit(enc, model, 1.0)
+
+
+@pytest.mark.real_weights
+def test_the_shipped_answer_fit_model_prefers_the_answer_that_fits():
+    from tests.conftest import require_prepared
+
+    require_prepared("multilingual-e5-small")
+    from dialogue.answer_bank import AnswerFit
+    from dialogue.encoder import shared_encoder
+
+    fit = AnswerFit.load(shared_encoder())
+    assert fit is not None and 0 < fit.threshold < 1
+    cases = [  # (message, the exchange before it, an answer that fits, one on a near subject that does not)
+        ("오늘 비 와서 그런지 좀 우울해", None,
+         "비 오는 날엔 괜히 마음이 처지지 ㅠ 따뜻한 차 한 잔 마시면서 좋아하는 노래 틀어 볼래?", "짬뽕! 국물이 최고야 🔥"),
+        ("근데 오늘 치킨 먹어도 될까?", ("나 다이어트 중이야", "오 멋지다! 응원할게 💪"),
+         "하루쯤은 괜찮아! 맛있게 먹고 내일 다시 열심히 하면 돼 💪", "무슨 치킨이었어? 양념파야 후라이드파야?"),
+        ("what should I read on a long flight?", None,
+         "Try 'Project Hail Mary'! It's funny and gripping, perfect for a long flight ✈️",
+         "Aww, hope your cold gets better soon! Drink lots of water 🍵"),
+        ("yesterday I finally finished my thesis!", None,
+         "Congrats!! 🎉 That's huge, you must be so relieved. How are you celebrating?",
+         "Haha same, I can never decide what to eat either 😂"),
+    ]
+    for message, previous, fits, other in cases:
+        p = fit.probabilities(message, [fits, other], previous)
+        assert p[0] > p[1], (message, p)
+    thesis = fit.probabilities(cases[3][0], [cases[3][2], cases[3][3]])
+    assert thesis[0] >= fit.threshold > thesis[1]

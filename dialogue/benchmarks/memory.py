@@ -108,6 +108,11 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
     # messages and the checks of the nearest ones
     lookup = 1000 * float(np.median(timed(enc, lambda i: bank.best(msg(i), now),
                                           reps, before=lambda i: enc.encode_one(msg(i)))))
+    fitting = None
+    if bank.fit is not None:  # below the nearest: the cross-encoder on the eight nearest written answers
+        near = [bank.entries[j].answer for j in np.argsort(-(bank.embeddings @ enc.encode_one(msg(0))))[:bank.candidates]]
+        fitting = 1000 * float(np.median(timed(enc, lambda i: bank.fit.probabilities(msg(i), near), reps,
+                                               before=lambda i: enc.token_states([msg(i)], bank.fit.model.from_layer))))
     crisis = CrisisDetector(enc)
     # before anything else in a turn it reads the message: its e5 embedding is then cached for the rest
     care = 1000 * float(np.median(timed(enc, lambda i: crisis.assess(msg(i)), reps,
@@ -134,6 +139,9 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
              + ([""] if fp32 else []),
              [f"written-answer lookup over {len(bank.entries):,} written messages (message embedded; "
               "dialogue.answer_bank)", f"{lookup:.2f}", ""] + ([""] if fp32 else []),
+             *([[f"the answer-fit cross-encoder on {bank.candidates} written answers (message's encoder pass cached, "
+                 f"answers' frozen states prepared; {len(bank.fit.model.layers)} layers, one batch)", f"{fitting:.2f}",
+                 ""] + ([""] if fp32 else [])] if fitting is not None else []),
              ["crisis detector (message embedded; e5 head and character n-grams, dialogue.crisis)",
               f"{care:.2f}", ""] + ([""] if fp32 else [])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -131,7 +131,7 @@ def train_layer_classifier(task: str, encoder, rows: list[dict], labels: Sequenc
     record of the run per epoch.
     """
     torch.manual_seed(seed)
-    pair = task in ("topic", "retrieval")  # retrieval: (memory as shown, question)
+    pair = task in ("topic", "retrieval", "answer_fit")  # retrieval: (memory as shown, question)
     bert = encoder.bert
     model = new_layer_classifier(bert, top_layers, labels, pair)
     rows = list(rows)  # fresh_changes replaces rows in this list, never the caller's
