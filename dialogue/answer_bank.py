@@ -95,7 +95,8 @@ def asked_text(message: str, previous: tuple[str, str] | None = None) -> str:
     is one (user's message, her answer, one per line; the earlier lines shortened)."""
     if previous is None:
         return fit_text(message)
-    return f"{fit_text(previous[0], FIT_MAX_CHARS // 2)}\n{fit_text(previous[1], FIT_MAX_CHARS // 2)}\n{fit_text(message)}"
+    user, her = (fit_text(t, FIT_MAX_CHARS // 2) for t in previous)
+    return f"{user}\n{her}\n{fit_text(message)}"
 
 
 def polite(text: str) -> bool:
@@ -206,8 +207,8 @@ class AnswerFit:
     """The answer-fit cross-encoder (`dialogue.training.answer_fit`): P(a written answer fits what was asked),
     reading the message, after the exchange before it, and the answer together over the top e5 layers.
 
-    The frozen layers' states of every answer the bank may serve are computed once (`prepare`, a few minutes on
-    two cores) and read from a cache file, so a turn runs only the message's pass and the top layers."""
+    The frozen layers' states of every answer the bank may serve are computed once (`prepare`, about 1.5 minutes
+    on two cores) and read from a cache file, so a turn runs only the message's pass and the top layers."""
 
     def __init__(self, encoder, model, threshold: float) -> None:
         if not 0.0 <= threshold < 1.0:
@@ -343,19 +344,16 @@ class AnswerBank:
     def carried_over(self, message: str, now: datetime, least: float | None = None,
                      query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
         """(cosine, entry) for the nearest written messages in the same language that are at least `least` alike
-        (default: `threshold`, or `fit_floor` with a fit model) and whose answers carry over to `message` at
-        `now`, nearest first (what `ranked` chooses from). `query`: the message's embedding when the caller
-        already has it."""
+        (default: `threshold`; with a fit model `fit_floor`, unless the message is nearer a written message that
+        tells about the user than any of the bank's) and whose answers carry over to `message` at `now`, nearest
+        first (what `ranked` chooses from). `query`: the message's embedding when the caller already has it."""
         if not self.entries or not message.strip():
             return []
         lang = language_of(message)
         q = self.encoder.encode_one(message, "query") if query is None else query
         sims = self.embeddings @ q
         if least is None:
-            least = self.threshold
-            if self.fit is not None and not (self.telling is not None and len(self.telling)
-                                             and float((self.telling @ q).max()) > float(sims.max())):
-                least = self.fit_floor
+            least = self.fit_floor if self.fit is not None and not self._tells_about_user(q, sims) else self.threshold
         found = []
         for i in np.argsort(-sims)[: self.candidates]:
             s = float(sims[i])
@@ -365,6 +363,11 @@ class AnswerBank:
             if entry.lang == lang and carries_over(entry, message, now):
                 found.append((s, entry))
         return found
+
+    def _tells_about_user(self, query: np.ndarray, sims: np.ndarray) -> bool:
+        """Whether the message (`query`, its cosines to the bank's messages `sims`) is nearer a written message
+        that tells about the user than any message of the bank."""
+        return self.telling is not None and len(self.telling) > 0 and float((self.telling @ query).max()) > sims.max()
 
     def example(self, message: str, now: datetime, skip: Collection[str] = (),
                 query: np.ndarray | None = None) -> tuple[str, str]:
@@ -381,12 +384,14 @@ class AnswerBank:
         """The answers of `carried_over`'s `found` she may give this user (`usable`), best first: those of
         messages at least `threshold` alike, nearest first; when there is none, a fit model is loaded and she
         knows nothing about the user (`knows_user` false) and the message does not tell the user's name, those of
-        the messages down to `fit_floor` that fit at least its threshold, best fit first (the model read against the nearest message did worse on validation:
-        docs/open-eval/answer-fit/). `previous`: the exchange before the message in this conversation, if any."""
+        the messages down to `fit_floor` that fit at least its threshold, best fit first (the model read against
+        the nearest message did worse on validation: docs/open-eval/answer-fit/). `previous`: the exchange before
+        the message in this conversation, if any."""
         found = usable(found, knows_user, said)
         near = [ReusedAnswer(e.answer, s, e.message, e.source) for s, e in found if s >= self.threshold]
-        # written for a user she knew nothing about: below the nearest they would pass over what she knows
         found = [(s, e) for s, e in found if s < self.threshold]
+        # the written answers were written for a user she knew nothing about: below the nearest they would pass
+        # over what she knows, or over who is introducing themself
         if near or self.fit is None or not found or knows_user or told_name(message) is not None:
             return near
         fits = self.fit.probabilities(message, [e.answer for _, e in found], previous)

@@ -42,7 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="all: ethics, topic and persona; retrieval: the memory cross-encoder (then run "
                         "`ohlora eval memory --calibrate` to refit the relevance gate on it); crisis: the crisis "
                         "detector (linear heads on e5 and character n-grams, ~1 minute); answer_fit: whether a "
-                        "written answer fits a message (the answer bank's choice; ~45 minutes on two cores)")
+                        "written answer fits a message (the answer bank's choice; ~30 minutes on two cores)")
     p.add_argument("--kind", default=None, choices=["layers", "linear", "ngrams"],
                    help="layers: fine-tune the top e5 layers (shipped; the default but for crisis); linear: logistic "
                         "regression on frozen e5 (crisis: with character n-grams, shipped and its default); ngrams "

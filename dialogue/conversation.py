@@ -825,6 +825,7 @@ def build_chat_engine(backend: str = "in-process", remote_url: str | None = None
         history = HISTORY_TURNS if remote_api == "chat" else trained_prompt_shape(ADAPTERS_DIR)[0]
         examples = remote_api != "chat" and trained_with_examples(ADAPTERS_DIR)
         memories = PROMPT_MEMORIES if remote_api == "chat" else live_memories
-    parts = build_collaborators(db, safety_policy, bank, crisis, answer_fit=answer_bank == "auto") if db is not None else {}
+    parts = ({} if db is None else
+             build_collaborators(db, safety_policy, bank, crisis, answer_fit=answer_bank == "auto"))
     return PersonaChat(llm, count_tokens=count, history_turns=history, prompt_memories=memories,
                        temperature=decoding.temperature, answer_examples=examples, **parts)

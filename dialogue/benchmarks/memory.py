@@ -110,7 +110,8 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
                                           reps, before=lambda i: enc.encode_one(msg(i)))))
     fitting = None
     if bank.fit is not None:  # below the nearest: the cross-encoder on the eight nearest written answers
-        near = [bank.entries[j].answer for j in np.argsort(-(bank.embeddings @ enc.encode_one(msg(0))))[:bank.candidates]]
+        nearest = np.argsort(-(bank.embeddings @ enc.encode_one(msg(0))))[:bank.candidates]
+        near = [bank.entries[j].answer for j in nearest]
         fitting = 1000 * float(np.median(timed(enc, lambda i: bank.fit.probabilities(msg(i), near), reps,
                                                before=lambda i: enc.token_states([msg(i)], bank.fit.model.from_layer))))
     crisis = CrisisDetector(enc)
