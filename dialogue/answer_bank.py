@@ -22,6 +22,7 @@ from typing import Collection, Sequence
 
 import numpy as np
 
+from dialogue.encoder import cached_query_embeddings
 from dialogue.names import told_name
 from dialogue.prompting import language_of
 
@@ -52,6 +53,8 @@ _SEASONS = (("봄", (3, 4, 5)), ("여름", (6, 7, 8)), ("가을", (9, 10, 11)), 
             ("spring", (3, 4, 5)), ("summer", (6, 7, 8)), ("autumn", (9, 10, 11)), ("fall", (9, 10, 11)),
             ("winter", (12, 1, 2)), ("크리스마스", (12,)), ("christmas", (12,)), ("새해", (12, 1)),
             ("new year", (12, 1)), ("연말", (11, 12)), ("설날", (1, 2)), ("추석", (9, 10)), ("장마", (6, 7)))
+# the weekend: a writer's Saturday answer ("이제 주말이니까 푹 쉬자") is true from Friday evening to Sunday
+_WEEKEND = re.compile(r"주말|\bweekends?\b", re.IGNORECASE)
 # the weather of the writer's day ("오늘같이 더운 날엔…"), true only in its months
 _WEATHER = ((re.compile(r"(?<![가-힣])(더운|더워|덥|무더|폭염|후텁)|\b(so hot|hot (out|outside|today|day)|heat ?wave|"
                         r"scorching)\b", re.IGNORECASE), (5, 6, 7, 8, 9)),
@@ -115,10 +118,15 @@ def _hour(now: datetime) -> int:
     return now.hour if now.hour >= 5 else now.hour + 24
 
 
+def _weekend(now: datetime) -> bool:
+    """Friday from 17:00 to the end of Sunday."""
+    return now.weekday() >= 5 or now.weekday() == 4 and now.hour >= 17
+
+
 def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
     """Whether `entry`'s answer still holds for `message` at `now`: every number in it (outside code) is in the
-    message, it names no weekday, month or year, a part of the day, season or weather it names is true now (or
-    the message names it too), and it is in 존댓말 only when the message is."""
+    message, it names no weekday, month or year, a part of the day, season, weather or the weekend it names is true
+    now (or the message names it too), and it is in 존댓말 only when the message is."""
     answer = entry.answer
     # a number inside code (`lst[::-1]`) is syntax, not a fact about the moment
     prose = " ".join(w for w in answer.split() if not _CODE.search(w))
@@ -135,6 +143,8 @@ def carries_over(entry: WrittenAnswer, message: str, now: datetime) -> bool:
     for said, months in _WEATHER:
         if said.search(answer) and not said.search(message) and now.month not in months:
             return False
+    if _WEEKEND.search(answer) and not _WEEKEND.search(message) and not _weekend(now):
+        return False
     if entry.lang == "ko" and polite(answer) and not polite(message):
         return False
     return True
@@ -173,26 +183,6 @@ def written_telling_messages(exclude_messages: set[str] = frozenset()) -> list[s
 
     return [c["turns"][0]["user"] for c in conversations() if not c.get("memories") and c["turns"][0].get("remember")
             and normalized(c["turns"][0]["user"]) not in exclude_messages]
-
-
-def _embedded(texts: list[str], encoder, cache: Path, what: str) -> np.ndarray:
-    """e5 query embeddings of `texts`, computed once and kept in `cache`, keyed by the texts and the encoder."""
-    digest = hashlib.sha256("\n".join([str(getattr(encoder, "source", type(encoder).__name__))] + texts).encode()
-                            ).hexdigest()[:16]
-    path = Path(cache) / f"{digest}.npy"
-    try:
-        embeddings = np.load(path)
-        if embeddings.shape[0] != len(texts):
-            raise ValueError("stale")
-    except (OSError, ValueError):
-        log.info("embedding %d %s for the answer bank (once)", len(texts), what)
-        embeddings = encoder.encode(texts, kind="query", batch_size=64)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, embeddings.astype(np.float32))
-        except OSError as e:  # a read-only cache only costs the next start the same seconds
-            log.warning("answer bank embeddings not cached (%s)", e)
-    return embeddings
 
 
 def evaluation_messages() -> set[str]:
@@ -333,12 +323,13 @@ class AnswerBank:
             from weights.manifest import cache_dir
 
             cache = cache_dir() / "answer-bank"
-        embeddings = _embedded([e.message for e in entries], encoder, cache, "written answers' messages")
+        embeddings = cached_query_embeddings([e.message for e in entries], encoder, cache, "written answers' messages")
         answer_fit = AnswerFit.load(encoder) if fit else None
         telling = None
         if answer_fit is not None:
             answer_fit.prepare([e.answer for e in entries], cache)
-            telling = _embedded(written_telling_messages(held_out), encoder, cache, "messages telling about the user")
+            telling = cached_query_embeddings(written_telling_messages(held_out), encoder, cache,
+                                             "messages telling about the user")
         return cls(entries, embeddings, encoder, threshold, fit=answer_fit, telling=telling)
 
     def carried_over(self, message: str, now: datetime, least: float | None = None,

@@ -214,6 +214,10 @@ def _scored_without_judges(name: str, rows: list[dict], scored_again: bool = Fal
         return open_eval.language_report(name, rows)
     if rows and all(str(r.get("category", "")).startswith("greeting-hour:") for r in rows):
         return open_eval.greeting_report(name, rows)
+    if rows and all(str(r.get("category", "")).startswith("taste:") for r in rows):
+        from dialogue.evaluation.tastes import taste_report
+
+        return taste_report(name, rows, scored_again=scored_again)
     return None
 
 

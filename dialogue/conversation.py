@@ -44,6 +44,7 @@ from dialogue.recall import (asked_slots, asks_to_be_reminded, asks_what_she_kno
                              recall_from)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
+from dialogue.tastes import TasteSheet, says_line
 
 log = logging.getLogger(__name__)
 
@@ -118,19 +119,23 @@ class PersonaChat:
                  persona: PersonaQuestions | None = None, history_turns: int = 0, prompt_memories: int = 0,
                  conversations: ConversationStore | None = None, exact_answers: bool = True,
                  answer_max_tokens: int = ANSWER_MAX_TOKENS, answers: AnswerBank | None = None,
-                 answer_examples: bool = False, crisis: CrisisDetector | None = None) -> None:
+                 answer_examples: bool = False, crisis: CrisisDetector | None = None,
+                 tastes: TasteSheet | None = None) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
         (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
         answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets
         CHAT_ANSWER_MAX_TOKENS).
         answers: written answers reused (`dialogue.answer_bank`): a message close to one a writer answered, with
-        no memory shown and not about her facts, gets that answer when it holds now and passes the validator.
+        no memory shown and not about her facts, gets that answer when it holds now and passes the validator (and,
+        asked about her tastes, agrees with her sheet).
         crisis: reads a message that says the user (or someone they know) may be in danger of suicide or
         self-harm; such a message gets her written crisis answer (`dialogue.crisis`), never the model's, even
         during a block, unless the safety gate counts it as an offence (a misread insult or harassment).
         answer_examples: when no written answer is served, the nearest written exchange that carries over is shown
         in the answer prompt as an example (`TurnContext.example`); only for an adapter trained with them
-        (`dialogue.llm_loading.trained_with_examples`)."""
+        (`dialogue.llm_loading.trained_with_examples`).
+        tastes: her taste sheet (`dialogue.tastes`): a message asking about her food, music, hobbies, family or
+        studies, with no memory shown and none of her hard facts asked, gets that line in her persona card."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
@@ -139,6 +144,7 @@ class PersonaChat:
         self.answers = answers
         self.answer_examples = answer_examples
         self.crisis = crisis
+        self.tastes = tastes
         self.memory = memory
         self.topics = topics
         self.safety = safety
@@ -445,6 +451,9 @@ class PersonaChat:
         except Exception as e:  # without it she answers from the model
             log.warning("answer bank lookup failed: %s", e)
             return None
+        if ctx.taste_line:  # asked about her taste: a writer's answer about another line ("최애 영화 뭐임" -> "아이유
+            # '밤편지'!") or one that disagrees with her sheet is not hers; the model answers from the card instead
+            ranked = [r for r in ranked if says_line(ctx.taste_line, r.answer)]
         reused = next((r for r in ranked
                        if answer_problem(r.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
         if reused is None:
@@ -518,7 +527,14 @@ class PersonaChat:
                     summary = ""
             except Exception as e:
                 log.warning("topic detection failed: %s", e)
-        return TurnContext(now=now, summary=summary, persona_aspect=aspect, history=history), None
+        taste = None
+        if self.tastes is not None and not aspect:  # beside a hard fact it spoke over it ("do you eat food?")
+            try:
+                taste = self.tastes.match(message)
+            except Exception as e:  # without it she answers about her tastes from what the adapter knows
+                log.warning("taste sheet lookup failed: %s", e)
+        return TurnContext(now=now, summary=summary, persona_aspect=aspect, history=history,
+                           taste=taste.card if taste else "", taste_line=taste.key if taste else ""), None
 
     async def _role_text(self, role: str, prompt: str, max_new_tokens: int) -> tuple[str, float]:
         t = time.perf_counter()
@@ -658,13 +674,14 @@ class AnswerDecoding:
 
 def build_collaborators(database: DialogueDatabase | str | None = None, safety_policy: dict | None = None,
                         answer_bank: float = DEFAULT_BANK_THRESHOLD, crisis: bool = True,
-                        answer_fit: bool = True) -> dict:
+                        answer_fit: bool = True, tastes: bool = True) -> dict:
     """Conversation store, memory store, topic detector, persona-question classifier, safety gate and crisis
     detector on one dialogue database (`database`: a path or a postgresql:// URL; default `$OHLORA_DB`, else the
     SQLite file in `$OHLORA_DATA_DIR`). `answer_bank`: the least message similarity for reusing a written answer (0: never);
     `answer_fit`: instead, the written answer that fits best among the nearest ones is reused, when it fits well
     enough (the answer-fit model, `dialogue.answer_bank.AnswerFit`; without its weights `answer_bank` applies).
-    `crisis`: load the crisis detector (`dialogue.crisis`).
+    `crisis`: load the crisis detector (`dialogue.crisis`). `tastes`: load her taste sheet's matcher
+    (`dialogue.tastes`).
 
     A database that cannot be opened stops the start (DatabaseError says why). The models need the prepared
     sentence encoder; a missing one is reported and skipped, so the persona still talks (without long-term
@@ -698,6 +715,13 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
                                            about_her=found.get("persona"))
     except Exception as e:
         log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
+    if tastes:
+        try:  # without it she answers about her tastes from what the adapter learned
+            from dialogue.tastes import TasteSheet, says_line
+
+            found["tastes"] = TasteSheet.from_written(found["memory"].encoder)
+        except Exception as e:
+            log.warning("taste sheet unavailable (%s); her tastes come from the adapter alone", e)
     if crisis:
         try:  # without it a message about suicide is answered like any other: loud in the log
             found["crisis"] = CrisisDetector(found["memory"].encoder)

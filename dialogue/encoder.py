@@ -9,6 +9,8 @@ message therefore serves its memory embedding and both classifiers; the states a
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,6 +21,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     import torch
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ENCODER = "multilingual-e5-small"
 Kind = Literal["query", "passage"]
@@ -234,3 +238,24 @@ def shared_encoder(model: str = DEFAULT_ENCODER, device: str = "cpu") -> Sentenc
         if (model, device) not in _shared:
             _shared[(model, device)] = SentenceEncoder(model, device)
         return _shared[(model, device)]
+
+
+def cached_query_embeddings(texts: list[str], encoder, cache: Path, what: str) -> np.ndarray:
+    """e5 query embeddings of `texts`, computed once and kept in `cache`, keyed by the texts and the encoder
+    (`what` names them in the log line of the first run)."""
+    digest = hashlib.sha256("\n".join([str(getattr(encoder, "source", type(encoder).__name__))] + texts).encode()
+                            ).hexdigest()[:16]
+    path = Path(cache) / f"{digest}.npy"
+    try:
+        embeddings = np.load(path)
+        if embeddings.shape[0] != len(texts):
+            raise ValueError("stale")
+    except (OSError, ValueError):
+        log.info("embedding %d %s (once)", len(texts), what)
+        embeddings = encoder.encode(texts, kind="query", batch_size=64)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, embeddings.astype(np.float32))
+        except OSError as err:  # a read-only cache only costs the next start the same seconds
+            log.warning("%s: embeddings not cached (%s)", what, err)
+    return embeddings

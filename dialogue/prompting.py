@@ -135,9 +135,9 @@ _CARDS = {
 }
 
 
-def persona_line(now: datetime, lang: str, aspect: str = "", with_age: bool = True) -> str:
-    """'(오로라: 22살, 3학년, 가상 인간)': her age and school year (when `with_age`) and the fact `aspect`
-    names; '' when there is nothing to say."""
+def persona_line(now: datetime, lang: str, aspect: str = "", with_age: bool = True, taste: str = "") -> str:
+    """'(오로라: 22살, 3학년, 가상 인간)': her age and school year (when `with_age`), the fact `aspect` names and
+    a line of her taste sheet (`taste`, `dialogue.tastes`); '' when there is nothing to say."""
     if aspect and aspect not in PERSONA_ASPECTS:
         raise ValueError(f"unknown persona aspect '{aspect}'; known: {', '.join(PERSONA_ASPECTS)}")
     parts = []
@@ -146,6 +146,8 @@ def persona_line(now: datetime, lang: str, aspect: str = "", with_age: bool = Tr
         parts.append(f"{age}살, {grade}학년" if lang == "ko" else f"{age} years old, year {grade}")
     if aspect in _CARDS:
         parts.append(_CARDS[aspect][0 if lang == "ko" else 1])
+    if taste:
+        parts.append(taste)
     if not parts:
         return ""
     return f"(오로라: {', '.join(parts)})" if lang == "ko" else f"(Oh-LoRA: {', '.join(parts)})"
@@ -181,6 +183,10 @@ class TurnContext:
     # a written exchange near this message (user, Oh-LoRA) that the answer bank would not serve word for word
     # (`dialogue.answer_bank.AnswerBank.example`): shown for the adapter to adapt or ignore
     example: tuple[str, str] = ()
+    # the line of her taste sheet the message asks about, as her persona card shows it (`dialogue.tastes`), or "";
+    # and which line it is ("food.favourite"): a written answer must agree with it
+    taste: str = ""
+    taste_line: str = ""
 
 
 def answer_prompt(message: str, ctx: TurnContext) -> str:
@@ -190,7 +196,8 @@ def answer_prompt(message: str, ctx: TurnContext) -> str:
         lines.append(time_tag(ctx.now, lang))
     # "how old am I?" with [age: 45] shown: her own age beside it is what she would answer with
     about_user = bool(ctx.memory) and not ctx.persona_aspect
-    persona = persona_line(ctx.now, lang, ctx.persona_aspect, with_age=needs_persona_tag(message) and not about_user)
+    persona = persona_line(ctx.now, lang, ctx.persona_aspect, with_age=needs_persona_tag(message) and not about_user,
+                           taste=ctx.taste)
     if persona:
         lines.append(persona)
     if ctx.memory:

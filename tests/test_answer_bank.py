@@ -48,6 +48,16 @@ def test_a_part_of_the_day_or_season_carries_over_only_when_it_is_true_now():
     assert not carries_over(summer, "더워", SAT) and carries_over(summer, "더워", SAT.replace(month=7))
 
 
+def test_an_answer_that_speaks_of_the_weekend_carries_over_only_from_friday_evening_or_when_the_message_does():
+    weekend = entry("퇴근함 ㅠㅠ 오늘 진짜 길었다", "수고 많았어!! 이제 주말이니까 맛있는 거 먹고 푹 쉬자 🎉")
+    thursday, friday = datetime(2026, 3, 12, 19, 0), datetime(2026, 3, 13, 19, 0)
+    assert not carries_over(weekend, "퇴근함 ㅠㅠ 오늘 진짜 길었다", thursday)
+    assert carries_over(weekend, "퇴근함 ㅠㅠ 오늘 진짜 길었다", friday) and carries_over(weekend, "퇴근함", SAT)
+    assert carries_over(weekend, "주말 언제 와 ㅠㅠ 퇴근함", thursday)  # the message speaks of it too
+    gm = entry("gm", "Morning! ☀️ How's your weekend going?", "en")
+    assert not carries_over(gm, "gm", friday.replace(hour=9)) and carries_over(gm, "gm", SAT.replace(hour=9))
+
+
 def test_polite_answers_go_only_to_polite_messages():
     assert polite("저는 22살이에요!") and polite("감사합니다.") and not polite("나 22살이야!")
     formal = entry("몇 살이에요?", "저는 스물두 살이에요 😊")

@@ -112,7 +112,8 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
                          count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
                          history_turns=engine.history_turns, prompt_memories=engine.prompt_memories,
                          exact_answers=engine.exact_answers, answer_max_tokens=engine.answer_max_tokens,
-                         answers=engine.answers, answer_examples=engine.answer_examples, crisis=engine.crisis)
+                         answers=engine.answers, answer_examples=engine.answer_examples, crisis=engine.crisis,
+                         tastes=engine.tastes)
 
     async def answer_all() -> list[dict]:
         # one event loop for every item: a generation thread cut short by the validator finishes on it
