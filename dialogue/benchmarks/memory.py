@@ -18,6 +18,7 @@ from dialogue.evaluation.reports import markdown_table
 from dialogue.layer_classifier import LayerEnsemble, is_layer_classifier
 from dialogue.memory import RELEVANCE_CANDIDATES, MemoryStore
 from dialogue.memory_relevance import pair_text
+from dialogue.tastes import TasteSheet
 
 
 BENCH_TITLE = "Memory, topic change and ethics (dialogue II)"
@@ -114,6 +115,10 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
         near = [bank.entries[j].answer for j in nearest]
         fitting = 1000 * float(np.median(timed(enc, lambda i: bank.fit.probabilities(msg(i), near), reps,
                                                before=lambda i: enc.token_states([msg(i)], bank.fit.model.from_layer))))
+    tastes = TasteSheet.from_written(enc)
+    # a turn with no memory and no hard fact asked reads which line of her taste sheet the message asks about
+    taste = 1000 * float(np.median(timed(enc, lambda i: tastes.match(msg(i)), reps,
+                                         before=lambda i: enc.encode_one(msg(i)))))
     crisis = CrisisDetector(enc)
     # before anything else in a turn it reads the message: its e5 embedding is then cached for the rest
     care = 1000 * float(np.median(timed(enc, lambda i: crisis.assess(msg(i)), reps,
@@ -143,6 +148,8 @@ def bench_memory_and_classifiers(memories: int = 10_000, reps: int = 30, threads
              *([[f"the answer-fit cross-encoder on {bank.candidates} written answers (message's encoder pass cached, "
                  f"answers' frozen states prepared; {len(bank.fit.model.layers)} layers, one batch)", f"{fitting:.2f}",
                  ""] + ([""] if fp32 else [])] if fitting is not None else []),
+             [f"her taste sheet's line (message embedded; logistic regression over e5 and the nearest of "
+              f"{len(tastes.questions):,} written questions, dialogue.tastes)", f"{taste:.2f}", ""] + ([""] if fp32 else []),
              ["crisis detector (message embedded; e5 head and character n-grams, dialogue.crisis)",
               f"{care:.2f}", ""] + ([""] if fp32 else [])]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
