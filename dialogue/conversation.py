@@ -135,7 +135,8 @@ class PersonaChat:
         in the answer prompt as an example (`TurnContext.example`); only for an adapter trained with them
         (`dialogue.llm_loading.trained_with_examples`).
         tastes: her taste sheet (`dialogue.tastes`): a message asking about her food, music, hobbies, family or
-        studies, with no memory shown and none of her hard facts asked, gets that line in her persona card."""
+        studies, with no memory shown and none of her hard facts asked (but her university, beside her studies), gets
+        that line in her persona card."""
         if answer_max_tokens < 8:
             raise ValueError(f"answer_max_tokens must be at least 8, got {answer_max_tokens}")
         self.llm = llm
@@ -528,11 +529,15 @@ class PersonaChat:
             except Exception as e:
                 log.warning("topic detection failed: %s", e)
         taste = None
-        if self.tastes is not None and not aspect:  # beside a hard fact it spoke over it ("do you eat food?")
+        if self.tastes is not None and aspect in ("", "university"):
             try:
                 taste = self.tastes.match(message)
             except Exception as e:  # without it she answers about her tastes from what the adapter knows
                 log.warning("taste sheet lookup failed: %s", e)
+            # beside a hard fact the line spoke over it ("do you eat food?" -> "I love tteokbokki"); only her studies
+            # go with her university ("제일 어려운 과목 뭐야?" is read as asking where she studies)
+            if taste is not None and aspect and not taste.key.startswith("studies."):
+                taste = None
         return TurnContext(now=now, summary=summary, persona_aspect=aspect, history=history,
                            taste=taste.card if taste else "", taste_line=taste.key if taste else ""), None
 

@@ -21,6 +21,8 @@ QUESTIONS = [
     {"text": "what's your favourite food?", "taste": "food.favourite", "lang": "en"},
     {"text": "what food do you like best", "taste": "food.favourite", "lang": "en"},
     {"text": "너네 가족은 몇 명이야?", "taste": "family.members", "lang": "ko"},
+    {"text": "제일 좋아하는 수업 뭐야?", "taste": "studies.favourite_class", "lang": "ko"},
+    {"text": "학교에서 젤 재밌는 과목은?", "taste": "studies.favourite_class", "lang": "ko"},
     {"text": "가족이 어떻게 돼?", "taste": "family.members", "lang": "ko"},
     {"text": "우리 엄마가 김치볶음밥 해줬어", "taste": NONE, "lang": "ko"},
     {"text": "오늘 날씨 진짜 좋다", "taste": NONE, "lang": "ko"},
@@ -96,7 +98,7 @@ class OneMemory:
 
 class AskingAboutHer:
     def aspect(self, message):
-        return "mbti" if "MBTI" in message else ""
+        return "mbti" if "MBTI" in message else "university" if "수업" in message or "음식" in message else ""
 
 
 def _answer_prompts(engine, *messages):
@@ -118,6 +120,12 @@ def test_a_turn_shows_the_line_only_without_a_memory_shown_or_a_hard_fact_asked(
     asked = PersonaChat(ScriptedLLM(["ENTJ야!"]), tastes=s, persona=AskingAboutHer(), exact_answers=False)
     prompt = _answer_prompts(asked, "너 좋아하는 음식 뭐야? MBTI는?")[0]
     assert food not in prompt and "MBTI ENTJ" in prompt  # the hard fact alone: a taste beside it spoke over it
+    # her studies go beside her university (a question about her classes is read as asking where she studies)
+    classes = taste_cards()["studies.favourite_class"][0]
+    studies = PersonaChat(ScriptedLLM(["딥러닝!", "떡볶이!"]), tastes=s, persona=AskingAboutHer(), exact_answers=False)
+    first, second = _answer_prompts(studies, "제일 좋아하는 수업 뭐야?", "너 좋아하는 음식 뭐야?")
+    assert classes in first and "샘올대학교" in first
+    assert food not in second  # another line beside her university: the university card alone
 
 
 def test_an_answer_agrees_with_her_sheet_when_it_names_what_the_asked_line_names():
