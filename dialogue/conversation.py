@@ -722,8 +722,6 @@ def build_collaborators(database: DialogueDatabase | str | None = None, safety_p
         log.warning("safety gate unavailable (%s); run `ohlora weights prepare`", e)
     if tastes:
         try:  # without it she answers about her tastes from what the adapter learned
-            from dialogue.tastes import TasteSheet, says_line
-
             found["tastes"] = TasteSheet.from_written(found["memory"].encoder)
         except Exception as e:
             log.warning("taste sheet unavailable (%s); her tastes come from the adapter alone", e)
