@@ -9,21 +9,13 @@ exact output format our parsers read (`dialogue.roles`), with the parse kept tol
 """
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 from dialogue.prompting import (HISTORY_TURNS, SUMMARY_ANSWER_CHARS, TurnContext, age_on, language_of,
                                 school_year_on, time_tag)
 from weights.expression import EYE_LEVELS, HEAD_LEVELS, MOUTH_LEVELS
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 Messages = list[dict[str, str]]
-TASTE_FILE = Path(__file__).resolve().parent / "data" / "persona_taste.toml"
 
 _FACTS = {
     "ko": ("너는 오로라(Oh-LoRA)야. 20대 초반 여성 가상 인간이고, 사용자와 채팅으로 대화해.\n"
@@ -59,15 +51,12 @@ _CONTEXT = {
 
 @lru_cache(maxsize=1)
 def persona_tastes() -> dict[str, str]:
-    """Her taste sheet as one bullet list per language ({"ko": …, "en": …})."""
-    sheet = tomllib.loads(TASTE_FILE.read_text(encoding="utf-8"))
-    lines: dict[str, list[str]] = {"ko": [], "en": []}
-    for section, entries in sheet.items():
-        for name, (ko, en) in entries.items():
-            label = f"{section} {name}".replace("_", " ")
-            lines["ko"].append(f"- {label}: {ko}")
-            lines["en"].append(f"- {label}: {en}")
-    return {lang: "\n".join(items) for lang, items in lines.items()}
+    """Her taste sheet (`dialogue.tastes.taste_lines`) as one bullet list per language ({"ko": …, "en": …})."""
+    from dialogue.tastes import taste_lines
+
+    lines = taste_lines()
+    return {lang: "\n".join(f"- {key.replace('.', ' ').replace('_', ' ')}: {said[i]}" for key, said in lines.items())
+            for i, lang in enumerate(("ko", "en"))}
 
 
 def persona_system_prompt(ctx: TurnContext, lang: str) -> str:

@@ -18,7 +18,6 @@ docs/open-eval/tastes/.
 """
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -136,12 +135,11 @@ def taste_cards(path: Path = TASTE_FILE) -> dict[str, tuple[str, str]]:
 
 def taste_questions(data: Path = DATA) -> list[dict]:
     """The written questions: {"text", "taste" (a CARD_LABELS key or "none"), "lang", "kind"}, every file."""
+    from dialogue.data.written import json_lines
+
     rows = []
     for path in sorted(data.glob(QUESTION_FILES)):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for n, row in json_lines(path):
             if row.get("taste") != NONE and row.get("taste") not in CARD_LABELS:
                 raise ValueError(f"{path.name}:{n}: unknown taste {row.get('taste')!r}; known: "
                                  f"{', '.join(CARD_LABELS)} or {NONE}")
@@ -190,10 +188,9 @@ class TasteSheet:
     def from_written(cls, encoder=None, threshold: float = DEFAULT_THRESHOLD, margin: float | None = DEFAULT_MARGIN,
                      cache: Path | None = None) -> TasteSheet:
         """The sheet with the written questions, embedded once and kept in `cache` (default: the weights cache)."""
-        from dialogue.encoder import cached_query_embeddings, shared_encoder
-
         from dialogue.answer_bank import evaluation_messages
         from dialogue.data.written import normalized
+        from dialogue.encoder import cached_query_embeddings, shared_encoder
 
         encoder = encoder or shared_encoder()
         held_out = evaluation_messages()  # held-out text never decides anything it is then measured on

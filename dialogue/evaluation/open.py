@@ -23,7 +23,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from dialogue.conversation import PersonaChat, visible_summary
+from dialogue.conversation_store import ConversationStore
 from dialogue.data.written import json_lines
+from dialogue.evaluation.reports import share
 from dialogue.interfaces import Memory, TurnDone
 from dialogue.prompting import has_hangul, language_of
 from dialogue.roles import CUT_SHORT
@@ -100,6 +102,18 @@ class _AnswerOnly(PersonaChat):
     async def _after_answer(self, user_id, message, answer, now, timings) -> TurnDone:
         return TurnDone(text=answer, timings=timings)
 
+    @classmethod
+    def of(cls, engine: PersonaChat, memory) -> _AnswerOnly:
+        """`engine` with every collaborator and setting it has (whatever its constructor gains), answering only,
+        reading `memory`, with a conversation store and counters of its own."""
+        answering = cls.__new__(cls)
+        vars(answering).update(vars(engine))
+        answering.memory = memory
+        answering.conversations = ConversationStore.in_memory()
+        answering.open_turns = {}
+        answering.counts = Counter()
+        return answering
+
 
 def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
     """Each item's answer through the live pipeline of `engine` (its memory store must be a throwaway
@@ -108,12 +122,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
     if store is None:
         raise ValueError("the engine has no memory store: run `ohlora weights prepare`")
     recorder = _RecordingMemory(store)
-    engine = _AnswerOnly(engine.llm, memory=recorder, topics=engine.topics, safety=engine.safety,
-                         count_tokens=engine.count_tokens, temperature=engine.temperature, persona=engine.persona,
-                         history_turns=engine.history_turns, prompt_memories=engine.prompt_memories,
-                         exact_answers=engine.exact_answers, answer_max_tokens=engine.answer_max_tokens,
-                         answers=engine.answers, answer_examples=engine.answer_examples, crisis=engine.crisis,
-                         tastes=engine.tastes)
+    engine = _AnswerOnly.of(engine, recorder)
 
     async def answer_all() -> list[dict]:
         # one event loop for every item: a generation thread cut short by the validator finishes on it
@@ -215,9 +224,7 @@ def persona_report(name: str, rows: list[dict], scored_again: bool = False) -> s
     hits = {r["id"]: persona_fact_hit(r) for r in rows}
 
     def pct(sel) -> str:
-        ids = [r["id"] for r in rows if sel(r)]
-        k = sum(hits[i] for i in ids)
-        return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+        return share(rows, hits, sel)
 
     cut = sum(r["answer"].rstrip().endswith(("…", *CUT_SHORT.values())) for r in rows)
     lines = [f"# Persona facts: {name}", "",

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from dialogue.claims import claimable_head
 from dialogue.evaluation.open import persona_fact_hit
+from dialogue.evaluation.reports import share
 
 
 def claims_as_hers(answer: str, values: list[str]) -> str | None:
@@ -65,9 +66,7 @@ def ownership_report(name: str, rows: list[dict]) -> str:
     hits = {r["id"]: _kept_apart(r, claims[r["id"]]) for r in rows}
 
     def pct(sel) -> str:
-        ids = [r["id"] for r in rows if sel(r)]
-        k = sum(hits[i] for i in ids)
-        return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+        return share(rows, hits, sel)
 
     kinds = ("recall", "intro", "her")
     retrieved = [r for r in rows if r["category"].endswith("recall")

@@ -11,6 +11,13 @@ from dialogue.safety import ABOUT_HER_ABOVE
 EVAL_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "dialogue-eval.md"
 
 
+def share(rows: list[dict], hits: dict[str, bool], selected) -> str:
+    """"k/n = p%": of the `rows` that `selected(row)` picks, how many `hits` (by row id) counts."""
+    ids = [r["id"] for r in rows if selected(r)]
+    k = sum(hits[i] for i in ids)
+    return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+
+
 def markdown_table(header: list[str], rows: list[list]) -> str:
     """A GitHub-flavoured markdown table."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dialogue.evaluation.reports import share
 from dialogue.tastes import TASTE_TERMS, says_line
-
 
 
 def taste_key(row: dict) -> str:
@@ -35,9 +35,7 @@ def taste_report(name: str, rows: list[dict], scored_again: bool = False) -> str
     hits = {r["id"]: states_her_taste(r) for r in rows}
 
     def pct(sel) -> str:
-        ids = [r["id"] for r in rows if sel(r)]
-        k = sum(hits[i] for i in ids)
-        return f"{k}/{len(ids)} = {k / max(len(ids), 1):.1%}"
+        return share(rows, hits, sel)
 
     when = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
     lines = [f"# Her tastes: {name}", "",
