@@ -39,6 +39,20 @@ FIT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "classifiers" /
 # DEFAULT_THRESHOLD alike (docs/open-eval/answer-fit/: chosen on the validation open messages)
 FIT_FLOOR = 0.86
 FIT_MAX_CHARS = 160
+# an answer written for someone in distress ("지금 있는 곳은 안전한 데야?", "상담을 받아 보는 것도 꼭 생각해 줘") read as an
+# overreaction beside an ordinary complaint that e5 finds alike ("우리 엄마가 요즘 너무 잔소리해"): served only to a
+# nearly identical message
+_CARE = re.compile(r"안전한\s*(?:곳|데)|상담|전문가|정신건강|병원에\s*가|\btherap|\bcounsel|professional help|are you safe|"
+                   r"\b988\b|1393|1577", re.IGNORECASE)
+CARE_THRESHOLD = 0.96
+# a request for exact work (code, a formula, spelling, a translation): a written answer to another such request
+# does another task ("count the vowels" answered with a string reversal), so only a nearly identical written
+# message's answer is served (docs/open-eval/everyday-answers/)
+EXACT_WORK_THRESHOLD = 0.96
+_EXACT_WORK = re.compile(
+    r"python|파이썬|javascript|자바스크립트|\bjs\b|\bsql\b|excel|엑셀|스프레드시트|spreadsheet|regex|정규식|\bcode\b|"
+    r"(?<![A-Ga-g#m7])\s?코드|코딩|함수|\bfunction\b|one-liner|formula|수식|맞춤법|띄어쓰기|\bspell|grammar|문법|번역|"
+    r"translat|무슨 뜻|뜻이 뭐|\bmeaning of\b|what does \S+ mean|[A-Z]열", re.IGNORECASE)
 
 _DIGITS = re.compile(r"\d+")
 _CODE = re.compile(r"[\[\]{}()=_<>`]|::|\.\w+\(")
@@ -100,6 +114,11 @@ def asked_text(message: str, previous: tuple[str, str] | None = None) -> str:
         return fit_text(message)
     user, her = (fit_text(t, FIT_MAX_CHARS // 2) for t in previous)
     return f"{user}\n{her}\n{fit_text(message)}"
+
+
+def asks_for_exact_work(message: str) -> bool:
+    """Whether the message asks for code, a formula, spelling or grammar, or a translation."""
+    return _EXACT_WORK.search(message) is not None
 
 
 def polite(text: str) -> bool:
@@ -345,12 +364,16 @@ class AnswerBank:
         sims = self.embeddings @ q
         if least is None:
             least = self.fit_floor if self.fit is not None and not self._tells_about_user(q, sims) else self.threshold
+            if asks_for_exact_work(message):
+                least = max(least, EXACT_WORK_THRESHOLD)
         found = []
         for i in np.argsort(-sims)[: self.candidates]:
             s = float(sims[i])
             if s < least:
                 break
             entry = self.entries[i]
+            if s < CARE_THRESHOLD and _CARE.search(entry.answer) and not _CARE.search(message):
+                continue
             if entry.lang == lang and carries_over(entry, message, now):
                 found.append((s, entry))
         return found

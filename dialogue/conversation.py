@@ -25,7 +25,9 @@ from dialogue.answer_bank import AnswerBank, ReusedAnswer
 from dialogue.backends import EngineUnreachable, api_for
 from dialogue.calculator import solve as solve_calculation
 from dialogue.claims import fact_completion
+from dialogue.choices import offered_options, picks_an_option
 from dialogue.clock import answer as clock_answer
+from dialogue.greetings import greeting_answer, greets
 from dialogue.her_age import answer as age_answer
 from dialogue.conversation_store import ConversationStore, Kind
 from dialogue.crisis import CONTEXT_EXCHANGES, CrisisDetector, crisis_reply, is_crisis_reply
@@ -36,7 +38,7 @@ from dialogue.llm import Completion, LLMBackend, LLMBackendError, TextDelta
 from dialogue.llm_loading import (ADAPTERS_DIR, load_default_llm, role_stop_bias, trained_prompt_shape,
                                   trained_with_examples)
 from dialogue.memory_values import checked_memories
-from dialogue.names import with_told_name
+from dialogue.names import USER_NAME_KEYS, with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
                                 summary_prompt)
@@ -44,7 +46,7 @@ from dialogue.recall import (asked_slots, asks_to_be_reminded, asks_what_she_kno
                              recall_from)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
-from dialogue.tastes import TasteSheet, says_line
+from dialogue.tastes import TASTE_ANSWER_FLOOR, TasteSheet, says_line
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,8 @@ class PersonaChat:
                  answer_examples: bool = False, crisis: CrisisDetector | None = None,
                  tastes: TasteSheet | None = None) -> None:
         """exact_answers: a message that only asks for a sum (`dialogue.calculator`), the date or time
-        (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model.
+        (`dialogue.clock`) or her age (`dialogue.her_age`) is answered exactly instead of by the model, and so is a
+        message that only greets her (`dialogue.greetings`).
         answer_max_tokens: the most tokens an answer from the in-process model may run to (a chat API gets
         CHAT_ANSWER_MAX_TOKENS).
         answers: written answers reused (`dialogue.answer_bank`): a message close to one a writer answered, with
@@ -210,7 +213,7 @@ class PersonaChat:
                 yield ev
             return
 
-        exact = self._exact_answer(message, lang, now) if self.exact_answers else None
+        exact = self._exact_answer(user_id, message, lang, now) if self.exact_answers else None
         if refusal is not None and refusal.action == "decline" and exact is not None:
             # a flag that does not count on a plain question about the date, a sum or her age ("너 고딩이야?"
             # read as an insult) is lifted: the exact answer is what was asked for
@@ -248,6 +251,10 @@ class PersonaChat:
             return
         earlier = " ".join(f"{u} {a}" for u, a in ctx.history)  # the exchanges the prompt shows
         reused = self._written_answer(user_id, message, ctx, context_text, earlier)
+        if reused is None and ctx.taste_line:
+            reused = self._taste_answer(user_id, message, ctx, context_text, earlier)
+            if reused is not None:
+                timings["taste_answer"] = 1.0
         if reused is not None:
             timings["reused_similarity"] = reused.similarity
             if reused.fit is not None:
@@ -425,14 +432,29 @@ class PersonaChat:
         verdict = self.safety.check_user_message(user_id, message, now)
         return verdict if verdict.action in ("decline", "warn", "refuse", "blocked") else None
 
-    @staticmethod
-    def _exact_answer(message: str, lang: str, now: datetime) -> str | None:
-        """Her answer from the calculator or the clock when the message only asks for a sum, the date or time,
-        or her age."""
+    def _exact_answer(self, user_id: str, message: str, lang: str, now: datetime) -> str | None:
+        """Her answer from the calculator, the clock or the calendar when the message only asks for a sum, the date
+        or time, a named day or her age; her greeting for the hour when it only greets her."""
         calculation = solve_calculation(message)
         if calculation is not None:
             return calculation.answer(lang, message)
-        return clock_answer(message, now) or age_answer(message, now)
+        known = clock_answer(message, now) or age_answer(message, now)
+        if known is None and len(message) <= 40:
+            known = greeting_answer(message, now, opens=not self.conversations.history(user_id, 1),
+                                    name=self._user_name(user_id) if greets(message) else "")
+        return known
+
+    def _user_name(self, user_id: str) -> str:
+        """The user's name when she has stored it ("" when not, or when the store cannot say)."""
+        export = getattr(self.memory, "export", None)
+        if export is None:
+            return ""
+        try:
+            return next((m["value"].strip() for m in export(user_id)
+                         if m["key"].strip().lower() in USER_NAME_KEYS and m["value"].strip()), "")
+        except Exception as e:  # a greeting without the name rather than none
+            log.warning("memory lookup for the user's name failed: %s", e)
+            return ""
 
     def _written_answer(self, user_id: str, message: str, ctx: TurnContext, context_text: str,
                         earlier: str = "") -> ReusedAnswer | None:
@@ -455,12 +477,33 @@ class PersonaChat:
         if ctx.taste_line:  # asked about her taste: a writer's answer about another line ("최애 영화 뭐임" -> "아이유
             # '밤편지'!") or one that disagrees with her sheet is not hers; the model answers from the card instead
             ranked = [r for r in ranked if says_line(ctx.taste_line, r.answer)]
+        elif (options := offered_options(message)) is not None:  # "pancakes or eggs benedict?" -> not "Waffles!"
+            ranked = [r for r in ranked if picks_an_option(r.answer, options)]
         reused = next((r for r in ranked
                        if answer_problem(r.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
         if reused is None:
             return None
         self.counts["answers_reused"] += 1  # /metrics: ohlora_dialogue_answers_reused
         return reused
+
+    def _taste_answer(self, user_id: str, message: str, ctx: TurnContext, context_text: str,
+                      earlier: str = "") -> ReusedAnswer | None:
+        """Her own written answer about the taste line the message asks for (`TasteSheet.answers_for`), when no
+        memory is shown, no hard fact of hers is asked (her studies beside her university: the model says both)
+        and no written answer of the bank named the line; it passes the same checks as a generated one."""
+        if self.tastes is None or ctx.memory or ctx.persona_aspect:
+            return None
+        try:
+            found = self.tastes.answers_for(message, ctx.taste_line, said=self._recent_answers(user_id))
+        except Exception as e:  # without them the model answers from her card
+            log.warning("taste answers lookup failed: %s", e)
+            return None
+        chosen = next((a for a in found if a.similarity >= TASTE_ANSWER_FLOOR
+                       and answer_problem(a.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
+        if chosen is None:
+            return None
+        self.counts["taste_answers"] += 1  # /metrics: ohlora_dialogue_taste_answers
+        return ReusedAnswer(chosen.answer, chosen.similarity, chosen.written_message, chosen.source)
 
     def _recalled(self, user_id: str, message: str, ctx: TurnContext, now: datetime, lang: str) -> str | None:
         """Her answer to a question asking to be reminded of something the user told her, read from the user's

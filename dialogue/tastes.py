@@ -15,12 +15,17 @@ to be reminded of the user's own facts (`dialogue.recall.asks_to_be_reminded`; e
 했지?" beside "싫어하는 음식 있어?"). The line joins her persona card (`TurnContext.taste`), and a written answer is
 served for that message only when it names something the line names (`says_line`). Chosen on validation:
 docs/open-eval/tastes/.
+
+When no such written answer is found, her own written answers about the line (`dialogue/data/written/tastes/answers/`:
+three writers' questions about each line with her answer, agreeing with the sheet) are served before the model is
+asked: the one whose question is nearest the message, in its language and register (`TasteSheet.answers_for`).
+Chosen on validation: docs/open-eval/taste-answers/.
 """
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +41,7 @@ else:  # pragma: no cover
 DATA = Path(__file__).resolve().parent / "data"
 TASTE_FILE = DATA / "persona_taste.toml"
 QUESTION_FILES = "written/tastes/*.jsonl"
+ANSWER_FILES = "written/tastes/answers/*.jsonl"
 # chosen on the validation messages (docs/open-eval/tastes/)
 DEFAULT_THRESHOLD = 0.7
 # how much nearer than every look-alike the nearest question asking for the line must be (None: not asked)
@@ -43,6 +49,14 @@ DEFAULT_MARGIN: float | None = 0.0
 # the logistic regression's inverse regularization: the embeddings are unit rows, so a weak penalty is needed
 # for the 26 classes to be told apart with any confidence
 REGULARIZATION_C = 1000.0
+# the least cosine of a message and the question a written answer about its line was written for, for that answer
+# to be served (chosen on validation: docs/open-eval/taste-answers/)
+TASTE_ANSWER_FLOOR = 0.0
+# the written answers' questions also teach the matcher which line a message asks for, but for her studies: with
+# them "what do you study?" read as her coursework, and the model answered that instead of her university
+# (docs/open-eval/taste-answers/)
+ANSWERS_TEACH_MATCHER = True
+UNTAUGHT_LINES = ("studies.",)
 
 # How each line of the sheet is named in her persona card (Korean, English); lines not named here (her manner,
 # her major, which the university card already says) are never shown this way.
@@ -147,6 +161,47 @@ def taste_questions(data: Path = DATA) -> list[dict]:
     return rows
 
 
+# a question that first tells something of the user's ("I've started blasting rock on my commute… what do you
+# listen to?") or asks twice: its answer reacts to that ("A rock commute sounds like a great wake-up call!"), so
+# it is served to no other message; it still teaches the matcher
+_TELLS_FIRST = re.compile(r"[.!?~]+\s+\S|(?:ㅋㅋ+|ㅎㅎ+|ㅠㅠ+|\blol|\blmao)\s+\S|^\s*(?:i\b|i'm|im\b|i've|my\b|me\b|we\b|나\b|"
+                         r"난\b|내가|나는|저는|제가|전\b|저\b|우리\b)", re.IGNORECASE)
+
+
+def reacts_to_the_user(question: str) -> bool:
+    """Whether an answer written for `question` answers more than her line (`_TELLS_FIRST`)."""
+    return _TELLS_FIRST.search(question) is not None
+
+
+def taste_answers(data: Path = DATA) -> list[dict]:
+    """Her written answers about each line: {"line" (a CARD_LABELS key), "lang", "question", "answer", "source"},
+    every file; an answer that does not name what its line names (`says_line`) is refused with its place."""
+    from dialogue.data.written import json_lines
+
+    rows = []
+    for path in sorted(data.glob(ANSWER_FILES)):
+        for n, row in json_lines(path):
+            line = row.get("line")
+            if line not in CARD_LABELS:
+                raise ValueError(f"{path.name}:{n}: unknown line {line!r}; known: {', '.join(CARD_LABELS)}")
+            if row.get("lang") not in ("ko", "en") or not row.get("question") or not row.get("answer"):
+                raise ValueError(f"{path.name}:{n}: needs lang ko/en, a question and an answer")
+            if not says_line(line, row["answer"]):
+                raise ValueError(f"{path.name}:{n}: the answer names nothing of {line} ({row['answer']!r})")
+            rows.append(dict(row, source=f"tastes/answers/{path.name}"))
+    return rows
+
+
+@dataclass(frozen=True)
+class TasteAnswer:
+    """One of her written answers about a line, found for a message."""
+
+    answer: str
+    similarity: float  # the cosine of the message and the question it was written for
+    written_message: str
+    source: str
+
+
 @dataclass(frozen=True)
 class TasteMatch:
     """The line a message asks about, and how sure the matcher is."""
@@ -161,11 +216,13 @@ class TasteSheet:
 
     def __init__(self, questions: Sequence[dict], embeddings: np.ndarray, encoder,
                  cards: dict[str, tuple[str, str]], threshold: float = DEFAULT_THRESHOLD,
-                 margin: float | None = DEFAULT_MARGIN) -> None:
+                 margin: float | None = DEFAULT_MARGIN, answers: Sequence[dict] = (),
+                 answer_embeddings: np.ndarray | None = None) -> None:
         """`questions`: `taste_questions` rows; `embeddings`: their texts as e5 queries, unit rows in that order;
         `encoder`: the `SentenceEncoder` that made them; `cards`: `taste_cards`; `threshold`: the least
         probability of the line read; `margin`: how much nearer the message the nearest question asking for that
-        line must be than every look-alike (None: no such check)."""
+        line must be than every look-alike (None: no such check); `answers`: `taste_answers` rows and
+        `answer_embeddings` their questions as e5 queries."""
         from sklearn.linear_model import LogisticRegression
 
         if len(questions) != len(embeddings):
@@ -183,6 +240,11 @@ class TasteSheet:
         self.margin = margin
         self._labels = np.array(labels)
         self.model = LogisticRegression(C=REGULARIZATION_C, max_iter=5000).fit(self.embeddings, labels)
+        self.answers = list(answers)
+        self.answer_embeddings = (np.zeros((0, self.embeddings.shape[1]), np.float32) if answer_embeddings is None
+                                  else np.asarray(answer_embeddings, np.float32))
+        if len(self.answers) != len(self.answer_embeddings):
+            raise ValueError(f"{len(self.answers)} taste answers but {len(self.answer_embeddings)} embeddings")
 
     @classmethod
     def from_written(cls, encoder=None, threshold: float = DEFAULT_THRESHOLD, margin: float | None = DEFAULT_MARGIN,
@@ -200,7 +262,15 @@ class TasteSheet:
 
             cache = cache_dir() / "tastes"
         embeddings = cached_query_embeddings([q["text"] for q in questions], encoder, cache, "taste questions")
-        return cls(questions, embeddings, encoder, taste_cards(), threshold, margin)
+        answers = [a for a in taste_answers() if normalized(a["question"]) not in held_out]
+        answer_embeddings = cached_query_embeddings([a["question"] for a in answers], encoder, cache,
+                                                    "taste answers' questions") if answers else None
+        if ANSWERS_TEACH_MATCHER and answers:
+            taught = [i for i, a in enumerate(answers) if not a["line"].startswith(UNTAUGHT_LINES)]
+            questions = questions + [{"text": answers[i]["question"], "taste": answers[i]["line"],
+                                      "lang": answers[i]["lang"], "kind": "answer"} for i in taught]
+            embeddings = np.vstack([embeddings, answer_embeddings[taught]])
+        return cls(questions, embeddings, encoder, taste_cards(), threshold, margin, answers, answer_embeddings)
 
     def match(self, message: str, query: np.ndarray | None = None) -> TasteMatch | None:
         """The line `message` asks about, or None (read as none of them, less sure than `threshold`, or a
@@ -223,6 +293,27 @@ class TasteSheet:
             if sims[self._labels == key].max() - sims[self._labels == NONE].max() <= self.margin:
                 return None
         return TasteMatch(key, self.cards[key][0 if language_of(message) == "ko" else 1], float(p[i]))
+
+    def answers_for(self, message: str, key: str, said: Collection[str] = (),
+                    query: np.ndarray | None = None) -> list[TasteAnswer]:
+        """Her written answers about line `key` for `message`, nearest question first, of those written for a
+        question that asks only about her (`reacts_to_the_user`): in the message's language, none she said lately
+        (`said`); to a Korean message in 존댓말 those in 존댓말 first, to one in 반말 none in 존댓말."""
+        from dialogue.answer_bank import polite
+
+        lang = language_of(message)
+        formal = lang == "ko" and polite(message)
+        picks = [i for i, a in enumerate(self.answers)
+                 if a["line"] == key and a["lang"] == lang and a["answer"] not in said
+                 and not reacts_to_the_user(a["question"]) and (formal or lang != "ko" or not polite(a["answer"]))]
+        if not picks:
+            return []
+        q = np.asarray(self.encoder.encode_one(message, "query") if query is None else query, np.float32)
+        sims = self.answer_embeddings[picks] @ q
+        rank = [(-(formal and polite(self.answers[i]["answer"])), -float(s)) for i, s in zip(picks, sims)]
+        order = sorted(range(len(picks)), key=lambda j: rank[j])
+        return [TasteAnswer(self.answers[picks[j]]["answer"], float(sims[j]), self.answers[picks[j]]["question"],
+                            self.answers[picks[j]]["source"]) for j in order]
 
     def card(self, message: str) -> str:
         """The persona-card text for `message`, or ""."""

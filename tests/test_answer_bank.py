@@ -501,3 +501,24 @@ def test_the_shipped_answer_fit_model_prefers_the_answer_that_fits():
         assert p[0] > p[1], (message, p)
     thesis = fit.probabilities(cases[3][0], [cases[3][2], cases[3][3]])
     assert thesis[0] >= fit.threshold > thesis[1]
+
+
+def test_an_answer_written_for_someone_in_distress_goes_only_to_a_nearly_identical_message():
+    b = bank(entry("우리 엄마가 요즘 너무 잔소리해", "많이 속상했겠다 ㅠㅠ 지금 있는 곳은 안전한 데야?"), threshold=0.8)
+    assert b.best("우리 엄마가 요즘 너무 잔소리해 진짜", SAT) is None        # 0.93 alike: an overreaction
+    assert b.best("우리 엄마가 요즘 너무 잔소리해", SAT) is not None
+
+
+def test_a_request_for_exact_work_gets_only_a_nearly_identical_message_s_answer():
+    b = bank(entry("write a python one-liner that reverses a string", "text[::-1] does it!", "en"), threshold=0.8)
+    assert b.best("write a python one-liner that counts vowels in a string", SAT) is None  # 0.82 alike: another task
+    assert b.best("write a python one-liner that reverses a string", SAT).answer == "text[::-1] does it!"
+
+
+def test_a_choice_gets_a_written_answer_only_when_it_picks_among_the_options_offered():
+    b = bank(entry("pancakes or waffles?", "Waffles! The squares hold the syrup 🧇", "en"), threshold=0.5)
+    llm = ScriptedLLM(["Eggs benedict, easy pick!"])
+    done = _turn(PersonaChat(llm, answers=b), "pancakes or eggs benedict?")[-1]
+    assert done.text == "Eggs benedict, easy pick!"  # "Waffles!" named neither: the model answered
+    done = _turn(PersonaChat(ScriptedLLM([]), answers=b), "pancakes or waffles?")[-1]
+    assert done.text.startswith("Waffles!")

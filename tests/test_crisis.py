@@ -160,7 +160,7 @@ def test_a_broken_detector_leaves_the_conversation_going():
         def assess(self, message, earlier=()):
             raise RuntimeError("no head")
 
-    done = _turn(PersonaChat(ScriptedLLM(["안녕!"]), crisis=Broken()), "안녕")[-1]
+    done = _turn(PersonaChat(ScriptedLLM(["안녕!"]), crisis=Broken()), "뭐 해?")[-1]
     assert done.text == "안녕!" and done.care == ""
 
 

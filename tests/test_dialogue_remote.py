@@ -319,7 +319,7 @@ def test_role_routing_sends_each_role_to_its_backend():
             llm = RoleRoutedLLM({"answer": RemoteLLM(_options(remote.url, models="m", api="chat")),
                                  "memory": Local(), "summary": Local(), "expression": Local()})
             engine = PersonaChat(llm)
-            events = [ev async for ev in engine.turn("u", "안녕", NOW)]
+            events = [ev async for ev in engine.turn("u", "뭐 해?", NOW)]
             await engine.aclose()
             return events, remote.requests
 

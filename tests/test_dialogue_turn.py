@@ -66,7 +66,7 @@ def test_a_good_answer_streams_and_the_roles_fill_turn_done():
 
 def test_leaked_marker_is_regenerated_before_the_user_sees_it():
     llm = ScriptedLLM(["<start_of_turn>model\n안녕", "안녕! 반가워 😊"])
-    events = _turn(PersonaChat(llm), "안녕!")
+    events = _turn(PersonaChat(llm), "뭐 해!")
     assert _text(events) == "안녕! 반가워 😊" == events[-1].text
     assert sum(r == "answer" for r, _ in llm.prompts) == 2
 
@@ -96,9 +96,9 @@ def test_the_answer_length_limit_reaches_the_model_and_is_checked():
     from dialogue.conversation import ANSWER_MAX_TOKENS
 
     llm = ScriptedLLM(["안녕!", "안녕!"])
-    _turn(PersonaChat(llm), "안녕")
+    _turn(PersonaChat(llm), "뭐 해?")
     assert llm.max_new_tokens["answer"] == ANSWER_MAX_TOKENS
-    _turn(PersonaChat(llm, answer_max_tokens=40), "안녕")
+    _turn(PersonaChat(llm, answer_max_tokens=40), "뭐 해?")
     assert llm.max_new_tokens["answer"] == 40
     with pytest.raises(ValueError, match="answer_max_tokens"):
         PersonaChat(llm, answer_max_tokens=0)
@@ -300,7 +300,7 @@ def test_the_persona_fact_asked_about_goes_into_the_answer_prompt(caplog):
     llm = ScriptedLLM(["No, I'm a virtual human!", "Hi there!", "Hello!"])
     engine = PersonaChat(llm, persona=FakePersonaQuestions())
     _turn(engine, "Are you human?")
-    _turn(engine, "Hello")
+    _turn(engine, "What's up with you today")
     answers = [p for r, p in llm.prompts if r == "answer"]
     assert "(Oh-LoRA: virtual human)" in answers[0] and "(Oh-LoRA:" not in answers[1]
     # a failing classifier costs the fact line, not the answer
@@ -521,10 +521,10 @@ def test_an_adapter_trained_with_history_sees_the_earlier_exchanges():
     assert "(이전 대화:" not in prompt  # the exchange itself says more than its summary
     plain = ScriptedLLM(["반가워!", "응!"])
     engine = PersonaChat(plain)  # an adapter trained without history gets none
-    _turn(engine, "안녕")
+    _turn(engine, "뭐 해?")
     _turn(engine, "또 왔어")
     assert [p for r, p in plain.prompts if r == "answer"][1].startswith("<start_of_turn>user\n")
-    assert "안녕<end_of_turn>" not in [p for r, p in plain.prompts if r == "answer"][1]
+    assert "뭐 해?<end_of_turn>" not in [p for r, p in plain.prompts if r == "answer"][1]
 
 
 def test_a_user_who_switches_language_is_answered_in_the_new_one():

@@ -165,3 +165,67 @@ def test_asked_about_her_taste_a_written_answer_that_names_another_line_is_not_s
 async def _drain(engine, message):
     async for _ in engine.turn("u1", message, SAT):
         pass
+
+
+ANSWERS = [
+    {"line": "food.favourite", "lang": "ko", "question": "너 좋아하는 음식 뭐야?", "answer": "떡볶이! 매운 거 최고야 🌶️",
+     "source": "t"},
+    {"line": "food.favourite", "lang": "ko", "question": "로라 님 좋아하는 음식 있으세요?", "answer": "떡볶이 좋아해요! 매운 걸로요 🌶️",
+     "source": "t"},
+    {"line": "food.favourite", "lang": "ko", "question": "나 오늘 마라탕 먹었어 ㅎㅎ 너는 뭐 좋아해?",
+     "answer": "마라탕 맛있었겠다! 나는 떡볶이파야", "source": "t"},
+    {"line": "food.favourite", "lang": "en", "question": "what's your favourite food?",
+     "answer": "Tteokbokki, the spicier the better!", "source": "t"},
+]
+
+
+def answering_sheet() -> TasteSheet:
+    enc = HashingEncoder()
+    return TasteSheet(QUESTIONS, enc.encode([q["text"] for q in QUESTIONS]), enc, taste_cards(), 0.6,
+                      answers=ANSWERS, answer_embeddings=enc.encode([a["question"] for a in ANSWERS]))
+
+
+def test_her_written_answers_about_a_line_in_the_language_and_register_of_the_message():
+    s = answering_sheet()
+    assert [a.answer for a in s.answers_for("너 좋아하는 음식 뭐야?", "food.favourite")] == ["떡볶이! 매운 거 최고야 🌶️"]
+    polite = s.answers_for("좋아하시는 음식 있으세요?", "food.favourite")
+    assert polite[0].answer.endswith("매운 걸로요 🌶️")  # 존댓말 first to a message in 존댓말, 반말 after it
+    assert [a.answer for a in s.answers_for("fav food?", "food.favourite")] == ["Tteokbokki, the spicier the better!"]
+    assert s.answers_for("fav food?", "food.favourite", said={"Tteokbokki, the spicier the better!"}) == []
+    assert s.answers_for("너 좋아하는 음식 뭐야?", "music.song") == []
+    # an answer that reacts to what that user told first is never served elsewhere
+    assert all("마라탕" not in a.answer for a in s.answers_for("나 오늘 마라탕 먹었어 ㅎㅎ 너는 뭐 좋아해?", "food.favourite"))
+
+
+def test_a_taste_answer_file_with_an_unknown_line_or_an_answer_off_its_line_is_a_clear_error(tmp_path):
+    from dialogue.tastes import taste_answers
+
+    folder = tmp_path / "written" / "tastes" / "answers"
+    folder.mkdir(parents=True)
+    row = {"line": "food.favourite", "lang": "ko", "question": "최애 음식?", "answer": "피자!"}
+    (folder / "answers-writerX.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n")
+    with pytest.raises(ValueError, match=r"answers-writerX.jsonl:1: the answer names nothing of food.favourite"):
+        taste_answers(tmp_path)
+    (folder / "answers-writerX.jsonl").write_text(json.dumps({**row, "line": "cars"}) + "\n")
+    with pytest.raises(ValueError, match=r"unknown line 'cars'"):
+        taste_answers(tmp_path)
+
+
+def test_the_shipped_taste_answers_agree_with_her_sheet_and_cover_every_line():
+    from dialogue.tastes import taste_answers
+
+    rows = taste_answers()
+    assert {r["line"] for r in rows} == set(CARD_LABELS)
+    assert {r["lang"] for r in rows} == {"ko", "en"}
+
+
+def test_a_turn_asked_about_her_taste_gets_her_written_answer_when_the_bank_has_none():
+    llm = ScriptedLLM(["피자!"])
+    engine = PersonaChat(llm, tastes=answering_sheet(), exact_answers=False)
+    asyncio.run(_drain(engine, "너 좋아하는 음식 뭐야?"))
+    assert engine.conversations.history("u1", 1)[-1][1] == "떡볶이! 매운 거 최고야 🌶️"
+    assert not [r for r, _ in llm.prompts if r == "answer"]
+    # beside a hard fact of hers the model answers both, with the card
+    asked = PersonaChat(ScriptedLLM(["딥러닝!"]), tastes=answering_sheet(), persona=AskingAboutHer(), exact_answers=False)
+    asyncio.run(_drain(asked, "너 좋아하는 음식 뭐야? MBTI는?"))
+    assert asked.conversations.history("u1", 1)[-1][1] == "딥러닝!"

@@ -151,6 +151,7 @@ def answer_items(items: list[dict], engine: PersonaChat) -> list[dict]:
                          "first_token_s": round(done.timings.get("first_token_s", 0.0), 3),
                          **({"reused": round(done.timings["reused_similarity"], 4)}
                             if "reused_similarity" in done.timings else {}),
+                         **({"taste_answer": True} if "taste_answer" in done.timings else {}),
                          **({"fit": round(done.timings["reused_fit"], 4)} if "reused_fit" in done.timings else {})})
         return rows
 
