@@ -46,7 +46,7 @@ from dialogue.recall import (asked_slots, asks_to_be_reminded, asks_what_she_kno
                              recall_from)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
-from dialogue.tastes import TASTE_ANSWER_FLOOR, TasteSheet, says_line
+from dialogue.tastes import TasteSheet, says_line
 
 log = logging.getLogger(__name__)
 
@@ -498,8 +498,8 @@ class PersonaChat:
         except Exception as e:  # without them the model answers from her card
             log.warning("taste answers lookup failed: %s", e)
             return None
-        chosen = next((a for a in found if a.similarity >= TASTE_ANSWER_FLOOR
-                       and answer_problem(a.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
+        chosen = next((a for a in found
+                       if answer_problem(a.answer, message, ctx.now, context_text, earlier=earlier) is None), None)
         if chosen is None:
             return None
         self.counts["taste_answers"] += 1  # /metrics: ohlora_dialogue_taste_answers

@@ -49,13 +49,9 @@ DEFAULT_MARGIN: float | None = 0.0
 # the logistic regression's inverse regularization: the embeddings are unit rows, so a weak penalty is needed
 # for the 26 classes to be told apart with any confidence
 REGULARIZATION_C = 1000.0
-# the least cosine of a message and the question a written answer about its line was written for, for that answer
-# to be served (chosen on validation: docs/open-eval/taste-answers/)
-TASTE_ANSWER_FLOOR = 0.0
 # the written answers' questions also teach the matcher which line a message asks for, but for her studies: with
 # them "what do you study?" read as her coursework, and the model answered that instead of her university
 # (docs/open-eval/taste-answers/)
-ANSWERS_TEACH_MATCHER = True
 UNTAUGHT_LINES = ("studies.",)
 
 # How each line of the sheet is named in her persona card (Korean, English); lines not named here (her manner,
@@ -265,7 +261,7 @@ class TasteSheet:
         answers = [a for a in taste_answers() if normalized(a["question"]) not in held_out]
         answer_embeddings = cached_query_embeddings([a["question"] for a in answers], encoder, cache,
                                                     "taste answers' questions") if answers else None
-        if ANSWERS_TEACH_MATCHER and answers:
+        if answers:
             taught = [i for i, a in enumerate(answers) if not a["line"].startswith(UNTAUGHT_LINES)]
             questions = questions + [{"text": answers[i]["question"], "taste": answers[i]["line"],
                                       "lang": answers[i]["lang"], "kind": "answer"} for i in taught]
