@@ -159,9 +159,9 @@ def test_the_gates_replies_are_in_the_transcript_but_never_in_the_prompt(databas
     conversations = ConversationStore(database())
     engine = PersonaChat(ScriptedLLM(["응!"]), history_turns=3, conversations=conversations)
     _turn(engine, "x" * 2000, NOW)  # too long: a canned reply
-    _turn(engine, "안녕", NOW + timedelta(minutes=1))
+    _turn(engine, "뭐 해?", NOW + timedelta(minutes=1))
     assert [e.kind for e in conversations.recent("u")] == ["reply", "answer"]
-    assert conversations.history("u", 3) == (("안녕", "응!"),)
+    assert conversations.history("u", 3) == (("뭐 해?", "응!"),)
     assert len(conversations.transcript("u")) == 4
 
 
