@@ -24,9 +24,13 @@ _TAIL = r"[\s?!.~ㅋㅎ…]*"
 
 def _ya(word: str) -> str:
     """The word with the copula its last syllable takes: "화요일이야", "10시야"."""
+    return word + ("이야" if _has_final(word) else "야")
+
+
+def _has_final(word: str) -> bool:
+    """Whether the word's last syllable ends in a consonant (Hangul; other characters: no)."""
     last = word[-1]
-    final = (ord(last) - 0xAC00) % 28 if "가" <= last <= "힣" else 0
-    return word + ("이야" if final else "야")
+    return "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
 
 
 def _ko_weekday(day: date) -> str:
@@ -184,9 +188,12 @@ def _reply(kind: str, m: re.Match, now: datetime, text: str) -> str:
 
 def _topic_ko(word: str) -> str:
     """The word with its topic particle: "크리스마스는", "추석은"."""
-    last = word[-1]
-    final = (ord(last) - 0xAC00) % 28 if "가" <= last <= "힣" else 0
-    return word + ("은" if final or last.isdigit() and last in "013678" else "는")
+    return word + ("은" if _has_final(word) or word[-1] in "013678" else "는")
+
+
+def _month_number(name: str) -> int:
+    """1–12 for an English month name or its abbreviation ("sept", "Oct")."""
+    return next(i + 1 for i, month in enumerate(MONTHS_EN) if month.lower().startswith(name[:3].lower()))
 
 
 def _asked_day(m: re.Match, today: date, text: str) -> tuple[date, str, str, str] | None:
@@ -202,8 +209,7 @@ def _asked_day(m: re.Match, today: date, text: str) -> tuple[date, str, str, str
             return None
         when = day.on(year) if this_year or next_year else next_date(day, today)
         return (when, day.ko, day.en, day.emoji) if when is not None else None
-    month = (int(groups["month"]) if groups.get("month") else
-             next(i + 1 for i, name in enumerate(MONTHS_EN) if name.lower().startswith(groups["month_en"][:3].lower())))
+    month = int(groups["month"]) if groups.get("month") else _month_number(groups["month_en"])
     try:
         when = date(year, month, int(groups["dom"]))
     except ValueError:  # "2월 30일": no such day
@@ -239,8 +245,7 @@ def _calendar_reply(kind: str, m: re.Match, today: date, text: str) -> str:
         later = "tomorrow" if ahead == 1 else f"in {ahead} days"
         return f"Not yet, it's {WEEKDAYS_EN[wd]}! {WEEKDAYS_EN[wanted]} is {later} 📅"
     if kind.startswith("month"):
-        asked = (int(m.group("month")) if ko else
-                 next(i + 1 for i, name in enumerate(MONTHS_EN) if name.lower().startswith(m.group("month_en")[:3].lower())))
+        asked = int(m.group("month")) if ko else _month_number(m.group("month_en"))
         if not 1 <= asked <= 12:
             return f"오늘은 {today.month}월 {today.day}일이야! 📅" if ko else \
                 f"It's {MONTHS_EN[today.month - 1]} {today.day}! 📅"
