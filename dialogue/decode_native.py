@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -16,6 +17,9 @@ NAME = "ohlora_decode_step"
 
 log = logging.getLogger("ohlora.dialogue")
 _lock = threading.Lock()
+# a build takes ~20 s on 2 cores; torch's builder waits forever on the lock file of a build that was killed
+# (Ctrl-C during the first start), so a lock this old is taken for abandoned and removed
+STALE_LOCK_S = 600.0
 _UNTRIED = object()
 _module: ModuleType | None | object = _UNTRIED  # the first call's outcome, kept for the process
 
@@ -27,8 +31,9 @@ def decode_step() -> ModuleType | None:
         if _module is _UNTRIED:
             _module = None
             try:
-                from torch.utils.cpp_extension import load
+                from torch.utils.cpp_extension import _get_build_directory, load
 
+                clear_stale_lock(Path(_get_build_directory(NAME, verbose=False)))
                 _module = load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native"],
                                verbose=False)
             except Exception as e:  # no compiler, or a failed build: the torch-ops path serves the same tokens
@@ -38,9 +43,24 @@ def decode_step() -> ModuleType | None:
         return _module
 
 
+def clear_stale_lock(build_dir: Path, now: float | None = None) -> bool:
+    """Remove the builder's lock file in `build_dir` when it is older than STALE_LOCK_S (its build was killed);
+    True when one was removed."""
+    lock = build_dir / "lock"
+    try:
+        age = (time.time() if now is None else now) - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age < STALE_LOCK_S:
+        return False
+    log.warning("removing the fused decode step's build lock left %.0f s ago by a build that did not finish (%s)",
+                age, lock)
+    lock.unlink(missing_ok=True)
+    return True
+
+
 if __name__ == "__main__":
     import sys
-    import time
 
     t = time.perf_counter()
     built = decode_step()

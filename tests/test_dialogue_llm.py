@@ -363,3 +363,16 @@ def test_a_roles_stop_bias_is_read_from_its_adapter_folder_and_a_bad_file_is_nam
     (tmp_path / "memory" / "decoding.json").write_text('{"stop_bias": 99}')
     with pytest.raises(ValueError, match="outside"):
         role_stop_bias(tmp_path)
+
+
+def test_a_build_lock_left_by_a_killed_build_is_removed_and_a_fresh_one_kept(tmp_path):
+    """Ctrl-C during the first start's build leaves torch's lock file behind, and the next start would wait on it
+    forever; an old lock is removed, a lock of a build running now is left to it."""
+    from dialogue.decode_native import STALE_LOCK_S, clear_stale_lock
+
+    lock = tmp_path / "lock"
+    assert not clear_stale_lock(tmp_path)  # no lock: nothing to do
+    lock.write_text("")
+    now = lock.stat().st_mtime
+    assert not clear_stale_lock(tmp_path, now=now + 30) and lock.exists()  # a build in progress
+    assert clear_stale_lock(tmp_path, now=now + STALE_LOCK_S + 1) and not lock.exists()
