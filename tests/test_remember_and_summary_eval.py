@@ -94,6 +94,13 @@ def test_memory_training_thins_the_examples_that_store_nothing():
                   "summary", {"eyes": "normal", "mouth": "normal", "head": "none"}, (), ()) for i in range(100, 105)]
     kept = [p for p, _ in role_examples(turns + tells, "memory")]
     assert all(any(f"only a mood {i}" in p for p in kept) for i in range(100, 105))
+    # turns written for the answer role alone list no facts told: the memory role never learns "store nothing" from them
+    untold = [Turn(f"t{i}", "written:memory_fit", "en", datetime(2026, 1, 1), "", "", f"my sister's birthday {i}",
+                   "answer", "", "summary", {"eyes": "normal", "mouth": "normal", "head": "none"}, (), ())
+              for i in range(200, 300)]
+    kept = [p for p, _ in role_examples(turns + untold, "memory")]
+    assert not any("my sister's birthday" in p for p in kept)
+    assert len(role_examples(turns + untold, "answer")) == 200
 
 
 def _summary_run(path, rows):

@@ -158,6 +158,9 @@ def test_a_gated_answer_prompt_shows_the_used_memory_alone_as_the_live_gate_does
     assert abs(len(mistakes) / 400 - GATE_MISTAKE_SHARE) < 0.07
     assert all(line.count("[") == 1 and line in {f"[{k}: {v}]" for k, v in stored} for line in mistakes)
     assert gated_memory_line([], None, {}, "x") == ""
+    # a neighbour the writer says the gate brings to mind is shown on every seed, for the answer to leave alone
+    assert {gated_memory_line(stored, None, known, f"t-{i}", shown="city") for i in range(20)} == {"[city: Toronto]"}
+    assert gated_memory_line(stored, "job", known, "a-1", shown="city") == "[job: nurse]"
 
     gated, stored_lines = written_turns("gated"), written_turns("stored")
     assert [t.id for t in gated] == [t.id for t in stored_lines]
@@ -165,3 +168,21 @@ def test_a_gated_answer_prompt_shows_the_used_memory_alone_as_the_live_gate_does
     assert sum(bool(t.context_memory) for t in gated) < sum(bool(t.context_memory) for t in stored_lines)
     with pytest.raises(ValueError, match="memory lines"):
         written_turns("all")
+
+
+def test_a_shown_memory_must_be_stored_and_on_a_turn_that_uses_none(tmp_path, monkeypatch):
+    """A written turn may say which stored memory the gate brings to mind without it fitting; a key that is not
+    stored, or one on a turn whose answer uses a memory, is a writer's mistake named by file and line."""
+    turn = {"user": "엄마 생일 언제더라", "answer": "음, 어머니 생신은 아직 못 들은 것 같아!", "summary": "s",
+            "expression": {"eyes": "normal", "mouth": "small", "head": "none"}, "remember": [], "uses": None,
+            "shown": "생일"}
+    conv = {"id": "c1", "lang": "ko", "now": "2026-03-01T10:00", "memories": [["생일", "5월 3일"]], "turns": [turn]}
+    (tmp_path / "turns").mkdir()
+    path = tmp_path / "turns" / "t.jsonl"
+    monkeypatch.setattr(written, "WRITTEN_DIR", tmp_path)
+    path.write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert written.conversations()[0]["turns"][0]["shown"] == "생일"
+    for bad in ({"shown": "직업"}, {"shown": "생일", "uses": "생일"}):
+        path.write_text(json.dumps(dict(conv, turns=[dict(turn, **bad)]), ensure_ascii=False) + "\n", encoding="utf-8")
+        with pytest.raises(WrittenDataError, match=r"t\.jsonl:1: shown must be a stored memory's key"):
+            written.conversations()

@@ -143,9 +143,11 @@ def load_turns(path: Path = DATA_PATH) -> list[Turn]:
     return turns
 
 
-def memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str) -> str:
+def memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str,
+                shown: str | None = None) -> str:
     """'[k: v] [k2: v2]': the conversation's stored memories plus the one the answer uses (when it was told
-    earlier in the conversation), in an order seeded by the turn id (the relevant one is not always first)."""
+    earlier in the conversation), in an order seeded by the turn id (the relevant one is not always first).
+    `shown` is `gated_memory_line`'s; every stored memory is shown here anyway."""
     items = list(stored)
     if uses in known and (uses, known[uses]) not in items:
         items.append((uses, known[uses]))
@@ -163,12 +165,16 @@ GATE_MISTAKE_SHARE = 0.2
 MEMORY_LINES = ("gated", "stored")
 
 
-def gated_memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str) -> str:
+def gated_memory_line(stored: list[tuple[str, str]], uses: str | None, known: dict[str, str], seed: str,
+                      shown: str | None = None) -> str:
     """The memory line the live gate shows (`[dialogue] prompt_memories = 0`): the one memory the answer uses,
-    alone; on a turn that uses none, nothing, or (seeded, GATE_MISTAKE_SHARE of such turns) one unrelated stored
-    memory for the answer to ignore."""
+    alone; on a turn that uses none, the memory the writer says the gate brought to mind (`shown`: a tempting
+    neighbour the answer leaves alone), else nothing, or (seeded, GATE_MISTAKE_SHARE of such turns) one unrelated
+    stored memory for the answer to ignore."""
     if uses is not None and uses in known:
         return f"[{uses}: {known[uses]}]"
+    if shown is not None and shown in known:
+        return f"[{shown}: {known[shown]}]"
     rng = random.Random(f"gate:{seed}")
     if stored and rng.random() < GATE_MISTAKE_SHARE:
         k, v = rng.choice(stored)
@@ -204,7 +210,7 @@ def written_turns(memory_lines: str = "gated") -> list[Turn]:
             turn_id = f"{conv['id']}-{i + 1}"
             if turn_id not in repeats:
                 out.append(Turn(turn_id, f"written:{conv.get('category', '')}", conv["lang"], now,
-                                line(stored, uses, known, turn_id), previous_summary, t["user"],
+                                line(stored, uses, known, turn_id, t.get("shown")), previous_summary, t["user"],
                                 t["answer"], " ".join(f"[{k}: {v}]" for k, v in told), t["summary"], t["expression"],
                                 (), tuple(history[-HISTORY_TURNS:]), conv["source"]))
             known.update({k: v for k, v in told})

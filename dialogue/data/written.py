@@ -251,6 +251,10 @@ def conversations() -> list[dict]:
                           f"expression {control} must be one of {', '.join(levels)}, got {expr.get(control)!r}")
                 uses = t.get("uses")
                 _need(uses is None or isinstance(uses, str), path, n, "uses must be a memory key or null")
+                # a stored memory the gate brings to mind on a turn whose answer leaves it alone
+                shown = t.get("shown")
+                _need(shown is None or (uses is None and shown in {m[0] for m in r.get("memories", [])}), path, n,
+                      "shown must be a stored memory's key, on a turn that uses none")
             out.append({**r, "source": path.name})
     return out
 

@@ -119,9 +119,14 @@ class TrainReport:
 MEMORY_EMPTY_PER_FACT = 1.0
 
 
+# written for the answer role alone: their writers listed no facts told (`remember`), so the memory role skips them
+UNTOLD_CATEGORIES = ("written:memory_fit",)
+
+
 def _kept_for_training(turns: list[Turn], role: str) -> list[Turn]:
     if role != "memory":
         return turns
+    turns = [t for t in turns if t.category not in UNTOLD_CATEGORIES]
     told = [t for t in turns if t.target("memory")]
     if not told:  # nothing to balance against: thinning would leave no examples at all
         return turns
