@@ -34,10 +34,18 @@ _EN_RECALL = re.compile(r"\b(do|did|can|could|would|will) you (still |even |actu
                         r"|\b(told|tell|telling|mentioned to) you\b|\byou (remember|know|recall)\b", re.IGNORECASE)
 
 
+# her name bare before one of her own facts reads as "Lora's …" ("로라 생일 언제야?", "오로라 mbti 뭐야"), unless the
+# message asks to be reminded of something told ("로라 남동생 생일 며칠이라고 했지?": a vocative, then the user's fact)
+_KO_HER_FACT = re.compile(r"(?:^|\s)(?:오)?로라\s+(?:생일|생년|나이|이름|고등학교|대학교?|학교|전공|학과|학번|mbti|MBTI|"
+                          r"혈액형|별자리|띠|취미|성격|고향|키)(?:은|는|이|가|도|을|를|\b|\s|\?|$)")
+_KO_TOLD = re.compile(r"했지|했더라|했었|그랬|말했|기억|알려\s*줬")
+
+
 def names_her(text: str) -> bool:
-    """True when the text asks or says something of Oh-LoRA herself ("너는 …", "로라는 …", "are you …"), beyond
-    the recall frames that address her about the user's things ("do you remember my name?")."""
-    return any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
+    """True when the text asks or says something of Oh-LoRA herself ("너는 …", "로라는 …", "로라 생일 …", "are
+    you …"), beyond the recall frames that address her about the user's things ("do you remember my name?")."""
+    return (any(_KO_YOU.match(w) for w in _words(text)) or bool(_EN_YOU.search(_EN_RECALL.sub(" ", text)))
+            or (_KO_HER_FACT.search(text) is not None and _KO_TOLD.search(text) is None))
 
 
 def asks_about_her(text: str) -> bool:

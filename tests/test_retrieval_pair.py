@@ -83,11 +83,13 @@ def test_a_relevance_model_fitted_with_a_missing_cross_encoder_falls_back_to_cos
 def test_questions_about_her_are_told_apart_from_recall_frames():
     from dialogue.question_cues import asks_about_her
 
-    for about_her in ("로라 너는 오늘 점심 뭐 먹었어?", "넌 주말에 뭐 해?", "what did you eat today?", "what's your favourite food?"):
+    for about_her in ("로라 너는 오늘 점심 뭐 먹었어?", "넌 주말에 뭐 해?", "what did you eat today?", "what's your favourite food?",
+                     "로라 생일은 언제야?", "오로라 mbti 뭐야", "로라 나이 몇 살이야?"):
         assert asks_about_her(about_her), about_her
     for about_user in ("내 생일 기억해?", "로라 남동생 생일 며칠이라고 했지?", "Lora, what's grandpa's age again?",
                        "do you remember yesterday's breakfast?", "did I tell you about my mom's birthday?",
-                       "can you remind me what my dog's name is?", "너 내 생일 알아?"):
+                       "can you remind me what my dog's name is?", "너 내 생일 알아?",
+                       "로라 이름 기억해? 내 이름 말이야", "로라 오늘 비 온대?"):
         assert not asks_about_her(about_user), about_user
 
 
