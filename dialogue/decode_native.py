@@ -30,10 +30,15 @@ def decode_step() -> ModuleType | None:
     with _lock:
         if _module is _UNTRIED:
             _module = None
-            try:
-                from torch.utils.cpp_extension import _get_build_directory, load
+            try:  # torch's private helper: if it moves, the build still runs, only the stale lock is not looked for
+                from torch.utils.cpp_extension import _get_build_directory
 
                 clear_stale_lock(Path(_get_build_directory(NAME, verbose=False)))
+            except Exception as e:
+                log.warning("could not look for a stale build lock of the fused decode step (%s)", e)
+            try:
+                from torch.utils.cpp_extension import load
+
                 _module = load(name=NAME, sources=[str(SOURCE)], extra_cflags=["-O3", "-march=native"],
                                verbose=False)
             except Exception as e:  # no compiler, or a failed build: the torch-ops path serves the same tokens
