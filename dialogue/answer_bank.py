@@ -39,6 +39,11 @@ FIT_MODEL = Path(__file__).resolve().parent.parent / "weights" / "classifiers" /
 # DEFAULT_THRESHOLD alike (docs/open-eval/answer-fit/: chosen on the validation open messages)
 FIT_FLOOR = 0.86
 FIT_MAX_CHARS = 160
+# a follow-up ("근데 자취하는데 괜찮을까?" after "나 고양이 키우고 싶어") read with the user's message before it: a written
+# first message that says both ("자취방이 좁은데 고양이를 키워도 괜찮을까?") at least this alike, and this much more alike
+# than the nearest to the follow-up alone, answers it (docs/open-eval/follow-ups/: chosen on validation)
+CONTEXT_THRESHOLD = 0.95
+CONTEXT_MARGIN = 0.015
 # an answer written for someone in distress ("지금 있는 곳은 안전한 데야?", "상담을 받아 보는 것도 꼭 생각해 줘") read as an
 # overreaction beside an ordinary complaint that e5 finds alike ("우리 엄마가 요즘 너무 잔소리해"): served only to a
 # nearly identical message
@@ -359,9 +364,32 @@ class AnswerBank:
         first (what `ranked` chooses from). `query`: the message's embedding when the caller already has it."""
         if not self.entries or not message.strip():
             return []
-        lang = language_of(message)
         q = self.encoder.encode_one(message, "query") if query is None else query
-        sims = self.embeddings @ q
+        return self._carried_over(message, now, self.embeddings @ q, q, least)
+
+    def carried_over_in_context(self, message: str, before: str, now: datetime,
+                                query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
+        """(cosine, entry) for the written first messages nearest the user's message `before` and this follow-up
+        read together, when the nearest is at least CONTEXT_THRESHOLD alike and CONTEXT_MARGIN more alike than
+        the nearest to the follow-up alone (`query`: its embedding, when the caller has it); else []. A follow-up
+        read alone looks like a first message about something else; read with what it follows, it is often one
+        a writer answered whole."""
+        # exact work is served only from a nearly identical message of its own
+        if not self.entries or not message.strip() or not before.strip() or asks_for_exact_work(message):
+            return []
+        least = max(CONTEXT_THRESHOLD, self.threshold)
+        q = self.encoder.encode_one(message, "query") if query is None else query
+        both = self.encoder.encode_one(f"{before.strip()} {message.strip()}", "query")
+        sims = self.embeddings @ both
+        best = float(sims.max())
+        if (best < least or best < float((self.embeddings @ q).max()) + CONTEXT_MARGIN
+                or self._tells_about_user(both, sims)):
+            return []
+        return self._carried_over(message, now, sims, both, least)
+
+    def _carried_over(self, message: str, now: datetime, sims: np.ndarray, q: np.ndarray,
+                      least: float | None) -> list[tuple[float, WrittenAnswer]]:
+        lang = language_of(message)
         if least is None:
             least = self.fit_floor if self.fit is not None and not self._tells_about_user(q, sims) else self.threshold
             if asks_for_exact_work(message):

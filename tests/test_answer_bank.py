@@ -522,3 +522,28 @@ def test_a_choice_gets_a_written_answer_only_when_it_picks_among_the_options_off
     assert done.text == "Eggs benedict, easy pick!"  # "Waffles!" named neither: the model answered
     done = _turn(PersonaChat(ScriptedLLM([]), answers=b), "pancakes or waffles?")[-1]
     assert done.text.startswith("Waffles!")
+
+
+def test_a_follow_up_read_with_the_message_before_it_gets_the_written_answer_to_both():
+    whole = entry("나 고양이 키우고 싶어 근데 자취하는데 괜찮을까?", "고양이는 넓이보다 높이가 중요하대! 캣타워 자리부터 봐 🐱")
+    other = entry("근데 이사하는데 괜찮을까?", "이사는 짐부터 줄이자!")
+    b = bank(whole, other)
+    got = b.carried_over_in_context("근데 자취하는데 괜찮을까?", "나 고양이 키우고 싶어", SAT)
+    assert [e for _, e in got] == [whole] and got[0][0] >= 0.95
+    assert b.carried_over_in_context("근데 자취하는데 괜찮을까?", "", SAT) == []  # a first message: nothing to read
+    # the follow-up alone is already as near a written message: it keeps its own lookup
+    assert b.carried_over_in_context("근데 이사하는데 괜찮을까?", "나 고양이 키우고 싶어", SAT) == []
+    # exact work is answered only from a nearly identical message of its own
+    code = bank(entry("파이썬 배우는 중 리스트 뒤집는 코드 알려줘", "lst[::-1] 쓰면 돼!"))
+    assert code.carried_over_in_context("리스트 뒤집는 코드 알려줘", "파이썬 배우는 중", SAT) == []
+
+
+def test_a_turn_after_an_exchange_serves_the_answer_written_for_the_follow_up_read_with_what_it_follows():
+    whole = entry("나 고양이 키우고 싶어 근데 자취하는데 괜찮을까?", "고양이는 넓이보다 높이가 중요하대! 캣타워 자리부터 봐 🐱")
+    alone = entry("근데 자취하는 중인데 괜찮을까?", "집 계약서부터 확인해 봐!")
+    llm = ScriptedLLM(["고양이 좋지! 🐱"])
+    engine = PersonaChat(llm, answers=bank(whole, alone, threshold=0.92), exact_answers=False, history_turns=2)
+    assert _turn(engine, "나 고양이 키우고 싶어")[-1].text == "고양이 좋지! 🐱"
+    assert _turn(engine, "근데 자취하는데 괜찮을까?")[-1].text == whole.answer
+    # a first message is looked up alone
+    assert _turn(engine, "근데 자취하는 중인데 괜찮을까?", user="u2")[-1].text == alone.answer
