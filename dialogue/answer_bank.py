@@ -373,7 +373,9 @@ class AnswerBank:
         read together, when the nearest is at least CONTEXT_THRESHOLD alike and CONTEXT_MARGIN more alike than
         the nearest to the follow-up alone (`query`: its embedding, when the caller has it); else []. A follow-up
         read alone looks like a first message about something else; read with what it follows, it is often one
-        a writer answered whole."""
+        a writer answered whole. Each must also be CONTEXT_MARGIN nearer the two together than `before` alone:
+        a short reply ("오 들어볼게" after a song was asked for) leaves the pair as near the earlier message as it
+        was, and that message has had its answer."""
         # exact work is served only from a nearly identical message of its own
         if not self.entries or not message.strip() or not before.strip() or asks_for_exact_work(message):
             return []
@@ -385,10 +387,17 @@ class AnswerBank:
         if (best < least or best < float((self.embeddings @ q).max()) + CONTEXT_MARGIN
                 or self._tells_about_user(both, sims)):
             return []
-        return self._carried_over(message, now, sims, both, least)
+        earlier = self.embeddings @ self.encoder.encode_one(before.strip(), "query")
+        return [(float(sims[i]), self.entries[i]) for i in self._carried_over_rows(message, now, sims, both, least)
+                if sims[i] >= earlier[i] + CONTEXT_MARGIN]
 
     def _carried_over(self, message: str, now: datetime, sims: np.ndarray, q: np.ndarray,
                       least: float | None) -> list[tuple[float, WrittenAnswer]]:
+        return [(float(sims[i]), self.entries[i]) for i in self._carried_over_rows(message, now, sims, q, least)]
+
+    def _carried_over_rows(self, message: str, now: datetime, sims: np.ndarray, q: np.ndarray,
+                           least: float | None) -> list[int]:
+        """The rows of `carried_over`'s entries, nearest first, for cosines `sims` of the query `q`."""
         lang = language_of(message)
         if least is None:
             least = self.fit_floor if self.fit is not None and not self._tells_about_user(q, sims) else self.threshold
@@ -403,7 +412,7 @@ class AnswerBank:
             if s < CARE_THRESHOLD and _CARE.search(entry.answer) and not _CARE.search(message):
                 continue
             if entry.lang == lang and carries_over(entry, message, now):
-                found.append((s, entry))
+                found.append(int(i))
         return found
 
     def _tells_about_user(self, query: np.ndarray, sims: np.ndarray) -> bool:

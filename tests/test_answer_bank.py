@@ -533,6 +533,9 @@ def test_a_follow_up_read_with_the_message_before_it_gets_the_written_answer_to_
     assert b.carried_over_in_context("근데 자취하는데 괜찮을까?", "", SAT) == []  # a first message: nothing to read
     # the follow-up alone is already as near a written message: it keeps its own lookup
     assert b.carried_over_in_context("근데 이사하는데 괜찮을까?", "나 고양이 키우고 싶어", SAT) == []
+    # a short reply leaves the two together as near the earlier message as it was: that one has had its answer
+    song = entry("비 오는 날 들을 노래 추천해 줘", "아이유 '밤편지' 어때? ☔")
+    assert bank(song).carried_over_in_context("응", "비 오는 날 들을 노래 추천해 줘", SAT) == []
     # exact work is answered only from a nearly identical message of its own
     code = bank(entry("파이썬 배우는 중 리스트 뒤집는 코드 알려줘", "lst[::-1] 쓰면 돼!"))
     assert code.carried_over_in_context("리스트 뒤집는 코드 알려줘", "파이썬 배우는 중", SAT) == []
