@@ -357,15 +357,23 @@ class AnswerBank:
         return cls(entries, embeddings, encoder, threshold, fit=answer_fit, telling=telling)
 
     def carried_over(self, message: str, now: datetime, least: float | None = None,
-                     query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
+                     query: np.ndarray | None = None, before: str = "") -> list[tuple[float, WrittenAnswer]]:
         """(cosine, entry) for the nearest written messages in the same language that are at least `least` alike
         (default: `threshold`; with a fit model `fit_floor`, unless the message is nearer a written message that
         tells about the user than any of the bank's) and whose answers carry over to `message` at `now`, nearest
-        first (what `ranked` chooses from). `query`: the message's embedding when the caller already has it."""
+        first (what `ranked` chooses from). `query`: the message's embedding when the caller already has it.
+        `before`: the user's message before this one in the conversation; those `carried_over_in_context` finds
+        for the two together come first."""
         if not self.entries or not message.strip():
             return []
         q = self.encoder.encode_one(message, "query") if query is None else query
-        return self._carried_over(message, now, self.embeddings @ q, q, least)
+        sims = self.embeddings @ q
+        found = self._carried_over(message, now, sims, q, least)
+        in_context = self._in_context(message, before.strip(), now, float(sims.max())) if before.strip() else []
+        if not in_context:
+            return found
+        first = {e for _, e in in_context}
+        return in_context + [f for f in found if f[1] not in first]
 
     def carried_over_in_context(self, message: str, before: str, now: datetime,
                                 query: np.ndarray | None = None) -> list[tuple[float, WrittenAnswer]]:
@@ -376,18 +384,22 @@ class AnswerBank:
         a writer answered whole. Each must also be CONTEXT_MARGIN nearer the two together than `before` alone:
         a short reply ("오 들어볼게" after a song was asked for) leaves the pair as near the earlier message as it
         was, and that message has had its answer."""
-        # exact work is served only from a nearly identical message of its own
-        if not self.entries or not message.strip() or not before.strip() or asks_for_exact_work(message):
+        if not self.entries or not message.strip() or not before.strip():
+            return []
+        q = self.encoder.encode_one(message, "query") if query is None else query
+        return self._in_context(message, before.strip(), now, float((self.embeddings @ q).max()))
+
+    def _in_context(self, message: str, before: str, now: datetime, alone: float) -> list[tuple[float, WrittenAnswer]]:
+        """`carried_over_in_context`, with `alone` the best cosine of the follow-up read alone."""
+        if asks_for_exact_work(message):  # exact work is served only from a nearly identical message of its own
             return []
         least = max(CONTEXT_THRESHOLD, self.threshold)
-        q = self.encoder.encode_one(message, "query") if query is None else query
-        both = self.encoder.encode_one(f"{before.strip()} {message.strip()}", "query")
+        both = self.encoder.encode_one(f"{before} {message.strip()}", "query")
         sims = self.embeddings @ both
         best = float(sims.max())
-        if (best < least or best < float((self.embeddings @ q).max()) + CONTEXT_MARGIN
-                or self._tells_about_user(both, sims)):
+        if best < least or best < alone + CONTEXT_MARGIN or self._tells_about_user(both, sims):
             return []
-        earlier = self.embeddings @ self.encoder.encode_one(before.strip(), "query")
+        earlier = self.embeddings @ self.encoder.encode_one(before, "query")
         return [(float(sims[i]), self.entries[i]) for i in self._carried_over_rows(message, now, sims, both, least)
                 if sims[i] >= earlier[i] + CONTEXT_MARGIN]
 

@@ -464,10 +464,8 @@ class PersonaChat:
         if self.answers is None or ctx.memory or ctx.persona_aspect:
             return None
         try:
-            found = self.answers.carried_over(message, ctx.now)
-            if ctx.history:  # a follow-up: read with the user's message before it, it may be one a writer answered
-                in_context = self.answers.carried_over_in_context(message, ctx.history[-1][0], ctx.now)
-                found = in_context + [f for f in found if f[1] not in {e for _, e in in_context}]
+            # a follow-up is also read with the user's message before it: it may be one a writer answered whole
+            found = self.answers.carried_over(message, ctx.now, before=ctx.history[-1][0] if ctx.history else "")
             if not found:  # most messages: no store queried for the user's memories or recent answers
                 return None
             count = getattr(self.memory, "count", None)
