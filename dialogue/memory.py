@@ -21,6 +21,7 @@ from dialogue.day_words import as_of, day_offset, without_day_word
 from dialogue.interfaces import Memory
 from dialogue.memory_relevance import PAIR_MODEL, RetrievalRelevance, load_pair_model, pair_text, relevance_features
 from dialogue.question_cues import asks_about_her, own_key_asked
+from dialogue.recall import memory_named
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,8 @@ class MemoryStore:
         Oh-LoRA herself (`asks_about_her`). A question that names one of the RELEVANCE_CANDIDATES nearest
         memories' keys as the user's own ("what's my son's name?" for [son: Ethan], `own_key_asked`) gets it past
         any threshold, however its wording scores (the relevance model read "do you remember my daughter's
-        name?" at 0.36 against 0.41)."""
+        name?" at 0.36 against 0.41); so does a message saying a stored person's or pet's name ("수아가 요즘
+        서운하대" for [여자친구: 수아], `memory_named`; read at 0.05)."""
         if asks_about_her(query):
             return None, -np.inf
         idx, scores, agree = self._scores(user_id, query, now, query_embedding)
@@ -356,6 +358,11 @@ class MemoryStore:
         if asked is not None:  # past any threshold (a raw-cosine one may exceed 1)
             relevance = max(1.0, self.threshold)
             return self._memory(idx, nearest[asked], relevance, now), relevance
+        live = [i for i in range(len(scores)) if np.isfinite(scores[i])]
+        named = memory_named(query, [(self._bare_key(idx.keys[i]), idx.values[i]) for i in live])
+        if named is not None:  # a person or pet said by name: e5 gives a bare name little weight
+            relevance = max(1.0, self.threshold)
+            return self._memory(idx, live[named], relevance, now), relevance
         memory, features, score = self._candidate(idx, scores, agree, query, now)
         if memory is None:
             return None, -np.inf

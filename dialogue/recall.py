@@ -22,8 +22,8 @@ import re
 from dialogue.prompting import MONTHS_EN, WEEKDAYS_EN
 from dialogue.question_cues import asks_about_her, is_question, names_her, person_markers
 
-__all__ = ["asked_slots", "asks_to_be_reminded", "asks_what_she_knows", "key_slot", "known_facts_answer", "recall_answer",
-           "recall_from", "recall_opening"]
+__all__ = ["asked_slots", "asks_to_be_reminded", "asks_what_she_knows", "key_slot", "known_facts_answer", "memory_named",
+           "recall_answer", "recall_from", "recall_opening"]
 
 _KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|들|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
 
@@ -118,6 +118,72 @@ def _name_like(value: str) -> bool:
         words = [w for w in words if not _relations_in(w)]  # "강아지 두부" → "두부"
         return len(words) == 1 and len(words[0]) <= 5 and not re.search(r"(?:중|함|임|음|다|요)$", words[0])
     return 1 <= len(words) <= 2 and all(w[:1].isupper() for w in words)
+
+
+# A memory that is a person or pet and nothing else ("여자친구", "son", "반려동물", "best friend"), not a fact about one
+# ("엄마 생신", "sister's move"): its value holds their name.
+_PERSON_KEY = re.compile(
+    r"^(?:(?:best|close|old|little|big|older|younger|new|my)\s)?(?:pets?|friend|partner|boss|co-?worker|colleague|crush|"
+    r"fianc[eé]e?|mentor|neighbou?r|kids?|child|children|baby|grand\w*|hamster|parrot|rabbit|bird|turtle|hedgehog)$"
+    r"|^(?:반려\S*|친구|베프|절친|애인|상사|팀장님?|동료|짝사랑|약혼자|선배|후배|아이|애기|자녀|조카|이웃)$", re.IGNORECASE)
+_KIN_MODIFIERS = re.compile(r"\b(?:my|little|older|younger|big|baby|twin|teen|step)\b|\s", re.IGNORECASE)
+_KO_DESCRIPTION = re.compile(r"(?:중|함|임|음|다|요|살|생|원|년|월|일|학년|개월|세)$"
+                             r"|^(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|첫째|둘째|막내|외동)")
+_KO_NAME_PARTICLE = r"(?:이가|이는|이랑|이도|이를|이한테|이한텐|이의|이야|이네|가|이|는|은|를|을|랑|한테|한텐|에게|도|의|야|아|께)?"
+_EN_BEFORE_NAME = re.compile(r"^(?:named|called|a|an|my|teen|little|baby|older|younger|big|new|old)$", re.IGNORECASE)
+_EN_NOT_NAMES = {w.lower() for w in (*MONTHS_EN, *WEEKDAYS_EN)} | {"i", "a", "an", "the", "my", "our"}
+
+
+def _person_key(key: str) -> bool:
+    key = " ".join(key.split())
+    if _PERSON_KEY.match(key):
+        return True
+    rest = key
+    for en, ko in _RELATIONS.values():
+        rest = re.sub(ko, "", re.sub(en, "", rest, flags=re.IGNORECASE))
+    return bool(_relations_in(key)) and not _KIN_MODIFIERS.sub("", rest)
+
+
+def _names_of(key: str, value: str) -> list[str]:
+    """The names a memory of a person or pet holds ([여자친구: 수아], [반려동물: 고양이 나비] → 나비, [son: Ethan, 8],
+    [pet: a cat named Nabi] → Nabi); none for any other memory ([사는 곳: 전주], [brother: lives in Ohio])."""
+    if not _person_key(key):
+        return []
+    head = value.split(",")[0].strip()
+    words = head.split()
+    if re.search("[가-힣]", head):
+        words = [w for w in words if not _relations_in(w)]
+        last = words[-1] if words else ""
+        return [last] if re.fullmatch("[가-힣]{2,4}", last) and not _KO_DESCRIPTION.search(last) else []
+    return [w for i, w in enumerate(words)
+            if re.fullmatch(r"[A-Z][a-z]+", w) and w.lower() not in _EN_NOT_NAMES
+            and (i == 0 or _EN_BEFORE_NAME.match(words[i - 1]) or _relations_in(words[i - 1]))]
+
+
+def _name_said(name: str, message: str) -> bool:
+    """`name` in `message` as a name: a Korean one alone or with a particle ("수아가", not "두부조림"), an English one
+    capitalised ("Nabi keeps scratching", not "miso soup")."""
+    if re.search("[가-힣]", name):
+        return re.search(r"(?<![가-힣])" + re.escape(name) + _KO_NAME_PARTICLE + r"(?![가-힣])", message) is not None
+    return re.search(r"(?<![A-Za-z0-9])" + re.escape(name) + r"(?![A-Za-z0-9])", message) is not None
+
+
+def memory_named(message: str, memories: list[tuple[str, str]]) -> int | None:
+    """The index of the one memory of a person or pet whose name `message` says ("수아가 요즘 나한테 서운하대" with
+    [여자친구: 수아]), or None. Not for a question asking to be reminded (the recall reads those), about her, or about
+    something of theirs ("when is Olivia's birthday?": a neighbour of [wife: Olivia]), and not when another memory's
+    key names them too ([초롱이 특기: 휘파람]: which one is asked is the gate's call)."""
+    if asks_to_be_reminded(message) or asks_about_her(message):
+        return None
+    said = {i for i, (key, value) in enumerate(memories) for name in _names_of(key, value) if _name_said(name, message)
+            and not (is_question(message) and re.search(rf"\b{re.escape(name)}(?:'s|’s)\b", message))}
+    if len(said) != 1:
+        return None
+    (i,) = said
+    names = [n.lower() for n in _names_of(*memories[i])]
+    if any(n in key.lower() for n in names for key, _ in memories):
+        return None
+    return i
 
 
 _SOMEONE_OF_THEIRS = re.compile("(?:" + "|".join(en for en, _ in _RELATIONS.values()) + r")'s\s+(?!name\b)[a-z]+")

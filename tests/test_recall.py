@@ -241,3 +241,30 @@ def test_first_person_questions_recall_and_someone_elses_do_not():
     assert recall_answer("What kind of bike did I get?", "new bike", "Trek Domane", "en") == "Trek Domane! You told me 😊"
     assert asked_slots("what does Josh do for work, remember?") == set()
     assert recall_answer("what does Josh do for work, remember?", "job", "nurse", "en") is None
+
+
+@pytest.mark.parametrize("message, memories, named", [
+    ("수아가 요즘 나한테 서운하대", [("고향", "광주"), ("여자친구", "수아")], 1),
+    ("하윤이가 유치원에서 상 받아왔어!", [("남편", "요리사"), ("딸", "다섯 살 하윤")], 1),
+    ("감자 오늘 산책하다 엉덩이 흔드는 거 개귀여웠음", [("반려동물", "웰시코기 감자")], 0),
+    ("Nabi keeps scratching the couch, any tips?", [("job", "nurse"), ("pet", "a cat named Nabi")], 1),
+    ("What should I wear to the wedding? Sophie says it's outdoors.", [("granddaughter", "Sophie, getting married")], 0),
+    ("Dev left dirty dishes in the sink for a week again", [("roommate", "Dev, messy")], 0),
+    # a name that is also a word, used as the word
+    ("두부조림 레시피 좀 알려줘", [("강아지", "포메 두부")], None),
+    ("easy miso soup recipe? nothing fancy", [("cat", "Miso")], None),
+    # a memory that is not a person or pet, or a fact about one
+    ("Ohio State won by 40 last night lol", [("brother", "lives in Ohio")], None),
+    ("주식 전주 대비 3% 빠졌어 ㅠ", [("사는 곳", "전주")], None),
+    ("엄마 생신 토요일 맞지? 케이크 예약해야 되는데", [("엄마 생신", "이번 주 토요일")], None),
+    # asked to be reminded, or another memory is about them: not this rule's call
+    ("나비 말고 우리 집 강아지 이름 기억나?", [("반려동물", "고양이 나비")], None),
+    ("초롱이가 뭘 잘한다고 했었지 내가?", [("반려동물", "앵무새 초롱이"), ("초롱이 특기", "휘파람")], None),
+    ("Olivia and Ethan are fighting again", [("wife", "Olivia"), ("son", "Ethan, 8")], None),  # two people: the gate's
+    ("do you remember when Olivia's birthday is?", [("wife", "Olivia")], None),  # something of hers, not stored
+    ("Chris's sister is visiting, what's her name again?", [("boyfriend", "Chris")], None),
+])
+def test_a_memory_is_named_only_by_a_person_or_pets_name_said_as_one(message, memories, named):
+    from dialogue.recall import memory_named
+
+    assert memory_named(message, memories) == named

@@ -116,6 +116,17 @@ def test_a_question_naming_the_users_own_fact_gets_it_past_the_gate(tmp_path):
     assert store.retrieve("u", "what's your son's name?", NOW) is None  # about her: no memory
 
 
+def test_a_person_or_pet_said_by_name_gets_their_memory_past_the_gate(tmp_path):
+    store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=2.0)  # nothing passes
+    store.remember_many("u", [("여자친구", "수아"), ("pet", "a cat named Nabi"), ("son", "Ethan, 8"), ("고향", "광주")],
+                        "t", NOW)
+    assert store.retrieve("u", "수아가 요즘 나한테 서운하대", NOW).value == "수아"
+    assert store.retrieve("u", "Nabi keeps scratching the couch, any tips?", NOW).value == "a cat named Nabi"
+    assert store.retrieve("u", "Ethan wants to try out for the soccer team", NOW).value == "Ethan, 8"
+    assert store.retrieve("u", "광주 날씨 어때?", NOW) is None  # a place is no name said
+    assert store.retrieve("u", "수아 생일이 언제라고 했지?", NOW) is None  # asked to be reminded: the recall's to read
+
+
 def test_a_question_about_her_pulls_no_memory_whatever_the_gate_says(tmp_path):
     store = MemoryStore(open_database(tmp_path / "d.sqlite3"), HashingEncoder(), threshold=-1.0)  # everything passes
     store.remember("u", "오늘 점심", "김치찌개", "t", NOW)
