@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # chosen on the 200 validation open messages (docs/open-eval/README.md, "Written answers reused")
 DEFAULT_THRESHOLD = 0.92
+# the least share of a Korean message's syllable pairs its written match must hold (`shares_syllables`; chosen on
+# the validation open messages' graded answers: docs/open-eval/shared-syllables/)
+SHARED_SYLLABLES = 0.2
 # the least cosine of a written exchange shown to the adapter as an example (`AnswerBank.example`)
 EXAMPLE_THRESHOLD = 0.85
 # the answer-fit cross-encoder's labels (`dialogue.training.answer_fit`)
@@ -119,6 +122,30 @@ def asked_text(message: str, previous: tuple[str, str] | None = None) -> str:
         return fit_text(message)
     user, her = (fit_text(t, FIT_MAX_CHARS // 2) for t in previous)
     return f"{user}\n{her}\n{fit_text(message)}"
+
+
+def _syllable_pairs(text: str) -> set[str]:
+    """The pairs of neighbouring Hangul syllables in `text`'s words (a word of one syllable as itself)."""
+    return {w[i:i + 2] if len(w) > 1 else w for w in re.findall("[가-힣]+", text) for i in range(max(len(w) - 1, 1))}
+
+
+def shares_syllables(message: str, written: str, before: str = "") -> bool:
+    """Whether a Korean `message` (or it after the user's message `before` it) shares at least SHARED_SYLLABLES of
+    its syllable pairs (of the shorter text's) with the `written` message whose answer would be reused. e5 puts
+    a different message on a shared subject as close as a rewording: "애들이 말을 너무 안 들어 오늘" and "오늘
+    하루종일 아무도 나랑 말 안함" (0.93, sharing 오늘 and 말), "나 방금 토익 점수 나왔는데 목표 넘었어!!!" and "갑자기
+    유학가고싶다 현실은 토익도 안봄ㅋㅋ" (0.92). Texts without Hangul pass: English rewordings share few words."""
+    written_pairs = _syllable_pairs(written)
+    if not written_pairs:
+        return True
+    best = 0.0
+    for text in (message, f"{before} {message}" if before else ""):
+        pairs = _syllable_pairs(text)
+        if pairs:
+            best = max(best, len(pairs & written_pairs) / min(len(pairs), len(written_pairs)))
+        elif text:
+            return True
+    return best >= SHARED_SYLLABLES
 
 
 def asks_for_exact_work(message: str) -> bool:
@@ -450,7 +477,8 @@ class AnswerBank:
         the messages down to `fit_floor` that fit at least its threshold, best fit first (the model read against
         the nearest message did worse on validation: docs/open-eval/answer-fit/). `previous`: the exchange before
         the message in this conversation, if any."""
-        found = usable(found, knows_user, said)
+        found = [(s, e) for s, e in usable(found, knows_user, said)
+                 if shares_syllables(message, e.message, previous[0] if previous else "")]
         near = [ReusedAnswer(e.answer, s, e.message, e.source) for s, e in found if s >= self.threshold]
         found = [(s, e) for s, e in found if s < self.threshold]
         # the written answers were written for a user she knew nothing about: below the nearest they would pass

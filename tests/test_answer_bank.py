@@ -550,3 +550,19 @@ def test_a_turn_after_an_exchange_serves_the_answer_written_for_the_follow_up_re
     assert _turn(engine, "근데 자취하는데 괜찮을까?")[-1].text == whole.answer
     # a first message is looked up alone
     assert _turn(engine, "근데 자취하는 중인데 괜찮을까?", user="u2")[-1].text == alone.answer
+
+
+def test_a_korean_message_gets_a_written_answer_only_from_a_message_sharing_its_words():
+    from dialogue.answer_bank import shares_syllables
+
+    assert not shares_syllables("애들이 말을 너무 안 들어 오늘", "오늘 하루종일 아무도 나랑 말 안함")
+    assert not shares_syllables("나 방금 토익 점수 나왔는데 목표 넘었어!!!", "갑자기 유학가고싶다 현실은 토익도 안봄ㅋㅋ")
+    assert shares_syllables("짜장 짬뽕 중에 하나만 골라줘 결정장애 옴", "점심 짜장 짬뽕 골라줘 빨리")
+    assert shares_syllables("라면", "라면에 계란 넣어 말아")
+    # a follow-up is also read after the message before it; English rewordings share few words and pass
+    assert shares_syllables("어디가 나음?", "여름휴가 바다 vs 산", before="여름휴가 바다 vs 산 고민")
+    assert shares_syllables("do you dream?", "Do you really have feelings?")
+    b = bank(entry("오늘 하루종일 아무도 나랑 말 안함", "그럼 지금부터 나랑 얘기하자! 😊"), threshold=0.01)
+    assert b.carried_over("애들이 말을 너무 안 들어 오늘", SAT)  # near enough by the cosine alone
+    assert b.best("애들이 말을 너무 안 들어 오늘", SAT) is None
+    assert b.best("오늘 하루종일 말 안 했어", SAT).answer == "그럼 지금부터 나랑 얘기하자! 😊"
