@@ -42,8 +42,8 @@ from dialogue.names import USER_NAME_KEYS, with_told_name
 from dialogue.prompting import (HISTORY_TURNS, MONTHS_EN, PROMPT_MARKERS, PROMPT_MEMORIES, ROLES, TurnContext,
                                 answer_opening, answer_prompt, expression_prompt, language_of, memory_prompt,
                                 summary_prompt)
-from dialogue.recall import (asked_slots, asks_to_be_reminded, asks_what_she_knows, known_facts_answer, recall_answer,
-                             recall_from)
+from dialogue.recall import (asked_slots, asks_about_someone_named, asks_to_be_reminded, asks_what_she_knows,
+                             known_facts_answer, recall_answer, recall_from)
 from dialogue.roles import (CUT_SHORT, ENGINE_DOWN, FALLBACK, TOO_LONG, answer_problem, clean_summary,
                             parse_expression, parse_expression_lenient, parse_memories, parse_memories_lenient)
 from dialogue.tastes import TasteSheet, says_line
@@ -512,7 +512,8 @@ class PersonaChat:
         memory that holds what the question names, or that she has not been told it; to a question what she knows
         about the user, those memories said back; None when the model should answer."""
         knows = asks_what_she_knows(message)
-        if self.memory is None or not (knows or asks_to_be_reminded(message, loosely=True) or asked_slots(message)):
+        if self.memory is None or not (knows or asks_to_be_reminded(message, loosely=True) or asked_slots(message)
+                                       or asks_about_someone_named(message)):
             return None
         try:
             memories = self.memory.recall(user_id, message, now, RECALL_CANDIDATES)

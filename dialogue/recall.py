@@ -22,8 +22,8 @@ import re
 from dialogue.prompting import MONTHS_EN, WEEKDAYS_EN
 from dialogue.question_cues import asks_about_her, is_question, names_her, person_markers
 
-__all__ = ["asked_slots", "asks_to_be_reminded", "asks_what_she_knows", "key_slot", "known_facts_answer", "memory_named",
-           "recall_answer", "recall_from", "recall_opening"]
+__all__ = ["asked_slots", "asks_about_someone_named", "asks_to_be_reminded", "asks_what_she_knows", "key_slot",
+           "known_facts_answer", "memory_named", "recall_answer", "recall_from", "recall_opening"]
 
 _KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|들|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
 
@@ -470,6 +470,35 @@ def asks_to_be_reminded(message: str, loosely: bool = False) -> bool:
     return bool(_EN_REMINDED.search(message) and _EN_WH.search(message) and _EN_MINE.search(message))
 
 
+# an English question about someone by name: "when's Elena's birthday?", "what does Josh do for work, remember?"
+_EN_ABOUT_NAMED = re.compile(r"\b(?!I\b)([A-Z][a-z]+)(?:'s|’s)\s+\w+|\b(?:does|did|is|was|has)\s+(?!I\b)([A-Z][a-z]+)\b")
+
+
+def asks_about_someone_named(message: str) -> bool:
+    """Whether an English question asks something of someone it names ("when's Elena's birthday?"): a recall
+    question when that someone is one of the user's stored people (`recall_from`)."""
+    return bool(_EN_WH.search(message) and (is_question(message) or _EN_REMINDED.search(message))
+                and _EN_ABOUT_NAMED.search(message))
+
+
+def _stored_people_asked(message: str, memories: list[tuple[str, str]]) -> set[str]:
+    """The names of the user's stored people or pets, known by their name alone ([boyfriend: Josh], not [son: Ethan,
+    8]), that an English question asks something of."""
+    if not asks_about_someone_named(message):
+        return set()
+    said = {a or b for a, b in _EN_ABOUT_NAMED.findall(message)}
+    only_named = {n for k, v in memories for n in _names_of(k, v) if _known_by_name_only(n, v)}
+    return said & only_named
+
+
+def _known_by_name_only(name: str, value: str) -> bool:
+    """Whether a stored person or pet's `value` says nothing but `name` ("Josh", "a cat named Nabi"; not "Ethan, 8")."""
+    rest = re.sub(re.escape(name), "", value, flags=re.IGNORECASE)
+    for en, _ in _RELATIONS.values():
+        rest = re.sub(en, "", rest, flags=re.IGNORECASE)
+    return not re.sub(r"\b(?:a|an|the|named|called|my)\b|[\s,.]", "", rest, flags=re.IGNORECASE)
+
+
 def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
                 earlier: str = "") -> tuple[str, tuple[str, str] | None] | None:
     """Her answer to a question asking to be reminded of something (`asks_to_be_reminded`), from the user's
@@ -479,7 +508,8 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     [토익: 6월 8일], "우리 엄마 알레르기 뭐였지?" with the user's own allergy) and nowhere in the `earlier`
     exchanges; None otherwise (the model answers)."""
     asked = asked_slots(message)
-    if not (asked or asks_to_be_reminded(message, loosely=True)):
+    someone = _stored_people_asked(message, memories)  # "when's Elena's birthday?" with [girlfriend: Elena]
+    if not (asked or someone or asks_to_be_reminded(message, loosely=True)):
         return None
     found = {}
     for key, value in memories:
@@ -495,9 +525,9 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
     if asked & set(_RELATIONS) and _ASKS_NAME.search(message) and any(
             (key_slot(k, v) in asked or _relations_in(v) & asked) and not _name_like(v) for k, v in memories):
         return not_told  # "우리 고양이들 이름 뭐였지?" with [반려동물: 고양이 두 마리]: the name was never said
-    if not asks_to_be_reminded(message):
+    if not (someone or asks_to_be_reminded(message)):
         return None
-    words = [w for w in _content_words(message) if w not in _TIME_WORDS]
+    words = [w for w in _content_words(message) if w not in _TIME_WORDS and w not in {n.lower() for n in someone}]
     if not words:
         return None
     held = " ".join(f"{k} {v}".lower() for k, v in memories)
@@ -506,7 +536,7 @@ def recall_from(message: str, memories: list[tuple[str, str]], lang: str,
         return None  # part of it is stored: the model may still use it
     # said in this conversation, or a question about what was said in it ("whats the korean title again?")
     if earlier.strip() and (any(_covered(w, earlier.lower()) for w in words)
-                            or not (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message))):
+                            or not (_EN_POSSESSIVE.search(message) or _KO_MINE.search(message) or someone)):
         return None
     return not_told
 

@@ -268,3 +268,20 @@ def test_a_memory_is_named_only_by_a_person_or_pets_name_said_as_one(message, me
     from dialogue.recall import memory_named
 
     assert memory_named(message, memories) == named
+
+
+@pytest.mark.parametrize("message, memories, not_told", [
+    ("do you remember when Olivia's birthday is?", [("wife", "Olivia"), ("anniversary", "May 18")], True),
+    ("when's Elena's birthday?", [("girlfriend", "Elena"), ("together since", "last Christmas")], True),
+    ("what does Josh do for work, remember?", [("boyfriend", "Josh"), ("job", "nurse")], True),
+    ("what's Nabi's favourite toy?", [("pet", "a cat named Nabi")], True),
+    # stored with more than a name: the model may use it; a name she does not know: a question about the world
+    ("how old is Ethan again?", [("son", "Ethan, 8")], False),
+    ("what's Taylor Swift's best album?", [("boyfriend", "Josh")], False),
+    ("Is Josh coming tonight?", [("boyfriend", "Josh")], False),  # no question word: not a recall question
+])
+def test_a_question_about_a_stored_person_she_knows_only_by_name_is_answered_not_told(message, memories, not_told):
+    from dialogue.recall import recall_from
+
+    found = recall_from(message, memories, "en")
+    assert (found is not None and found[1] is None and "told me" in found[0]) is not_told
