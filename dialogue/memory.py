@@ -21,7 +21,7 @@ from dialogue.day_words import as_of, day_offset, without_day_word
 from dialogue.interfaces import Memory
 from dialogue.memory_relevance import PAIR_MODEL, RetrievalRelevance, load_pair_model, pair_text, relevance_features
 from dialogue.question_cues import asks_about_her, own_key_asked
-from dialogue.recall import memory_named
+from dialogue.recall import memory_named, names_index
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ class _UserIndex:
     expires: np.ndarray  # float64, +inf when none
     days: np.ndarray  # the date a time-bound memory is about as a proleptic ordinal, 0 when none
     matrix: np.ndarray  # [n, 2 * dim] float32: the "key: value" passage embedding, then the key's embedding
+    bare: list[tuple[str, str]]  # (key without its day word, value) per memory
+    names: dict[str, list[int]]  # the names its people and pets hold (`dialogue.recall.names_index`)
 
 
 class MemoryStore:
@@ -246,10 +248,12 @@ class MemoryStore:
     @staticmethod
     def _index_of(version: tuple[int, int], rows: list[tuple], matrix: np.ndarray) -> _UserIndex:
         refers = [date.fromisoformat(r[3]) if r[3] else None for r in rows]
+        bare = [(MemoryStore._bare_key(r[1]), r[2]) for r in rows]
         return _UserIndex(version, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], refers,
                           [r[4] for r in rows],
                           np.array([r[5] if r[5] is not None else np.inf for r in rows], np.float64),
-                          np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix)
+                          np.array([d.toordinal() if d else 0 for d in refers], np.int64), matrix,
+                          bare, names_index(bare))
 
     def _similarities(self, user_id: str, q: np.ndarray) -> tuple[_UserIndex, np.ndarray]:
         """(index, similarity per memory): (passage·q + KEY_WEIGHT key·q) / (1 + KEY_WEIGHT), cosine-scaled."""
@@ -358,11 +362,10 @@ class MemoryStore:
         if asked is not None:  # past any threshold (a raw-cosine one may exceed 1)
             relevance = max(1.0, self.threshold)
             return self._memory(idx, nearest[asked], relevance, now), relevance
-        live = [i for i in range(len(scores)) if np.isfinite(scores[i])]
-        named = memory_named(query, [(self._bare_key(idx.keys[i]), idx.values[i]) for i in live])
+        named = memory_named(query, idx.bare, idx.names, live=np.isfinite(scores))
         if named is not None:  # a person or pet said by name: e5 gives a bare name little weight
             relevance = max(1.0, self.threshold)
-            return self._memory(idx, live[named], relevance, now), relevance
+            return self._memory(idx, named, relevance, now), relevance
         memory, features, score = self._candidate(idx, scores, agree, query, now)
         if memory is None:
             return None, -np.inf

@@ -17,13 +17,16 @@ she says she has not been told, instead of the model passing the neighbour off a
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 
 from dialogue.prompting import MONTHS_EN, WEEKDAYS_EN
 from dialogue.question_cues import asks_about_her, is_question, names_her, person_markers
 
 __all__ = ["asked_slots", "asks_about_someone_named", "asks_to_be_reminded", "asks_what_she_knows", "key_slot",
-           "known_facts_answer", "memory_named", "recall_answer", "recall_from", "recall_opening"]
+           "known_facts_answer", "memory_named", "names_index", "person_names", "recall_answer", "recall_from",
+           "recall_opening"]
 
 _KO_AFTER = r"(?=이|은|는|의|도|가|을|를|랑|한테|네|님|들|\s|$|[?!.,~ㅋㅎ])"  # a Korean word's particle, or its end
 
@@ -90,6 +93,11 @@ _ASKS_HOW = re.compile(r"\bhow (?:do|did|would) (?:you|u) know\b|어떻게 알",
 _POLITE = re.compile(r"(?:요|죠|세요|까요|니다|습니까|나요)[\s?!.~ㅋㅎ^]*$|(?:하|이|으|드|주|계|보|아|가|오)시(?:려나|나|죠|는지|겠|던가)|말씀|셨")
 
 
+# any word of `_RELATIONS` (one search where `_relations_in` runs one per relation)
+_ANY_RELATION_EN = re.compile("|".join(en for en, _ in _RELATIONS.values()))
+_ANY_RELATION_KO = re.compile("|".join(ko for _, ko in _RELATIONS.values()))
+
+
 def _relations_in(text: str) -> set[str]:
     low = text.lower()
     return {r for r, (en, ko) in _RELATIONS.items() if re.search(en, low) or re.search(ko, text)}
@@ -129,22 +137,29 @@ _PERSON_KEY = re.compile(
 _KIN_MODIFIERS = re.compile(r"\b(?:my|little|older|younger|big|baby|twin|teen|step)\b|\s", re.IGNORECASE)
 _KO_DESCRIPTION = re.compile(r"(?:중|함|임|음|다|요|살|생|원|년|월|일|학년|개월|세)$"
                              r"|^(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|첫째|둘째|막내|외동)")
-_KO_NAME_PARTICLE = r"(?:이가|이는|이랑|이도|이를|이한테|이한텐|이의|이야|이네|가|이|는|은|를|을|랑|한테|한텐|에게|도|의|야|아|께)?"
+# what may follow a name said in Korean ("수아가", "하윤이랑"); a longer word is another word ("두부조림")
+_KO_NAME_PARTICLES = ("이가", "이는", "이랑", "이도", "이를", "이한테", "이한텐", "이의", "이야", "이네", "가", "이", "는", "은",
+                      "를", "을", "랑", "한테", "한텐", "에게", "도", "의", "야", "아", "께")
 _EN_BEFORE_NAME = re.compile(r"^(?:named|called|a|an|my|teen|little|baby|older|younger|big|new|old)$", re.IGNORECASE)
 _EN_NOT_NAMES = {w.lower() for w in (*MONTHS_EN, *WEEKDAYS_EN)} | {"i", "a", "an", "the", "my", "our"}
 
 
-def _person_key(key: str) -> bool:
-    key = " ".join(key.split())
-    if _PERSON_KEY.match(key):
-        return True
-    rest = key
+def _without_relations(text: str, korean: bool = True) -> str:
+    """`text` with every word of `_RELATIONS` taken out (the English ones only when not `korean`)."""
     for en, ko in _RELATIONS.values():
-        rest = re.sub(ko, "", re.sub(en, "", rest, flags=re.IGNORECASE))
-    return bool(_relations_in(key)) and not _KIN_MODIFIERS.sub("", rest)
+        text = re.sub(en, "", text, flags=re.IGNORECASE)
+        text = re.sub(ko, "", text) if korean else text
+    return text
 
 
-def _names_of(key: str, value: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _person_key(key: str) -> bool:
+    key = " ".join(key.split())  # keys repeat across memories and users: read each once
+    has_relation = _ANY_RELATION_EN.search(key.lower()) is not None or _ANY_RELATION_KO.search(key) is not None
+    return bool(_PERSON_KEY.match(key)) or has_relation and not _KIN_MODIFIERS.sub("", _without_relations(key))
+
+
+def person_names(key: str, value: str) -> list[str]:
     """The names a memory of a person or pet holds ([여자친구: 수아], [반려동물: 고양이 나비] → 나비, [son: Ethan, 8],
     [pet: a cat named Nabi] → Nabi); none for any other memory ([사는 곳: 전주], [brother: lives in Ohio])."""
     if not _person_key(key):
@@ -160,28 +175,44 @@ def _names_of(key: str, value: str) -> list[str]:
             and (i == 0 or _EN_BEFORE_NAME.match(words[i - 1]) or _relations_in(words[i - 1]))]
 
 
-def _name_said(name: str, message: str) -> bool:
-    """`name` in `message` as a name: a Korean one alone or with a particle ("수아가", not "두부조림"), an English one
-    capitalised ("Nabi keeps scratching", not "miso soup")."""
-    if re.search("[가-힣]", name):
-        return re.search(r"(?<![가-힣])" + re.escape(name) + _KO_NAME_PARTICLE + r"(?![가-힣])", message) is not None
-    return re.search(r"(?<![A-Za-z0-9])" + re.escape(name) + r"(?![A-Za-z0-9])", message) is not None
+def names_index(memories: Sequence[tuple[str, str]]) -> dict[str, list[int]]:
+    """Each name the memories of people and pets hold (`person_names`), with the indices of the memories holding it."""
+    index: dict[str, list[int]] = {}
+    for i, (key, value) in enumerate(memories):
+        for name in person_names(key, value):
+            index.setdefault(name, []).append(i)
+    return index
 
 
-def memory_named(message: str, memories: list[tuple[str, str]]) -> int | None:
+def _words_as_names(message: str) -> set[str]:
+    """What `message` may say as a name: each Korean word alone or without a particle ("수아가" → 수아; not "두부조림"),
+    each English word as typed (a name capitalised: "Nabi keeps scratching", not "miso soup")."""
+    words = set(re.findall("[A-Za-z0-9]+", message))
+    for w in re.findall("[가-힣]+", message):
+        words.add(w)
+        words.update(w[:-len(p)] for p in _KO_NAME_PARTICLES if len(w) > len(p) and w.endswith(p))
+    return words
+
+
+def memory_named(message: str, memories: Sequence[tuple[str, str]], names: dict[str, list[int]] | None = None,
+                 live: Sequence[bool] | None = None) -> int | None:
     """The index of the one memory of a person or pet whose name `message` says ("수아가 요즘 나한테 서운하대" with
     [여자친구: 수아]), or None. Not for a question asking to be reminded (the recall reads those), about her, or about
     something of theirs ("when is Olivia's birthday?": a neighbour of [wife: Olivia]), and not when another memory's
-    key names them too ([초롱이 특기: 휘파람]: which one is asked is the gate's call)."""
+    key names them too ([초롱이 특기: 휘파람]: which one is asked is the gate's call). `names`: `names_index(memories)`,
+    when the caller keeps one (the memory store does, per user); `live`: which memories count (all when None)."""
     if asks_to_be_reminded(message) or asks_about_her(message):
         return None
-    said = {i for i, (key, value) in enumerate(memories) for name in _names_of(key, value) if _name_said(name, message)
-            and not (is_question(message) and re.search(rf"\b{re.escape(name)}(?:'s|’s)\b", message))}
+    names = names_index(memories) if names is None else names
+    question = is_question(message)
+    said = {i for name in _words_as_names(message) & names.keys()
+            if not (question and re.search(rf"\b{re.escape(name)}(?:'s|’s)\b", message))
+            for i in names[name] if live is None or live[i]}
     if len(said) != 1:
         return None
     (i,) = said
-    names = [n.lower() for n in _names_of(*memories[i])]
-    if any(n in key.lower() for n in names for key, _ in memories):
+    named = [n.lower() for n in person_names(*memories[i])]
+    if any(n in key.lower() for j, (key, _) in enumerate(memories) if live is None or live[j] for n in named):
         return None
     return i
 
@@ -487,15 +518,13 @@ def _stored_people_asked(message: str, memories: list[tuple[str, str]]) -> set[s
     if not asks_about_someone_named(message):
         return set()
     said = {a or b for a, b in _EN_ABOUT_NAMED.findall(message)}
-    only_named = {n for k, v in memories for n in _names_of(k, v) if _known_by_name_only(n, v)}
+    only_named = {n for k, v in memories for n in person_names(k, v) if _known_by_name_only(n, v)}
     return said & only_named
 
 
 def _known_by_name_only(name: str, value: str) -> bool:
     """Whether a stored person or pet's `value` says nothing but `name` ("Josh", "a cat named Nabi"; not "Ethan, 8")."""
-    rest = re.sub(re.escape(name), "", value, flags=re.IGNORECASE)
-    for en, _ in _RELATIONS.values():
-        rest = re.sub(en, "", rest, flags=re.IGNORECASE)
+    rest = _without_relations(re.sub(re.escape(name), "", value, flags=re.IGNORECASE), korean=False)
     return not re.sub(r"\b(?:a|an|the|named|called|my)\b|[\s,.]", "", rest, flags=re.IGNORECASE)
 
 
